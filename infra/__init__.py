@@ -1,0 +1,1 @@
+"""Siren's CDK app: one stack, one construct per concern."""

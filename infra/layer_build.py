@@ -1,0 +1,64 @@
+"""Builds the shared Lambda layer without Docker.
+
+Third-party wheels are fetched for the Lambda platform (``pip install --platform ... --only-binary``) into a
+cache keyed by the requirements file and target, then the layer directory is assembled from that cache plus
+the ``siren`` package source. Only a change of requirements costs a download.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REQUIREMENTS = Path(__file__).resolve().parent / "layer_requirements.txt"
+PACKAGE_SOURCE = PROJECT_ROOT / "layers" / "siren"
+BUILD_ROOT = PROJECT_ROOT / "build"
+
+# The Lambda target: keep in step with infra.constructs.functions.LAMBDA_RUNTIME / LAMBDA_ARCHITECTURE.
+PYTHON_VERSION = "3.14"
+PLATFORM = "manylinux2014_aarch64"
+
+
+class LayerBuildError(RuntimeError):
+    pass
+
+
+def _dependencies_dir() -> Path:
+    key = hashlib.sha256(REQUIREMENTS.read_bytes() + f"{PYTHON_VERSION}/{PLATFORM}".encode()).hexdigest()[:16]
+    target = BUILD_ROOT / "layer-deps" / key
+    if (target / ".complete").exists():
+        return target
+    if target.exists():
+        shutil.rmtree(target)
+    staging = target.with_suffix(".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    command = [
+        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        "--no-deps", "--only-binary=:all:", "--implementation", "cp",
+        "--python-version", PYTHON_VERSION, "--platform", PLATFORM,
+        "--target", str(staging / "python"), "-r", str(REQUIREMENTS),
+    ]  # fmt: skip
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if completed.returncode != 0:
+        raise LayerBuildError(f"could not fetch the layer's dependencies: {completed.stderr.strip()[-2000:]}")
+    for cache_dir in (staging / "python").rglob("__pycache__"):
+        shutil.rmtree(cache_dir, ignore_errors=True)
+    staging.rename(target)
+    (target / ".complete").touch()
+    return target
+
+
+def build_layer() -> Path:
+    """Assemble ``build/layer`` (``python/`` holds the dependencies and the ``siren`` package) and return it."""
+    dependencies = _dependencies_dir()
+    layer_dir = BUILD_ROOT / "layer"
+    shutil.rmtree(layer_dir, ignore_errors=True)
+    shutil.copytree(dependencies / "python", layer_dir / "python")
+    shutil.copytree(
+        PACKAGE_SOURCE, layer_dir / "python" / "siren", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
+    return layer_dir

@@ -1,0 +1,41 @@
+"""cdk-nag's AwsSolutions pack on every synth. Every acknowledgement says why it is right for Siren.
+
+cdk-nag 3 reports through CDK's policy validation: an unacknowledged finding fails ``app.synth()``.
+Acknowledgements sit on the narrowest construct that needs them (see the constructs); the ones here hold
+for the whole stack.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, App, CfnElement, Stack, Validations
+from aws_cdk import aws_dynamodb as dynamodb
+from cdk_nag import AwsSolutionsChecks
+from constructs import IConstruct
+
+STACK_ACKNOWLEDGEMENTS = {
+    "AwsSolutions-SQS3": "Siren's queues are dead-letter queues; a DLQ of a DLQ would only move the problem.",
+}
+
+
+def apply_nag(app: App, stack: Stack) -> None:
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    for rule_id, reason in STACK_ACKNOWLEDGEMENTS.items():
+        Validations.of(stack).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+
+
+def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
+    """Acknowledge one cdk-nag finding on one construct (and its children), with the reason."""
+    Validations.of(construct).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+
+
+def acknowledge_index_queries(grantee: IConstruct, table: dynamodb.Table) -> None:
+    """``grant_read_*_data`` adds ``<table>/index/*``: queries on the table's own indexes, nothing wider."""
+    stack = Stack.of(table)
+    table_resource = table.node.default_child
+    assert isinstance(table_resource, CfnElement)
+    logical_id = stack.resolve(stack.get_logical_id(table_resource))
+    acknowledge(
+        grantee,
+        f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/index/*]",
+        "Queries on the incident table's own global secondary indexes (open incidents, by service, by time).",
+    )

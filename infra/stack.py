@@ -1,0 +1,44 @@
+"""The Siren stack: one construct per concern, and the outputs every tool reads by name."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra.components.alerting import AlertTopics
+from infra.components.events import IncidentEvents
+from infra.components.functions import SharedLayer
+from infra.components.ingest import Ingest
+from infra.components.status_site import StatusSite
+from infra.components.store import IncidentStoreTable
+
+# Output names are an interface (the CLI, the local runtime and users' scripts read them): keep them stable.
+OUTPUT_NAMES = (
+    "EventBusName",
+    "IncidentsTableName",
+    "StatusBucketName",
+    "StatusPageUrl",
+    "AlarmTopicArn",
+    "InboundSmsTopicArn",
+)
+
+
+class SirenStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        incident_events = IncidentEvents(self, "IncidentEvents")
+        store = IncidentStoreTable(self, "IncidentStore")
+        topics = AlertTopics(self, "AlertTopics")
+        status_site = StatusSite(self, "StatusSite")
+        shared = SharedLayer(self, "SharedLayer")
+        Ingest(self, "Ingest", layer=shared.layer, table=store.table, bus=incident_events.bus)
+
+        self._output("EventBusName", incident_events.bus.event_bus_name)
+        self._output("IncidentsTableName", store.table.table_name)
+        self._output("StatusBucketName", status_site.bucket.bucket_name)
+        self._output("StatusPageUrl", status_site.url)
+        self._output("AlarmTopicArn", topics.alarm_topic.topic_arn)
+        self._output("InboundSmsTopicArn", topics.inbound_sms_topic.topic_arn)
+
+    def _output(self, name: str, value: str) -> None:
+        CfnOutput(self, name, value=value).override_logical_id(name)

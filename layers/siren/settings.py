@@ -1,0 +1,71 @@
+"""Typed settings parsed once per invocation environment.
+
+Lambda configuration arrives as environment variables. The embedded local AWS runs many functions in one
+process, so it cannot give each its own ``os.environ``; it overlays the function's variables on a context
+variable instead, and every read goes through :func:`environment`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Self
+
+_overlay: ContextVar[Mapping[str, str] | None] = ContextVar("siren_environment_overlay", default=None)
+
+
+class SettingsError(RuntimeError):
+    """A required setting is missing or malformed: the function is misconfigured."""
+
+
+def environment() -> Mapping[str, str]:
+    """The environment of the running function: the local runtime's overlay, else the process's."""
+    overlay = _overlay.get()
+    if overlay is None:
+        return os.environ
+    return {**os.environ, **overlay}
+
+
+@contextlib.contextmanager
+def function_environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """Run a block with a function's own environment variables (used by the embedded local AWS)."""
+    token = _overlay.set(dict(variables))
+    try:
+        yield
+    finally:
+        _overlay.reset(token)
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"environment variable {name} is required but not set")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What every Siren function needs to find its resources."""
+
+    table_name: str
+    event_bus_name: str
+    region: str
+    raw_alert_ttl_days: int
+
+    @classmethod
+    def load(cls) -> Self:
+        env = environment()
+        ttl_text = env.get("RAW_ALERT_TTL_DAYS", "30")
+        try:
+            ttl_days = int(ttl_text)
+        except ValueError as error:
+            raise SettingsError(f"RAW_ALERT_TTL_DAYS must be a whole number of days, got {ttl_text!r}") from error
+        return cls(
+            table_name=_required(env, "TABLE_NAME"),
+            event_bus_name=_required(env, "EVENT_BUS_NAME"),
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            raw_alert_ttl_days=ttl_days,
+        )

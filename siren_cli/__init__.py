@@ -1,0 +1,1 @@
+"""The ``siren`` command line: operate incidents and the embedded local AWS."""

@@ -1,0 +1,205 @@
+"""``siren local ...``: the embedded local AWS."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from siren_cli.aws import DEFAULT_LOCAL_PORT, Target, local_endpoint
+from siren_cli.errors import CliError, UsageError, one_line_errors
+
+app = typer.Typer(help="Run Siren on the embedded local AWS (moto plus Siren's adapters).", no_args_is_help=True)
+console = Console()
+STACK_NAME = "Siren"
+
+PortOption = Annotated[int, typer.Option("--port", help="Port of the embedded local AWS on 127.0.0.1.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _target(port: int | None) -> Target:
+    return Target(local_endpoint(port))
+
+
+def start_local_aws(port: int, time_scale: float, quiet: bool = False) -> Any:
+    """Synthesize, start the runtime and deploy the stack; nothing is left running if a step fails."""
+    from siren_local.runtime import LocalAws, PortInUseError, port_is_free
+
+    if time_scale <= 0:
+        raise UsageError(f"--time-scale must be a positive number, got {time_scale}")
+    if not 0 < port < 65536:
+        raise UsageError(f"--port must be between 1 and 65535, got {port}")
+    if not port_is_free("127.0.0.1", port):
+        raise UsageError(f"port {port} on 127.0.0.1 is already in use (is another `siren local up` running?)")
+    from infra.app import synthesize
+
+    started = time.monotonic()
+    with console.status("Synthesizing the CDK app (cdk-nag AwsSolutions checks included)...", spinner="dots"):
+        assembly = synthesize()
+    synth_seconds = time.monotonic() - started
+    runtime = LocalAws.over_http(port=port, time_scale=time_scale)
+    try:
+        runtime.start()
+    except PortInUseError as error:
+        raise UsageError(str(error.strerror or error)) from None
+    try:
+        started = time.monotonic()
+        with console.status("Deploying the synthesized template...", spinner="dots"):
+            runtime.deploy(Path(assembly.directory), STACK_NAME)
+        if not quiet:
+            console.print(f"[green]Synthesized in {synth_seconds:.1f}s, deployed in "
+                          f"{time.monotonic() - started:.1f}s.[/green]")
+    except Exception:
+        runtime.stop()
+        raise
+    return runtime
+
+
+def print_info(info: dict[str, Any]) -> None:
+    table = Table(title="Siren on the embedded local AWS", show_lines=False)
+    table.add_column("what")
+    table.add_column("value", overflow="fold")
+    table.add_row("endpoint", str(info["endpoint"]))
+    table.add_row("time scale", f"x{info.get('time_scale', 1)}")
+    table.add_row("status page", str(info.get("status_page_url")))
+    table.add_row("webhook", str(info.get("webhook_url")))
+    for name, value in sorted(info["outputs"].items()):
+        table.add_row(f"output {name}", value)
+    console.print(table)
+    console.print(f"Point any AWS client at it: [bold]export AWS_ENDPOINT_URL={info['endpoint']}[/bold]")
+
+
+@app.command()
+@one_line_errors
+def up(
+    port: PortOption = DEFAULT_LOCAL_PORT,
+    time_scale: Annotated[float, typer.Option("--time-scale", help="Make waits N times shorter.")] = 1.0,
+) -> None:
+    """Start the embedded local AWS with the Siren stack deployed; Ctrl-C stops it."""
+    runtime = start_local_aws(port, time_scale)
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: Any) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        print_info(runtime.info())
+        console.print("Running. Press Ctrl-C to stop.")
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        console.print("Stopping...")
+        runtime.stop()
+        console.print("Stopped.")
+
+
+@app.command()
+@one_line_errors
+def info(port: PortOption = DEFAULT_LOCAL_PORT, as_json: JsonOption = False) -> None:
+    """What is deployed: endpoint, stack outputs, status page and webhook URLs, webhook token."""
+    details = _target(port).control("info")
+    if as_json:
+        print(json.dumps(details, indent=2))
+    else:
+        print_info(details)
+
+
+@app.command()
+@one_line_errors
+def outbox(port: PortOption = DEFAULT_LOCAL_PORT, as_json: JsonOption = False) -> None:
+    """Every SMS, voice call, email and chat message sent, oldest first."""
+    messages = _target(port).control("outbox")
+    if as_json:
+        print(json.dumps(messages, indent=2))
+        return
+    table = Table(title=f"Outbox ({len(messages)} messages)")
+    for column in ("sent_at", "channel", "to", "subject", "body"):
+        table.add_column(column, overflow="fold")
+    for message in messages:
+        table.add_row(message["sent_at"], message["channel"], message["to"], message.get("subject") or "",
+                      message["body"])
+    console.print(table)
+
+
+@app.command("fire-alarm")
+@one_line_errors
+def fire_alarm(
+    name: Annotated[str, typer.Argument(help="Alarm name (created on first use).")],
+    state: Annotated[str, typer.Option("--state", help="ALARM, OK or INSUFFICIENT_DATA.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="The state reason.")] = None,
+    description: Annotated[str | None, typer.Option("--description", help="The alarm description.")] = None,
+    port: PortOption = DEFAULT_LOCAL_PORT,
+    as_json: JsonOption = False,
+) -> None:
+    """Put a real-format "CloudWatch Alarm State Change" event on the default bus."""
+    from siren_local.alarms import ALARM_STATES, fire_alarm as put_alarm_event
+
+    normalized = state.strip().upper()
+    if normalized not in ALARM_STATES:
+        raise UsageError(f"--state must be one of {', '.join(ALARM_STATES)}, got {state!r}")
+    if not name.strip() or len(name) > 255:
+        raise UsageError("the alarm name must be 1 to 255 characters")
+    target = _target(port)
+    target.control("info")  # fail fast, in one line, when the runtime is not running
+    event = put_alarm_event(target.client, name, normalized, reason, description)
+    if as_json:
+        print(json.dumps(event, indent=2))
+    elif not event:
+        console.print(f"Alarm {name} is already {normalized}: CloudWatch emits no event for that.")
+    else:
+        console.print(f"Alarm {name}: {event['detail']['previousState']['value']} -> {normalized} "
+                      f"(event {event['id']})")
+
+
+@app.command("sms-reply")
+@one_line_errors
+def sms_reply(
+    text: Annotated[str, typer.Argument(help="The reply text, e.g. 'ACK 4821'.")],
+    from_number: Annotated[str, typer.Option("--from", help="The replying phone, E.164 (+14255550182).")],
+    port: PortOption = DEFAULT_LOCAL_PORT,
+) -> None:
+    """Publish an inbound two-way SMS, as AWS End User Messaging would."""
+    from siren_local.inbound_sms import E164, publish_sms_reply
+
+    if not E164.match(from_number):
+        raise UsageError(f"--from must be an E.164 phone number like +14255550182, got {from_number!r}")
+    target = _target(port)
+    topic = target.control("info")["outputs"].get("InboundSmsTopicArn")
+    if not topic:
+        raise CliError("the deployed stack has no InboundSmsTopicArn output")
+    message = publish_sms_reply(target.client, topic, from_number, text)
+    console.print(f"SMS from {from_number} published (inbound id {message['inboundMessageId']}).")
+
+
+@app.command()
+@one_line_errors
+def demo(
+    port: PortOption = DEFAULT_LOCAL_PORT,
+    time_scale: Annotated[float, typer.Option("--time-scale", help="Make waits N times shorter.")] = 60.0,
+    keep_running: Annotated[bool, typer.Option("--keep-running", help="Stay up after the demo.")] = False,
+) -> None:
+    """The main job end to end on the embedded local AWS, narrated."""
+    from siren_cli.demo import run_demo
+
+    runtime = start_local_aws(port, time_scale)
+    try:
+        print_info(runtime.info())
+        run_demo(runtime, console)
+        if keep_running:
+            console.print("Still running; Ctrl-C stops.")
+            threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.stop()
+    sys.stdout.flush()

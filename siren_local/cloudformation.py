@@ -1,0 +1,222 @@
+"""CloudFormation resource types that moto 5.2.5 skips, made real enough to deploy Siren's template.
+
+moto ignores a resource type it does not know (with a warning), and its ``Ref`` then resolves to nothing.
+Each class here is a CloudFormation model registered with moto's parser:
+
+- resources with a local meaning are created in the matching moto backend (``AWS::SNS::Subscription``);
+- resources that have no local meaning (CloudFront, policies on resources moto does not enforce) are
+  recorded, with the attributes the template reads (``DomainName``...), so that references resolve and
+  ``describe_stack_resources`` lists them.
+
+:func:`unsupported_types` lists what a template needs that neither moto nor this module provides: the deploy
+fails on it instead of deploying half a stack.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from typing import Any, ClassVar
+
+from moto.cloudformation import parsing
+from moto.core.common_models import CloudFormationModel
+
+
+class LocalResource(CloudFormationModel):  # type: ignore[misc]
+    """A resource whose state lives here; subclasses define ``TYPE`` and, if needed, ``create``."""
+
+    TYPE: ClassVar[str] = ""
+    NAME_PROPERTY: ClassVar[str] = ""
+    ATTRIBUTES: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, physical_id: str, properties: dict[str, Any], attributes: dict[str, Any]) -> None:
+        self.physical_id = physical_id
+        self.properties = properties
+        self.attributes = attributes
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.physical_id
+
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.TYPE
+
+    @classmethod
+    def cloudformation_name_type(cls) -> str:
+        return cls.NAME_PROPERTY
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in cls.ATTRIBUTES
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name not in self.attributes:
+            raise KeyError(f"{self.TYPE} has no attribute {attribute_name} locally")
+        return self.attributes[attribute_name]
+
+    def is_created(self) -> bool:
+        return True
+
+    @classmethod
+    def create(cls, name: str, properties: dict[str, Any], account_id: str, region: str) -> LocalResource:
+        return cls(name, properties, {})
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **kwargs: Any,
+    ) -> LocalResource:
+        return cls.create(resource_name, cloudformation_json.get("Properties", {}), account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[override]
+        cls, original_resource: Any, new_resource_name: str, cloudformation_json: dict[str, Any],
+        account_id: str, region_name: str,
+    ) -> LocalResource:
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+    ) -> None:
+        return None
+
+
+def _short_id(seed: str) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()[:14].upper()
+
+
+class CloudFrontDistribution(LocalResource):
+    """Locally, the status page is served by the runtime itself (see server.py); this records the config."""
+
+    TYPE = "AWS::CloudFront::Distribution"
+    ATTRIBUTES = ("DomainName", "Id")
+
+    @classmethod
+    def create(cls, name: str, properties: dict[str, Any], account_id: str, region: str) -> LocalResource:
+        distribution_id = "E" + _short_id(name)
+        return cls(distribution_id, properties,
+                   {"Id": distribution_id, "DomainName": f"{distribution_id.lower()}.cloudfront.local"})
+
+
+class CloudFrontOriginAccessControl(LocalResource):
+    TYPE = "AWS::CloudFront::OriginAccessControl"
+    ATTRIBUTES = ("Id",)
+
+    @classmethod
+    def create(cls, name: str, properties: dict[str, Any], account_id: str, region: str) -> LocalResource:
+        control_id = "E" + _short_id("oac" + name)
+        return cls(control_id, properties, {"Id": control_id})
+
+
+class ResourcePolicy(LocalResource):
+    """Resource policies: recorded; moto does not enforce IAM, and neither does the local runtime."""
+
+
+class BucketPolicy(ResourcePolicy):
+    TYPE = "AWS::S3::BucketPolicy"
+
+
+class TopicPolicy(ResourcePolicy):
+    TYPE = "AWS::SNS::TopicPolicy"
+
+
+class QueuePolicy(ResourcePolicy):
+    TYPE = "AWS::SQS::QueuePolicy"
+
+
+class EventBusPolicy(ResourcePolicy):
+    TYPE = "AWS::Events::EventBusPolicy"
+
+
+class LambdaEventInvokeConfig(LocalResource):
+    """Retry and age limits of asynchronous invocations: the local runtime applies Lambda's defaults."""
+
+    TYPE = "AWS::Lambda::EventInvokeConfig"
+
+
+class SnsSubscription(LocalResource):
+    """moto skips AWS::SNS::Subscription; it is how the stack wires topics to functions."""
+
+    TYPE = "AWS::SNS::Subscription"
+    ATTRIBUTES = ("Arn",)
+
+    @classmethod
+    def create(cls, name: str, properties: dict[str, Any], account_id: str, region: str) -> LocalResource:
+        from moto.sns.models import sns_backends
+
+        topic_arn = properties["TopicArn"]
+        topic_region = topic_arn.split(":")[3]
+        backend = sns_backends[account_id][topic_region]
+        subscription = backend.subscribe(topic_arn, properties["Endpoint"], properties["Protocol"])
+        for attribute in ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy"):
+            if attribute in properties:
+                value = properties[attribute]
+                if isinstance(value, (dict, list)):
+                    import json
+
+                    value = json.dumps(value)
+                backend.set_subscription_attributes(subscription.arn, attribute, str(value).lower()
+                                                    if isinstance(value, bool) else value)
+        return cls(subscription.arn, properties, {"Arn": subscription.arn})
+
+
+LOCAL_RESOURCE_TYPES: tuple[type[LocalResource], ...] = (
+    CloudFrontDistribution,
+    CloudFrontOriginAccessControl,
+    BucketPolicy,
+    TopicPolicy,
+    QueuePolicy,
+    EventBusPolicy,
+    LambdaEventInvokeConfig,
+    SnsSubscription,
+)
+
+# Types that need no local counterpart at all (CDK metadata, bootstrap checks).
+IGNORED_TYPES = frozenset({"AWS::CDK::Metadata"})
+
+
+def unsupported_types(template: dict[str, Any]) -> set[str]:
+    known = set(parsing.get_model_map()) | IGNORED_TYPES | set(parsing.NULL_MODELS)
+    return {
+        resource["Type"]
+        for resource in template.get("Resources", {}).values()
+        if resource["Type"] not in known and not resource["Type"].startswith("Custom::")
+    }
+
+
+def _local_types() -> list[type[LocalResource]]:
+    found: list[type[LocalResource]] = []
+    pending: list[type[LocalResource]] = list(LocalResource.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.TYPE:
+            found.append(cls)
+    return found
+
+
+_moto_model_list = parsing.get_model_list
+
+
+@functools.cache
+def _model_list_with_local_types() -> list[type[CloudFormationModel]]:
+    # moto lists only the direct subclasses of CloudFormationModel; local types sit one level below.
+    return [model for model in _moto_model_list() if model is not LocalResource] + _local_types()
+
+
+def install(extra_types: tuple[type[LocalResource], ...] = ()) -> None:
+    from moto.events.models import EventBus
+
+    # ``Ref`` of an AWS::Events::EventBus is its name; moto's model has no physical id, so Ref gave the object.
+    EventBus.physical_resource_id = property(lambda self: self.name)  # type: ignore[attr-defined]
+    parsing.get_model_list = _model_list_with_local_types
+    _model_list_with_local_types.cache_clear()
+    parsing.get_model_map.cache_clear()
+    parsing.get_name_type_map.cache_clear()
+    registered = parsing.get_model_map()
+    expected = LOCAL_RESOURCE_TYPES + extra_types
+    missing = [cls.TYPE for cls in expected if registered.get(cls.TYPE) is not cls]
+    if missing:
+        raise RuntimeError(f"local CloudFormation types not registered with moto: {missing}")

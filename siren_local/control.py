@@ -1,0 +1,98 @@
+"""The runtime's own HTTP surface, beside moto's on the same port.
+
+- ``X-Amz-Target: PinpointSMSVoiceV2.*``: the End User Messaging SMS and voice v2 fake.
+- ``GET /_siren/info``, ``GET /_siren/outbox``: what ``siren local info`` and ``siren local outbox`` print.
+- ``GET /_siren/status/<key>``: the status page, read from the status bucket (S3 has no website endpoint in
+  moto; on AWS CloudFront serves it).
+- ``POST /_siren/chat/<channel>``: a Slack-compatible incoming webhook that records into the outbox.
+- ``POST /_siren/sms-voice/fail``: make End User Messaging fail for given numbers (drills, fallback tests).
+- ``POST /_siren/schedules/fire``: fire an EventBridge Scheduler schedule now.
+- ``POST /_siren/drain``: wait until asynchronous invocations have finished (tests synchronise on it).
+Everything else goes to moto.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.wrappers import Request, Response
+
+if TYPE_CHECKING:
+    from siren_local.runtime import LocalAws
+
+CONTROL_PREFIX = "/_siren/"
+
+
+class ControlMiddleware:
+    def __init__(self, app: Any, runtime: LocalAws) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        path: str = environ.get("PATH_INFO", "")
+        if target.startswith("PinpointSMSVoiceV2."):
+            request = Request(environ)
+            status, headers, body = self.runtime.sms_voice.handle({"X-Amz-Target": target}, request.get_data())
+            return Response(body, status=status, headers=headers)(environ, start_response)
+        if path.startswith(CONTROL_PREFIX):
+            response = self._control(Request(environ), path[len(CONTROL_PREFIX) :])
+            return response(environ, start_response)
+        return self.app(environ, start_response)
+
+    def _control(self, request: Request, route: str) -> Response:
+        try:
+            if request.method == "GET" and route == "info":
+                return _json(self.runtime.info())
+            if request.method == "GET" and route == "outbox":
+                return _json(self.runtime.outbox_json())
+            if request.method == "GET" and route.startswith("status"):
+                return self._status_page(route[len("status") :].lstrip("/"))
+            if request.method == "POST" and route.startswith("chat/"):
+                return self._chat(request, route[len("chat/") :])
+            if request.method == "POST" and route == "sms-voice/fail":
+                numbers = request.get_json(force=True).get("destinations", [])
+                self.runtime.sms_voice.fail_destinations = set(numbers)
+                return _json({"failing": sorted(self.runtime.sms_voice.fail_destinations)})
+            if request.method == "POST" and route == "schedules/fire":
+                body = request.get_json(force=True)
+                self.runtime.scheduler.fire(body["name"], body.get("group", "default"))
+                return _json({"fired": body["name"]})
+            if request.method == "POST" and route == "drain":
+                timeout = float(request.args.get("timeout", "30"))
+                return _json({"drained": self.runtime.drain(timeout)})
+        except LookupError as error:
+            return _json({"error": str(error)}, status=404)
+        except (ValueError, KeyError, TypeError) as error:
+            return _json({"error": f"bad request: {error}"}, status=400)
+        return _json({"error": f"no such control route: {request.method} {route}"}, status=404)
+
+    def _status_page(self, key: str) -> Response:
+        bucket = self.runtime.info()["outputs"].get("StatusBucketName")
+        if not bucket:
+            return _json({"error": "no status bucket is deployed"}, status=404)
+        key = key or "index.html"
+        if key.endswith("/"):
+            key += "index.html"
+        s3 = self.runtime.client("s3")
+        try:
+            obj = s3.get_object(Bucket=bucket, Key=key)
+        except s3.exceptions.NoSuchKey:
+            return Response("Not found\n", status=404, content_type="text/plain; charset=utf-8")
+        headers = {"Cache-Control": obj.get("CacheControl", "no-cache")}
+        content_type = obj.get("ContentType") or mimetypes.guess_type(key)[0] or "application/octet-stream"
+        return Response(obj["Body"].read(), status=200, content_type=content_type, headers=headers)
+
+    def _chat(self, request: Request, channel: str) -> Response:
+        payload = request.get_json(force=True, silent=True)
+        if not isinstance(payload, dict) or not isinstance(payload.get("text"), str):
+            return Response("invalid_payload", status=400, content_type="text/plain")
+        self.runtime.outbox.record(channel="chat", to=channel, body=payload["text"], via="webhook",
+                                   blocks=payload.get("blocks"))
+        return Response("ok", status=200, content_type="text/plain")
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(json.dumps(value, default=str), status=status, content_type="application/json")

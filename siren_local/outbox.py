@@ -1,0 +1,112 @@
+"""Every SMS, voice call, email and chat message the local runtime sent, oldest first.
+
+Sources: the End User Messaging fake (SMS, voice), SNS direct SMS publishes, SES and SES v2 sends (both go
+through moto's SES backend), and chat webhooks posted to the local runtime.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+CHANNELS = ("sms", "voice", "email", "chat")
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    channel: str
+    to: str
+    body: str
+    sent_at: str
+    via: str
+    subject: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(data.pop("extra"))
+        return data
+
+
+@dataclass
+class Outbox:
+    _messages: list[OutboxMessage] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, *, channel: str, to: str, body: str, via: str, subject: str | None = None,
+               **extra: Any) -> OutboxMessage:
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown channel {channel!r}")
+        message = OutboxMessage(
+            channel=channel,
+            to=to,
+            body=body,
+            subject=subject,
+            via=via,
+            sent_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            extra={k: v for k, v in extra.items() if v is not None},
+        )
+        with self._lock:
+            self._messages.append(message)
+        return message
+
+    def messages(self) -> list[OutboxMessage]:
+        with self._lock:
+            return list(self._messages)
+
+
+_active: Outbox | None = None
+
+
+def install(outbox: Outbox) -> None:
+    """Record SNS direct SMS publishes and SES sends into ``outbox``."""
+    global _active
+    _active = outbox
+    from moto.ses import models as ses_models
+    from moto.sns import models as sns_models
+
+    if getattr(sns_models.SNSBackend.publish, "_siren_outbox", False):
+        return
+    original_publish = sns_models.SNSBackend.publish
+    original_send_email = ses_models.SESBackend.send_email
+    original_send_raw = ses_models.SESBackend.send_raw_email
+
+    def publish(self: Any, message: str, arn: str | None, phone_number: str | None = None, *args: Any,
+                **kwargs: Any) -> str:
+        message_id: str = original_publish(self, message, arn, phone_number, *args, **kwargs)
+        if phone_number and _active is not None:
+            _active.record(channel="sms", to=phone_number, body=message, via="sns", message_id=message_id)
+        return message_id
+
+    def send_email(self: Any, source: str, subject: str, body: str, destinations: dict[str, list[str]]) -> Any:
+        sent = original_send_email(self, source, subject, body, destinations)
+        if _active is not None:
+            for address in [a for addresses in destinations.values() for a in addresses]:
+                _active.record(channel="email", to=address, subject=subject, body=body, via="ses",
+                               sender=source, message_id=sent.id)
+        return sent
+
+    def send_raw_email(self: Any, source: str, destinations: list[str], raw_data: str) -> Any:
+        import email
+        from email import policy
+
+        sent = original_send_raw(self, source, destinations, raw_data)
+        if _active is not None:
+            parsed = email.message_from_string(raw_data, policy=policy.default)
+            plain = parsed.get_body(preferencelist=("plain", "html"))
+            body = plain.get_content() if plain is not None else raw_data
+            recipients = destinations or [
+                address.strip() for header in ("to", "cc") for address in str(parsed.get(header, "")).split(",")
+                if address.strip()
+            ]
+            for address in recipients:
+                _active.record(channel="email", to=address, subject=str(parsed.get("subject", "")), body=body,
+                               via="ses", sender=source, message_id=sent.id, raw=raw_data)
+        return sent
+
+    publish._siren_outbox = True  # type: ignore[attr-defined]
+    sns_models.SNSBackend.publish = publish  # type: ignore[method-assign]
+    ses_models.SESBackend.send_email = send_email  # type: ignore[method-assign]
+    ses_models.SESBackend.send_raw_email = send_raw_email  # type: ignore[method-assign]

@@ -1,0 +1,236 @@
+"""The embedded local AWS: one process, moto plus Siren's adapters, in either of two transports.
+
+- ``LocalAws.over_http(port)``: moto's server on 127.0.0.1:port. Any AWS client with
+  ``AWS_ENDPOINT_URL=http://127.0.0.1:port`` sees the deployed stack. This is ``siren local up``.
+- ``LocalAws.in_process()``: moto's in-process interception (``mock_aws``), about 1 ms per DynamoDB call; for
+  fast tests of the same template and code.
+
+Both deploy the synthesized template (see deploy.py) and run the same adapters.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from siren_local import clock
+from siren_local.deploy import DeployedStack, default_region, deploy_stack
+from siren_local.lambda_runtime import InProcessLambdaRuntime
+from siren_local.outbox import Outbox
+from siren_local.scheduler import SchedulerSchedule, SchedulerTicker
+from siren_local.sms_voice import SmsVoiceFake
+
+log = logging.getLogger("siren.local")
+
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # noqa: S105
+from siren_local.control import CONTROL_PREFIX
+
+
+class PortInUseError(OSError):
+    pass
+
+
+_installed = False
+_install_lock = threading.Lock()
+
+
+def install_adapters(lambda_runtime: InProcessLambdaRuntime, outbox: Outbox, sms_voice: SmsVoiceFake) -> None:
+    """Patch moto's gaps (each adapter module says which). Idempotent; the latest runtime objects win."""
+    global _installed
+    from moto.core.config import default_user_config
+
+    from siren_local import cloudformation, eventbridge, lambda_runtime as lambda_module, outbox as outbox_module
+    from siren_local import sms_voice as sms_voice_module
+    from siren_local import sns, stepfunctions
+
+    with _install_lock:
+        lambda_module.install(lambda_runtime)
+        outbox_module.install(outbox)
+        sms_voice_module.install(sms_voice)
+        if not _installed:
+            eventbridge.install()
+            sns.install()
+            stepfunctions.install()
+            cloudformation.install(extra_types=(SchedulerSchedule,))
+            _installed = True
+        # State machines execute (moto's default only records them).
+        default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _quiet_handler() -> Any:
+    from moto.moto_server.threaded_moto_server import MotoRequestHandler
+
+    class QuietRequestHandler(MotoRequestHandler):  # type: ignore[misc]
+        """Request lines only at debug level: ``siren local up`` shows what happens, not every HTTP call."""
+
+        def log_request(self, code: Any = "-", size: Any = "-") -> None:
+            log.debug("%s %s", self.requestline, code)
+
+    return QuietRequestHandler
+
+
+@dataclass
+class LocalAws:
+    """One embedded local AWS. Use as a context manager, or call start() and stop()."""
+
+    transport: str  # "http" or "in-process"
+    host: str = "127.0.0.1"
+    port: int = 4566
+    time_scale: float = 1.0
+    region: str = field(default_factory=default_region)
+    outbox: Outbox = field(default_factory=Outbox)
+    stacks: dict[str, DeployedStack] = field(default_factory=dict)
+    lambda_runtime: InProcessLambdaRuntime = field(init=False)
+    sms_voice: SmsVoiceFake = field(init=False)
+    scheduler: SchedulerTicker = field(init=False)
+    _server: Any = None
+    _server_thread: threading.Thread | None = None
+    _mock: Any = None
+    _saved_environment: dict[str, str | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.transport not in ("http", "in-process"):
+            raise ValueError(f"unknown transport {self.transport!r}")
+        self.lambda_runtime = InProcessLambdaRuntime(endpoint_url=self.endpoint_url)
+        self.sms_voice = SmsVoiceFake(self.outbox)
+        self.scheduler = SchedulerTicker()
+
+    @classmethod
+    def over_http(cls, port: int = 4566, time_scale: float = 1.0, host: str = "127.0.0.1") -> LocalAws:
+        return cls(transport="http", port=port, time_scale=time_scale, host=host)
+
+    @classmethod
+    def in_process(cls, time_scale: float = 1.0) -> LocalAws:
+        return cls(transport="in-process", time_scale=time_scale)
+
+    @property
+    def endpoint_url(self) -> str | None:
+        return f"http://{self.host}:{self.port}" if self.transport == "http" else None
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+    def start(self) -> LocalAws:
+        clock.set_time_scale(self.time_scale)
+        environment = dict(LOCAL_CREDENTIALS, AWS_DEFAULT_REGION=self.region)
+        if self.transport == "http":
+            if not port_is_free(self.host, self.port):
+                raise PortInUseError(errno.EADDRINUSE, f"port {self.port} on {self.host} is already in use")
+            # The Step Functions interpreter calls back to localhost:$MOTO_PORT.
+            environment["MOTO_PORT"] = str(self.port)
+        self._set_environment(environment)
+        install_adapters(self.lambda_runtime, self.outbox, self.sms_voice)
+        if self.transport == "http":
+            self._start_server()
+        else:
+            from moto import mock_aws
+
+            self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+            self._mock.start()
+        self.scheduler.start()
+        return self
+
+    def _start_server(self) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import make_server
+
+        from siren_local.control import ControlMiddleware
+
+        app = ControlMiddleware(DomainDispatcherApplication(create_backend_app), self)
+        try:
+            self._server = make_server(self.host, self.port, app, threaded=True, request_handler=_quiet_handler())
+        except OSError as error:
+            raise PortInUseError(error.errno, f"cannot listen on {self.host}:{self.port}: {error.strerror}") from error
+        self._server_thread = threading.Thread(target=self._server.serve_forever, name="moto-server", daemon=True)
+        self._server_thread.start()
+
+    def stop(self) -> None:
+        self.scheduler.stop()
+        self.lambda_runtime.drain(timeout=5)
+        self.lambda_runtime.shutdown()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        self._restore_environment()
+
+    def __enter__(self) -> LocalAws:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _set_environment(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            self._saved_environment.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def _restore_environment(self) -> None:
+        for key, value in self._saved_environment.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_environment.clear()
+
+    # -- clients and deploys --------------------------------------------------------------------------
+    def client(self, service: str) -> Any:
+        return boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=self.region  # noqa: S106
+        ).client(service, endpoint_url=self.endpoint_url, config=Config(retries={"max_attempts": 2}))
+
+    def deploy(self, assembly_dir: Path, stack_name: str) -> DeployedStack:
+        stack = deploy_stack(self.client, assembly_dir, stack_name)
+        self.stacks[stack_name] = stack
+        return stack
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait for asynchronous Lambda invocations (and what they set off) to finish."""
+        return self.lambda_runtime.drain(timeout)
+
+    # -- views ----------------------------------------------------------------------------------------
+    def info(self, stack_name: str = "Siren") -> dict[str, Any]:
+        stack = self.stacks.get(stack_name)
+        outputs = dict(stack.outputs) if stack else {}
+        base = self.endpoint_url or "in-process://"
+        webhook_token = self._webhook_token(outputs)
+        return {
+            "endpoint": self.endpoint_url,
+            "region": self.region,
+            "time_scale": self.time_scale,
+            "stack": stack_name if stack else None,
+            "outputs": outputs,
+            "status_page_url": f"{base}{CONTROL_PREFIX}status/index.html" if "StatusBucketName" in outputs else None,
+            "webhook_url": outputs.get("WebhookUrl"),
+            "webhook_token": webhook_token,
+        }
+
+    def _webhook_token(self, outputs: dict[str, str]) -> str | None:
+        secret_arn = outputs.get("WebhookTokenSecretArn")
+        if not secret_arn:
+            return None
+        secret: str = self.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
+        return secret
+
+    def outbox_json(self) -> list[dict[str, Any]]:
+        return [message.to_json() for message in self.outbox.messages()]
+

@@ -1,0 +1,131 @@
+"""A local AWS End User Messaging SMS and voice v2 (``pinpoint-sms-voice-v2``): moto 5.2.5 lacks it (404).
+
+Requests are validated against botocore's own model of the real service (required members, types), so a
+call that the fake accepts has the shape AWS accepts. Every accepted message is recorded in the outbox. A
+destination can be set to fail (``fail_destinations``), to rehearse the SNS fallback.
+
+The same handler serves both transports: the HTTP server (middleware on the moto port, matched on
+``X-Amz-Target: PinpointSMSVoiceV2.*``) and in-process tests (a hook in moto's botocore stubber).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import botocore.session
+from botocore.validate import ParamValidator
+
+from siren_local.outbox import Outbox
+
+TARGET_PREFIX = "PinpointSMSVoiceV2."
+SERVICE_NAME = "pinpoint-sms-voice-v2"
+_JSON = {"Content-Type": "application/x-amz-json-1.0"}
+
+
+@dataclass
+class SmsVoiceFake:
+    outbox: Outbox
+    fail_destinations: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _model: Any = None
+
+    def _operation_model(self, operation: str) -> Any:
+        if self._model is None:
+            self._model = botocore.session.get_session().get_service_model(SERVICE_NAME)
+        return self._model.operation_model(operation)
+
+    def handles(self, headers: Any) -> bool:
+        return str(headers.get("X-Amz-Target", "")).startswith(TARGET_PREFIX)
+
+    def handle(self, headers: Any, body: bytes | str | None) -> tuple[int, dict[str, str], str]:
+        operation = str(headers.get("X-Amz-Target", ""))[len(TARGET_PREFIX) :]
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            return self._error(400, "ValidationException", "request body is not JSON")
+        try:
+            operation_model = self._operation_model(operation)
+        except Exception:
+            return self._error(400, "UnknownOperationException", f"unknown operation {operation}")
+        report = ParamValidator().validate(request, operation_model.input_shape)
+        if report.has_errors():
+            return self._error(400, "ValidationException", report.generate_report())
+        handler = getattr(self, f"_op_{operation}", None)
+        if handler is None:
+            return self._error(400, "UnknownOperationException", f"{operation} is not served by the local fake")
+        result: dict[str, Any] = handler(request)
+        if "__error__" in result:
+            status, code, message = result["__error__"]
+            return self._error(status, code, message)
+        return 200, dict(_JSON), json.dumps(result)
+
+    def _error(self, status: int, code: str, message: str) -> tuple[int, dict[str, str], str]:
+        return status, {**_JSON, "x-amzn-ErrorType": code}, json.dumps({"__type": code, "message": message})
+
+    def _refuse_if_failing(self, destination: str) -> dict[str, Any] | None:
+        if destination in self.fail_destinations:
+            return {"__error__": (500, "InternalServerException", f"delivery to {destination} failed (injected)")}
+        return None
+
+    def _op_SendTextMessage(self, request: dict[str, Any]) -> dict[str, Any]:
+        destination = request["DestinationPhoneNumber"]
+        refused = self._refuse_if_failing(destination)
+        if refused:
+            return refused
+        message_id = str(uuid.uuid4())
+        self.outbox.record(
+            channel="sms",
+            to=destination,
+            body=request.get("MessageBody", ""),
+            via="end-user-messaging",
+            origin=request.get("OriginationIdentity"),
+            message_id=message_id,
+        )
+        return {"MessageId": message_id}
+
+    def _op_SendVoiceMessage(self, request: dict[str, Any]) -> dict[str, Any]:
+        destination = request["DestinationPhoneNumber"]
+        refused = self._refuse_if_failing(destination)
+        if refused:
+            return refused
+        message_id = str(uuid.uuid4())
+        self.outbox.record(
+            channel="voice",
+            to=destination,
+            body=request.get("MessageBody", ""),
+            via="end-user-messaging",
+            origin=request.get("OriginationIdentity"),
+            message_id=message_id,
+            body_type=request.get("MessageBodyTextType", "TEXT"),
+        )
+        return {"MessageId": message_id}
+
+    def _op_DescribePhoneNumbers(self, request: dict[str, Any]) -> dict[str, Any]:
+        return {"PhoneNumbers": []}
+
+
+# -- the in-process transport -----------------------------------------------------------------------------
+_active: SmsVoiceFake | None = None
+
+
+def install(fake: SmsVoiceFake) -> None:
+    """Serve the fake to in-process boto3 clients too (under ``mock_aws``)."""
+    global _active
+    _active = fake
+    from moto.core import botocore_stubber
+
+    if getattr(botocore_stubber.BotocoreStubber.process_request, "_siren_sms_voice", False):
+        return
+    original = botocore_stubber.BotocoreStubber.process_request
+
+    def process_request(self: Any, request: Any) -> Any:
+        if _active is not None and _active.handles(request.headers):
+            return _active.handle(request.headers, request.body)
+        return original(self, request)
+
+    process_request._siren_sms_voice = True  # type: ignore[attr-defined]
+    botocore_stubber.BotocoreStubber.process_request = process_request  # type: ignore[method-assign]

@@ -1,0 +1,98 @@
+"""Step Functions: executing state machines from the template, with the local time scale.
+
+Gaps of moto 5.2.5 adapted here:
+- CloudFormation creates state machines in moto's non-executing backend and ignores ``Definition`` and
+  ``DefinitionSubstitutions``: :func:`_create_from_cloudformation` creates them in the executing backend,
+  with the definition as CloudFormation would build it.
+- Waits, timeouts, heartbeats and retry intervals sleep in wall-clock time: they are divided by the time scale.
+- The interpreter calls back to ``localhost:$MOTO_PORT``: the server sets MOTO_PORT (see server.py).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from types import SimpleNamespace
+from typing import Any
+
+from moto.stepfunctions import models as sfn_models
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.common.timeouts import heartbeat, timeout
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+
+from siren_local.clock import scaled
+
+_SUBSTITUTION = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+def render_definition(properties: dict[str, Any]) -> str:
+    """The state machine definition CloudFormation would deploy: Definition or DefinitionString, substituted."""
+    if "Definition" in properties:
+        definition = json.dumps(properties["Definition"])
+    else:
+        definition = properties.get("DefinitionString", "")
+    substitutions = {key: str(value) for key, value in (properties.get("DefinitionSubstitutions") or {}).items()}
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in substitutions:
+            raise ValueError(f"state machine definition uses ${{{name}}} but DefinitionSubstitutions lacks it")
+        return substitutions[name]
+
+    return _SUBSTITUTION.sub(substitute, definition) if substitutions else definition
+
+
+def _executing_backend(account_id: str, region_name: str) -> Any:
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    return stepfunctions_parser_backends[account_id][region_name]
+
+
+def _create_from_cloudformation(
+    cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+) -> Any:
+    properties = cloudformation_json["Properties"]
+    backend = _executing_backend(account_id, region_name)
+    tags = [{"key": tag["Key"], "value": tag["Value"]} for tag in properties.get("Tags", [])]
+    return backend.create_state_machine(
+        name=properties.get("StateMachineName", resource_name),
+        definition=render_definition(properties),
+        roleArn=properties.get("RoleArn", ""),
+        tags=tags,
+    )
+
+
+def _delete_from_cloudformation(
+    cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+) -> None:
+    _executing_backend(account_id, region_name).delete_state_machine(resource_name)
+
+
+# -- time scale -------------------------------------------------------------------------------------------
+def _scaled_timeout_body(self: Any, env: Any) -> None:
+    seconds = self._eval_seconds(env=env)
+    is_default = getattr(self, "is_default_value", lambda: False)()
+    env.stack.append(seconds if is_default else scaled(seconds))
+
+
+def _scaled_wait_interval(self: Any, env: Any, wait_seconds: float) -> None:
+    # moto's version re-enters on whole seconds, which never ends for a fractional wait: wait on a deadline.
+    deadline = time.monotonic() + scaled(wait_seconds)
+    while env.is_running():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        env.program_state_event.wait(remaining)
+
+
+_scaled_time_module = SimpleNamespace(sleep=lambda seconds: time.sleep(scaled(seconds)), time=time.time)
+
+
+def install() -> None:
+    sfn_models.StateMachine.create_from_cloudformation_json = classmethod(_create_from_cloudformation)  # type: ignore[assignment]
+    sfn_models.StateMachine.delete_from_cloudformation_json = classmethod(_delete_from_cloudformation)  # type: ignore[assignment]
+    timeout.Timeout._eval_body = _scaled_timeout_body
+    heartbeat.Heartbeat._eval_body = _scaled_timeout_body
+    wait_function.WaitFunction._wait_interval = _scaled_wait_interval
+    retrier_decl.time = _scaled_time_module  # type: ignore[assignment]
