@@ -48,7 +48,8 @@ def install_adapters(lambda_runtime: InProcessLambdaRuntime, outbox: Outbox, sms
     global _installed
     from moto.core.config import default_user_config
 
-    from siren_local import cloudformation, eventbridge, lambda_runtime as lambda_module, outbox as outbox_module
+    from siren_local import cloudformation, environ, eventbridge, lambda_runtime as lambda_module
+    from siren_local import outbox as outbox_module
     from siren_local import sms_voice as sms_voice_module
     from siren_local import sns, stepfunctions
 
@@ -57,6 +58,7 @@ def install_adapters(lambda_runtime: InProcessLambdaRuntime, outbox: Outbox, sms
         outbox_module.install(outbox)
         sms_voice_module.install(sms_voice)
         if not _installed:
+            environ.install()
             eventbridge.install()
             sns.install()
             stepfunctions.install()
@@ -168,6 +170,10 @@ class LocalAws:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+            # moto's backends are process-global: the next runtime in this process starts empty.
+            from moto.moto_api._internal.models import moto_api_backend
+
+            moto_api_backend.reset()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None

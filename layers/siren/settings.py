@@ -21,6 +21,11 @@ class SettingsError(RuntimeError):
     """A required setting is missing or malformed: the function is misconfigured."""
 
 
+def environment_overlay() -> Mapping[str, str] | None:
+    """The running function's own variables when the embedded local AWS runs it, else None."""
+    return _overlay.get()
+
+
 def environment() -> Mapping[str, str]:
     """The environment of the running function: the local runtime's overlay, else the process's."""
     overlay = _overlay.get()

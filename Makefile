@@ -1,0 +1,51 @@
+# Siren. Quick start on a fresh machine (needs only Python 3.11+, node and make):
+#   make demo    the main job on the embedded local AWS
+#   make test    lint, type checks and every test
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export AWS_DEFAULT_REGION ?= us-east-1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: venv test lint typecheck unit synth demo up bench clean
+
+# The virtual environment is (re)built whenever pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Siren needs Python 3.11 or newer")'
+	@command -v node >/dev/null || { echo "Siren needs node (the CDK runs on it)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy layers/siren functions infra siren_local siren_cli
+
+test: lint typecheck
+	$(VENV)/bin/pytest -q
+
+synth: $(STAMP)
+	$(PY) -c 'from infra.app import synthesize; a = synthesize(); print("synthesized", [s.stack_name for s in a.stacks], "into", a.directory)'
+
+demo: $(STAMP)
+	$(VENV)/bin/siren local demo
+
+up: $(STAMP)
+	$(VENV)/bin/siren local up
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf cdk.out build .bench .mypy_cache .ruff_cache .pytest_cache
