@@ -21,9 +21,7 @@ def build_app(outdir: str | None = None) -> tuple[cdk.App, SirenStack]:
         app,
         STACK_NAME,
         description="Siren: serverless incident pipeline (detect, escalate, acknowledge, communicate, learn)",
-        env=cdk.Environment(
-            account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
-        ),
+        env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
     )
     apply_nag(app, stack)
     return app, stack

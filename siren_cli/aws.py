@@ -15,7 +15,7 @@ from botocore.config import Config
 from siren_cli.errors import CliError
 
 DEFAULT_LOCAL_PORT = 4566
-LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}  # noqa: S105
+LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
 def local_endpoint(port: int | None = None) -> str:
@@ -49,7 +49,9 @@ class Target:
             raise CliError("this command needs the embedded local AWS (use --local or AWS_ENDPOINT_URL)")
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(  # noqa: S310 - the endpoint is the local runtime's http URL
-            f"{self.endpoint}/_siren/{route}", data=data, method="POST" if data is not None else "GET",
+            f"{self.endpoint}/_siren/{route}",
+            data=data,
+            method="POST" if data is not None else "GET",
             headers={"Content-Type": "application/json"},
         )
         try:
@@ -59,8 +61,10 @@ class Target:
             detail = json.loads(error.read() or b"{}").get("error", error.reason)
             raise CliError(f"local runtime: {detail}") from None
         except (urllib.error.URLError, ConnectionError) as error:
-            raise CliError(f"cannot reach the embedded local AWS at {self.endpoint}: is `siren local up` running? "
-                           f"({getattr(error, 'reason', error)})") from None
+            raise CliError(
+                f"cannot reach the embedded local AWS at {self.endpoint}: is `siren local up` running? "
+                f"({getattr(error, 'reason', error)})"
+            ) from None
 
     def outputs(self, stack_name: str = "Siren") -> dict[str, str]:
         stacks = self.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]

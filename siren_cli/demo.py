@@ -14,10 +14,17 @@ from siren_local.alarms import fire_alarm
 def run_demo(runtime: Any, console: Console) -> None:
     outputs = runtime.info()["outputs"]
     console.rule("1. A CloudWatch alarm goes off")
-    event = fire_alarm(runtime.client, "checkout-api-5xx", "ALARM", "5xx rate 12% > 5% for 3 minutes",
-                       "[SEV2] Checkout API returns errors")
-    console.print(f"Event {event['id']} put on the default bus: {event['detail-type']} "
-                  f"({event['detail']['previousState']['value']} -> {event['detail']['state']['value']})")
+    event = fire_alarm(
+        runtime.client,
+        "checkout-api-5xx",
+        "ALARM",
+        "5xx rate 12% > 5% for 3 minutes",
+        "[SEV2] Checkout API returns errors",
+    )
+    console.print(
+        f"Event {event['id']} put on the default bus: {event['detail-type']} "
+        f"({event['detail']['previousState']['value']} -> {event['detail']['state']['value']})"
+    )
     runtime.drain()
     console.rule("2. The ingest function (deployed code, run in-process) stored it")
     table = Table()

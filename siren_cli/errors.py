@@ -43,8 +43,10 @@ def one_line_errors(command: F) -> F:
         except CliError as error:
             raise fail(str(error), error.exit_code) from None
         except EndpointConnectionError as error:
-            raise fail(f"cannot reach AWS at {error.kwargs.get('endpoint_url')}: is `siren local up` running?",
-                       EXIT_FAILURE) from None
+            raise fail(
+                f"cannot reach AWS at {error.kwargs.get('endpoint_url')}: is `siren local up` running?",
+                EXIT_FAILURE,
+            ) from None
         except ClientError as error:
             info = error.response.get("Error", {})
             raise fail(f"{info.get('Code', 'AWS error')}: {info.get('Message', error)}", EXIT_FAILURE) from None

@@ -55,8 +55,9 @@ def start_local_aws(port: int, time_scale: float, quiet: bool = False) -> Any:
         with console.status("Deploying the synthesized template...", spinner="dots"):
             runtime.deploy(Path(assembly.directory), STACK_NAME)
         if not quiet:
-            console.print(f"[green]Synthesized in {synth_seconds:.1f}s, deployed in "
-                          f"{time.monotonic() - started:.1f}s.[/green]")
+            console.print(
+                f"[green]Synthesized in {synth_seconds:.1f}s, deployed in {time.monotonic() - started:.1f}s.[/green]"
+            )
     except Exception:
         runtime.stop()
         raise
@@ -126,8 +127,13 @@ def outbox(port: PortOption = DEFAULT_LOCAL_PORT, as_json: JsonOption = False) -
     for column in ("sent_at", "channel", "to", "subject", "body"):
         table.add_column(column, overflow="fold")
     for message in messages:
-        table.add_row(message["sent_at"], message["channel"], message["to"], message.get("subject") or "",
-                      message["body"])
+        table.add_row(
+            message["sent_at"],
+            message["channel"],
+            message["to"],
+            message.get("subject") or "",
+            message["body"],
+        )
     console.print(table)
 
 
@@ -142,7 +148,8 @@ def fire_alarm(
     as_json: JsonOption = False,
 ) -> None:
     """Put a real-format "CloudWatch Alarm State Change" event on the default bus."""
-    from siren_local.alarms import ALARM_STATES, fire_alarm as put_alarm_event
+    from siren_local.alarms import ALARM_STATES
+    from siren_local.alarms import fire_alarm as put_alarm_event
 
     normalized = state.strip().upper()
     if normalized not in ALARM_STATES:
@@ -157,8 +164,9 @@ def fire_alarm(
     elif not event:
         console.print(f"Alarm {name} is already {normalized}: CloudWatch emits no event for that.")
     else:
-        console.print(f"Alarm {name}: {event['detail']['previousState']['value']} -> {normalized} "
-                      f"(event {event['id']})")
+        console.print(
+            f"Alarm {name}: {event['detail']['previousState']['value']} -> {normalized} (event {event['id']})"
+        )
 
 
 @app.command("sms-reply")

@@ -82,8 +82,9 @@ def fire_alarm(clients: Any, name: str, state: str, reason: str | None, descript
     if not found or (description is not None and found[0].get("AlarmDescription") != description):
         cloudwatch.put_metric_alarm(
             AlarmName=name,
-            AlarmDescription=description if description is not None else (found[0].get("AlarmDescription", "")
-                                                                          if found else f"Local alarm {name}"),
+            AlarmDescription=description
+            if description is not None
+            else (found[0].get("AlarmDescription", "") if found else f"Local alarm {name}"),
             Namespace=LOCAL_NAMESPACE,
             MetricName=name,
             Statistic="Average",
@@ -94,8 +95,11 @@ def fire_alarm(clients: Any, name: str, state: str, reason: str | None, descript
         )
         if not found:
             # A new alarm starts in INSUFFICIENT_DATA on AWS (moto starts it in OK).
-            cloudwatch.set_alarm_state(AlarmName=name, StateValue="INSUFFICIENT_DATA",
-                                       StateReason="Unchecked: Initial alarm creation")
+            cloudwatch.set_alarm_state(
+                AlarmName=name,
+                StateValue="INSUFFICIENT_DATA",
+                StateReason="Unchecked: Initial alarm creation",
+            )
         found = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
     alarm = found[0]
     previous = {
@@ -110,8 +114,13 @@ def fire_alarm(clients: Any, name: str, state: str, reason: str | None, descript
     cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
     account = clients("sts").get_caller_identity()["Account"]
     event = alarm_state_change_event(
-        alarm=alarm, account=account, region=cloudwatch.meta.region_name, previous=previous, state=state,
-        reason=reason, at=now,
+        alarm=alarm,
+        account=account,
+        region=cloudwatch.meta.region_name,
+        previous=previous,
+        state=state,
+        reason=reason,
+        at=now,
     )
     response = clients("events").put_events(
         Entries=[

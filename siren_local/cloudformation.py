@@ -22,7 +22,7 @@ from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
 
 
-class LocalResource(CloudFormationModel):  # type: ignore[misc]
+class LocalResource(CloudFormationModel):
     """A resource whose state lives here; subclasses define ``TYPE`` and, if needed, ``create``."""
 
     TYPE: ClassVar[str] = ""
@@ -63,22 +63,34 @@ class LocalResource(CloudFormationModel):  # type: ignore[misc]
         return cls(name, properties, {})
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
         **kwargs: Any,
     ) -> LocalResource:
         return cls.create(resource_name, cloudformation_json.get("Properties", {}), account_id, region_name)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[override]
-        cls, original_resource: Any, new_resource_name: str, cloudformation_json: dict[str, Any],
-        account_id: str, region_name: str,
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
     ) -> LocalResource:
         return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[override]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+    def delete_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
     ) -> None:
         return None
 
@@ -96,8 +108,11 @@ class CloudFrontDistribution(LocalResource):
     @classmethod
     def create(cls, name: str, properties: dict[str, Any], account_id: str, region: str) -> LocalResource:
         distribution_id = "E" + _short_id(name)
-        return cls(distribution_id, properties,
-                   {"Id": distribution_id, "DomainName": f"{distribution_id.lower()}.cloudfront.local"})
+        return cls(
+            distribution_id,
+            properties,
+            {"Id": distribution_id, "DomainName": f"{distribution_id.lower()}.cloudfront.local"},
+        )
 
 
 class CloudFrontOriginAccessControl(LocalResource):
@@ -157,8 +172,9 @@ class SnsSubscription(LocalResource):
                     import json
 
                     value = json.dumps(value)
-                backend.set_subscription_attributes(subscription.arn, attribute, str(value).lower()
-                                                    if isinstance(value, bool) else value)
+                backend.set_subscription_attributes(
+                    subscription.arn, attribute, str(value).lower() if isinstance(value, bool) else value
+                )
         return cls(subscription.arn, properties, {"Arn": subscription.arn})
 
 
@@ -210,8 +226,8 @@ def install(extra_types: tuple[type[LocalResource], ...] = ()) -> None:
     from moto.events.models import EventBus
 
     # ``Ref`` of an AWS::Events::EventBus is its name; moto's model has no physical id, so Ref gave the object.
-    EventBus.physical_resource_id = property(lambda self: self.name)  # type: ignore[attr-defined]
-    parsing.get_model_list = _model_list_with_local_types
+    setattr(EventBus, "physical_resource_id", property(lambda self: self.name))  # noqa: B010
+    setattr(parsing, "get_model_list", _model_list_with_local_types)  # noqa: B010
     _model_list_with_local_types.cache_clear()
     parsing.get_model_map.cache_clear()
     parsing.get_name_type_map.cache_clear()

@@ -89,8 +89,9 @@ class ControlMiddleware:
         payload = request.get_json(force=True, silent=True)
         if not isinstance(payload, dict) or not isinstance(payload.get("text"), str):
             return Response("invalid_payload", status=400, content_type="text/plain")
-        self.runtime.outbox.record(channel="chat", to=channel, body=payload["text"], via="webhook",
-                                   blocks=payload.get("blocks"))
+        self.runtime.outbox.record(
+            channel="chat", to=channel, body=payload["text"], via="webhook", blocks=payload.get("blocks")
+        )
         return Response("ok", status=200, content_type="text/plain")
 
 

@@ -66,7 +66,10 @@ def bootstrap(clients: Any, account: str, region: str) -> str:
     except s3.exceptions.BucketAlreadyOwnedByYou:
         pass
     clients("ssm").put_parameter(
-        Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version", Value=BOOTSTRAP_VERSION, Type="String", Overwrite=True
+        Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version",
+        Value=BOOTSTRAP_VERSION,
+        Type="String",
+        Overwrite=True,
     )
     return bucket
 

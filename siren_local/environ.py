@@ -50,4 +50,5 @@ class FunctionAwareEnviron(MutableMapping[str, str]):
 
 def install() -> None:
     if not isinstance(os.environ, FunctionAwareEnviron):
-        os.environ = FunctionAwareEnviron(os.environ)  # type: ignore[assignment]
+        # Replacing the binding (not clearing it) is the point: the process environ lives on inside.
+        os.environ = FunctionAwareEnviron(os.environ)  # type: ignore[assignment]  # noqa: B003

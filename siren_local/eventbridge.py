@@ -14,9 +14,9 @@ import json
 import logging
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from jsonpath_ng.ext import parse as parse_json_path
+from jsonpath_ng.ext.parser import parse as parse_json_path
 from moto.events import models as events_models
 from moto.events.utils import EventTemplateParser
 
@@ -41,14 +41,14 @@ def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
     if "Input" in target:
         return json.loads(target["Input"])
     if "InputPath" in target:
-        matches = parse_json_path(target["InputPath"]).find(event)  # type: ignore[no-untyped-call]
+        matches = parse_json_path(target["InputPath"]).find(event)
         return matches[0].value if matches else None
     if "InputTransformer" in target:
         transformer = target["InputTransformer"]
         return EventTemplateParser.parse(
             input_template=transformer.get("InputTemplate"),
             input_paths_map=transformer.get("InputPathsMap", {}),
-            event=event,  # type: ignore[arg-type]
+            event=cast(Any, event),
         )
     return {key: value for key, value in event.items() if key != "ingestion-time"}
 
@@ -110,8 +110,8 @@ def _send_to_targets(self: Any, original_event: dict[str, Any], transform_input:
         # A shallow copy with only the other targets: the rule itself is shared by concurrent put_events.
         rest = copy.copy(self)
         rest.targets = others
-        _original_send_to_targets(rest, event, transform_input)
+        _original_send_to_targets(rest, cast(Any, event), transform_input)
 
 
 def install() -> None:
-    events_models.Rule.send_to_targets = _send_to_targets
+    setattr(events_models.Rule, "send_to_targets", _send_to_targets)  # noqa: B010

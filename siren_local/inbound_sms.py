@@ -12,8 +12,9 @@ E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 LOCAL_ORIGINATION_NUMBER = "+12065550100"
 
 
-def inbound_sms_message(origination_number: str, body: str,
-                        destination_number: str = LOCAL_ORIGINATION_NUMBER) -> dict[str, Any]:
+def inbound_sms_message(
+    origination_number: str, body: str, destination_number: str = LOCAL_ORIGINATION_NUMBER
+) -> dict[str, Any]:
     if not E164.match(origination_number):
         raise ValueError(f"{origination_number!r} is not an E.164 phone number (like +14255550182)")
     keyword = body.strip().split(" ", 1)[0].upper() if body.strip() else ""

@@ -28,11 +28,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 from moto.awslambda import models as lambda_models
 from moto.utilities import docker_utilities
-
 from siren.settings import function_environment
 
 log = logging.getLogger("siren.local.lambda")
@@ -113,7 +112,7 @@ class InProcessLambdaRuntime:
             if not callable(handler):
                 raise ImportError(f"Handler {attribute!r} missing on module {module_path!r}")
             self._handlers[key] = handler
-            return handler
+            return cast(Callable[..., Any], handler)
 
     def _environment(self, function: Any, request_id: str) -> dict[str, str]:
         env = {
@@ -188,11 +187,18 @@ class InProcessLambdaRuntime:
         dead_letter_arn = getattr(function, "siren_dead_letter_arn", None)
         if dead_letter_arn:
             send_to_queue(dead_letter_arn, json.dumps(event), {"ErrorMessage": response[:1000]})
-            log.error("function %s failed %d times; event kept in %s", function.function_name, ASYNC_ATTEMPTS,
-                      dead_letter_arn)
+            log.error(
+                "function %s failed %d times; event kept in %s",
+                function.function_name,
+                ASYNC_ATTEMPTS,
+                dead_letter_arn,
+            )
         else:
-            log.error("function %s failed %d times and has no dead-letter queue; event dropped",
-                      function.function_name, ASYNC_ATTEMPTS)
+            log.error(
+                "function %s failed %d times and has no dead-letter queue; event dropped",
+                function.function_name,
+                ASYNC_ATTEMPTS,
+            )
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every asynchronous invocation (and those it caused) has finished."""
@@ -237,8 +243,9 @@ def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
     return response, errored, ""
 
 
-def _init_keeping_dead_letter_config(self: Any, account_id: str, spec: dict[str, Any], *args: Any,
-                                     **kwargs: Any) -> None:
+def _init_keeping_dead_letter_config(
+    self: Any, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any
+) -> None:
     _original_init(self, account_id, spec, *args, **kwargs)
     # moto drops DeadLetterConfig; asynchronous failures need it.
     self.siren_dead_letter_arn = (spec.get("DeadLetterConfig") or {}).get("TargetArn")
@@ -247,7 +254,7 @@ def _init_keeping_dead_letter_config(self: Any, account_id: str, spec: dict[str,
 def install(runtime: InProcessLambdaRuntime) -> None:
     global _active
     _active = runtime
-    lambda_models.LambdaFunction._invoke_lambda = _invoke_lambda
-    lambda_models.LambdaFunction.__init__ = _init_keeping_dead_letter_config
+    setattr(lambda_models.LambdaFunction, "_invoke_lambda", _invoke_lambda)  # noqa: B010
+    setattr(lambda_models.LambdaFunction, "__init__", _init_keeping_dead_letter_config)  # noqa: B010
     # Without Docker, moto's model state dump (/moto-api/data.json) fails on the Docker client: there is none.
-    docker_utilities.DockerModel.docker_client = property(lambda self: None)  # type: ignore[assignment,method-assign]
+    setattr(docker_utilities.DockerModel, "docker_client", property(lambda self: None))  # noqa: B010

@@ -35,8 +35,9 @@ class Outbox:
     _messages: list[OutboxMessage] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, *, channel: str, to: str, body: str, via: str, subject: str | None = None,
-               **extra: Any) -> OutboxMessage:
+    def record(
+        self, *, channel: str, to: str, body: str, via: str, subject: str | None = None, **extra: Any
+    ) -> OutboxMessage:
         if channel not in CHANNELS:
             raise ValueError(f"unknown channel {channel!r}")
         message = OutboxMessage(
@@ -73,8 +74,9 @@ def install(outbox: Outbox) -> None:
     original_send_email = ses_models.SESBackend.send_email
     original_send_raw = ses_models.SESBackend.send_raw_email
 
-    def publish(self: Any, message: str, arn: str | None, phone_number: str | None = None, *args: Any,
-                **kwargs: Any) -> str:
+    def publish(
+        self: Any, message: str, arn: str | None, phone_number: str | None = None, *args: Any, **kwargs: Any
+    ) -> str:
         message_id: str = original_publish(self, message, arn, phone_number, *args, **kwargs)
         if phone_number and _active is not None:
             _active.record(channel="sms", to=phone_number, body=message, via="sns", message_id=message_id)
@@ -84,8 +86,15 @@ def install(outbox: Outbox) -> None:
         sent = original_send_email(self, source, subject, body, destinations)
         if _active is not None:
             for address in [a for addresses in destinations.values() for a in addresses]:
-                _active.record(channel="email", to=address, subject=subject, body=body, via="ses",
-                               sender=source, message_id=sent.id)
+                _active.record(
+                    channel="email",
+                    to=address,
+                    subject=subject,
+                    body=body,
+                    via="ses",
+                    sender=source,
+                    message_id=sent.id,
+                )
         return sent
 
     def send_raw_email(self: Any, source: str, destinations: list[str], raw_data: str) -> Any:
@@ -98,12 +107,22 @@ def install(outbox: Outbox) -> None:
             plain = parsed.get_body(preferencelist=("plain", "html"))
             body = plain.get_content() if plain is not None else raw_data
             recipients = destinations or [
-                address.strip() for header in ("to", "cc") for address in str(parsed.get(header, "")).split(",")
+                address.strip()
+                for header in ("to", "cc")
+                for address in str(parsed.get(header, "")).split(",")
                 if address.strip()
             ]
             for address in recipients:
-                _active.record(channel="email", to=address, subject=str(parsed.get("subject", "")), body=body,
-                               via="ses", sender=source, message_id=sent.id, raw=raw_data)
+                _active.record(
+                    channel="email",
+                    to=address,
+                    subject=str(parsed.get("subject", "")),
+                    body=body,
+                    via="ses",
+                    sender=source,
+                    message_id=sent.id,
+                    raw=raw_data,
+                )
         return sent
 
     publish._siren_outbox = True  # type: ignore[attr-defined]

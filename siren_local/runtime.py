@@ -23,6 +23,7 @@ import boto3
 from botocore.config import Config
 
 from siren_local import clock
+from siren_local.control import CONTROL_PREFIX
 from siren_local.deploy import DeployedStack, default_region, deploy_stack
 from siren_local.lambda_runtime import InProcessLambdaRuntime
 from siren_local.outbox import Outbox
@@ -31,8 +32,7 @@ from siren_local.sms_voice import SmsVoiceFake
 
 log = logging.getLogger("siren.local")
 
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # noqa: S105
-from siren_local.control import CONTROL_PREFIX
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
 class PortInUseError(OSError):
@@ -48,10 +48,10 @@ def install_adapters(lambda_runtime: InProcessLambdaRuntime, outbox: Outbox, sms
     global _installed
     from moto.core.config import default_user_config
 
-    from siren_local import cloudformation, environ, eventbridge, lambda_runtime as lambda_module
+    from siren_local import cloudformation, environ, eventbridge, sns, stepfunctions
+    from siren_local import lambda_runtime as lambda_module
     from siren_local import outbox as outbox_module
     from siren_local import sms_voice as sms_voice_module
-    from siren_local import sns, stepfunctions
 
     with _install_lock:
         lambda_module.install(lambda_runtime)
@@ -78,9 +78,9 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 def _quiet_handler() -> Any:
-    from moto.moto_server.threaded_moto_server import MotoRequestHandler
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-    class QuietRequestHandler(MotoRequestHandler):  # type: ignore[misc]
+    class QuietRequestHandler(MotoRequestHandler):
         """Request lines only at debug level: ``siren local up`` shows what happens, not every HTTP call."""
 
         def log_request(self, code: Any = "-", size: Any = "-") -> None:
@@ -201,7 +201,9 @@ class LocalAws:
     # -- clients and deploys --------------------------------------------------------------------------
     def client(self, service: str) -> Any:
         return boto3.session.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=self.region  # noqa: S106
+            aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            region_name=self.region,
         ).client(service, endpoint_url=self.endpoint_url, config=Config(retries={"max_attempts": 2}))
 
     def deploy(self, assembly_dir: Path, stack_name: str) -> DeployedStack:
@@ -239,4 +241,3 @@ class LocalAws:
 
     def outbox_json(self) -> list[dict[str, Any]]:
         return [message.to_json() for message in self.outbox.messages()]
-

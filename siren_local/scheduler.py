@@ -124,7 +124,7 @@ class SchedulerTicker:
     def _schedules(self) -> list[Any]:
         from moto.scheduler.models import scheduler_backends
 
-        found = []
+        found: list[Any] = []
         for account_backends in list(scheduler_backends.values()):
             for backend in list(account_backends.values()):
                 for group in list(backend.schedule_groups.values()):
@@ -243,7 +243,7 @@ class SchedulerSchedule(LocalResource):
         group = properties.get("GroupName") or "default"
         if group not in backend.schedule_groups:
             backend.create_schedule_group(name=group, tags=[])
-        schedule = backend.create_schedule(
+        arguments: dict[str, Any] = dict(
             description=properties.get("Description", ""),
             end_date=properties.get("EndDate"),
             flexible_time_window=properties.get("FlexibleTimeWindow", {"Mode": "OFF"}),
@@ -257,4 +257,5 @@ class SchedulerSchedule(LocalResource):
             target=properties["Target"],
             action_after_completion=None,
         )
+        schedule = backend.create_schedule(**arguments)
         return cls(schedule.arn, properties, {"Arn": schedule.arn})

@@ -17,8 +17,13 @@ from moto.sns import models as sns_models
 _original_publish = sns_models.Subscription.publish
 
 
-def lambda_record(subscription: Any, message: str, message_id: str, subject: str | None,
-                  message_attributes: dict[str, Any] | None) -> dict[str, Any]:
+def lambda_record(
+    subscription: Any,
+    message: str,
+    message_id: str,
+    subject: str | None,
+    message_attributes: dict[str, Any] | None,
+) -> dict[str, Any]:
     attributes = {
         name: {
             "Type": value.get("DataType", "String"),
@@ -52,13 +57,18 @@ def lambda_record(subscription: Any, message: str, message_id: str, subject: str
     }
 
 
-def _publish(self: Any, message: str, message_id: str, subject: str | None = None,
-             message_attributes: dict[str, Any] | None = None, *args: Any, **kwargs: Any) -> None:
+def _publish(
+    self: Any,
+    message: str,
+    message_id: str,
+    subject: str | None = None,
+    message_attributes: dict[str, Any] | None = None,
+    *args: Any,
+    **kwargs: Any,
+) -> None:
     if self.protocol != "lambda":
         return _original_publish(self, message, message_id, subject, message_attributes, *args, **kwargs)
-    if self._filter_policy_matcher is not None and not self._filter_policy_matcher.matches(
-        message_attributes, message
-    ):
+    if self._filter_policy_matcher is not None and not self._filter_policy_matcher.matches(message_attributes, message):
         return None
     if kwargs.get("message_structure") == "json":
         message = self._parse_message_structure(message, self.protocol)
@@ -73,4 +83,4 @@ def _publish(self: Any, message: str, message_id: str, subject: str | None = Non
 
 
 def install() -> None:
-    sns_models.Subscription.publish = _publish
+    setattr(sns_models.Subscription, "publish", _publish)  # noqa: B010

@@ -50,7 +50,7 @@ def _executing_backend(account_id: str, region_name: str) -> Any:
 
 
 def _create_from_cloudformation(
-    cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    cls: Any, /, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
 ) -> Any:
     properties = cloudformation_json["Properties"]
     backend = _executing_backend(account_id, region_name)
@@ -64,7 +64,7 @@ def _create_from_cloudformation(
 
 
 def _delete_from_cloudformation(
-    cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+    cls: Any, /, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
 ) -> None:
     _executing_backend(account_id, region_name).delete_state_machine(resource_name)
 
@@ -90,9 +90,15 @@ _scaled_time_module = SimpleNamespace(sleep=lambda seconds: time.sleep(scaled(se
 
 
 def install() -> None:
-    sfn_models.StateMachine.create_from_cloudformation_json = classmethod(_create_from_cloudformation)  # type: ignore[assignment]
-    sfn_models.StateMachine.delete_from_cloudformation_json = classmethod(_delete_from_cloudformation)  # type: ignore[assignment]
-    timeout.Timeout._eval_body = _scaled_timeout_body
-    heartbeat.Heartbeat._eval_body = _scaled_timeout_body
-    wait_function.WaitFunction._wait_interval = _scaled_wait_interval
-    retrier_decl.time = _scaled_time_module  # type: ignore[assignment]
+    patches: list[tuple[Any, str, Any]] = [
+        (sfn_models.StateMachine, "create_from_cloudformation_json", classmethod(_create_from_cloudformation)),
+        (sfn_models.StateMachine, "delete_from_cloudformation_json", classmethod(_delete_from_cloudformation)),
+        (timeout.Timeout, "_eval_body", _scaled_timeout_body),
+        (heartbeat.Heartbeat, "_eval_body", _scaled_timeout_body),
+        (wait_function.WaitFunction, "_wait_interval", _scaled_wait_interval),
+        (retrier_decl, "time", _scaled_time_module),
+    ]
+    for owner, name, replacement in patches:
+        if not hasattr(owner, name):
+            raise RuntimeError(f"moto changed: {owner.__name__}.{name} is gone; the time-scale adapter needs it")
+        setattr(owner, name, replacement)

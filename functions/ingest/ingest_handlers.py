@@ -10,7 +10,6 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from siren.adapters.store import IncidentStore, RawAlert
 from siren.observability import logger, metrics
 from siren.settings import Settings

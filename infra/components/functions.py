@@ -49,7 +49,7 @@ class SirenFunction(Construct):
         layer: lambda_.ILayerVersion,
         environment: dict[str, str],
         description: str,
-        timeout: Duration = Duration.seconds(30),
+        timeout_seconds: int = 30,
         memory_size: int = 512,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -67,15 +67,13 @@ class SirenFunction(Construct):
             "Function",
             runtime=LAMBDA_RUNTIME,
             architecture=LAMBDA_ARCHITECTURE,
-            code=lambda_.Code.from_asset(
-                str(FUNCTIONS_ROOT / package), exclude=["__pycache__", "*.pyc"]
-            ),
+            code=lambda_.Code.from_asset(str(FUNCTIONS_ROOT / package), exclude=["__pycache__", "*.pyc"]),
             handler=handler,
             layers=[layer],
             role=self.role,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
-            timeout=timeout,
+            timeout=Duration.seconds(timeout_seconds),
             memory_size=memory_size,
             description=description,
             environment={

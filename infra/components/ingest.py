@@ -49,9 +49,7 @@ class Ingest(Construct):
             self,
             "AlarmStateChangeRule",
             description="CloudWatch alarm state changes into Siren",
-            event_pattern=events.EventPattern(
-                source=["aws.cloudwatch"], detail_type=["CloudWatch Alarm State Change"]
-            ),
+            event_pattern=events.EventPattern(source=["aws.cloudwatch"], detail_type=["CloudWatch Alarm State Change"]),
             targets=[
                 targets.LambdaFunction(
                     self.alarm_events.function,

@@ -24,7 +24,8 @@ from siren.clients import endpoint_url, region_name
 
 @dataclass(frozen=True, slots=True)
 class BoundModels:
-    raw_alert: type[Model]
+    # Classes made at run time (see _bind); typed loosely because their attributes are made there too.
+    raw_alert: Any
 
 
 @functools.cache
@@ -36,7 +37,7 @@ def _bind(table_name: str, region: str, host: str | None) -> BoundModels:
     class RawAlertItem(Model):
         """A received alert exactly as it arrived, kept for audit and replay until its TTL."""
 
-        Meta = type("Meta", (), meta_attributes)
+        Meta: Any = type("Meta", (), meta_attributes)
         pk = UnicodeAttribute(hash_key=True)
         sk = UnicodeAttribute(range_key=True)
         kind = UnicodeAttribute(default="alert")
