@@ -38,11 +38,16 @@ class SmsVoiceFake:
             self._model = botocore.session.get_session().get_service_model(SERVICE_NAME)
         return self._model.operation_model(operation)
 
+    @staticmethod
+    def _target(headers: Any) -> str:
+        value = headers.get("X-Amz-Target", "")
+        return value.decode() if isinstance(value, bytes) else str(value)
+
     def handles(self, headers: Any) -> bool:
-        return str(headers.get("X-Amz-Target", "")).startswith(TARGET_PREFIX)
+        return self._target(headers).startswith(TARGET_PREFIX)
 
     def handle(self, headers: Any, body: bytes | str | None) -> tuple[int, dict[str, str], str]:
-        operation = str(headers.get("X-Amz-Target", ""))[len(TARGET_PREFIX) :]
+        operation = self._target(headers)[len(TARGET_PREFIX) :]
         try:
             request = json.loads(body or b"{}")
         except ValueError:

@@ -17,6 +17,10 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
 os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Siren")
 
+# Powertools binds its log stream to sys.stdout when the logger is made; make it now, so handler logs never
+# land in a CliRunner's captured output when a handler first runs inside a CLI test.
+import siren.observability  # noqa: F401
+
 EVENTS = Path(__file__).parent / "events"
 
 
