@@ -1,0 +1,33 @@
+"""Run every bench suite, print the figures, write .bench/latest.json."""
+
+from __future__ import annotations
+
+import os
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from bench import foundation
+from bench.harness import Report, write
+
+SUITES = [foundation.run]
+
+
+def main() -> None:
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
+    report = Report()
+    for suite in SUITES:
+        suite(report)
+    table = Table(title="Siren bench")
+    for column in ("figure", "value", "unit", "note"):
+        table.add_column(column)
+    for figure in report.figures:
+        table.add_row(escape(figure.name), f"{figure.value:g}", figure.unit, escape(figure.note))
+    console = Console(width=140)
+    console.print(table)
+    console.print(f"written to {write(report)}")
+
+
+if __name__ == "__main__":
+    main()
