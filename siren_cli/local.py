@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 import threading
 import time
 from pathlib import Path
@@ -86,6 +85,17 @@ def up(
 ) -> None:
     """Start the embedded local AWS with the Siren stack deployed; Ctrl-C stops it."""
     runtime = start_local_aws(port, time_scale)
+    try:
+        print_info(runtime.info())
+        serve_until_interrupted()
+    finally:
+        console.print("Stopping...")
+        runtime.stop()
+        console.print("Stopped.")
+
+
+def serve_until_interrupted() -> None:
+    """Block until Ctrl-C or SIGTERM; the runtime's threads serve meanwhile."""
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: Any) -> None:
@@ -93,15 +103,9 @@ def up(
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    try:
-        print_info(runtime.info())
-        console.print("Running. Press Ctrl-C to stop.")
-        while not stopping.wait(0.5):
-            pass
-    finally:
-        console.print("Stopping...")
-        runtime.stop()
-        console.print("Stopped.")
+    console.print("Running. Press Ctrl-C to stop.")
+    while not stopping.wait(0.5):
+        pass
 
 
 @app.command()
@@ -204,10 +208,6 @@ def demo(
         print_info(runtime.info())
         run_demo(runtime, console)
         if keep_running:
-            console.print("Still running; Ctrl-C stops.")
-            threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+            serve_until_interrupted()
     finally:
         runtime.stop()
-    sys.stdout.flush()

@@ -76,38 +76,28 @@ class SmsVoiceFake:
             return {"__error__": (500, "InternalServerException", f"delivery to {destination} failed (injected)")}
         return None
 
-    def _op_SendTextMessage(self, request: dict[str, Any]) -> dict[str, Any]:
+    def _send(self, channel: str, request: dict[str, Any], **extra: Any) -> dict[str, Any]:
         destination = request["DestinationPhoneNumber"]
         refused = self._refuse_if_failing(destination)
         if refused:
             return refused
         message_id = str(uuid.uuid4())
         self.outbox.record(
-            channel="sms",
+            channel=channel,
             to=destination,
             body=request.get("MessageBody", ""),
             via="end-user-messaging",
             origin=request.get("OriginationIdentity"),
             message_id=message_id,
+            **extra,
         )
         return {"MessageId": message_id}
 
+    def _op_SendTextMessage(self, request: dict[str, Any]) -> dict[str, Any]:
+        return self._send("sms", request)
+
     def _op_SendVoiceMessage(self, request: dict[str, Any]) -> dict[str, Any]:
-        destination = request["DestinationPhoneNumber"]
-        refused = self._refuse_if_failing(destination)
-        if refused:
-            return refused
-        message_id = str(uuid.uuid4())
-        self.outbox.record(
-            channel="voice",
-            to=destination,
-            body=request.get("MessageBody", ""),
-            via="end-user-messaging",
-            origin=request.get("OriginationIdentity"),
-            message_id=message_id,
-            body_type=request.get("MessageBodyTextType", "TEXT"),
-        )
-        return {"MessageId": message_id}
+        return self._send("voice", request, body_type=request.get("MessageBodyTextType", "TEXT"))
 
     def _op_DescribePhoneNumbers(self, request: dict[str, Any]) -> dict[str, Any]:
         return {"PhoneNumbers": []}
