@@ -1,0 +1,719 @@
+"""siren.yaml: loading, every validation problem as file:line: field: message, and the JSON shipped to Lambda."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from siren.config import (
+    DEFAULT_LABEL_MAP,
+    DEFAULT_RULES,
+    RESERVED_RULE_NAMES,
+    BuiltinRule,
+    ConfigError,
+    ConfigProblem,
+    Defaults,
+    Flapping,
+    FlappingOverride,
+    InsufficientData,
+    Match,
+    OnRecovery,
+    Service,
+    SeverityConfig,
+    SirenConfig,
+    UseRule,
+    WhenRule,
+    config_from_json,
+    load_config,
+    load_config_text,
+)
+from siren.domain.severity import policy_for
+from siren.domain.signals import SEVERITIES, Source
+
+SHIPPED = Path(__file__).resolve().parents[2] / "siren.yaml"
+
+
+def load(text: str) -> SirenConfig:
+    return load_config_text(textwrap.dedent(text), "siren.yaml")
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as raised:
+        load(text)
+    return [str(problem) for problem in raised.value.problems]
+
+
+# ---- what loads -------------------------------------------------------------------------------------------
+
+
+def test_the_shipped_siren_yaml_loads():
+    config = load_config(SHIPPED)
+
+    assert list(config.services) == ["checkout", "payments", "search"]
+    checkout, payments, search = config.services.values()
+    assert (checkout.alarm_patterns, checkout.default_severity, checkout.on_recovery) == (
+        ("checkout-*",),
+        "SEV2",
+        OnRecovery.RECOVER,
+    )
+    assert (payments.alarm_patterns, payments.default_severity) == (("payments-*",), "SEV1")
+    assert (search.default_severity, search.insufficient_data) == ("SEV3", InsufficientData.ALERT)
+    # The three default rules plus one `when` rule.
+    kinds = [str(rule.use) if isinstance(rule, UseRule) else "when" for rule in config.severity.rules]
+    assert kinds == ["explicit", "when", "description_tag", "severity_label"]
+
+
+def test_an_empty_file_is_every_default():
+    # GIVEN a file with nothing but a comment
+    config = load("# nothing configured yet\n")
+
+    # THEN every default of the documented schema applies
+    assert config == SirenConfig()
+    assert config.defaults == Defaults("SEV3", OnRecovery.RESOLVE, InsufficientData.IGNORE, Flapping(4, 30))
+    assert config.services == {}
+    assert dict(config.severity.label_map) == {
+        "critical": "SEV1",
+        "high": "SEV2",
+        "error": "SEV2",
+        "warning": "SEV3",
+        "info": "SEV4",
+    }
+    assert [(rule.name, rule.use) for rule in config.severity.rules if isinstance(rule, UseRule)] == [
+        ("explicit", BuiltinRule.EXPLICIT),
+        ("description_tag", BuiltinRule.DESCRIPTION_TAG),
+        ("severity_label", BuiltinRule.SEVERITY_LABEL),
+    ]
+
+
+def test_a_full_configuration_reads_as_written():
+    config = load(
+        """
+        defaults:
+          severity: SEV4
+          on_recovery: recover
+          insufficient_data: alert
+          flapping: {transitions: 3, window_minutes: 10}
+        services:
+          checkout:
+            description: "Checkout API"
+            alarm_patterns: ["checkout-*", "Checkout*"]
+            default_severity: SEV2
+            on_recovery: resolve
+            insufficient_data: recover
+            flapping: {transitions: 6}
+          batch_jobs-2:
+        severity:
+          label_map: {P1: SEV1, Warn: SEV3}
+          rules:
+            - name: payments-latency-is-sev1
+              when:
+                alarm_name: "payments-*"
+                namespace: "AWS/ApplicationELB"
+                metric: "TargetResponseTime"
+                service: payments
+                source: cloudwatch
+                labels: {team: core}
+              severity: SEV1
+            - name: tagged
+              use: description_tag
+        """
+    )
+
+    assert config.defaults == Defaults("SEV4", OnRecovery.RECOVER, InsufficientData.ALERT, Flapping(3, 10))
+    assert config.services["checkout"] == Service(
+        name="checkout",
+        description="Checkout API",
+        alarm_patterns=("checkout-*", "Checkout*"),
+        default_severity="SEV2",
+        on_recovery=OnRecovery.RESOLVE,
+        insufficient_data=InsufficientData.RECOVER,
+        flapping=FlappingOverride(transitions=6),
+    )
+    # A service named with nothing under it takes every default.
+    assert config.services["batch_jobs-2"] == Service(name="batch_jobs-2")
+    # label_map keys are matched in any case, so they are kept lowercased.
+    assert config.severity == SeverityConfig(
+        label_map={"p1": "SEV1", "warn": "SEV3"},
+        rules=(
+            WhenRule(
+                "payments-latency-is-sev1",
+                Match(
+                    "payments-*",
+                    "AWS/ApplicationELB",
+                    "TargetResponseTime",
+                    "payments",
+                    Source.CLOUDWATCH,
+                    {"team": "core"},
+                ),
+                "SEV1",
+            ),
+            UseRule("tagged", BuiltinRule.DESCRIPTION_TAG),
+        ),
+    )
+
+
+def test_an_empty_rule_list_means_no_rules_and_absent_rules_mean_the_default_ones():
+    assert load("severity: {rules: []}").severity.rules == ()
+    assert load("severity: {label_map: {}}").severity.rules == DEFAULT_RULES
+    assert load("severity: {label_map: {}}").severity.label_map == {}
+
+
+# ---- every problem, as file:line: field: message ----------------------------------------------------------
+
+
+def test_the_documented_example_problem():
+    text = """\
+# Siren's configuration
+defaults:
+  severity: SEV3
+  on_recovery: resolve
+services:
+  payments:
+    description: Payments
+    alarm_patterns: ["payments-*"]
+    default_severity: SEV1
+  checkout:
+    description: Checkout API
+    alarm_patterns: ["checkout-*"]
+    default_severity: SEV2
+    on_recovery: close
+"""
+    assert problems(text) == [
+        'siren.yaml:14: services.checkout.on_recovery: must be one of resolve, recover (got "close")'
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            """
+            defaults:
+              flapping: 5
+            """,
+            "siren.yaml:3: defaults.flapping: must be a mapping (got 5)",
+            id="wrong type: mapping",
+        ),
+        pytest.param(
+            """
+            services:
+              checkout:
+                alarm_patterns: checkout-*
+            """,
+            'siren.yaml:4: services.checkout.alarm_patterns: must be a list (got "checkout-*")',
+            id="wrong type: list",
+        ),
+        pytest.param(
+            """
+            services:
+              checkout:
+                description: 42
+            """,
+            "siren.yaml:4: services.checkout.description: must be a string (got 42)",
+            id="wrong type: string",
+        ),
+        pytest.param(
+            """
+            defaults:
+              flapping: {window_minutes: "30"}
+            """,
+            'siren.yaml:3: defaults.flapping.window_minutes: must be a whole number (got "30")',
+            id="wrong type: a quoted number",
+        ),
+        pytest.param(
+            """
+            defaults:
+              flapping: {transitions: yes}
+            """,
+            "siren.yaml:3: defaults.flapping.transitions: must be a whole number (got true)",
+            id="wrong type: a YAML boolean is not a number",
+        ),
+        pytest.param(
+            """
+            defaults:
+              on_recovry: recover
+            """,
+            'siren.yaml:3: defaults.on_recovry: unknown key (did you mean "on_recovery"?)',
+            id="typo in a key",
+        ),
+        pytest.param(
+            """
+            sevrity: {}
+            """,
+            'siren.yaml:2: sevrity: unknown key (did you mean "severity"?)',
+            id="typo in a section",
+        ),
+        pytest.param(
+            """
+            users: {}
+            """,
+            "siren.yaml:2: users: unknown key (known keys: defaults, services, severity)",
+            id="unknown section",
+        ),
+        pytest.param(
+            """
+            defaults:
+              insufficient_data: treat-as-ok
+            """,
+            'siren.yaml:3: defaults.insufficient_data: must be one of ignore, alert, recover (got "treat-as-ok")',
+            id="bad enum",
+        ),
+        pytest.param(
+            """
+            defaults:
+              severity: SEV0
+            """,
+            'siren.yaml:3: defaults.severity: must be one of SEV1, SEV2, SEV3, SEV4, SEV5 (got "SEV0")',
+            id="bad SEV",
+        ),
+        pytest.param(
+            """
+            services:
+              checkout:
+                default_severity: sev2
+            """,
+            "siren.yaml:4: services.checkout.default_severity: must be one of SEV1, SEV2, SEV3, SEV4, SEV5"
+            ' (got "sev2"; did you mean "SEV2"?)',
+            id="SEV in the wrong case",
+        ),
+        pytest.param(
+            """
+            defaults:
+              severity:
+            """,
+            "siren.yaml:3: defaults.severity: must be one of SEV1, SEV2, SEV3, SEV4, SEV5 (got nothing)",
+            id="a value left empty",
+        ),
+        pytest.param(
+            """
+            services:
+              checkout: {}
+              payments: {}
+              checkout: {}
+            """,
+            "siren.yaml:5: services.checkout: duplicate key (first at line 3)",
+            id="duplicate key",
+        ),
+        pytest.param(
+            """
+            services:
+              Checkout: {}
+            """,
+            'siren.yaml:3: services.Checkout: service names are lowercase letters, digits, "-" and "_",'
+            ' starting with a letter or digit (got "Checkout")',
+            id="bad service name",
+        ),
+        pytest.param(
+            """
+            services:
+              checkout:
+                flapping:
+                  window_minutes: 0
+            """,
+            "siren.yaml:5: services.checkout.flapping.window_minutes: must be at least 1 (got 0)",
+            id="zero flapping window",
+        ),
+        pytest.param(
+            """
+            defaults:
+              flapping: {transitions: -2}
+            """,
+            "siren.yaml:3: defaults.flapping.transitions: must be at least 1 (got -2)",
+            id="negative flapping transitions",
+        ),
+        pytest.param(
+            """
+            severity:
+              label_map: {critical: SEV1, CRITICAL: SEV2}
+            """,
+            'siren.yaml:3: severity.label_map.CRITICAL: the same label value as "critical": they are matched in any'
+            " case",
+            id="label_map keys differing only in case",
+        ),
+        pytest.param(
+            """
+            severity:
+              rules:
+                - name: sev1
+                  use: explicit
+                - name: sev1
+                  use: description_tag
+            """,
+            'siren.yaml:6: severity.rules[1].name: duplicate rule name "sev1" (first at line 4)',
+            id="duplicate rule name",
+        ),
+        pytest.param(
+            """
+            severity:
+              rules:
+                - name: default
+                  use: explicit
+            """,
+            'siren.yaml:4: severity.rules[0].name: "default" is reserved for decisions that no rule made',
+            id="reserved rule name",
+        ),
+        pytest.param(
+            """
+            severity:
+              rules:
+                - use: explicit
+            """,
+            "siren.yaml:4: severity.rules[0].name: every rule needs a name",
+            id="rule without a name",
+        ),
+        pytest.param(
+            """
+            severity:
+              rules:
+                - name: both
+                  when: {metric: Errors}
+                  severity: SEV2
+                  use: explicit
+            """,
+            'siren.yaml:4: severity.rules[0]: a rule has either "when" (with "severity") or "use", not both',
+            id="rule with both when and use",
+        ),
+        pytest.param(
+            """
+            severity:
+              rules:
+                - name: neither
+                  severity: SEV2
+            """,
+            'siren.yaml:4: severity.rules[0]: a rule needs either "when" (with "severity") or "use"',
+            id="rule with neither when nor use",
+        ),
+        pytest.param(
+            """
+            severity:
+              rules:
+                - name: no-severity
+                  when: {metric: Errors}
+            """,
+            'siren.yaml:4: severity.rules[0].severity: required with "when"',
+            id="when without severity",
+        ),
+        pytest.param(
+            """
+            severity:
+              rules:
+                - name: said
+                  use: explicit
+                  severity: SEV1
+            """,
+            'siren.yaml:6: severity.rules[0].severity: not allowed with "use": the severity comes from the signal',
+            id="use with severity",
+        ),
+        pytest.param(
+            """
+            severity:
+              rules:
+                - name: everything
+                  when: {}
+                  severity: SEV1
+            """,
+            "siren.yaml:5: severity.rules[0].when: give at least one of alarm_name, namespace, metric, service,"
+            " source, labels",
+            id="empty when",
+        ),
+        pytest.param(
+            """
+            severity:
+              rules:
+                - name: typo
+                  when: {alarm: "x-*"}
+                  severity: SEV1
+            """,
+            'siren.yaml:5: severity.rules[0].when.alarm: unknown key (did you mean "alarm_name"?)',
+            id="typo in when",
+        ),
+        pytest.param(
+            """
+            severity:
+              rules:
+                - name: from
+                  when: {source: prometheus}
+                  severity: SEV1
+            """,
+            "siren.yaml:5: severity.rules[0].when.source: must be one of cloudwatch, cloudwatch-sns, alertmanager,"
+            ' grafana, generic, manual (got "prometheus")',
+            id="unknown source",
+        ),
+        pytest.param(
+            """
+            severity:
+              rules:
+                - name: tier
+                  when:
+                    labels: {tier: 1}
+                  severity: SEV1
+            """,
+            "siren.yaml:6: severity.rules[0].when.labels.tier: must be a string (got 1)",
+            id="label value that is not a string",
+        ),
+        pytest.param(
+            """
+            severity:
+              rules:
+                - name: odd
+                  use: guess
+            """,
+            "siren.yaml:5: severity.rules[0].use: must be one of explicit, description_tag, severity_label"
+            ' (got "guess")',
+            id="unknown use",
+        ),
+        pytest.param(
+            """
+            - defaults
+            """,
+            "siren.yaml:2: must be a mapping (got a list)",
+            id="not a mapping at the top",
+        ),
+    ],
+)
+def test_each_problem_names_file_line_and_field(text: str, expected: str):
+    assert problems(text) == [expected]
+
+
+def test_all_problems_are_reported_at_once_in_file_order():
+    found = problems(
+        """
+        defaults:
+          severity: SEV9
+          on_recovry: resolve
+          flapping: {transitions: 0}
+        services:
+          checkout:
+            on_recovery: close
+          checkout:
+            description: again
+          Search: {}
+        severity:
+          rules:
+            - name: a
+              use: explicit
+            - name: a
+              when: {}
+        """
+    )
+
+    assert found == [
+        'siren.yaml:3: defaults.severity: must be one of SEV1, SEV2, SEV3, SEV4, SEV5 (got "SEV9")',
+        'siren.yaml:4: defaults.on_recovry: unknown key (did you mean "on_recovery"?)',
+        "siren.yaml:5: defaults.flapping.transitions: must be at least 1 (got 0)",
+        'siren.yaml:8: services.checkout.on_recovery: must be one of resolve, recover (got "close")',
+        "siren.yaml:9: services.checkout: duplicate key (first at line 7)",
+        'siren.yaml:11: services.Search: service names are lowercase letters, digits, "-" and "_", starting with a'
+        ' letter or digit (got "Search")',
+        'siren.yaml:16: severity.rules[1].name: duplicate rule name "a" (first at line 14)',
+        'siren.yaml:16: severity.rules[1].severity: required with "when"',
+        "siren.yaml:17: severity.rules[1].when: give at least one of alarm_name, namespace, metric, service, source,"
+        " labels",
+    ]
+
+
+def test_the_error_carries_structured_problems_and_is_a_value_error():
+    with pytest.raises(ValueError, match=r"siren\.yaml:3: defaults\.severity") as raised:
+        load("\ndefaults:\n  severity: high\n  on_recovery: close\n")
+
+    error = raised.value
+    assert isinstance(error, ConfigError)
+    assert error.problems[0] == ConfigProblem(
+        "siren.yaml", 3, "defaults.severity", 'must be one of SEV1, SEV2, SEV3, SEV4, SEV5 (got "high")'
+    )
+    assert [problem.line for problem in error.problems] == [3, 4]
+    assert str(error).splitlines() == [str(problem) for problem in error.problems]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "defaults:\n  flapping: [4, 30\nservices: {}\n",
+            "siren.yaml:3: while parsing a flow sequence from line 2: expected ',' or ']', but got ':'",
+            id="unclosed flow list",
+        ),
+        pytest.param(
+            "defaults:\n\tseverity: SEV1\n",
+            "siren.yaml:2: while scanning for the next token: found character '\\t' that cannot start any token",
+            id="tab indentation",
+        ),
+        pytest.param(
+            "defaults: {}\n---\nservices: {}\n",
+            "siren.yaml:2: expected a single document in the stream from line 1: found another document",
+            id="two documents",
+        ),
+        pytest.param(
+            'services:\n  checkout:\n    description: "\x07"\n',
+            "siren.yaml:3: character '\\x07' is not allowed in YAML",
+            id="control character",
+        ),
+    ],
+)
+def test_malformed_yaml_is_a_config_error_with_its_line(text: str, expected: str):
+    assert problems(text) == [expected]
+
+
+def test_yaml_constructs_outside_the_schema_are_problems():
+    assert problems("defaults: !Ref Defaults\n") == [
+        "siren.yaml:1: defaults: could not determine a constructor for the tag '!Ref'"
+    ]
+    assert problems("base: &base {severity: SEV1}\ndefaults:\n  <<: *base\n") == [
+        "siren.yaml:1: base: unknown key (known keys: defaults, services, severity)",
+        "siren.yaml:3: defaults.<<: merge keys are not supported: write the keys out",
+    ]
+    assert problems("services:\n  ? [a, b]\n  : {}\n") == [
+        "siren.yaml:2: services: keys must be plain names, not lists or mappings"
+    ]
+
+
+def test_load_config_names_the_path_and_rejects_non_utf8(tmp_path: Path):
+    path = tmp_path / "siren.yaml"
+    path.write_text("defaults:\n  severity: SEV0\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value).startswith(f"{path}:2: defaults.severity: ")
+
+    path.write_bytes(b"services:\n  caf\xe9: {}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value) == f"{path}:2: the file is not UTF-8 text"
+
+
+# ---- the normalized JSON shipped to Lambda ----------------------------------------------------------------
+
+
+def test_the_shipped_config_round_trips_through_json_keeping_service_order():
+    config = load_config(SHIPPED)
+
+    # The config layer writes it with sorted keys: service order (first match wins) must survive that.
+    shipped = json.loads(json.dumps(config.to_json(), sort_keys=True))
+    again = config_from_json(shipped)
+
+    assert again == config
+    assert list(again.services) == list(config.services)
+    assert policy_for("search", again) == policy_for("search", config)
+
+
+def test_the_json_has_every_default_filled_in():
+    data = load("services: {api: {}}\n").to_json()
+
+    assert data == {
+        "defaults": {
+            "severity": "SEV3",
+            "on_recovery": "resolve",
+            "insufficient_data": "ignore",
+            "flapping": {"transitions": 4, "window_minutes": 30},
+        },
+        "services": [{"name": "api", "description": "", "alarm_patterns": []}],
+        "severity": {
+            "label_map": dict(DEFAULT_LABEL_MAP),
+            "rules": [
+                {"name": "explicit", "use": "explicit"},
+                {"name": "description_tag", "use": "description_tag"},
+                {"name": "severity_label", "use": "severity_label"},
+            ],
+        },
+    }
+
+
+def test_invalid_json_is_reported_without_lines():
+    data = load_config(SHIPPED).to_json()
+    data["defaults"]["on_recovery"] = "close"
+    data["services"].append({"name": "checkout"})
+    data["services"].append({"description": "no name"})
+
+    with pytest.raises(ConfigError) as raised:
+        config_from_json(data, "/opt/siren-config/config.json")
+
+    assert str(raised.value).splitlines() == [
+        '/opt/siren-config/config.json: defaults.on_recovery: must be one of resolve, recover (got "close")',
+        '/opt/siren-config/config.json: services[3].name: duplicate service "checkout"',
+        "/opt/siren-config/config.json: services[4]: every service needs a name",
+    ]
+
+
+def test_json_written_in_the_yaml_shape_reads_too():
+    assert config_from_json({"services": {"api": {"default_severity": "SEV2"}}}) == load(
+        "services: {api: {default_severity: SEV2}}"
+    )
+
+
+# Generated configurations: whatever is valid survives to_json -> JSON text -> config_from_json, and reads the
+# same when written out as YAML, so the two ways in cannot drift apart.
+
+names = st.from_regex(r"[a-z0-9][a-z0-9_-]{0,11}", fullmatch=True)
+alphabet = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
+texts = st.text(alphabet, min_size=1, max_size=12).filter(str.strip)
+severities = st.sampled_from(SEVERITIES)
+positive = st.integers(min_value=1, max_value=10_000)
+services = st.builds(
+    Service,
+    name=st.just("-"),
+    description=st.text(alphabet, max_size=20),
+    alarm_patterns=st.lists(texts, max_size=3).map(tuple),
+    default_severity=st.none() | severities,
+    on_recovery=st.none() | st.sampled_from(OnRecovery),
+    insufficient_data=st.none() | st.sampled_from(InsufficientData),
+    flapping=st.builds(FlappingOverride, st.none() | positive, st.none() | positive),
+)
+matches = st.builds(
+    Match,
+    alarm_name=st.none() | texts,
+    namespace=st.none() | texts,
+    metric=st.none() | texts,
+    service=st.none() | names,
+    source=st.none() | st.sampled_from(Source),
+    labels=st.dictionaries(texts, st.text(alphabet, max_size=8), max_size=2),
+).filter(lambda match: match.to_json())
+rules = st.builds(WhenRule, name=st.just("-"), when=matches, severity=severities) | st.builds(
+    UseRule, name=st.just("-"), use=st.sampled_from(BuiltinRule)
+)
+configs = st.builds(
+    SirenConfig,
+    defaults=st.builds(
+        Defaults,
+        severity=severities,
+        on_recovery=st.sampled_from(OnRecovery),
+        insufficient_data=st.sampled_from(InsufficientData),
+        flapping=st.builds(Flapping, positive, positive),
+    ),
+    services=st.dictionaries(names, services, max_size=4).map(
+        lambda by_name: {name: replace(service, name=name) for name, service in by_name.items()}
+    ),
+    severity=st.builds(
+        SeverityConfig,
+        label_map=st.dictionaries(texts.map(str.lower).filter(lambda label: label == label.strip()), severities),
+        rules=st.just(DEFAULT_RULES)
+        | st.dictionaries(names.filter(lambda name: name not in RESERVED_RULE_NAMES), rules, max_size=5).map(
+            lambda by_name: tuple(replace(rule, name=name) for name, rule in by_name.items())
+        ),
+    ),
+)
+
+
+@settings(max_examples=150)
+@given(configs)
+def test_any_valid_config_round_trips_through_json_and_yaml(config: SirenConfig):
+    data = json.loads(json.dumps(config.to_json(), sort_keys=True))
+    from_json = config_from_json(data)
+    assert from_json == config
+    assert list(from_json.services) == list(config.services)
+
+    # The same configuration written by a person, as YAML with services as a mapping.
+    written = config.to_json()
+    written["services"] = {service.pop("name"): service for service in written["services"]}
+    from_yaml = load_config_text(yaml.safe_dump(written, sort_keys=False, allow_unicode=True), "siren.yaml")
+    assert from_yaml == config
+    assert list(from_yaml.services) == list(config.services)
+
+
+def test_policy_windows_come_out_as_timedeltas():
+    assert policy_for("payments", load_config(SHIPPED)).flapping_window == timedelta(minutes=30)
