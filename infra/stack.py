@@ -7,7 +7,8 @@ from constructs import Construct
 
 from infra.components.alerting import AlertTopics
 from infra.components.events import IncidentEvents
-from infra.components.functions import SharedLayer
+from infra.components.config_layer import ConfigLayer
+from infra.components.functions import FunctionBase, SharedLayer
 from infra.components.ingest import Ingest
 from infra.components.status_site import StatusSite
 from infra.components.store import IncidentStoreTable
@@ -20,6 +21,9 @@ OUTPUT_NAMES = (
     "StatusPageUrl",
     "AlarmTopicArn",
     "InboundSmsTopicArn",
+    "WebhookUrl",
+    "WebhookTokenSecretArn",
+    "DeadLetterQueueUrl",
 )
 
 
@@ -31,7 +35,9 @@ class SirenStack(Stack):
         topics = AlertTopics(self, "AlertTopics")
         status_site = StatusSite(self, "StatusSite")
         shared = SharedLayer(self, "SharedLayer")
-        Ingest(self, "Ingest", layer=shared.layer, table=store.table, bus=incident_events.bus)
+        config = ConfigLayer(self, "Config")
+        base = FunctionBase(layers=[shared.layer, config.layer], environment=config.environment)
+        Ingest(self, "Ingest", base=base, table=store.table, bus=incident_events.bus, alarm_topic=topics.alarm_topic)
 
         self._output("EventBusName", incident_events.bus.event_bus_name)
         self._output("IncidentsTableName", store.table.table_name)

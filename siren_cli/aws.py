@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import urllib.error
@@ -69,3 +70,20 @@ class Target:
     def outputs(self, stack_name: str = "Siren") -> dict[str, str]:
         stacks = self.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
         return {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
+
+    def activate(self) -> None:
+        """Point this process's AWS SDK clients (boto3, PynamoDB) at this target."""
+        if self.endpoint is not None:
+            os.environ["AWS_ENDPOINT_URL"] = self.endpoint
+            os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+            for name, value in LOCAL_CREDENTIALS.items():
+                os.environ.setdefault(name.upper(), value)
+
+    def actor(self) -> str:
+        """Who is acting, for the timeline: $SIREN_ACTOR, else the local user, else the AWS identity."""
+        if os.environ.get("SIREN_ACTOR"):
+            return os.environ["SIREN_ACTOR"]
+        if self.is_local:
+            return f"{getpass.getuser()} (cli)"
+        arn = str(self.client("sts").get_caller_identity()["Arn"])
+        return arn.rsplit("/", 1)[-1] + " (cli)"

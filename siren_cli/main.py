@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-from siren_cli import local
+from siren_cli import incidents, local
+from siren_cli.config_cmd import config_app
+from siren_cli.context import CliContext
 
 app = typer.Typer(
     help="Siren: the serverless incident pipeline for AWS.",
@@ -12,7 +17,22 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    use_local: Annotated[bool, typer.Option("--local", help="Use the embedded local AWS (127.0.0.1:4566).")] = False,
+    stack: Annotated[str, typer.Option("--stack", help="The deployed stack's name.")] = "Siren",
+    config: Annotated[Path | None, typer.Option("--config", help="The project config (default: siren.yaml).")] = None,
+) -> None:
+    """Operate incidents on AWS (the normal credential chain) or on the embedded local AWS."""
+    ctx.obj = CliContext(local=use_local, stack=stack, config_path=config)
+
+
 app.add_typer(local.app, name="local")
+app.add_typer(config_app, name="config")
+incidents.register(app)
 
 
 if __name__ == "__main__":

@@ -223,10 +223,17 @@ def _model_list_with_local_types() -> list[type[CloudFormationModel]]:
 
 
 def install(extra_types: tuple[type[LocalResource], ...] = ()) -> None:
+    from moto.awslambda.models import LayerVersion
     from moto.events.models import EventBus
 
     # ``Ref`` of an AWS::Events::EventBus is its name; moto's model has no physical id, so Ref gave the object.
     setattr(EventBus, "physical_resource_id", property(lambda self: self.name))  # noqa: B010
+    # ``Ref`` of an AWS::Lambda::LayerVersion is its version ARN (moto gave the object, which a function's
+    # Layers cannot hold), and its name property is LayerName (moto looked for "LayerVersion").
+    if not hasattr(LayerVersion, "arn") or not hasattr(LayerVersion, "cloudformation_name_type"):
+        raise RuntimeError("moto changed: LayerVersion.arn or cloudformation_name_type is gone")
+    setattr(LayerVersion, "physical_resource_id", property(lambda self: self.arn))  # noqa: B010
+    setattr(LayerVersion, "cloudformation_name_type", staticmethod(lambda: "LayerName"))  # noqa: B010
     setattr(parsing, "get_model_list", _model_list_with_local_types)  # noqa: B010
     _model_list_with_local_types.cache_clear()
     parsing.get_model_map.cache_clear()

@@ -7,7 +7,9 @@
 - ``POST /_siren/chat/<channel>``: a Slack-compatible incoming webhook that records into the outbox.
 - ``POST /_siren/sms-voice/fail``: make End User Messaging fail for given numbers (drills, fallback tests).
 - ``POST /_siren/schedules/fire``: fire an EventBridge Scheduler schedule now.
-- ``POST /_siren/drain``: wait until asynchronous invocations have finished (tests synchronise on it).
+- ``POST /_siren/drain``: wait until asynchronous invocations and DynamoDB stream deliveries have finished
+  (tests synchronise on it).
+- ``/_siren/function-url/<url-id>/<path>`` (any method): Lambda function URLs (see function_urls.py).
 Everything else goes to moto.
 """
 
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from siren_local.runtime import LocalAws
 
 CONTROL_PREFIX = "/_siren/"
+FUNCTION_URL_ROUTE = "function-url/"
 
 
 class ControlMiddleware:
@@ -37,6 +40,9 @@ class ControlMiddleware:
             request = Request(environ)
             status, headers, body = self.runtime.sms_voice.handle({"X-Amz-Target": target}, request.get_data())
             return Response(body, status=status, headers=headers)(environ, start_response)
+        if path.startswith(CONTROL_PREFIX + FUNCTION_URL_ROUTE):
+            response = self._function_url(Request(environ), path[len(CONTROL_PREFIX + FUNCTION_URL_ROUTE) :])
+            return response(environ, start_response)
         if path.startswith(CONTROL_PREFIX):
             response = self._control(Request(environ), path[len(CONTROL_PREFIX) :])
             return response(environ, start_response)
@@ -68,6 +74,28 @@ class ControlMiddleware:
         except (ValueError, KeyError, TypeError) as error:
             return _json({"error": f"bad request: {error}"}, status=400)
         return _json({"error": f"no such control route: {request.method} {route}"}, status=404)
+
+    def _function_url(self, request: Request, route: str) -> Response:
+        from siren_local.function_urls import HttpRequest, serve
+
+        url_id, _, rest = route.partition("/")
+        served = serve(
+            url_id,
+            HttpRequest(
+                method=request.method,
+                path="/" + rest,
+                query=request.environ.get("QUERY_STRING", ""),
+                headers=list(request.headers.items()),
+                body=request.get_data(),
+                source_ip=request.remote_addr or "127.0.0.1",
+                protocol=request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+            ),
+        )
+        response = Response(served.body, status=served.status)
+        del response.headers["Content-Type"]  # only what the function (or Lambda) said
+        for name, value in served.headers:
+            response.headers.add(name, value)
+        return response
 
     def _status_page(self, key: str) -> Response:
         bucket = self.runtime.info()["outputs"].get("StatusBucketName")

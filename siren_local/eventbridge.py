@@ -3,7 +3,8 @@
 moto 5.2.5 matches patterns but delivers only to logs, SQS, archives and other buses, and delivers even for
 DISABLED rules. :func:`_send_to_targets` replaces ``Rule.send_to_targets``: a disabled rule delivers nothing;
 Lambda targets are invoked asynchronously (as EventBridge does) through the in-process runtime; state machine
-targets start an execution; every other target kind is left to moto. Events keep AWS's shape: an ISO-8601
+targets start an execution; SQS targets get the event as AWS sends it (moto's template breaks on an ISO time);
+every other target kind is left to moto. Events keep AWS's shape: an ISO-8601
 ``time`` and the whole event as input unless the target says otherwise (Input, InputPath, InputTransformer).
 """
 
@@ -75,6 +76,17 @@ def _deliver_to_state_machine(target_arn: str, payload: Any, rule_name: str) -> 
     backend.start_execution(target_arn, name=f"{rule_name[:40]}-{uuid.uuid4()}", execution_input=json.dumps(payload))
 
 
+def _deliver_to_queue(target_arn: str, payload: Any, target: dict[str, Any]) -> None:
+    from moto.sqs.models import sqs_backends
+
+    # moto's SQS delivery renders the event through a template that breaks on AWS's ISO-8601 time.
+    _, _, _, region, account, name = target_arn.split(":", 5)
+    group_id = (target.get("SqsParameters") or {}).get("MessageGroupId")
+    sqs_backends[account][region].send_message(
+        name, json.dumps(payload), group_id=group_id, deduplication_id=str(uuid.uuid4()) if group_id else None
+    )
+
+
 def _send_to_targets(self: Any, original_event: dict[str, Any], transform_input: bool = True) -> None:
     if self.state != "ENABLED":
         return
@@ -86,13 +98,15 @@ def _send_to_targets(self: Any, original_event: dict[str, Any], transform_input:
     for target in self.targets:
         arn: str = target["Arn"]
         service = arn.split(":")[2]
-        if service not in ("lambda", "states"):
+        if service not in ("lambda", "states", "sqs"):
             others.append(target)
             continue
         payload = target_input(target, event) if transform_input else event
         try:
             if service == "lambda":
                 _deliver_to_lambda(arn, payload)
+            elif service == "sqs":
+                _deliver_to_queue(arn, payload, target)
             else:
                 _deliver_to_state_machine(arn, payload, self.name)
             deliveries.append((self.arn, arn, str(event.get("id"))))
@@ -110,7 +124,8 @@ def _send_to_targets(self: Any, original_event: dict[str, Any], transform_input:
         # A shallow copy with only the other targets: the rule itself is shared by concurrent put_events.
         rest = copy.copy(self)
         rest.targets = others
-        _original_send_to_targets(rest, cast(Any, event), transform_input)
+        # moto's own delivery expects its own event form (a numeric time).
+        _original_send_to_targets(rest, cast(Any, original_event), transform_input)
 
 
 def install() -> None:

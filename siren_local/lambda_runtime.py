@@ -7,6 +7,15 @@ and its dependencies come from this process (they are the source the layer is bu
 
 Each function's environment variables apply through :func:`siren.settings.function_environment`, a context
 variable, so concurrent invocations of different functions do not see each other's settings.
+
+Layers: on AWS a function's layers are extracted, in order, into ``/opt``. Here each layer version is extracted
+once, and each function code version gets its own directory holding its layers' files in the same order (a later
+layer's file replaces an earlier one's): the local stand-in for the ``/opt`` mount (:meth:`opt_directory`). In
+the function's environment, a value that is ``/opt`` or starts with ``/opt/`` names that directory instead
+(``SIREN_CONFIG_PATH=/opt/siren-config/config.json`` -> ``<that directory>/siren-config/config.json``). Python
+packages in layers are not imported from there: they come from this process, as the shared ``siren`` package does.
+moto's CloudFormation drops a function's ``Layers`` (and ``DeadLetterConfig``): :func:`_create_from_cloudformation`
+keeps them.
 """
 
 from __future__ import annotations
@@ -16,6 +25,8 @@ import importlib.util
 import io
 import json
 import logging
+import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -80,6 +91,8 @@ class InProcessLambdaRuntime:
         default_factory=lambda: ThreadPoolExecutor(max_workers=16, thread_name_prefix="lambda-async")
     )
     _pending: set[Future[None]] = field(default_factory=set)
+    _opt_lock: threading.Lock = field(default_factory=threading.Lock)
+    submitted: int = 0  # asynchronous invocations queued so far: drain() uses it to notice new work
 
     # -- loading --------------------------------------------------------------------------------------
     def _handler_for(self, function: Any) -> Callable[..., Any]:
@@ -114,6 +127,49 @@ class InProcessLambdaRuntime:
             self._handlers[key] = handler
             return cast(Callable[..., Any], handler)
 
+    # -- layers: the /opt view ------------------------------------------------------------------------------
+    def _layer_directory(self, layer_version: Any) -> Path:
+        """A layer version's files, extracted once (call with ``_opt_lock`` held)."""
+        code: bytes = layer_version.code_bytes
+        digest = str(getattr(layer_version, "code_digest", "") or hashlib.sha256(code).hexdigest())[:16]
+        target = self.code_root / f"layer-{digest}"
+        if not target.exists():
+            staging = target.with_suffix(".tmp")
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir(parents=True)
+            if code:
+                with zipfile.ZipFile(io.BytesIO(code)) as archive:
+                    archive.extractall(staging)
+            staging.rename(target)
+        return target
+
+    def opt_directory(self, function: Any) -> Path:
+        """The local stand-in for ``/opt`` of ``function``: its layers' files, extracted in order."""
+        from moto.awslambda.utils import get_backend
+
+        backend = get_backend(function.account_id, function.region)
+        versions = []
+        for layer in function.layers or []:
+            version = backend.layers_versions_by_arn(layer["Arn"])
+            if version is None:
+                raise LookupError(f"layer version {layer['Arn']} of {function.function_name} does not exist")
+            versions.append(version)
+        seed = "|".join(
+            [function.function_arn, str(function.version), str(getattr(function, "code_sha_256", ""))]
+            + [f"{version.arn}@{getattr(version, 'code_sha_256', '')}" for version in versions]
+        )
+        target = self.code_root / f"opt-{hashlib.sha256(seed.encode()).hexdigest()[:16]}"
+        with self._opt_lock:
+            if target.exists():
+                return target
+            staging = target.with_suffix(".tmp")
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir(parents=True)
+            for version in versions:
+                _link_tree(self._layer_directory(version), staging)
+            staging.rename(target)
+        return target
+
     def _environment(self, function: Any, request_id: str) -> dict[str, str]:
         env = {
             "_HANDLER": str(function.handler),
@@ -126,7 +182,11 @@ class InProcessLambdaRuntime:
         }
         if self.endpoint_url:
             env["AWS_ENDPOINT_URL"] = self.endpoint_url
-        env.update({str(k): str(v) for k, v in (function.environment_vars or {}).items()})
+        variables = {str(k): str(v) for k, v in (function.environment_vars or {}).items()}
+        if any(_names_opt(value) for value in variables.values()):
+            opt = str(self.opt_directory(function))
+            variables = {k: opt + v[len(OPT_MOUNT) :] if _names_opt(v) else v for k, v in variables.items()}
+        env.update(variables)
         return env
 
     # -- invoking -------------------------------------------------------------------------------------
@@ -165,8 +225,9 @@ class InProcessLambdaRuntime:
 
     def invoke_async(self, function: Any, event: Any) -> None:
         """Lambda's asynchronous invocation: queued, retried twice, then the dead-letter queue."""
-        future = self._async_pool.submit(self._invoke_with_retries, function, event)
         with self._lock:
+            self.submitted += 1
+            future = self._async_pool.submit(self._invoke_with_retries, function, event)
             self._pending.add(future)
         future.add_done_callback(self._forget)
 
@@ -200,6 +261,10 @@ class InProcessLambdaRuntime:
                 ASYNC_ATTEMPTS,
             )
 
+    def idle(self) -> bool:
+        with self._lock:
+            return not self._pending
+
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every asynchronous invocation (and those it caused) has finished."""
         deadline = time.monotonic() + timeout
@@ -214,6 +279,29 @@ class InProcessLambdaRuntime:
 
     def shutdown(self) -> None:
         self._async_pool.shutdown(wait=False, cancel_futures=True)
+
+
+OPT_MOUNT = "/opt"
+
+
+def _names_opt(value: str) -> bool:
+    return value == OPT_MOUNT or value.startswith(OPT_MOUNT + "/")
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """Put ``source``'s files into ``target`` (hard links, else copies), replacing files of the same path."""
+    for path in sorted(source.rglob("*")):
+        destination = target / path.relative_to(source)
+        if path.is_dir():
+            destination.mkdir(parents=True, exist_ok=True)
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if destination.exists():
+            destination.unlink()
+        try:
+            os.link(path, destination)
+        except OSError:
+            shutil.copy2(path, destination)
 
 
 def send_to_queue(queue_arn: str, body: str, attributes: dict[str, str]) -> None:
@@ -251,10 +339,56 @@ def _init_keeping_dead_letter_config(
     self.siren_dead_letter_arn = (spec.get("DeadLetterConfig") or {}).get("TargetArn")
 
 
+_original_create_from_cloudformation = lambda_models.LambdaFunction.__dict__["create_from_cloudformation_json"].__func__
+
+
+def _create_from_cloudformation(
+    cls: Any,
+    /,
+    resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> Any:
+    function = _original_create_from_cloudformation(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    )
+    properties = cloudformation_json.get("Properties", {})
+    layers = [str(arn) for arn in properties.get("Layers") or []]
+    if layers:
+        # moto's CloudFormation drops Layers. Layers that do not exist locally (an AWS-published layer, say)
+        # are left out with a warning: their files are not here.
+        from moto.awslambda.utils import get_backend
+
+        backend = get_backend(account_id, region_name)
+        known = [arn for arn in layers if backend.layers_versions_by_arn(arn) is not None]
+        for arn in sorted(set(layers) - set(known)):
+            log.warning("function %s: layer %s does not exist locally; left out", function.function_name, arn)
+        function.layers = function._get_layers_data(known)
+    dead_letter_arn = (properties.get("DeadLetterConfig") or {}).get("TargetArn")
+    if dead_letter_arn:
+        function.siren_dead_letter_arn = dead_letter_arn
+    return function
+
+
 def install(runtime: InProcessLambdaRuntime) -> None:
     global _active
+    needed = (
+        (lambda_models.LambdaFunction, "_invoke_lambda"),
+        (lambda_models.LambdaFunction, "_get_layers_data"),
+        (lambda_models.LambdaFunction, "create_from_cloudformation_json"),
+        (lambda_models.LambdaBackend, "layers_versions_by_arn"),
+        (lambda_models.LayerVersion, "arn"),
+    )
+    for owner, name in needed:
+        if not hasattr(owner, name):
+            raise RuntimeError(f"moto changed: {owner.__name__}.{name} is gone; the Lambda runtime adapter needs it")
     _active = runtime
     setattr(lambda_models.LambdaFunction, "_invoke_lambda", _invoke_lambda)  # noqa: B010
     setattr(lambda_models.LambdaFunction, "__init__", _init_keeping_dead_letter_config)  # noqa: B010
+    setattr(  # noqa: B010
+        lambda_models.LambdaFunction, "create_from_cloudformation_json", classmethod(_create_from_cloudformation)
+    )
     # Without Docker, moto's model state dump (/moto-api/data.json) fails on the Docker client: there is none.
     setattr(docker_utilities.DockerModel, "docker_client", property(lambda self: None))  # noqa: B010

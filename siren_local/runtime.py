@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from botocore.config import Config
 from siren_local import clock
 from siren_local.control import CONTROL_PREFIX
 from siren_local.deploy import DeployedStack, default_region, deploy_stack
+from siren_local.dynamodb_streams import StreamDispatcher
+from siren_local.function_urls import HttpRequest, HttpResponse
 from siren_local.lambda_runtime import InProcessLambdaRuntime
 from siren_local.outbox import Outbox
 from siren_local.scheduler import SchedulerSchedule, SchedulerTicker
@@ -33,6 +36,8 @@ from siren_local.sms_voice import SmsVoiceFake
 log = logging.getLogger("siren.local")
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+# Where in-process URLs (status page, function URLs) point: no server listens, they name things to call directly.
+IN_PROCESS_BASE = "in-process://"
 
 
 class PortInUseError(OSError):
@@ -43,26 +48,37 @@ _installed = False
 _install_lock = threading.Lock()
 
 
-def install_adapters(lambda_runtime: InProcessLambdaRuntime, outbox: Outbox, sms_voice: SmsVoiceFake) -> None:
+def install_adapters(
+    lambda_runtime: InProcessLambdaRuntime,
+    outbox: Outbox,
+    sms_voice: SmsVoiceFake,
+    streams: StreamDispatcher,
+    function_url_base: str,
+) -> None:
     """Patch moto's gaps (each adapter module says which). Idempotent; the latest runtime objects win."""
     global _installed
     from moto.core.config import default_user_config
 
-    from siren_local import cloudformation, environ, eventbridge, sns, stepfunctions
+    from siren_local import cloudformation, dynamodb_streams, environ, eventbridge, function_urls, sns, stepfunctions
     from siren_local import lambda_runtime as lambda_module
     from siren_local import outbox as outbox_module
+    from siren_local import secretsmanager as secretsmanager_module
     from siren_local import sms_voice as sms_voice_module
 
     with _install_lock:
         lambda_module.install(lambda_runtime)
         outbox_module.install(outbox)
         sms_voice_module.install(sms_voice)
+        dynamodb_streams.install(streams)
+        function_urls.install(function_url_base)
         if not _installed:
             environ.install()
             eventbridge.install()
             sns.install()
             stepfunctions.install()
-            cloudformation.install(extra_types=(SchedulerSchedule,))
+            cloudformation.install(
+                extra_types=(SchedulerSchedule, function_urls.LambdaUrl, *secretsmanager_module.LOCAL_TYPES)
+            )
             _installed = True
         # State machines execute (moto's default only records them).
         default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
@@ -103,6 +119,7 @@ class LocalAws:
     lambda_runtime: InProcessLambdaRuntime = field(init=False)
     sms_voice: SmsVoiceFake = field(init=False)
     scheduler: SchedulerTicker = field(init=False)
+    streams: StreamDispatcher = field(init=False)
     _server: Any = None
     _server_thread: threading.Thread | None = None
     _mock: Any = None
@@ -114,6 +131,7 @@ class LocalAws:
         self.lambda_runtime = InProcessLambdaRuntime(endpoint_url=self.endpoint_url)
         self.sms_voice = SmsVoiceFake(self.outbox)
         self.scheduler = SchedulerTicker()
+        self.streams = StreamDispatcher()
 
     @classmethod
     def over_http(cls, port: int = 4566, time_scale: float = 1.0, host: str = "127.0.0.1") -> LocalAws:
@@ -137,7 +155,9 @@ class LocalAws:
             # The Step Functions interpreter calls back to localhost:$MOTO_PORT.
             environment["MOTO_PORT"] = str(self.port)
         self._set_environment(environment)
-        install_adapters(self.lambda_runtime, self.outbox, self.sms_voice)
+        install_adapters(
+            self.lambda_runtime, self.outbox, self.sms_voice, self.streams, self.endpoint_url or IN_PROCESS_BASE
+        )
         if self.transport == "http":
             self._start_server()
         else:
@@ -164,7 +184,8 @@ class LocalAws:
 
     def stop(self) -> None:
         self.scheduler.stop()
-        self.lambda_runtime.drain(timeout=5)
+        self.drain(timeout=5)
+        self.streams.stop()
         self.lambda_runtime.shutdown()
         if self._server is not None:
             self._server.shutdown()
@@ -212,14 +233,50 @@ class LocalAws:
         return stack
 
     def drain(self, timeout: float = 30.0) -> bool:
-        """Wait for asynchronous Lambda invocations (and what they set off) to finish."""
-        return self.lambda_runtime.drain(timeout)
+        """Wait until asynchronous Lambda invocations and DynamoDB stream deliveries (and what they set off)
+        have finished: True when everything is idle, False if ``timeout`` seconds passed first.
+
+        Each kind of work can start the other (a stream consumer puts events whose targets run asynchronously;
+        an asynchronous function writes to a table with a stream), so this waits for both in turn until a round
+        finds both idle with no new work submitted while it looked.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            before = (self.lambda_runtime.submitted, self.streams.enqueued)
+            if not self.lambda_runtime.drain(max(0.0, deadline - time.monotonic())):
+                return False
+            if not self.streams.wait_idle(max(0.0, deadline - time.monotonic())):
+                return False
+            after = (self.lambda_runtime.submitted, self.streams.enqueued)
+            if before == after and self.lambda_runtime.idle() and self.streams.idle():
+                return True
+            if time.monotonic() >= deadline:
+                return False
+
+    def call_function_url(
+        self,
+        url: str,
+        method: str = "GET",
+        *,
+        headers: dict[str, str] | list[tuple[str, str]] | None = None,
+        body: bytes | str = b"",
+    ) -> HttpResponse:
+        """Request a function URL (either transport's form) directly, as the HTTP route would serve it.
+
+        ``url`` may carry a sub-path and a query string after the URL's root.
+        """
+        from siren_local.function_urls import serve, split_url
+
+        url_id, path, query = split_url(url)
+        header_list = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
+        content = body.encode() if isinstance(body, str) else body
+        return serve(url_id, HttpRequest(method=method, path=path, query=query, headers=header_list, body=content))
 
     # -- views ----------------------------------------------------------------------------------------
     def info(self, stack_name: str = "Siren") -> dict[str, Any]:
         stack = self.stacks.get(stack_name)
         outputs = dict(stack.outputs) if stack else {}
-        base = self.endpoint_url or "in-process://"
+        base = self.endpoint_url or IN_PROCESS_BASE
         webhook_token = self._webhook_token(outputs)
         return {
             "endpoint": self.endpoint_url,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.layer_build import PYTHON_VERSION, build_layer
@@ -33,6 +35,14 @@ class SharedLayer(Construct):
         )
 
 
+@dataclass(frozen=True)
+class FunctionBase:
+    """What every Siren function gets: the shared and config layers, and the environment they need."""
+
+    layers: list[lambda_.ILayerVersion]
+    environment: dict[str, str]
+
+
 class SirenFunction(Construct):
     """A Lambda function from ``functions/<package>`` with its own role, log group and the shared layer.
 
@@ -46,11 +56,12 @@ class SirenFunction(Construct):
         *,
         package: str,
         handler: str,
-        layer: lambda_.ILayerVersion,
+        base: FunctionBase,
         environment: dict[str, str],
         description: str,
         timeout_seconds: int = 30,
         memory_size: int = 512,
+        dead_letter_queue: sqs.IQueue | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
@@ -69,16 +80,19 @@ class SirenFunction(Construct):
             architecture=LAMBDA_ARCHITECTURE,
             code=lambda_.Code.from_asset(str(FUNCTIONS_ROOT / package), exclude=["__pycache__", "*.pyc"]),
             handler=handler,
-            layers=[layer],
+            layers=base.layers,
             role=self.role,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             timeout=Duration.seconds(timeout_seconds),
             memory_size=memory_size,
             description=description,
+            # Asynchronous invocations that fail every retry land here instead of being dropped.
+            dead_letter_queue=dead_letter_queue,
             environment={
                 "POWERTOOLS_SERVICE_NAME": "siren",
                 "POWERTOOLS_METRICS_NAMESPACE": "Siren",
+                **base.environment,
                 **environment,
             },
         )

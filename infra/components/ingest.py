@@ -1,17 +1,24 @@
-"""The front door: CloudWatch alarm events (and, later, SNS alarm actions and webhooks) into the store."""
+"""The front door: CloudWatch alarms (EventBridge and SNS), webhooks, and the lifecycle event publisher."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import CfnOutput, Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.components.functions import SirenFunction
-from infra.nag import acknowledge_index_queries
+from infra.components.functions import FunctionBase, SirenFunction
+from infra.nag import acknowledge, acknowledge_index_queries
+
+# Detail-types of CloudWatch alarm events Siren ingests (see siren.domain.parsers.cloudwatch).
+ALARM_DETAIL_TYPES = ["CloudWatch Alarm State Change"]
 
 
 class Ingest(Construct):
@@ -20,12 +27,13 @@ class Ingest(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        layer: lambda_.ILayerVersion,
+        base: FunctionBase,
         table: dynamodb.Table,
         bus: events.IEventBus,
+        alarm_topic: sns.ITopic,
     ) -> None:
         super().__init__(scope, construct_id)
-        # Events that could not be delivered after EventBridge's retries are kept here, never dropped.
+        # Refused alerts and deliveries that failed every retry are kept here, with the reason; never dropped.
         self.dead_letters = sqs.Queue(
             self,
             "DeadLetters",
@@ -33,23 +41,30 @@ class Ingest(Construct):
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
-        self.alarm_events = SirenFunction(
-            self,
-            "AlarmEvents",
-            package="ingest",
-            handler="ingest_handlers.cloudwatch_alarm_event",
-            layer=layer,
-            description="Siren ingest: CloudWatch alarm state changes from EventBridge",
-            environment={"TABLE_NAME": table.table_name, "EVENT_BUS_NAME": bus.event_bus_name},
+        common = {
+            "TABLE_NAME": table.table_name,
+            "EVENT_BUS_NAME": bus.event_bus_name,
+            "DEAD_LETTER_QUEUE_URL": self.dead_letters.queue_url,
+        }
+
+        def ingest_function(name: str, handler: str, description: str, **env: str) -> SirenFunction:
+            function = SirenFunction(
+                self, name, package="ingest", handler=f"ingest_handlers.{handler}", base=base,
+                environment={**common, **env}, description=description, dead_letter_queue=self.dead_letters,
+            )  # fmt: skip
+            table.grant_read_write_data(function.function)
+            acknowledge_index_queries(function.role, table)
+            self.dead_letters.grant_send_messages(function.function)
+            return function
+
+        self.alarm_events = ingest_function(
+            "AlarmEvents", "cloudwatch_alarm_event", "Siren ingest: CloudWatch alarm state changes from EventBridge"
         )
-        table.grant_read_write_data(self.alarm_events.function)
-        acknowledge_index_queries(self.alarm_events.role, table)
-        bus.grant_put_events_to(self.alarm_events.function)
         self.alarm_rule = events.Rule(
             self,
             "AlarmStateChangeRule",
             description="CloudWatch alarm state changes into Siren",
-            event_pattern=events.EventPattern(source=["aws.cloudwatch"], detail_type=["CloudWatch Alarm State Change"]),
+            event_pattern=events.EventPattern(source=["aws.cloudwatch"], detail_type=ALARM_DETAIL_TYPES),
             targets=[
                 targets.LambdaFunction(
                     self.alarm_events.function,
@@ -58,4 +73,73 @@ class Ingest(Construct):
                     max_event_age=Duration.hours(24),
                 )
             ],
+        )
+
+        self.alarm_sns = ingest_function(
+            "AlarmSns", "cloudwatch_alarm_sns", "Siren ingest: CloudWatch alarm actions through SNS"
+        )
+        alarm_topic.add_subscription(
+            subscriptions.LambdaSubscription(self.alarm_sns.function, dead_letter_queue=self.dead_letters)
+        )
+
+        self.webhook_token = secretsmanager.Secret(
+            self,
+            "WebhookToken",
+            description="Siren webhook bearer token (Alertmanager, Grafana, generic senders)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=48, exclude_punctuation=True),
+        )
+        acknowledge(
+            self.webhook_token,
+            "AwsSolutions-SMG4",
+            "A shared bearer token that senders are configured with; it is rotated by replacing the secret value "
+            "(functions re-read it within 5 minutes), not by a rotation Lambda that senders could not follow.",
+        )
+        self.webhook = ingest_function(
+            "Webhook", "webhook", "Siren ingest: Alertmanager, Grafana and generic webhooks",
+            WEBHOOK_TOKEN_SECRET_ARN=self.webhook_token.secret_arn,
+        )  # fmt: skip
+        self.webhook_token.grant_read(self.webhook.function)
+        self.webhook_url = self.webhook.function.add_function_url(
+            # Authentication is the bearer token (Secrets Manager, compared in constant time): Alertmanager and
+            # Grafana cannot sign requests with SigV4.
+            auth_type=lambda_.FunctionUrlAuthType.NONE,
+        )
+
+        self.publisher = SirenFunction(
+            self, "Publisher", package="ingest", handler="ingest_handlers.publish_lifecycle_events", base=base,
+            environment={"EVENT_BUS_NAME": bus.event_bus_name, "TABLE_NAME": table.table_name},
+            description="Siren: lifecycle events from the incident store's stream onto the Siren bus",
+        )  # fmt: skip
+        bus.grant_put_events_to(self.publisher.function)
+        self.publisher.function.add_event_source(
+            sources.DynamoEventSource(
+                table,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=25,
+                max_batching_window=Duration.seconds(0),
+                retry_attempts=20,
+                bisect_batch_on_error=True,
+                on_failure=sources.SqsDlq(self.dead_letters),
+                filters=[
+                    lambda_.FilterCriteria.filter(
+                        {"eventName": lambda_.FilterRule.is_equal("INSERT"),
+                         "dynamodb": {"NewImage": {"kind": {"S": lambda_.FilterRule.is_equal("event")}}}}
+                    )
+                ],
+            )  # fmt: skip
+        )
+
+        acknowledge(
+            self.publisher.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "dynamodb:ListStreams (added by the stream event source) has no resource-level permissions; the "
+            "stream reads themselves are scoped to the incident table's stream.",
+        )
+
+        CfnOutput(self, "WebhookUrlOutput", value=self.webhook_url.url).override_logical_id("WebhookUrl")
+        CfnOutput(self, "WebhookTokenSecretArnOutput", value=self.webhook_token.secret_arn).override_logical_id(
+            "WebhookTokenSecretArn"
+        )
+        CfnOutput(self, "DeadLetterQueueUrlOutput", value=self.dead_letters.queue_url).override_logical_id(
+            "DeadLetterQueueUrl"
         )

@@ -30,6 +30,8 @@ class IncidentStoreTable(Construct):
             ),
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             time_to_live_attribute=TTL_ATTRIBUTE,
+            # The stream carries lifecycle events (transactional outbox) to the publisher.
+            stream=dynamodb.StreamViewType.NEW_IMAGE,
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
         )

@@ -59,6 +59,9 @@ class Settings:
     event_bus_name: str
     region: str
     raw_alert_ttl_days: int
+    config_path: str | None = None
+    dead_letter_queue_url: str | None = None
+    webhook_token_secret_arn: str | None = None
 
     @classmethod
     def load(cls) -> Self:
@@ -73,4 +76,7 @@ class Settings:
             event_bus_name=_required(env, "EVENT_BUS_NAME"),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             raw_alert_ttl_days=ttl_days,
+            config_path=env.get("SIREN_CONFIG_PATH") or None,
+            dead_letter_queue_url=env.get("DEAD_LETTER_QUEUE_URL") or None,
+            webhook_token_secret_arn=env.get("WEBHOOK_TOKEN_SECRET_ARN") or None,
         )

@@ -1,53 +1,184 @@
-"""The incident store: one DynamoDB table, several typed item kinds, through PynamoDB.
+"""The incident store: one DynamoDB table, typed item kinds, through PynamoDB.
 
-Keys (single-table design):
-  alert       pk=ALERT#<source>#<delivery id>  sk=ALERT      raw payload, TTL ``expires_at``
+Item kinds (single-table design; ``kind`` is PynamoDB's discriminator):
 
-PynamoDB reads ``Meta`` when a model class is defined, so models are bound to a table at run time by
-:func:`models_for` rather than at import time.
+  incident  pk=INC#<id>                   sk=META          GSIs: by-status (unresolved only), by-service, by-time
+  timeline  pk=INC#<id>                   sk=TL#<at>#<rnd>  one per state change, with actor and timestamp
+  key       pk=KEY#<dedup key>            sk=STATE         the key's unresolved incident and recent transitions
+  alert     pk=ALERT#<source>#<delivery>  sk=ALERT         the raw payload; doubles as the delivery's idempotency
+                                                           guard; TTL ``expires_at``
+  event     pk=EVENT#<uuid>               sk=EVENT         a lifecycle event (transactional outbox); the table's
+                                                           stream feeds the publisher, which puts it on the bus
+
+Every change is one TransactWriteItems: the incident, its timeline entries, the key state, the raw alert and
+the lifecycle events commit together or not at all. Conditions on versions and on the alert item make
+concurrent and redelivered signals safe. No request path scans.
+
+PynamoDB reads ``Meta`` when a model class is defined, so models are bound to a table at run time
+(:func:`models_for`) rather than at import time.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from siren.clients import endpoint_url, region_name
+from siren.domain.incidents import (
+    Incident,
+    IncidentStatus,
+    KeyState,
+    LifecycleEvent,
+    Outcome,
+    TimelineEntry,
+    TimelineKind,
+)
+from siren.domain.signals import SignalStatus
+
+RAW_ALERT_MAX_BYTES = 100_000
+EVENT_TTL = timedelta(days=7)
+TIMELINE_PAGE = 1000
+
+
+class ConcurrentChange(RuntimeError):
+    """Someone else changed the incident or key first; read again and retry."""
+
+
+class DuplicateDelivery(RuntimeError):
+    """This delivery was already applied (a redelivery): nothing to do."""
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def month_of(at: datetime) -> str:
+    return f"MONTH#{at.astimezone(UTC):%Y-%m}"
 
 
 @dataclass(frozen=True, slots=True)
 class BoundModels:
     # Classes made at run time (see _bind); typed loosely because their attributes are made there too.
-    raw_alert: Any
+    base: Any
+    incident: Any
+    timeline: Any
+    key: Any
+    alert: Any
+    event: Any
+    connection: Connection
 
 
 @functools.cache
-def _bind(table_name: str, region: str, host: str | None) -> BoundModels:
+def _bind(table_name: str, region: str, host: str | None) -> BoundModels:  # noqa: PLR0915 - one model per kind
     meta_attributes: dict[str, Any] = {"table_name": table_name, "region": region}
     if host:
         meta_attributes["host"] = host
 
-    class RawAlertItem(Model):
-        """A received alert exactly as it arrived, kept for audit and replay until its TTL."""
+    def index_meta(name: str) -> Any:
+        return type("Meta", (), {**meta_attributes, "index_name": name, "projection": AllProjection()})
 
+    class StatusIndex(GlobalSecondaryIndex[Any]):
+        Meta: Any = index_meta("by-status")
+        status_pk = UnicodeAttribute(hash_key=True)
+        opened_at = UnicodeAttribute(range_key=True)
+
+    class ServiceIndex(GlobalSecondaryIndex[Any]):
+        Meta: Any = index_meta("by-service")
+        service_pk = UnicodeAttribute(hash_key=True)
+        opened_at = UnicodeAttribute(range_key=True)
+
+    class TimeIndex(GlobalSecondaryIndex[Any]):
+        Meta: Any = index_meta("by-time")
+        month_pk = UnicodeAttribute(hash_key=True)
+        opened_at = UnicodeAttribute(range_key=True)
+
+    class Item(Model):
         Meta: Any = type("Meta", (), meta_attributes)
         pk = UnicodeAttribute(hash_key=True)
         sk = UnicodeAttribute(range_key=True)
-        kind = UnicodeAttribute(default="alert")
+        kind = DiscriminatorAttribute()
+        expires_at = NumberAttribute(null=True)
+
+    class IncidentItem(Item, discriminator="incident"):
+        id = UnicodeAttribute()
+        status = UnicodeAttribute()
+        severity = UnicodeAttribute()
+        title = UnicodeAttribute()
+        service = UnicodeAttribute()
+        dedup_key = UnicodeAttribute()
+        source = UnicodeAttribute()
+        opened_at = UnicodeAttribute()
+        last_seen_at = UnicodeAttribute()
+        alert_count = NumberAttribute()
+        summary = UnicodeAttribute(null=True)
+        link = UnicodeAttribute(null=True)
+        severity_rule = UnicodeAttribute(null=True)
+        acknowledged_at = UnicodeAttribute(null=True)
+        acknowledged_by = UnicodeAttribute(null=True)
+        recovered_at = UnicodeAttribute(null=True)
+        resolved_at = UnicodeAttribute(null=True)
+        resolved_by = UnicodeAttribute(null=True)
+        flapping = BooleanAttribute(default=False)
+        version = NumberAttribute()
+        status_pk = UnicodeAttribute(null=True)
+        service_pk = UnicodeAttribute()
+        month_pk = UnicodeAttribute()
+        by_status = StatusIndex()
+        by_service = ServiceIndex()
+        by_time = TimeIndex()
+
+    class TimelineItem(Item, discriminator="timeline"):
+        at = UnicodeAttribute()
+        entry_kind = UnicodeAttribute()
+        actor = UnicodeAttribute()
+        detail = UnicodeAttribute()
+        data = UnicodeAttribute(null=True)
+
+    class KeyItem(Item, discriminator="key"):
+        dedup_key = UnicodeAttribute()
+        open_incident_id = UnicodeAttribute(null=True)
+        last_status = UnicodeAttribute(null=True)
+        transitions = ListAttribute(of=UnicodeAttribute, default=list)
+        version = NumberAttribute()
+
+    class AlertItem(Item, discriminator="alert"):
         source = UnicodeAttribute()
         delivery_id = UnicodeAttribute()
         received_at = UnicodeAttribute()
         payload = UnicodeAttribute()
-        expires_at = NumberAttribute()
+        incident_id = UnicodeAttribute(null=True)
 
-    return BoundModels(raw_alert=RawAlertItem)
+    class EventItem(Item, discriminator="event"):
+        source = UnicodeAttribute()
+        detail_type = UnicodeAttribute()
+        detail = UnicodeAttribute()
+        created_at = UnicodeAttribute()
+
+    connection = Connection(region=region, host=host)
+    return BoundModels(Item, IncidentItem, TimelineItem, KeyItem, AlertItem, EventItem, connection)
 
 
 def models_for(table_name: str) -> BoundModels:
@@ -59,43 +190,330 @@ class RawAlert:
     source: str
     delivery_id: str
     received_at: datetime
-    payload: dict[str, Any]
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentView:
+    incident: Incident
+    timeline: list[TimelineEntry]
 
 
 class IncidentStore:
-    """Data access for incidents, their timelines and the raw alerts behind them."""
+    """Data access for incidents, their timelines, dedup keys, raw alerts and lifecycle events."""
+
+    # dedup key -> incident id of its unresolved incident, as last seen by this process (see append_duplicate).
+    _open_incident_cache: OrderedDict[str, str] = OrderedDict()
+    _CACHE_SIZE = 10_000
 
     def __init__(self, table_name: str, raw_alert_ttl: timedelta = timedelta(days=30)) -> None:
         self._models = models_for(table_name)
         self._raw_alert_ttl = raw_alert_ttl
 
-    def record_raw_alert(self, alert: RawAlert) -> bool:
-        """Keep the alert as received. Returns False when this delivery was already recorded (a redelivery)."""
-        item = self._models.raw_alert(
-            f"ALERT#{alert.source}#{alert.delivery_id}",
-            "ALERT",
-            source=alert.source,
-            delivery_id=alert.delivery_id,
-            received_at=alert.received_at.isoformat(),
-            payload=json.dumps(alert.payload, separators=(",", ":"), sort_keys=True),
-            expires_at=int((alert.received_at + self._raw_alert_ttl).timestamp()),
-        )
+    # -- reads ----------------------------------------------------------------------------------------
+    def key_state(self, dedup_key: str) -> KeyState:
         try:
-            item.save(condition=self._models.raw_alert.pk.does_not_exist())
-        except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+            item = self._models.key.get(f"KEY#{dedup_key}", "STATE", consistent_read=True)
+        except self._models.key.DoesNotExist:
+            return KeyState(dedup_key=dedup_key)
+        return KeyState(
+            dedup_key=dedup_key,
+            open_incident_id=item.open_incident_id,
+            last_status=SignalStatus(item.last_status) if item.last_status else None,
+            transitions=tuple(datetime.fromisoformat(t) for t in item.transitions or []),
+            version=int(item.version),
+        )
+
+    def get(self, incident_id: str, consistent: bool = True) -> Incident | None:
+        try:
+            item = self._models.incident.get(f"INC#{incident_id}", "META", consistent_read=consistent)
+        except self._models.incident.DoesNotExist:
+            return None
+        return self._incident(item)
+
+    def view(self, incident_id: str) -> IncidentView | None:
+        """The incident and its whole timeline, in one Query of its partition."""
+        incident: Incident | None = None
+        timeline: list[TimelineEntry] = []
+        for item in self._models.base.query(f"INC#{incident_id}", consistent_read=True, page_size=TIMELINE_PAGE):
+            if isinstance(item, self._models.incident):
+                incident = self._incident(item)
+            elif isinstance(item, self._models.timeline):
+                timeline.append(
+                    TimelineEntry(
+                        at=datetime.fromisoformat(item.at),
+                        kind=TimelineKind(item.entry_kind),
+                        actor=item.actor,
+                        detail=item.detail,
+                        data=json.loads(item.data) if item.data else {},
+                    )
+                )
+        if incident is None:
+            return None
+        return IncidentView(incident, timeline)
+
+    def list_by_status(self, status: IncidentStatus, limit: int = 100) -> list[Incident]:
+        """Unresolved incidents by status (the by-status index only holds unresolved ones), newest first."""
+        if status is IncidentStatus.RESOLVED:
+            return self.list_resolved(limit=limit)
+        query = self._models.incident.by_status.query(f"STATUS#{status}", scan_index_forward=False, limit=limit)
+        return [self._incident(item) for item in query]
+
+    def list_resolved(self, limit: int = 100, months: int = 3, now: datetime | None = None) -> list[Incident]:
+        """Recently opened incidents that are resolved, newest first, from the by-time index."""
+        found: list[Incident] = []
+        month = (now or datetime.now(UTC)).replace(day=1)
+        for _ in range(months):
+            condition = self._models.incident.status == str(IncidentStatus.RESOLVED)
+            query = self._models.incident.by_time.query(
+                month_of(month), scan_index_forward=False, filter_condition=condition
+            )
+            for item in query:
+                found.append(self._incident(item))
+                if len(found) >= limit:
+                    return found
+            month = (month - timedelta(days=1)).replace(day=1)
+        return found
+
+    def iter_opened_between(self, start: datetime, end: datetime) -> Iterator[Incident]:
+        """Incidents opened in [start, end), oldest first, month by month from the by-time index."""
+        month = start.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        while month < end:
+            key = self._models.incident.opened_at.between(_iso(start), _iso(end - timedelta(microseconds=1)))
+            for item in self._models.incident.by_time.query(month_of(month), range_key_condition=key):
+                yield self._incident(item)
+            month = (month + timedelta(days=32)).replace(day=1)
 
     def get_raw_alert(self, source: str, delivery_id: str) -> RawAlert | None:
         try:
-            item = self._models.raw_alert.get(f"ALERT#{source}#{delivery_id}", "ALERT")
-        except self._models.raw_alert.DoesNotExist:
+            item = self._models.alert.get(f"ALERT#{source}#{delivery_id}", "ALERT")
+        except self._models.alert.DoesNotExist:
             return None
         return RawAlert(
             source=item.source,
             delivery_id=item.delivery_id,
             received_at=datetime.fromisoformat(item.received_at),
             payload=json.loads(item.payload),
+        )
+
+    # -- writes ---------------------------------------------------------------------------------------
+    def record_raw_alert(self, alert: RawAlert) -> bool:
+        """Keep an alert that changes nothing. Returns False when this delivery was already recorded."""
+        try:
+            self._raw_alert_item(alert, None).save(condition=self._models.alert.pk.does_not_exist())
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def apply(self, outcome: Outcome, raw: RawAlert | None, actor_now: datetime | None = None) -> None:
+        """Write ``outcome`` atomically.
+
+        Raises DuplicateDelivery when ``raw``'s delivery was applied before, and ConcurrentChange when the
+        incident or the key changed since they were read.
+        """
+        now = actor_now or datetime.now(UTC)
+        models = self._models
+        with self._transaction() as transaction:
+            if raw is not None:
+                # First put of the transaction: its cancellation reason is checked by index in _transaction.
+                incident_id = outcome.incident.id if outcome.incident else None
+                transaction.save(self._raw_alert_item(raw, incident_id), condition=models.alert.pk.does_not_exist())
+            if outcome.incident is not None:
+                item = self._incident_item(outcome.incident)
+                if outcome.previous is None:
+                    transaction.save(item, condition=models.incident.pk.does_not_exist())
+                else:
+                    transaction.save(item, condition=models.incident.version == outcome.previous.version)
+            if outcome.key_state is not None:
+                key_item, key_condition = self._key_item(outcome.key_state)
+                transaction.save(key_item, condition=key_condition)
+            if outcome.incident is not None:
+                for entry in outcome.timeline:
+                    transaction.save(self._timeline_item(outcome.incident.id, entry))
+            for event in outcome.events:
+                transaction.save(self._event_item(event, now))
+        if outcome.incident is not None:
+            self._remember(outcome.incident)
+
+    def append_duplicate(self, dedup_key: str, entry: TimelineEntry, raw: RawAlert) -> Incident | None:
+        """The cheap path for a duplicate of an open, unacknowledged-or-acknowledged incident: one request.
+
+        Uses this process's memory of the key's incident; returns None (and forgets it) when that incident
+        is no longer open or acknowledged, so the caller takes the full path.
+        """
+        incident_id = self._open_incident_cache.get(dedup_key)
+        if incident_id is None:
+            return None
+        models = self._models
+        probe = models.incident(f"INC#{incident_id}", "META")
+        active = models.incident.status.is_in(str(IncidentStatus.OPEN), str(IncidentStatus.ACKNOWLEDGED))
+        try:
+            with self._transaction() as transaction:
+                transaction.save(self._raw_alert_item(raw, incident_id), condition=models.alert.pk.does_not_exist())
+                transaction.update(
+                    probe,
+                    actions=[
+                        models.incident.alert_count.add(1),
+                        models.incident.last_seen_at.set(_iso(entry.at)),
+                        models.incident.version.add(1),
+                    ],
+                    condition=active & (models.incident.dedup_key == dedup_key),
+                    add_version_condition=False,
+                )
+                transaction.save(self._timeline_item(incident_id, entry))
+        except ConcurrentChange:
+            self._open_incident_cache.pop(dedup_key, None)
+            return None
+        incident = self.get(incident_id, consistent=False)
+        return incident
+
+    def _remember(self, incident: Incident) -> None:
+        cache = self._open_incident_cache
+        if incident.status in (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED):
+            cache[incident.dedup_key] = incident.id
+            cache.move_to_end(incident.dedup_key)
+            while len(cache) > self._CACHE_SIZE:
+                cache.popitem(last=False)
+        else:
+            cache.pop(incident.dedup_key, None)
+
+    # -- items ----------------------------------------------------------------------------------------
+    class _Transaction:
+        def __init__(self, store: IncidentStore) -> None:
+            self.inner = TransactWrite(connection=store._models.connection)
+
+        def __enter__(self) -> TransactWrite:
+            return self.inner.__enter__()
+
+        def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
+            try:
+                self.inner.__exit__(kind, error, trace)
+            except TransactWriteError as failure:
+                if failure.cause_response_code != "TransactionCanceledException":
+                    raise
+                reasons = failure.cancellation_reasons or []
+                codes = [reason.code if reason else None for reason in reasons]
+                if codes and codes[0] == "ConditionalCheckFailed" and self._first_is_alert():
+                    raise DuplicateDelivery("this delivery was already applied") from None
+                if "ConditionalCheckFailed" in codes or "TransactionConflict" in codes:
+                    raise ConcurrentChange(f"a concurrent change won ({codes})") from None
+                raise
+
+        def _first_is_alert(self) -> bool:
+            puts = self.inner._put_items
+            return bool(puts) and str(puts[0]["Item"]["pk"]["S"]).startswith("ALERT#")
+
+    def _transaction(self) -> IncidentStore._Transaction:
+        return IncidentStore._Transaction(self)
+
+    def _raw_alert_item(self, alert: RawAlert, incident_id: str | None) -> Any:
+        payload = json.dumps(alert.payload, separators=(",", ":"), sort_keys=True, default=str)
+        if len(payload.encode()) > RAW_ALERT_MAX_BYTES:
+            payload = json.dumps({"truncated": True, "head": payload[: RAW_ALERT_MAX_BYTES // 2]})
+        return self._models.alert(
+            f"ALERT#{alert.source}#{alert.delivery_id}",
+            "ALERT",
+            source=alert.source,
+            delivery_id=alert.delivery_id,
+            received_at=_iso(alert.received_at),
+            payload=payload,
+            incident_id=incident_id,
+            expires_at=int((alert.received_at + self._raw_alert_ttl).timestamp()),
+        )
+
+    def _incident_item(self, incident: Incident) -> Any:
+        unresolved = incident.status is not IncidentStatus.RESOLVED
+        return self._models.incident(
+            f"INC#{incident.id}",
+            "META",
+            id=incident.id,
+            status=str(incident.status),
+            severity=incident.severity,
+            title=incident.title,
+            service=incident.service,
+            dedup_key=incident.dedup_key,
+            source=incident.source,
+            opened_at=_iso(incident.opened_at),
+            last_seen_at=_iso(incident.last_seen_at),
+            alert_count=incident.alert_count,
+            summary=incident.summary or None,
+            link=incident.link,
+            severity_rule=incident.severity_rule or None,
+            acknowledged_at=_iso(incident.acknowledged_at),
+            acknowledged_by=incident.acknowledged_by,
+            recovered_at=_iso(incident.recovered_at),
+            resolved_at=_iso(incident.resolved_at),
+            resolved_by=incident.resolved_by,
+            flapping=incident.flapping,
+            version=incident.version,
+            status_pk=f"STATUS#{incident.status}" if unresolved else None,
+            service_pk=f"SERVICE#{incident.service}",
+            month_pk=month_of(incident.opened_at),
+        )
+
+    def _incident(self, item: Any) -> Incident:
+        return Incident(
+            id=item.id,
+            status=IncidentStatus(item.status),
+            severity=item.severity,
+            title=item.title,
+            service=item.service,
+            dedup_key=item.dedup_key,
+            source=item.source,
+            opened_at=datetime.fromisoformat(item.opened_at),
+            last_seen_at=datetime.fromisoformat(item.last_seen_at),
+            alert_count=int(item.alert_count),
+            summary=item.summary or "",
+            link=item.link,
+            severity_rule=item.severity_rule or "",
+            acknowledged_at=_dt(item.acknowledged_at),
+            acknowledged_by=item.acknowledged_by,
+            recovered_at=_dt(item.recovered_at),
+            resolved_at=_dt(item.resolved_at),
+            resolved_by=item.resolved_by,
+            flapping=bool(item.flapping),
+            version=int(item.version),
+        )
+
+    def _key_item(self, state: KeyState) -> tuple[Any, Any]:
+        models = self._models
+        item = models.key(
+            f"KEY#{state.dedup_key}",
+            "STATE",
+            dedup_key=state.dedup_key,
+            open_incident_id=state.open_incident_id,
+            last_status=str(state.last_status) if state.last_status else None,
+            transitions=[_iso(t) for t in state.transitions],
+            version=state.version,
+        )
+        previous_version = state.version - 1
+        condition = (
+            models.key.pk.does_not_exist() if previous_version == 0 else (models.key.version == previous_version)
+        )
+        return item, condition
+
+    def _timeline_item(self, incident_id: str, entry: TimelineEntry) -> Any:
+        return self._models.timeline(
+            f"INC#{incident_id}",
+            f"TL#{_iso(entry.at)}#{uuid.uuid4().hex[:8]}",
+            at=_iso(entry.at),
+            entry_kind=str(entry.kind),
+            actor=entry.actor,
+            detail=entry.detail,
+            data=json.dumps(dict(entry.data), default=str) if entry.data else None,
+        )
+
+    def _event_item(self, event: LifecycleEvent, now: datetime) -> Any:
+        from siren.domain.incidents import EVENT_SOURCE
+
+        return self._models.event(
+            f"EVENT#{uuid.uuid4()}",
+            "EVENT",
+            source=EVENT_SOURCE,
+            detail_type=str(event.detail_type),
+            detail=json.dumps(dict(event.detail), default=str),
+            created_at=_iso(now),
+            expires_at=int((now + EVENT_TTL).timestamp()),
         )

@@ -1,0 +1,107 @@
+"""What people do to incidents: declare, resolve, acknowledge, change severity; and read them."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from siren.adapters.store import ConcurrentChange, IncidentStore, IncidentView
+from siren.app.ingest import IngestResult, Ingestor
+from siren.config import SirenConfig
+from siren.domain.incidents import (
+    Incident,
+    IncidentError,
+    IncidentStatus,
+    Outcome,
+    SeverityChoice,
+    acknowledge,
+    change_severity,
+    normalize_severity,
+    resolve,
+)
+from siren.domain.signals import SeverityHints, Signal, SignalStatus, Source
+
+MAX_ATTEMPTS = 8
+
+
+class Incidents:
+    def __init__(
+        self, store: IncidentStore, config: SirenConfig, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self._store = store
+        self._config = config
+        self._clock = clock
+
+    def declare(self, title: str, severity: str, service: str, summary: str, actor: str) -> IngestResult:
+        """A person declares an incident: it opens (and escalates) like any other, with the given severity."""
+        if not title.strip():
+            raise IncidentError("a declared incident needs a title")
+        if not service.strip():
+            raise IncidentError("a declared incident needs a service")
+        severity = normalize_severity(severity)
+        now = self._clock()
+        declaration = str(uuid.uuid4())
+        signal = Signal(
+            source=Source.MANUAL,
+            delivery_id=declaration,
+            dedup_key=f"manual:{declaration}",
+            status=SignalStatus.FIRING,
+            title=title.strip()[:255],
+            occurred_at=now,
+            service=service.strip().lower(),
+            summary=summary,
+            hints=SeverityHints(explicit=severity),
+            details={"declared_by": actor},
+        )
+        choice = SeverityChoice(severity, "declared", f"declared {severity} by {actor}")
+        payload = {"title": title, "severity": severity, "service": service, "summary": summary, "actor": actor}
+        return Ingestor(self._store, self._config, self._clock).ingest(signal, payload, severity_override=choice)
+
+    def get(self, incident_id: str) -> IncidentView:
+        view = self._store.view(incident_id)
+        if view is None:
+            raise IncidentError(f"no incident {incident_id}")
+        return view
+
+    def list(self, status: IncidentStatus | None = None, limit: int = 100) -> list[Incident]:
+        if status is not None:
+            return self._store.list_by_status(status, limit)
+        found = [i for s in (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED, IncidentStatus.RECOVERED)
+                 for i in self._store.list_by_status(s, limit)]  # fmt: skip
+        return sorted(found, key=lambda incident: incident.opened_at, reverse=True)[:limit]
+
+    def resolve(self, incident_id: str, actor: str, note: str | None = None) -> Incident:
+        return self._change(incident_id, lambda incident, now: resolve(incident, actor, note, now))
+
+    def acknowledge(self, incident_id: str, actor: str, via: str) -> Incident:
+        return self._change(incident_id, lambda incident, now: acknowledge(incident, actor, via, now))
+
+    def change_severity(self, incident_id: str, severity: str, actor: str) -> Incident:
+        return self._change(incident_id, lambda incident, now: change_severity(incident, severity, actor, now))
+
+    def _change(self, incident_id: str, decide: Callable[[Incident, datetime], Outcome]) -> Incident:
+        for attempt in range(MAX_ATTEMPTS):
+            incident = self._store.get(incident_id)
+            if incident is None:
+                raise IncidentError(f"no incident {incident_id}")
+            now = self._clock()
+            outcome = decide(incident, now)
+            if outcome.incident is None:
+                return incident  # nothing to change (e.g. already acknowledged)
+            changed = outcome.incident
+            if outcome.incident.status is IncidentStatus.RESOLVED:
+                # The key is free again: its next trigger opens a new incident.
+                key = self._store.key_state(incident.dedup_key)
+                if key.open_incident_id == incident.id:
+                    outcome = replace(outcome, key_state=replace(key, open_incident_id=None, version=key.version + 1))
+            try:
+                self._store.apply(outcome, None, now)
+            except ConcurrentChange:
+                time.sleep(random.uniform(0, 0.005 * (2**attempt)))  # noqa: S311 - jitter, not security
+                continue
+            return changed
+        raise ConcurrentChange(f"gave up changing {incident_id} after {MAX_ATTEMPTS} concurrent changes")

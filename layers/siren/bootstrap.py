@@ -1,0 +1,60 @@
+"""The composition root for Lambda: settings -> adapters -> use cases, built once per container."""
+
+from __future__ import annotations
+
+import functools
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from siren.adapters.bus import EventBus
+from siren.adapters.dead_letters import DeadLetters
+from siren.adapters.secrets import secret_string
+from siren.adapters.store import IncidentStore
+from siren.app.incidents import Incidents
+from siren.app.ingest import Ingestor
+from siren.app.intake import Intake
+from siren.config import SirenConfig, config_from_json
+from siren.settings import Settings, SettingsError
+
+
+@functools.cache
+def _deployed_config(path: str) -> SirenConfig:
+    try:
+        return config_from_json(json.loads(Path(path).read_text()))
+    except FileNotFoundError:
+        raise SettingsError(f"SIREN_CONFIG_PATH {path} does not exist (is the config layer attached?)") from None
+
+
+def deployed_config(settings: Settings) -> SirenConfig:
+    if not settings.config_path:
+        raise SettingsError("environment variable SIREN_CONFIG_PATH is required but not set")
+    return _deployed_config(settings.config_path)
+
+
+def store(settings: Settings) -> IncidentStore:
+    return IncidentStore(settings.table_name, timedelta(days=settings.raw_alert_ttl_days))
+
+
+def intake() -> Intake:
+    settings = Settings.load()
+    return _intake(settings)
+
+
+@functools.cache
+def _intake(settings: Settings) -> Intake:
+    token_arn = settings.webhook_token_secret_arn
+    return Intake(
+        Ingestor(store(settings), deployed_config(settings)),
+        DeadLetters(settings.dead_letter_queue_url),
+        webhook_token=(lambda: secret_string(token_arn)) if token_arn else None,
+    )
+
+
+def incidents() -> Incidents:
+    settings = Settings.load()
+    return Incidents(store(settings), deployed_config(settings))
+
+
+def event_bus() -> EventBus:
+    return EventBus(Settings.load().event_bus_name)

@@ -1,0 +1,47 @@
+"""Parsers: raw alert payloads of every source family become :class:`~siren.domain.signals.Signal` s.
+
+Pure functions (no I/O, no clock): each takes a decoded payload and returns signals, or raises
+:class:`~siren.domain.signals.ParseError` with a message that says what was wrong and where. Never another
+exception, whatever the payload.
+
+- :func:`parse_cloudwatch_event`: EventBridge "CloudWatch Alarm State Change" and "CloudWatch Alarm Contributor
+  State Change" events (:data:`CLOUDWATCH_DETAIL_TYPES`), one signal.
+- :func:`parse_cloudwatch_sns_message`: the notification CloudWatch alarm actions publish to SNS, one signal.
+- :data:`PARSERS_BY_SOURCE`: the webhook families by URL path (``/alertmanager``, ``/grafana``, ``/generic``), each
+  ``(body, received_at) -> list[Signal]``, one signal per alert of the body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Final
+
+from siren.domain.parsers.alertmanager import parse_alertmanager
+from siren.domain.parsers.cloudwatch import DETAIL_TYPES as CLOUDWATCH_DETAIL_TYPES
+from siren.domain.parsers.cloudwatch import parse_cloudwatch_event, parse_cloudwatch_sns_message
+from siren.domain.parsers.generic import parse_generic
+from siren.domain.parsers.grafana import parse_grafana
+from siren.domain.signals import Signal
+
+WebhookParser = Callable[[Any, datetime], list[Signal]]
+
+PARSERS_BY_SOURCE: Final[Mapping[str, WebhookParser]] = MappingProxyType(
+    {
+        "alertmanager": parse_alertmanager,
+        "grafana": parse_grafana,
+        "generic": parse_generic,
+    }
+)
+
+__all__ = [
+    "CLOUDWATCH_DETAIL_TYPES",
+    "PARSERS_BY_SOURCE",
+    "WebhookParser",
+    "parse_alertmanager",
+    "parse_cloudwatch_event",
+    "parse_cloudwatch_sns_message",
+    "parse_generic",
+    "parse_grafana",
+]

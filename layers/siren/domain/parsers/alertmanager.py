@@ -1,0 +1,28 @@
+"""Prometheus Alertmanager's webhook (``webhook_configs``), payload version "4".
+
+One signal per alert of the group, with the alert's own status. dedup_key is "alertmanager:" + the alert's
+fingerprint (computed from its labels the way Alertmanager does when a sender leaves it out); delivery_id is a hash of
+(fingerprint, status, startsAt, endsAt), so a redelivered notification gives the same ids and a re-fire after a
+resolve (a new startsAt) gives new ones. occurred_at is startsAt for a firing alert, endsAt for a resolved one (or the
+time it was received when endsAt is missing). A sample: tests/events/alertmanager_webhook_v4_firing.json.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Final
+
+from siren.domain.parsers._alerts import Family, parse_group
+from siren.domain.signals import Signal, Source
+
+ALERTMANAGER: Final = Family(
+    source=Source.ALERTMANAGER,
+    name="an Alertmanager webhook v4 notification",
+    version="4",
+    link_keys=("generatorURL",),
+)
+
+
+def parse_alertmanager(body: Any, received_at: datetime | None = None) -> list[Signal]:
+    """The signals of an Alertmanager notification (already decoded from JSON). Raises ParseError."""
+    return parse_group(body, received_at, ALERTMANAGER)

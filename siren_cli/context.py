@@ -1,0 +1,74 @@
+"""What every command needs: where AWS is, the deployed stack's outputs, the project config."""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from siren_cli.aws import Target, local_endpoint
+from siren_cli.errors import CliError, UsageError
+
+if TYPE_CHECKING:
+    from siren.app.incidents import Incidents
+    from siren.config import SirenConfig
+
+
+@dataclass
+class CliContext:
+    local: bool = False
+    stack: str = "Siren"
+    config_path: Path | None = None
+
+    @functools.cached_property
+    def target(self) -> Target:
+        endpoint = local_endpoint() if self.local else os.environ.get("AWS_ENDPOINT_URL") or None
+        target = Target(endpoint)
+        target.activate()
+        return target
+
+    @functools.cached_property
+    def outputs(self) -> dict[str, str]:
+        try:
+            return self.target.outputs(self.stack)
+        except Exception as error:
+            where = self.target.endpoint or "AWS"
+            raise CliError(f"cannot read stack {self.stack} at {where}: {error}") from None
+
+    def output(self, name: str) -> str:
+        value = self.outputs.get(name)
+        if not value:
+            raise CliError(f"stack {self.stack} has no output {name}; deploy the current version")
+        return value
+
+    @functools.cached_property
+    def config(self) -> SirenConfig:
+        from siren.config import ConfigError, load_config
+
+        path = self.config_path or Path(os.environ.get("SIREN_CONFIG") or "siren.yaml")
+        if not path.exists():
+            raise UsageError(f"config file {path} not found (use --config or run from the project root)")
+        try:
+            return load_config(path)
+        except ConfigError as error:
+            problems = str(error).splitlines()
+            more = f" (and {len(problems) - 1} more: siren config validate lists them)" if len(problems) > 1 else ""
+            raise UsageError(problems[0] + more) from None
+
+    def incidents(self) -> Incidents:
+        from siren.adapters.store import IncidentStore
+        from siren.app.incidents import Incidents
+
+        return Incidents(IncidentStore(self.output("IncidentsTableName")), self.config)
+
+
+def context(ctx: typer.Context) -> CliContext:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, CliContext):
+        obj = CliContext()
+        ctx.find_root().obj = obj
+    return obj

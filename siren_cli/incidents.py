@@ -1,0 +1,156 @@
+"""Incident commands: declare, list, show, resolve, severity (and, later, ack and assign)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from siren_cli.context import context
+from siren_cli.errors import UsageError, one_line_errors
+
+console = Console()
+incidents_app = typer.Typer(help="Read incidents.", no_args_is_help=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+STATUSES = ("open", "acknowledged", "recovered", "resolved")
+
+
+def incident_json(incident: Any) -> dict[str, Any]:
+    return {
+        "id": incident.id,
+        "status": str(incident.status),
+        "severity": incident.severity,
+        "title": incident.title,
+        "service": incident.service,
+        "dedup_key": incident.dedup_key,
+        "alert_count": incident.alert_count,
+        "opened_at": incident.opened_at.isoformat(),
+        "last_seen_at": incident.last_seen_at.isoformat(),
+        "acknowledged_at": incident.acknowledged_at.isoformat() if incident.acknowledged_at else None,
+        "acknowledged_by": incident.acknowledged_by,
+        "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
+        "resolved_by": incident.resolved_by,
+        "source": incident.source,
+        "severity_rule": incident.severity_rule,
+        "flapping": incident.flapping,
+        "summary": incident.summary,
+        "link": incident.link,
+    }
+
+
+def _domain_errors(action: Any) -> Any:
+    from siren.domain.incidents import IncidentError
+
+    try:
+        return action()
+    except IncidentError as error:
+        raise UsageError(str(error)) from None
+
+
+@incidents_app.command("list")
+@one_line_errors
+def list_incidents(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option("--status", help="open, acknowledged, recovered or resolved.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """Unresolved incidents (or those with --status), newest first."""
+    from siren.domain.incidents import IncidentStatus
+
+    if status is not None and status.lower() not in STATUSES:
+        raise UsageError(f"--status must be one of {', '.join(STATUSES)}, got {status!r}")
+    chosen = IncidentStatus(status.lower()) if status else None
+    found = context(ctx).incidents().list(chosen, limit)
+    if as_json:
+        print(json.dumps([incident_json(i) for i in found], indent=2))
+        return
+    table = Table(title=f"Incidents ({len(found)})")
+    for column in ("id", "status", "sev", "service", "title", "alerts", "opened"):
+        table.add_column(column)
+    for incident in found:
+        table.add_row(incident.id, str(incident.status), incident.severity, escape(incident.service),
+                      escape(incident.title), str(incident.alert_count), f"{incident.opened_at:%Y-%m-%d %H:%M}Z")
+    console.print(table)
+
+
+@incidents_app.command("show")
+@one_line_errors
+def show(ctx: typer.Context, incident_id: Annotated[str, typer.Argument(help="Incident id.")],
+         as_json: JsonOption = False) -> None:  # fmt: skip
+    """One incident and its timeline."""
+    view = _domain_errors(lambda: context(ctx).incidents().get(incident_id))
+    timeline = [
+        {"at": e.at.isoformat(), "kind": str(e.kind), "actor": e.actor, "detail": e.detail, "data": dict(e.data)}
+        for e in view.timeline
+    ]
+    if as_json:
+        print(json.dumps({**incident_json(view.incident), "timeline": timeline}, indent=2, default=str))
+        return
+    incident = view.incident
+    console.print(f"[bold]{incident.id}[/bold] {incident.severity} {incident.status}: {escape(incident.title)}")
+    console.print(f"service {escape(incident.service)}, {incident.alert_count} alert(s), "
+                  f"opened {incident.opened_at:%Y-%m-%d %H:%M:%S}Z, key {escape(incident.dedup_key)}")
+    table = Table(title="Timeline")
+    for column in ("at", "kind", "actor", "detail"):
+        table.add_column(column)
+    for entry in timeline:
+        table.add_row(entry["at"][:19] + "Z", entry["kind"], escape(entry["actor"]), escape(entry["detail"]))
+    console.print(table)
+
+
+@one_line_errors
+def declare(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Option("--title", help="What is wrong, for responders.")],
+    severity: Annotated[str, typer.Option("--severity", help="SEV1 (worst) .. SEV5.")],
+    service: Annotated[str, typer.Option("--service", help="The affected service.")],
+    summary: Annotated[str, typer.Option("--summary", help="More detail (internal).")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Declare an incident by hand; it escalates like any other."""
+    cli = context(ctx)
+    result = _domain_errors(lambda: cli.incidents().declare(title, severity, service, summary, cli.target.actor()))
+    if as_json:
+        print(json.dumps({"id": result.incident_id, "action": result.action}))
+    else:
+        console.print(f"Declared {result.incident_id}.")
+
+
+@one_line_errors
+def resolve(
+    ctx: typer.Context,
+    incident_id: Annotated[str, typer.Argument(help="Incident id.")],
+    note: Annotated[str | None, typer.Option("--note", help="Why it is resolved (on the timeline).")] = None,
+) -> None:
+    """Resolve an incident."""
+    cli = context(ctx)
+    incident = _domain_errors(lambda: cli.incidents().resolve(incident_id, cli.target.actor(), note))
+    console.print(f"{incident.id} resolved at {datetime.now(UTC):%H:%M:%S}Z.")
+
+
+@one_line_errors
+def severity(
+    ctx: typer.Context,
+    incident_id: Annotated[str, typer.Argument(help="Incident id.")],
+    level: Annotated[str, typer.Argument(help="SEV1 (worst) .. SEV5.")],
+) -> None:
+    """Change an incident's severity (raising it restarts the escalation at the new level)."""
+    cli = context(ctx)
+    incident = _domain_errors(lambda: cli.incidents().change_severity(incident_id, level, cli.target.actor()))
+    console.print(f"{incident.id} is now {incident.severity}.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(incidents_app, name="incidents")
+    app.command("declare")(declare)
+    app.command("resolve")(resolve)
+    app.command("severity")(severity)
+
+
+
