@@ -60,6 +60,7 @@ def install_adapters(
     from moto.core.config import default_user_config
 
     from siren_local import cloudformation, dynamodb_streams, environ, eventbridge, function_urls, sns, stepfunctions
+    from siren_local import dynamodb_transactions
     from siren_local import lambda_runtime as lambda_module
     from siren_local import outbox as outbox_module
     from siren_local import secretsmanager as secretsmanager_module
@@ -73,6 +74,7 @@ def install_adapters(
         function_urls.install(function_url_base)
         if not _installed:
             environ.install()
+            dynamodb_transactions.install()
             eventbridge.install()
             sns.install()
             stepfunctions.install()

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from siren.domain.parsers import (
     CLOUDWATCH_DETAIL_TYPES,
     PARSERS_BY_SOURCE,
@@ -73,8 +72,10 @@ def test_metric_math_alarm_and_its_recovery():
     resolved = parse_cloudwatch_event(load("cw_alarm_metric_math_ok.json"))
 
     assert (firing.status, resolved.status) == (SignalStatus.FIRING, SignalStatus.RESOLVED)
-    assert firing.dedup_key == resolved.dedup_key == (
-        "cloudwatch:arn:aws:cloudwatch:us-east-1:123456789012:alarm:TotalNetworkTrafficTooHigh"
+    assert (
+        firing.dedup_key
+        == resolved.dedup_key
+        == ("cloudwatch:arn:aws:cloudwatch:us-east-1:123456789012:alarm:TotalNetworkTrafficTooHigh")
     )
     assert firing.delivery_id == "2dde0eb1-528b-d2d5-9ca6-6d590caf2329"
     assert resolved.delivery_id == "7a1f3e52-91c4-0b6d-2e8a-5f0c6d3b9e14"
@@ -529,8 +530,13 @@ def test_generic_batch():
         ({"alerts": [{"dedup_key": "k", "title": "x"}] * 101}, "the limit is 100"),
         ({"alerts": [{"dedup_key": "k", "title": "x"}], "source": "cron"}, "unknown field 'source'"),
         (
-            {"alerts": [{"dedup_key": "a", "title": "x"}, {"dedup_key": "b", "title": "y"}, {"dedup_key": "c",
-             "title": "z", "labels": {"team": ["a"]}}]},
+            {
+                "alerts": [
+                    {"dedup_key": "a", "title": "x"},
+                    {"dedup_key": "b", "title": "y"},
+                    {"dedup_key": "c", "title": "z", "labels": {"team": ["a"]}},
+                ]
+            },
             "alerts[2].labels must be an object of strings",
         ),
         ([{"dedup_key": "k"}], "the body must be a JSON object"),

@@ -26,7 +26,8 @@ MAX_URL: Final = 2048
 # Grafana (Go's RFC3339Nano: up to nine fractional digits) write them.
 _TIMESTAMP: Final = re.compile(
     r"(?P<base>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)(?:\.(?P<fraction>\d+))?"
-    r"(?P<offset>[Zz]|[+-]\d{2}(?::?\d{2})?)"
+    r"(?P<offset>[Zz]|[+-]\d{2}(?::?\d{2})?)",
+    re.ASCII,
 )
 
 

@@ -61,7 +61,7 @@ _STATES: Final = {
     "OK": SignalStatus.RESOLVED,
     "INSUFFICIENT_DATA": SignalStatus.INSUFFICIENT_DATA,
 }
-_REGION_CODE: Final = re.compile(r"[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}")
+_REGION_CODE: Final = re.compile(r"[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}", re.ASCII)
 _ANOMALY_BAND: Final = re.compile(r"\bANOMALY_DETECTION_BAND\s*\(", re.IGNORECASE)
 _GROUPED_QUERY: Final = re.compile(r"^\s*SELECT\b.*\bGROUP\s+BY\b", re.IGNORECASE | re.DOTALL)
 
@@ -188,7 +188,8 @@ def console_url(arn: AlarmArn, alarm_name: str) -> str | None:
     if console is None or not _REGION_CODE.fullmatch(arn.region):
         return None
     base = console.format(region=arn.region)
-    return f"{base}/cloudwatch/home?region={arn.region}#alarmsV2:alarm/{quote(alarm_name, safe='')}"
+    name = quote(alarm_name, safe="", errors="surrogatepass")  # JSON may carry a lone surrogate; UTF-8 cannot
+    return f"{base}/cloudwatch/home?region={arn.region}#alarmsV2:alarm/{name}"
 
 
 # -- EventBridge --------------------------------------------------------------------------------------------------
