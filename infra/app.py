@@ -8,6 +8,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from aws_cdk import cx_api
 
+from infra.layer_build import build_lock
 from infra.nag import apply_nag
 from infra.stack import SirenStack
 
@@ -29,8 +30,10 @@ def build_app(outdir: str | None = None) -> tuple[cdk.App, SirenStack]:
 
 def synthesize(outdir: Path | None = None) -> cx_api.CloudAssembly:
     """Synthesize in-process (no cdk CLI, no Docker). Raises if cdk-nag reports an unsuppressed error."""
-    app, _ = build_app(str(outdir or PROJECT_ROOT / "cdk.out"))
-    assembly = app.synth()
+    # The build/ directories the assets come from stay put until the assembly has copied them.
+    with build_lock():
+        app, _ = build_app(str(outdir or PROJECT_ROOT / "cdk.out"))
+        assembly = app.synth()
     errors = [
         f"{message.id}: {message.entry.data}"
         for artifact in assembly.stacks

@@ -7,10 +7,14 @@ the ``siren`` package source. Only a change of requirements costs a download.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -52,13 +56,38 @@ def _dependencies_dir() -> Path:
     return target
 
 
+_held = threading.local()
+
+
+@contextlib.contextmanager
+def build_lock() -> Iterator[None]:
+    """Serializes builds into build/ across processes (two synths at once must not interleave). Reentrant."""
+    if getattr(_held, "depth", 0):
+        _held.depth += 1
+        try:
+            yield
+        finally:
+            _held.depth -= 1
+        return
+    BUILD_ROOT.mkdir(exist_ok=True)
+    with (BUILD_ROOT / ".lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _held.depth = 1
+        try:
+            yield
+        finally:
+            _held.depth = 0
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def build_layer() -> Path:
     """Assemble ``build/layer`` (``python/`` holds the dependencies and the ``siren`` package) and return it."""
-    dependencies = _dependencies_dir()
-    layer_dir = BUILD_ROOT / "layer"
-    shutil.rmtree(layer_dir, ignore_errors=True)
-    shutil.copytree(dependencies / "python", layer_dir / "python")
-    shutil.copytree(
-        PACKAGE_SOURCE, layer_dir / "python" / "siren", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-    )
-    return layer_dir
+    with build_lock():
+        dependencies = _dependencies_dir()
+        layer_dir = BUILD_ROOT / "layer"
+        shutil.rmtree(layer_dir, ignore_errors=True)
+        shutil.copytree(dependencies / "python", layer_dir / "python")
+        shutil.copytree(
+            PACKAGE_SOURCE, layer_dir / "python" / "siren", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
+        return layer_dir

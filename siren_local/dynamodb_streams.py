@@ -23,6 +23,9 @@ them). Here:
   ``DestinationConfig.OnFailure`` (an SQS queue or SNS topic) and the mapping moves on.
 
 ``LocalAws.drain()`` waits until every mapping is idle (no queued record, no batch in flight).
+
+Local simplifications: a disabled mapping gets no records (on AWS it resumes where it stopped when enabled
+again); a deleted mapping's queued records are dropped; the 6 MB batch payload limit is not applied.
 """
 
 from __future__ import annotations

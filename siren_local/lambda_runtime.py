@@ -279,6 +279,9 @@ class InProcessLambdaRuntime:
 
     def shutdown(self) -> None:
         self._async_pool.shutdown(wait=False, cancel_futures=True)
+        # The /opt stand-ins are the big part of code_root (every layer's files): do not leave them behind.
+        for path in list(self.code_root.glob("opt-*")) + list(self.code_root.glob("layer-*")):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 OPT_MOUNT = "/opt"

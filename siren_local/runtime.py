@@ -59,8 +59,16 @@ def install_adapters(
     global _installed
     from moto.core.config import default_user_config
 
-    from siren_local import cloudformation, dynamodb_streams, environ, eventbridge, function_urls, sns, stepfunctions
-    from siren_local import dynamodb_transactions
+    from siren_local import (
+        cloudformation,
+        dynamodb_streams,
+        dynamodb_transactions,
+        environ,
+        eventbridge,
+        function_urls,
+        sns,
+        stepfunctions,
+    )
     from siren_local import lambda_runtime as lambda_module
     from siren_local import outbox as outbox_module
     from siren_local import secretsmanager as secretsmanager_module

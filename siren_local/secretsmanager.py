@@ -99,17 +99,20 @@ class Secret(LocalResource):
     NAME_PROPERTY = "Name"
     ATTRIBUTES = ("Id",)
 
+    @staticmethod
+    def _value(name: str, properties: dict[str, Any]) -> str | None:
+        if "SecretString" in properties and "GenerateSecretString" in properties:
+            raise ValueError(f"secret {name}: SecretString and GenerateSecretString are mutually exclusive")
+        if "GenerateSecretString" in properties:
+            return generate_secret_string(properties["GenerateSecretString"])
+        value = properties.get("SecretString")
+        return None if value is None else str(value)
+
     @classmethod
     def create(cls, name: str, properties: dict[str, Any], account_id: str, region: str) -> LocalResource:
         from moto.secretsmanager.models import secretsmanager_backends
 
-        if "SecretString" in properties and "GenerateSecretString" in properties:
-            raise ValueError(f"secret {name}: SecretString and GenerateSecretString are mutually exclusive")
-        value: str | None
-        if "GenerateSecretString" in properties:
-            value = generate_secret_string(properties["GenerateSecretString"])
-        else:
-            value = properties.get("SecretString")
+        value = cls._value(name, properties)
         backend = secretsmanager_backends[account_id][region]
         backend.create_secret(
             name=name,
@@ -124,6 +127,32 @@ class Secret(LocalResource):
         )
         arn: str = backend.describe_secret(name).arn
         return cls(arn, properties, {"Id": arn})
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> LocalResource:
+        """As CloudFormation updates a secret: same secret, a new value only if the value's properties changed."""
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        properties = cloudformation_json.get("Properties", {})
+        before = original_resource.properties
+        if properties.get("Name", before.get("Name")) != before.get("Name"):  # a new name replaces the secret
+            return cls.create(new_resource_name, properties, account_id, region_name)
+        value_keys = ("SecretString", "GenerateSecretString")
+        changed = any(properties.get(key) != before.get(key) for key in value_keys)
+        secretsmanager_backends[account_id][region_name].update_secret(
+            original_resource.physical_id,
+            secret_string=cls._value(new_resource_name, properties) if changed else None,
+            kms_key_id=properties.get("KmsKeyId"),
+            description=properties.get("Description"),
+        )
+        return cls(original_resource.physical_id, properties, dict(original_resource.attributes))
 
     @classmethod
     def delete_from_cloudformation_json(

@@ -14,6 +14,7 @@ from pathlib import Path
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from infra.layer_build import build_lock
 from siren.config import SirenConfig, load_config
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -26,12 +27,13 @@ def config_file() -> Path:
 
 
 def build_config_layer(config: SirenConfig) -> Path:
-    layer_dir = PROJECT_ROOT / "build" / "config-layer"
-    shutil.rmtree(layer_dir, ignore_errors=True)
-    target = layer_dir / "siren-config" / "config.json"
-    target.parent.mkdir(parents=True)
-    target.write_text(json.dumps(config.to_json(), sort_keys=True, indent=1))
-    return layer_dir
+    with build_lock():
+        layer_dir = PROJECT_ROOT / "build" / "config-layer"
+        shutil.rmtree(layer_dir, ignore_errors=True)
+        target = layer_dir / "siren-config" / "config.json"
+        target.parent.mkdir(parents=True)
+        target.write_text(json.dumps(config.to_json(), sort_keys=True, indent=1))
+        return layer_dir
 
 
 class ConfigLayer(Construct):

@@ -399,7 +399,9 @@ def test_template_layers_reach_functions(bare_inprocess):
     s3 = bare_inprocess.client("s3")
     s3.create_bucket(Bucket="assets")
     s3.put_object(Bucket="assets", Key="config.zip", Body=zip_of({"siren-config/config.json": '{"from": "cfn"}'}))
-    role = bare_inprocess.client("iam").create_role(RoleName="cfn-layered", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    role = bare_inprocess.client("iam").create_role(RoleName="cfn-layered", AssumeRolePolicyDocument="{}")["Role"][
+        "Arn"
+    ]
     reader = "import os\ndef handler(event, context):\n    return open(os.environ['SIREN_CONFIG_PATH']).read()\n"
     template = {
         "Resources": {

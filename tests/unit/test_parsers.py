@@ -602,3 +602,16 @@ def test_the_registry_names_the_webhook_paths():
         "grafana": parse_grafana,
         "generic": parse_generic,
     }
+
+
+def test_text_that_utf8_cannot_carry_still_parses():
+    # JSON can carry a lone surrogate ("\ud800"); it must not crash links, fingerprints or hashes.
+    event = load("cw_alarm_state_change_alarm.json")
+    event["detail"]["alarmName"] = "cpu \ud800"
+    body = load("alertmanager_webhook_v4_firing.json")
+    del body["alerts"][0]["fingerprint"]
+    body["alerts"][0]["labels"]["instance"] = "\udfff"
+
+    assert parse_cloudwatch_event(event).link is not None
+    assert parse_alertmanager(body)[0].dedup_key.startswith("alertmanager:")
+    assert parse_generic({"dedup_key": "\ud800", "title": "\ud800"}, RECEIVED)[0].delivery_id

@@ -330,8 +330,8 @@ class IncidentStore:
                 key_item, key_condition = self._key_item(outcome.key_state)
                 transaction.save(key_item, condition=key_condition)
             if outcome.incident is not None:
-                for entry in outcome.timeline:
-                    transaction.save(self._timeline_item(outcome.incident.id, entry))
+                for position, entry in enumerate(outcome.timeline):
+                    transaction.save(self._timeline_item(outcome.incident.id, entry, position))
             for event in outcome.events:
                 transaction.save(self._event_item(event, now))
         if outcome.incident is not None:
@@ -494,10 +494,11 @@ class IncidentStore:
         )
         return item, condition
 
-    def _timeline_item(self, incident_id: str, entry: TimelineEntry) -> Any:
+    def _timeline_item(self, incident_id: str, entry: TimelineEntry, position: int = 0) -> Any:
+        # Entries written together share a timestamp; their position keeps them in the order they happened.
         return self._models.timeline(
             f"INC#{incident_id}",
-            f"TL#{_iso(entry.at)}#{uuid.uuid4().hex[:8]}",
+            f"TL#{_iso(entry.at)}#{position:02d}#{uuid.uuid4().hex[:8]}",
             at=_iso(entry.at),
             entry_kind=str(entry.kind),
             actor=entry.actor,

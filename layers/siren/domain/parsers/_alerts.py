@@ -110,9 +110,9 @@ def _alert(alert: Mapping[str, Any], where: str, group: _Group) -> Signal:
         raise ParseError(f"{where}.startsAt is required")
     starts_at = timestamp(alert["startsAt"], where_of(where, "startsAt"))
     ends_at = optional_timestamp(alert, "endsAt", where)
-    fingerprint = optional_str(alert, "fingerprint", where, max_length=MAX_FINGERPRINT) or labels_fingerprint(
-        own_labels
-    )
+    fingerprint = optional_str(alert, "fingerprint", where, max_length=MAX_FINGERPRINT)
+    if fingerprint is None:
+        fingerprint = labels_fingerprint(own_labels)
 
     if status is SignalStatus.FIRING:
         occurred_at = starts_at
@@ -133,7 +133,7 @@ def _alert(alert: Mapping[str, Any], where: str, group: _Group) -> Signal:
     runbook = http_url(_non_blank(annotations.get("runbook_url")))
     if runbook is not None:
         details["runbook_url"] = runbook
-    description = description_annotation or summary_annotation
+    description = description_annotation or summary_annotation  # where a "[SEV2]" tag is looked for
     return Signal(
         source=family.source,
         delivery_id=stable_hash(
@@ -144,7 +144,7 @@ def _alert(alert: Mapping[str, Any], where: str, group: _Group) -> Signal:
         title=truncate(title, MAX_TITLE),
         occurred_at=occurred_at,
         service=_non_blank(labels.get("service")) or _non_blank(labels.get("job")),
-        summary=truncate(description_annotation or summary_annotation or "", MAX_SUMMARY),
+        summary=truncate(description or "", MAX_SUMMARY),
         hints=SeverityHints(
             description=truncate(description, MAX_SUMMARY) if description else None,
             labels=labels,
