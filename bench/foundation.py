@@ -64,7 +64,8 @@ def run(report: Report) -> None:
     for resource in template["Resources"].values():
         if resource["Type"] == "AWS::Lambda::LayerVersion":
             code_dir = asset_dirs[resource["Properties"]["Content"]["S3Key"].split(".")[0]]
-            report.add("layer_zip_kb", round(len(zip_directory(code_dir)) / 1024, 1), "KB")
+            layer = "config" if "config" in resource["Properties"].get("Description", "").lower() else "shared"
+            report.add(f"layer_zip_kb[{layer}]", round(len(zip_directory(code_dir)) / 1024, 1), "KB")
         if resource["Type"] != "AWS::Lambda::Function":
             continue
         handler = resource["Properties"]["Handler"]

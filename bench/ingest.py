@@ -82,11 +82,12 @@ def _format(counts: Counter[str]) -> str:
 
 
 def run(report: Report) -> None:
-    from infra.app import synthesize
     from siren.adapters.store import IncidentStore
     from siren.app.ingest import Ingestor
     from siren.config import load_config
     from siren.domain.parsers import parse_cloudwatch_event
+
+    from infra.app import synthesize
     from siren_local.runtime import LocalAws
 
     assembly = Path(synthesize(Path(tempfile.mkdtemp(prefix="bench-ingest-"))).directory)
@@ -117,8 +118,13 @@ def run(report: Report) -> None:
             redelivery = counter.take()
             assert ingest(alarm_event("bench-cost", "OK")) in ("resolved", "recovered")
             resolve = counter.take()
-        for name, counts in (("new_incident", new), ("duplicate_warm", duplicate_warm),
-                             ("duplicate_cold", duplicate_cold), ("redelivery", redelivery), ("resolve", resolve)):
+        for name, counts in (
+            ("new_incident", new),
+            ("duplicate_warm", duplicate_warm),
+            ("duplicate_cold", duplicate_cold),
+            ("redelivery", redelivery),
+            ("resolve", resolve),
+        ):
             writes = counts["TransactWriteItems"] + counts["PutItem"] + counts["UpdateItem"]
             report.add(f"ddb_requests_per_signal[{name}]", sum(counts.values()), "requests",
                        f"{writes} write request(s): {_format(counts)}")  # fmt: skip
@@ -130,8 +136,8 @@ def run(report: Report) -> None:
         phases: list[list[dict[str, Any]]] = []
         for state, members in (("ALARM", names), ("OK", names), ("ALARM", retrigger)):
             events = [alarm_event(random.choice(members), state) for _ in range(per_phase)]  # noqa: S311
-            events += [dict(e) for e in random.sample(events, per_phase // 10)]  # noqa: S311 - redeliveries
-            random.shuffle(events)  # noqa: S311
+            events += [dict(e) for e in random.sample(events, per_phase // 10)]
+            random.shuffle(events)
             phases.append(events)
         IncidentStore._open_incident_cache.clear()
         started = time.perf_counter()

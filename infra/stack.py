@@ -6,8 +6,8 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from infra.components.alerting import AlertTopics
-from infra.components.events import IncidentEvents
 from infra.components.config_layer import ConfigLayer
+from infra.components.events import IncidentEvents
 from infra.components.functions import FunctionBase, SharedLayer
 from infra.components.ingest import Ingest
 from infra.components.status_site import StatusSite

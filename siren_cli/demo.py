@@ -3,41 +3,89 @@
 from __future__ import annotations
 
 import json
+import os
+import time
+import urllib.request
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from siren_local.alarms import fire_alarm
 
+SAMPLES = Path(__file__).resolve().parent.parent / "tests" / "events"
+
+
+def _incidents_table(incidents: Any, title: str) -> Table:
+    table = Table(title=title)
+    for column in ("id", "status", "sev", "service", "title", "alerts", "severity rule"):
+        table.add_column(column, overflow="fold")
+    for incident in incidents.list(limit=20):
+        table.add_row(incident.id, str(incident.status), incident.severity, incident.service,
+                      escape(incident.title), str(incident.alert_count), incident.severity_rule)  # fmt: skip
+    return table
+
+
+def _post_webhook(info: dict[str, Any], path: str, body: Any) -> tuple[int, Any]:
+    request = urllib.request.Request(  # noqa: S310 - the local runtime's URL
+        info["webhook_url"] + path, data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": f"Bearer {info['webhook_token']}", "Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        return response.status, json.loads(response.read())
+
 
 def run_demo(runtime: Any, console: Console) -> None:
-    outputs = runtime.info()["outputs"]
-    console.rule("1. A CloudWatch alarm goes off")
-    event = fire_alarm(
-        runtime.client,
-        "checkout-api-5xx",
-        "ALARM",
-        "5xx rate 12% > 5% for 3 minutes",
-        "[SEV2] Checkout API returns errors",
-    )
-    console.print(
-        f"Event {event['id']} put on the default bus: {event['detail-type']} "
-        f"({event['detail']['previousState']['value']} -> {event['detail']['state']['value']})"
-    )
+    from siren.adapters.store import IncidentStore
+    from siren.app.incidents import Incidents
+    from siren.config import load_config
+
+    os.environ["AWS_ENDPOINT_URL"] = runtime.endpoint_url  # this process's own SDK calls go to the runtime too
+    info = runtime.info()
+    outputs = info["outputs"]
+    incidents = Incidents(IncidentStore(outputs["IncidentsTableName"]), load_config(Path("siren.yaml")))
+
+    console.rule("1. A CloudWatch alarm goes off (a real-format event on the default bus)")
+    event = fire_alarm(runtime.client, "checkout-api-5xx", "ALARM", "5xx rate 12% > 5% for 3 minutes",
+                       "[SEV1] Checkout API returns errors")  # fmt: skip
+    console.print(f"{event['detail-type']}: {event['detail']['previousState']['value']} -> ALARM ({event['id']})")
     runtime.drain()
-    console.rule("2. The ingest function (deployed code, run in-process) stored it")
+
+    console.rule("2. It fires again and again: one incident, more alerts, no second page")
+    for _ in range(2):
+        fire_alarm(runtime.client, "checkout-api-5xx", "OK", "recovered", None)
+        fire_alarm(runtime.client, "checkout-api-5xx", "ALARM", "5xx again", None)
+    runtime.drain()
+    console.print(_incidents_table(incidents, "Incidents"))
+
+    console.rule("3. Prometheus Alertmanager posts a group of alerts to the webhook")
+    status, reply = _post_webhook(info, "alertmanager", json.loads((SAMPLES / "alertmanager_webhook_v4_firing.json")
+                                                                   .read_text()))  # fmt: skip
+    console.print(f"HTTP {status}: {reply['accepted']} alert(s) -> {[r['action'] for r in reply['results']]}")
+    runtime.drain()
+
+    console.rule("4. A person declares one, raises a severity, resolves another")
+    declared = incidents.declare("Payment provider timeouts", "SEV2", "payments", "EU cards failing", "demo")
+    assert declared.incident_id is not None
+    incidents.change_severity(declared.incident_id, "SEV1", "demo")
+    first = next(i for i in incidents.list() if i.service == "checkout")
+    incidents.resolve(first.id, "demo", "rolled back checkout 4.2.1")
+    runtime.drain()
+    console.print(_incidents_table(incidents, "Unresolved incidents"))
+
+    console.rule(f"5. The timeline of {first.id}")
     table = Table()
-    for column in ("pk", "source", "received_at"):
-        table.add_column(column)
-    items = runtime.client("dynamodb").query(
-        TableName=outputs["IncidentsTableName"],
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"ALERT#cloudwatch#{event['id']}"}},
-    )["Items"]
-    for item in items:
-        table.add_row(item["pk"]["S"], item["source"]["S"], item["received_at"]["S"])
+    for column in ("at", "kind", "actor", "detail"):
+        table.add_column(column, overflow="fold")
+    for entry in incidents.get(first.id).timeline:
+        table.add_row(f"{entry.at:%H:%M:%S}", str(entry.kind), entry.actor, escape(entry.detail))
     console.print(table)
-    invocations = runtime.lambda_runtime.invocations
-    console.print(f"Lambda invocations: {len(invocations)}, errors: {sum(i.errored for i in invocations)}")
-    console.print(json.dumps(runtime.outbox_json(), indent=2) if runtime.outbox_json() else "Outbox: empty")
+
+    console.rule("6. Lifecycle events on the Siren bus (from the table's stream)")
+    published = [i for i in runtime.lambda_runtime.invocations if "Publisher" in i.function_name]
+    console.print(f"publisher invocations: {len(published)}, errors: {sum(i.errored for i in published)}")
+    errors = [i for i in runtime.lambda_runtime.invocations if i.errored]
+    console.print(f"Lambda invocations in all: {len(runtime.lambda_runtime.invocations)}, errors: {len(errors)}")
+    time.sleep(0.1)

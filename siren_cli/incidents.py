@@ -74,8 +74,15 @@ def list_incidents(
     for column in ("id", "status", "sev", "service", "title", "alerts", "opened"):
         table.add_column(column)
     for incident in found:
-        table.add_row(incident.id, str(incident.status), incident.severity, escape(incident.service),
-                      escape(incident.title), str(incident.alert_count), f"{incident.opened_at:%Y-%m-%d %H:%M}Z")
+        table.add_row(
+            incident.id,
+            str(incident.status),
+            incident.severity,
+            escape(incident.service),
+            escape(incident.title),
+            str(incident.alert_count),
+            f"{incident.opened_at:%Y-%m-%d %H:%M}Z",
+        )
     console.print(table)
 
 
@@ -94,8 +101,10 @@ def show(ctx: typer.Context, incident_id: Annotated[str, typer.Argument(help="In
         return
     incident = view.incident
     console.print(f"[bold]{incident.id}[/bold] {incident.severity} {incident.status}: {escape(incident.title)}")
-    console.print(f"service {escape(incident.service)}, {incident.alert_count} alert(s), "
-                  f"opened {incident.opened_at:%Y-%m-%d %H:%M:%S}Z, key {escape(incident.dedup_key)}")
+    console.print(
+        f"service {escape(incident.service)}, {incident.alert_count} alert(s), "
+        f"opened {incident.opened_at:%Y-%m-%d %H:%M:%S}Z, key {escape(incident.dedup_key)}"
+    )
     table = Table(title="Timeline")
     for column in ("at", "kind", "actor", "detail"):
         table.add_column(column)
@@ -151,6 +160,3 @@ def register(app: typer.Typer) -> None:
     app.command("declare")(declare)
     app.command("resolve")(resolve)
     app.command("severity")(severity)
-
-
-

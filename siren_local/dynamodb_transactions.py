@@ -19,6 +19,7 @@ import copy
 import threading
 from typing import Any
 
+from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     MultipleTransactionsException,
     TooManyTransactionsException,
@@ -26,7 +27,6 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.comparisons import get_filter_expression
 
 # One lock for every DynamoDB write in the process: DynamoDB serializes conflicting writes; a coarse lock is the
 # simplest faithful model for a local runtime (reads stay concurrent).

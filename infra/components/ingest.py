@@ -13,12 +13,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+from siren.domain.parsers import CLOUDWATCH_DETAIL_TYPES
 
 from infra.components.functions import FunctionBase, SirenFunction
 from infra.nag import acknowledge, acknowledge_index_queries
-
-# Detail-types of CloudWatch alarm events Siren ingests (see siren.domain.parsers.cloudwatch).
-ALARM_DETAIL_TYPES = ["CloudWatch Alarm State Change"]
 
 
 class Ingest(Construct):
@@ -64,7 +62,7 @@ class Ingest(Construct):
             self,
             "AlarmStateChangeRule",
             description="CloudWatch alarm state changes into Siren",
-            event_pattern=events.EventPattern(source=["aws.cloudwatch"], detail_type=ALARM_DETAIL_TYPES),
+            event_pattern=events.EventPattern(source=["aws.cloudwatch"], detail_type=list(CLOUDWATCH_DETAIL_TYPES)),
             targets=[
                 targets.LambdaFunction(
                     self.alarm_events.function,
@@ -122,11 +120,13 @@ class Ingest(Construct):
                 on_failure=sources.SqsDlq(self.dead_letters),
                 filters=[
                     lambda_.FilterCriteria.filter(
-                        {"eventName": lambda_.FilterRule.is_equal("INSERT"),
-                         "dynamodb": {"NewImage": {"kind": {"S": lambda_.FilterRule.is_equal("event")}}}}
+                        {
+                            "eventName": lambda_.FilterRule.is_equal("INSERT"),
+                            "dynamodb": {"NewImage": {"kind": {"S": lambda_.FilterRule.is_equal("event")}}},
+                        }
                     )
                 ],
-            )  # fmt: skip
+            )
         )
 
         acknowledge(

@@ -73,6 +73,9 @@ def test_every_function_has_its_own_role_and_no_managed_policies(template):
 def test_alarm_events_reach_ingest_with_a_dead_letter_queue(template):
     rules = resources(template, "AWS::Events::Rule")
     (rule,) = [r for r in rules.values() if r["Properties"]["EventPattern"].get("source") == ["aws.cloudwatch"]]
-    assert rule["Properties"]["EventPattern"]["detail-type"] == ["CloudWatch Alarm State Change"]
+    assert rule["Properties"]["EventPattern"]["detail-type"] == [
+        "CloudWatch Alarm State Change",
+        "CloudWatch Alarm Contributor State Change",
+    ]
     (target,) = rule["Properties"]["Targets"]
     assert "DeadLetterConfig" in target and target["RetryPolicy"]["MaximumEventAgeInSeconds"] == 86400

@@ -110,7 +110,7 @@ def test_function_url_from_template_invokes_with_a_v2_event_and_maps_the_respons
 def test_function_url_over_http_infers_responses_maps_errors_and_limits_payloads(bare_http):
     client = bare_http.client("lambda")
     for name, handler in (("hook-plain", "canary_handler.plain"), ("hook-boom", "canary_handler.boom")):
-        create_function(bare_http, name, handler=f"{handler}", source=URL_HANDLERS)
+        create_function(bare_http, name, handler=handler, source=URL_HANDLERS)
         client.create_function_url_config(FunctionName=name, AuthType="NONE")
     plain_url = client.get_function_url_config(FunctionName="hook-plain")["FunctionUrl"]
     assert plain_url.startswith(f"{bare_http.endpoint_url}/_siren/function-url/")
@@ -171,8 +171,8 @@ def test_secrets_from_template_are_generated_as_asked_and_feed_info(bare_inproce
     token = bare_inprocess.info("Hooks")["webhook_token"]
     assert outputs["WebhookTokenSecretArn"].startswith(f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:")
     assert len(token) == 40 and not set(token) & set(string.punctuation) and " " not in token
-    assert len({kind for kind in (string.ascii_lowercase, string.ascii_uppercase, string.digits)
-                if set(token) & set(kind)}) == 3  # RequireEachIncludedType defaults to true  # fmt: skip
+    # RequireEachIncludedType defaults to true: a lower-case letter, an upper-case letter and a digit at least.
+    assert all(set(token) & set(kind) for kind in (string.ascii_lowercase, string.ascii_uppercase, string.digits))
 
     secrets = bare_inprocess.client("secretsmanager")
     login = json.loads(secrets.get_secret_value(SecretId=outputs["DbLoginArn"])["SecretString"])
@@ -243,7 +243,7 @@ def test_stream_records_reach_the_consumer_in_order_filtered_and_batched(bare_in
                 "Table": TABLE,
                 "Publisher": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {
                     "FunctionName": "publisher", "EventSourceArn": {"Fn::GetAtt": ["Table", "StreamArn"]},
-                    "StartingPosition": "LATEST", "BatchSize": 2, "MaximumBatchingWindowInSeconds": 60,
+                    "StartingPosition": "LATEST", "BatchSize": 2, "MaximumBatchingWindowInSeconds": 300,
                     "FilterCriteria": {"Filters": [{"Pattern": json.dumps(only_events)}]}}},
             },
             "Outputs": {"StreamArn": {"Value": {"Fn::GetAtt": ["Table", "StreamArn"]}}},
@@ -338,6 +338,25 @@ def test_failing_stream_consumer_retries_then_sends_the_batch_to_the_on_failure_
     dynamodb.put_item(TableName="siren-outbox", Item={"pk": {"S": "i"}, "sk": {"S": "2"}, "ok": {"S": "y"}})
     assert bare_inprocess.drain(30)
     assert captured(capture)[-1]["Records"][0]["dynamodb"]["Keys"]["sk"] == {"S": "2"}
+
+
+def test_unlimited_retries_stop_when_the_record_is_too_old(bare_inprocess, tmp_path):
+    capture = tmp_path / "seen.jsonl"
+    create_function(bare_inprocess, "publisher", source=CONSUMER, env={"CAPTURE": str(capture)})
+    stream_arn = create_outbox_table(bare_inprocess)
+    queue_url, queue_arn = failure_queue(bare_inprocess)
+    bare_inprocess.client("lambda").create_event_source_mapping(
+        FunctionName="publisher", EventSourceArn=stream_arn, StartingPosition="LATEST", MaximumRetryAttempts=-1,
+        MaximumRecordAgeInSeconds=60, DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+    )  # fmt: skip
+    bare_inprocess.client("dynamodb").put_item(
+        TableName="siren-outbox", Item={"pk": {"S": "i"}, "sk": {"S": "1"}, "poison": {"S": "y"}}
+    )
+    assert bare_inprocess.drain(30)  # a minute of AWS time: retried with backoff, then given up
+
+    assert len(captured(capture)) > 2
+    (message,) = bare_inprocess.client("sqs").receive_message(QueueUrl=queue_url)["Messages"]
+    assert json.loads(message["Body"])["requestContext"]["condition"] == "RecordAgeExceeded"
 
 
 def test_bisect_on_function_error_isolates_the_failing_record(bare_inprocess, tmp_path):

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from siren.domain.incidents import (
     IncidentError,
     IncidentStatus,
@@ -38,8 +37,8 @@ def signal(status: SignalStatus = SignalStatus.FIRING, delivery: str = "d1", **d
 class Model:
     """Replays decisions the way the store would apply them."""
 
-    def __init__(self, policy: Policy = Policy()) -> None:
-        self.policy = policy
+    def __init__(self, policy: Policy | None = None) -> None:
+        self.policy = policy or Policy()
         self.key = KeyState("cloudwatch:arn:alarm:x")
         self.incident = None
         self.opened = 0

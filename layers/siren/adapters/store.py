@@ -27,7 +27,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -92,7 +92,7 @@ class BoundModels:
 
 
 @functools.cache
-def _bind(table_name: str, region: str, host: str | None) -> BoundModels:  # noqa: PLR0915 - one model per kind
+def _bind(table_name: str, region: str, host: str | None) -> BoundModels:
     meta_attributes: dict[str, Any] = {"table_name": table_name, "region": region}
     if host:
         meta_attributes["host"] = host
@@ -203,7 +203,7 @@ class IncidentStore:
     """Data access for incidents, their timelines, dedup keys, raw alerts and lifecycle events."""
 
     # dedup key -> incident id of its unresolved incident, as last seen by this process (see append_duplicate).
-    _open_incident_cache: OrderedDict[str, str] = OrderedDict()
+    _open_incident_cache: ClassVar[OrderedDict[str, str]] = OrderedDict()
     _CACHE_SIZE = 10_000
 
     def __init__(self, table_name: str, raw_alert_ttl: timedelta = timedelta(days=30)) -> None:
@@ -337,11 +337,11 @@ class IncidentStore:
         if outcome.incident is not None:
             self._remember(outcome.incident)
 
-    def append_duplicate(self, dedup_key: str, entry: TimelineEntry, raw: RawAlert) -> Incident | None:
-        """The cheap path for a duplicate of an open, unacknowledged-or-acknowledged incident: one request.
+    def append_duplicate(self, dedup_key: str, entry: TimelineEntry, raw: RawAlert) -> str | None:
+        """The cheap path for a duplicate of an open or acknowledged incident: one request, no read.
 
-        Uses this process's memory of the key's incident; returns None (and forgets it) when that incident
-        is no longer open or acknowledged, so the caller takes the full path.
+        Uses this process's memory of the key's incident; returns its id, or None (and forgets it) when that
+        incident is no longer open or acknowledged, so the caller takes the full path.
         """
         incident_id = self._open_incident_cache.get(dedup_key)
         if incident_id is None:
@@ -366,8 +366,7 @@ class IncidentStore:
         except ConcurrentChange:
             self._open_incident_cache.pop(dedup_key, None)
             return None
-        incident = self.get(incident_id, consistent=False)
-        return incident
+        return incident_id
 
     def _remember(self, incident: Incident) -> None:
         cache = self._open_incident_cache

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from siren.adapters.store import ConcurrentChange, IncidentStore, IncidentView
-from siren.app.ingest import IngestResult, Ingestor
+from siren.app.ingest import Ingestor, IngestResult
 from siren.config import SirenConfig
 from siren.domain.incidents import (
     Incident,

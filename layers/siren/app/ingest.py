@@ -51,7 +51,11 @@ def _is_plain_duplicate_candidate(signal: Signal, policy: Policy) -> bool:
     firing = signal.status is SignalStatus.FIRING or (
         signal.status is SignalStatus.INSUFFICIENT_DATA and policy.insufficient_data is InsufficientData.ALERT
     )
-    return firing and not signal.details.get("actions_suppressed_by")
+    ignored = ("actions_suppressed_by", "muted_by")
+    multi_alarm_level = signal.details.get("alarm_type") == "multi_time_series" and not signal.details.get(
+        "contributor_id"
+    )
+    return firing and not multi_alarm_level and not any(signal.details.get(key) for key in ignored)
 
 
 class Ingestor:
@@ -83,7 +87,7 @@ class Ingestor:
             except DuplicateDelivery:
                 return IngestResult("duplicate_delivery", "already applied", dedup_key=signal.dedup_key)
             if appended is not None:
-                return IngestResult("appended", "duplicate of an open incident", appended.id, signal.dedup_key)
+                return IngestResult("appended", "duplicate of an open incident", appended, signal.dedup_key)
 
         for attempt in range(MAX_ATTEMPTS):
             key_state = self._store.key_state(signal.dedup_key)

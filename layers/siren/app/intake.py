@@ -18,7 +18,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from siren.adapters.dead_letters import DeadLetters
-from siren.app.ingest import IngestResult, Ingestor
+from siren.app.ingest import Ingestor, IngestResult
 from siren.domain.incidents import check_signal_time
 from siren.domain.parsers import PARSERS_BY_SOURCE, parse_cloudwatch_event, parse_cloudwatch_sns_message
 from siren.domain.signals import ParseError, Signal
@@ -157,7 +157,5 @@ def _raw_for(payload: Any, signal: Signal, index: int) -> Mapping[str, Any]:
 def _summary(results: list[IngestResult]) -> dict[str, Any]:
     return {
         "accepted": len(results),
-        "results": [
-            {"dedup_key": r.dedup_key, "action": r.action, "incident_id": r.incident_id} for r in results
-        ],
+        "results": [{"dedup_key": r.dedup_key, "action": r.action, "incident_id": r.incident_id} for r in results],
     }

@@ -229,13 +229,19 @@ def decide(
         return Outcome("ignored", f"{signal.status} is ignored for service {service} (insufficient_data: ignore)")
     if signal.details.get("actions_suppressed_by"):
         return Outcome("ignored", f"alarm actions are suppressed by {signal.details['actions_suppressed_by']}")
+    if signal.details.get("muted_by"):
+        return Outcome("ignored", f"the alarm is muted by {signal.details['muted_by']}")
+    if signal.details.get("alarm_type") == "multi_time_series" and not signal.details.get("contributor_id"):
+        # Each time series (contributor) of a Metrics Insights alarm is its own incident; the alarm-level
+        # event would page a second time for the same problem.
+        return Outcome("ignored", "multi-time-series alarm: its contributors are the incidents")
     next_state = _with_transition(key_state, status, now, policy)
     flapping = is_flapping(next_state, policy)
     alert_data = {"delivery_id": signal.delivery_id, "status": str(signal.status), "summary": signal.summary[:500]}
 
     if status is SignalStatus.FIRING:
         if incident is None:
-            return _open(signal, next_state, service, severity, now, actor, flapping)
+            return _open(signal, next_state, service, severity, now, actor=actor, flapping=flapping)
         appended = replace(
             incident,
             alert_count=incident.alert_count + 1,
@@ -298,7 +304,14 @@ def _flapping_entry(state: KeyState, policy: Policy, now: datetime) -> TimelineE
 
 
 def _open(
-    signal: Signal, state: KeyState, service: str, severity: SeverityChoice, now: datetime, actor: str, flapping: bool
+    signal: Signal,
+    state: KeyState,
+    service: str,
+    severity: SeverityChoice,
+    now: datetime,
+    *,
+    actor: str,
+    flapping: bool,
 ) -> Outcome:
     incident = Incident(
         id=new_incident_id(now),
@@ -319,7 +332,8 @@ def _open(
         TimelineEntry(now, TimelineKind.OPENED, actor, f"opened: {signal.title}",
                       {"delivery_id": signal.delivery_id, "occurred_at": signal.occurred_at.isoformat(),
                        "details": dict(signal.details)}),
-        TimelineEntry(now, TimelineKind.SEVERITY_CHANGED, SYSTEM_ACTOR, f"severity {severity.severity}: {severity.reason}",
+        TimelineEntry(now, TimelineKind.SEVERITY_CHANGED, SYSTEM_ACTOR,
+                      f"severity {severity.severity}: {severity.reason}",
                       {"severity": severity.severity, "rule": severity.rule}),
     )  # fmt: skip
     return Outcome(
@@ -351,8 +365,8 @@ def resolve(incident: Incident, actor: str, note: str | None, now: datetime) -> 
                        version=incident.version + 1)  # fmt: skip
     text = f"resolved by {actor}" + (f": {note}" if note else "")
     entry = TimelineEntry(now, TimelineKind.RESOLVED, actor, text, {"note": note} if note else {})
-    return Outcome("resolved", "resolved by a person", resolved, incident, None, (entry,),
-                   (LifecycleEvent(LifecycleEventType.RESOLVED, resolved.event_detail(resolved_by=actor)),))  # fmt: skip
+    event = LifecycleEvent(LifecycleEventType.RESOLVED, resolved.event_detail(resolved_by=actor))
+    return Outcome("resolved", "resolved by a person", resolved, incident, None, (entry,), (event,))
 
 
 def acknowledge(incident: Incident, actor: str, via: str, now: datetime) -> Outcome:
