@@ -24,7 +24,7 @@ def main() -> None:
         table.add_column(column)
     for figure in report.figures:
         table.add_row(escape(figure.name), f"{figure.value:g}", figure.unit, escape(figure.note))
-    console = Console(width=140)
+    console = Console(width=140, emoji=False)
     console.print(table)
     console.print(f"written to {write(report)}")
 

@@ -32,4 +32,6 @@ def validate(
         for problem in error.problems:
             print(problem, file=sys.stderr)
         raise typer.Exit(EXIT_USAGE) from None
-    Console().print(f"{config_path}: OK ({len(config.services)} services, {len(config.severity.rules)} severity rules)")
+    Console(emoji=False).print(
+        f"{config_path}: OK ({len(config.services)} services, {len(config.severity.rules)} severity rules)"
+    )

@@ -14,7 +14,7 @@ from rich.table import Table
 from siren_cli.context import context
 from siren_cli.errors import UsageError, one_line_errors
 
-console = Console()
+console = Console(emoji=False)
 incidents_app = typer.Typer(help="Read incidents.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 STATUSES = ("open", "acknowledged", "recovered", "resolved")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import threading
 import time
@@ -17,7 +18,7 @@ from siren_cli.aws import DEFAULT_LOCAL_PORT, Target, local_endpoint
 from siren_cli.errors import CliError, UsageError, one_line_errors
 
 app = typer.Typer(help="Run Siren on the embedded local AWS (moto plus Siren's adapters).", no_args_is_help=True)
-console = Console()
+console = Console(emoji=False)
 STACK_NAME = "Siren"
 
 PortOption = Annotated[int, typer.Option("--port", help="Port of the embedded local AWS on 127.0.0.1.")]
@@ -202,6 +203,9 @@ def demo(
 ) -> None:
     """The main job end to end on the embedded local AWS, narrated."""
     from siren_cli.demo import run_demo
+
+    # The narration is the point; the functions' own INFO logs would drown it (`siren local up` shows them).
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
     runtime = start_local_aws(port, time_scale)
     try:
