@@ -39,3 +39,16 @@ def acknowledge_index_queries(grantee: IConstruct, table: dynamodb.Table) -> Non
         f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/index/*]",
         "Queries on the incident table's own global secondary indexes (open incidents, by service, by time).",
     )
+
+
+def logical_id(construct: IConstruct) -> str:
+    resource = construct.node.default_child
+    assert isinstance(resource, CfnElement)
+    stack = Stack.of(resource)
+    return str(stack.resolve(stack.get_logical_id(resource)))
+
+
+def acknowledge_invoke_versions(grantee: IConstruct, functions: list[IConstruct], reason: str) -> None:
+    """``grant_invoke`` adds ``<function arn>:*`` (its versions and aliases): the functions themselves only."""
+    for function in functions:
+        acknowledge(grantee, f"AwsSolutions-IAM5[Resource::<{logical_id(function)}.Arn>:*]", reason)

@@ -7,6 +7,7 @@ from constructs import Construct
 
 from infra.components.alerting import AlertTopics
 from infra.components.config_layer import ConfigLayer
+from infra.components.escalation import Escalation
 from infra.components.events import IncidentEvents
 from infra.components.functions import FunctionBase, SharedLayer
 from infra.components.ingest import Ingest
@@ -24,6 +25,7 @@ OUTPUT_NAMES = (
     "WebhookUrl",
     "WebhookTokenSecretArn",
     "DeadLetterQueueUrl",
+    "EscalationStateMachineArn",
 )
 
 
@@ -37,7 +39,13 @@ class SirenStack(Stack):
         shared = SharedLayer(self, "SharedLayer")
         config = ConfigLayer(self, "Config")
         base = FunctionBase(layers=[shared.layer, config.layer], environment=config.environment)
-        Ingest(self, "Ingest", base=base, table=store.table, bus=incident_events.bus, alarm_topic=topics.alarm_topic)
+        ingest = Ingest(
+            self, "Ingest", base=base, table=store.table, bus=incident_events.bus, alarm_topic=topics.alarm_topic
+        )
+        Escalation(
+            self, "Escalation", base=base, table=store.table, bus=incident_events.bus,
+            inbound_sms_topic=topics.inbound_sms_topic, dead_letters=ingest.dead_letters,
+        )  # fmt: skip
 
         self._output("EventBusName", incident_events.bus.event_bus_name)
         self._output("IncidentsTableName", store.table.table_name)

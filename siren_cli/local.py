@@ -53,7 +53,7 @@ def start_local_aws(port: int, time_scale: float, quiet: bool = False) -> Any:
     try:
         started = time.monotonic()
         with console.status("Deploying the synthesized template...", spinner="dots"):
-            runtime.deploy(Path(assembly.directory), STACK_NAME)
+            runtime.deploy_siren(Path(assembly.directory), STACK_NAME)
         if not quiet:
             console.print(
                 f"[green]Synthesized in {synth_seconds:.1f}s, deployed in {time.monotonic() - started:.1f}s.[/green]"

@@ -98,7 +98,9 @@ def publish_assets(clients: Any, assembly_dir: Path, stack_name: str, account: s
     return uploaded
 
 
-def deploy_stack(clients: Any, assembly_dir: Path, stack_name: str) -> DeployedStack:
+def deploy_stack(
+    clients: Any, assembly_dir: Path, stack_name: str, parameters: dict[str, str] | None = None
+) -> DeployedStack:
     """Bootstrap, publish assets and create ``stack_name`` from ``assembly_dir`` (a synthesized cdk.out)."""
     template_path = assembly_dir / f"{stack_name}.template.json"
     if not template_path.exists():
@@ -116,6 +118,7 @@ def deploy_stack(clients: Any, assembly_dir: Path, stack_name: str) -> DeployedS
     response = cloudformation.create_stack(
         StackName=stack_name,
         TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in (parameters or {}).items()],
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
     )
     stack = cloudformation.describe_stacks(StackName=response["StackId"])["Stacks"][0]

@@ -193,6 +193,9 @@ class LocalAws:
         self._server_thread.start()
 
     def stop(self) -> None:
+        from siren_local.stepfunctions import stop_running_executions
+
+        stop_running_executions()
         self.scheduler.stop()
         self.drain(timeout=5)
         self.streams.stop()
@@ -237,10 +240,21 @@ class LocalAws:
             region_name=self.region,
         ).client(service, endpoint_url=self.endpoint_url, config=Config(retries={"max_attempts": 2}))
 
-    def deploy(self, assembly_dir: Path, stack_name: str) -> DeployedStack:
-        stack = deploy_stack(self.client, assembly_dir, stack_name)
+    def deploy(self, assembly_dir: Path, stack_name: str, parameters: dict[str, str] | None = None) -> DeployedStack:
+        stack = deploy_stack(self.client, assembly_dir, stack_name, parameters)
         self.stacks[stack_name] = stack
         return stack
+
+    def deploy_siren(self, assembly_dir: Path, stack_name: str = "Siren") -> DeployedStack:
+        """Deploy Siren as an operator would set it up: pages go from a (local) End User Messaging number, and
+        the page email sender is verified in SES."""
+        from siren_local.inbound_sms import LOCAL_ORIGINATION_NUMBER
+
+        sender = "siren@example.com"
+        self.client("sesv2").create_email_identity(EmailIdentity=sender)
+        return self.deploy(
+            assembly_dir, stack_name, {"OriginationIdentity": LOCAL_ORIGINATION_NUMBER, "EmailSender": sender}
+        )
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until asynchronous Lambda invocations and DynamoDB stream deliveries (and what they set off)

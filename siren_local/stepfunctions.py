@@ -102,3 +102,22 @@ def install() -> None:
         if not hasattr(owner, name):
             raise RuntimeError(f"moto changed: {owner.__name__}.{name} is gone; the time-scale adapter needs it")
         setattr(owner, name, replacement)
+
+
+def stop_running_executions() -> int:
+    """Stop every running execution (on shutdown): their threads would otherwise outlive the runtime, retrying
+    tasks against a server that is gone."""
+    from datetime import UTC, datetime
+
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    stopped = 0
+    for account_backends in list(stepfunctions_parser_backends.values()):
+        for backend in list(account_backends.values()):
+            for machine in list(getattr(backend, "state_machines", [])):
+                for execution in list(machine.executions):
+                    if execution.status == "RUNNING":
+                        execution.stop(stop_date=datetime.now(UTC), error="Siren.LocalShutdown",
+                                       cause="the embedded local AWS stopped")  # fmt: skip
+                        stopped += 1
+    return stopped

@@ -50,7 +50,7 @@ def local_http(siren_assembly: Path) -> Iterator[object]:
     from siren_local.runtime import LocalAws
 
     with LocalAws.over_http(port=free_port(), time_scale=600) as runtime:
-        runtime.deploy(siren_assembly, "Siren")
+        runtime.deploy_siren(siren_assembly)
         yield runtime
 
 
@@ -60,7 +60,7 @@ def local_inprocess(siren_assembly: Path) -> Iterator[object]:
     from siren_local.runtime import LocalAws
 
     with LocalAws.in_process(time_scale=600) as runtime:
-        runtime.deploy(siren_assembly, "Siren")
+        runtime.deploy_siren(siren_assembly)
         yield runtime
 
 

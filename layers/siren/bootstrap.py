@@ -8,9 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from siren.adapters.bus import EventBus
+from siren.adapters.channels import Pager
 from siren.adapters.dead_letters import DeadLetters
 from siren.adapters.secrets import secret_string
 from siren.adapters.store import IncidentStore
+from siren.app.escalation import Escalation, PagingSettings
 from siren.app.incidents import Incidents
 from siren.app.ingest import Ingestor
 from siren.app.intake import Intake
@@ -54,6 +56,24 @@ def _intake(settings: Settings) -> Intake:
 def incidents() -> Incidents:
     settings = Settings.load()
     return Incidents(store(settings), deployed_config(settings))
+
+
+def escalation() -> Escalation:
+    settings = Settings.load()
+    return Escalation(
+        store(settings), deployed_config(settings), pager(settings), PagingSettings(email_sender=settings.email_sender)
+    )
+
+
+def pager(settings: Settings) -> Pager:
+    return Pager(settings.origination_identity)
+
+
+def state_machine_arn() -> str:
+    arn = Settings.load().state_machine_arn
+    if not arn:
+        raise SettingsError("environment variable ESCALATION_STATE_MACHINE_ARN is required but not set")
+    return arn
 
 
 def event_bus() -> EventBus:

@@ -5,7 +5,7 @@ all of them at once, so one edit fixes a file. Lambda gets the same configuratio
 (:meth:`SirenConfig.to_json`), read back by :func:`config_from_json` through the very same validators, so the
 two readings cannot drift apart; that path never imports PyYAML.
 
-Adding a section (users, schedules, escalation policies...) takes a frozen dataclass with a ``to_json`` method,
+Adding a section (status page components, report settings...) takes a frozen dataclass with a ``to_json`` method,
 a validator ``def _section(field: _Field) -> Section`` written with the :class:`_Field` helpers, and one line
 in :func:`_config`. The helpers record wrong types, bad values and unknown keys as problems and return None,
 so a validator falls back to a default and carries on looking for more problems. Validation is plain code on
@@ -14,14 +14,18 @@ purpose: a schema library such as pydantic costs about 300 ms of Lambda cold sta
 
 from __future__ import annotations
 
+import contextlib
+import difflib
 import enum
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from siren.domain.signals import SEVERITIES, Source
 
@@ -196,23 +200,247 @@ class SeverityConfig:
         return {"label_map": dict(self.label_map), "rules": [rule.to_json() for rule in self.rules]}
 
 
+# ---- on call: people, schedules, escalation ---------------------------------------------------------------
+
+
+class NotificationMethod(enum.StrEnum):
+    SMS = "sms"
+    VOICE = "voice"
+    EMAIL = "email"
+    CHAT = "chat"
+
+
+class Rotation(enum.StrEnum):
+    DAILY = "daily"  # hands off at the handoff's local time every day (a shift is 23 or 25 hours across DST)
+    WEEKLY = "weekly"  # the same, every 7 days
+    CUSTOM = "custom"  # every length_hours hours of real elapsed time
+
+
+class Weekday(enum.StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+    @property
+    def number(self) -> int:
+        """Monday 0 to Sunday 6, as :meth:`datetime.date.weekday`."""
+        return list(Weekday).index(self)
+
+
+class TargetKind(enum.StrEnum):
+    SCHEDULE = "schedule"  # whoever is on call on the schedule when the level pages
+    USER = "user"
+
+
+ROTATION_HOURS: Final[Mapping[Rotation, int]] = {Rotation.DAILY: 24, Rotation.WEEKLY: 168}
+SEVERITY_POLICY_KEYS: Final = ("default", *SEVERITIES)
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationRule:
+    """Notify by ``method`` this many minutes after the page started, unless it was acknowledged by then."""
+
+    method: NotificationMethod
+    after_minutes: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"method": self.method.value, "after_minutes": self.after_minutes}
+
+
+DEFAULT_NOTIFY: Final[tuple[NotificationRule, ...]] = (
+    NotificationRule(NotificationMethod.SMS, 0),
+    NotificationRule(NotificationMethod.EMAIL, 0),
+    NotificationRule(NotificationMethod.VOICE, 2),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A person who can be paged; ``id`` is the key under ``users`` that schedules and policies refer to."""
+
+    id: str
+    name: str  # as people know them; the id when not given
+    phone: str | None = None  # E.164
+    email: str | None = None
+    time_zone: str = "UTC"  # IANA; where the person is, for showing them times
+    # Without `notify`: DEFAULT_NOTIFY, less the methods the user has no phone or email for.
+    notify: tuple[NotificationRule, ...] = DEFAULT_NOTIFY
+
+    def to_json(self) -> dict[str, Any]:
+        return _without_none(
+            {
+                "name": self.name,
+                "phone": self.phone,
+                "email": self.email,
+                "time_zone": self.time_zone,
+                "notify": [rule.to_json() for rule in self.notify],
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Restriction:
+    """A window of local time, starting on each of ``days``, during which a restricted layer has someone.
+
+    A window whose end is not after its start ends on the next day ("22:00" to "06:00"); start == end is 24 hours.
+    """
+
+    start: time
+    end: time
+    days: tuple[Weekday, ...] = tuple(Weekday)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"start": _time_text(self.start), "end": _time_text(self.end), "days": [day.value for day in self.days]}
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleLayer:
+    """A rotation: ``participants`` take turns, one shift each, from ``handoff`` on."""
+
+    name: str
+    rotation: Rotation
+    handoff: datetime  # naive: a wall-clock time in the schedule's time zone, the start of the first shift
+    participants: tuple[str, ...]  # user ids, in turn order
+    length_hours: int | None = None  # custom rotations only
+    restrict: tuple[Restriction, ...] | None = None  # None: the layer covers all the time
+
+    def to_json(self) -> dict[str, Any]:
+        return _without_none(
+            {
+                "name": self.name,
+                "rotation": self.rotation.value,
+                "length_hours": self.length_hours,
+                "handoff": _local_text(self.handoff),
+                "participants": list(self.participants),
+                "restrict": None if self.restrict is None else [window.to_json() for window in self.restrict],
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """``user`` replaces whoever is on call from ``start`` (inclusive) to ``end`` (exclusive)."""
+
+    user: str
+    start: datetime  # naive, local to the schedule's time zone
+    end: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {"user": self.user, "start": _local_text(self.start), "end": _local_text(self.end)}
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """Layers in order, later ones over earlier ones where they have someone; overrides over every layer."""
+
+    name: str
+    time_zone: str  # IANA; handoffs, restrictions and overrides are wall-clock times in this zone
+    layers: tuple[ScheduleLayer, ...] = ()
+    overrides: tuple[Override, ...] = ()  # a later override wins over an earlier one where they overlap
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "time_zone": self.time_zone,
+            "layers": [layer.to_json() for layer in self.layers],
+            "overrides": [override.to_json() for override in self.overrides],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Who a level pages: a schedule's on-call user at the time of the page, or a user."""
+
+    kind: TargetKind
+    name: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {self.kind.value: self.name}
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationLevel:
+    """Page every target, then wait ``delay_minutes`` for an acknowledgement before the next level."""
+
+    targets: tuple[Target, ...]
+    delay_minutes: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"targets": [target.to_json() for target in self.targets], "delay_minutes": self.delay_minutes}
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationPolicy:
+    name: str
+    levels: tuple[EscalationLevel, ...]
+    repeat: int = 1  # how many times the levels run in all
+
+    def to_json(self) -> dict[str, Any]:
+        return {"repeat": self.repeat, "levels": [level.to_json() for level in self.levels]}
+
+
+@dataclass(frozen=True, slots=True)
+class Roles:
+    """Incident roles paged in parallel with the escalation, for incidents of ``severities``."""
+
+    severities: tuple[str, ...]
+    commander: Target | None = None
+    comms: Target | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return _without_none(
+            {
+                "severities": list(self.severities),
+                "commander": None if self.commander is None else self.commander.to_json(),
+                "comms": None if self.comms is None else self.comms.to_json(),
+            }
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class SirenConfig:
     defaults: Defaults = field(default_factory=Defaults)
     services: Mapping[str, Service] = field(default_factory=dict)  # in file order
     severity: SeverityConfig = field(default_factory=SeverityConfig)
+    users: Mapping[str, User] = field(default_factory=dict)
+    schedules: Mapping[str, Schedule] = field(default_factory=dict)
+    escalation_policies: Mapping[str, EscalationPolicy] = field(default_factory=dict)
+    # "default" and any of SEV1..SEV5 -> an escalation policy's name, as written.
+    severity_policies: Mapping[str, str] = field(default_factory=dict)
+    roles: Roles | None = None
+
+    def policy_for_severity(self, severity: str) -> EscalationPolicy:
+        """The escalation policy that pages for incidents of ``severity`` (its own, else the default)."""
+        if severity not in SEVERITIES:
+            raise ValueError(f"not a severity: {severity!r} (one of {', '.join(SEVERITIES)})")
+        name = self.severity_policies.get(severity) or self.severity_policies.get("default")
+        if name is None:
+            raise LookupError(f"no escalation policy for {severity}: the configuration has no severity_policies")
+        return self.escalation_policies[name]
 
     def to_json(self) -> dict[str, Any]:
         """The normalized configuration (every default filled in), as shipped to Lambda.
 
         It is the YAML schema but for one thing: ``services`` is a list of objects with a ``name``, because the
         first service whose alarm patterns match wins, in file order, and the order of a JSON object's keys
-        does not survive ``json.dumps(sort_keys=True)`` or ``jq -S``.
+        does not survive ``json.dumps(sort_keys=True)`` or ``jq -S``. (Nothing else depends on key order.)
         """
         return {
             "defaults": self.defaults.to_json(),
             "services": [{"name": name, **service.to_json()} for name, service in self.services.items()],
             "severity": self.severity.to_json(),
+            "users": {user_id: user.to_json() for user_id, user in self.users.items()},
+            "schedules": {name: schedule.to_json() for name, schedule in self.schedules.items()},
+            "escalation_policies": {name: policy.to_json() for name, policy in self.escalation_policies.items()},
+            "severity_policies": dict(self.severity_policies),
+            "roles": None if self.roles is None else self.roles.to_json(),
         }
 
 
@@ -222,6 +450,14 @@ def _without_none(values: dict[str, Any]) -> dict[str, Any]:
 
 def _value_of(option: enum.StrEnum | None) -> str | None:
     return None if option is None else option.value
+
+
+def _local_text(moment: datetime) -> str:
+    return moment.isoformat(timespec="minutes" if not (moment.second or moment.microsecond) else "auto")
+
+
+def _time_text(moment: time) -> str:
+    return moment.isoformat(timespec="minutes" if not (moment.second or moment.microsecond) else "auto")
 
 
 # ---- problems ---------------------------------------------------------------------------------------------
@@ -286,11 +522,19 @@ def _validated(root: _Field, check: _Check) -> SirenConfig:
 
 def _config(root: _Field) -> SirenConfig:
     with root.fields() as section:
-        return SirenConfig(
+        config = SirenConfig(
             defaults=_defaults(section["defaults"]),
             services=_services(section["services"]),
             severity=_severity(section["severity"]),
+            users=_users(section["users"]),
+            schedules=_schedules(section["schedules"]),
+            escalation_policies=_escalation_policies(section["escalation_policies"]),
+            severity_policies=_severity_policies(section["severity_policies"]),
+            roles=_roles(section["roles"]),
         )
+        _check_every_severity_has_a_policy(config, section["severity_policies"])
+    _check_references(root, config)
+    return config
 
 
 def _defaults(given: _Field) -> Defaults:
@@ -437,6 +681,388 @@ def _match(given: _Field) -> Match:
     return match
 
 
+# ---- the validators of the on-call sections ----------------------------------------------------------------
+
+_REFERENCE_SECTIONS: Final = {"user": "users", "schedule": "schedules", "escalation policy": "escalation_policies"}
+_E164: Final = re.compile(r"\+[1-9][0-9]{6,14}")
+_EMAIL: Final = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
+_MINUTES_A_DAY: Final = 24 * 60
+
+
+def _users(given: _Field) -> dict[str, User]:
+    users: dict[str, User] = {}
+    for user_id, entry in given.entries():
+        _check_name(entry, user_id, "user")
+        with entry.fields() as key:
+            name = key["name"].string()
+            phone = _phone(key["phone"])
+            email = _email(key["email"])
+            time_zone = _time_zone(key["time_zone"])
+            notify = _notify(key["notify"], has_phone=key["phone"].exists, has_email=key["email"].exists)
+        if notify is None:
+            notify = tuple(rule for rule in DEFAULT_NOTIFY if _reachable(rule.method, key["phone"], key["email"]))
+            if not notify and not (key["phone"].exists or key["email"].exists):
+                entry.problem("give a phone or an email: without either nobody can page this user", at_key=True)
+        users[user_id] = User(user_id, name or user_id, phone, email, time_zone or "UTC", notify)
+    return users
+
+
+def _reachable(method: NotificationMethod, phone: _Field, email: _Field) -> bool:
+    if method in (NotificationMethod.SMS, NotificationMethod.VOICE):
+        return phone.exists
+    return email.exists if method is NotificationMethod.EMAIL else True
+
+
+def _notify(given: _Field, *, has_phone: bool, has_email: bool) -> tuple[NotificationRule, ...] | None:
+    if not given.exists:
+        return None
+    rules: list[NotificationRule] = []
+    items = given.items()
+    for item in items:
+        with item.fields() as key:
+            method = key["method"].choice(NotificationMethod)
+            after = key["after_minutes"].integer(minimum=0)
+        if not key["method"].exists:
+            key["method"].problem("required: one of " + ", ".join(NotificationMethod))
+        elif method in (NotificationMethod.SMS, NotificationMethod.VOICE) and not has_phone:
+            key["method"].problem(f"{method} needs the user's phone")
+        elif method is NotificationMethod.EMAIL and not has_email:
+            key["method"].problem("email needs the user's email")
+        if method is not None:
+            rule = NotificationRule(method, _or(after, 0))
+            if rule in rules:
+                item.problem(f"the same rule twice ({method} after {rule.after_minutes} minutes)")
+            rules.append(rule)
+    if not items and isinstance(given.value, list):
+        given.problem("give at least one rule, or leave notify out for the default ones")
+    return tuple(dict.fromkeys(rules))
+
+
+def _schedules(given: _Field) -> dict[str, Schedule]:
+    schedules: dict[str, Schedule] = {}
+    for name, entry in given.entries():
+        _check_name(entry, name, "schedule")
+        with entry.fields() as key:
+            time_zone = _time_zone(key["time_zone"], required=True)
+            layers = _layers(key["layers"])
+            overrides = _overrides(key["overrides"])
+        schedules[name] = Schedule(name, time_zone or "UTC", layers, overrides)
+    return schedules
+
+
+def _layers(given: _Field) -> tuple[ScheduleLayer, ...]:
+    if not given.exists:
+        given.problem("required: a schedule needs at least one layer")
+        return ()
+    first_line: dict[str, int | None] = {}
+    layers = [_layer(item, first_line) for item in given.items()]
+    if not layers and isinstance(given.value, list):
+        given.problem("a schedule needs at least one layer")
+    return tuple(layer for layer in layers if layer is not None)
+
+
+def _layer(given: _Field, first_line: dict[str, int | None]) -> ScheduleLayer | None:
+    with given.fields() as key:
+        name = key["name"].string()
+        rotation = key["rotation"].choice(Rotation)
+        length_hours = key["length_hours"].integer(minimum=1)
+        handoff = _local_datetime(key["handoff"])
+        participants = _references(key["participants"], "user")
+        restrict = _restrictions(key["restrict"])
+    for required in ("name", "rotation", "handoff", "participants"):
+        if not key[required].exists:
+            key[required].problem("required")
+    if name is not None:
+        if name in first_line:
+            key["name"].problem(f"duplicate layer name {_shown(name)}{_first_at(first_line[name])}")
+        first_line.setdefault(name, key["name"].line)
+    if participants == () and key["participants"].exists:
+        key["participants"].problem("give at least one participant")
+    if rotation is Rotation.CUSTOM and not key["length_hours"].exists:
+        key["length_hours"].problem('required with rotation "custom"')
+    elif rotation is not None and rotation in ROTATION_HOURS and length_hours not in (None, ROTATION_HOURS[rotation]):
+        key["length_hours"].problem(
+            f"a {rotation} rotation is {ROTATION_HOURS[rotation]} hours (got {length_hours}):"
+            ' use rotation "custom" for other lengths'
+        )
+    if name is None or rotation is None or handoff is None or not participants:
+        return None
+    if rotation is Rotation.CUSTOM and length_hours is None:
+        return None
+    return ScheduleLayer(
+        name=name,
+        rotation=rotation,
+        handoff=handoff,
+        participants=participants,
+        length_hours=length_hours if rotation is Rotation.CUSTOM else None,
+        restrict=restrict,
+    )
+
+
+def _restrictions(given: _Field) -> tuple[Restriction, ...] | None:
+    if given.value is None:  # absent, or written as null: no restriction
+        return None
+    windows = [_restriction(item) for item in given.items()]
+    if not windows and isinstance(given.value, list):
+        given.problem("give at least one window, or leave restrict out for a layer that is always on call")
+    return tuple(window for window in windows if window is not None)
+
+
+def _restriction(given: _Field) -> Restriction | None:
+    with given.fields() as key:
+        start = _time_of_day(key["start"])
+        end = _time_of_day(key["end"])
+        days = _days(key["days"])
+    for required in ("start", "end"):
+        if not key[required].exists:
+            key[required].problem('required: a time of day such as "09:00"')
+    if start is None or end is None:
+        return None
+    return Restriction(start, end, _or(days, tuple(Weekday)))
+
+
+def _days(given: _Field) -> tuple[Weekday, ...] | None:
+    if not given.exists:
+        return None
+    days = [item.choice(Weekday) for item in given.items()]
+    if not days and isinstance(given.value, list):
+        given.problem("give at least one day, or leave days out for every day")
+    chosen = {day for day in days if day is not None}
+    return tuple(day for day in Weekday if day in chosen)  # in week order
+
+
+def _overrides(given: _Field) -> tuple[Override, ...]:
+    overrides: list[Override] = []
+    for item in given.items():
+        with item.fields() as key:
+            user = key["user"].string()
+            start = _local_datetime(key["start"])
+            end = _local_datetime(key["end"])
+        for required in ("user", "start", "end"):
+            if not key[required].exists:
+                key[required].problem("required")
+        if user is not None:
+            key["user"].refers_to("user", user)
+        if start is not None and end is not None and end <= start:
+            key["end"].problem(f"must be after start ({_local_text(start)})")
+        elif user is not None and start is not None and end is not None:
+            overrides.append(Override(user, start, end))
+    return tuple(overrides)
+
+
+def _escalation_policies(given: _Field) -> dict[str, EscalationPolicy]:
+    policies: dict[str, EscalationPolicy] = {}
+    for name, entry in given.entries():
+        _check_name(entry, name, "escalation policy")
+        with entry.fields() as key:
+            repeat = key["repeat"].integer(minimum=1)
+            levels = tuple(level for level in map(_level, key["levels"].items()) if level is not None)
+        if not key["levels"].exists:
+            key["levels"].problem("required: a policy needs at least one level")
+        elif not levels and isinstance(key["levels"].value, list) and not key["levels"].value:
+            key["levels"].problem("a policy needs at least one level")
+        policies[name] = EscalationPolicy(name, levels, _or(repeat, 1))
+    return policies
+
+
+def _level(given: _Field) -> EscalationLevel | None:
+    with given.fields() as key:
+        targets = [_target(item) for item in key["targets"].items()]
+        delay = key["delay_minutes"].integer(minimum=1)
+    if not key["targets"].exists:
+        key["targets"].problem("required: the schedules and users this level pages")
+    elif not targets and isinstance(key["targets"].value, list):
+        key["targets"].problem("a level needs at least one target")
+    if not key["delay_minutes"].exists:
+        key["delay_minutes"].problem("required: the minutes to wait for an acknowledgement before the next level")
+    chosen = tuple(dict.fromkeys(target for target in targets if target is not None))
+    return None if delay is None or not chosen else EscalationLevel(chosen, delay)
+
+
+def _target(given: _Field) -> Target | None:
+    with given.fields() as key:
+        schedule = key["schedule"].string()
+        user = key["user"].string()
+    if key["schedule"].exists and key["user"].exists:
+        given.problem('a target is either "schedule" or "user", not both')
+    elif not key["schedule"].exists and not key["user"].exists and isinstance(given.value, dict | None):
+        given.problem('a target needs "schedule" or "user"')
+    elif schedule is not None:
+        key["schedule"].refers_to("schedule", schedule)
+        return Target(TargetKind.SCHEDULE, schedule)
+    elif user is not None:
+        key["user"].refers_to("user", user)
+        return Target(TargetKind.USER, user)
+    return None
+
+
+def _severity_policies(given: _Field) -> dict[str, str]:
+    chosen: dict[str, str] = {}
+    for severity, entry in given.entries():
+        policy = entry.string()
+        if severity not in SEVERITY_POLICY_KEYS:
+            same_but_case = [key for key in SEVERITY_POLICY_KEYS if key.lower() == severity.lower()]
+            hint = (
+                f'did you mean "{same_but_case[0]}"?'
+                if same_but_case
+                else "known keys: " + ", ".join(SEVERITY_POLICY_KEYS)
+            )
+            entry.problem(f"unknown key ({hint})", at_key=True)
+        elif policy is not None:
+            entry.refers_to("escalation policy", policy)
+            chosen[severity] = policy
+    return chosen
+
+
+def _check_every_severity_has_a_policy(config: SirenConfig, given: _Field) -> None:
+    """With escalation policies (or a severity mapped to one), every severity must page through one."""
+    written = given.value if isinstance(given.value, dict) else {}
+    if not config.escalation_policies and not written:
+        return  # no escalation configured: nothing pages yet
+    if not given.exists:
+        given.problem('required with escalation_policies: the policy for each severity, or a "default"')
+        return
+    missing = [severity for severity in SEVERITIES if severity not in written]
+    if missing and "default" not in written and isinstance(given.value, dict | None):
+        given.problem(
+            f"no escalation policy for {', '.join(missing)}: map each severity, or give a default", at_key=True
+        )
+
+
+def _roles(given: _Field) -> Roles | None:
+    if given.value is None:  # absent, or written as null: no roles are paged
+        return None
+    with given.fields() as key:
+        severities = [item.severity() for item in key["severities"].items()]
+        commander = _target(key["commander"]) if key["commander"].exists else None
+        comms = _target(key["comms"]) if key["comms"].exists else None
+    if not isinstance(given.value, dict):
+        return None
+    if not key["severities"].exists:
+        key["severities"].problem("required: the severities whose incidents page these roles")
+    elif not severities and isinstance(key["severities"].value, list):
+        key["severities"].problem("give at least one severity")
+    if not key["commander"].exists and not key["comms"].exists:
+        given.problem('give a "commander", a "comms" or both')
+    chosen = {severity for severity in severities if severity is not None}
+    return Roles(tuple(severity for severity in SEVERITIES if severity in chosen), commander, comms)
+
+
+def _check_references(root: _Field, config: SirenConfig) -> None:
+    known: dict[str, Mapping[str, object]] = {
+        "user": config.users,
+        "schedule": config.schedules,
+        "escalation policy": config.escalation_policies,
+    }
+    for kind, name, where in root._check.references:
+        names = known[kind]
+        if name not in names:
+            close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.65)
+            hint = f'did you mean "{close[0]}"?' if close else f"not in {_REFERENCE_SECTIONS[kind]}"
+            where.problem(f"unknown {kind} {_shown(name)} ({hint})")
+
+
+def _check_name(entry: _Field, name: str, kind: str) -> None:
+    if not _SERVICE_NAME.fullmatch(name):
+        entry.problem(
+            f'{kind} names are lowercase letters, digits, "-" and "_", starting with a letter or digit'
+            f" (got {_shown(name)})",
+            at_key=True,
+        )
+
+
+def _references(given: _Field, kind: str) -> tuple[str, ...] | None:
+    if not given.exists:
+        return None
+    names: list[str] = []
+    for item in given.items():
+        name = item.string()
+        if name is not None:
+            item.refers_to(kind, name)
+            names.append(name)
+    return tuple(names)
+
+
+def _phone(given: _Field) -> str | None:
+    value = given.value
+    if isinstance(value, int) and not isinstance(value, bool):
+        given.problem(f'must be a phone number in quotes, such as "+{value}" (YAML reads it unquoted as a number)')
+        return None
+    phone = given.string()
+    if phone is not None and not _E164.fullmatch(phone):
+        given.problem(
+            f'must be an E.164 phone number: "+", the country code and the number, no spaces (got {_shown(phone)})'
+        )
+        return None
+    return phone
+
+
+def _email(given: _Field) -> str | None:
+    email = given.string()
+    if email is not None and not _EMAIL.fullmatch(email):
+        given.problem(f"must be an email address such as alice@example.com (got {_shown(email)})")
+        return None
+    return email
+
+
+def _time_zone(given: _Field, *, required: bool = False) -> str | None:
+    if required and not given.exists:
+        given.problem('required: an IANA time zone such as "America/New_York"')
+        return None
+    name = given.string()
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        given.problem(f'must be an IANA time zone such as "America/New_York" or "UTC" (got {_shown(name)})')
+        return None
+    return name
+
+
+def _local_datetime(given: _Field) -> datetime | None:
+    """A wall-clock date-time: "2026-01-05T09:00" (YAML may have made a datetime or a date of it already)."""
+    if not given.exists:
+        return None
+    value = given.value
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime.combine(value, time())
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        given.problem(f'must be a local date-time such as "2026-01-05T09:00" (got {_shown(given.value)})')
+        return None
+    if value.tzinfo is not None:
+        given.problem("must be a local date-time without an offset: it is read in the schedule's time_zone")
+        return None
+    return value
+
+
+def _time_of_day(given: _Field) -> time | None:
+    value = given.value
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < _MINUTES_A_DAY:
+        hours, minutes = divmod(value, 60)
+        given.problem(
+            f'must be a time of day in quotes, such as "{hours:02}:{minutes:02}" (YAML reads it unquoted as the'
+            f" number {value})"
+        )
+        return None
+    text = given.string()
+    if text is None:
+        return None
+    try:
+        moment = time.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is not None:
+        given.problem(f'must be a time of day such as "09:00" (got {_shown(text)})')
+        return None
+    return moment
+
+
 # ---- the validation layer ---------------------------------------------------------------------------------
 
 _T = TypeVar("_T")
@@ -474,6 +1100,7 @@ class _Check:
         self.filename = filename
         self.normalized = normalized  # the JSON of SirenConfig.to_json, not YAML a person wrote
         self.problems: list[ConfigProblem] = []
+        self.references: list[tuple[str, str, _Field]] = []  # (kind, name, where): checked once all is read
 
     def add(self, line: int | None, path: str, message: str) -> None:
         self.problems.append(ConfigProblem(self.filename, line, path, message))
@@ -516,6 +1143,10 @@ class _Field:
 
     def problem(self, message: str, *, at_key: bool = False) -> None:
         self._check.add(self.key_line if at_key else self.line, self.path, message)
+
+    def refers_to(self, kind: str, name: str) -> None:
+        """Record that this field names a user, schedule or escalation policy, checked when all is read."""
+        self._check.references.append((kind, name, self))
 
     def _child(self, path: str, node: _Node | None) -> _Field:
         return _Field(self._check, path, node, line=self.line)
@@ -628,7 +1259,6 @@ class _Fields:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         if kind is not None:
             return
-        import difflib
 
         for key, node in self._entries.items():
             if key not in self._known:

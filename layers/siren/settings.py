@@ -62,6 +62,9 @@ class Settings:
     config_path: str | None = None
     dead_letter_queue_url: str | None = None
     webhook_token_secret_arn: str | None = None
+    state_machine_arn: str | None = None
+    origination_identity: str | None = None
+    email_sender: str = "siren@example.com"
 
     @classmethod
     def load(cls) -> Self:
@@ -79,4 +82,7 @@ class Settings:
             config_path=env.get("SIREN_CONFIG_PATH") or None,
             dead_letter_queue_url=env.get("DEAD_LETTER_QUEUE_URL") or None,
             webhook_token_secret_arn=env.get("WEBHOOK_TOKEN_SECRET_ARN") or None,
+            state_machine_arn=env.get("ESCALATION_STATE_MACHINE_ARN") or None,
+            origination_identity=env.get("ORIGINATION_IDENTITY") or None,
+            email_sender=env.get("EMAIL_SENDER") or "siren@example.com",
         )

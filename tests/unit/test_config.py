@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,21 +14,36 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from siren.config import (
     DEFAULT_LABEL_MAP,
+    DEFAULT_NOTIFY,
     DEFAULT_RULES,
     RESERVED_RULE_NAMES,
     BuiltinRule,
     ConfigError,
     ConfigProblem,
     Defaults,
+    EscalationLevel,
+    EscalationPolicy,
     Flapping,
     FlappingOverride,
     InsufficientData,
     Match,
+    NotificationMethod,
+    NotificationRule,
     OnRecovery,
+    Override,
+    Restriction,
+    Roles,
+    Rotation,
+    Schedule,
+    ScheduleLayer,
     Service,
     SeverityConfig,
     SirenConfig,
+    Target,
+    TargetKind,
+    User,
     UseRule,
+    Weekday,
     WhenRule,
     config_from_json,
     load_config,
@@ -252,9 +267,10 @@ services:
         ),
         pytest.param(
             """
-            users: {}
+            teams: {}
             """,
-            "siren.yaml:2: users: unknown key (known keys: defaults, services, severity)",
+            "siren.yaml:2: teams: unknown key (known keys: defaults, services, severity, users, schedules,"
+            " escalation_policies, severity_policies, roles)",
             id="unknown section",
         ),
         pytest.param(
@@ -566,7 +582,8 @@ def test_yaml_constructs_outside_the_schema_are_problems():
         "siren.yaml:1: defaults: could not determine a constructor for the tag '!Ref'"
     ]
     assert problems("base: &base {severity: SEV1}\ndefaults:\n  <<: *base\n") == [
-        "siren.yaml:1: base: unknown key (known keys: defaults, services, severity)",
+        "siren.yaml:1: base: unknown key (known keys: defaults, services, severity, users, schedules,"
+        " escalation_policies, severity_policies, roles)",
         "siren.yaml:3: defaults.<<: merge keys are not supported: write the keys out",
     ]
     assert problems("services:\n  ? [a, b]\n  : {}\n") == [
@@ -621,6 +638,11 @@ def test_the_json_has_every_default_filled_in():
                 {"name": "severity_label", "use": "severity_label"},
             ],
         },
+        "users": {},
+        "schedules": {},
+        "escalation_policies": {},
+        "severity_policies": {},
+        "roles": None,
     }
 
 
@@ -717,3 +739,580 @@ def test_any_valid_config_round_trips_through_json_and_yaml(config: SirenConfig)
 
 def test_policy_windows_come_out_as_timedeltas():
     assert policy_for("payments", load_config(SHIPPED)).flapping_window == timedelta(minutes=30)
+
+
+# ---- on call: users, schedules, escalation policies, severity policies, roles -----------------------------
+
+ON_CALL = """\
+users:
+  alice:
+    name: Alice Martin
+    phone: "+14255550101"
+    email: alice@example.com
+    time_zone: America/Los_Angeles
+    notify:
+      - {method: sms, after_minutes: 0}
+      - {method: voice, after_minutes: 2}
+      - {method: chat}
+  bob:
+    email: bob@example.com
+  erin:
+    phone: "+14255550105"
+schedules:
+  primary:
+    time_zone: America/New_York
+    layers:
+      - name: weekly
+        rotation: weekly
+        length_hours: 168
+        handoff: "2026-01-05T09:00"
+        participants: [alice, bob]
+        restrict: null
+      - name: nights
+        rotation: custom
+        length_hours: 12
+        handoff: 2026-01-05 21:00:00
+        participants: [erin]
+        restrict:
+          - {start: "21:00", end: "09:00", days: [fri, mon]}
+    overrides:
+      - {user: erin, start: "2026-12-24T09:00", end: "2026-12-26T09:00"}
+  secondary:
+    time_zone: UTC
+    layers:
+      - {name: daily, rotation: daily, handoff: 2026-01-05, participants: [bob]}
+escalation_policies:
+  standard:
+    repeat: 2
+    levels:
+      - {targets: [{schedule: primary}], delay_minutes: 5}
+      - {targets: [{schedule: secondary}, {user: erin}], delay_minutes: 10}
+  critical:
+    levels:
+      - {targets: [{user: alice}], delay_minutes: 1}
+severity_policies:
+  default: standard
+  SEV1: critical
+roles:
+  severities: [SEV2, SEV1]
+  commander: {schedule: primary}
+  comms: {user: bob}
+"""
+
+
+def test_the_shipped_siren_yaml_has_an_on_call_team():
+    config = load_config(SHIPPED)
+
+    assert list(config.users) == ["alice", "bob", "carol", "dave", "erin", "frank"]
+    assert all(user.phone and user.phone.startswith("+1425555010") for user in config.users.values())
+    assert list(config.schedules) == ["primary", "secondary", "incident-commander", "comms-lead"]
+    assert [layer.name for layer in config.schedules["primary"].layers] == ["weekly", "europe-covers-us-nights"]
+    assert len(config.schedules["primary"].overrides) == 1
+    assert config.policy_for_severity("SEV1").name == "critical"
+    assert config.policy_for_severity("SEV2").name == "critical"
+    assert config.policy_for_severity("SEV3").name == "standard"
+    assert config.roles == Roles(
+        ("SEV1", "SEV2"),
+        commander=Target(TargetKind.SCHEDULE, "incident-commander"),
+        comms=Target(TargetKind.SCHEDULE, "comms-lead"),
+    )
+
+
+def test_the_on_call_sections_read_as_written():
+    config = load(ON_CALL)
+
+    assert config.users["alice"] == User(
+        id="alice",
+        name="Alice Martin",
+        phone="+14255550101",
+        email="alice@example.com",
+        time_zone="America/Los_Angeles",
+        notify=(
+            NotificationRule(NotificationMethod.SMS, 0),
+            NotificationRule(NotificationMethod.VOICE, 2),
+            NotificationRule(NotificationMethod.CHAT, 0),
+        ),
+    )
+    # Without notify: the default rules the user has a phone or an email for; the name is the id.
+    assert config.users["bob"] == User(
+        "bob", "bob", email="bob@example.com", notify=(NotificationRule(NotificationMethod.EMAIL, 0),)
+    )
+    assert [rule.method for rule in config.users["erin"].notify] == [NotificationMethod.SMS, NotificationMethod.VOICE]
+    assert (
+        NotificationRule(NotificationMethod.SMS, 0),
+        NotificationRule(NotificationMethod.EMAIL, 0),
+        NotificationRule(NotificationMethod.VOICE, 2),
+    ) == DEFAULT_NOTIFY
+
+    assert config.schedules["primary"] == Schedule(
+        name="primary",
+        time_zone="America/New_York",
+        layers=(
+            # length_hours is kept for custom rotations only: a weekly rotation is local weeks.
+            ScheduleLayer("weekly", Rotation.WEEKLY, datetime(2026, 1, 5, 9), ("alice", "bob")),
+            ScheduleLayer(
+                "nights",
+                Rotation.CUSTOM,
+                datetime(2026, 1, 5, 21),  # an unquoted YAML timestamp reads too
+                ("erin",),
+                length_hours=12,
+                restrict=(Restriction(time(21), time(9), (Weekday.MON, Weekday.FRI)),),
+            ),
+        ),
+        overrides=(Override("erin", datetime(2026, 12, 24, 9), datetime(2026, 12, 26, 9)),),
+    )
+    # A date alone is midnight; restrict's days default to every day.
+    assert config.schedules["secondary"].layers[0].handoff == datetime(2026, 1, 5)
+    assert config.schedules["secondary"].zone.key == "UTC"
+
+    assert config.escalation_policies["standard"] == EscalationPolicy(
+        "standard",
+        levels=(
+            EscalationLevel((Target(TargetKind.SCHEDULE, "primary"),), 5),
+            EscalationLevel((Target(TargetKind.SCHEDULE, "secondary"), Target(TargetKind.USER, "erin")), 10),
+        ),
+        repeat=2,
+    )
+    assert config.escalation_policies["critical"].repeat == 1
+    assert config.severity_policies == {"default": "standard", "SEV1": "critical"}
+    assert config.roles == Roles(
+        ("SEV1", "SEV2"), Target(TargetKind.SCHEDULE, "primary"), Target(TargetKind.USER, "bob")
+    )
+
+
+def test_policy_for_severity_takes_the_severitys_own_policy_else_the_default():
+    config = load(ON_CALL)
+
+    assert config.policy_for_severity("SEV1") is config.escalation_policies["critical"]
+    assert {config.policy_for_severity(severity).name for severity in SEVERITIES[1:]} == {"standard"}
+    with pytest.raises(ValueError, match="not a severity"):
+        config.policy_for_severity("sev1")
+    with pytest.raises(LookupError, match="no escalation policy for SEV1"):
+        SirenConfig().policy_for_severity("SEV1")
+
+
+def test_a_restriction_with_every_day_and_an_override_round_trip_through_json():
+    config = load(ON_CALL)
+    data = json.loads(json.dumps(config.to_json(), sort_keys=True))
+
+    assert data["schedules"]["primary"]["layers"][1]["restrict"] == [
+        {"start": "21:00", "end": "09:00", "days": ["mon", "fri"]}
+    ]
+    assert data["schedules"]["primary"]["overrides"] == [
+        {"user": "erin", "start": "2026-12-24T09:00", "end": "2026-12-26T09:00"}
+    ]
+    assert data["roles"] == {
+        "severities": ["SEV1", "SEV2"],
+        "commander": {"schedule": "primary"},
+        "comms": {"user": "bob"},
+    }
+    assert config_from_json(data) == config
+    # And written back out as YAML by a person.
+    written = config.to_json()
+    written["services"] = {}
+    assert load_config_text(yaml.safe_dump(written, sort_keys=False), "siren.yaml") == config
+
+
+def test_the_shipped_on_call_config_survives_yaml_too():
+    config = load_config(SHIPPED)
+    written = config.to_json()
+    written["services"] = {service.pop("name"): service for service in written["services"]}
+
+    assert load_config_text(yaml.safe_dump(written, sort_keys=False), "siren.yaml") == config
+
+
+def on_call(extra: str, indent: int = 0) -> str:
+    """A valid on-call configuration (lines 1 to 8) followed by ``extra``, indented to go under its last lines."""
+    base = """\
+users:
+  alice: {phone: "+14255550101"}
+  bob: {email: bob@example.com}
+schedules:
+  primary:
+    time_zone: America/New_York
+    layers:
+      - {name: weekly, rotation: weekly, handoff: "2026-01-05T09:00", participants: [alice, bob]}
+"""
+    return base + textwrap.indent(textwrap.dedent(extra), " " * indent)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            on_call("""\
+            escalation_policies:
+              standard:
+                levels:
+                  - {targets: [{schedule: primray}], delay_minutes: 5}
+            severity_policies: {default: standard}
+            """),
+            'siren.yaml:12: escalation_policies.standard.levels[0].targets[0].schedule: unknown schedule "primray"'
+            ' (did you mean "primary"?)',
+            id="unknown target schedule",
+        ),
+        pytest.param(
+            on_call("""\
+            escalation_policies:
+              standard:
+                levels:
+                  - targets:
+                      - {user: zed}
+                    delay_minutes: 5
+            severity_policies: {default: standard}
+            """),
+            'siren.yaml:13: escalation_policies.standard.levels[0].targets[0].user: unknown user "zed" (not in users)',
+            id="unknown target user",
+        ),
+        pytest.param(
+            on_call("""\
+            escalation_policies:
+              standard:
+                levels: [{targets: [{user: alice}], delay_minutes: 5}]
+            severity_policies:
+              default: standard
+              SEV1: critical
+            """),
+            'siren.yaml:14: severity_policies.SEV1: unknown escalation policy "critical" (not in escalation_policies)',
+            id="severity mapped to a missing policy",
+        ),
+        pytest.param(
+            on_call("""\
+            escalation_policies:
+              standard:
+                levels: [{targets: [{user: alice}], delay_minutes: 5}]
+            severity_policies:
+              SEV1: standard
+              SEV3: standard
+            """),
+            "siren.yaml:12: severity_policies: no escalation policy for SEV2, SEV4, SEV5: map each severity, or give a"
+            " default",
+            id="severities without a policy",
+        ),
+        pytest.param(
+            on_call("""\
+            escalation_policies:
+              standard:
+                levels: [{targets: [{user: alice}], delay_minutes: 5}]
+            """),
+            "siren.yaml:1: severity_policies: required with escalation_policies: the policy for each severity, or a"
+            ' "default"',
+            id="policies but no severity_policies",
+        ),
+        pytest.param(
+            on_call("""\
+            escalation_policies:
+              standard:
+                levels: [{targets: [{user: alice}], delay_minutes: 5}]
+            severity_policies: {default: standard, sev1: standard}
+            """),
+            'siren.yaml:12: severity_policies.sev1: unknown key (did you mean "SEV1"?)',
+            id="severity key in the wrong case",
+        ),
+        pytest.param(
+            on_call("""\
+            roles:
+              severities: [SEV1]
+              commander: {schedule: incident-commander}
+            """),
+            'siren.yaml:11: roles.commander.schedule: unknown schedule "incident-commander" (not in schedules)',
+            id="unknown roles schedule",
+        ),
+        pytest.param(
+            on_call("""\
+            roles:
+              commander: {schedule: primary}
+            """),
+            "siren.yaml:10: roles.severities: required: the severities whose incidents page these roles",
+            id="roles without severities",
+        ),
+        pytest.param(
+            """
+            users:
+              alice:
+                phone: +14255550101
+            """,
+            'siren.yaml:4: users.alice.phone: must be a phone number in quotes, such as "+14255550101" (YAML reads it'
+            " unquoted as a number)",
+            id="unquoted phone",
+        ),
+        pytest.param(
+            """
+            users:
+              alice:
+                phone: "425-555-0101"
+            """,
+            'siren.yaml:4: users.alice.phone: must be an E.164 phone number: "+", the country code and the number, no'
+            ' spaces (got "425-555-0101")',
+            id="phone not E.164",
+        ),
+        pytest.param(
+            """
+            users:
+              alice:
+                email: alice.example.com
+            """,
+            "siren.yaml:4: users.alice.email: must be an email address such as alice@example.com (got"
+            ' "alice.example.com")',
+            id="bad email",
+        ),
+        pytest.param(
+            """
+            users:
+              alice:
+                email: alice@example.com
+                time_zone: America/Seattle
+            """,
+            'siren.yaml:5: users.alice.time_zone: must be an IANA time zone such as "America/New_York" or "UTC" (got'
+            ' "America/Seattle")',
+            id="unknown time zone",
+        ),
+        pytest.param(
+            """
+            users:
+              alice:
+                name: Alice
+            """,
+            "siren.yaml:3: users.alice: give a phone or an email: without either nobody can page this user",
+            id="a user nobody can reach",
+        ),
+        pytest.param(
+            """
+            users:
+              alice:
+                email: alice@example.com
+                notify:
+                  - {method: voice, after_minutes: 2}
+            """,
+            "siren.yaml:6: users.alice.notify[0].method: voice needs the user's phone",
+            id="voice without a phone",
+        ),
+        pytest.param(
+            """
+            users:
+              alice:
+                email: alice@example.com
+                notify: [{method: pager}]
+            """,
+            'siren.yaml:5: users.alice.notify[0].method: must be one of sms, voice, email, chat (got "pager")',
+            id="unknown notification method",
+        ),
+        pytest.param(
+            """
+            users:
+              Alice: {email: alice@example.com}
+            """,
+            'siren.yaml:3: users.Alice: user names are lowercase letters, digits, "-" and "_", starting with a letter'
+            ' or digit (got "Alice")',
+            id="bad user id",
+        ),
+        pytest.param(
+            on_call(
+                """\
+            other:
+                layers:
+                  - {name: a, rotation: daily, handoff: "2026-01-05T09:00", participants: [alice]}
+            """,
+                indent=2,
+            ),
+            'siren.yaml:10: schedules.other.time_zone: required: an IANA time zone such as "America/New_York"',
+            id="schedule without a time zone",
+        ),
+        pytest.param(
+            on_call(
+                """\
+            other:
+                time_zone: UTC
+                layers:
+                  - {name: a, rotation: daily, handoff: "2026-01-05T09:00", participants: [alice, bobby]}
+            """,
+                indent=2,
+            ),
+            'siren.yaml:12: schedules.other.layers[0].participants[1]: unknown user "bobby" (did you mean "bob"?)',
+            id="participant not a user",
+        ),
+        pytest.param(
+            on_call(
+                """\
+            other:
+                time_zone: UTC
+                layers:
+                  - {name: a, rotation: custom, handoff: "2026-01-05T09:00", participants: [alice]}
+            """,
+                indent=2,
+            ),
+            'siren.yaml:12: schedules.other.layers[0].length_hours: required with rotation "custom"',
+            id="custom rotation without a length",
+        ),
+        pytest.param(
+            on_call(
+                """\
+            other:
+                time_zone: UTC
+                layers:
+                  - {name: a, rotation: daily, length_hours: 12, handoff: "2026-01-05T09:00", participants: [alice]}
+            """,
+                indent=2,
+            ),
+            "siren.yaml:12: schedules.other.layers[0].length_hours: a daily rotation is 24 hours (got 12): use rotation"
+            ' "custom" for other lengths',
+            id="daily rotation with another length",
+        ),
+        pytest.param(
+            on_call(
+                """\
+            other:
+                time_zone: UTC
+                layers:
+                  - {name: a, rotation: daily, handoff: "2026-01-05T09:00+01:00", participants: [alice]}
+            """,
+                indent=2,
+            ),
+            "siren.yaml:12: schedules.other.layers[0].handoff: must be a local date-time without an offset: it is read"
+            " in the schedule's time_zone",
+            id="handoff with an offset",
+        ),
+        pytest.param(
+            on_call(
+                """\
+            other:
+                time_zone: UTC
+                layers:
+                  - {name: a, rotation: daily, handoff: "next monday", participants: [alice]}
+            """,
+                indent=2,
+            ),
+            'siren.yaml:12: schedules.other.layers[0].handoff: must be a local date-time such as "2026-01-05T09:00"'
+            ' (got "next monday")',
+            id="handoff not a date-time",
+        ),
+        pytest.param(
+            on_call(
+                """\
+            other:
+                time_zone: UTC
+                layers:
+                  - name: a
+                    rotation: daily
+                    handoff: "2026-01-05T09:00"
+                    participants: [alice]
+                    restrict:
+                      - {start: "09:00", end: 17:00}
+            """,
+                indent=2,
+            ),
+            "siren.yaml:17: schedules.other.layers[0].restrict[0].end: must be a time of day in quotes, such as"
+            ' "17:00" (YAML reads it unquoted as the number 1020)',
+            id="unquoted time of day",
+        ),
+        pytest.param(
+            on_call(
+                """\
+            other:
+                time_zone: UTC
+                layers:
+                  - name: a
+                    rotation: daily
+                    handoff: "2026-01-05T09:00"
+                    participants: [alice]
+                    restrict:
+                      - {start: "09:00", end: "17:00", days: [monday]}
+            """,
+                indent=2,
+            ),
+            "siren.yaml:17: schedules.other.layers[0].restrict[0].days[0]: must be one of mon, tue, wed, thu, fri, sat,"
+            ' sun (got "monday")',
+            id="unknown day",
+        ),
+        pytest.param(
+            on_call(
+                """\
+                overrides:
+                  - {user: bob, start: "2026-12-26T09:00", end: "2026-12-24T09:00"}
+            """,
+                indent=4,
+            ),
+            "siren.yaml:10: schedules.primary.overrides[0].end: must be after start (2026-12-26T09:00)",
+            id="override ending before it starts",
+        ),
+        pytest.param(
+            on_call(
+                """\
+                overrides:
+                  - {user: dave, start: "2026-12-24T09:00", end: "2026-12-26T09:00"}
+            """,
+                indent=4,
+            ),
+            'siren.yaml:10: schedules.primary.overrides[0].user: unknown user "dave" (not in users)',
+            id="override user not a user",
+        ),
+        pytest.param(
+            on_call("""\
+            escalation_policies:
+              standard:
+                levels:
+                  - {targets: [{schedule: primary, user: alice}], delay_minutes: 5}
+            severity_policies: {default: standard}
+            """),
+            'siren.yaml:12: escalation_policies.standard.levels[0].targets[0]: a target is either "schedule" or "user",'
+            " not both",
+            id="target with both",
+        ),
+        pytest.param(
+            on_call("""\
+            escalation_policies:
+              standard:
+                levels:
+                  - {targets: [{user: alice}]}
+            severity_policies: {default: standard}
+            """),
+            "siren.yaml:12: escalation_policies.standard.levels[0].delay_minutes: required: the minutes to wait for an"
+            " acknowledgement before the next level",
+            id="level without a delay",
+        ),
+        pytest.param(
+            on_call("""\
+            escalation_policies:
+              standard:
+                repeat: 0
+                levels: [{targets: [{user: alice}], delay_minutes: 5}]
+            severity_policies: {default: standard}
+            """),
+            "siren.yaml:11: escalation_policies.standard.repeat: must be at least 1 (got 0)",
+            id="repeat zero",
+        ),
+    ],
+)
+def test_each_on_call_problem_names_file_line_and_field(text: str, expected: str):
+    assert problems(text) == [expected]
+
+
+def test_every_broken_reference_is_reported_at_its_own_line():
+    found = problems(
+        on_call("""\
+              secondary:
+                time_zone: Europe/Berlin
+                layers:
+                  - {name: a, rotation: weekly, handoff: "2026-01-05T09:00", participants: [carol]}
+                overrides:
+                  - {user: dave, start: "2026-12-24T09:00", end: "2026-12-26T09:00"}
+            escalation_policies:
+              standard:
+                levels:
+                  - {targets: [{schedule: platform}, {user: erin}], delay_minutes: 5}
+            severity_policies: {default: standard, SEV1: critical}
+            roles:
+              severities: [SEV1]
+              comms: {schedule: comms-lead}
+            """)
+    )
+
+    assert found == [
+        'siren.yaml:12: schedules.secondary.layers[0].participants[0]: unknown user "carol" (not in users)',
+        'siren.yaml:14: schedules.secondary.overrides[0].user: unknown user "dave" (not in users)',
+        'siren.yaml:18: escalation_policies.standard.levels[0].targets[0].schedule: unknown schedule "platform"'
+        " (not in schedules)",
+        'siren.yaml:18: escalation_policies.standard.levels[0].targets[1].user: unknown user "erin" (not in users)',
+        'siren.yaml:19: severity_policies.SEV1: unknown escalation policy "critical" (not in escalation_policies)',
+        'siren.yaml:22: roles.comms.schedule: unknown schedule "comms-lead" (not in schedules)',
+    ]

@@ -24,7 +24,7 @@ import functools
 import json
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -88,6 +88,8 @@ class BoundModels:
     key: Any
     alert: Any
     event: Any
+    escalation: Any
+    ack_code: Any
     connection: Connection
 
 
@@ -171,6 +173,20 @@ def _bind(table_name: str, region: str, host: str | None) -> BoundModels:
         payload = UnicodeAttribute()
         incident_id = UnicodeAttribute(null=True)
 
+    class EscalationItem(Item, discriminator="escalation"):
+        """pk=INC#<id> sk=ESC#TOKEN: the task token of the wait in progress; sk=ESC#CODE: the incident's ack code."""
+
+        token = UnicodeAttribute(null=True)
+        execution = UnicodeAttribute(null=True)
+        code = UnicodeAttribute(null=True)
+        numbers = ListAttribute(of=UnicodeAttribute, default=list)
+
+    class AckCodeItem(Item, discriminator="ack_code"):
+        """pk=ACKCODE#<code> sk=CODE: the code's incident and the numbers paged with it."""
+
+        incident_id = UnicodeAttribute()
+        numbers = ListAttribute(of=UnicodeAttribute, default=list)
+
     class EventItem(Item, discriminator="event"):
         source = UnicodeAttribute()
         detail_type = UnicodeAttribute()
@@ -178,7 +194,8 @@ def _bind(table_name: str, region: str, host: str | None) -> BoundModels:
         created_at = UnicodeAttribute()
 
     connection = Connection(region=region, host=host)
-    return BoundModels(Item, IncidentItem, TimelineItem, KeyItem, AlertItem, EventItem, connection)
+    return BoundModels(Item, IncidentItem, TimelineItem, KeyItem, AlertItem, EventItem, EscalationItem, AckCodeItem,
+                       connection)  # fmt: skip
 
 
 def models_for(table_name: str) -> BoundModels:
@@ -367,6 +384,71 @@ class IncidentStore:
             self._open_incident_cache.pop(dedup_key, None)
             return None
         return incident_id
+
+    # -- escalation state -------------------------------------------------------------------------------
+    def add_timeline(self, incident_id: str, entries: list[TimelineEntry]) -> None:
+        """Entries that change no state (pages sent, escalation steps): plain puts, in order."""
+        for position, entry in enumerate(entries):
+            self._timeline_item(incident_id, entry, position).save()
+
+    def hold_token(self, incident_id: str, token: str, execution: str) -> None:
+        self._models.escalation(f"INC#{incident_id}", "ESC#TOKEN", token=token, execution=execution).save()
+
+    def held_token(self, incident_id: str) -> tuple[str, str] | None:
+        try:
+            item = self._models.escalation.get(f"INC#{incident_id}", "ESC#TOKEN", consistent_read=True)
+        except self._models.escalation.DoesNotExist:
+            return None
+        return (item.token, item.execution) if item.token else None
+
+    def ack_code(self, incident_id: str, new_code: Callable[[], str], ttl: timedelta = timedelta(days=7)) -> str:
+        """The incident's acknowledgement code, allocated once; unique among live codes (conditional put)."""
+        models = self._models
+        try:
+            existing = models.escalation.get(f"INC#{incident_id}", "ESC#CODE", consistent_read=True)
+            if existing.code:
+                return str(existing.code)
+        except models.escalation.DoesNotExist:
+            pass
+        expires = int((datetime.now(UTC) + ttl).timestamp())
+        for _ in range(50):
+            code = new_code()
+            try:
+                models.ack_code(f"ACKCODE#{code}", "CODE", incident_id=incident_id, expires_at=expires).save(
+                    condition=models.ack_code.pk.does_not_exist()
+                )
+            except PutError as error:
+                if error.cause_response_code == "ConditionalCheckFailedException":
+                    continue
+                raise
+            try:
+                models.escalation(f"INC#{incident_id}", "ESC#CODE", code=code).save(
+                    condition=models.escalation.pk.does_not_exist()
+                )
+            except PutError as error:
+                if error.cause_response_code != "ConditionalCheckFailedException":
+                    raise
+                # Another step allocated one first: use theirs, free ours.
+                models.ack_code(f"ACKCODE#{code}", "CODE").delete()
+                return str(models.escalation.get(f"INC#{incident_id}", "ESC#CODE", consistent_read=True).code)
+            return code
+        raise RuntimeError("could not allocate an acknowledgement code: too many live codes")
+
+    def bind_number(self, code: str, number: str) -> None:
+        """Record that ``number`` was paged with ``code``: only those numbers may answer with it."""
+        models = self._models
+        models.ack_code(f"ACKCODE#{code}", "CODE").update(actions=[
+            models.ack_code.numbers.set(models.ack_code.numbers.append([number]))
+        ])  # fmt: skip
+
+    def code_binding(self, code: str) -> tuple[str, list[str]] | None:
+        try:
+            item = self._models.ack_code.get(f"ACKCODE#{code}", "CODE", consistent_read=True)
+        except self._models.ack_code.DoesNotExist:
+            return None
+        if item.expires_at and item.expires_at < datetime.now(UTC).timestamp():
+            return None
+        return str(item.incident_id), list(item.numbers or [])
 
     def _remember(self, incident: Incident) -> None:
         cache = self._open_incident_cache

@@ -25,7 +25,8 @@ from siren.domain.incidents import (
 )
 from siren.domain.signals import SeverityHints, Signal, SignalStatus, Source
 
-MAX_ATTEMPTS = 8
+# Racing deliveries of one key retry with jittered, capped backoff; past this the caller's retry takes over.
+MAX_ATTEMPTS = 20
 
 
 class Incidents:
@@ -101,7 +102,7 @@ class Incidents:
             try:
                 self._store.apply(outcome, None, now)
             except ConcurrentChange:
-                time.sleep(random.uniform(0, 0.005 * (2**attempt)))  # noqa: S311 - jitter, not security
+                time.sleep(random.uniform(0, min(0.005 * (2**attempt), 0.25)))  # noqa: S311 - jitter, not security
                 continue
             return changed
         raise ConcurrentChange(f"gave up changing {incident_id} after {MAX_ATTEMPTS} concurrent changes")

@@ -26,7 +26,8 @@ from siren.domain.incidents import (
 from siren.domain.severity import policy_for, resolve_service, resolve_severity
 from siren.domain.signals import Signal, SignalStatus
 
-MAX_ATTEMPTS = 8
+# Racing deliveries of one key retry with jittered, capped backoff; past this the caller's retry takes over.
+MAX_ATTEMPTS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,7 @@ class Ingestor:
                 return IngestResult("duplicate_delivery", "already applied", dedup_key=signal.dedup_key)
             except ConcurrentChange:
                 # Another delivery changed this key or incident first: read again. Jitter spreads the racers.
-                time.sleep(random.uniform(0, 0.005 * (2**attempt)))  # noqa: S311 - jitter, not security
+                time.sleep(random.uniform(0, min(0.005 * (2**attempt), 0.25)))  # noqa: S311 - jitter, not security
                 continue
             incident_id = outcome.incident.id if outcome.incident else None
             return IngestResult(outcome.action, outcome.reason, incident_id, signal.dedup_key)

@@ -45,6 +45,11 @@ class TimelineKind(enum.StrEnum):
     FLAPPING = "flapping"
     ROLE_ASSIGNED = "role_assigned"
     UPDATE_POSTED = "update_posted"
+    ESCALATED = "escalated"
+    PAGED = "paged"
+    PAGE_FAILED = "page_failed"
+    ESCALATION_FAILED = "escalation_failed"
+    ESCALATION_ENDED = "escalation_ended"
 
 
 class LifecycleEventType(enum.StrEnum):

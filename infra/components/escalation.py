@@ -1,0 +1,155 @@
+"""Escalation: the state machine (ASL beside this file), its tasks, its start/stop on lifecycle events, and
+two-way SMS acknowledgements."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import ArnFormat, CfnOutput, CfnParameter, Duration, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+from siren.domain.incidents import EVENT_SOURCE, LifecycleEventType
+
+from infra.components.functions import FunctionBase, SirenFunction
+from infra.nag import acknowledge, acknowledge_index_queries, acknowledge_invoke_versions
+
+ASL = Path(__file__).resolve().parent.parent / "statemachines" / "escalation.asl.json"
+
+
+class Escalation(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        base: FunctionBase,
+        table: dynamodb.Table,
+        bus: events.IEventBus,
+        inbound_sms_topic: sns.ITopic,
+        dead_letters: sqs.IQueue,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        origination = CfnParameter(
+            stack, "OriginationIdentity", default="",
+            description="End User Messaging phone number, pool or sender id (ARN or id) that pages go from; "
+            "empty: SMS through SNS only, and no voice calls",
+        )  # fmt: skip
+        sender = CfnParameter(stack, "EmailSender", default="siren@example.com",
+                              description="SES-verified address that page emails come from")  # fmt: skip
+        machine_name = f"{stack.stack_name}-escalation"
+        # Built from the name, not taken from the machine: the task functions' roles need it, and the machine
+        # needs the functions, so a reference would be a cycle.
+        machine_arn = stack.format_arn(service="states", resource="stateMachine", resource_name=machine_name,
+                                       arn_format=ArnFormat.COLON_RESOURCE_NAME)  # fmt: skip
+        environment = {
+            "TABLE_NAME": table.table_name,
+            "EVENT_BUS_NAME": bus.event_bus_name,
+            "ORIGINATION_IDENTITY": origination.value_as_string,
+            "EMAIL_SENDER": sender.value_as_string,
+            "ESCALATION_STATE_MACHINE_ARN": machine_arn,
+        }
+
+        def page_function(name: str, handler: str, description: str, sends_pages: bool) -> SirenFunction:
+            function = SirenFunction(
+                self, name, package="page", handler=f"page_handlers.{handler}", base=base, environment=environment,
+                description=description, dead_letter_queue=dead_letters,
+            )  # fmt: skip
+            table.grant_read_write_data(function.function)
+            acknowledge_index_queries(function.role, table)
+            dead_letters.grant_send_messages(function.function)
+            # Completing a wait (acknowledged while it was being set up) needs the task-response actions.
+            function.role.add_to_policy(iam.PolicyStatement(
+                actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+                resources=[machine_arn],
+            ))  # fmt: skip
+            if sends_pages:
+                function.role.add_to_policy(iam.PolicyStatement(
+                    actions=["sms-voice:SendTextMessage", "sms-voice:SendVoiceMessage", "sns:Publish",
+                             "ses:SendEmail"],
+                    resources=["*"],
+                ))  # fmt: skip
+                acknowledge(
+                    function.role, "AwsSolutions-IAM5[Resource::*]",
+                    "Pages go to phone numbers and email addresses that are not AWS resources: SNS direct SMS "
+                    "publish, End User Messaging SendText/SendVoice and SES SendEmail take no narrower resource "
+                    "for a recipient; the actions themselves are limited to sending.",
+                )  # fmt: skip
+            return function
+
+        self.step = page_function("Step", "escalation_step", "Siren escalation: page who is due", True)
+        self.hold = page_function("Hold", "hold_for_ack", "Siren escalation: hold the wait's task token", False)
+        self.roles = page_function("Roles", "page_roles", "Siren escalation: page incident roles", True)
+        self.failure = page_function("Failure", "record_failure", "Siren escalation: record a failed step", False)
+
+        log_group = logs.LogGroup(self, "MachineLogs", retention=logs.RetentionDays.THREE_MONTHS)
+        self.machine = sfn.StateMachine(
+            self,
+            "Machine",
+            state_machine_name=machine_name,
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_string(ASL.read_text()),
+            definition_substitutions={
+                "StepFunctionArn": self.step.function.function_arn,
+                "HoldFunctionArn": self.hold.function.function_arn,
+                "RolesFunctionArn": self.roles.function.function_arn,
+                "FailureFunctionArn": self.failure.function.function_arn,
+            },
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            tracing_enabled=True,
+        )
+        for task in (self.step, self.hold, self.roles, self.failure):
+            task.function.grant_invoke(self.machine)
+        acknowledge_invoke_versions(
+            self.machine, [task.function for task in (self.step, self.hold, self.roles, self.failure)],
+            "The state machine invokes its own task functions (and their versions, <arn>:*), nothing else.",
+        )  # fmt: skip
+        acknowledge(
+            self.machine, "AwsSolutions-IAM5[Resource::*]",
+            "CloudWatch Logs log delivery and X-Ray trace segments have no resource-level permissions; CDK grants "
+            "exactly the actions Step Functions needs for its own logging and tracing.",
+        )  # fmt: skip
+
+        self.lifecycle = page_function("Lifecycle", "lifecycle",
+                                       "Siren escalation: start and stop on lifecycle events", False)  # fmt: skip
+        self.machine.grant_start_execution(self.lifecycle.function)
+        events.Rule(
+            self,
+            "LifecycleRule",
+            event_bus=bus,
+            description="Escalations start on Incident Opened, restart on a raised severity, stop on ack/resolve",
+            event_pattern=events.EventPattern(
+                source=[EVENT_SOURCE],
+                detail_type=[
+                    str(LifecycleEventType.OPENED),
+                    str(LifecycleEventType.SEVERITY_CHANGED),
+                    str(LifecycleEventType.ACKNOWLEDGED),
+                    str(LifecycleEventType.RESOLVED),
+                ],
+            ),
+            targets=[
+                targets.LambdaFunction(
+                    self.lifecycle.function,
+                    dead_letter_queue=dead_letters,
+                    retry_attempts=185,
+                    max_event_age=Duration.hours(24),
+                )
+            ],
+        )
+
+        self.inbound = page_function("InboundSms", "inbound_sms", "Siren: two-way SMS acknowledgements", True)
+        inbound_sms_topic.add_subscription(
+            subscriptions.LambdaSubscription(self.inbound.function, dead_letter_queue=dead_letters)
+        )
+
+        CfnOutput(self, "MachineArnOutput", value=self.machine.state_machine_arn).override_logical_id(
+            "EscalationStateMachineArn"
+        )

@@ -1,0 +1,200 @@
+"""The escalation's steps, called by the state machine: page who is due, wait, escalate; stop on ack/resolve.
+
+Paging is life-critical: every attempt, failure and fallback is a timeline entry; a failed voice call falls back
+to SMS, a failed End User Messaging SMS falls back to SNS (in the pager); a failed step is recorded and the
+escalation moves on to the next level instead of stopping.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from siren.adapters.channels import Delivery
+from siren.adapters.store import IncidentStore
+from siren.config import SirenConfig
+from siren.domain.ack import new_ack_code
+from siren.domain.escalation import Cursor, LevelShape, Notification, plan_step
+from siren.domain.incidents import SYSTEM_ACTOR, Incident, IncidentStatus, TimelineEntry, TimelineKind
+from siren.domain.messages import EmailMessage, email, sms_text, voice_ssml
+from siren.domain.oncall import resolve_targets
+
+ACTOR = "escalation"
+
+
+class PagerPort(Protocol):
+    """What the escalation needs of a pager (siren.adapters.channels.Pager; tests can pass a fake)."""
+
+    def send_sms(self, to: str, text: str) -> list[Delivery]: ...
+    def send_voice(self, to: str, ssml: str) -> Delivery: ...
+    def send_email(self, to: str, message: EmailMessage, sender: str) -> Delivery: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PagingSettings:
+    email_sender: str
+    ack_link_base: str | None = None
+
+
+class Escalation:
+    def __init__(
+        self,
+        store: IncidentStore,
+        config: SirenConfig,
+        pager: PagerPort,
+        settings: PagingSettings,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rng: random.Random | None = None,
+    ) -> None:
+        self._store = store
+        self._config = config
+        self._pager = pager
+        self._settings = settings
+        self._clock = clock
+        self._rng = rng or random.SystemRandom()
+
+    # -- the state machine's tasks --------------------------------------------------------------------
+    def step(self, cursor_json: Mapping[str, Any]) -> dict[str, Any]:
+        """Notify who is due at the cursor; return how long to wait for an acknowledgement, or stop."""
+        incident_id = str(cursor_json["incident_id"])
+        incident = self._store.get(incident_id)
+        if incident is None:
+            return _stop(incident_id, "no such incident")
+        if incident.status in (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED):
+            return _stop(incident_id, f"incident is {incident.status}")
+        now = self._clock()
+        if cursor_json.get("done"):
+            self._store.add_timeline(incident_id, [TimelineEntry(
+                now, TimelineKind.ESCALATION_ENDED, ACTOR, "escalation policy exhausted: nobody acknowledged",
+            )])  # fmt: skip
+            return _stop(incident_id, "policy exhausted")
+        cursor = Cursor.from_json(cursor_json)
+        policy = self._config.policy_for_severity(incident.severity)
+        entries: list[TimelineEntry] = []
+        if not cursor.users:
+            level = policy.levels[cursor.level]
+            users = tuple(resolve_targets(level.targets, self._config, now))
+            cursor = replace(cursor, users=users)
+            where = f"level {cursor.level + 1}" + (f", round {cursor.round + 1}" if cursor.round else "")
+            if cursor.level or cursor.round:
+                entries.append(TimelineEntry(now, TimelineKind.ESCALATED, ACTOR, f"escalated to {where}",
+                                             {"level": cursor.level + 1, "round": cursor.round + 1}))  # fmt: skip
+            if not users:
+                entries.append(TimelineEntry(now, TimelineKind.PAGE_FAILED, ACTOR, f"nobody is on call at {where}"))
+        levels = [
+            LevelShape(
+                delay_minutes=level.delay_minutes,
+                rules_by_user={
+                    user: [(str(rule.method), rule.after_minutes) for rule in self._config.users[user].notify]
+                    for user in (cursor.users if index == cursor.level else ())
+                },
+            )
+            for index, level in enumerate(policy.levels)
+        ]
+        step = plan_step(cursor, levels, policy.repeat)
+        entries.extend(self.notify(incident, step.due, now))
+        self._store.add_timeline(incident_id, entries)
+        following = step.next.to_json() if step.next else {"incident_id": incident_id, "done": True}
+        return {"action": "wait", "cursor": following, "wait_seconds": step.wait_seconds}
+
+    def roles(self, cursor_json: Mapping[str, Any]) -> dict[str, Any]:
+        """SEV1/SEV2 (per config) also page the incident commander and the communications lead."""
+        incident = self._store.get(str(cursor_json["incident_id"]))
+        roles = self._config.roles
+        if incident is None or roles is None or incident.severity not in roles.severities:
+            return {"paged": []}
+        now = self._clock()
+        entries: list[TimelineEntry] = []
+        paged: list[str] = []
+        for role, target in (("commander", roles.commander), ("comms", roles.comms)):
+            if target is None:
+                continue
+            for user in resolve_targets([target], self._config, now):
+                paged.append(user)
+                entries.append(TimelineEntry(now, TimelineKind.PAGED, ACTOR, f"paging {user} as incident {role}",
+                                             {"role": role, "user": user}))  # fmt: skip
+                due = [Notification(user, str(rule.method), 0) for rule in self._config.users[user].notify]
+                entries.extend(self.notify(incident, tuple(due), now))
+        self._store.add_timeline(incident.id, entries)
+        return {"paged": paged}
+
+    def record_failure(self, cursor_json: Mapping[str, Any], error: Mapping[str, Any], state: str) -> dict[str, Any]:
+        """A step failed after its retries: put it on the timeline and move on to the next level."""
+        incident_id = str(cursor_json["incident_id"])
+        cause = str(error.get("Cause", ""))[:500]
+        self._store.add_timeline(incident_id, [TimelineEntry(
+            self._clock(), TimelineKind.ESCALATION_FAILED, ACTOR,
+            f"{state} failed ({error.get('Error', 'error')}); escalation continues",
+            {"error": error.get("Error"), "cause": cause, "state": state},
+        )])  # fmt: skip
+        if cursor_json.get("done"):
+            return _stop(incident_id, "failed after the policy was exhausted")
+        cursor = Cursor.from_json(cursor_json)
+        policy = self._config.policy_for_severity(self._incident_severity(incident_id))
+        from siren.domain.escalation import next_level
+
+        following = next_level(cursor, len(policy.levels), policy.repeat)
+        next_json = following.to_json() if following else {"incident_id": incident_id, "done": True}
+        return {"action": "wait", "cursor": next_json, "wait_seconds": 60}
+
+    def hold(self, token: str, cursor_json: Mapping[str, Any], execution: str) -> dict[str, Any]:
+        """Keep the wait's task token; if the incident was acknowledged meanwhile, end the wait at once."""
+        incident_id = str(cursor_json["incident_id"])
+        self._store.hold_token(incident_id, token, execution)
+        incident = self._store.get(incident_id)
+        if incident is None or incident.status in (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED):
+            from siren.adapters.escalations import complete_wait
+
+            complete_wait(token, {"stopped": str(incident.status) if incident else "missing"})
+        return {"held": True}
+
+    # -- paging -------------------------------------------------------------------------------------------
+    def notify(self, incident: Incident, due: Sequence[Notification], now: datetime) -> list[TimelineEntry]:
+        if not due:
+            return []
+        code = self._store.ack_code(incident.id, lambda: new_ack_code(self._rng))
+        entries: list[TimelineEntry] = []
+        for notification in due:
+            user = self._config.users[notification.user]
+            attempts: list[Delivery] = []
+            method = str(notification.method)
+            address = user.email if method == "email" else user.phone
+            if method not in ("sms", "voice", "email") or not address:
+                entries.append(TimelineEntry(now, TimelineKind.PAGE_FAILED, ACTOR,
+                                             f"cannot {method} {notification.user}: not configured"))  # fmt: skip
+                continue
+            if method == "sms":
+                attempts.extend(self._pager.send_sms(address, sms_text(incident, code)))
+                self._store.bind_number(code, address)
+            elif method == "voice":
+                call = self._pager.send_voice(address, voice_ssml(incident, code))
+                attempts.append(call)
+                self._store.bind_number(code, address)
+                if not call.ok:  # no voice fallback exists: fall back to a text
+                    attempts.extend(self._pager.send_sms(address, sms_text(incident, code)))
+            else:
+                message = email(incident, code)
+                attempts.append(self._pager.send_email(address, message, self._settings.email_sender))
+            for attempt in attempts:
+                kind = TimelineKind.PAGED if attempt.ok else TimelineKind.PAGE_FAILED
+                detail = f"{attempt.channel} to {notification.user} via {attempt.via}" + (
+                    "" if attempt.ok else f" failed: {attempt.error}"
+                )
+                entries.append(TimelineEntry(now, kind, SYSTEM_ACTOR, detail, {
+                    "user": notification.user, "channel": attempt.channel, "via": attempt.via,
+                    "message_id": attempt.message_id, "error": attempt.error,
+                }))  # fmt: skip
+        return entries
+
+    def _incident_severity(self, incident_id: str) -> str:
+        incident = self._store.get(incident_id)
+        return incident.severity if incident else "SEV3"
+
+
+def _stop(incident_id: str, reason: str) -> dict[str, Any]:
+    return {"action": "stop", "cursor": {"incident_id": incident_id, "done": True}, "wait_seconds": 0,
+            "reason": reason}  # fmt: skip

@@ -1,0 +1,53 @@
+"""Two-way SMS: "ACK 4821" / "RES 4821" replies to a page (End User Messaging publishes them to the inbound
+topic). A code is bound to one incident and to the numbers paged with it; anything else changes nothing and
+gets a short reply that says why. STOP is AWS's (opt-out lists): Siren stays silent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from siren.adapters.store import IncidentStore
+from siren.app.escalation import PagerPort
+from siren.app.incidents import Incidents
+from siren.config import SirenConfig
+from siren.domain.ack import ReplyKind, SmsCommandKind, help_text, parse_sms_reply, reply_text
+from siren.domain.incidents import IncidentStatus
+
+
+def handle_inbound_sms(
+    message: str | Mapping[str, Any], store: IncidentStore, incidents: Incidents, config: SirenConfig,
+    pager: PagerPort,
+) -> dict[str, Any]:  # fmt: skip
+    body = json.loads(message) if isinstance(message, str) else message
+    sender = str(body.get("originationNumber", ""))
+    command = parse_sms_reply(str(body.get("messageBody", "")))
+    if command.kind is SmsCommandKind.STOP:
+        return {"outcome": "opt-out left to AWS"}
+    if command.kind is SmsCommandKind.HELP:
+        pager.send_sms(sender, help_text())
+        return {"outcome": "help"}
+    if command.kind is SmsCommandKind.UNKNOWN or not command.code:
+        pager.send_sms(sender, reply_text(ReplyKind.UNKNOWN_CODE))
+        return {"outcome": "unknown command"}
+    binding = store.code_binding(command.code)
+    if binding is None:
+        pager.send_sms(sender, reply_text(ReplyKind.UNKNOWN_CODE))
+        return {"outcome": "unknown code"}
+    incident_id, numbers = binding
+    if sender not in numbers:
+        pager.send_sms(sender, reply_text(ReplyKind.NOT_PAGED, incident_id, command.code))
+        return {"outcome": "not paged", "incident_id": incident_id}
+    incident = store.get(incident_id)
+    if incident is None or incident.status is IncidentStatus.RESOLVED:
+        pager.send_sms(sender, reply_text(ReplyKind.ALREADY_RESOLVED, incident_id, command.code))
+        return {"outcome": "already resolved", "incident_id": incident_id}
+    actor = next((name for name, user in config.users.items() if user.phone == sender), sender)
+    if command.kind is SmsCommandKind.ACK:
+        incidents.acknowledge(incident_id, actor, via="sms")
+        pager.send_sms(sender, reply_text(ReplyKind.ACKNOWLEDGED, incident_id, command.code))
+        return {"outcome": "acknowledged", "incident_id": incident_id, "by": actor}
+    incidents.resolve(incident_id, actor, note="resolved by SMS reply")
+    pager.send_sms(sender, reply_text(ReplyKind.RESOLVED, incident_id, command.code))
+    return {"outcome": "resolved", "incident_id": incident_id, "by": actor}

@@ -1,0 +1,215 @@
+"""Acknowledgement: the codes people reply with by SMS, what their replies mean, and signed ack links.
+
+Pure: randomness, secrets and the clock are passed in.
+
+A code is four digits, bound by the caller to one incident and to the numbers it paged; a reply is honoured
+only from one of those numbers, so a guessed code from elsewhere does nothing ("not paged from this number").
+
+Signed links (for email and chat) carry the incident, the action, the person, an expiry and a nonce, with an
+HMAC-SHA256 over a canonical form of all five. :func:`verify_ack_link` checks signature and expiry only; single
+use is the caller's job: store the nonce with a condition that it is new (DynamoDB ``attribute_not_exists``,
+TTL at the expiry) and refuse the link when it is not. Consume the nonce on the POST of a confirmation page,
+never on the GET: mail scanners (Safe Links and the like) fetch every link in a message before a person does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import hashlib
+import hmac
+import json
+import random
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+ACK_CODE_DIGITS = 4
+_ACK_CODE = re.compile(r"[1-9][0-9]{3}")
+_MIN_SECRET_BYTES = 16
+_SIGNATURE_VERSION = "siren-ack-v1"
+
+
+def new_ack_code(rng: random.Random) -> str:
+    """Four digits, never starting with 0 (a leading zero gets lost when people or phones retype it).
+
+    Pass ``random.SystemRandom()`` in production; tests pass a seeded ``random.Random``.
+    """
+    return str(rng.randint(10 ** (ACK_CODE_DIGITS - 1), 10**ACK_CODE_DIGITS - 1))
+
+
+def is_ack_code(value: str) -> bool:
+    return _ACK_CODE.fullmatch(value) is not None
+
+
+# -- SMS replies ------------------------------------------------------------------------------------------
+class SmsCommandKind(enum.StrEnum):
+    ACK = "ack"
+    RESOLVE = "resolve"
+    HELP = "help"
+    STOP = "stop"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class SmsCommand:
+    kind: SmsCommandKind
+    code: str | None = None
+
+
+_ACTION_WORDS = {
+    "ACK": SmsCommandKind.ACK,
+    "ACKNOWLEDGE": SmsCommandKind.ACK,
+    "RES": SmsCommandKind.RESOLVE,
+    "RESOLVE": SmsCommandKind.RESOLVE,
+}
+# AWS handles opt-out keywords itself (the number is added to the opt-out list); Siren only recognises them so
+# that it stays silent instead of answering "unknown".
+_STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+_HELP_WORDS = frozenset({"HELP"})
+# "ACK 4821", "ack4821", "Ack: 4821.", "ACKNOWLEDGE #4821"; a word alone has no code (the caller decides).
+_REPLY = re.compile(r"(?P<word>[A-Z]+)\s*[:#-]?\s*(?P<code>[0-9]+)?\s*[.!]*")
+
+
+def parse_sms_reply(text: str) -> SmsCommand:
+    """What a reply to a page asks for. The code, when present, is returned as typed: an unknown or malformed
+    code is for the caller to answer ("unknown code"), not a parse failure."""
+    normalized = unicodedata.normalize("NFKC", text).strip().upper()
+    match = _REPLY.fullmatch(normalized)
+    if match is None:
+        return SmsCommand(SmsCommandKind.UNKNOWN)
+    word, code = match["word"], match["code"]
+    if word in _ACTION_WORDS:
+        return SmsCommand(_ACTION_WORDS[word], code)
+    if code is None and word in _STOP_WORDS:
+        return SmsCommand(SmsCommandKind.STOP)
+    if code is None and word in _HELP_WORDS:
+        return SmsCommand(SmsCommandKind.HELP)
+    return SmsCommand(SmsCommandKind.UNKNOWN)
+
+
+class ReplyKind(enum.StrEnum):
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    UNKNOWN_CODE = "unknown_code"
+    EXPIRED_CODE = "expired_code"
+    NOT_PAGED = "not_paged"
+    ALREADY_RESOLVED = "already_resolved"
+
+
+_REPLIES = {
+    ReplyKind.ACKNOWLEDGED: "Siren: {incident} acknowledged. Escalation stopped. Reply RES {code} when resolved.",
+    ReplyKind.RESOLVED: "Siren: {incident} resolved. Thank you.",
+    ReplyKind.UNKNOWN_CODE: "Siren: code not recognised. Reply ACK <code> or RES <code> with the code from the page.",
+    ReplyKind.EXPIRED_CODE: "Siren: that code has expired. Use the code from the latest page for this incident.",
+    ReplyKind.NOT_PAGED: "Siren: this number was not paged for that code. Reply from the phone that was paged.",
+    ReplyKind.ALREADY_RESOLVED: "Siren: {incident} is already resolved. Nothing to do.",
+}
+_SAFE_INCIDENT_ID = re.compile(r"[A-Za-z0-9-]{1,48}")
+
+
+def help_text() -> str:
+    return (
+        "Siren incident alerts. Reply ACK <code> to acknowledge or RES <code> to resolve, using the code "
+        "from the page. Reply STOP to opt out."
+    )
+
+
+def reply_text(kind: ReplyKind, incident_id: str = "", code: str = "") -> str:
+    """The SMS answer to a reply (GSM-7 only, at most 160 characters, whatever the arguments)."""
+    incident = incident_id if _SAFE_INCIDENT_ID.fullmatch(incident_id) else "the incident"
+    return _REPLIES[kind].format(incident=incident, code=code if is_ack_code(code) else "<code>")
+
+
+# -- signed links -----------------------------------------------------------------------------------------
+class AckAction(enum.StrEnum):
+    ACK = "ack"
+    RESOLVE = "resolve"
+
+
+_ACTIONS = frozenset(action.value for action in AckAction)
+
+
+class AckLinkError(ValueError):
+    """A link that must not be honoured; ``reason`` is one of missing, malformed, bad_signature, expired."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class AckLinkClaims:
+    incident_id: str
+    action: AckAction
+    user: str
+    nonce: str
+    expires_at: datetime
+
+
+_FIELDS = ("i", "a", "u", "e", "n")
+
+
+def _canonical(incident_id: str, action: str, user: str, expires: str, nonce: str) -> bytes:
+    # A JSON array is unambiguous whatever the fields contain (no separator can be smuggled in).
+    return json.dumps([_SIGNATURE_VERSION, incident_id, action, user, expires, nonce], separators=(",", ":")).encode()
+
+
+def _signature(secret: bytes, canonical: bytes) -> bytes:
+    if len(secret) < _MIN_SECRET_BYTES:
+        raise ValueError(f"the ack link secret must be at least {_MIN_SECRET_BYTES} bytes")
+    return hmac.new(secret, canonical, hashlib.sha256).digest()
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def sign_ack_link(  # noqa: PLR0917 (the agreed signature; callers pass it positionally)
+    base_url: str,
+    incident_id: str,
+    action: str,
+    user: str,
+    expires_at: datetime,
+    nonce: str,
+    secret: bytes,
+) -> str:
+    """``base_url?i=&a=&u=&e=<unix seconds>&n=&s=<base64url HMAC-SHA256>``. ``nonce``: e.g.
+    ``secrets.token_urlsafe(16)``, recorded by the caller when the link is used (see the module docstring)."""
+    if action not in _ACTIONS:
+        raise ValueError(f"action must be one of {sorted(_ACTIONS)}, not {action!r}")
+    if expires_at.tzinfo is None:
+        raise ValueError("expires_at must be timezone-aware")
+    if not incident_id or not user or not nonce:
+        raise ValueError("incident_id, user and nonce must not be empty")
+    expires = str(int(expires_at.timestamp()))
+    signature = _signature(secret, _canonical(incident_id, action, user, expires, nonce))
+    query = urlencode({"i": incident_id, "a": action, "u": user, "e": expires, "n": nonce, "s": _b64url(signature)})
+    return f"{base_url}{'&' if '?' in base_url else '?'}{query}"
+
+
+def verify_ack_link(query: Mapping[str, str], secret: bytes, now: datetime) -> AckLinkClaims:
+    """The claims of a genuine, unexpired link; raises :class:`AckLinkError` otherwise. Does not check that the
+    nonce is unused: the caller must (see the module docstring)."""
+    missing = [name for name in (*_FIELDS, "s") if not query.get(name)]
+    if missing:
+        raise AckLinkError("missing", f"missing {', '.join(missing)}")
+    incident_id, action, user, expires, nonce = (query[name] for name in _FIELDS)
+    try:
+        given = base64.urlsafe_b64decode(query["s"] + "=" * (-len(query["s"]) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise AckLinkError("bad_signature", "the signature is not base64url") from exc
+    expected = _signature(secret, _canonical(incident_id, action, user, expires, nonce))
+    if not hmac.compare_digest(expected, given):
+        raise AckLinkError("bad_signature", "the signature does not match")
+    # Signed by us from here on: what follows can only fail for a link we made with bad values.
+    if action not in _ACTIONS or not expires.isdigit():
+        raise AckLinkError("malformed", "unknown action or expiry")
+    expires_at = datetime.fromtimestamp(int(expires), tz=UTC)
+    if now >= expires_at:
+        raise AckLinkError("expired", f"expired at {expires_at.isoformat()}")
+    return AckLinkClaims(incident_id, AckAction(action), user, nonce, expires_at)

@@ -1,0 +1,111 @@
+"""The escalation cursor: which notifications are due now, and how long to wait for an acknowledgement.
+
+An escalation runs a policy's levels in order, ``repeat`` times. Within a level, each paged user is notified
+by their notification rules (e.g. SMS at 0 minutes, voice at 2): the level is a series of steps at the distinct
+offsets of those rules, and after the last step the state machine waits for the rest of the level's delay.
+The state machine holds the cursor; this module moves it. Pure: no clock reads, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    user: str
+    method: str  # sms | voice | email | chat
+    after_minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where an escalation is; serialized into the state machine's state between steps."""
+
+    incident_id: str
+    attempt: int = 1
+    round: int = 0
+    level: int = 0
+    step: int = 0
+    # The users paged at this level, resolved when the level starts (so delayed rules reach the same people).
+    users: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "incident_id": self.incident_id,
+            "attempt": self.attempt,
+            "round": self.round,
+            "level": self.level,
+            "step": self.step,
+            "users": list(self.users),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Cursor:
+        return cls(
+            incident_id=str(data["incident_id"]),
+            attempt=int(data.get("attempt", 1)),
+            round=int(data.get("round", 0)),
+            level=int(data.get("level", 0)),
+            step=int(data.get("step", 0)),
+            users=tuple(str(user) for user in data.get("users", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LevelShape:
+    """A policy level as the cursor needs it: its delay and the notification rules of each user."""
+
+    delay_minutes: int
+    rules_by_user: Mapping[str, Sequence[tuple[str, int]]] = field(default_factory=dict)  # user -> (method, min)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What to do now: notify ``due``, then wait ``wait_seconds`` for an acknowledgement, then ``next``."""
+
+    due: tuple[Notification, ...]
+    wait_seconds: int
+    next: Cursor | None  # None: the policy is exhausted after this wait
+    starts_level: bool
+
+
+def offsets(level: LevelShape, users: Sequence[str]) -> list[int]:
+    found = {minutes for user in users for _, minutes in level.rules_by_user.get(user, ()) if minutes >= 0}
+    return sorted(found | {0})
+
+
+def plan_step(cursor: Cursor, levels: Sequence[LevelShape], repeat: int) -> Step:
+    """The step at ``cursor`` (whose ``users`` are already resolved for its level)."""
+    level = levels[cursor.level]
+    times = offsets(level, cursor.users)
+    now_offset = times[cursor.step]
+    due = tuple(
+        Notification(user, method, minutes)
+        for user in cursor.users
+        for method, minutes in level.rules_by_user.get(user, ())
+        if minutes == now_offset
+    )
+    if cursor.step + 1 < len(times):
+        wait = (times[cursor.step + 1] - now_offset) * 60
+        following: Cursor | None = replace(cursor, step=cursor.step + 1)
+    else:
+        # Wait out the rest of the level's delay (at least a minute: a level never escalates instantly).
+        wait = max(level.delay_minutes * 60 - now_offset * 60, 60)
+        following = next_level(cursor, len(levels), repeat)
+    return Step(due=due, wait_seconds=wait, next=following, starts_level=cursor.step == 0)
+
+
+def next_level(cursor: Cursor, level_count: int, repeat: int) -> Cursor | None:
+    if cursor.level + 1 < level_count:
+        return replace(cursor, level=cursor.level + 1, step=0, users=())
+    if cursor.round + 1 < repeat:
+        return replace(cursor, round=cursor.round + 1, level=0, step=0, users=())
+    return None
+
+
+def execution_name(incident_id: str, attempt: int) -> str:
+    """Step Functions execution names: unique per incident and attempt, so a redelivered start is harmless."""
+    return f"{incident_id}-a{attempt}"[:80]

@@ -1,0 +1,419 @@
+"""What a page says, per channel: SMS, voice (SSML), email and chat. Pure.
+
+Every string that came from outside (titles and services come from alarms and webhooks) is treated as
+hostile: reduced to GSM-7 for SMS, XML-escaped for SSML, HTML-escaped for email, Slack-escaped for chat.
+
+SMS is one segment: at most 160 GSM-7 septets. Going over would make the carrier split it (and bill it)
+as several messages that can arrive out of order, or switch to UCS-2 and its 70-character segments. What
+gives way to fit, in order: the link, the service's length, the incident id; the title is shortened with
+"..." to the room left; the code and the reply instruction are never cut.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from xml.sax.saxutils import escape as xml_escape
+
+import jinja2
+
+from siren.domain.ack import is_ack_code
+
+SMS_MAX_SEPTETS = 160
+ELLIPSIS = "..."
+
+# GSM 03.38 default alphabet (one septet each; ESC itself left out) and its extension table (two septets).
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
+
+# Common characters outside GSM-7 that have a faithful GSM-7 spelling (NFKD handles accents and ligatures).
+_GSM7_SPELLINGS = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "`": "'",
+        "\u00b4": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u2022": "-",
+        "\u00b7": "-",
+        "\u2026": "...",
+        "\u00d7": "x",
+        "\t": " ",
+        "\u0142": "l",
+        "\u0141": "L",
+        "\u0111": "d",
+        "\u0110": "D",
+        "\u0131": "i",
+        "\u0153": "oe",
+        "\u0152": "OE",
+    }
+)
+
+_SEVERITY_WORDS = {"1": "one", "2": "two", "3": "three", "4": "four", "5": "five"}
+_SEVERITY_COLOURS = {"SEV1": "#b91c1c", "SEV2": "#c2410c", "SEV3": "#a16207"}
+_DEFAULT_COLOUR = "#1d4ed8"
+# Characters XML 1.0 does not allow at all (escaping cannot save them).
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+class IncidentLike(Protocol):
+    """What a page needs to know about an incident (``siren.domain.incidents.Incident`` is one)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def service(self) -> str: ...
+    @property
+    def opened_at(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentSummary:
+    id: str
+    severity: str
+    title: str
+    service: str
+    opened_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EmailMessage:
+    subject: str
+    text: str
+    html: str
+
+
+def _require_code(code: str) -> None:
+    if not is_ack_code(code):
+        raise ValueError(f"not an acknowledgement code: {code!r}")
+
+
+def _require_web_url(url: str | None) -> None:
+    if url is not None and not url.lower().startswith(("https://", "http://")):
+        raise ValueError("links must be http(s) URLs")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def _shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - len(ELLIPSIS), 0)].rstrip() + ELLIPSIS
+
+
+def _opened(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _reply_instruction(code: str) -> str:
+    return f"Reply ACK {code} to acknowledge, RES {code} to resolve"
+
+
+def _reply_hint(code: str) -> str:
+    return f"Or reply to the text message: ACK {code} to acknowledge, RES {code} to resolve."
+
+
+# -- SMS --------------------------------------------------------------------------------------------------
+def is_gsm7(text: str) -> bool:
+    return all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text)
+
+
+def gsm7_length(text: str) -> int:
+    """Septets ``text`` takes in GSM-7: one per character, two for the extension table (^{}\\[~]|€ and form
+    feed). Raises ValueError for characters GSM-7 cannot carry (see :func:`to_gsm7`)."""
+    length = 0
+    for ch in text:
+        if ch in GSM7_BASIC:
+            length += 1
+        elif ch in GSM7_EXTENDED:
+            length += 2
+        else:
+            raise ValueError(f"{ch!r} (U+{ord(ch):04X}) is not a GSM-7 character")
+    return length
+
+
+def to_gsm7(text: str) -> str:
+    """``text`` in GSM-7: kept where it already is, spelled in GSM-7 where a common equivalent exists (quotes,
+    dashes, ellipsis; accents dropped through NFKD), left out where none does (emoji, most scripts)."""
+    out: list[str] = []
+    for ch in text.translate(_GSM7_SPELLINGS):
+        if ch in GSM7_BASIC or ch in GSM7_EXTENDED:
+            out.append(ch)
+            continue
+        for part in unicodedata.normalize("NFKD", ch).translate(_GSM7_SPELLINGS):
+            if part in GSM7_BASIC or part in GSM7_EXTENDED:
+                out.append(part)
+    return "".join(out)
+
+
+def _gsm7_line(text: str) -> str:
+    return " ".join(to_gsm7(_one_line(text)).split())
+
+
+def _shorten_gsm7(text: str, budget: int) -> str:
+    """``text`` cut to ``budget`` septets, with an ellipsis when cut ("" when not even that fits)."""
+    if gsm7_length(text) <= budget:
+        return text
+    room = budget - len(ELLIPSIS)
+    kept: list[str] = []
+    for ch in text:
+        room -= 2 if ch in GSM7_EXTENDED else 1
+        if room < 0:
+            break
+        kept.append(ch)
+    cut = "".join(kept).rstrip()
+    return cut + ELLIPSIS if cut else ""
+
+
+# The title keeps at least this much (or all of itself) before the link, then other fields, give way.
+_MIN_TITLE_SEPTETS = 24
+
+
+def sms_text(incident: IncidentLike, code: str, ack_url: str | None = None) -> str:
+    """``SEV1 checkout: <title> | INC-... | Reply ACK 4821 to acknowledge, RES 4821 to resolve[ | <link>]``,
+    at most 160 GSM-7 septets."""
+    _require_code(code)
+    _require_web_url(ack_url)
+    severity = _shorten_gsm7(_gsm7_line(incident.severity), 10)
+    service = _gsm7_line(incident.service)
+    title = _gsm7_line(incident.title)
+    incident_id = _gsm7_line(incident.id)
+    instruction = _reply_instruction(code)
+    # A link cannot be respelled: it goes in as it is or not at all.
+    link = ack_url if ack_url and is_gsm7(ack_url) and not any(ch.isspace() for ch in ack_url) else None
+
+    def compose(service: str, title: str, incident_id: str, link: str | None) -> str:
+        head = " ".join(part for part in (severity, service) if part)
+        first = f"{head}: {title}" if head and title else head or title
+        return " | ".join(part for part in (first, incident_id, instruction, link) if part)
+
+    def room_for_title(service: str, incident_id: str, link: str | None) -> int:
+        return SMS_MAX_SEPTETS - (gsm7_length(compose(service, "x", incident_id, link)) - 1)
+
+    wanted = min(gsm7_length(title), _MIN_TITLE_SEPTETS)
+    short_service, short_id = _shorten_gsm7(service, 20), _shorten_gsm7(incident_id, 32)
+    for fields in (
+        (service, incident_id, link),
+        (service, incident_id, None),
+        (short_service, incident_id, None),
+        (short_service, short_id, None),
+        ("", "", None),
+    ):
+        if room_for_title(*fields) >= wanted:
+            break
+    chosen_service, chosen_id, chosen_link = fields
+    text = compose(chosen_service, _shorten_gsm7(title, room_for_title(*fields)), chosen_id, chosen_link)
+    assert gsm7_length(text) <= SMS_MAX_SEPTETS, text  # the last rung always fits: severity <= 10 septets
+    return text
+
+
+# -- voice ------------------------------------------------------------------------------------------------
+def _speakable(text: str, limit: int) -> str:
+    return xml_escape(_shorten(_one_line(_XML_INVALID.sub("", text)), limit))
+
+
+def _spoken_severity(severity: str) -> str:
+    match = re.fullmatch(r"SEV([1-5])", severity.strip().upper())
+    return _SEVERITY_WORDS[match[1]] if match else severity
+
+
+def voice_ssml(incident: IncidentLike, code: str) -> str:
+    """SSML for a call: severity, service and title, then the code digit by digit, said twice."""
+    _require_code(code)
+    digits = f'<say-as interpret-as="digits">{code}</say-as>'
+    sentences = [
+        "Siren alert.",
+        f"Severity {_speakable(_spoken_severity(incident.severity), 40)}.",
+    ]
+    service = _speakable(incident.service, 80)
+    if service:
+        sentences.append(f"Service {service}.")
+    title = _speakable(incident.title, 250).rstrip(" .!?")
+    if title:
+        sentences.append(f"{title}.")
+    sentences += [
+        '<break time="500ms"/>To acknowledge, reply to the text message with',
+        f'<say-as interpret-as="characters">ACK</say-as>, followed by the code: {digits}.',
+        f'<break time="700ms"/>Again, the code is: {digits}.',
+    ]
+    return f"<speak>{' '.join(sentences)}</speak>"
+
+
+# -- email ------------------------------------------------------------------------------------------------
+_EMAIL_TEXT = """\
+{{ severity }} incident on {{ service }}: {{ title }}
+
+Incident: {{ incident_id }}
+Service:  {{ service }}
+Severity: {{ severity }}
+Opened:   {{ opened }}
+{% if ack_url %}
+Acknowledge: {{ ack_url }}
+{%- endif %}
+{%- if resolve_url %}
+Resolve: {{ resolve_url }}
+{%- endif %}
+
+{{ reply_hint }}
+"""
+
+_BUTTON = (
+    "display:inline-block;padding:12px 28px;border-radius:6px;font-weight:bold;font-size:16px;text-decoration:none;"
+)
+_EMAIL_HTML = """\
+<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ subject }}</title></head>
+<body style="margin:0;padding:24px;background:#f4f4f5;font-family:-apple-system,'Segoe UI',Helvetica,Arial,\
+sans-serif;color:#18181b;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:600px;margin:0 auto;\
+background:#ffffff;border-radius:8px;border-top:6px solid {{ colour }};">
+<tr><td style="padding:24px;">
+<p style="margin:0 0 8px;font-size:13px;font-weight:bold;letter-spacing:0.05em;color:{{ colour }};">\
+{{ severity }} &middot; {{ service }}</p>
+<h1 style="margin:0 0 20px;font-size:20px;line-height:1.3;color:#18181b;">{{ title }}</h1>
+{%- if ack_url or resolve_url %}
+<p style="margin:0 0 24px;">
+{%- if ack_url %}
+<a href="{{ ack_url }}" style="{{ button }}background:{{ colour }};color:#ffffff;">Acknowledge</a>
+{%- endif %}
+{%- if resolve_url %}
+<a href="{{ resolve_url }}" style="{{ button }}margin-left:12px;background:#ffffff;color:#18181b;\
+border:1px solid #d4d4d8;">Resolve</a>
+{%- endif %}
+</p>
+{%- endif %}
+<table role="presentation" cellpadding="0" cellspacing="0" style="font-size:14px;line-height:1.6;">
+<tr><td style="padding-right:16px;color:#71717a;">Incident</td><td style="font-family:monospace;">\
+{{ incident_id }}</td></tr>
+<tr><td style="padding-right:16px;color:#71717a;">Service</td><td>{{ service }}</td></tr>
+<tr><td style="padding-right:16px;color:#71717a;">Severity</td><td>{{ severity }}</td></tr>
+<tr><td style="padding-right:16px;color:#71717a;">Opened</td><td>{{ opened }}</td></tr>
+</table>
+<p style="margin:24px 0 0;font-size:14px;color:#3f3f46;">Or reply to the text message: \
+<strong>ACK {{ code }}</strong> to acknowledge, <strong>RES {{ code }}</strong> to resolve.</p>
+</td></tr></table>
+</body></html>
+"""
+
+
+@functools.cache
+def _email_templates() -> tuple[jinja2.Template, jinja2.Template]:
+    # The plain text body is not HTML: escaping it would show "&amp;" to the reader.
+    text = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)  # noqa: S701
+    html = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    return text.from_string(_EMAIL_TEXT), html.from_string(_EMAIL_HTML)
+
+
+def email(
+    incident: IncidentLike, code: str, ack_url: str | None = None, resolve_url: str | None = None
+) -> EmailMessage:
+    """Subject ``[SEV1] checkout: <title> (INC-...)``, a plain text body and an HTML body (inline styles only:
+    mail clients drop style sheets) with Acknowledge and Resolve buttons when the links are given."""
+    _require_code(code)
+    _require_web_url(ack_url)
+    _require_web_url(resolve_url)
+    severity = _shorten(_one_line(incident.severity), 20)
+    service = _shorten(_one_line(incident.service), 80)
+    title = _shorten(_one_line(incident.title), 150)
+    incident_id = _shorten(_one_line(incident.id), 80)
+    subject = f"[{severity}] {service}: {title} ({incident_id})"
+    values: dict[str, Any] = {
+        "subject": subject,
+        "severity": severity,
+        "service": service,
+        "title": _shorten(_one_line(incident.title), 1000),
+        "incident_id": incident_id,
+        "opened": _opened(incident.opened_at),
+        "code": code,
+        "reply_hint": _reply_hint(code),
+        "ack_url": ack_url,
+        "resolve_url": resolve_url,
+        "colour": _SEVERITY_COLOURS.get(severity.upper(), _DEFAULT_COLOUR),
+        "button": _BUTTON,
+    }
+    text_template, html_template = _email_templates()
+    return EmailMessage(subject=subject, text=text_template.render(values), html=html_template.render(values))
+
+
+# -- chat -------------------------------------------------------------------------------------------------
+def slack_escape(text: str) -> str:
+    """Slack's required escaping of &, < and > (so a title cannot ping ``<!channel>`` or forge a link)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def chat_payload(
+    incident: IncidentLike, code: str, ack_url: str | None = None, resolve_url: str | None = None
+) -> dict[str, Any]:
+    """A Slack incoming-webhook payload (other tools that accept Slack's format take it too)."""
+    _require_code(code)
+    _require_web_url(ack_url)
+    _require_web_url(resolve_url)
+    severity = slack_escape(_shorten(_one_line(incident.severity), 20))
+    service = slack_escape(_shorten(_one_line(incident.service), 80))
+    title = slack_escape(_shorten(_one_line(incident.title), 500))
+    incident_id = slack_escape(_shorten(_one_line(incident.id), 80))
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{severity} {service}*: {title}"}},
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*Incident*\n{incident_id}"},
+                {"type": "mrkdwn", "text": f"*Opened*\n{_opened(incident.opened_at)}"},
+            ],
+        },
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": _reply_hint(code)}],
+        },
+    ]
+    buttons: list[dict[str, Any]] = []
+    if ack_url:
+        buttons.append(_button("Acknowledge", ack_url, "siren-ack", "primary"))
+    if resolve_url:
+        buttons.append(_button("Resolve", resolve_url, "siren-resolve", None))
+    if buttons:
+        blocks.append({"type": "actions", "elements": buttons})
+    return {"text": f"[{severity}] {service}: {title} ({incident_id})", "blocks": blocks}
+
+
+def _button(label: str, url: str, action_id: str, style: str | None) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": label},
+        "url": url,
+        "action_id": action_id,
+    }
+    if style:
+        button["style"] = style
+    return button

@@ -1,0 +1,113 @@
+"""The escalation on the embedded local AWS over HTTP: the deployed state machine, the real page functions.
+
+GIVEN the shipped siren.yaml team (time scale 600: a minute of policy delay is a tenth of a second),
+WHEN a SEV1 alarm fires, THEN the primary is paged by SMS and voice, the commander and comms leads are paged in
+parallel, level 2 follows when nobody acknowledges, an SMS reply with the code acknowledges and stops it, a
+reply from a number that was not paged changes nothing, and a failing SMS channel falls back.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from siren.config import load_config
+from siren.domain.oncall import resolve_targets
+
+from siren_local.alarms import fire_alarm
+from siren_local.inbound_sms import publish_sms_reply
+
+pytestmark = pytest.mark.e2e
+CONFIG = load_config(Path(__file__).resolve().parents[2] / "siren.yaml")
+
+
+def wait_for(predicate: Any, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+def phone(user: str) -> str:
+    return CONFIG.users[user].phone
+
+
+def on_call(level: int, severity: str = "SEV1") -> list[str]:
+    policy = CONFIG.policy_for_severity(severity)
+    return list(resolve_targets(policy.levels[level].targets, CONFIG, datetime.now(UTC)))
+
+
+def role_users() -> list[str]:
+    roles = CONFIG.roles
+    assert roles is not None
+    return [u for target in (roles.commander, roles.comms) if target for u in
+            resolve_targets([target], CONFIG, datetime.now(UTC))]  # fmt: skip
+
+
+def messages_to(runtime: Any, user: str, channel: str) -> list[dict[str, Any]]:
+    return [m for m in runtime.outbox_json() if m["to"] == phone(user) and m["channel"] == channel]
+
+
+def incident_of(runtime: Any) -> dict[str, Any]:
+    table = runtime.stacks["Siren"].outputs["IncidentsTableName"]
+    items = runtime.client("dynamodb").scan(TableName=table)["Items"]
+    (incident,) = [i for i in items if i["kind"]["S"] == "incident"]
+    return {k: next(iter(v.values())) for k, v in incident.items()}
+
+
+def test_sev1_pages_primary_and_roles_escalates_and_stops_on_sms_ack(local_http):
+    primary = on_call(0)
+    fire_alarm(local_http.client, "payments-card-declines", "ALARM", "declines 30% > 5%", None)  # SEV1 service
+
+    first = primary[0]
+    wait_for(lambda: messages_to(local_http, first, "sms") and messages_to(local_http, first, "voice"))
+    for user in role_users():
+        wait_for(lambda user=user: messages_to(local_http, user, "sms"))
+    sms = messages_to(local_http, first, "sms")[0]
+    assert sms["via"] == "end-user-messaging" and len(sms["body"]) <= 160
+    code = re.search(r"ACK (\d{4})", sms["body"]).group(1)  # type: ignore[union-attr]
+
+    # Nobody acknowledges: level 2 is paged after the (time-scaled) delay.
+    for user in on_call(1):
+        wait_for(lambda user=user: messages_to(local_http, user, "sms"))
+
+    # A number that was not paged cannot acknowledge.
+    topic = local_http.stacks["Siren"].outputs["InboundSmsTopicArn"]
+    publish_sms_reply(local_http.client, topic, "+14255559999", f"ACK {code}")
+    assert local_http.drain()
+    assert incident_of(local_http)["status"] == "open"
+    assert any("not paged" in m["body"] for m in local_http.outbox_json() if m["to"] == "+14255559999")
+
+    # The primary replies with the code: acknowledged, and the escalation stops.
+    publish_sms_reply(local_http.client, topic, phone(first), f"ack  {code}")
+    wait_for(lambda: incident_of(local_http)["status"] == "acknowledged")
+    sfn = local_http.client("stepfunctions")
+    machine = local_http.stacks["Siren"].outputs["EscalationStateMachineArn"]
+    wait_for(lambda: all(e["status"] != "RUNNING" for e in sfn.list_executions(stateMachineArn=machine)["executions"]))
+    (execution,) = sfn.list_executions(stateMachineArn=machine)["executions"]
+    assert execution["status"] == "SUCCEEDED"
+    pages_after_ack = len(local_http.outbox_json())
+    time.sleep(1.0)  # at time scale 600 this is ten minutes of policy time: nothing more may be sent
+    assert len(local_http.outbox_json()) == pages_after_ack
+    assert incident_of(local_http)["acknowledged_by"] == first
+
+
+def test_failing_sms_channel_falls_back_and_escalation_continues(local_http):
+    primary = on_call(0)[0]
+    local_http.sms_voice.fail_destinations = {phone(primary)}
+    fire_alarm(local_http.client, "payments-latency", "ALARM", "p99 > 2s", None)
+    wait_for(lambda: [m for m in messages_to(local_http, primary, "sms") if m["via"] == "sns"])
+    for user in on_call(1):
+        wait_for(lambda user=user: messages_to(local_http, user, "sms"))
+    table = local_http.stacks["Siren"].outputs["IncidentsTableName"]
+    items = local_http.client("dynamodb").scan(TableName=table)["Items"]
+    details = [i["detail"]["S"] for i in items if i["kind"]["S"] == "timeline"]
+    assert any("via end-user-messaging failed" in d for d in details)
+    assert any("sms to" in d and "via sns" in d for d in details)
