@@ -40,6 +40,7 @@ def incident_json(incident: Any) -> dict[str, Any]:
         "flapping": incident.flapping,
         "summary": incident.summary,
         "link": incident.link,
+        "roles": dict(incident.roles),
     }
 
 
@@ -155,8 +156,31 @@ def severity(
     console.print(f"{incident.id} is now {incident.severity}.")
 
 
+@one_line_errors
+def ack(ctx: typer.Context, incident_id: Annotated[str, typer.Argument(help="Incident id.")]) -> None:
+    """Acknowledge an incident: you own it, and its escalation stops."""
+    cli = context(ctx)
+    incident = _domain_errors(lambda: cli.incidents().acknowledge(incident_id, cli.target.actor(), via="cli"))
+    console.print(f"{incident.id} acknowledged by {incident.acknowledged_by}.")
+
+
+@one_line_errors
+def assign(
+    ctx: typer.Context,
+    incident_id: Annotated[str, typer.Argument(help="Incident id.")],
+    role: Annotated[str, typer.Option("--role", help="commander, comms or sme.")],
+    user: Annotated[str, typer.Option("--user", help="A user from siren.yaml.")],
+) -> None:
+    """Give someone an incident role."""
+    cli = context(ctx)
+    incident = _domain_errors(lambda: cli.incidents().assign(incident_id, role, user, cli.target.actor()))
+    console.print(f"{user} is {role} of {incident.id}.")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(incidents_app, name="incidents")
     app.command("declare")(declare)
     app.command("resolve")(resolve)
     app.command("severity")(severity)
+    app.command("ack")(ack)
+    app.command("assign")(assign)

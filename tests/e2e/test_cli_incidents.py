@@ -7,9 +7,11 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from siren.config import load_config
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,3 +67,29 @@ def test_bad_input_is_one_line_and_exit_code_2(local_http, args, message):
     result = siren(local_http, *args, check=False)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
+
+
+def test_ack_stops_the_escalation_and_assign_records_the_role(local_http):
+    declared = json.loads(siren(local_http, "declare", "--title", "Search is slow", "--severity", "SEV3",
+                                "--service", "search", "--json").stdout)  # fmt: skip
+    incident_id = declared["id"]
+    sfn = local_http.client("stepfunctions")
+    machine = local_http.stacks["Siren"].outputs["EscalationStateMachineArn"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not sfn.list_executions(stateMachineArn=machine)["executions"]:
+        time.sleep(0.1)
+    siren(local_http, "ack", incident_id)
+    user = next(iter(load_config(ROOT / "siren.yaml").users))
+    siren(local_http, "assign", incident_id, "--role", "commander", "--user", user)
+    while time.monotonic() < deadline and any(
+        e["status"] == "RUNNING" for e in sfn.list_executions(stateMachineArn=machine)["executions"]
+    ):
+        time.sleep(0.1)
+    (execution,) = sfn.list_executions(stateMachineArn=machine)["executions"]
+    assert execution["status"] == "SUCCEEDED"
+    shown = json.loads(siren(local_http, "incidents", "show", incident_id, "--json").stdout)
+    assert (shown["status"], shown["acknowledged_by"], shown["roles"]) == ("acknowledged", "alice", {"commander": user})
+    assert [e["actor"] for e in shown["timeline"] if e["kind"] in ("acknowledged", "role_assigned")] == ["alice"] * 2
+
+    bad = siren(local_http, "assign", incident_id, "--role", "janitor", "--user", user, check=False)
+    assert bad.returncode == 2 and "role must be one of commander, comms, sme" in bad.stderr

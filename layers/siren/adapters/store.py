@@ -145,6 +145,7 @@ def _bind(table_name: str, region: str, host: str | None) -> BoundModels:
         resolved_by = UnicodeAttribute(null=True)
         flapping = BooleanAttribute(default=False)
         version = NumberAttribute()
+        roles = UnicodeAttribute(null=True)  # JSON: role -> user
         status_pk = UnicodeAttribute(null=True)
         service_pk = UnicodeAttribute()
         month_pk = UnicodeAttribute()
@@ -529,6 +530,7 @@ class IncidentStore:
             resolved_by=incident.resolved_by,
             flapping=incident.flapping,
             version=incident.version,
+            roles=json.dumps(dict(incident.roles), sort_keys=True) if incident.roles else None,
             status_pk=f"STATUS#{incident.status}" if unresolved else None,
             service_pk=f"SERVICE#{incident.service}",
             month_pk=month_of(incident.opened_at),
@@ -556,6 +558,7 @@ class IncidentStore:
             resolved_by=item.resolved_by,
             flapping=bool(item.flapping),
             version=int(item.version),
+            roles=json.loads(item.roles) if item.roles else {},
         )
 
     def _key_item(self, state: KeyState) -> tuple[Any, Any]:

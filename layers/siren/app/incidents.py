@@ -19,6 +19,7 @@ from siren.domain.incidents import (
     Outcome,
     SeverityChoice,
     acknowledge,
+    assign_role,
     change_severity,
     normalize_severity,
     resolve,
@@ -80,6 +81,11 @@ class Incidents:
 
     def acknowledge(self, incident_id: str, actor: str, via: str) -> Incident:
         return self._change(incident_id, lambda incident, now: acknowledge(incident, actor, via, now))
+
+    def assign(self, incident_id: str, role: str, user: str, actor: str) -> Incident:
+        if user not in self._config.users:
+            raise IncidentError(f"unknown user {user!r}: users are defined in siren.yaml")
+        return self._change(incident_id, lambda incident, now: assign_role(incident, role, user, actor, now))
 
     def change_severity(self, incident_id: str, severity: str, actor: str) -> Incident:
         return self._change(incident_id, lambda incident, now: change_severity(incident, severity, actor, now))

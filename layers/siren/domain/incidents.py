@@ -119,6 +119,8 @@ class Incident:
     resolved_by: str | None = None
     flapping: bool = False
     version: int = 1
+    # Incident roles: role (commander, comms, sme) -> user.
+    roles: Mapping[str, str] = field(default_factory=dict)
 
     def event_detail(self, **extra: Any) -> dict[str, Any]:
         """What lifecycle events carry: enough for consumers to act without reading the store."""
@@ -385,6 +387,24 @@ def acknowledge(incident: Incident, actor: str, via: str, now: datetime) -> Outc
     detail = acknowledged.event_detail(acknowledged_by=actor, via=via)
     return Outcome("acknowledged", via, acknowledged, incident, None, (entry,),
                    (LifecycleEvent(LifecycleEventType.ACKNOWLEDGED, detail),))  # fmt: skip
+
+
+ROLES = ("commander", "comms", "sme")
+
+
+def assign_role(incident: Incident, role: str, user: str, actor: str, now: datetime) -> Outcome:
+    if role not in ROLES:
+        raise IncidentError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    if incident.status is IncidentStatus.RESOLVED:
+        raise IncidentError(f"{incident.id} is resolved; roles can no longer change")
+    if incident.roles.get(role) == user:
+        return Outcome("ignored", f"{user} is already {role} of {incident.id}")
+    changed = replace(incident, roles={**incident.roles, role: user}, version=incident.version + 1)
+    entry = TimelineEntry(now, TimelineKind.ROLE_ASSIGNED, actor, f"{user} is {role} (assigned by {actor})",
+                          {"role": role, "user": user})  # fmt: skip
+    detail = changed.event_detail(change="role_assigned", role=role, user=user)
+    return Outcome("role_assigned", "assigned by a person", changed, incident, None, (entry,),
+                   (LifecycleEvent(LifecycleEventType.UPDATED, detail),))  # fmt: skip
 
 
 _SEVERITY = re.compile(r"^sev([1-5])$", re.IGNORECASE)
