@@ -82,12 +82,11 @@ def _format(counts: Counter[str]) -> str:
 
 
 def run(report: Report) -> None:
+    from infra.app import synthesize
     from siren.adapters.store import IncidentStore
     from siren.app.ingest import Ingestor
     from siren.config import load_config
     from siren.domain.parsers import parse_cloudwatch_event
-
-    from infra.app import synthesize
     from siren_local.runtime import LocalAws
 
     assembly = Path(synthesize(Path(tempfile.mkdtemp(prefix="bench-ingest-"))).directory)

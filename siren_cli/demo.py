@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import urllib.request
 from pathlib import Path
@@ -14,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from siren_local.alarms import fire_alarm
+from siren_local.inbound_sms import publish_sms_reply
 
 SAMPLES = Path(__file__).resolve().parent.parent / "tests" / "events"
 
@@ -35,6 +37,36 @@ def _post_webhook(info: dict[str, Any], path: str, body: Any) -> tuple[int, Any]
     )  # fmt: skip
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
         return response.status, json.loads(response.read())
+
+
+def _wait_for_page(runtime: Any, incident_id: str, timeout: float = 60.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in runtime.outbox_json():
+            if message["channel"] == "sms" and incident_id in message["body"]:
+                return dict(message)
+        time.sleep(0.2)
+    raise RuntimeError(f"no page was sent for {incident_id} within {timeout:.0f}s")
+
+
+def _page_and_acknowledge(runtime: Any, console: Console, incidents: Any, incident_id: str, topic: str) -> None:
+    console.rule(f"6. The on-call phone rings for {incident_id}")
+    page = _wait_for_page(runtime, incident_id)
+    outbox = Table(title="Outbox (latest)")
+    for column in ("sent_at", "channel", "via", "to", "body"):
+        outbox.add_column(column, overflow="fold")
+    for message in runtime.outbox_json()[-6:]:
+        outbox.add_row(message["sent_at"][11:19], message["channel"], message["via"], message["to"],
+                       escape(message.get("subject") or message["body"])[:160])  # fmt: skip
+    console.print(outbox)
+    code = re.search(r"ACK (\d{4})", page["body"])
+    if code is not None:
+        console.print(f"{page['to']} replies 'ACK {code.group(1)}' by SMS")
+        publish_sms_reply(runtime.client, topic, page["to"], f"ACK {code.group(1)}")
+        runtime.drain()
+        acknowledged = incidents.get(incident_id).incident
+        console.print(f"{acknowledged.id} is {acknowledged.status} by {acknowledged.acknowledged_by}; the reply: "
+                      f"{runtime.outbox_json()[-1]['body']!r}")  # fmt: skip
 
 
 def run_demo(runtime: Any, console: Console) -> None:
@@ -83,7 +115,9 @@ def run_demo(runtime: Any, console: Console) -> None:
         table.add_row(f"{entry.at:%H:%M:%S}", str(entry.kind), entry.actor, escape(entry.detail))
     console.print(table)
 
-    console.rule("6. Lifecycle events on the Siren bus (from the table's stream)")
+    _page_and_acknowledge(runtime, console, incidents, declared.incident_id, outputs["InboundSmsTopicArn"])
+
+    console.rule("7. Lifecycle events on the Siren bus (from the table's stream)")
     published = [i for i in runtime.lambda_runtime.invocations if "Publisher" in i.function_name]
     console.print(f"publisher invocations: {len(published)}, errors: {sum(i.errored for i in published)}")
     errors = [i for i in runtime.lambda_runtime.invocations if i.errored]

@@ -43,6 +43,7 @@ from typing import Any, cast
 
 from moto.awslambda import models as lambda_models
 from moto.utilities import docker_utilities
+
 from siren.settings import function_environment
 
 log = logging.getLogger("siren.local.lambda")
@@ -274,7 +275,10 @@ class InProcessLambdaRuntime:
             if not pending:
                 return True
             for future in pending:
-                future.exception(timeout=max(0.0, deadline - time.monotonic()))
+                try:
+                    future.exception(timeout=max(0.0, deadline - time.monotonic()))
+                except TimeoutError:  # concurrent.futures raises it when the wait runs out
+                    return False
         return False
 
     def shutdown(self) -> None:

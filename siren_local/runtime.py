@@ -193,25 +193,28 @@ class LocalAws:
         self._server_thread.start()
 
     def stop(self) -> None:
+        """Stop everything; whatever happens while winding down, the server stops and moto's state is reset."""
         from siren_local.stepfunctions import stop_running_executions
 
-        stop_running_executions()
-        self.scheduler.stop()
-        self.drain(timeout=5)
-        self.streams.stop()
-        self.lambda_runtime.shutdown()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-            # moto's backends are process-global: the next runtime in this process starts empty.
-            from moto.moto_api._internal.models import moto_api_backend
+        try:
+            stop_running_executions()
+            self.scheduler.stop()
+            self.drain(timeout=5)
+        finally:
+            self.streams.stop()
+            self.lambda_runtime.shutdown()
+            if self._server is not None:
+                self._server.shutdown()
+                self._server.server_close()
+                self._server = None
+                # moto's backends are process-global: the next runtime in this process starts empty.
+                from moto.moto_api._internal.models import moto_api_backend
 
-            moto_api_backend.reset()
-        if self._mock is not None:
-            self._mock.stop()
-            self._mock = None
-        self._restore_environment()
+                moto_api_backend.reset()
+            if self._mock is not None:
+                self._mock.stop()
+                self._mock = None
+            self._restore_environment()
 
     def __enter__(self) -> LocalAws:
         return self.start()

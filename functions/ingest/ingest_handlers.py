@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from siren import bootstrap
 from siren.app import publisher
 from siren.observability import logger, metrics

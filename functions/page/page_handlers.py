@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from siren import bootstrap
 from siren.app.escalation_events import on_lifecycle_event
 from siren.app.sms_replies import handle_inbound_sms

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
-from siren.config import SirenConfig, load_config
 
 from infra.layer_build import build_lock
+from siren.config import SirenConfig, load_config
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_MOUNT = "/opt/siren-config/config.json"

@@ -16,10 +16,10 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
-from siren.domain.incidents import EVENT_SOURCE, LifecycleEventType
 
 from infra.components.functions import FunctionBase, SirenFunction
 from infra.nag import acknowledge, acknowledge_index_queries, acknowledge_invoke_versions
+from siren.domain.incidents import EVENT_SOURCE, LifecycleEventType
 
 ASL = Path(__file__).resolve().parent.parent / "statemachines" / "escalation.asl.json"
 

@@ -13,10 +13,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
-from siren.domain.parsers import CLOUDWATCH_DETAIL_TYPES
 
 from infra.components.functions import FunctionBase, SirenFunction
 from infra.nag import acknowledge, acknowledge_index_queries
+from siren.domain.parsers import CLOUDWATCH_DETAIL_TYPES
 
 
 class Ingest(Construct):

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from siren.config import load_config
 
 pytestmark = pytest.mark.e2e

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from siren.config import load_config
 from siren.domain.oncall import resolve_targets
-
 from siren_local.alarms import fire_alarm
 from siren_local.inbound_sms import publish_sms_reply
 

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+
 from siren.adapters.channels import Delivery, Pager
 from siren.domain.messages import IncidentSummary, chat_payload, email, sms_text, voice_ssml
 

@@ -11,13 +11,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from bench.ingest import alarm_event
 from siren.adapters.store import IncidentStore
 from siren.app.ingest import Ingestor
 from siren.config import load_config
 from siren.domain.incidents import IncidentStatus
 from siren.domain.parsers import parse_cloudwatch_event
-
-from bench.ingest import alarm_event
 
 ROOT = Path(__file__).resolve().parents[2]
 

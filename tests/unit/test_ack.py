@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from siren.domain.ack import (
     AckAction,
     AckLinkError,

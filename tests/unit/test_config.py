@@ -12,6 +12,7 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from siren.config import (
     DEFAULT_LABEL_MAP,
     DEFAULT_NOTIFY,

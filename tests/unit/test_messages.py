@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from siren.domain.incidents import Incident, IncidentStatus
 from siren.domain.messages import (
     SMS_MAX_SEPTETS,

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import typer
+from typer.testing import CliRunner
+
 from siren.config import (
     Override,
     Restriction,
@@ -27,8 +29,6 @@ from siren.config import (
     load_config_text,
 )
 from siren.domain.oncall import Shift, on_call, resolve_targets, shift_at, shifts
-from typer.testing import CliRunner
-
 from siren_cli.context import CliContext
 from siren_cli.oncall_cmd import register
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from siren.config import Override, Restriction, Rotation, Schedule, ScheduleLayer, Weekday
 from siren.domain.oncall import Shift, on_call, shifts
 

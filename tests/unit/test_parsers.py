@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from siren.domain.parsers import (
     CLOUDWATCH_DETAIL_TYPES,
     PARSERS_BY_SOURCE,

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from siren.domain.parsers import (
     parse_alertmanager,
     parse_cloudwatch_event,

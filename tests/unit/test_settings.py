@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from siren.settings import Settings, SettingsError, environment, function_environment
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from siren.config import InsufficientData, OnRecovery, SirenConfig, load_config, load_config_text
 from siren.domain.severity import (
     ServicePolicy,

@@ -1,0 +1,116 @@
+"""Escalation figures: alarm-to-first-page latency, transitions and invocations per level, modelled AWS cost.
+
+Runs the deployed stack on the embedded local AWS over HTTP (the real path: EventBridge rule -> ingest ->
+DynamoDB stream -> publisher -> Siren bus -> lifecycle function -> Step Functions -> page functions -> End User
+Messaging / SES fakes). Counts come from the execution history, the in-process Lambda runtime and PynamoDB.
+"""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.harness import PROJECT_ROOT, Report
+from bench.ingest import RequestCounter
+
+# Public AWS prices (us-east-1, on-demand, as published in 2026; SMS and voice are US destinations).
+PRICES = {
+    "step_functions_transition": 0.025 / 1000,
+    "lambda_request": 0.20 / 1_000_000,
+    "lambda_gb_second_arm": 0.0000133334,
+    "dynamodb_write_request": 0.625 / 1_000_000,
+    "dynamodb_read_request": 0.125 / 1_000_000,
+    "sms_us_toll_free": 0.00581 + 0.0025,  # End User Messaging base price + carrier fee
+    "voice_us_minute": 0.013,
+    "email": 0.10 / 1000,
+}
+LAMBDA_GB = 0.5  # every Siren function has 512 MB
+WRITE_OPS = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait(predicate: Any, timeout: float = 120.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise SystemExit("escalation bench: condition not met in time")
+
+
+def run(report: Report) -> None:
+    from infra.app import synthesize
+    from siren.config import load_config
+    from siren_local.alarms import fire_alarm
+    from siren_local.clock import set_time_scale
+    from siren_local.runtime import LocalAws
+
+    assembly = Path(synthesize(Path(tempfile.mkdtemp(prefix="bench-escalation-"))).directory)
+    config = load_config(PROJECT_ROOT / "siren.yaml")
+    with LocalAws.over_http(port=_free_port(), time_scale=1) as runtime:
+        outputs = runtime.deploy_siren(assembly).outputs
+        counter = RequestCounter()
+
+        # 1. Latency: alarm event put -> first page recorded, at time scale 1 (no waits on the path).
+        started = time.perf_counter()
+        fire_alarm(runtime.client, "payments-latency-bench", "ALARM", "bench", None)
+        _wait(lambda: [m for m in runtime.outbox_json() if m["channel"] == "sms"])
+        report.add("alarm_to_first_page_ms", round((time.perf_counter() - started) * 1000), "ms",
+                   "local, over HTTP, time scale 1; includes cold starts of 4 functions")  # fmt: skip
+
+        # 2. An escalation nobody acknowledges, to its end, at a high time scale; counted, not timed.
+        set_time_scale(6000)
+        sfn = runtime.client("stepfunctions")
+        machine = outputs["EscalationStateMachineArn"]
+        _wait(lambda: sfn.list_executions(stateMachineArn=machine)["executions"])
+        (execution,) = sfn.list_executions(stateMachineArn=machine)["executions"]
+        invocations_before = len(runtime.lambda_runtime.invocations)
+        with counter.installed():
+            _wait(lambda: sfn.describe_execution(executionArn=execution["executionArn"])["status"] != "RUNNING",
+                  timeout=300)  # fmt: skip
+            runtime.drain()
+        history = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)["events"]
+        transitions = sum(1 for event in history if event["type"].endswith("StateEntered"))
+        invocations = len(runtime.lambda_runtime.invocations) - invocations_before
+        policy = config.policy_for_severity("SEV1")
+        level_passes = len(policy.levels) * policy.repeat
+        report.add("sfn_transitions_per_level", round(transitions / level_passes, 1), "transitions",
+                   f"{transitions} in an unacknowledged SEV1 escalation of {level_passes} level passes")  # fmt: skip
+        report.add("lambda_invocations_per_level", round(invocations / level_passes, 1), "invocations",
+                   f"{invocations} in all (steps, waits, roles; ingest and publisher counted before)")  # fmt: skip
+
+        # 3. Modelled cost of one such incident, from the counts above and the outbox.
+        requests = counter.take()
+        writes = sum(n for op, n in requests.items() if op in WRITE_OPS)
+        reads = sum(requests.values()) - writes
+        messages = runtime.outbox_json()
+        sms = sum(1 for m in messages if m["channel"] == "sms")
+        voice = sum(1 for m in messages if m["channel"] == "voice")
+        emails = sum(1 for m in messages if m["channel"] == "email")
+        all_invocations = runtime.lambda_runtime.invocations
+        gb_seconds = sum(max(i.duration_ms, 1.0) for i in all_invocations) / 1000 * LAMBDA_GB
+        costs = {
+            "step functions": transitions * PRICES["step_functions_transition"],
+            "lambda": len(all_invocations) * PRICES["lambda_request"] + gb_seconds * PRICES["lambda_gb_second_arm"],
+            "dynamodb": writes * PRICES["dynamodb_write_request"] + reads * PRICES["dynamodb_read_request"],
+            "sms": sms * PRICES["sms_us_toll_free"],
+            "voice": voice * PRICES["voice_us_minute"],
+            "email": emails * PRICES["email"],
+        }
+        report.add("modelled_cost_per_unacked_sev1_incident_usd", round(sum(costs.values()), 4), "USD",
+                   ", ".join(f"{k} ${v:.4f}" for k, v in costs.items())
+                   + f"; {sms} SMS, {voice} calls, {emails} emails, {transitions} transitions")  # fmt: skip
+        report.add("modelled_cost_per_page_set_usd", round(
+            PRICES["sms_us_toll_free"] + PRICES["voice_us_minute"] + PRICES["email"], 4), "USD",
+            "one person paged by SMS + a 1-minute call + email; prices: SMS $0.0083, voice $0.013/min, "
+            "email $0.0001, transitions $0.025/1k, Lambda $0.20/M + $0.0000133/GB-s, "
+            "DynamoDB $0.625/M writes")  # fmt: skip
