@@ -1,4 +1,8 @@
-"""The composition root for Lambda: settings -> adapters -> use cases, built once per container."""
+"""The composition root for Lambda: settings -> adapters -> use cases, built once per container.
+
+Each function imports only what its own use case needs (imports sit inside the builders): an ingest function
+does not pay the cold start of the paging channels, and a paging function not that of the parsers.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,18 @@ import functools
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from siren.adapters.bus import EventBus
-from siren.adapters.channels import Pager
-from siren.adapters.dead_letters import DeadLetters
-from siren.adapters.secrets import secret_string
 from siren.adapters.store import IncidentStore
-from siren.app.escalation import Escalation, PagingSettings
-from siren.app.incidents import Incidents
-from siren.app.ingest import Ingestor
-from siren.app.intake import Intake
 from siren.config import SirenConfig, config_from_json
 from siren.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from siren.adapters.bus import EventBus
+    from siren.adapters.channels import Pager
+    from siren.app.escalation import Escalation
+    from siren.app.incidents import Incidents
+    from siren.app.intake import Intake
 
 
 @functools.cache
@@ -45,6 +49,11 @@ def intake() -> Intake:
 
 @functools.cache
 def _intake(settings: Settings) -> Intake:
+    from siren.adapters.dead_letters import DeadLetters
+    from siren.adapters.secrets import secret_string
+    from siren.app.ingest import Ingestor
+    from siren.app.intake import Intake
+
     token_arn = settings.webhook_token_secret_arn
     return Intake(
         Ingestor(store(settings), deployed_config(settings)),
@@ -54,11 +63,15 @@ def _intake(settings: Settings) -> Intake:
 
 
 def incidents() -> Incidents:
+    from siren.app.incidents import Incidents
+
     settings = Settings.load()
     return Incidents(store(settings), deployed_config(settings))
 
 
 def escalation() -> Escalation:
+    from siren.app.escalation import Escalation, PagingSettings
+
     settings = Settings.load()
     return Escalation(
         store(settings), deployed_config(settings), pager(settings), PagingSettings(email_sender=settings.email_sender)
@@ -66,6 +79,8 @@ def escalation() -> Escalation:
 
 
 def pager(settings: Settings) -> Pager:
+    from siren.adapters.channels import Pager
+
     return Pager(settings.origination_identity)
 
 
@@ -77,4 +92,6 @@ def state_machine_arn() -> str:
 
 
 def event_bus() -> EventBus:
+    from siren.adapters.bus import EventBus
+
     return EventBus(Settings.load().event_bus_name)
