@@ -44,14 +44,25 @@ def probe_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return synthesize_probe(tmp_path_factory.mktemp("probe.out"))
 
 
-@pytest.fixture
-def local_http(siren_assembly: Path) -> Iterator[object]:
-    """The embedded local AWS over HTTP with the Siren stack deployed (time scale 600)."""
+def _siren_over_http(siren_assembly: Path, time_scale: float) -> Iterator[object]:
     from siren_local.runtime import LocalAws
 
-    with LocalAws.over_http(port=free_port(), time_scale=600) as runtime:
+    with LocalAws.over_http(port=free_port(), time_scale=time_scale) as runtime:
         runtime.deploy_siren(siren_assembly)
         yield runtime
+
+
+@pytest.fixture
+def local_http(siren_assembly: Path) -> Iterator[object]:
+    """The embedded local AWS over HTTP with the Siren stack deployed (time scale 60: escalations that incidents
+    start run in the background at a pace that does not swamp the test's own work on a 2-core machine)."""
+    yield from _siren_over_http(siren_assembly, 60)
+
+
+@pytest.fixture
+def local_http_fast(siren_assembly: Path) -> Iterator[object]:
+    """The same at time scale 600: a 5-minute escalation level takes half a second (escalation tests)."""
+    yield from _siren_over_http(siren_assembly, 600)
 
 
 @pytest.fixture

@@ -69,9 +69,14 @@ def test_sms_reply_publishes_to_the_inbound_topic_and_outbox_lists_messages(loca
     message = json.loads(body["Message"])
     assert (message["originationNumber"], message["messageBody"]) == ("+14255550182", "ACK 4821")
 
+    assert local_http.drain(60)  # Siren answers the reply: the code is unknown
     local_http.client("sns").publish(PhoneNumber="+14255550182", Message="page")
     outbox = json.loads(run("local", "outbox", "--json", "--port", str(local_http.port)).stdout)
-    assert [(m["channel"], m["to"], m["body"]) for m in outbox] == [("sms", "+14255550182", "page")]
+    assert [(m["channel"], m["to"], m["via"]) for m in outbox] == [
+        ("sms", "+14255550182", "end-user-messaging"),
+        ("sms", "+14255550182", "sns"),
+    ]
+    assert "code not recognised" in outbox[0]["body"] and outbox[1]["body"] == "page"
     assert all({"channel", "to", "subject", "body", "sent_at"} <= set(m) for m in outbox)
 
 

@@ -62,52 +62,52 @@ def incident_of(runtime: Any) -> dict[str, Any]:
     return {k: next(iter(v.values())) for k, v in incident.items()}
 
 
-def test_sev1_pages_primary_and_roles_escalates_and_stops_on_sms_ack(local_http):
+def test_sev1_pages_primary_and_roles_escalates_and_stops_on_sms_ack(local_http_fast):
     primary = on_call(0)
-    fire_alarm(local_http.client, "payments-card-declines", "ALARM", "declines 30% > 5%", None)  # SEV1 service
+    fire_alarm(local_http_fast.client, "payments-card-declines", "ALARM", "declines 30% > 5%", None)  # SEV1 service
 
     first = primary[0]
-    wait_for(lambda: messages_to(local_http, first, "sms") and messages_to(local_http, first, "voice"))
+    wait_for(lambda: messages_to(local_http_fast, first, "sms") and messages_to(local_http_fast, first, "voice"))
     for user in role_users():
-        wait_for(lambda user=user: messages_to(local_http, user, "sms"))
-    sms = messages_to(local_http, first, "sms")[0]
+        wait_for(lambda user=user: messages_to(local_http_fast, user, "sms"))
+    sms = messages_to(local_http_fast, first, "sms")[0]
     assert sms["via"] == "end-user-messaging" and len(sms["body"]) <= 160
     code = re.search(r"ACK (\d{4})", sms["body"]).group(1)  # type: ignore[union-attr]
 
     # Nobody acknowledges: level 2 is paged after the (time-scaled) delay.
     for user in on_call(1):
-        wait_for(lambda user=user: messages_to(local_http, user, "sms"))
+        wait_for(lambda user=user: messages_to(local_http_fast, user, "sms"))
 
     # A number that was not paged cannot acknowledge.
-    topic = local_http.stacks["Siren"].outputs["InboundSmsTopicArn"]
-    publish_sms_reply(local_http.client, topic, "+14255559999", f"ACK {code}")
-    assert local_http.drain()
-    assert incident_of(local_http)["status"] == "open"
-    assert any("not paged" in m["body"] for m in local_http.outbox_json() if m["to"] == "+14255559999")
+    topic = local_http_fast.stacks["Siren"].outputs["InboundSmsTopicArn"]
+    publish_sms_reply(local_http_fast.client, topic, "+14255559999", f"ACK {code}")
+    assert local_http_fast.drain()
+    assert incident_of(local_http_fast)["status"] == "open"
+    assert any("not paged" in m["body"] for m in local_http_fast.outbox_json() if m["to"] == "+14255559999")
 
     # The primary replies with the code: acknowledged, and the escalation stops.
-    publish_sms_reply(local_http.client, topic, phone(first), f"ack  {code}")
-    wait_for(lambda: incident_of(local_http)["status"] == "acknowledged")
-    sfn = local_http.client("stepfunctions")
-    machine = local_http.stacks["Siren"].outputs["EscalationStateMachineArn"]
+    publish_sms_reply(local_http_fast.client, topic, phone(first), f"ack  {code}")
+    wait_for(lambda: incident_of(local_http_fast)["status"] == "acknowledged")
+    sfn = local_http_fast.client("stepfunctions")
+    machine = local_http_fast.stacks["Siren"].outputs["EscalationStateMachineArn"]
     wait_for(lambda: all(e["status"] != "RUNNING" for e in sfn.list_executions(stateMachineArn=machine)["executions"]))
     (execution,) = sfn.list_executions(stateMachineArn=machine)["executions"]
     assert execution["status"] == "SUCCEEDED"
-    pages_after_ack = len(local_http.outbox_json())
+    pages_after_ack = len(local_http_fast.outbox_json())
     time.sleep(1.0)  # at time scale 600 this is ten minutes of policy time: nothing more may be sent
-    assert len(local_http.outbox_json()) == pages_after_ack
-    assert incident_of(local_http)["acknowledged_by"] == first
+    assert len(local_http_fast.outbox_json()) == pages_after_ack
+    assert incident_of(local_http_fast)["acknowledged_by"] == first
 
 
-def test_failing_sms_channel_falls_back_and_escalation_continues(local_http):
+def test_failing_sms_channel_falls_back_and_escalation_continues(local_http_fast):
     primary = on_call(0)[0]
-    local_http.sms_voice.fail_destinations = {phone(primary)}
-    fire_alarm(local_http.client, "payments-latency", "ALARM", "p99 > 2s", None)
-    wait_for(lambda: [m for m in messages_to(local_http, primary, "sms") if m["via"] == "sns"])
+    local_http_fast.sms_voice.fail_destinations = {phone(primary)}
+    fire_alarm(local_http_fast.client, "payments-latency", "ALARM", "p99 > 2s", None)
+    wait_for(lambda: [m for m in messages_to(local_http_fast, primary, "sms") if m["via"] == "sns"])
     for user in on_call(1):
-        wait_for(lambda user=user: messages_to(local_http, user, "sms"))
-    table = local_http.stacks["Siren"].outputs["IncidentsTableName"]
-    items = local_http.client("dynamodb").scan(TableName=table)["Items"]
+        wait_for(lambda user=user: messages_to(local_http_fast, user, "sms"))
+    table = local_http_fast.stacks["Siren"].outputs["IncidentsTableName"]
+    items = local_http_fast.client("dynamodb").scan(TableName=table)["Items"]
     details = [i["detail"]["S"] for i in items if i["kind"]["S"] == "timeline"]
     assert any("via end-user-messaging failed" in d for d in details)
     assert any("sms to" in d and "via sns" in d for d in details)
