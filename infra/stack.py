@@ -26,6 +26,8 @@ OUTPUT_NAMES = (
     "WebhookTokenSecretArn",
     "DeadLetterQueueUrl",
     "EscalationStateMachineArn",
+    "AckLinkUrl",
+    "ChatWebhookSecretArn",
 )
 
 

@@ -11,6 +11,7 @@ Both deploy the synthesized template (see deploy.py) and run the same adapters.
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 import socket
@@ -255,9 +256,15 @@ class LocalAws:
 
         sender = "siren@example.com"
         self.client("sesv2").create_email_identity(EmailIdentity=sender)
-        return self.deploy(
+        stack = self.deploy(
             assembly_dir, stack_name, {"OriginationIdentity": LOCAL_ORIGINATION_NUMBER, "EmailSender": sender}
         )
+        chat_secret = stack.outputs.get("ChatWebhookSecretArn")
+        if chat_secret and self.endpoint_url:
+            # The team's chat channel: the runtime's own Slack-compatible webhook, recorded in the outbox.
+            url = f"{self.endpoint_url}{CONTROL_PREFIX}chat/incidents"
+            self.client("secretsmanager").put_secret_value(SecretId=chat_secret, SecretString=json.dumps({"url": url}))
+        return stack
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until asynchronous Lambda invocations and DynamoDB stream deliveries (and what they set off)

@@ -1,4 +1,4 @@
-"""Paging handlers: the escalation state machine's tasks, its start/stop on lifecycle events, SMS replies.
+"""Paging handlers: the escalation state machine's tasks, its start/stop on lifecycle events, SMS replies, links.
 
 Thin: each hands its event to a use case. Module names are unique across functions/.
 """
@@ -65,3 +65,9 @@ def inbound_sms(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]
         for record in event.get("Records", [])
     ]
     return {"results": results}
+
+
+@logger.inject_lambda_context(clear_state=True)
+def ack_link(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Signed acknowledgement links (function URL): GET shows a confirmation, POST acknowledges or resolves."""
+    return bootstrap.ack_link_endpoint().handle(event).to_lambda()

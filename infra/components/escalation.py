@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import ArnFormat, CfnOutput, CfnParameter, Duration, Stack
+from aws_cdk import ArnFormat, CfnOutput, CfnParameter, Duration, SecretValue, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
@@ -58,9 +60,36 @@ class Escalation(Construct):
             "ESCALATION_STATE_MACHINE_ARN": machine_arn,
         }
 
-        def page_function(name: str, handler: str, description: str, sends_pages: bool) -> SirenFunction:
+        self.ack_link_key = secretsmanager.Secret(
+            self, "AckLinkKey",
+            description="Siren: the HMAC key that signs acknowledgement links in pages",
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
+        )  # fmt: skip
+        acknowledge(
+            self.ack_link_key, "AwsSolutions-SMG4",
+            "Replacing the key invalidates every outstanding link (they live 24 hours); rotate it by replacing the "
+            "value when needed, not on a schedule that would break links in pages people are about to open.",
+        )  # fmt: skip
+        self.chat_webhook = secretsmanager.Secret(
+            self, "ChatWebhook",
+            description='Siren: the chat incoming-webhook URL as {"url": "https://..."}; empty: no chat posts',
+            secret_object_value={"url": SecretValue.unsafe_plain_text("")},
+        )  # fmt: skip
+        acknowledge(
+            self.chat_webhook, "AwsSolutions-SMG4",
+            "The value is a third party's webhook URL that only its owner can rotate; the operator replaces it.",
+        )  # fmt: skip
+
+        def page_function(
+            name: str,
+            handler: str,
+            description: str,
+            sends_pages: bool,
+            extra_environment: dict[str, str] | None = None,
+        ) -> SirenFunction:
             function = SirenFunction(
-                self, name, package="page", handler=f"page_handlers.{handler}", base=base, environment=environment,
+                self, name, package="page", handler=f"page_handlers.{handler}", base=base,
+                environment={**environment, **(extra_environment or {})},
                 description=description, dead_letter_queue=dead_letters,
             )  # fmt: skip
             table.grant_read_write_data(function.function)
@@ -85,9 +114,29 @@ class Escalation(Construct):
                 )  # fmt: skip
             return function
 
-        self.step = page_function("Step", "escalation_step", "Siren escalation: page who is due", True)
+        self.ack_link = page_function(
+            "AckLink", "ack_link", "Siren: signed acknowledgement links", False,
+            {"ACK_LINK_SECRET_ARN": self.ack_link_key.secret_arn},
+        )  # fmt: skip
+        self.ack_link_key.grant_read(self.ack_link.function)
+        self.ack_link_url = self.ack_link.function.add_function_url(
+            # Public by design: the link itself is the credential (HMAC-signed, expiring, single use), and a
+            # person's phone cannot sign a SigV4 request.
+            auth_type=lambda_.FunctionUrlAuthType.NONE,
+        )
+        paging_environment = {
+            "ACK_LINK_BASE_URL": self.ack_link_url.url,
+            "ACK_LINK_SECRET_ARN": self.ack_link_key.secret_arn,
+            "CHAT_WEBHOOK_SECRET_ARN": self.chat_webhook.secret_arn,
+        }
+        self.step = page_function("Step", "escalation_step", "Siren escalation: page who is due", True,
+                                  paging_environment)  # fmt: skip
         self.hold = page_function("Hold", "hold_for_ack", "Siren escalation: hold the wait's task token", False)
-        self.roles = page_function("Roles", "page_roles", "Siren escalation: page incident roles", True)
+        self.roles = page_function("Roles", "page_roles", "Siren escalation: page incident roles", True,
+                                   paging_environment)  # fmt: skip
+        for pages in (self.step, self.roles):
+            self.ack_link_key.grant_read(pages.function)
+            self.chat_webhook.grant_read(pages.function)
         self.failure = page_function("Failure", "record_failure", "Siren escalation: record a failed step", False)
 
         log_group = logs.LogGroup(self, "MachineLogs", retention=logs.RetentionDays.THREE_MONTHS)
@@ -150,6 +199,10 @@ class Escalation(Construct):
             subscriptions.LambdaSubscription(self.inbound.function, dead_letter_queue=dead_letters)
         )
 
+        CfnOutput(self, "AckLinkUrlOutput", value=self.ack_link_url.url).override_logical_id("AckLinkUrl")
+        CfnOutput(self, "ChatWebhookSecretArnOutput", value=self.chat_webhook.secret_arn).override_logical_id(
+            "ChatWebhookSecretArn"
+        )
         CfnOutput(self, "MachineArnOutput", value=self.machine.state_machine_arn).override_logical_id(
             "EscalationStateMachineArn"
         )

@@ -17,8 +17,11 @@ from siren.config import SirenConfig, config_from_json
 from siren.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from siren.adapters.bus import EventBus
     from siren.adapters.channels import Pager
+    from siren.app.ack_links import AckLinkEndpoint, LinkSigner
     from siren.app.escalation import Escalation
     from siren.app.incidents import Incidents
     from siren.app.intake import Intake
@@ -73,9 +76,51 @@ def escalation() -> Escalation:
     from siren.app.escalation import Escalation, PagingSettings
 
     settings = Settings.load()
-    return Escalation(
-        store(settings), deployed_config(settings), pager(settings), PagingSettings(email_sender=settings.email_sender)
+    paging = PagingSettings(
+        email_sender=settings.email_sender, links=link_signer(settings), chat_webhook_url=chat_webhook_url(settings)
     )
+    return Escalation(store(settings), deployed_config(settings), pager(settings), paging)
+
+
+def chat_webhook_url(settings: Settings) -> Callable[[], str | None] | None:
+    """The chat webhook URL from its secret ({"url": ...}), read when a page is sent (cached for minutes)."""
+    secret_arn = settings.chat_webhook_secret_arn
+    if not secret_arn:
+        return None
+
+    def read() -> str | None:
+        from siren.adapters.secrets import secret_string
+
+        url = json.loads(secret_string(secret_arn)).get("url")
+        return str(url) if url else None
+
+    return read
+
+
+def link_signer(settings: Settings) -> LinkSigner | None:
+    """Signed ack links when the stack provides their endpoint and key (it does; a bare setup may not)."""
+    from siren.app.ack_links import LinkSigner
+
+    base_url = settings.ack_link_base_url
+    # The embedded runtime's in-process transport has no HTTP server: its function URLs are not links.
+    if not (base_url and base_url.startswith(("https://", "http://")) and settings.ack_link_secret_arn):
+        return None
+    return LinkSigner(base_url, ack_link_key(settings.ack_link_secret_arn))
+
+
+def ack_link_key(secret_arn: str) -> Callable[[], bytes]:
+    from siren.adapters.secrets import secret_string
+
+    return lambda: secret_string(secret_arn).encode()
+
+
+def ack_link_endpoint() -> AckLinkEndpoint:
+    from siren.app.ack_links import AckLinkEndpoint
+
+    settings = Settings.load()
+    if not settings.ack_link_secret_arn:
+        raise SettingsError("environment variable ACK_LINK_SECRET_ARN is required but not set")
+    return AckLinkEndpoint(store(settings), incidents(), ack_link_key(settings.ack_link_secret_arn))
 
 
 def pager(settings: Settings) -> Pager:

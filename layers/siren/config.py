@@ -405,6 +405,20 @@ class Roles:
 
 
 @dataclass(frozen=True, slots=True)
+class Paging:
+    """How pages are sent, beyond who gets them."""
+
+    # Put the signed acknowledgement link in page SMS too (it is always in emails). Off by default: carriers in
+    # several countries filter texts with links, and a registered sender's templates may not allow them.
+    sms_links: bool = False
+    # Post incidents of these severities to the chat webhook (its URL is the ChatWebhook secret's "url").
+    chat_severities: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sms_links": self.sms_links, "chat_severities": list(self.chat_severities)}
+
+
+@dataclass(frozen=True, slots=True)
 class SirenConfig:
     defaults: Defaults = field(default_factory=Defaults)
     services: Mapping[str, Service] = field(default_factory=dict)  # in file order
@@ -415,6 +429,7 @@ class SirenConfig:
     # "default" and any of SEV1..SEV5 -> an escalation policy's name, as written.
     severity_policies: Mapping[str, str] = field(default_factory=dict)
     roles: Roles | None = None
+    paging: Paging = field(default_factory=Paging)
 
     def policy_for_severity(self, severity: str) -> EscalationPolicy:
         """The escalation policy that pages for incidents of ``severity`` (its own, else the default)."""
@@ -441,6 +456,7 @@ class SirenConfig:
             "escalation_policies": {name: policy.to_json() for name, policy in self.escalation_policies.items()},
             "severity_policies": dict(self.severity_policies),
             "roles": None if self.roles is None else self.roles.to_json(),
+            "paging": self.paging.to_json(),
         }
 
 
@@ -531,6 +547,7 @@ def _config(root: _Field) -> SirenConfig:
             escalation_policies=_escalation_policies(section["escalation_policies"]),
             severity_policies=_severity_policies(section["severity_policies"]),
             roles=_roles(section["roles"]),
+            paging=_paging(section["paging"]),
         )
         _check_every_severity_has_a_policy(config, section["severity_policies"])
     _check_references(root, config)
@@ -950,6 +967,16 @@ def _roles(given: _Field) -> Roles | None:
     return Roles(tuple(severity for severity in SEVERITIES if severity in chosen), commander, comms)
 
 
+def _paging(given: _Field) -> Paging:
+    with given.fields() as key:
+        sms_links = key["sms_links"].boolean()
+        chosen = {item.severity() for item in key["chat_severities"].items()}
+    return Paging(
+        sms_links=bool(sms_links),
+        chat_severities=tuple(severity for severity in SEVERITIES if severity in chosen),
+    )
+
+
 def _check_references(root: _Field, config: SirenConfig) -> None:
     known: dict[str, Mapping[str, object]] = {
         "user": config.users,
@@ -1210,6 +1237,15 @@ class _Field:
             return None
         if value < minimum:
             self.problem(f"must be at least {minimum} (got {value})")
+            return None
+        return value
+
+    def boolean(self) -> bool | None:
+        value = self._scalar("true or false")
+        if value is None:
+            return None
+        if not isinstance(value, bool):
+            self.problem(f"must be true or false (got {_shown(value)})")
             return None
         return value
 

@@ -65,6 +65,9 @@ class Settings:
     state_machine_arn: str | None = None
     origination_identity: str | None = None
     email_sender: str = "siren@example.com"
+    ack_link_base_url: str | None = None
+    ack_link_secret_arn: str | None = None
+    chat_webhook_secret_arn: str | None = None
 
     @classmethod
     def load(cls) -> Self:
@@ -85,4 +88,7 @@ class Settings:
             state_machine_arn=env.get("ESCALATION_STATE_MACHINE_ARN") or None,
             origination_identity=env.get("ORIGINATION_IDENTITY") or None,
             email_sender=env.get("EMAIL_SENDER") or "siren@example.com",
+            ack_link_base_url=env.get("ACK_LINK_BASE_URL") or None,
+            ack_link_secret_arn=env.get("ACK_LINK_SECRET_ARN") or None,
+            chat_webhook_secret_arn=env.get("CHAT_WEBHOOK_SECRET_ARN") or None,
         )

@@ -107,7 +107,11 @@ def test_failing_sms_channel_falls_back_and_escalation_continues(local_http_fast
     for user in on_call(1):
         wait_for(lambda user=user: messages_to(local_http_fast, user, "sms"))
     table = local_http_fast.stacks["Siren"].outputs["IncidentsTableName"]
-    items = local_http_fast.client("dynamodb").scan(TableName=table)["Items"]
-    details = [i["detail"]["S"] for i in items if i["kind"]["S"] == "timeline"]
-    assert any("via end-user-messaging failed" in d for d in details)
-    assert any("sms to" in d and "via sns" in d for d in details)
+
+    def timeline_details() -> list[str]:
+        items = local_http_fast.client("dynamodb").scan(TableName=table)["Items"]
+        return [i["detail"]["S"] for i in items if i["kind"]["S"] == "timeline"]
+
+    # The roles page may reach the same people first, so wait for the timeline rather than read it once.
+    wait_for(lambda: any("via end-user-messaging failed" in d for d in timeline_details()))
+    wait_for(lambda: any("sms to" in d and "via sns" in d for d in timeline_details()))

@@ -354,7 +354,8 @@ def test_unlimited_retries_stop_when_the_record_is_too_old(bare_inprocess, tmp_p
     )
     assert bare_inprocess.drain(30)  # a minute of AWS time: retried with backoff, then given up
 
-    assert len(captured(capture)) > 2
+    # How many retries fit into the minute depends on how fast this machine runs the consumer; at least one must.
+    assert len(captured(capture)) >= 2
     (message,) = bare_inprocess.client("sqs").receive_message(QueueUrl=queue_url)["Messages"]
     assert json.loads(message["Body"])["requestContext"]["condition"] == "RecordAgeExceeded"
 

@@ -271,7 +271,7 @@ services:
             teams: {}
             """,
             "siren.yaml:2: teams: unknown key (known keys: defaults, services, severity, users, schedules,"
-            " escalation_policies, severity_policies, roles)",
+            " escalation_policies, severity_policies, roles, paging)",
             id="unknown section",
         ),
         pytest.param(
@@ -584,7 +584,7 @@ def test_yaml_constructs_outside_the_schema_are_problems():
     ]
     assert problems("base: &base {severity: SEV1}\ndefaults:\n  <<: *base\n") == [
         "siren.yaml:1: base: unknown key (known keys: defaults, services, severity, users, schedules,"
-        " escalation_policies, severity_policies, roles)",
+        " escalation_policies, severity_policies, roles, paging)",
         "siren.yaml:3: defaults.<<: merge keys are not supported: write the keys out",
     ]
     assert problems("services:\n  ? [a, b]\n  : {}\n") == [
@@ -644,6 +644,7 @@ def test_the_json_has_every_default_filled_in():
         "escalation_policies": {},
         "severity_policies": {},
         "roles": None,
+        "paging": {"sms_links": False, "chat_severities": []},
     }
 
 
@@ -1317,3 +1318,34 @@ def test_every_broken_reference_is_reported_at_its_own_line():
         'siren.yaml:19: severity_policies.SEV1: unknown escalation policy "critical" (not in escalation_policies)',
         'siren.yaml:22: roles.comms.schedule: unknown schedule "comms-lead" (not in schedules)',
     ]
+
+
+# ---- paging ----------------------------------------------------------------------------------------------
+
+
+def test_paging_reads_sms_links_and_chat_severities_in_severity_order():
+    config = load("""\
+        paging:
+          sms_links: true
+          chat_severities: [SEV2, SEV1]
+        """)
+    assert config.paging.sms_links is True
+    assert config.paging.chat_severities == ("SEV1", "SEV2")
+    assert config_from_json(json.loads(json.dumps(config.to_json()))).paging == config.paging
+
+
+def test_paging_defaults_to_no_sms_links_and_no_chat():
+    config = load("")
+    assert config.paging.sms_links is False and config.paging.chat_severities == ()
+
+
+def test_paging_problems_name_the_line_and_field():
+    found = problems("""\
+        paging:
+          sms_links: "yes please"
+          chat_severities: [sev1]
+          chat_url: https://hooks.example
+        """)
+    assert any(p.startswith("siren.yaml:2: paging.sms_links: must be true or false") for p in found), found
+    assert any("paging.chat_severities[0]" in p and 'did you mean "SEV1"' in p for p in found), found
+    assert any("paging.chat_url" in p for p in found), found

@@ -9,6 +9,8 @@ Item kinds (single-table design; ``kind`` is PynamoDB's discriminator):
                                                            guard; TTL ``expires_at``
   event     pk=EVENT#<uuid>               sk=EVENT         a lifecycle event (transactional outbox); the table's
                                                            stream feeds the publisher, which puts it on the bus
+  link_nonce pk=LINKNONCE#<nonce>         sk=USED          a signed ack link that was used (single use); TTL at
+                                                           the link's expiry
 
 Every change is one TransactWriteItems: the incident, its timeline entries, the key state, the raw alert and
 the lifecycle events commit together or not at all. Conditions on versions and on the alert item make
@@ -90,6 +92,7 @@ class BoundModels:
     event: Any
     escalation: Any
     ack_code: Any
+    link_nonce: Any
     connection: Connection
 
 
@@ -188,6 +191,12 @@ def _bind(table_name: str, region: str, host: str | None) -> BoundModels:
         incident_id = UnicodeAttribute()
         numbers = ListAttribute(of=UnicodeAttribute, default=list)
 
+    class LinkNonceItem(Item, discriminator="link_nonce"):
+        """pk=LINKNONCE#<nonce> sk=USED: a signed acknowledgement link that has been used."""
+
+        used_at = UnicodeAttribute()
+        incident_id = UnicodeAttribute()
+
     class EventItem(Item, discriminator="event"):
         source = UnicodeAttribute()
         detail_type = UnicodeAttribute()
@@ -196,7 +205,7 @@ def _bind(table_name: str, region: str, host: str | None) -> BoundModels:
 
     connection = Connection(region=region, host=host)
     return BoundModels(Item, IncidentItem, TimelineItem, KeyItem, AlertItem, EventItem, EscalationItem, AckCodeItem,
-                       connection)  # fmt: skip
+                       LinkNonceItem, connection)  # fmt: skip
 
 
 def models_for(table_name: str) -> BoundModels:
@@ -450,6 +459,24 @@ class IncidentStore:
         if item.expires_at and item.expires_at < datetime.now(UTC).timestamp():
             return None
         return str(item.incident_id), list(item.numbers or [])
+
+    def use_link_nonce(self, nonce: str, incident_id: str, expires_at: datetime, now: datetime) -> bool:
+        """Mark a signed link as used; False when it already was (a conditional put: one winner under races)."""
+        models = self._models
+        try:
+            models.link_nonce(f"LINKNONCE#{nonce}", "USED", used_at=_iso(now), incident_id=incident_id,
+                              expires_at=int(expires_at.timestamp())).save(
+                condition=models.link_nonce.pk.does_not_exist()
+            )  # fmt: skip
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def release_link_nonce(self, nonce: str) -> None:
+        """Give a link back when the action it was used for failed, so that the person can try it again."""
+        self._models.link_nonce(f"LINKNONCE#{nonce}", "USED").delete()
 
     def _remember(self, incident: Incident) -> None:
         cache = self._open_incident_cache

@@ -16,10 +16,10 @@ from typing import Any, Protocol
 from siren.adapters.channels import Delivery
 from siren.adapters.store import IncidentStore
 from siren.config import SirenConfig
-from siren.domain.ack import new_ack_code
+from siren.domain.ack import AckAction, new_ack_code
 from siren.domain.escalation import Cursor, LevelShape, Notification, plan_step
 from siren.domain.incidents import SYSTEM_ACTOR, Incident, IncidentStatus, TimelineEntry, TimelineKind
-from siren.domain.messages import EmailMessage, email, sms_text, voice_ssml
+from siren.domain.messages import EmailMessage, chat_payload, email, sms_text, voice_ssml
 from siren.domain.oncall import resolve_targets
 
 ACTOR = "escalation"
@@ -31,12 +31,21 @@ class PagerPort(Protocol):
     def send_sms(self, to: str, text: str) -> list[Delivery]: ...
     def send_voice(self, to: str, ssml: str) -> Delivery: ...
     def send_email(self, to: str, message: EmailMessage, sender: str) -> Delivery: ...
+    def send_chat(self, webhook_url: str, payload: Mapping[str, Any]) -> Delivery: ...
+
+
+class LinkMaker(Protocol):
+    """Signed acknowledgement links (siren.app.ack_links.LinkSigner)."""
+
+    def link(self, incident_id: str, action: AckAction, user: str, now: datetime) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
 class PagingSettings:
     email_sender: str
-    ack_link_base: str | None = None
+    links: LinkMaker | None = None  # None: pages carry the SMS code only
+    # The chat webhook's URL, read when it is needed (a secret); None or "": no chat channel.
+    chat_webhook_url: Callable[[], str | None] | None = None
 
 
 class Escalation:
@@ -85,6 +94,8 @@ class Escalation:
                                              {"level": cursor.level + 1, "round": cursor.round + 1}))  # fmt: skip
             if not users:
                 entries.append(TimelineEntry(now, TimelineKind.PAGE_FAILED, ACTOR, f"nobody is on call at {where}"))
+            if not (cursor.level or cursor.round):
+                entries.extend(self._post_to_chat(incident, now))
         levels = [
             LevelShape(
                 delay_minutes=level.delay_minutes,
@@ -168,7 +179,8 @@ class Escalation:
                                              f"cannot {method} {notification.user}: not configured"))  # fmt: skip
                 continue
             if method == "sms":
-                attempts.extend(self._pager.send_sms(address, sms_text(incident, code)))
+                sms_link = self._link(incident, AckAction.ACK, notification.user, now) if self._sms_links else None
+                attempts.extend(self._pager.send_sms(address, sms_text(incident, code, sms_link)))
                 self._store.bind_number(code, address)
             elif method == "voice":
                 call = self._pager.send_voice(address, voice_ssml(incident, code))
@@ -177,7 +189,11 @@ class Escalation:
                 if not call.ok:  # no voice fallback exists: fall back to a text
                     attempts.extend(self._pager.send_sms(address, sms_text(incident, code)))
             else:
-                message = email(incident, code)
+                message = email(
+                    incident, code,
+                    ack_url=self._link(incident, AckAction.ACK, notification.user, now),
+                    resolve_url=self._link(incident, AckAction.RESOLVE, notification.user, now),
+                )  # fmt: skip
                 attempts.append(self._pager.send_email(address, message, self._settings.email_sender))
             for attempt in attempts:
                 kind = TimelineKind.PAGED if attempt.ok else TimelineKind.PAGE_FAILED
@@ -189,6 +205,33 @@ class Escalation:
                     "message_id": attempt.message_id, "error": attempt.error,
                 }))  # fmt: skip
         return entries
+
+    def _post_to_chat(self, incident: Incident, now: datetime) -> list[TimelineEntry]:
+        """Once per escalation, when it starts: the incident in the team's chat channel (per config)."""
+        read_url = self._settings.chat_webhook_url
+        if incident.severity not in self._config.paging.chat_severities or read_url is None:
+            return []
+        try:
+            url = read_url()
+        except Exception as error:  # a broken secret must not stop the paging
+            return [TimelineEntry(now, TimelineKind.PAGE_FAILED, SYSTEM_ACTOR,
+                                  f"chat webhook unavailable: {type(error).__name__}")]  # fmt: skip
+        if not url:
+            return []
+        code = self._store.ack_code(incident.id, lambda: new_ack_code(self._rng))
+        attempt = self._pager.send_chat(url, chat_payload(incident, code))
+        kind = TimelineKind.PAGED if attempt.ok else TimelineKind.PAGE_FAILED
+        detail = f"chat via {attempt.via}" + ("" if attempt.ok else f" failed: {attempt.error}")
+        return [TimelineEntry(now, kind, SYSTEM_ACTOR, detail, {"channel": "chat", "via": attempt.via,
+                                                                 "error": attempt.error})]  # fmt: skip
+
+    @property
+    def _sms_links(self) -> bool:
+        return self._config.paging.sms_links
+
+    def _link(self, incident: Incident, action: AckAction, user: str, now: datetime) -> str | None:
+        links = self._settings.links
+        return links.link(incident.id, action, user, now) if links else None
 
     def _incident_severity(self, incident_id: str) -> str:
         incident = self._store.get(incident_id)

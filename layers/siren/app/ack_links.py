@@ -1,0 +1,176 @@
+"""Signed acknowledgement links: made for each page, honoured once, by a person's click.
+
+A link (see :mod:`siren.domain.ack`) names the incident, the action, the person it was sent to, an expiry and a
+nonce, signed with HMAC-SHA256 by a key kept in Secrets Manager. Opening it (GET) changes nothing: mail
+scanners fetch every link in a message before the person does, so the page asks for a click, and the click
+(POST) acts. The nonce is spent by a conditional write at that POST: a link works once, also when two clicks
+race; if the action then fails, the nonce is given back so that the person can try again.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl
+
+from siren.adapters.store import IncidentStore
+from siren.app.incidents import Incidents
+from siren.domain.ack import AckAction, AckLinkClaims, AckLinkError, sign_ack_link, verify_ack_link
+from siren.domain.ack_pages import SECURITY_HEADERS, IncidentSummary, confirm_page, done_page, refused_page
+from siren.domain.incidents import Incident, IncidentError, IncidentStatus
+from siren.observability import logger
+
+# Long enough for a page sent at night to be answered in the morning; an incident that is still open by then
+# has been paged again with fresh links.
+LINK_LIFETIME = timedelta(hours=24)
+# A form post carries six short fields; anything much larger is not ours.
+MAX_FORM_BYTES = 4096
+_SIGNED_FIELDS = ("i", "a", "u", "e", "n", "s")
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSigner:
+    """Makes links for pages; ``secret`` is read when a link is made (cached by the caller's secret reader)."""
+
+    base_url: str
+    secret: Callable[[], bytes]
+    lifetime: timedelta = LINK_LIFETIME
+
+    def link(self, incident_id: str, action: AckAction, user: str, now: datetime) -> str:
+        return sign_ack_link(
+            self.base_url, incident_id, action, user, now + self.lifetime, secrets.token_urlsafe(16), self.secret()
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PageResponse:
+    status: int
+    html: str
+    extra_headers: Mapping[str, str] | None = None
+
+    def to_lambda(self) -> dict[str, Any]:
+        """The function URL response."""
+        return {"statusCode": self.status, "headers": {**SECURITY_HEADERS, **(self.extra_headers or {})},
+                "body": self.html}  # fmt: skip
+
+
+_REFUSALS = {
+    "missing": (400, "Incomplete link", "This link is incomplete. Open it from the page you received, whole."),
+    "malformed": (400, "Invalid link", "This link is not valid."),
+    "bad_signature": (403, "Invalid link", "This link is not valid. Open it from the page you received."),
+    "expired": (
+        410, "Link expired",
+        "This link has expired. Use the link in the latest page, reply to the SMS with its code, or run siren ack.",
+    ),
+}  # fmt: skip
+
+
+class AckLinkEndpoint:
+    def __init__(
+        self,
+        store: IncidentStore,
+        incidents: Incidents,
+        secret: Callable[[], bytes],
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._incidents = incidents
+        self._secret = secret
+        self._clock = clock
+
+    def handle(self, event: Mapping[str, Any]) -> PageResponse:
+        """A function URL request (payload format 2.0): GET shows the confirmation, POST acts."""
+        method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
+        if method in ("GET", "HEAD"):
+            return self._confirm(_query(event))
+        if method == "POST":
+            form = _form(event)
+            if form is None:
+                return PageResponse(400, refused_page("Invalid request", "The form could not be read."))
+            return self._act(form)
+        return PageResponse(405, refused_page("Not allowed", "Open the link from your page."), {"allow": "GET, POST"})
+
+    def _verified(self, fields: Mapping[str, str]) -> AckLinkClaims | PageResponse:
+        try:
+            return verify_ack_link(fields, self._secret(), self._clock())
+        except AckLinkError as refusal:
+            logger.info("ack link refused", extra={"reason": refusal.reason})
+            status, heading, message = _REFUSALS.get(refusal.reason, _REFUSALS["malformed"])
+            return PageResponse(status, refused_page(heading, message))
+
+    def _confirm(self, fields: Mapping[str, str]) -> PageResponse:
+        claims = self._verified(fields)
+        if isinstance(claims, PageResponse):
+            return claims
+        incident = self._store.get(claims.incident_id)
+        if incident is None:
+            return PageResponse(404, refused_page("No such incident", "This incident no longer exists."))
+        if _already_done(incident, claims.action):
+            return PageResponse(200, done_page(claims.action, claims.user, _summary(incident), changed=False))
+        signed = {name: fields[name] for name in _SIGNED_FIELDS}
+        return PageResponse(200, confirm_page(claims.action, claims.user, _summary(incident), signed))
+
+    def _act(self, fields: Mapping[str, str]) -> PageResponse:
+        claims = self._verified(fields)
+        if isinstance(claims, PageResponse):
+            return claims
+        now = self._clock()
+        if not self._store.use_link_nonce(claims.nonce, claims.incident_id, claims.expires_at, now):
+            return PageResponse(409, refused_page(
+                "Link already used",
+                "This link has been used already. Each link works once: use the latest page, reply to the SMS "
+                "with its code, or run siren ack.",
+            ))  # fmt: skip
+        before = self._store.get(claims.incident_id)
+        if before is None:
+            return PageResponse(404, refused_page("No such incident", "This incident no longer exists."))
+        try:
+            if claims.action is AckAction.ACK:
+                after = self._incidents.acknowledge(claims.incident_id, claims.user, via="link")
+            else:
+                after = self._incidents.resolve(claims.incident_id, claims.user, note="resolved by signed link")
+        except IncidentError as refusal:  # the incident's state does not allow it (e.g. resolved meanwhile)
+            return PageResponse(409, refused_page("Not done", str(refusal)))
+        except Exception:
+            self._store.release_link_nonce(claims.nonce)
+            logger.exception("ack link action failed", extra={"incident_id": claims.incident_id})
+            return PageResponse(503, refused_page(
+                "Not done: please try again", "Siren could not record this just now. Use the link again in a moment."
+            ))  # fmt: skip
+        changed = before.status != after.status
+        logger.info("ack link used", extra={"incident_id": after.id, "action": str(claims.action),
+                                            "user": claims.user, "changed": changed})  # fmt: skip
+        return PageResponse(200, done_page(claims.action, claims.user, _summary(after), changed))
+
+
+def _already_done(incident: Incident, action: AckAction) -> bool:
+    if incident.status is IncidentStatus.RESOLVED:
+        return True
+    return action is AckAction.ACK and incident.status is IncidentStatus.ACKNOWLEDGED
+
+
+def _summary(incident: Incident) -> IncidentSummary:
+    return IncidentSummary(incident.id, incident.severity, incident.service, incident.title, str(incident.status))
+
+
+def _query(event: Mapping[str, Any]) -> dict[str, str]:
+    raw = event.get("rawQueryString")
+    if isinstance(raw, str):
+        return dict(parse_qsl(raw, keep_blank_values=True))
+    return {str(k): str(v) for k, v in (event.get("queryStringParameters") or {}).items()}
+
+
+def _form(event: Mapping[str, Any]) -> dict[str, str] | None:
+    body = event.get("body") or ""
+    try:
+        raw = base64.b64decode(body) if event.get("isBase64Encoded") else str(body).encode()
+        if len(raw) > MAX_FORM_BYTES:
+            return None
+        return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw)))
+    except ValueError:
+        return None
