@@ -8,6 +8,7 @@ reply from a number that was not paged changes nothing, and a failing SMS channe
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import UTC, datetime
@@ -115,3 +116,31 @@ def test_failing_sms_channel_falls_back_and_escalation_continues(local_http_fast
     # The roles page may reach the same people first, so wait for the timeline rather than read it once.
     wait_for(lambda: any("via end-user-messaging failed" in d for d in timeline_details()))
     wait_for(lambda: any("sms to" in d and "via sns" in d for d in timeline_details()))
+
+
+def test_raising_the_severity_restarts_the_escalation_and_retires_the_old_one(local_http_fast):
+    from tests.e2e.test_cli_incidents import siren
+
+    declared = siren(local_http_fast, "declare", "--title", "Search is slow", "--severity", "SEV3",
+                     "--service", "search", "--json")  # fmt: skip
+    incident_id = json.loads(declared.stdout)["id"]
+    sfn = local_http_fast.client("stepfunctions")
+    machine = local_http_fast.stacks["Siren"].outputs["EscalationStateMachineArn"]
+
+    def executions() -> dict[str, str]:
+        return {e["name"]: e["status"] for e in sfn.list_executions(stateMachineArn=machine)["executions"]}
+
+    wait_for(lambda: executions().get(f"{incident_id}-a1") == "RUNNING")
+    siren(local_http_fast, "severity", incident_id, "SEV1")
+    # The raise starts attempt <version> (the incident's version after the change) and ends attempt 1.
+    wait_for(lambda: len(executions()) == 2)
+    restarted = next(name for name in executions() if name != f"{incident_id}-a1")
+    wait_for(lambda: executions()[f"{incident_id}-a1"] == "SUCCEEDED")
+    assert executions()[restarted] == "RUNNING"
+    # SEV1 mobilizes the roles, which SEV3 did not.
+    for user in role_users():
+        wait_for(lambda user=user: messages_to(local_http_fast, user, "sms"))
+
+    siren(local_http_fast, "ack", incident_id)
+    wait_for(lambda: set(executions().values()) == {"SUCCEEDED"})
+    assert incident_of(local_http_fast)["status"] == "acknowledged"

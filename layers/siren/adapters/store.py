@@ -39,7 +39,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -182,6 +182,7 @@ def _bind(table_name: str, region: str, host: str | None) -> BoundModels:
 
         token = UnicodeAttribute(null=True)
         execution = UnicodeAttribute(null=True)
+        attempt = NumberAttribute(null=True)  # the current escalation attempt (a raised severity starts the next)
         code = UnicodeAttribute(null=True)
         numbers = ListAttribute(of=UnicodeAttribute, default=list)
 
@@ -401,8 +402,47 @@ class IncidentStore:
         for position, entry in enumerate(entries):
             self._timeline_item(incident_id, entry, position).save()
 
-    def hold_token(self, incident_id: str, token: str, execution: str) -> None:
-        self._models.escalation(f"INC#{incident_id}", "ESC#TOKEN", token=token, execution=execution).save()
+    def hold_token(self, incident_id: str, token: str, execution: str, attempt: int = 1) -> bool:
+        """Keep the wait's task token, unless a later attempt (a raised severity) has taken over: then False."""
+        escalation = self._models.escalation
+        try:
+            escalation(f"INC#{incident_id}", "ESC#TOKEN").update(
+                actions=[escalation.token.set(token), escalation.execution.set(execution),
+                         escalation.attempt.set(attempt), escalation.kind.set(escalation)],
+                condition=escalation.attempt.does_not_exist() | (escalation.attempt <= attempt),
+            )  # fmt: skip
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def supersede_escalation(self, incident_id: str, attempt: int) -> str | None:
+        """Make ``attempt`` the incident's escalation (it only moves forward) and return the task token of the
+        wait it replaces, to be ended. One atomic update: a wait being held at the same moment either lands
+        before (and is returned here) or is refused (and ends itself)."""
+        escalation = self._models.escalation
+        try:
+            response = escalation._get_connection().update_item(
+                f"INC#{incident_id}", "ESC#TOKEN",
+                actions=[escalation.attempt.set(attempt), escalation.token.remove(), escalation.execution.remove(),
+                         escalation.kind.set(escalation)],
+                condition=escalation.attempt.does_not_exist() | (escalation.attempt < attempt),
+                return_values="ALL_OLD",
+            )  # fmt: skip
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return None  # this attempt (or a later one) is already current: a redelivered event
+            raise
+        token = (response.get("Attributes") or {}).get("token", {}).get("S")
+        return str(token) if token else None
+
+    def current_attempt(self, incident_id: str) -> int:
+        try:
+            item = self._models.escalation.get(f"INC#{incident_id}", "ESC#TOKEN", consistent_read=True)
+        except self._models.escalation.DoesNotExist:
+            return 1
+        return int(item.attempt or 1)
 
     def held_token(self, incident_id: str) -> tuple[str, str] | None:
         try:

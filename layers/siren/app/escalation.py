@@ -82,6 +82,8 @@ class Escalation:
             )])  # fmt: skip
             return _stop(incident_id, "policy exhausted")
         cursor = Cursor.from_json(cursor_json)
+        if cursor.attempt < self._store.current_attempt(incident_id):
+            return _stop(incident_id, "superseded by a later escalation (severity raised)")
         policy = self._config.policy_for_severity(incident.severity)
         entries: list[TimelineEntry] = []
         if not cursor.users:
@@ -155,7 +157,12 @@ class Escalation:
     def hold(self, token: str, cursor_json: Mapping[str, Any], execution: str) -> dict[str, Any]:
         """Keep the wait's task token; if the incident was acknowledged meanwhile, end the wait at once."""
         incident_id = str(cursor_json["incident_id"])
-        self._store.hold_token(incident_id, token, execution)
+        attempt = int(cursor_json.get("attempt", 1))
+        if not self._store.hold_token(incident_id, token, execution, attempt):
+            from siren.adapters.escalations import complete_wait
+
+            complete_wait(token, {"stopped": "superseded by a later escalation (severity raised)"})
+            return {"held": False}
         incident = self._store.get(incident_id)
         if incident is None or incident.status in (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED):
             from siren.adapters.escalations import complete_wait

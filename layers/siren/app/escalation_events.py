@@ -19,9 +19,12 @@ def on_lifecycle_event(event: Mapping[str, Any], store: IncidentStore, state_mac
         started = start_escalation(state_machine_arn, incident_id, attempt=1)
         return {"incident_id": incident_id, "started": started}
     if detail_type == LifecycleEventType.SEVERITY_CHANGED and detail.get("raised"):
-        stopped = _end_wait(store, incident_id, "severity raised")
-        # Each raise is its own attempt: the version of the incident makes the execution name unique.
-        started = start_escalation(state_machine_arn, incident_id, attempt=int(detail.get("version", 2)))
+        # Each raise is its own attempt: the version of the incident makes the execution name unique. The new
+        # attempt becomes current first, so the one it replaces can no longer hold a wait or page again.
+        attempt = int(detail.get("version", 2))
+        previous_wait = store.supersede_escalation(incident_id, attempt)
+        stopped = complete_wait(previous_wait, {"stopped": "severity raised"}) if previous_wait else False
+        started = start_escalation(state_machine_arn, incident_id, attempt=attempt)
         return {"incident_id": incident_id, "restarted": started, "stopped_previous": stopped}
     if detail_type in (LifecycleEventType.ACKNOWLEDGED, LifecycleEventType.RESOLVED):
         return {"incident_id": incident_id, "stopped": _end_wait(store, incident_id, str(detail_type))}
