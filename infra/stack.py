@@ -11,6 +11,7 @@ from infra.components.escalation import Escalation
 from infra.components.events import IncidentEvents
 from infra.components.functions import FunctionBase, SharedLayer
 from infra.components.ingest import Ingest
+from infra.components.status_publisher import StatusPublisher
 from infra.components.status_site import StatusSite
 from infra.components.store import IncidentStoreTable
 
@@ -47,6 +48,10 @@ class SirenStack(Stack):
         Escalation(
             self, "Escalation", base=base, table=store.table, bus=incident_events.bus,
             inbound_sms_topic=topics.inbound_sms_topic, dead_letters=ingest.dead_letters,
+        )  # fmt: skip
+        StatusPublisher(
+            self, "StatusPublisher", base=base, table=store.table, bus=incident_events.bus, bucket=status_site.bucket,
+            page_url=status_site.url, dead_letters=ingest.dead_letters,
         )  # fmt: skip
 
         self._output("EventBusName", incident_events.bus.event_bus_name)

@@ -15,6 +15,7 @@ from siren_cli.errors import CliError, UsageError
 
 if TYPE_CHECKING:
     from siren.app.incidents import Incidents
+    from siren.app.status_page import StatusPage
     from siren.config import SirenConfig
 
 
@@ -64,6 +65,21 @@ class CliContext:
         from siren.app.incidents import Incidents
 
         return Incidents(IncidentStore(self.output("IncidentsTableName")), self.config)
+
+    def status_page(self) -> StatusPage:
+        from siren.adapters.store import IncidentStore
+        from siren.app.status_page import StatusPage
+
+        return StatusPage(IncidentStore(self.output("IncidentsTableName")), self.config, self.output("StatusPageUrl"))
+
+    def request_status_publish(self, why: str) -> None:
+        """Changes that are not incident lifecycle events reach the publisher as an event of their own."""
+        from siren.adapters.bus import BusEvent, EventBus
+        from siren.domain.incidents import EVENT_SOURCE, LifecycleEventType
+
+        EventBus(self.output("EventBusName")).put(
+            [BusEvent(EVENT_SOURCE, str(LifecycleEventType.STATUS_CHANGED), {"change": why})]
+        )
 
 
 def context(ctx: typer.Context) -> CliContext:

@@ -69,6 +69,20 @@ def _page_and_acknowledge(runtime: Any, console: Console, incidents: Any, incide
                       f"{runtime.outbox_json()[-1]['body']!r}")  # fmt: skip
 
 
+def _show_status_page(runtime: Any, console: Console, info: dict[str, Any]) -> None:
+    base = info["status_page_url"].removesuffix("index.html")
+    with urllib.request.urlopen(base + "api/v2/summary.json", timeout=30) as response:  # noqa: S310 (local)
+        summary = json.loads(response.read())
+    console.print(f"[bold]{escape(summary['status']['description'])}[/]")
+    for component in summary["components"]:
+        if not component.get("group"):
+            console.print(f"  {escape(component['name'])}: {component['status']}")
+    for incident in summary["incidents"]:
+        latest = incident["incident_updates"][0]
+        console.print(f"  {escape(incident['name'])} ({incident['status']}): {escape(latest['body'])}")
+    console.print(f"Open it: {base}index.html  (JSON: {base}api/v2/summary.json, feed: {base}history.atom)")
+
+
 def run_demo(runtime: Any, console: Console) -> None:
     from siren.adapters.store import IncidentStore
     from siren.app.incidents import Incidents
@@ -117,8 +131,14 @@ def run_demo(runtime: Any, console: Console) -> None:
 
     _page_and_acknowledge(runtime, console, incidents, declared.incident_id, outputs["InboundSmsTopicArn"])
 
-    console.rule("7. Lifecycle events on the Siren bus (from the table's stream)")
-    published = [i for i in runtime.lambda_runtime.invocations if "Publisher" in i.function_name]
+    console.rule("7. The customers' status page (written by people, republished on every change)")
+    public_text = "Some card payments in Europe fail. We are working with our payment provider."
+    incidents.post_update(declared.incident_id, public_text, "identified", "demo", title="Card payments failing")
+    runtime.drain()
+    _show_status_page(runtime, console, info)
+
+    console.rule("8. Lifecycle events on the Siren bus (from the table's stream)")
+    published = [i for i in runtime.lambda_runtime.invocations if "IngestPublisher" in i.function_name]
     console.print(f"publisher invocations: {len(published)}, errors: {sum(i.errored for i in published)}")
     errors = [i for i in runtime.lambda_runtime.invocations if i.errored]
     console.print(f"Lambda invocations in all: {len(runtime.lambda_runtime.invocations)}, errors: {len(errors)}")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from siren_cli import incidents, local, oncall_cmd
+from siren_cli import incidents, local, oncall_cmd, status_cmd
 from siren_cli.config_cmd import config_app
 from siren_cli.context import CliContext
 
@@ -34,6 +34,7 @@ app.add_typer(local.app, name="local")
 app.add_typer(config_app, name="config")
 incidents.register(app)
 oncall_cmd.register(app)
+status_cmd.register(app)
 
 
 if __name__ == "__main__":

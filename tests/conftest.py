@@ -11,6 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No deadlines: these machines are noisy, and a test's speed is not what it asserts (bench measures speed).
+settings.register_profile("siren", deadline=None)
+settings.load_profile("siren")
 
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
@@ -19,7 +24,7 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Siren")
 
 # Powertools binds its log stream to sys.stdout when the logger is made; make it now, so handler logs never
 # land in a CliRunner's captured output when a handler first runs inside a CLI test.
-import siren.observability  # noqa: F401
+import siren.observability  # noqa: F401, E402
 
 EVENTS = Path(__file__).parent / "events"
 

@@ -21,10 +21,12 @@ if TYPE_CHECKING:
 
     from siren.adapters.bus import EventBus
     from siren.adapters.channels import Pager
+    from siren.adapters.status_bucket import StatusBucket
     from siren.app.ack_links import AckLinkEndpoint, LinkSigner
     from siren.app.escalation import Escalation
     from siren.app.incidents import Incidents
     from siren.app.intake import Intake
+    from siren.app.status_page import StatusPage
 
 
 @functools.cache
@@ -121,6 +123,22 @@ def ack_link_endpoint() -> AckLinkEndpoint:
     if not settings.ack_link_secret_arn:
         raise SettingsError("environment variable ACK_LINK_SECRET_ARN is required but not set")
     return AckLinkEndpoint(store(settings), incidents(), ack_link_key(settings.ack_link_secret_arn))
+
+
+def status_page() -> StatusPage:
+    from siren.app.status_page import StatusPage
+
+    settings = Settings.load()
+    return StatusPage(store(settings), deployed_config(settings), settings.status_page_url or "")
+
+
+def status_bucket() -> StatusBucket:
+    from siren.adapters.status_bucket import StatusBucket
+
+    name = Settings.load().status_bucket_name
+    if not name:
+        raise SettingsError("environment variable STATUS_BUCKET_NAME is required but not set")
+    return StatusBucket(name)
 
 
 def pager(settings: Settings) -> Pager:

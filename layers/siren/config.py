@@ -404,6 +404,51 @@ class Roles:
         )
 
 
+_DEFAULT_IMPACT: Final = {
+    "SEV1": "major_outage",
+    "SEV2": "partial_outage",
+    "SEV3": "degraded_performance",
+    "SEV4": "operational",
+    "SEV5": "operational",
+}
+COMPONENT_STATUSES: Final = (
+    "operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"
+)  # fmt: skip
+INCIDENT_COMPONENT_STATUSES: Final = COMPONENT_STATUSES[:4]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusComponent:
+    name: str
+    description: str = ""
+    group: str | None = None
+    services: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return _without_none({"name": self.name, "description": self.description, "group": self.group,
+                              "services": list(self.services)})  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class StatusPageConfig:
+    """The customer status page: its name, components (in display order) and what each severity does to them."""
+
+    name: str = "Status"
+    components: Mapping[str, StatusComponent] = field(default_factory=dict)
+    # severity -> the status an open incident of that severity gives the components of its service
+    impact: Mapping[str, str] = field(default_factory=lambda: dict(_DEFAULT_IMPACT))
+
+    def components_of_service(self, service: str) -> tuple[str, ...]:
+        return tuple(cid for cid, component in self.components.items() if service in component.services)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "components": [{"id": cid, **component.to_json()} for cid, component in self.components.items()],
+            "impact": dict(self.impact),
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class Paging:
     """How pages are sent, beyond who gets them."""
@@ -430,6 +475,7 @@ class SirenConfig:
     severity_policies: Mapping[str, str] = field(default_factory=dict)
     roles: Roles | None = None
     paging: Paging = field(default_factory=Paging)
+    status_page: StatusPageConfig = field(default_factory=StatusPageConfig)
 
     def policy_for_severity(self, severity: str) -> EscalationPolicy:
         """The escalation policy that pages for incidents of ``severity`` (its own, else the default)."""
@@ -457,6 +503,7 @@ class SirenConfig:
             "severity_policies": dict(self.severity_policies),
             "roles": None if self.roles is None else self.roles.to_json(),
             "paging": self.paging.to_json(),
+            "status_page": self.status_page.to_json(),
         }
 
 
@@ -548,6 +595,7 @@ def _config(root: _Field) -> SirenConfig:
             severity_policies=_severity_policies(section["severity_policies"]),
             roles=_roles(section["roles"]),
             paging=_paging(section["paging"]),
+            status_page=_status_page(section["status_page"]),
         )
         _check_every_severity_has_a_policy(config, section["severity_policies"])
     _check_references(root, config)
@@ -975,6 +1023,58 @@ def _paging(given: _Field) -> Paging:
         sms_links=bool(sms_links),
         chat_severities=tuple(severity for severity in SEVERITIES if severity in chosen),
     )
+
+
+def _status_page(given: _Field) -> StatusPageConfig:
+    fallback = StatusPageConfig()
+    with given.fields() as key:
+        name = key["name"].string()
+        components = _status_components(key["components"])
+        impact = dict(fallback.impact)
+        for severity, entry in key["impact"].entries():
+            if severity not in SEVERITIES:
+                entry.problem(f"must be one of {', '.join(SEVERITIES)}", at_key=True)
+                continue
+            status = entry._one_of(INCIDENT_COMPONENT_STATUSES)
+            if status is not None:
+                impact[severity] = status
+    return StatusPageConfig(name=_or(name, fallback.name), components=components, impact=impact)
+
+
+def _status_components(given: _Field) -> dict[str, StatusComponent]:
+    components: dict[str, StatusComponent] = {}
+    if given.normalized and isinstance(given.value, list):  # the shipped JSON keeps their order as a list
+        for entry in given.items():
+            with entry.fields() as key:
+                component_id = key["id"].string() or ""
+                component = _status_component(entry, key)
+            if component is not None:
+                components[component_id] = component
+        return components
+    for component_id, entry in given.entries():
+        if not _SERVICE_NAME.fullmatch(component_id):
+            entry.problem(_SERVICE_NAME_RULE.replace("service", "component") + f" (got {_shown(component_id)})",
+                          at_key=True)  # fmt: skip
+        with entry.fields() as key:
+            component = _status_component(entry, key)
+        if component is not None:
+            components[component_id] = component
+    return components
+
+
+def _status_component(entry: _Field, key: _Fields) -> StatusComponent | None:
+    name = key["name"].string()
+    description = key["description"].string(allow_empty=True) if key["description"].exists else ""
+    group = key["group"].string() if key["group"].exists else None
+    services = [item.service_name() for item in key["services"].items()]
+    if name is None:
+        if not key["name"].exists:
+            entry.problem('required: "name", the component\'s name as customers know it')
+        return None
+    return StatusComponent(
+        name=name, description=description or "", group=group,
+        services=tuple(service for service in services if service is not None),
+    )  # fmt: skip
 
 
 def _check_references(root: _Field, config: SirenConfig) -> None:

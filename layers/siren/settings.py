@@ -68,6 +68,8 @@ class Settings:
     ack_link_base_url: str | None = None
     ack_link_secret_arn: str | None = None
     chat_webhook_secret_arn: str | None = None
+    status_bucket_name: str | None = None
+    status_page_url: str | None = None
 
     @classmethod
     def load(cls) -> Self:
@@ -91,4 +93,6 @@ class Settings:
             ack_link_base_url=env.get("ACK_LINK_BASE_URL") or None,
             ack_link_secret_arn=env.get("ACK_LINK_SECRET_ARN") or None,
             chat_webhook_secret_arn=env.get("CHAT_WEBHOOK_SECRET_ARN") or None,
+            status_bucket_name=env.get("STATUS_BUCKET_NAME") or None,
+            status_page_url=env.get("STATUS_PAGE_URL") or None,
         )

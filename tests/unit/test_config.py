@@ -271,7 +271,7 @@ services:
             teams: {}
             """,
             "siren.yaml:2: teams: unknown key (known keys: defaults, services, severity, users, schedules,"
-            " escalation_policies, severity_policies, roles, paging)",
+            " escalation_policies, severity_policies, roles, paging, status_page)",
             id="unknown section",
         ),
         pytest.param(
@@ -584,7 +584,7 @@ def test_yaml_constructs_outside_the_schema_are_problems():
     ]
     assert problems("base: &base {severity: SEV1}\ndefaults:\n  <<: *base\n") == [
         "siren.yaml:1: base: unknown key (known keys: defaults, services, severity, users, schedules,"
-        " escalation_policies, severity_policies, roles, paging)",
+        " escalation_policies, severity_policies, roles, paging, status_page)",
         "siren.yaml:3: defaults.<<: merge keys are not supported: write the keys out",
     ]
     assert problems("services:\n  ? [a, b]\n  : {}\n") == [
@@ -645,6 +645,17 @@ def test_the_json_has_every_default_filled_in():
         "severity_policies": {},
         "roles": None,
         "paging": {"sms_links": False, "chat_severities": []},
+        "status_page": {
+            "name": "Status",
+            "components": [],
+            "impact": {
+                "SEV1": "major_outage",
+                "SEV2": "partial_outage",
+                "SEV3": "degraded_performance",
+                "SEV4": "operational",
+                "SEV5": "operational",
+            },
+        },
     }
 
 
@@ -734,6 +745,8 @@ def test_any_valid_config_round_trips_through_json_and_yaml(config: SirenConfig)
     # The same configuration written by a person, as YAML with services as a mapping.
     written = config.to_json()
     written["services"] = {service.pop("name"): service for service in written["services"]}
+    page = written["status_page"]
+    page["components"] = {component.pop("id"): component for component in page["components"]}
     from_yaml = load_config_text(yaml.safe_dump(written, sort_keys=False, allow_unicode=True), "siren.yaml")
     assert from_yaml == config
     assert list(from_yaml.services) == list(config.services)
@@ -912,6 +925,7 @@ def test_a_restriction_with_every_day_and_an_override_round_trip_through_json():
     # And written back out as YAML by a person.
     written = config.to_json()
     written["services"] = {}
+    written["status_page"]["components"] = {}
     assert load_config_text(yaml.safe_dump(written, sort_keys=False), "siren.yaml") == config
 
 
@@ -919,6 +933,8 @@ def test_the_shipped_on_call_config_survives_yaml_too():
     config = load_config(SHIPPED)
     written = config.to_json()
     written["services"] = {service.pop("name"): service for service in written["services"]}
+    page = written["status_page"]
+    page["components"] = {component.pop("id"): component for component in page["components"]}
 
     assert load_config_text(yaml.safe_dump(written, sort_keys=False), "siren.yaml") == config
 

@@ -51,10 +51,12 @@ from siren.domain.incidents import (
     KeyState,
     LifecycleEvent,
     Outcome,
+    PublicNote,
     TimelineEntry,
     TimelineKind,
 )
 from siren.domain.signals import SignalStatus
+from siren.domain.status import ComponentOverride, ComponentStatus, Maintenance
 
 RAW_ALERT_MAX_BYTES = 100_000
 EVENT_TTL = timedelta(days=7)
@@ -77,6 +79,9 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+STATUS_PAGE_PK = "STATUSPAGE"
+
+
 def month_of(at: datetime) -> str:
     return f"MONTH#{at.astimezone(UTC):%Y-%m}"
 
@@ -93,6 +98,9 @@ class BoundModels:
     escalation: Any
     ack_code: Any
     link_nonce: Any
+    status_override: Any
+    maintenance: Any
+    publish_state: Any
     connection: Connection
 
 
@@ -149,6 +157,8 @@ def _bind(table_name: str, region: str, host: str | None) -> BoundModels:
         flapping = BooleanAttribute(default=False)
         version = NumberAttribute()
         roles = UnicodeAttribute(null=True)  # JSON: role -> user
+        public_title = UnicodeAttribute(null=True)
+        public_updates = UnicodeAttribute(null=True)  # JSON: [PublicNote], oldest first
         status_pk = UnicodeAttribute(null=True)
         service_pk = UnicodeAttribute()
         month_pk = UnicodeAttribute()
@@ -198,6 +208,31 @@ def _bind(table_name: str, region: str, host: str | None) -> BoundModels:
         used_at = UnicodeAttribute()
         incident_id = UnicodeAttribute()
 
+    class StatusOverrideItem(Item, discriminator="status_override"):
+        """pk=STATUSPAGE sk=COMPONENT#<id>: a component status set by hand."""
+
+        status = UnicodeAttribute()
+        at = UnicodeAttribute()
+        actor = UnicodeAttribute()
+
+    class MaintenanceItem(Item, discriminator="maintenance"):
+        """pk=STATUSPAGE sk=MAINT#<id>: a scheduled maintenance window."""
+
+        title = UnicodeAttribute()
+        components = ListAttribute(of=UnicodeAttribute, default=list)
+        starts_at = UnicodeAttribute()
+        ends_at = UnicodeAttribute()
+        body = UnicodeAttribute(null=True)
+        created_at = UnicodeAttribute()
+        actor = UnicodeAttribute()
+
+    class PublishStateItem(Item, discriminator="publish_state"):
+        """pk=STATUSPAGE sk=PUBLISH: coalesces status page publishes (a request mark and a lease)."""
+
+        requested_at = UnicodeAttribute(null=True)
+        lease_owner = UnicodeAttribute(null=True)
+        lease_until = NumberAttribute(null=True)
+
     class EventItem(Item, discriminator="event"):
         source = UnicodeAttribute()
         detail_type = UnicodeAttribute()
@@ -206,7 +241,8 @@ def _bind(table_name: str, region: str, host: str | None) -> BoundModels:
 
     connection = Connection(region=region, host=host)
     return BoundModels(Item, IncidentItem, TimelineItem, KeyItem, AlertItem, EventItem, EscalationItem, AckCodeItem,
-                       LinkNonceItem, connection)  # fmt: skip
+                       LinkNonceItem, StatusOverrideItem, MaintenanceItem, PublishStateItem,
+                       connection)  # fmt: skip
 
 
 def models_for(table_name: str) -> BoundModels:
@@ -518,6 +554,82 @@ class IncidentStore:
         """Give a link back when the action it was used for failed, so that the person can try it again."""
         self._models.link_nonce(f"LINKNONCE#{nonce}", "USED").delete()
 
+    # -- the status page -------------------------------------------------------------------------------------
+    def set_component_status(self, component_id: str, status: str, actor: str, now: datetime) -> None:
+        """A component status set by hand; ``operational`` clears it (incidents decide again)."""
+        item = self._models.status_override(STATUS_PAGE_PK, f"COMPONENT#{component_id}")
+        if status == "operational":
+            item.delete()
+            return
+        self._models.status_override(STATUS_PAGE_PK, f"COMPONENT#{component_id}", status=status, at=_iso(now),
+                                     actor=actor).save()  # fmt: skip
+
+    def add_maintenance(self, window: Maintenance, actor: str) -> None:
+        self._models.maintenance(
+            STATUS_PAGE_PK, f"MAINT#{window.id}", title=window.title, components=list(window.component_ids),
+            starts_at=_iso(window.starts_at), ends_at=_iso(window.ends_at), body=window.body or None,
+            created_at=_iso(window.created_at or datetime.now(UTC)), actor=actor,
+        ).save(condition=self._models.maintenance.pk.does_not_exist())  # fmt: skip
+
+    # Publishing is coalesced: every trigger marks a request; one publisher at a time holds a lease and publishes
+    # until no request came in while it worked. Concurrent triggers then cost one extra publish, not one each,
+    # and an older snapshot can never overwrite a newer one.
+    def request_publish(self, now: datetime) -> str:
+        marker = f"{_iso(now)}#{uuid.uuid4().hex[:8]}"
+        state = self._models.publish_state
+        state(STATUS_PAGE_PK, "PUBLISH").update(actions=[state.requested_at.set(marker), state.kind.set(state)])
+        return marker
+
+    def acquire_publish_lease(self, owner: str, now: datetime, lease: timedelta) -> str | None:
+        """Take the lease (free, expired, or ours already); returns the request mark it publishes up to."""
+        state = self._models.publish_state
+        moment = int(now.timestamp())
+        item = state(STATUS_PAGE_PK, "PUBLISH")
+        try:
+            item.update(
+                actions=[state.lease_owner.set(owner), state.lease_until.set(moment + int(lease.total_seconds())),
+                         state.kind.set(state)],
+                condition=state.lease_until.does_not_exist() | (state.lease_until < moment)
+                | (state.lease_owner == owner),
+            )  # fmt: skip
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return None
+            raise
+        return str(item.requested_at or "")  # update() reads the item back (ALL_NEW) into ``item``
+
+    def release_publish_lease(self, owner: str, published_up_to: str) -> bool:
+        """Give the lease back if no request came in since ``published_up_to``; False: publish again."""
+        state = self._models.publish_state
+        try:
+            state(STATUS_PAGE_PK, "PUBLISH").update(
+                actions=[state.lease_owner.remove(), state.lease_until.remove()],
+                condition=(state.lease_owner == owner) & (state.requested_at == published_up_to),
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def status_page_items(self) -> tuple[dict[str, ComponentOverride], list[Maintenance]]:
+        """Component statuses set by hand and maintenance windows: one Query on the status page's partition."""
+        overrides: dict[str, ComponentOverride] = {}
+        windows: list[Maintenance] = []
+        for item in self._models.base.query(STATUS_PAGE_PK, consistent_read=True):
+            if item.sk.startswith("COMPONENT#"):
+                component_id = item.sk.removeprefix("COMPONENT#")
+                overrides[component_id] = ComponentOverride(
+                    component_id, ComponentStatus(item.status), datetime.fromisoformat(item.at)
+                )
+            elif item.sk.startswith("MAINT#"):
+                windows.append(Maintenance(
+                    id=item.sk.removeprefix("MAINT#"), title=item.title, component_ids=tuple(item.components or ()),
+                    starts_at=datetime.fromisoformat(item.starts_at), ends_at=datetime.fromisoformat(item.ends_at),
+                    body=item.body or "", created_at=datetime.fromisoformat(item.created_at),
+                ))  # fmt: skip
+        return overrides, windows
+
     def _remember(self, incident: Incident) -> None:
         cache = self._open_incident_cache
         if incident.status in (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED):
@@ -598,6 +710,10 @@ class IncidentStore:
             flapping=incident.flapping,
             version=incident.version,
             roles=json.dumps(dict(incident.roles), sort_keys=True) if incident.roles else None,
+            public_title=incident.public_title,
+            public_updates=json.dumps([note.to_json() for note in incident.public_updates])
+            if incident.public_updates
+            else None,
             status_pk=f"STATUS#{incident.status}" if unresolved else None,
             service_pk=f"SERVICE#{incident.service}",
             month_pk=month_of(incident.opened_at),
@@ -626,6 +742,10 @@ class IncidentStore:
             flapping=bool(item.flapping),
             version=int(item.version),
             roles=json.loads(item.roles) if item.roles else {},
+            public_title=item.public_title,
+            public_updates=tuple(PublicNote.from_json(note) for note in json.loads(item.public_updates))
+            if item.public_updates
+            else (),
         )
 
     def _key_item(self, state: KeyState) -> tuple[Any, Any]:

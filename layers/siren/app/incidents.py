@@ -22,6 +22,7 @@ from siren.domain.incidents import (
     assign_role,
     change_severity,
     normalize_severity,
+    post_public_update,
     resolve,
 )
 from siren.domain.signals import SeverityHints, Signal, SignalStatus, Source
@@ -86,6 +87,12 @@ class Incidents:
         if user not in self._config.users:
             raise IncidentError(f"unknown user {user!r}: users are defined in siren.yaml")
         return self._change(incident_id, lambda incident, now: assign_role(incident, role, user, actor, now))
+
+    def post_update(self, incident_id: str, body: str, status: str, actor: str, title: str | None = None) -> Incident:
+        """A public update for the status page, written by a person."""
+        return self._change(
+            incident_id, lambda incident, now: post_public_update(incident, body, status, actor, now, title=title)
+        )
 
     def change_severity(self, incident_id: str, severity: str, actor: str) -> Incident:
         return self._change(incident_id, lambda incident, now: change_severity(incident, severity, actor, now))

@@ -60,6 +60,8 @@ class LifecycleEventType(enum.StrEnum):
     RESOLVED = "Incident Resolved"
     SEVERITY_CHANGED = "Severity Changed"
     UPDATED = "Incident Updated"
+    # Not about one incident: a component status set by hand, or maintenance scheduled (the status page).
+    STATUS_CHANGED = "Status Page Changed"
 
 
 EVENT_SOURCE = "siren.incidents"
@@ -98,6 +100,29 @@ class SeverityChoice:
 
 
 @dataclass(frozen=True, slots=True)
+class PublicNote:
+    """A public update as a person wrote it: ``status`` is investigating, identified, monitoring or resolved."""
+
+    at: datetime
+    status: str
+    body: str
+    author: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"at": self.at.isoformat(), "status": self.status, "body": self.body, "author": self.author}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PublicNote:
+        return cls(datetime.fromisoformat(str(data["at"])), str(data["status"]), str(data["body"]),
+                   str(data.get("author", "")))  # fmt: skip
+
+
+PUBLIC_STATUSES = ("investigating", "identified", "monitoring", "resolved")
+PUBLIC_BODY_MAX = 5000
+PUBLIC_TITLE_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
 class Incident:
     id: str
     status: IncidentStatus
@@ -121,6 +146,9 @@ class Incident:
     version: int = 1
     # Incident roles: role (commander, comms, sme) -> user.
     roles: Mapping[str, str] = field(default_factory=dict)
+    # What customers see (the status page): written by people only, never derived from the alert.
+    public_title: str | None = None
+    public_updates: tuple[PublicNote, ...] = ()  # oldest first
 
     def event_detail(self, **extra: Any) -> dict[str, Any]:
         """What lifecycle events carry: enough for consumers to act without reading the store."""
@@ -404,6 +432,33 @@ def assign_role(incident: Incident, role: str, user: str, actor: str, now: datet
                           {"role": role, "user": user})  # fmt: skip
     detail = changed.event_detail(change="role_assigned", role=role, user=user)
     return Outcome("role_assigned", "assigned by a person", changed, incident, None, (entry,),
+                   (LifecycleEvent(LifecycleEventType.UPDATED, detail),))  # fmt: skip
+
+
+def post_public_update(
+    incident: Incident, body: str, status: str, actor: str, now: datetime, *, title: str | None = None
+) -> Outcome:
+    """A person's update for the status page (and optionally its public title). It is public text, so it is
+    checked for being written at all, not for content: the status page escapes everything it shows."""
+    text = body.strip()
+    if not text:
+        raise IncidentError("a public update needs some text")
+    if len(text) > PUBLIC_BODY_MAX:
+        raise IncidentError(f"a public update is at most {PUBLIC_BODY_MAX} characters, got {len(text)}")
+    if status not in PUBLIC_STATUSES:
+        raise IncidentError(f"status must be one of {', '.join(PUBLIC_STATUSES)}, got {status!r}")
+    public_title = incident.public_title
+    if title is not None:
+        public_title = " ".join(title.split())
+        if not public_title or len(public_title) > PUBLIC_TITLE_MAX:
+            raise IncidentError(f"a public title is 1 to {PUBLIC_TITLE_MAX} characters")
+    note = PublicNote(now, status, text, actor)
+    changed = replace(incident, public_title=public_title, public_updates=(*incident.public_updates, note),
+                      version=incident.version + 1)  # fmt: skip
+    entry = TimelineEntry(now, TimelineKind.UPDATE_POSTED, actor, f"public update ({status}): {text}",
+                          {"public": True, "status": status, "title": public_title})  # fmt: skip
+    detail = changed.event_detail(change="public_update", public_status=status)
+    return Outcome("updated", "public update posted", changed, incident, None, (entry,),
                    (LifecycleEvent(LifecycleEventType.UPDATED, detail),))  # fmt: skip
 
 

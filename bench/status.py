@@ -1,0 +1,109 @@
+"""Status page figures: publishing with 1,000 past incidents and 20 components, and the weight of index.html.
+
+The real path: the incident store (PynamoDB, the deployed table), the snapshot, the renderer and the status
+bucket adapter (S3, only changed objects), on the embedded local AWS in-process.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.harness import Report
+from bench.ingest import RequestCounter
+
+PAST_INCIDENTS = 1_000
+COMPONENTS = 20
+SERVICES = [f"service-{n:02d}" for n in range(COMPONENTS)]
+
+
+def _config() -> Any:
+    from siren.config import SirenConfig, StatusComponent, StatusPageConfig
+
+    components = {
+        f"component-{n:02d}": StatusComponent(
+            name=f"Component {n:02d}",
+            description=f"Part {n} of the product",
+            group=f"Group {n // 5}",
+            services=(SERVICES[n],),
+        )
+        for n in range(COMPONENTS)
+    }
+    return SirenConfig(status_page=StatusPageConfig(name="Bench Status", components=components))
+
+
+def _seed(store: Any, now: datetime) -> None:
+    from siren.domain.incidents import Incident, IncidentStatus, Outcome, PublicNote
+
+    rng = random.Random(7)  # noqa: S311 (reproducible bench data, not secrets)
+    for n in range(PAST_INCIDENTS):
+        opened = now - timedelta(days=rng.uniform(0, 89), minutes=rng.uniform(0, 600))
+        resolved = n >= 5  # a handful still open
+        incident = Incident(
+            id=f"INC-{opened:%Y%m%d-%H%M}-{n:06x}", status=IncidentStatus.RESOLVED if resolved else IncidentStatus.OPEN,
+            severity=rng.choice(["SEV1", "SEV2", "SEV3", "SEV3", "SEV4"]), title=f"alarm {n}",
+            service=rng.choice(SERVICES), dedup_key=f"bench:{n}", source="bench", opened_at=opened,
+            last_seen_at=opened, resolved_at=opened + timedelta(minutes=rng.uniform(5, 240)) if resolved else None,
+            public_title=f"Elevated errors on part {n % COMPONENTS}",
+            public_updates=(PublicNote(opened + timedelta(minutes=3), "investigating", "We are looking into it.", "b"),
+                            PublicNote(opened + timedelta(minutes=20), "identified", "We found the cause.", "b")),
+        )  # fmt: skip
+        store.apply(Outcome("opened", "bench", incident), None)
+
+
+def run(report: Report) -> None:
+    from infra.app import synthesize
+    from siren.adapters.status_bucket import StatusBucket
+    from siren.adapters.store import IncidentStore
+    from siren.app.incidents import Incidents
+    from siren.app.status_page import StatusPage
+    from siren.domain.incidents import IncidentStatus
+    from siren.domain.status_render import render_site
+    from siren_local.runtime import LocalAws
+
+    assembly = Path(synthesize(Path(tempfile.mkdtemp(prefix="bench-status-"))).directory)
+    with LocalAws.in_process() as runtime:
+        outputs = runtime.deploy_siren(assembly).outputs
+        store = IncidentStore(outputs["IncidentsTableName"])
+        now = datetime.now(UTC)
+        _seed(store, now)
+        page = StatusPage(store, _config(), "https://status.example.com")
+        bucket = StatusBucket(outputs["StatusBucketName"])
+        counter = RequestCounter()
+
+        with counter.installed():
+            started = time.perf_counter()
+            full = page.publish_now(bucket)
+            full_seconds = time.perf_counter() - started
+        full_requests = sum(counter.take().values())
+
+        objects = render_site(page.snapshot())
+        index = next(obj for obj in objects if obj.key == "index.html")
+        render_started = time.perf_counter()
+        render_site(page.snapshot())
+        render_seconds = time.perf_counter() - render_started
+
+        # One public update on an open incident, then publish again: only what changed is written.
+        open_incident = store.list_by_status(IncidentStatus.OPEN, limit=1)[0]
+
+        Incidents(store, _config()).post_update(open_incident.id, "A fix is rolling out.", "monitoring", "bench")
+        with counter.installed():
+            started = time.perf_counter()
+            incremental = page.publish_now(bucket)
+            incremental_seconds = time.perf_counter() - started
+        incremental_requests = sum(counter.take().values())
+
+    note = f"{PAST_INCIDENTS} past incidents, {COMPONENTS} components, in-process local AWS"
+    report.add("status_publish_full", round(full_seconds * 1000), "ms", f"{note}; {full.written} objects written")
+    report.add("status_publish_after_one_update", round(incremental_seconds * 1000), "ms",
+               f"{incremental.written} written, {incremental.unchanged} unchanged")  # fmt: skip
+    report.add("status_snapshot_and_render", round(render_seconds * 1000), "ms", "reads + render, no writes")
+    report.add("status_site_objects", len(objects), "objects", f"{full.bytes_written // 1024} KB written in all")
+    report.add("status_publish_dynamodb_requests", full_requests, "requests", "Query pages on the indexes")
+    report.add("status_publish_dynamodb_requests_incremental", incremental_requests, "requests")
+    report.add("status_index_html_bytes", len(index.body), "bytes", "goal < 51200, CSS inline, no JavaScript")
+    report.add("status_index_html_scripts", index.body.count(b"<script"), "elements")

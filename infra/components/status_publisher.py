@@ -1,0 +1,78 @@
+"""The status page publisher: reacts to every lifecycle event, and runs on a schedule for what time alone
+changes (a maintenance window starting or ending, the uptime day rolling over)."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.components.functions import FunctionBase, SirenFunction
+from infra.nag import acknowledge, acknowledge_index_queries, acknowledge_invoke_versions, logical_id
+from siren.domain.incidents import EVENT_SOURCE
+
+REPUBLISH_EVERY = Duration.minutes(10)
+
+
+class StatusPublisher(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        base: FunctionBase,
+        table: dynamodb.Table,
+        bus: events.IEventBus,
+        bucket: s3.IBucket,
+        page_url: str,
+        dead_letters: sqs.IQueue,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.publisher = SirenFunction(
+            self, "Publish", package="status", handler="status_handlers.publish", base=base,
+            environment={"TABLE_NAME": table.table_name, "EVENT_BUS_NAME": bus.event_bus_name,
+                         "STATUS_BUCKET_NAME": bucket.bucket_name, "STATUS_PAGE_URL": page_url},
+            description="Siren: publish the customer status page", dead_letter_queue=dead_letters,
+        )  # fmt: skip
+        function = self.publisher.function
+        # Reads incidents; writes only the status page's own items (the publish lease and request mark).
+        table.grant_read_write_data(function)
+        acknowledge_index_queries(self.publisher.role, table)
+        # Exactly what publishing needs: read the manifest, write objects; ListBucket so that a missing manifest
+        # is NoSuchKey (the first publish) rather than AccessDenied. No delete, no ACLs.
+        self.publisher.role.add_to_policy(iam.PolicyStatement(
+            actions=["s3:GetObject", "s3:PutObject"], resources=[bucket.arn_for_objects("*")],
+        ))  # fmt: skip
+        self.publisher.role.add_to_policy(iam.PolicyStatement(actions=["s3:ListBucket"],
+                                                              resources=[bucket.bucket_arn]))  # fmt: skip
+        acknowledge(
+            self.publisher.role, f"AwsSolutions-IAM5[Resource::<{logical_id(bucket)}.Arn>/*]",
+            "The publisher writes the whole site (index, incident pages, feeds, API) into this one bucket: its "
+            "objects are the resource; the actions are only GetObject and PutObject.",
+        )  # fmt: skip
+        dead_letters.grant_send_messages(function)
+
+        events.Rule(
+            self, "OnLifecycleEvent", event_bus=bus,
+            description="Republish the status page on every incident lifecycle event",
+            event_pattern=events.EventPattern(source=[EVENT_SOURCE]),
+            targets=[targets.LambdaFunction(function, dead_letter_queue=dead_letters, retry_attempts=20,
+                                            max_event_age=Duration.hours(2))],
+        )  # fmt: skip
+        # Its own role (not the stack-wide one CDK would share between schedules): it invokes this function only.
+        schedule_role = iam.Role(self, "ScheduleRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"))
+        acknowledge_invoke_versions(schedule_role, [function], "The schedule invokes the status publisher only.")
+        scheduler.Schedule(
+            self, "Republish",
+            schedule=scheduler.ScheduleExpression.rate(REPUBLISH_EVERY),
+            target=scheduler_targets.LambdaInvoke(function, dead_letter_queue=dead_letters, retry_attempts=3,
+                                                  role=schedule_role),
+            description="Republish the status page: maintenance windows and the uptime day change with time alone",
+        )  # fmt: skip

@@ -1,0 +1,140 @@
+"""The customer status page: what people set (component statuses, maintenance, public updates) and publishing.
+
+Publishing reacts to every lifecycle event (and runs every few minutes, for maintenance windows that start or
+end and for the uptime day that rolls over). It is coalesced (see IncidentStore.request_publish): a burst of
+events becomes one or two publishes, and two publishers never race each other.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from siren.adapters.status_bucket import PublishResult
+from siren.adapters.store import IncidentStore
+from siren.config import COMPONENT_STATUSES, SirenConfig
+from siren.domain.incidents import Incident, IncidentError, IncidentStatus
+from siren.domain.status import HISTORY_DAYS, Component, Maintenance, StatusSnapshot, build_snapshot
+from siren.domain.status_render import SiteObject, render_site
+
+# A resolved incident stays in the history for HISTORY_DAYS after it is resolved, so look back further than that
+# for when it was opened.
+LOOKBACK = timedelta(days=HISTORY_DAYS + 30)
+LEASE = timedelta(minutes=2)
+MAX_ROUNDS = 5
+
+
+class SitePort(Protocol):
+    def publish(self, objects: list[SiteObject]) -> PublishResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PublishReport:
+    published: bool
+    rounds: int
+    written: int = 0
+    unchanged: int = 0
+    bytes_written: int = 0
+
+
+def components_of(config: SirenConfig) -> list[Component]:
+    return [
+        Component(cid, c.name, c.description, c.group, c.services) for cid, c in config.status_page.components.items()
+    ]
+
+
+class StatusPage:
+    def __init__(
+        self,
+        store: IncidentStore,
+        config: SirenConfig,
+        page_url: str,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._config = config
+        self._page_url = page_url
+        self._clock = clock
+
+    # -- what people set ----------------------------------------------------------------------------------
+    def set_component_status(self, component_id: str, status: str, actor: str) -> None:
+        if component_id not in self._config.status_page.components:
+            known = ", ".join(self._config.status_page.components) or "none are configured"
+            raise IncidentError(f"unknown component {component_id!r} (components: {known})")
+        if status not in COMPONENT_STATUSES:
+            raise IncidentError(f"status must be one of {', '.join(COMPONENT_STATUSES)}, got {status!r}")
+        self._store.set_component_status(component_id, status, actor, self._clock())
+
+    def add_maintenance(
+        self, *, title: str, component_ids: list[str], starts_at: datetime, ends_at: datetime, body: str, actor: str
+    ) -> Maintenance:
+        title = " ".join(title.split())
+        if not title or len(title) > 200:
+            raise IncidentError("a maintenance title is 1 to 200 characters")
+        unknown = [c for c in component_ids if c not in self._config.status_page.components]
+        if unknown or not component_ids:
+            known = ", ".join(self._config.status_page.components)
+            raise IncidentError(f"unknown or no components {unknown} (components: {known})")
+        if starts_at.tzinfo is None or ends_at.tzinfo is None:
+            raise IncidentError("start and end need a time zone (e.g. 2026-12-01T02:00Z)")
+        if ends_at <= starts_at:
+            raise IncidentError("the maintenance must end after it starts")
+        now = self._clock()
+        window = Maintenance(
+            id=f"MNT-{starts_at.astimezone(UTC):%Y%m%d-%H%M}-{secrets.token_hex(3)}", title=title,
+            component_ids=tuple(component_ids), starts_at=starts_at, ends_at=ends_at, body=body.strip(),
+            created_at=now,
+        )  # fmt: skip
+        self._store.add_maintenance(window, actor)
+        return window
+
+    # -- publishing -----------------------------------------------------------------------------------------
+    def snapshot(self) -> StatusSnapshot:
+        now = self._clock()
+        overrides, windows = self._store.status_page_items()
+        page = self._config.status_page
+        return build_snapshot(
+            page_name=page.name, page_url=self._page_url, components=components_of(self._config),
+            impact=page.impact, incidents=self._incidents(now), overrides=overrides, maintenances=windows, now=now,
+        )  # fmt: skip
+
+    def _incidents(self, now: datetime) -> Iterator[Incident]:
+        seen: set[str] = set()
+        for status in (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED, IncidentStatus.RECOVERED):
+            for incident in self._store.list_by_status(status, limit=1000):
+                seen.add(incident.id)
+                yield incident
+        for incident in self._store.iter_opened_between(now - LOOKBACK, now + timedelta(minutes=5)):
+            if incident.id not in seen:
+                seen.add(incident.id)
+                yield incident
+
+    def publish_now(self, site: SitePort) -> PublishResult:
+        """Render and write the site once, without coordination (the coalescing publish calls this)."""
+        return site.publish(render_site(self.snapshot()))
+
+    def publish(self, site: SitePort) -> PublishReport:
+        """Ask for a publish and, unless another publisher holds the lease (it will see the request), publish
+        until no request came in meanwhile."""
+        self._store.request_publish(self._clock())
+        owner = uuid.uuid4().hex
+        written = unchanged = size = 0
+        for rounds in range(1, MAX_ROUNDS + 1):
+            up_to = self._store.acquire_publish_lease(owner, self._clock(), LEASE)
+            if up_to is None:
+                return PublishReport(rounds > 1, rounds - 1, written, unchanged, size)
+            result = self.publish_now(site)
+            written, unchanged, size = (
+                written + result.written,
+                unchanged + result.unchanged,
+                size + result.bytes_written,
+            )
+            if self._store.release_publish_lease(owner, up_to):
+                return PublishReport(True, rounds, written, unchanged, size)
+        # Requests keep coming faster than publishes: leave the lease to expire; the next trigger publishes.
+        return PublishReport(True, MAX_ROUNDS, written, unchanged, size)

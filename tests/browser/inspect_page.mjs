@@ -1,0 +1,105 @@
+// Opens one URL in headless Chromium on a phone and a desktop viewport, in light and dark colour schemes;
+// takes full-page screenshots, runs axe-core, measures horizontal overflow, counts <script> elements and
+// collects console errors. Prints ONE JSON object on stdout; anything else goes to stderr.
+//
+//   node inspect_page.mjs --url=URL --out=DIR --chromium=/usr/bin/chromium --node-modules=DIR [--name=status]
+//
+// ESM imports do not honour NODE_PATH, so the npm packages are loaded with a require() rooted in --node-modules.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values: args } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    out: { type: 'string' },
+    name: { type: 'string', default: 'status' },
+    chromium: { type: 'string', default: '/usr/bin/chromium' },
+    'node-modules': { type: 'string' },
+  },
+});
+for (const required of ['url', 'out', 'node-modules']) {
+  if (!args[required]) {
+    console.error(`inspect_page.mjs: --${required} is required`);
+    process.exit(2);
+  }
+}
+
+// A require() that resolves from <node-modules>/.. finds packages in <node-modules>.
+const require = createRequire(path.join(path.resolve(args['node-modules']), '..', 'inspect-page.cjs'));
+const { chromium } = require('playwright-core');
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+const VIEWPORTS = {
+  phone: { viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true },
+  desktop: { viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1, isMobile: false, hasTouch: false },
+};
+const SCHEMES = ['light', 'dark'];
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
+
+mkdirSync(args.out, { recursive: true });
+const report = { screenshots: [], violations: [], overflow: {}, scripts: 0, console_errors: [] };
+
+const browser = await chromium.launch({
+  executablePath: args.chromium,
+  // root has no user namespace sandbox; /dev/shm may be small in containers.
+  args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+});
+try {
+  for (const [viewportName, device] of Object.entries(VIEWPORTS)) {
+    for (const scheme of SCHEMES) {
+      // bypassCSP lets axe be injected into a page whose Content-Security-Policy forbids inline scripts.
+      const context = await browser.newContext({ ...device, colorScheme: scheme, bypassCSP: true });
+      const page = await context.newPage();
+      const where = `${viewportName}/${scheme}`;
+      page.on('console', (message) => {
+        if (message.type() !== 'error') return;
+        const source = message.location().url;
+        report.console_errors.push(`${where}: ${message.text()}${source ? ` (${source})` : ''}`);
+      });
+      page.on('pageerror', (error) => report.console_errors.push(`${where}: ${error.message}`));
+
+      const response = await page.goto(args.url, { waitUntil: 'load' });
+      if (!response || !response.ok()) {
+        throw new Error(`GET ${args.url} answered ${response ? response.status() : 'nothing'}`);
+      }
+      await page.evaluate(() => document.fonts.ready);
+
+      const measured = await page.evaluate(() => ({
+        scrollWidth: document.documentElement.scrollWidth,
+        innerWidth: window.innerWidth,
+        scripts: document.querySelectorAll('script').length,
+      }));
+      const overflow = Math.max(0, measured.scrollWidth - device.viewport.width);
+      report.overflow[viewportName] = Math.max(report.overflow[viewportName] ?? 0, overflow);
+      report.scripts = Math.max(report.scripts, measured.scripts); // counted before axe adds its own
+
+      const file = path.join(args.out, `${args.name}-${viewportName}-${scheme}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      report.screenshots.push(file);
+
+      await page.addScriptTag({ content: axeSource });
+      const results = await page.evaluate(
+        (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }),
+        AXE_TAGS,
+      );
+      for (const violation of results.violations) {
+        report.violations.push({
+          id: violation.id,
+          impact: violation.impact,
+          help: violation.help,
+          nodes: violation.nodes.length,
+          targets: violation.nodes.slice(0, 5).map((node) => node.target.join(' ')),
+          scheme,
+          viewport: viewportName,
+        });
+      }
+      await context.close();
+    }
+  }
+} finally {
+  await browser.close();
+}
+
+process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -1,0 +1,59 @@
+"""The real status page in a real browser: published by the deployed publisher on the embedded local AWS, served
+by the runtime's status URL, opened in headless Chromium at phone and desktop widths, light and dark.
+
+THEN axe-core reports no serious or critical violation, nothing overflows a 375 px phone, the page has no
+script, hostile text from a public update renders inert, and the screenshots are kept in build/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from siren_local.alarms import fire_alarm
+from tests.browser.harness import inspect_page
+from tests.e2e.test_cli_incidents import siren
+from tests.e2e.test_escalation import wait_for
+
+pytestmark = pytest.mark.browser
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+HOSTILE = '<script>alert(1)</script> "><img src=x onerror=alert(1)>'
+
+
+def summary(base: str) -> dict:  # type: ignore[type-arg]
+    try:
+        with urllib.request.urlopen(base + "api/v2/summary.json", timeout=30) as response:
+            return json.loads(response.read())  # type: ignore[no-any-return]
+    except OSError:
+        return {}
+
+
+def test_status_page_is_accessible_fits_a_phone_and_runs_no_script(local_http, tmp_path):
+    base = local_http.info()["status_page_url"].removesuffix("index.html")
+    fire_alarm(local_http.client, "checkout-5xx-rate", "ALARM", "5xx 12% > 5%", None)
+    wait_for(lambda: summary(base).get("incidents"))
+    incident_id = summary(base)["incidents"][0]["id"]
+    siren(local_http, "update", incident_id, "--public", f"Some checkouts fail. {HOSTILE}", "--status",
+          "identified", "--title", "Checkout errors")  # fmt: skip
+    siren(local_http, "maintenance", "add", "--components", "search", "--start", "2030-01-01T02:00Z", "--end",
+          "2030-01-01T03:00Z", "--title", "Search index rebuild")  # fmt: skip
+    wait_for(lambda: summary(base).get("scheduled_maintenances")
+             and summary(base)["incidents"][0]["status"] == "identified")  # fmt: skip
+
+    report = inspect_page(base + "index.html", tmp_path, name="status")
+    incident_report = inspect_page(f"{base}incidents/{incident_id}.html", tmp_path, name="incident")
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for shot in report["screenshots"] + incident_report["screenshots"]:
+        shutil.copy(shot, SCREENSHOTS / Path(shot).name)
+    for found in (report, incident_report):
+        serious = [v for v in found["violations"] if v["impact"] in ("serious", "critical")]
+        assert serious == [], serious
+        assert found["overflow"]["phone"] == 0
+        assert found["scripts"] == 0
+        assert found["console_errors"] == []
+    assert (SCREENSHOTS / "status-phone-light.png").stat().st_size > 0

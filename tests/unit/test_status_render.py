@@ -1,0 +1,384 @@
+"""The status site: escaped everywhere, no script, small, a well-formed feed, Statuspage's JSON, index written last."""
+
+from __future__ import annotations
+
+import html
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+
+from siren.domain.status import (
+    Component,
+    ComponentStatus,
+    ComponentView,
+    Impact,
+    Maintenance,
+    PublicIncident,
+    PublicStatus,
+    PublicUpdate,
+    StatusSnapshot,
+    UptimeDay,
+)
+from siren.domain.status_render import SiteObject, render_site
+
+NOW = datetime(2026, 11, 27, 3, 15, tzinfo=UTC)
+SCRIPT = "<script>alert(1)</script>"
+IMG = '"><img src=x onerror=alert(1)>'
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def days(bad: dict[int, tuple[float, ComponentStatus]] | None = None) -> tuple[UptimeDay, ...]:
+    """90 days ending today; ``bad`` maps days-ago to (uptime, worst)."""
+    bad = bad or {}
+    today = NOW.date()
+    return tuple(
+        UptimeDay(today - timedelta(days=ago), *bad.get(ago, (1.0, ComponentStatus.OPERATIONAL)))
+        for ago in range(89, -1, -1)
+    )
+
+
+def view(component: Component, status: ComponentStatus = ComponentStatus.OPERATIONAL, **bad) -> ComponentView:
+    uptime = days(bad.get("bad"))
+    return ComponentView(component, status, uptime, 100.0 * sum(d.uptime for d in uptime) / len(uptime))
+
+
+UNRESOLVED = PublicIncident(
+    id="INC-20261127-0200-abc123",
+    title=f"Checkout errors {SCRIPT}",
+    status=PublicStatus.IDENTIFIED,
+    impact=Impact.MAJOR,
+    component_ids=("website", "checkout-api"),
+    component_status=ComponentStatus.PARTIAL_OUTAGE,
+    created_at=NOW - timedelta(hours=1),
+    updated_at=NOW - timedelta(minutes=10),
+    resolved_at=None,
+    updates=(
+        PublicUpdate(NOW - timedelta(minutes=10), PublicStatus.IDENTIFIED, f"Found it {IMG}\nA second line"),
+        PublicUpdate(NOW - timedelta(hours=1), PublicStatus.INVESTIGATING, f"Looking {SCRIPT}"),
+    ),
+)
+RESOLVED = PublicIncident(
+    id="INC-20261120-1000-def456",
+    title="Slow search",
+    status=PublicStatus.RESOLVED,
+    impact=Impact.MINOR,
+    component_ids=("search",),
+    component_status=ComponentStatus.DEGRADED_PERFORMANCE,
+    created_at=datetime(2026, 11, 20, 10, 0, tzinfo=UTC),
+    updated_at=datetime(2026, 11, 20, 11, 0, tzinfo=UTC),
+    resolved_at=datetime(2026, 11, 20, 11, 0, tzinfo=UTC),
+    updates=(
+        PublicUpdate(datetime(2026, 11, 20, 11, 0, tzinfo=UTC), PublicStatus.RESOLVED, "Fixed."),
+        PublicUpdate(datetime(2026, 11, 20, 10, 0, tzinfo=UTC), PublicStatus.INVESTIGATING, "Search is slow."),
+    ),
+)
+MAINTENANCE = Maintenance(
+    id="MNT-20261128-0200-aaaaaa",
+    title="Database upgrade",
+    component_ids=("checkout-api",),
+    starts_at=datetime(2026, 11, 28, 2, 0, tzinfo=UTC),
+    ends_at=datetime(2026, 11, 28, 4, 0, tzinfo=UTC),
+    body="Checkout may be slow.",
+    created_at=datetime(2026, 11, 25, 9, 0, tzinfo=UTC),
+)
+WEBSITE = Component("website", f"Website {SCRIPT}", description=f"The shop {IMG}")
+CHECKOUT = Component("checkout-api", "Checkout API", group="APIs")
+SEARCH = Component("search", "Search", group="APIs")
+
+
+def snapshot(**changes) -> StatusSnapshot:
+    base = StatusSnapshot(
+        page_name=f"Example {SCRIPT} Status",
+        page_url="https://status.example.com",
+        generated_at=NOW,
+        components=(
+            view(WEBSITE, ComponentStatus.PARTIAL_OUTAGE, bad={0: (0.95, ComponentStatus.PARTIAL_OUTAGE)}),
+            view(CHECKOUT, ComponentStatus.PARTIAL_OUTAGE, bad={0: (0.95, ComponentStatus.PARTIAL_OUTAGE)}),
+            view(SEARCH, bad={7: (1.0, ComponentStatus.DEGRADED_PERFORMANCE)}),
+        ),
+        indicator=Impact.MAJOR,
+        description="Partial System Outage",
+        unresolved=(UNRESOLVED,),
+        history=(RESOLVED,),
+        maintenances=(MAINTENANCE,),
+    )
+    return replace(base, **changes)
+
+
+def site(snap: StatusSnapshot | None = None) -> dict[str, SiteObject]:
+    return {obj.key: obj for obj in render_site(snap or snapshot())}
+
+
+def text(obj: SiteObject) -> str:
+    return obj.body.decode("utf-8")
+
+
+def api(name: str, snap: StatusSnapshot | None = None) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(site(snap)[f"api/v2/{name}"].body)
+    return document
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs.extend(attrs)
+
+
+def parsed(page: str) -> _Tags:
+    parser = _Tags()
+    parser.feed(page)
+    return parser
+
+
+def test_the_site_has_every_object_and_index_comes_last():
+    objects = render_site(snapshot())
+    keys = [obj.key for obj in objects]
+    assert keys[-1] == "index.html"
+    assert keys.count("index.html") == 1
+    assert {
+        "incidents/INC-20261127-0200-abc123.html",
+        "incidents/INC-20261120-1000-def456.html",
+        "history.atom",
+        "api/v2/summary.json",
+        "api/v2/status.json",
+        "api/v2/components.json",
+        "api/v2/incidents.json",
+        "api/v2/incidents/unresolved.json",
+        "api/v2/scheduled-maintenances.json",
+    } <= set(keys)
+    # Incident pages come before everything that links to them.
+    assert max(keys.index(k) for k in keys if k.startswith("incidents/")) < keys.index("history.atom")
+
+
+def test_every_object_has_a_content_type_and_caching():
+    for obj in render_site(snapshot()):
+        assert obj.body
+        assert obj.content_type.endswith("; charset=utf-8")
+        assert obj.cache_control.startswith("public, max-age=")
+    objects = site()
+    assert objects["index.html"].content_type == "text/html; charset=utf-8"
+    assert objects["history.atom"].content_type == "application/atom+xml; charset=utf-8"
+    assert objects["api/v2/summary.json"].content_type == "application/json; charset=utf-8"
+    assert objects["index.html"].cache_control == "public, max-age=30, stale-while-revalidate=30"
+    # A resolved incident's page no longer changes; an open one's does.
+    assert objects["incidents/INC-20261120-1000-def456.html"].cache_control == "public, max-age=300"
+    assert "max-age=30," in objects["incidents/INC-20261127-0200-abc123.html"].cache_control
+
+
+def test_hostile_text_is_escaped_in_every_html_page():
+    pages = [text(obj) for obj in render_site(snapshot()) if obj.content_type.startswith("text/html")]
+    assert len(pages) == 3
+    for page in pages:
+        assert "<script" not in page.lower()
+        assert "<img" not in page.lower()
+        tags = parsed(page)
+        assert "script" not in tags.tags and "img" not in tags.tags
+        assert not any(name.startswith("on") for name, _ in tags.attrs)
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    index = text(site()["index.html"])
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in index  # the component description
+    incident = text(site()["incidents/INC-20261127-0200-abc123.html"])
+    assert "Found it &#34;&gt;&lt;img src=x onerror=alert(1)&gt;<br>A second line" in incident
+
+
+def test_index_is_static_accessible_html():
+    index = text(site()["index.html"])
+    tags = parsed(index)
+    assert index.startswith("<!doctype html>")
+    assert '<html lang="en">' in index
+    assert '<meta name="viewport"' in index
+    assert tags.tags.count("h1") == 1
+    assert {"header", "main", "footer", "style", "time"} <= set(tags.tags)
+    assert "script" not in tags.tags and "link" in tags.tags  # the feed's <link rel=alternate>, nothing external
+    assert "http" not in "".join(value or "" for name, value in tags.attrs if name in {"src", "href"})
+    assert "@media (prefers-color-scheme:dark)" in index and ":focus-visible" in index
+    # Statuses are words, not only colours.
+    assert "Partial System Outage" in index and "Partial outage" in index and "Operational" in index
+    assert "Major impact" in index and "Identified" in index
+    # Times are readable UTC inside <time>.
+    assert '<time datetime="2026-11-27T03:05:00Z">27 Nov 2026, 03:05 UTC</time>' in index
+
+
+def test_index_shows_groups_bars_maintenance_and_history():
+    index = text(site()["index.html"])
+    # The group stands where its first component stands, after the ungrouped one.
+    assert index.index("Website &lt;script") < index.index("<h3>APIs</h3>") < index.index("<h4>Checkout API</h4>")
+    assert index.index("<h4>Checkout API</h4>") < index.index("<h4>Search</h4>")
+    # One role=img row per component, each day described, and not 90 elements per row.
+    assert index.count('role="img"') == 3
+    assert 'title="2026-11-27: 95% uptime, partial outage"' in index
+    assert 'title="2026-08-30 to 2026-11-26: 100% uptime"' in index
+    assert 'aria-label="Uptime over the last 90 days: 99.94 %.' in index
+    assert "99.94 % uptime" in index and "100 % uptime" in index
+    assert index.count("<i ") < 20
+    assert "Database upgrade" in index and "Scheduled" in index
+    assert 'href="incidents/INC-20261120-1000-def456.html"' in index
+    assert 'href="history.atom"' in index and 'href="api/v2/summary.json"' in index
+
+
+def test_incident_page_lists_every_update_newest_first():
+    page = text(site()["incidents/INC-20261120-1000-def456.html"])
+    assert page.index("Fixed.") < page.index("Search is slow.")
+    assert "<h1>Slow search</h1>" in page and "Minor impact" in page and "Search" in page
+    assert 'href="../index.html"' in page
+    assert parsed(page).tags.count("h1") == 1
+
+
+def big_snapshot() -> StatusSnapshot:
+    components = tuple(
+        view(
+            Component(f"component-{n}", f"Component number {n}", "A description of this component", f"Group {n // 5}"),
+            bad={n: (0.97, ComponentStatus.MAJOR_OUTAGE), n + 30: (0.99, ComponentStatus.PARTIAL_OUTAGE)},
+        )
+        for n in range(20)
+    )
+    history = tuple(
+        replace(
+            RESOLVED,
+            id=f"INC-202611{(n % 27) + 1:02d}-1000-{n:06d}",
+            title=f"Elevated error rates on component number {n} for some customers",
+            component_ids=(f"component-{n % 20}",),
+            resolved_at=NOW - timedelta(days=n, hours=1),
+            updated_at=NOW - timedelta(days=n, hours=1),
+        )
+        for n in range(50)
+    )
+    return snapshot(components=components, history=history)
+
+
+def test_index_stays_small_for_a_big_page():
+    objects = site(big_snapshot())
+    index = objects["index.html"]
+    assert len(index.body) < 50_000
+    assert text(index).count('role="img"') == 20
+    assert len([key for key in objects if key.startswith("incidents/")]) == 51
+
+
+def test_feed_is_well_formed_atom_and_hostile_text_round_trips():
+    feed = ET.fromstring(site()["history.atom"].body)
+    assert feed.tag == f"{ATOM}feed"
+    assert feed.findtext(f"{ATOM}id") == "https://status.example.com/history.atom"
+    links = {link.get("rel"): link.get("href") for link in feed.findall(f"{ATOM}link")}
+    assert links == {"self": "https://status.example.com/history.atom", "alternate": "https://status.example.com/"}
+    assert feed.findtext(f"{ATOM}updated") == "2026-11-27T03:05:00Z"
+    entries = feed.findall(f"{ATOM}entry")
+    assert len(entries) == 2
+    first = entries[0]  # newest change first
+    assert first.findtext(f"{ATOM}title") == f"Checkout errors {SCRIPT}"
+    assert first.findtext(f"{ATOM}id") == "https://status.example.com/incidents/INC-20261127-0200-abc123.html"
+    content = first.find(f"{ATOM}content")
+    assert content is not None and content.get("type") == "html"
+    # The content is HTML in which the hostile text is text: escaped once more, and no element of its own.
+    assert "<img" not in (content.text or "") and "<script" not in (content.text or "")
+    assert IMG in html.unescape(content.text or "")
+    assert "img" not in parsed(content.text or "").tags
+    assert entries[1].findtext(f"{ATOM}title") == "Slow search"
+
+
+def test_feed_drops_characters_xml_cannot_carry():
+    hostile = replace(RESOLVED, title="bell \x07 and nul \x00")
+    feed = ET.fromstring(site(snapshot(history=(hostile,)))["history.atom"].body)
+    assert feed.findall(f"{ATOM}entry")[1].findtext(f"{ATOM}title") == "bell  and nul "
+
+
+def test_summary_has_statuspage_shape():
+    summary = api("summary.json")
+    assert set(summary) == {"page", "components", "incidents", "scheduled_maintenances", "status"}
+    assert summary["page"] == {
+        "id": "example-script-alert-1-script-status",
+        "name": f"Example {SCRIPT} Status",
+        "url": "https://status.example.com",
+        "time_zone": "UTC",
+        "updated_at": "2026-11-27T03:15:00.000Z",
+    }
+    assert summary["status"] == {"indicator": "major", "description": "Partial System Outage"}
+    by_id = {c["id"]: c for c in summary["components"]}
+    assert [c["id"] for c in summary["components"]] == ["website", "group-apis", "checkout-api", "search"]
+    assert [c["position"] for c in summary["components"]] == [1, 2, 3, 4]
+    assert by_id["website"]["status"] == "partial_outage" and by_id["search"]["status"] == "operational"
+    assert by_id["group-apis"]["group"] is True and by_id["group-apis"]["components"] == ["checkout-api", "search"]
+    assert by_id["group-apis"]["status"] == "partial_outage"
+    assert by_id["search"]["group_id"] == "group-apis" and by_id["website"]["group_id"] is None
+    assert by_id["website"]["description"] == f"The shop {IMG}" and by_id["search"]["description"] is None
+    assert set(by_id["search"]) >= {
+        "id", "name", "status", "created_at", "updated_at", "position", "description", "showcase", "group_id",
+        "page_id", "group", "only_show_if_degraded",
+    }  # fmt: skip
+    [incident] = summary["incidents"]
+    assert incident["id"] == UNRESOLVED.id and incident["name"] == f"Checkout errors {SCRIPT}"
+    assert incident["status"] == "identified" and incident["impact"] == "major" and incident["resolved_at"] is None
+    assert incident["shortlink"] == "https://status.example.com/incidents/INC-20261127-0200-abc123.html"
+    assert incident["created_at"] == "2026-11-27T02:15:00.000Z"
+    assert [u["status"] for u in incident["incident_updates"]] == ["identified", "investigating"]
+    assert [u["id"] for u in incident["incident_updates"]] == [f"{UNRESOLVED.id}-2", f"{UNRESOLVED.id}-1"]
+    assert incident["incident_updates"][0]["body"] == f"Found it {IMG}\nA second line"
+    assert [c["id"] for c in incident["components"]] == ["website", "checkout-api"]
+    [window] = summary["scheduled_maintenances"]
+    assert window["status"] == "scheduled" and window["impact"] == "maintenance"
+    assert window["scheduled_for"] == "2026-11-28T02:00:00.000Z"
+    assert window["scheduled_until"] == "2026-11-28T04:00:00.000Z"
+    assert [c["id"] for c in window["components"]] == ["checkout-api"]
+
+
+def test_json_is_compact_utf8():
+    body = site(snapshot(page_name="Statut à Genève"))["api/v2/status.json"].body
+    assert body.decode("utf-8").startswith('{"page":{"id":"statut-a-geneve","name":"Statut à Genève",')
+
+
+def test_the_other_api_documents():
+    assert set(api("status.json")) == {"page", "status"}
+    components = api("components.json")["components"]
+    assert [c["id"] for c in components] == ["website", "group-apis", "checkout-api", "search"]
+    assert [i["id"] for i in api("incidents.json")["incidents"]] == [UNRESOLVED.id, RESOLVED.id]
+    unresolved = api("incidents/unresolved.json")["incidents"]
+    assert [i["id"] for i in unresolved] == [UNRESOLVED.id]
+    assert all(i["resolved_at"] is None and i["status"] != "resolved" for i in unresolved)
+    resolved = api("incidents.json")["incidents"][1]
+    assert resolved["status"] == "resolved" and resolved["resolved_at"] == "2026-11-20T11:00:00.000Z"
+    assert [m["id"] for m in api("scheduled-maintenances.json")["scheduled_maintenances"]] == [MAINTENANCE.id]
+
+
+def test_maintenance_in_progress():
+    started = snapshot(generated_at=datetime(2026, 11, 28, 3, 0, tzinfo=UTC))
+    assert api("scheduled-maintenances.json", started)["scheduled_maintenances"][0]["status"] == "in_progress"
+    assert "In progress" in text(site(started)["index.html"])
+
+
+@pytest.mark.parametrize("bad_id", ["../etc/passwd", "INC-1.html", "INC 1", "INC/1", "", "INC-1\n", "é"])
+def test_an_incident_id_that_is_not_a_plain_name_is_refused(bad_id):
+    with pytest.raises(ValueError, match="cannot be a file name"):
+        render_site(snapshot(history=(replace(RESOLVED, id=bad_id),)))
+
+
+def test_empty_page():
+    empty = snapshot(
+        components=(), unresolved=(), history=(), maintenances=(), indicator=Impact.NONE,
+        description="All Systems Operational",
+    )  # fmt: skip
+    objects = site(empty)
+    index = text(objects["index.html"])
+    assert "No incidents in the last 90 days." in index and "Active incidents" not in index
+    assert ET.fromstring(objects["history.atom"].body).findall(f"{ATOM}entry") == []
+    assert api("summary.json", empty)["incidents"] == []
+
+
+def test_rendering_is_deterministic():
+    assert render_site(snapshot()) == render_site(snapshot())
+    # A resolved incident's page does not depend on when the site is generated.
+    later = snapshot(generated_at=NOW + timedelta(days=1))
+    key = "incidents/INC-20261120-1000-def456.html"
+    assert site(later)[key] == site()[key]
+
+
+def test_uptime_days_run_oldest_to_newest():
+    assert days()[0].day == date(2026, 8, 30) and days()[-1].day == date(2026, 11, 27)
