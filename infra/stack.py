@@ -11,6 +11,7 @@ from infra.components.escalation import Escalation
 from infra.components.events import IncidentEvents
 from infra.components.functions import FunctionBase, SharedLayer
 from infra.components.ingest import Ingest
+from infra.components.reports import Reports
 from infra.components.status_publisher import StatusPublisher
 from infra.components.status_site import StatusSite
 from infra.components.store import IncidentStoreTable
@@ -29,6 +30,7 @@ OUTPUT_NAMES = (
     "EscalationStateMachineArn",
     "AckLinkUrl",
     "ChatWebhookSecretArn",
+    "ArtifactsBucketName",
 )
 
 
@@ -45,9 +47,13 @@ class SirenStack(Stack):
         ingest = Ingest(
             self, "Ingest", base=base, table=store.table, bus=incident_events.bus, alarm_topic=topics.alarm_topic
         )
-        Escalation(
+        escalation = Escalation(
             self, "Escalation", base=base, table=store.table, bus=incident_events.bus,
             inbound_sms_topic=topics.inbound_sms_topic, dead_letters=ingest.dead_letters,
+        )  # fmt: skip
+        Reports(
+            self, "Reports", base=base, table=store.table, config=config.config.reports,
+            email_sender=escalation.email_sender, access_logs=status_site.access_logs, dead_letters=ingest.dead_letters,
         )  # fmt: skip
         StatusPublisher(
             self, "StatusPublisher", base=base, table=store.table, bus=incident_events.bus, bucket=status_site.bucket,

@@ -71,6 +71,11 @@ class Target:
         stacks = self.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
         return {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
 
+    def parameter(self, stack_name: str, name: str) -> str | None:
+        stacks = self.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+        found = [p.get("ParameterValue") for p in stacks[0].get("Parameters", []) if p.get("ParameterKey") == name]
+        return str(found[0]) if found and found[0] else None
+
     def activate(self) -> None:
         """Point this process's AWS SDK clients (boto3, PynamoDB) at this target."""
         if self.endpoint is not None:

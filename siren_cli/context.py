@@ -15,6 +15,7 @@ from siren_cli.errors import CliError, UsageError
 
 if TYPE_CHECKING:
     from siren.app.incidents import Incidents
+    from siren.app.reports import Reports
     from siren.app.status_page import StatusPage
     from siren.config import SirenConfig
 
@@ -65,6 +66,16 @@ class CliContext:
         from siren.app.incidents import Incidents
 
         return Incidents(IncidentStore(self.output("IncidentsTableName")), self.config)
+
+    def reports(self) -> Reports:
+        from siren.adapters.store import IncidentStore
+        from siren.app.reports import Reports
+
+        return Reports(IncidentStore(self.output("IncidentsTableName")), self.config)
+
+    def email_sender(self) -> str:
+        """The deployed EmailSender parameter (what the stack's functions send from)."""
+        return self.target.parameter(self.stack, "EmailSender") or "siren@example.com"
 
     def status_page(self) -> StatusPage:
         from siren.adapters.store import IncidentStore

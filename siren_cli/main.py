@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from siren_cli import incidents, local, oncall_cmd, status_cmd
+from siren_cli import incidents, local, oncall_cmd, report_cmd, status_cmd
 from siren_cli.config_cmd import config_app
 from siren_cli.context import CliContext
 
@@ -35,6 +35,7 @@ app.add_typer(config_app, name="config")
 incidents.register(app)
 oncall_cmd.register(app)
 status_cmd.register(app)
+report_cmd.register(app)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ class Escalation(Construct):
         )  # fmt: skip
         sender = CfnParameter(stack, "EmailSender", default="siren@example.com",
                               description="SES-verified address that page emails come from")  # fmt: skip
+        self.email_sender = sender.value_as_string
         machine_name = f"{stack.stack_name}-escalation"
         # Built from the name, not taken from the machine: the task functions' roles need it, and the machine
         # needs the functions, so a reference would be a cycle.

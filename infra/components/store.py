@@ -13,6 +13,8 @@ INDEXES = {
     "by-status": ("status_pk", "opened_at"),
     "by-service": ("service_pk", "opened_at"),
     "by-time": ("month_pk", "opened_at"),
+    # Sparse: only timeline entries of pages sent and escalations carry activity_pk (reports: on-call load).
+    "by-activity": ("activity_pk", "at"),
 }
 
 

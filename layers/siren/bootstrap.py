@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from siren.app.escalation import Escalation
     from siren.app.incidents import Incidents
     from siren.app.intake import Intake
+    from siren.app.reports import Reports
     from siren.app.status_page import StatusPage
 
 
@@ -139,6 +140,13 @@ def status_bucket() -> StatusBucket:
     if not name:
         raise SettingsError("environment variable STATUS_BUCKET_NAME is required but not set")
     return StatusBucket(name)
+
+
+def reports() -> Reports:
+    from siren.app.reports import Reports
+
+    settings = Settings.load()
+    return Reports(store(settings), deployed_config(settings))
 
 
 def pager(settings: Settings) -> Pager:

@@ -450,6 +450,31 @@ class StatusPageConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportsConfig:
+    """Leadership reports: who gets them, when (EventBridge Scheduler cron in ``time_zone``), what is off-hours."""
+
+    recipients: tuple[str, ...] = ()
+    time_zone: str = "UTC"
+    weekly: str | None = "cron(0 9 ? * MON *)"  # None: no weekly report
+    monthly: str | None = "cron(0 9 1 * ? *)"  # None: no monthly report
+    off_hours_start: time = time(18, 0)
+    off_hours_end: time = time(8, 0)
+    weekends_off: bool = True
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "recipients": list(self.recipients), "time_zone": self.time_zone, "weekly": self.weekly or "",
+            "monthly": self.monthly or "",
+            "off_hours": {"start": _time_text(self.off_hours_start), "end": _time_text(self.off_hours_end),
+                          "weekends": self.weekends_off},
+        }  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class Paging:
     """How pages are sent, beyond who gets them."""
 
@@ -476,6 +501,7 @@ class SirenConfig:
     roles: Roles | None = None
     paging: Paging = field(default_factory=Paging)
     status_page: StatusPageConfig = field(default_factory=StatusPageConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
 
     def policy_for_severity(self, severity: str) -> EscalationPolicy:
         """The escalation policy that pages for incidents of ``severity`` (its own, else the default)."""
@@ -504,6 +530,7 @@ class SirenConfig:
             "roles": None if self.roles is None else self.roles.to_json(),
             "paging": self.paging.to_json(),
             "status_page": self.status_page.to_json(),
+            "reports": self.reports.to_json(),
         }
 
 
@@ -596,6 +623,7 @@ def _config(root: _Field) -> SirenConfig:
             roles=_roles(section["roles"]),
             paging=_paging(section["paging"]),
             status_page=_status_page(section["status_page"]),
+            reports=_reports(section["reports"]),
         )
         _check_every_severity_has_a_policy(config, section["severity_policies"])
     _check_references(root, config)
@@ -1023,6 +1051,67 @@ def _paging(given: _Field) -> Paging:
         sms_links=bool(sms_links),
         chat_severities=tuple(severity for severity in SEVERITIES if severity in chosen),
     )
+
+
+_SCHEDULE_CRON: Final = re.compile(r"cron\((\S+ ){5}\S+\)")
+
+
+def _reports(given: _Field) -> ReportsConfig:
+    fallback = ReportsConfig()
+    with given.fields() as key:
+        recipients = []
+        for item in key["recipients"].items():
+            address = item.string()
+            if address is not None and not _EMAIL.fullmatch(address):
+                item.problem(f"must be an email address (got {_shown(address)})")
+            elif address is not None:
+                recipients.append(address)
+        zone = key["time_zone"].string()
+        if zone is not None and not _is_zone(zone):
+            key["time_zone"].problem(f"must be an IANA time zone such as Europe/Berlin (got {_shown(zone)})")
+            zone = None
+        schedules: dict[str, str | None] = {}
+        for name in ("weekly", "monthly"):
+            field_ = key[name]
+            if not field_.exists:
+                schedules[name] = getattr(fallback, name)
+                continue
+            text = field_.string(allow_empty=True)
+            if text and not _SCHEDULE_CRON.fullmatch(text.strip()):
+                field_.problem(f'must be an EventBridge Scheduler cron such as "cron(0 9 ? * MON *)", or "" for '
+                               f"none (got {_shown(text)})")  # fmt: skip
+            schedules[name] = text.strip() if text else None
+        with key["off_hours"].fields() as off:
+            start = _clock_time(off["start"])
+            end = _clock_time(off["end"])
+            weekends = off["weekends"].boolean()
+    return ReportsConfig(
+        recipients=tuple(recipients), time_zone=_or(zone, fallback.time_zone),
+        weekly=schedules["weekly"], monthly=schedules["monthly"],
+        off_hours_start=_or(start, fallback.off_hours_start), off_hours_end=_or(end, fallback.off_hours_end),
+        weekends_off=fallback.weekends_off if weekends is None else weekends,
+    )  # fmt: skip
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, ZoneInfoNotFoundError):
+        return False
+    return True
+
+
+def _clock_time(given: _Field) -> time | None:
+    if not given.exists:
+        return None
+    text = given.string()
+    if text is None:
+        return None
+    try:
+        return time.fromisoformat(text)
+    except ValueError:
+        given.problem(f'must be a time of day such as "18:00" (got {_shown(text)})')
+        return None
 
 
 def _status_page(given: _Field) -> StatusPageConfig:

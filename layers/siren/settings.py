@@ -70,6 +70,7 @@ class Settings:
     chat_webhook_secret_arn: str | None = None
     status_bucket_name: str | None = None
     status_page_url: str | None = None
+    artifacts_bucket_name: str | None = None
 
     @classmethod
     def load(cls) -> Self:
@@ -95,4 +96,5 @@ class Settings:
             chat_webhook_secret_arn=env.get("CHAT_WEBHOOK_SECRET_ARN") or None,
             status_bucket_name=env.get("STATUS_BUCKET_NAME") or None,
             status_page_url=env.get("STATUS_PAGE_URL") or None,
+            artifacts_bucket_name=env.get("ARTIFACTS_BUCKET_NAME") or None,
         )

@@ -271,7 +271,7 @@ services:
             teams: {}
             """,
             "siren.yaml:2: teams: unknown key (known keys: defaults, services, severity, users, schedules,"
-            " escalation_policies, severity_policies, roles, paging, status_page)",
+            " escalation_policies, severity_policies, roles, paging, status_page, reports)",
             id="unknown section",
         ),
         pytest.param(
@@ -584,7 +584,7 @@ def test_yaml_constructs_outside_the_schema_are_problems():
     ]
     assert problems("base: &base {severity: SEV1}\ndefaults:\n  <<: *base\n") == [
         "siren.yaml:1: base: unknown key (known keys: defaults, services, severity, users, schedules,"
-        " escalation_policies, severity_policies, roles, paging, status_page)",
+        " escalation_policies, severity_policies, roles, paging, status_page, reports)",
         "siren.yaml:3: defaults.<<: merge keys are not supported: write the keys out",
     ]
     assert problems("services:\n  ? [a, b]\n  : {}\n") == [
@@ -655,6 +655,13 @@ def test_the_json_has_every_default_filled_in():
                 "SEV4": "operational",
                 "SEV5": "operational",
             },
+        },
+        "reports": {
+            "recipients": [],
+            "time_zone": "UTC",
+            "weekly": "cron(0 9 ? * MON *)",
+            "monthly": "cron(0 9 1 * ? *)",
+            "off_hours": {"start": "18:00", "end": "08:00", "weekends": True},
         },
     }
 
@@ -1365,3 +1372,35 @@ def test_paging_problems_name_the_line_and_field():
     assert any(p.startswith("siren.yaml:2: paging.sms_links: must be true or false") for p in found), found
     assert any("paging.chat_severities[0]" in p and 'did you mean "SEV1"' in p for p in found), found
     assert any("paging.chat_url" in p for p in found), found
+
+
+# ---- reports ---------------------------------------------------------------------------------------------
+
+
+def test_reports_read_recipients_schedules_and_off_hours():
+    config = load("""\
+        reports:
+          recipients: [cto@example.com]
+          time_zone: Europe/Berlin
+          weekly: "cron(0 8 ? * MON *)"
+          monthly: ""
+          off_hours: {start: "19:30", end: "07:00", weekends: false}
+        """)
+    reports = config.reports
+    assert reports.recipients == ("cto@example.com",) and reports.time_zone == "Europe/Berlin"
+    assert (reports.weekly, reports.monthly) == ("cron(0 8 ? * MON *)", None)
+    assert (reports.off_hours_start, reports.off_hours_end, reports.weekends_off) == (time(19, 30), time(7), False)
+
+
+def test_reports_problems_name_the_line_and_field():
+    found = problems("""\
+        reports:
+          recipients: [nope]
+          time_zone: Mars/Base
+          weekly: every monday
+          off_hours: {start: "25:00"}
+        """)
+    assert any(p.startswith("siren.yaml:2: reports.recipients[0]: must be an email address") for p in found), found
+    assert any(p.startswith("siren.yaml:3: reports.time_zone: must be an IANA time zone") for p in found), found
+    assert any(p.startswith("siren.yaml:4: reports.weekly: must be an EventBridge Scheduler cron") for p in found)
+    assert any("reports.off_hours.start: must be a time of day" in p for p in found), found

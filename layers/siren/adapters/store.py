@@ -28,7 +28,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 
 from pynamodb.attributes import (
@@ -80,10 +80,32 @@ def _dt(value: str | None) -> datetime | None:
 
 
 STATUS_PAGE_PK = "STATUSPAGE"
+ACTIONS_PK = "ACTIONS"
+
+
+def _activity_partition(entry: TimelineEntry) -> str | None:
+    """Pages actually sent to a person (they name a channel) and escalations go into the by-activity index."""
+    paged = entry.kind is TimelineKind.PAGED and bool(entry.data.get("channel"))
+    if paged or entry.kind is TimelineKind.ESCALATED:
+        return f"ACTIVITY#{entry.at.astimezone(UTC):%Y-%m}"
+    return None
 
 
 def month_of(at: datetime) -> str:
     return f"MONTH#{at.astimezone(UTC):%Y-%m}"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionItemRecord:
+    id: str
+    incident_id: str
+    title: str
+    owner: str
+    due: date
+    created_at: datetime
+    created_by: str
+    done_at: datetime | None = None
+    done_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +123,7 @@ class BoundModels:
     status_override: Any
     maintenance: Any
     publish_state: Any
+    action_item: Any
     connection: Connection
 
 
@@ -127,6 +150,11 @@ def _bind(table_name: str, region: str, host: str | None) -> BoundModels:
         Meta: Any = index_meta("by-time")
         month_pk = UnicodeAttribute(hash_key=True)
         opened_at = UnicodeAttribute(range_key=True)
+
+    class ActivityIndex(GlobalSecondaryIndex[Any]):
+        Meta: Any = index_meta("by-activity")
+        activity_pk = UnicodeAttribute(hash_key=True)
+        at = UnicodeAttribute(range_key=True)
 
     class Item(Model):
         Meta: Any = type("Meta", (), meta_attributes)
@@ -172,6 +200,20 @@ def _bind(table_name: str, region: str, host: str | None) -> BoundModels:
         actor = UnicodeAttribute()
         detail = UnicodeAttribute()
         data = UnicodeAttribute(null=True)
+        activity_pk = UnicodeAttribute(null=True)  # pages sent and escalations only: the by-activity index
+        by_activity = ActivityIndex()
+
+    class ActionItemItem(Item, discriminator="action_item"):
+        """pk=ACTIONS sk=<action id>: an action item from an incident, tracked to completion."""
+
+        incident_id = UnicodeAttribute()
+        title = UnicodeAttribute()
+        owner = UnicodeAttribute()
+        due = UnicodeAttribute()
+        created_at = UnicodeAttribute()
+        created_by = UnicodeAttribute()
+        done_at = UnicodeAttribute(null=True)
+        done_by = UnicodeAttribute(null=True)
 
     class KeyItem(Item, discriminator="key"):
         dedup_key = UnicodeAttribute()
@@ -242,7 +284,7 @@ def _bind(table_name: str, region: str, host: str | None) -> BoundModels:
     connection = Connection(region=region, host=host)
     return BoundModels(Item, IncidentItem, TimelineItem, KeyItem, AlertItem, EventItem, EscalationItem, AckCodeItem,
                        LinkNonceItem, StatusOverrideItem, MaintenanceItem, PublishStateItem,
-                       connection)  # fmt: skip
+                       ActionItemItem, connection)  # fmt: skip
 
 
 def models_for(table_name: str) -> BoundModels:
@@ -303,18 +345,20 @@ class IncidentStore:
             if isinstance(item, self._models.incident):
                 incident = self._incident(item)
             elif isinstance(item, self._models.timeline):
-                timeline.append(
-                    TimelineEntry(
-                        at=datetime.fromisoformat(item.at),
-                        kind=TimelineKind(item.entry_kind),
-                        actor=item.actor,
-                        detail=item.detail,
-                        data=json.loads(item.data) if item.data else {},
-                    )
-                )
+                timeline.append(self._timeline_entry(item))
         if incident is None:
             return None
         return IncidentView(incident, timeline)
+
+    @staticmethod
+    def _timeline_entry(item: Any) -> TimelineEntry:
+        return TimelineEntry(
+            at=datetime.fromisoformat(item.at),
+            kind=TimelineKind(item.entry_kind),
+            actor=item.actor,
+            detail=item.detail,
+            data=json.loads(item.data) if item.data else {},
+        )
 
     def list_by_status(self, status: IncidentStatus, limit: int = 100) -> list[Incident]:
         """Unresolved incidents by status (the by-status index only holds unresolved ones), newest first."""
@@ -347,6 +391,45 @@ class IncidentStore:
             for item in self._models.incident.by_time.query(month_of(month), range_key_condition=key):
                 yield self._incident(item)
             month = (month + timedelta(days=32)).replace(day=1)
+
+    def iter_activity(self, start: datetime, end: datetime) -> Iterator[tuple[str, TimelineEntry]]:
+        """Pages sent and escalations in [start, end), as (incident id, entry), month by month (by-activity)."""
+        timeline = self._models.timeline
+        month = start.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        while month < end:
+            key = timeline.at.between(_iso(start), _iso(end - timedelta(microseconds=1)))
+            for item in timeline.by_activity.query(f"ACTIVITY#{month:%Y-%m}", range_key_condition=key):
+                yield item.pk.removeprefix("INC#"), self._timeline_entry(item)
+            month = (month + timedelta(days=32)).replace(day=1)
+
+    # -- action items ----------------------------------------------------------------------------------------
+    def add_action_item(self, item: ActionItemRecord) -> None:
+        self._models.action_item(
+            ACTIONS_PK, item.id, incident_id=item.incident_id, title=item.title, owner=item.owner,
+            due=item.due.isoformat(), created_at=_iso(item.created_at), created_by=item.created_by,
+        ).save(condition=self._models.action_item.pk.does_not_exist())  # fmt: skip
+
+    def complete_action_item(self, action_id: str, actor: str, now: datetime) -> ActionItemRecord | None:
+        """Mark done (once); None when there is no such item. Done again: unchanged."""
+        model = self._models.action_item
+        try:
+            item = model.get(ACTIONS_PK, action_id, consistent_read=True)
+        except model.DoesNotExist:
+            return None
+        if not item.done_at:
+            item.update(actions=[model.done_at.set(_iso(now)), model.done_by.set(actor)])
+        return self._action_item(item)
+
+    def action_items(self) -> Iterator[ActionItemRecord]:
+        for item in self._models.action_item.query(ACTIONS_PK):
+            yield self._action_item(item)
+
+    def _action_item(self, item: Any) -> ActionItemRecord:
+        return ActionItemRecord(
+            id=item.sk, incident_id=item.incident_id, title=item.title, owner=item.owner,
+            due=date.fromisoformat(item.due), created_at=datetime.fromisoformat(item.created_at),
+            created_by=item.created_by, done_at=_dt(item.done_at), done_by=item.done_by,
+        )  # fmt: skip
 
     def get_raw_alert(self, source: str, delivery_id: str) -> RawAlert | None:
         try:
@@ -775,6 +858,7 @@ class IncidentStore:
             actor=entry.actor,
             detail=entry.detail,
             data=json.dumps(dict(entry.data), default=str) if entry.data else None,
+            activity_pk=_activity_partition(entry),
         )
 
     def _event_item(self, event: LifecycleEvent, now: datetime) -> Any:

@@ -50,6 +50,8 @@ class TimelineKind(enum.StrEnum):
     PAGE_FAILED = "page_failed"
     ESCALATION_FAILED = "escalation_failed"
     ESCALATION_ENDED = "escalation_ended"
+    POSTMORTEM_WRITTEN = "postmortem_written"
+    ACTION_ITEM_ADDED = "action_item_added"
 
 
 class LifecycleEventType(enum.StrEnum):

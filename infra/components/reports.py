@@ -1,0 +1,80 @@
+"""Leadership reports: the report function on EventBridge Scheduler crons (in the config's time zone), and the
+private artifacts bucket where postmortem drafts are kept beside their incidents."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, RemovalPolicy, TimeZone
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.components.functions import FunctionBase, SirenFunction
+from infra.nag import acknowledge, acknowledge_index_queries, acknowledge_invoke_versions
+from siren.config import ReportsConfig
+
+
+class Reports(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        base: FunctionBase,
+        table: dynamodb.Table,
+        config: ReportsConfig,
+        email_sender: str,
+        access_logs: s3.IBucket,
+        dead_letters: sqs.IQueue,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.artifacts = s3.Bucket(
+            self, "Artifacts",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            versioned=True,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix="artifacts/",
+            removal_policy=RemovalPolicy.RETAIN,
+        )  # fmt: skip
+        self.function = SirenFunction(
+            self, "Report", package="report", handler="report_handlers.scheduled_report", base=base,
+            environment={"TABLE_NAME": table.table_name, "EVENT_BUS_NAME": "-", "EMAIL_SENDER": email_sender,
+                         "ARTIFACTS_BUCKET_NAME": self.artifacts.bucket_name},
+            description="Siren: the scheduled leadership report", dead_letter_queue=dead_letters,
+            timeout_seconds=300, memory_size=1024,
+        )  # fmt: skip
+        function = self.function.function
+        table.grant_read_data(function)
+        acknowledge_index_queries(self.function.role, table)
+        dead_letters.grant_send_messages(function)
+        self.function.role.add_to_policy(iam.PolicyStatement(
+            actions=["ses:SendEmail", "ses:GetEmailIdentity"], resources=["*"],
+        ))  # fmt: skip
+        acknowledge(
+            self.function.role, "AwsSolutions-IAM5[Resource::*]",
+            "SES v2 SendEmail is authorized on the sender identity, which is a stack parameter that may be an "
+            "address or its domain; the actions are only sending and reading the identity's verification.",
+        )  # fmt: skip
+
+        schedule_role = iam.Role(self, "ScheduleRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"))
+        acknowledge_invoke_versions(schedule_role, [function], "The report schedules invoke the report function only.")
+        for name, expression in (("Weekly", config.weekly), ("Monthly", config.monthly)):
+            if not expression:
+                continue
+            scheduler.Schedule(
+                self, name,
+                schedule=scheduler.ScheduleExpression.expression(expression, TimeZone.of(config.time_zone)),
+                target=scheduler_targets.LambdaInvoke(
+                    function, input=scheduler.ScheduleTargetInput.from_object({"period": name.lower()}),
+                    dead_letter_queue=dead_letters, retry_attempts=3, role=schedule_role,
+                ),
+                description=f"Siren {name.lower()} leadership report ({expression}, {config.time_zone})",
+            )  # fmt: skip
+        CfnOutput(self, "ArtifactsBucketNameOutput", value=self.artifacts.bucket_name).override_logical_id(
+            "ArtifactsBucketName"
+        )

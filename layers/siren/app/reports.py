@@ -1,0 +1,177 @@
+"""Leadership reports, postmortem drafts and action items.
+
+Reports stream the period's incidents from the by-time index and its pages and escalations from the sparse
+by-activity index (Query only, never Scan) into an aggregator whose memory does not grow with the number of
+incidents. The same is done for the previous period of equal length, for the comparison.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
+
+from siren.adapters.store import ActionItemRecord, IncidentStore
+from siren.config import SirenConfig
+from siren.domain.incidents import IncidentError, TimelineEntry, TimelineKind
+from siren.domain.postmortem import postmortem_markdown
+from siren.domain.report_render import render_report
+from siren.domain.reports import (
+    ActionItem,
+    EscalationFacts,
+    IncidentFacts,
+    OffHours,
+    PageFacts,
+    Period,
+    PeriodMetrics,
+    Report,
+    ReportBuilder,
+)
+
+ACTION_TITLE_MAX = 200
+
+
+class MailPort(Protocol):
+    def send_report(self, sender: str, recipients: list[str], subject: str, text: str, html: str) -> str: ...
+
+
+class ArtifactPort(Protocol):
+    def put_markdown(self, key: str, body: str) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedReport:
+    report: Report
+    subject: str
+    text: str
+    html: str
+
+
+def monthly_period(now: datetime, zone_name: str) -> Period:
+    """The previous calendar month in the reports' time zone."""
+    from zoneinfo import ZoneInfo
+
+    local = now.astimezone(ZoneInfo(zone_name))
+    this_month = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    previous_month = (this_month - timedelta(days=1)).replace(day=1)
+    return Period(previous_month, this_month)
+
+
+class Reports:
+    def __init__(
+        self, store: IncidentStore, config: SirenConfig, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self._store = store
+        self._config = config
+        self._clock = clock
+
+    # -- reports ----------------------------------------------------------------------------------------------
+    def build(self, period: Period, title: str = "Siren incident report") -> RenderedReport:
+        now = self._clock()
+        actions = [_action(item) for item in self._store.action_items()]
+        current = self._metrics(period, actions, now)
+        previous = self._metrics(period.previous(), actions, now)
+        report = Report(current=current, previous=previous, generated_at=now, title=title)
+        subject, text, html = render_report(report)
+        return RenderedReport(report, subject, text, html)
+
+    def _metrics(self, period: Period, actions: list[ActionItem], now: datetime) -> PeriodMetrics:
+        settings = self._config.reports
+        builder = ReportBuilder(
+            period, OffHours(settings.off_hours_start, settings.off_hours_end, settings.weekends_off)
+        )
+        for incident in self._store.iter_opened_between(period.start, period.end):
+            builder.add_incident(IncidentFacts(incident.id, incident.severity, incident.service, incident.opened_at,
+                                               incident.acknowledged_at, incident.resolved_at))  # fmt: skip
+        escalated: set[str] = set()  # incidents that reached level 2+ in the period: one fact each
+        for incident_id, entry in self._store.iter_activity(period.start, period.end):
+            if entry.kind is TimelineKind.PAGED:
+                builder.add_page(self._page(incident_id, entry))
+            elif (
+                entry.kind is TimelineKind.ESCALATED
+                and int(entry.data.get("level", 1)) >= 2
+                and incident_id not in escalated
+            ):
+                escalated.add(incident_id)
+                builder.add_escalation(EscalationFacts(incident_id, int(entry.data.get("level", 2))))
+        return builder.finish(actions, now.astimezone(self._config.reports.zone).date())
+
+    def _page(self, incident_id: str, entry: TimelineEntry) -> PageFacts:
+        user = str(entry.data.get("user", ""))
+        known = self._config.users.get(user)
+        return PageFacts(entry.at, user, known.time_zone if known else "UTC", incident_id,
+                         str(entry.data.get("channel", "")))  # fmt: skip
+
+    def send(self, rendered: RenderedReport, mail: MailPort, sender: str) -> str:
+        recipients = list(self._config.reports.recipients)
+        if not recipients:
+            raise IncidentError("no report recipients: add reports.recipients to siren.yaml")
+        return mail.send_report(sender, recipients, rendered.subject, rendered.text, rendered.html)
+
+    # -- action items -----------------------------------------------------------------------------------------
+    def add_action(self, incident_id: str, title: str, owner: str, due: date, actor: str) -> ActionItemRecord:
+        if self._store.get(incident_id) is None:
+            raise IncidentError(f"no incident {incident_id}")
+        title = " ".join(title.split())
+        if not title or len(title) > ACTION_TITLE_MAX:
+            raise IncidentError(f"an action item title is 1 to {ACTION_TITLE_MAX} characters")
+        owner = owner.strip()
+        if not owner:
+            raise IncidentError("an action item needs an owner")
+        now = self._clock()
+        record = ActionItemRecord(
+            id=f"AI-{now:%Y%m%d}-{secrets.token_hex(3)}", incident_id=incident_id, title=title, owner=owner,
+            due=due, created_at=now, created_by=actor,
+        )  # fmt: skip
+        self._store.add_action_item(record)
+        self._store.add_timeline(incident_id, [TimelineEntry(
+            now, TimelineKind.ACTION_ITEM_ADDED, actor, f"action item {record.id}: {title} (owner {owner}, due {due})",
+            {"action_id": record.id, "owner": owner, "due": due.isoformat()},
+        )])  # fmt: skip
+        return record
+
+    def complete_action(self, action_id: str, actor: str) -> ActionItemRecord:
+        record = self._store.complete_action_item(action_id, actor, self._clock())
+        if record is None:
+            raise IncidentError(f"no action item {action_id}")
+        return record
+
+    def actions(self, *, overdue_only: bool = False) -> list[ActionItemRecord]:
+        today = self._clock().astimezone(self._config.reports.zone).date()
+        found = [a for a in self._store.action_items() if not overdue_only or (a.done_at is None and a.due < today)]
+        return sorted(found, key=lambda a: (a.done_at is not None, a.due, a.id))
+
+    # -- postmortems ------------------------------------------------------------------------------------------
+    def postmortem(self, incident_id: str, artifacts: ArtifactPort | None, actor: str) -> tuple[str, str | None]:
+        """The draft's Markdown and, when stored, its location (S3 URI), linked from the incident's timeline."""
+        view = self._store.view(incident_id)
+        if view is None:
+            raise IncidentError(f"no incident {incident_id}")
+        components = [
+            component.name
+            for component in self._config.status_page.components.values()
+            if view.incident.service in component.services
+        ]
+        items = [a for a in self._store.action_items() if a.incident_id == incident_id]
+        now = self._clock()
+        markdown = postmortem_markdown(view.incident, view.timeline, components=components, action_items=items,
+                                       generated_at=now.astimezone(self._config.reports.zone))  # fmt: skip
+        if artifacts is None:
+            return markdown, None
+        location = artifacts.put_markdown(f"postmortems/{incident_id}.md", markdown)
+        self._store.add_timeline(incident_id, [TimelineEntry(
+            now, TimelineKind.POSTMORTEM_WRITTEN, actor, f"postmortem draft written: {location}",
+            {"location": location},
+        )])  # fmt: skip
+        return markdown, location
+
+
+def _action(record: ActionItemRecord) -> ActionItem:
+    return ActionItem(record.id, record.incident_id, record.title, record.owner, record.due, record.created_at,
+                      record.done_at)  # fmt: skip
+
+
+def action_items_of(records: Iterable[ActionItemRecord]) -> list[ActionItem]:
+    return [_action(record) for record in records]

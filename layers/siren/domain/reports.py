@@ -1,0 +1,528 @@
+"""Leadership reports: one period's incidents, response times, on-call load and action items, against the period
+of the same length just before it.
+
+Pure: no I/O, and the clock is passed in (``now``, ``today``). The caller streams facts out of the store
+(IncidentFacts, PageFacts, EscalationFacts, ActionItem) into a ReportBuilder, which aggregates them as they come:
+it keeps counters and duration sketches per severity, per service and per responder, never the incidents
+themselves, so a year of incidents takes the memory of a week's. Counts and means are exact; medians and 90th
+percentiles come from DurationSketch and are within 1% of the exact ones (see there for the bound).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MAX_PERIOD_DAYS = 3660  # ten years and change: "Nd" beyond this is a typo, not a report
+NO_DATA = "\u2013"  # en dash: nothing to compare
+MINUS = "\u2212"  # a real minus sign, as wide as the plus sign in a column of figures
+
+
+class ReportError(ValueError):
+    """A report cannot be made as asked (a period that cannot be parsed, is empty, or lies in the future)."""
+
+
+def _moment(at: datetime) -> str:
+    return at.isoformat(timespec="minutes")
+
+
+# -- the period --------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The half-open interval [start, end) of a report; both ends carry a time zone."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ReportError("a period's start and end need a time zone (an offset or an IANA zone)")
+        if self.end < self.start:
+            raise ReportError(f"the period ends ({_moment(self.end)}) before it starts ({_moment(self.start)})")
+        if self.end == self.start:
+            raise ReportError(f"the period is empty: it starts and ends at {_moment(self.start)}")
+
+    @property
+    def length(self) -> timedelta:
+        """Elapsed time, in UTC: a period across a DST change is an hour longer or shorter on the wall clock."""
+        return self.end.astimezone(UTC) - self.start.astimezone(UTC)
+
+    def contains(self, at: datetime) -> bool:
+        return self.start <= at < self.end
+
+    def previous(self) -> Period:
+        """The period of the same elapsed length that ends where this one starts, in this one's time zone."""
+        start = (self.start.astimezone(UTC) - self.length).astimezone(self.start.tzinfo)
+        return Period(start, self.start)
+
+    @property
+    def label(self) -> str:
+        """'20-27 Nov 2026', '28 Nov - 4 Dec 2026', '28 Dec 2026 - 3 Jan 2027' or '27 Nov 2026' (with en dashes):
+        the days it touches in the start's time zone (the end is exclusive, so a period ending at midnight stops
+        the day before)."""
+        first = self.start.date()
+        last = (self.end.astimezone(self.start.tzinfo) - timedelta(microseconds=1)).date()
+        if first == last:
+            return f"{first.day} {_MONTHS[first.month - 1]} {first.year}"
+        if (first.year, first.month) == (last.year, last.month):
+            return f"{first.day}\u2013{last.day} {_MONTHS[last.month - 1]} {last.year}"
+        if first.year == last.year:
+            return f"{first.day} {_MONTHS[first.month - 1]} \u2013 {last.day} {_MONTHS[last.month - 1]} {last.year}"
+        return (
+            f"{first.day} {_MONTHS[first.month - 1]} {first.year} \u2013 "
+            f"{last.day} {_MONTHS[last.month - 1]} {last.year}"
+        )
+
+
+_DAYS = re.compile(r"(\d{1,9})d")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_USAGE = "use 7d, 30d (any number of days), or FROM..TO with dates (2026-11-01..2026-11-30) or ISO times with an offset"
+
+
+def _endpoint(text: str, tz: ZoneInfo, *, inclusive_date: bool) -> tuple[datetime, bool]:
+    """A FROM or TO as a moment, and whether it was a date. A date is midnight in ``tz``; as TO it is inclusive,
+    so it stands for the next midnight."""
+    if _DATE.fullmatch(text):
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise ReportError(f"{text!r} is not a date") from None
+        if inclusive_date:
+            day += timedelta(days=1)
+        return datetime(day.year, day.month, day.day, tzinfo=tz), True
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise ReportError(f"cannot read {text!r} as a date or an ISO time: {_USAGE}") from None
+    if at.tzinfo is None:
+        raise ReportError(f"{text!r} needs a UTC offset, such as {text}Z or {text}+01:00")
+    return at, False
+
+
+def parse_period(text: str, now: datetime, tz: ZoneInfo) -> Period:
+    """``7d``/``30d`` (the N days up to ``now``) or ``FROM..TO``. FROM and TO are dates (YYYY-MM-DD, midnight in
+    ``tz``, TO inclusive) or ISO times with an offset (TO exclusive). The period is returned in ``tz``.
+
+    A period must lie in the past: a TO after today (a date) or after ``now`` (a time) is refused, as is a FROM at
+    or after ``now``; a TO of today ends the period at ``now``, so "up to today" works on any day."""
+    if now.tzinfo is None:
+        raise ValueError("now must carry a time zone")
+    given = text.strip()
+    if days := _DAYS.fullmatch(given.lower()):
+        count = int(days[1])
+        if not 1 <= count <= MAX_PERIOD_DAYS:
+            raise ReportError(f"a period of days is 1d to {MAX_PERIOD_DAYS}d (got {given})")
+        end = now.astimezone(UTC)
+        return Period((end - timedelta(days=count)).astimezone(tz), end.astimezone(tz))
+    parts = given.split("..")
+    if len(parts) != 2 or not all(part.strip() for part in parts):
+        raise ReportError(f"cannot read the period {given!r}: {_USAGE}")
+    from_text, to_text = (part.strip() for part in parts)
+    start, _ = _endpoint(from_text, tz, inclusive_date=False)
+    end, to_is_date = _endpoint(to_text, tz, inclusive_date=True)
+    if end <= start:
+        # Named as written: "ends (2026-11-20)" reads better than the exclusive midnight after it.
+        raise ReportError(f"the period ends ({to_text}) before it starts ({from_text})")
+    if to_is_date and end.date() - timedelta(days=1) > now.astimezone(tz).date():
+        raise ReportError(f"the period ends ({to_text}) after today ({now.astimezone(tz).date().isoformat()})")
+    if not to_is_date and end > now:
+        raise ReportError(f"the period ends ({to_text}) after now ({_moment(now.astimezone(tz))})")
+    if start >= now:
+        raise ReportError(f"the period starts ({from_text}) after now ({_moment(now.astimezone(tz))})")
+    return Period(start.astimezone(tz), min(end, now).astimezone(tz))
+
+
+# -- facts ---------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class IncidentFacts:
+    id: str
+    severity: str
+    service: str
+    opened_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PageFacts:
+    """One page sent to one person (sms, voice or email)."""
+
+    at: datetime
+    user: str
+    time_zone: str  # the responder's own IANA zone: off-hours are theirs, not the report's
+    incident_id: str
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationFacts:
+    """The highest escalation level an incident reached (1-based: 2 or more means it escalated)."""
+
+    incident_id: str
+    level: int
+
+
+@dataclass(frozen=True, slots=True)
+class ActionItem:
+    id: str
+    incident_id: str
+    title: str
+    owner: str
+    due: date
+    created_at: datetime
+    done_at: datetime | None
+
+    @property
+    def done(self) -> bool:
+        return self.done_at is not None
+
+    def is_overdue(self, today: date) -> bool:
+        """Open and past its due date (due today is not yet overdue)."""
+        return self.done_at is None and self.due < today
+
+
+@dataclass(frozen=True, slots=True)
+class OffHours:
+    """When a page costs someone their evening, night or weekend, on their own clock.
+
+    ``start`` > ``end`` wraps midnight (18:00 to 08:00: at or after 18:00, or before 08:00); otherwise the window
+    is [start, end) within a day, and start == end means no off-hours by the clock (weekends still count)."""
+
+    start: time = time(18, 0)
+    end: time = time(8, 0)
+    weekend: bool = True
+
+    def includes(self, at: datetime, zone: ZoneInfo) -> bool:
+        local = at.astimezone(zone)
+        if self.weekend and local.weekday() >= 5:
+            return True
+        clock = local.time().replace(tzinfo=None)
+        if self.start > self.end:
+            return clock >= self.start or clock < self.end
+        return self.start <= clock < self.end
+
+
+def _zone(name: str) -> ZoneInfo:
+    """The responder's zone; UTC when the name is not one (the configuration validates zones, so this only keeps a
+    report from failing over one stale user record)."""
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        return ZoneInfo("UTC")
+
+
+# -- durations ------------------------------------------------------------------------------------------------
+RELATIVE_ACCURACY = 0.01
+MIN_TRACKED_S = 1.0
+MAX_TRACKED_S = 365 * 86400.0
+_GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
+_LOG_GAMMA = math.log(_GAMMA)
+_TOP = math.ceil(math.log(MAX_TRACKED_S) / _LOG_GAMMA)  # the bucket holding 365 days
+_UNDER = -1  # values below 1 s
+_OVER = _TOP + 1  # values above 365 days
+MAX_BUCKETS = _TOP + 3  # about 870, whatever the count
+
+
+class DurationSketch:
+    """Quantiles of durations in bounded memory: a log-scale histogram (DDSketch, Masson et al., VLDB 2019).
+
+    Bucket i holds the values in (g^(i-1), g^i] with g = (1+a)/(1-a), a = 1% (RELATIVE_ACCURACY), and stands for
+    2g^i/(g+1): every value from 1 s to 365 days is read back within a (relative) of itself, so a quantile is
+    within 1% of the exact one. Values below 1 s share one bucket read back as their mean (off by less than 1 s);
+    values above 365 days share one read back as the largest value seen. The smallest and largest values are kept
+    exactly, so q=0 and q=1 are exact and no answer falls outside them. At most MAX_BUCKETS buckets exist, whatever
+    the count.
+
+    Quantiles interpolate linearly between the two nearest ranks (numpy's default, and the usual median of an
+    even count); interpolating between two values each within 1% stays within 1%."""
+
+    __slots__ = ("_buckets", "_count", "_max", "_min", "_sum", "_under_sum")
+
+    def __init__(self) -> None:
+        self._buckets: dict[int, int] = {}
+        self._count = 0
+        self._sum = 0.0
+        self._under_sum = 0.0
+        self._min = math.inf
+        self._max = -math.inf
+
+    @staticmethod
+    def _index(seconds: float) -> int:
+        if seconds < MIN_TRACKED_S:
+            return _UNDER
+        if seconds > MAX_TRACKED_S:
+            return _OVER
+        return min(max(math.ceil(math.log(seconds) / _LOG_GAMMA), 0), _TOP)
+
+    def add(self, seconds: float) -> None:
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"a duration is a finite number of seconds, 0 or more (got {seconds!r})")
+        index = self._index(seconds)
+        self._buckets[index] = self._buckets.get(index, 0) + 1
+        self._count += 1
+        self._sum += seconds
+        if index == _UNDER:
+            self._under_sum += seconds
+        self._min = min(self._min, seconds)
+        self._max = max(self._max, seconds)
+
+    def merge(self, other: DurationSketch) -> None:
+        """Adds ``other``'s values to this sketch (the result is what adding them one by one would give)."""
+        for index, count in other._buckets.items():
+            self._buckets[index] = self._buckets.get(index, 0) + count
+        self._count += other._count
+        self._sum += other._sum
+        self._under_sum += other._under_sum
+        self._min = min(self._min, other._min)
+        self._max = max(self._max, other._max)
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    @property
+    def buckets(self) -> int:
+        """Buckets in use: the sketch's memory, bounded by MAX_BUCKETS."""
+        return len(self._buckets)
+
+    @property
+    def mean(self) -> float | None:
+        return self._sum / self._count if self._count else None
+
+    def _representative(self, index: int) -> float:
+        if index == _UNDER:
+            return self._under_sum / self._buckets[_UNDER]
+        if index == _OVER:
+            return self._max
+        return 2 * _GAMMA**index / (_GAMMA + 1)
+
+    def _at_rank(self, rank: int, ordered: list[tuple[int, int]]) -> float:
+        if rank == 0:
+            return self._min
+        if rank == self._count - 1:
+            return self._max
+        seen = 0
+        for index, count in ordered:
+            seen += count
+            if rank < seen:
+                return min(max(self._representative(index), self._min), self._max)
+        return self._max  # not reached: the ranks add up to the count
+
+    def quantile(self, q: float) -> float | None:
+        """The q-quantile (0 <= q <= 1) within 1%, or None when the sketch is empty."""
+        if not 0 <= q <= 1:
+            raise ValueError(f"a quantile is between 0 and 1 (got {q!r})")
+        if not self._count:
+            return None
+        ordered = sorted(self._buckets.items())
+        position = q * (self._count - 1)
+        low = math.floor(position)
+        value = self._at_rank(low, ordered)
+        fraction = position - low
+        if fraction == 0:
+            return value
+        return value + fraction * (self._at_rank(low + 1, ordered) - value)
+
+
+@dataclass(frozen=True, slots=True)
+class DurationSummary:
+    """A duration metric over some incidents, in seconds; the figures are None when ``count`` is 0."""
+
+    count: int
+    mean_s: float | None
+    median_s: float | None
+    p90_s: float | None
+
+    @classmethod
+    def of(cls, sketch: DurationSketch) -> DurationSummary:
+        return cls(sketch.count, sketch.mean, sketch.quantile(0.5), sketch.quantile(0.9))
+
+
+EMPTY_SUMMARY = DurationSummary(0, None, None, None)
+
+
+# -- the numbers of one period ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class PeriodMetrics:
+    """What a report says about one period. Mappings are ordered for display: severities by name, services and
+    responders by count (largest first), then name."""
+
+    period: Period
+    off_hours: OffHours
+    incidents: int
+    by_severity: Mapping[str, int]
+    by_service: Mapping[str, int]
+    mtta: DurationSummary
+    mttr: DurationSummary
+    mtta_by_severity: Mapping[str, DurationSummary]
+    mttr_by_severity: Mapping[str, DurationSummary]
+    mtta_by_service: Mapping[str, DurationSummary]
+    mttr_by_service: Mapping[str, DurationSummary]
+    escalated_incidents: int
+    pages: Mapping[str, int]  # responder -> pages sent to them in the period
+    off_hours_pages: Mapping[str, int]  # responder -> those of them off-hours (responders with none are left out)
+    # Action items are a backlog, not an event of the period: both are as of ``as_of`` (the report's day).
+    open_action_items: int
+    overdue_action_items: tuple[ActionItem, ...]  # by due date, oldest first
+    action_items_done: int  # completed within the period
+    as_of: date
+
+    @property
+    def pages_total(self) -> int:
+        return sum(self.pages.values())
+
+    @property
+    def off_hours_total(self) -> int:
+        return sum(self.off_hours_pages.values())
+
+
+def _by_count(counts: Counter[str]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+class ReportBuilder:
+    """Aggregates one period's facts as they are streamed in; memory grows with the number of distinct
+    severities, services and responders, not with incidents or pages."""
+
+    __slots__ = (
+        "_by_service",
+        "_by_severity",
+        "_escalated",
+        "_mtta",
+        "_mtta_by_service",
+        "_mtta_by_severity",
+        "_mttr",
+        "_mttr_by_service",
+        "_mttr_by_severity",
+        "_off_hours",
+        "_off_hours_pages",
+        "_pages",
+        "period",
+    )
+
+    def __init__(self, period: Period, off_hours: OffHours | None = None) -> None:
+        self.period = period
+        self._off_hours = off_hours or OffHours()
+        self._by_severity: Counter[str] = Counter()
+        self._by_service: Counter[str] = Counter()
+        self._mtta = DurationSketch()
+        self._mttr = DurationSketch()
+        self._mtta_by_severity: dict[str, DurationSketch] = {}
+        self._mttr_by_severity: dict[str, DurationSketch] = {}
+        self._mtta_by_service: dict[str, DurationSketch] = {}
+        self._mttr_by_service: dict[str, DurationSketch] = {}
+        self._escalated = 0
+        self._pages: Counter[str] = Counter()
+        self._off_hours_pages: Counter[str] = Counter()
+
+    def add_incident(self, facts: IncidentFacts) -> None:
+        """Counts an incident opened in the period (others are ignored). Its time to acknowledge and to resolve
+        count where they exist; a negative one (a clock skewed between writers) is left out of that metric only."""
+        if not self.period.contains(facts.opened_at):
+            return
+        self._by_severity[facts.severity] += 1
+        self._by_service[facts.service] += 1
+        for until, overall, by_severity, by_service in (
+            (facts.acknowledged_at, self._mtta, self._mtta_by_severity, self._mtta_by_service),
+            (facts.resolved_at, self._mttr, self._mttr_by_severity, self._mttr_by_service),
+        ):
+            if until is None or (seconds := (until - facts.opened_at).total_seconds()) < 0:
+                continue
+            overall.add(seconds)
+            by_severity.setdefault(facts.severity, DurationSketch()).add(seconds)
+            by_service.setdefault(facts.service, DurationSketch()).add(seconds)
+
+    def add_page(self, page: PageFacts) -> None:
+        """Counts a page sent in the period (others are ignored), off-hours by the responder's own clock."""
+        if not self.period.contains(page.at):
+            return
+        self._pages[page.user] += 1
+        if self._off_hours.includes(page.at, _zone(page.time_zone)):
+            self._off_hours_pages[page.user] += 1
+
+    def add_escalation(self, facts: EscalationFacts) -> None:
+        """Counts an escalated incident (level 2 or more; lower levels are ignored).
+
+        Contract: the caller gives at most ONE EscalationFacts per incident (its highest level), and only for
+        incidents of this period. Nothing is kept per incident here, so a second fact for the same incident would
+        count it twice: remembering ids would make memory grow with incidents, which this builder avoids."""
+        if facts.level >= 2:
+            self._escalated += 1
+
+    def finish(self, actions: Iterable[ActionItem], today: date) -> PeriodMetrics:
+        """The period's metrics. ``actions`` are all action items (any incident, any age): the open and overdue
+        ones are counted as of ``today``, the completed ones when completed within the period."""
+        open_items = 0
+        done_in_period = 0
+        overdue: list[ActionItem] = []
+        for item in actions:
+            if item.done_at is None:
+                open_items += 1
+                if item.is_overdue(today):
+                    overdue.append(item)
+            elif self.period.contains(item.done_at):
+                done_in_period += 1
+        overdue.sort(key=lambda item: (item.due, item.id))
+
+        def summaries(sketches: dict[str, DurationSketch], order: Iterable[str]) -> dict[str, DurationSummary]:
+            return {key: DurationSummary.of(sketches[key]) if key in sketches else EMPTY_SUMMARY for key in order}
+
+        severities = dict(sorted(self._by_severity.items()))
+        services = _by_count(self._by_service)
+        return PeriodMetrics(
+            period=self.period,
+            off_hours=self._off_hours,
+            incidents=sum(severities.values()),
+            by_severity=severities,
+            by_service=services,
+            mtta=DurationSummary.of(self._mtta),
+            mttr=DurationSummary.of(self._mttr),
+            mtta_by_severity=summaries(self._mtta_by_severity, severities),
+            mttr_by_severity=summaries(self._mttr_by_severity, severities),
+            mtta_by_service=summaries(self._mtta_by_service, services),
+            mttr_by_service=summaries(self._mttr_by_service, services),
+            escalated_incidents=self._escalated,
+            pages=_by_count(self._pages),
+            off_hours_pages=_by_count(self._off_hours_pages),
+            open_action_items=open_items,
+            overdue_action_items=tuple(overdue),
+            action_items_done=done_in_period,
+            as_of=today,
+        )
+
+
+# -- the report ------------------------------------------------------------------------------------------------
+def change(current: float | None, previous: float | None) -> str:
+    """The change from ``previous`` to ``current`` in whole percent: '+25%', '-10%' (with MINUS), '0%'; 'new' when
+    there was nothing before and is something now; NO_DATA (an en dash) when there is nothing to compare: no data
+    now, or none either time."""
+    if current is None:
+        return NO_DATA
+    if not previous:
+        return "new" if current else NO_DATA
+    percent = (current - previous) / previous * 100
+    whole = math.floor(abs(percent) + 0.5)  # half away from zero, not to even: 2.5% reads as 3%
+    if whole == 0:
+        return "0%"
+    return f"+{whole}%" if percent > 0 else f"{MINUS}{whole}%"
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    current: PeriodMetrics
+    previous: PeriodMetrics
+    generated_at: datetime
+    title: str = "Siren incident report"
+
+    change = staticmethod(change)
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing happened in the current period: no incident opened and nobody paged."""
+        return self.current.incidents == 0 and self.current.pages_total == 0
