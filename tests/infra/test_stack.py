@@ -33,7 +33,7 @@ def test_incident_table_is_on_demand_with_pitr_ttl_and_indexes(template):
     assert properties["SSESpecification"]["SSEEnabled"] is True
     assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert {index["IndexName"] for index in properties["GlobalSecondaryIndexes"]} == {
-        "by-status", "by-service", "by-time",
+        "by-status", "by-service", "by-time", "by-activity",
     }  # fmt: skip
     assert table["DeletionPolicy"] == "Retain"
 
