@@ -8,10 +8,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bench import escalation, foundation, ingest, status
+from bench import escalation, foundation, ingest, reports, status
 from bench.harness import Report, write
 
-SUITES = [foundation.run, ingest.run, escalation.run, status.run]
+SUITES = [foundation.run, ingest.run, escalation.run, status.run, reports.run]
 
 
 def main() -> None:

@@ -83,6 +83,28 @@ def _show_status_page(runtime: Any, console: Console, info: dict[str, Any]) -> N
     console.print(f"Open it: {base}index.html  (JSON: {base}api/v2/summary.json, feed: {base}history.atom)")
 
 
+def _learn(runtime: Any, console: Console, outputs: dict[str, str], incident_id: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from siren.adapters.artifacts import Artifacts
+    from siren.adapters.store import IncidentStore
+    from siren.app.reports import Reports
+    from siren.config import load_config
+
+    reports = Reports(IncidentStore(outputs["IncidentsTableName"]), load_config(Path("siren.yaml")))
+    due = (datetime.now(UTC) + timedelta(days=14)).date()
+    item = reports.add_action(incident_id, "Alert on checkout 5xx before customers notice", "alice", due, "demo")
+    console.print(f"{item.id}: {escape(item.title)} (owner {item.owner}, due {item.due})")
+    markdown, location = reports.postmortem(incident_id, Artifacts(outputs["ArtifactsBucketName"]), "demo")
+    console.print(f"Postmortem draft for {incident_id}: {len(markdown.splitlines())} lines, stored at {location}")
+    weekly = next(s["Name"] for s in runtime.client("scheduler").list_schedules()["Schedules"] if "Weekly" in s["Name"])
+    runtime.scheduler.fire(weekly)
+    runtime.drain()
+    mails = [m for m in runtime.outbox_json() if m["channel"] == "email" and "report" in (m.get("subject") or "")]
+    for mail in mails[:1]:
+        console.print(f"Report mailed to {len(mails)} recipients: {escape(mail['subject'])}")
+
+
 def run_demo(runtime: Any, console: Console) -> None:
     from siren.adapters.store import IncidentStore
     from siren.app.incidents import Incidents
@@ -137,7 +159,10 @@ def run_demo(runtime: Any, console: Console) -> None:
     runtime.drain()
     _show_status_page(runtime, console, info)
 
-    console.rule("8. Lifecycle events on the Siren bus (from the table's stream)")
+    console.rule("8. Learning: an action item, a postmortem draft, the weekly report to leadership")
+    _learn(runtime, console, outputs, first.id)
+
+    console.rule("9. Lifecycle events on the Siren bus (from the table's stream)")
     published = [i for i in runtime.lambda_runtime.invocations if "IngestPublisher" in i.function_name]
     console.print(f"publisher invocations: {len(published)}, errors: {sum(i.errored for i in published)}")
     errors = [i for i in runtime.lambda_runtime.invocations if i.errored]

@@ -177,7 +177,7 @@ def test_every_object_has_a_content_type_and_caching():
 
 def test_hostile_text_is_escaped_in_every_html_page():
     pages = [text(obj) for obj in render_site(snapshot()) if obj.content_type.startswith("text/html")]
-    assert len(pages) == 3
+    assert len(pages) == 4  # index, history, two incident pages
     for page in pages:
         assert "<script" not in page.lower()
         assert "<img" not in page.lower()
@@ -367,7 +367,7 @@ def test_empty_page():
     )  # fmt: skip
     objects = site(empty)
     index = text(objects["index.html"])
-    assert "No incidents in the last 90 days." in index and "Active incidents" not in index
+    assert "No incidents in the last 14 days." in index and "Active incidents" not in index
     assert ET.fromstring(objects["history.atom"].body).findall(f"{ATOM}entry") == []
     assert api("summary.json", empty)["incidents"] == []
 
@@ -382,3 +382,21 @@ def test_rendering_is_deterministic():
 
 def test_uptime_days_run_oldest_to_newest():
     assert days()[0].day == date(2026, 8, 30) and days()[-1].day == date(2026, 11, 27)
+
+
+def test_the_index_shows_the_recent_past_and_links_the_whole_history():
+    from siren.domain.status_render import INDEX_HISTORY_LIMIT
+
+    base = snapshot()
+    resolved = base.history[0]
+    many = tuple(
+        replace(resolved, id=f"INC-OLD-{n:04d}", title=f"Old incident {n}",
+                resolved_at=base.generated_at - timedelta(hours=n), updated_at=base.generated_at - timedelta(hours=n))
+        for n in range(1, 1000)
+    )  # fmt: skip
+    site_objects = {obj.key: obj for obj in render_site(replace(base, history=many))}
+    index = site_objects["index.html"].body.decode()
+    history = site_objects["history.html"].body.decode()
+    assert index.count("Old incident ") == INDEX_HISTORY_LIMIT and 'href="history.html"' in index
+    assert history.count("Old incident ") == 999
+    assert len(site_objects["index.html"].body) < 50_000

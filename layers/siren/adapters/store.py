@@ -26,7 +26,7 @@ import functools
 import json
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
@@ -391,6 +391,16 @@ class IncidentStore:
             for item in self._models.incident.by_time.query(month_of(month), range_key_condition=key):
                 yield self._incident(item)
             month = (month + timedelta(days=32)).replace(day=1)
+
+    def bulk_put(self, incidents: Iterable[Incident]) -> int:
+        """Import incidents as they are (history from another tool, a backfill): batched writes, no timeline,
+        no lifecycle events, no conditions. Not for live changes, which go through :meth:`apply`."""
+        written = 0
+        with self._models.incident.batch_write() as batch:
+            for incident in incidents:
+                batch.save(self._incident_item(incident))
+                written += 1
+        return written
 
     def iter_activity(self, start: datetime, end: datetime) -> Iterator[tuple[str, TimelineEntry]]:
         """Pages sent and escalations in [start, end), as (incident id, entry), month by month (by-activity)."""

@@ -22,7 +22,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -431,9 +431,36 @@ _INDEX = (
 {% endfor %}
 </ul>
 {% else %}
+<p>No incidents in the last {{ shown_days }} days.</p>
+{% endfor %}
+{% if more_history %}
+<p><a href="{{ root }}history.html">All incidents of the last {{ history_days }} days</a></p>
+{% endif %}
+</section>
+</main>
+"""
+    + _FOOTER
+)
+
+_HISTORY = (
+    _HEAD
+    + """<body>
+<header><p><a href="index.html">{{ s.page_name }}</a></p></header>
+<main>
+<section aria-labelledby="history" class="history"><h1 id="history">Incident history</h1>
+{% for day in history %}
+<h2><time datetime="{{ day.day.isoformat() }}">{{ day.label }}</time></h2>
+<ul>
+{% for incident in day.incidents %}
+<li><a href="{{ incident.id|incident_path }}">{{ incident.title }}</a>
+<span class="muted">· {{ impact_text[incident.impact] }}</span></li>
+{% endfor %}
+</ul>
+{% else %}
 <p>No incidents in the last {{ history_days }} days.</p>
 {% endfor %}
 </section>
+<p><a href="index.html">Current status of {{ s.page_name }}</a></p>
 </main>
 """
     + _FOOTER
@@ -516,12 +543,34 @@ def _affected(snapshot: StatusSnapshot) -> Callable[[PublicIncident | Maintenanc
     return affected
 
 
+# The index shows the recent past only, so that it stays small (under 50 KB) whatever the history holds; the
+# whole HISTORY_DAYS are on history.html.
+INDEX_HISTORY_DAYS = 14
+INDEX_HISTORY_LIMIT = 20
+HISTORY_PAGE_KEY = "history.html"
+
+
+def _recent(snapshot: StatusSnapshot) -> tuple[list[PublicIncident], bool]:
+    since = snapshot.generated_at - timedelta(days=INDEX_HISTORY_DAYS)
+    recent = [i for i in snapshot.history if (i.resolved_at or i.updated_at) >= since][:INDEX_HISTORY_LIMIT]
+    return recent, len(recent) < len(snapshot.history)
+
+
 def render_index(snapshot: StatusSnapshot) -> str:
     maintenances = [(window, window.status(snapshot.generated_at)) for window in snapshot.maintenances]
+    recent, more = _recent(snapshot)
     return _templates()[0].render(
         s=snapshot, title=snapshot.page_name, root="", css=_css(snapshot),
-        entries=_entries(snapshot.components), history=_history_days(snapshot.history), maintenances=maintenances,
-        affected=_affected(snapshot),
+        entries=_entries(snapshot.components), history=_history_days(recent), maintenances=maintenances,
+        affected=_affected(snapshot), more_history=more, shown_days=INDEX_HISTORY_DAYS,
+    )  # fmt: skip
+
+
+def render_history_page(snapshot: StatusSnapshot) -> str:
+    """Every resolved incident of the last HISTORY_DAYS, by day."""
+    return _environment().from_string(_HISTORY).render(
+        s=snapshot, title=f"{snapshot.page_name} - incident history", root="", css=_css(snapshot),
+        history=_history_days(snapshot.history),
     )  # fmt: skip
 
 
@@ -719,5 +768,6 @@ def render_site(snapshot: StatusSnapshot) -> list[SiteObject]:
     for path, document in api_documents(snapshot).items():
         body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         objects.append(SiteObject(API_PREFIX + path, body, JSON, LIVE_CACHE))
+    objects.append(SiteObject(HISTORY_PAGE_KEY, render_history_page(snapshot).encode("utf-8"), HTML, LIVE_CACHE))
     objects.append(SiteObject(INDEX_KEY, render_index(snapshot).encode("utf-8"), HTML, LIVE_CACHE))
     return objects
