@@ -39,7 +39,7 @@ synth: $(STAMP)
 	$(PY) -c 'from infra.app import synthesize; a = synthesize(); print("synthesized", [s.stack_name for s in a.stacks], "into", a.directory)'
 
 demo: $(STAMP)
-	$(VENV)/bin/siren local demo
+	$(VENV)/bin/siren local demo $(DEMO_ARGS)
 
 up: $(STAMP)
 	$(VENV)/bin/siren local up

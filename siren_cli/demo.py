@@ -1,4 +1,12 @@
-"""``make demo``: the main job on the embedded local AWS, step by step, with what each step left behind."""
+"""``make demo``: the story of one bad night, on the embedded local AWS, narrated live.
+
+At 2 a.m. the checkout error-rate alarm fires; a SEV1 opens; the on-call engineer is paged by SMS and voice and
+the incident commander and communications lead are paged too; nobody answers and the escalation moves to level
+2; the secondary replies ``ACK <code>`` by SMS; the comms lead posts public updates; a rollback is noted; the
+alarm clears and the incident resolves; the status page shows it all; a postmortem draft is written and the
+leadership report is mailed. Everything runs through the deployed stack: the same template, state machine and
+handler code that ship to AWS.
+"""
 
 from __future__ import annotations
 
@@ -7,164 +15,213 @@ import os
 import re
 import time
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from siren_local.alarms import fire_alarm
 from siren_local.inbound_sms import publish_sms_reply
 
-SAMPLES = Path(__file__).resolve().parent.parent / "tests" / "events"
+ALARM = "checkout-api-5xx"
+OUT_DIR = Path("build") / "demo"
+WAIT_SECONDS = 90.0
 
 
-def _incidents_table(incidents: Any, title: str) -> Table:
-    table = Table(title=title)
-    for column in ("id", "status", "sev", "service", "title", "alerts", "severity rule"):
-        table.add_column(column, overflow="fold")
-    for incident in incidents.list(limit=20):
-        table.add_row(incident.id, str(incident.status), incident.severity, incident.service,
-                      escape(incident.title), str(incident.alert_count), incident.severity_rule)  # fmt: skip
-    return table
+@dataclass
+class Narrator:
+    """Prints what happened since it last looked: new timeline entries and every message sent, as they come."""
+
+    console: Console
+    runtime: Any
+    incidents: Any
+    incident_id: str | None = None
+    _entries_seen: int = 0
+    _messages_seen: int = 0
+    _started: float = field(default_factory=time.monotonic)
+
+    def catch_up(self) -> None:
+        if self.incident_id is not None:
+            timeline = self.incidents.get(self.incident_id).timeline
+            for entry in timeline[self._entries_seen :]:
+                self.console.print(f"[dim]{self._clock()}[/] [bold]{entry.kind:<18}[/] {escape(entry.actor):<10} "
+                                   f"{escape(entry.detail)[:110]}")  # fmt: skip
+            self._entries_seen = len(timeline)
+        messages = self.runtime.outbox_json()
+        for message in messages[self._messages_seen :]:
+            what = message.get("subject") or message["body"]
+            self.console.print(f"[dim]{self._clock()}[/] [cyan]{message['channel']:>5} -> {escape(message['to'])}[/] "
+                               f"[dim]({message['via']})[/] {escape(re.sub(r'<[^>]+>', ' ', what))[:90]}")  # fmt: skip
+        self._messages_seen = len(messages)
+
+    def _clock(self) -> str:
+        return f"+{time.monotonic() - self._started:5.1f}s"
+
+    def wait_until(self, what: str, predicate: Callable[[], Any], timeout: float = WAIT_SECONDS) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.catch_up()
+            value = predicate()
+            if value:
+                self.catch_up()
+                return value
+            time.sleep(0.25)
+        raise RuntimeError(f"the demo waited {timeout:.0f}s for {what}, in vain")
 
 
-def _post_webhook(info: dict[str, Any], path: str, body: Any) -> tuple[int, Any]:
-    request = urllib.request.Request(  # noqa: S310 - the local runtime's URL
-        info["webhook_url"] + path, data=json.dumps(body).encode(), method="POST",
-        headers={"Authorization": f"Bearer {info['webhook_token']}", "Content-Type": "application/json"},
-    )  # fmt: skip
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-        return response.status, json.loads(response.read())
+def _post_sms_reply(runtime: Any, topic: str, phone: str, text: str) -> None:
+    publish_sms_reply(runtime.client, topic, phone, text)
 
 
-def _wait_for_page(runtime: Any, incident_id: str, timeout: float = 60.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in runtime.outbox_json():
-            if message["channel"] == "sms" and incident_id in message["body"]:
-                return dict(message)
-        time.sleep(0.2)
-    raise RuntimeError(f"no page was sent for {incident_id} within {timeout:.0f}s")
-
-
-def _page_and_acknowledge(runtime: Any, console: Console, incidents: Any, incident_id: str, topic: str) -> None:
-    console.rule(f"6. The on-call phone rings for {incident_id}")
-    page = _wait_for_page(runtime, incident_id)
-    outbox = Table(title="Outbox (latest)")
-    for column in ("sent_at", "channel", "via", "to", "body"):
-        outbox.add_column(column, overflow="fold")
-    for message in runtime.outbox_json()[-6:]:
-        outbox.add_row(message["sent_at"][11:19], message["channel"], message["via"], message["to"],
-                       escape(message.get("subject") or message["body"])[:160])  # fmt: skip
-    console.print(outbox)
-    code = re.search(r"ACK (\d{4})", page["body"])
-    if code is not None:
-        console.print(f"{page['to']} replies 'ACK {code.group(1)}' by SMS")
-        publish_sms_reply(runtime.client, topic, page["to"], f"ACK {code.group(1)}")
-        runtime.drain()
-        acknowledged = incidents.get(incident_id).incident
-        console.print(f"{acknowledged.id} is {acknowledged.status} by {acknowledged.acknowledged_by}; the reply: "
-                      f"{runtime.outbox_json()[-1]['body']!r}")  # fmt: skip
-
-
-def _show_status_page(runtime: Any, console: Console, info: dict[str, Any]) -> None:
+def _show_status_page(console: Console, info: dict[str, Any]) -> dict[str, Any]:
     base = info["status_page_url"].removesuffix("index.html")
     with urllib.request.urlopen(base + "api/v2/summary.json", timeout=30) as response:  # noqa: S310 (local)
-        summary = json.loads(response.read())
+        summary: dict[str, Any] = json.loads(response.read())
     console.print(f"[bold]{escape(summary['status']['description'])}[/]")
     for component in summary["components"]:
         if not component.get("group"):
             console.print(f"  {escape(component['name'])}: {component['status']}")
-    for incident in summary["incidents"]:
-        latest = incident["incident_updates"][0]
-        console.print(f"  {escape(incident['name'])} ({incident['status']}): {escape(latest['body'])}")
-    console.print(f"Open it: {base}index.html  (JSON: {base}api/v2/summary.json, feed: {base}history.atom)")
+    return summary
 
 
-def _learn(runtime: Any, console: Console, outputs: dict[str, str], incident_id: str) -> None:
-    from datetime import UTC, datetime, timedelta
+def _summary(info: dict[str, Any]) -> dict[str, Any]:
+    base = info["status_page_url"].removesuffix("index.html")
+    try:
+        with urllib.request.urlopen(base + "api/v2/summary.json", timeout=30) as response:  # noqa: S310 (local)
+            return json.loads(response.read())  # type: ignore[no-any-return]
+    except OSError:
+        return {}
 
+
+def run_demo(runtime: Any, console: Console) -> dict[str, str]:  # noqa: PLR0915 (the story, in order)
+    """Play the story; returns where to look afterwards."""
     from siren.adapters.artifacts import Artifacts
     from siren.adapters.store import IncidentStore
+    from siren.app.incidents import Incidents
     from siren.app.reports import Reports
     from siren.config import load_config
-
-    reports = Reports(IncidentStore(outputs["IncidentsTableName"]), load_config(Path("siren.yaml")))
-    due = (datetime.now(UTC) + timedelta(days=14)).date()
-    item = reports.add_action(incident_id, "Alert on checkout 5xx before customers notice", "alice", due, "demo")
-    console.print(f"{item.id}: {escape(item.title)} (owner {item.owner}, due {item.due})")
-    markdown, location = reports.postmortem(incident_id, Artifacts(outputs["ArtifactsBucketName"]), "demo")
-    console.print(f"Postmortem draft for {incident_id}: {len(markdown.splitlines())} lines, stored at {location}")
-    weekly = next(s["Name"] for s in runtime.client("scheduler").list_schedules()["Schedules"] if "Weekly" in s["Name"])
-    runtime.scheduler.fire(weekly)
-    runtime.drain()
-    mails = [m for m in runtime.outbox_json() if m["channel"] == "email" and "report" in (m.get("subject") or "")]
-    for mail in mails[:1]:
-        console.print(f"Report mailed to {len(mails)} recipients: {escape(mail['subject'])}")
-
-
-def run_demo(runtime: Any, console: Console) -> None:
-    from siren.adapters.store import IncidentStore
-    from siren.app.incidents import Incidents
-    from siren.config import load_config
+    from siren.domain.incidents import IncidentStatus, TimelineKind
+    from siren.domain.oncall import resolve_targets
 
     os.environ["AWS_ENDPOINT_URL"] = runtime.endpoint_url  # this process's own SDK calls go to the runtime too
     info = runtime.info()
     outputs = info["outputs"]
-    incidents = Incidents(IncidentStore(outputs["IncidentsTableName"]), load_config(Path("siren.yaml")))
+    config = load_config(Path("siren.yaml"))
+    store = IncidentStore(outputs["IncidentsTableName"])
+    incidents = Incidents(store, config)
+    reports = Reports(store, config)
+    narrator = Narrator(console, runtime, incidents)
+    now = datetime.now(UTC)
+    policy = config.policy_for_severity("SEV1")
+    primary = resolve_targets(policy.levels[0].targets, config, now)[0]
+    secondary = resolve_targets(policy.levels[1].targets, config, now)[0]
+    roles = config.roles
+    comms = resolve_targets([roles.comms], config, now)[0] if roles and roles.comms else secondary
 
-    console.rule("1. A CloudWatch alarm goes off (a real-format event on the default bus)")
-    event = fire_alarm(runtime.client, "checkout-api-5xx", "ALARM", "5xx rate 12% > 5% for 3 minutes",
-                       "[SEV1] Checkout API returns errors")  # fmt: skip
-    console.print(f"{event['detail-type']}: {event['detail']['previousState']['value']} -> ALARM ({event['id']})")
-    runtime.drain()
+    console.rule("02:00  The checkout error-rate alarm fires")
+    fire_alarm(runtime.client, ALARM, "ALARM", "5xx rate 12% > 5% for 3 minutes", "[SEV1] Checkout API returns errors")
 
-    console.rule("2. It fires again and again: one incident, more alerts, no second page")
-    for _ in range(2):
-        fire_alarm(runtime.client, "checkout-api-5xx", "OK", "recovered", None)
-        fire_alarm(runtime.client, "checkout-api-5xx", "ALARM", "5xx again", None)
-    runtime.drain()
-    console.print(_incidents_table(incidents, "Incidents"))
+    def opened() -> Any:
+        return next((i for i in incidents.list() if i.service == "checkout" and i.status is IncidentStatus.OPEN), None)
 
-    console.rule("3. Prometheus Alertmanager posts a group of alerts to the webhook")
-    status, reply = _post_webhook(info, "alertmanager", json.loads((SAMPLES / "alertmanager_webhook_v4_firing.json")
-                                                                   .read_text()))  # fmt: skip
-    console.print(f"HTTP {status}: {reply['accepted']} alert(s) -> {[r['action'] for r in reply['results']]}")
-    runtime.drain()
+    incident = narrator.wait_until("the incident", opened)
+    narrator.incident_id = incident.id
+    console.print(
+        f"[bold]{incident.id}[/] {incident.severity} {escape(incident.title)} (rule: {incident.severity_rule})"
+    )
 
-    console.rule("4. A person declares one, raises a severity, resolves another")
-    declared = incidents.declare("Payment provider timeouts", "SEV2", "payments", "EU cards failing", "demo")
-    assert declared.incident_id is not None
-    incidents.change_severity(declared.incident_id, "SEV1", "demo")
-    first = next(i for i in incidents.list() if i.service == "checkout")
-    incidents.resolve(first.id, "demo", "rolled back checkout 4.2.1")
-    runtime.drain()
-    console.print(_incidents_table(incidents, "Unresolved incidents"))
+    console.rule(f"The on-call engineer ({primary}) is paged; the commander and comms lead too")
 
-    console.rule(f"5. The timeline of {first.id}")
-    table = Table()
-    for column in ("at", "kind", "actor", "detail"):
-        table.add_column(column, overflow="fold")
-    for entry in incidents.get(first.id).timeline:
-        table.add_row(f"{entry.at:%H:%M:%S}", str(entry.kind), entry.actor, escape(entry.detail))
-    console.print(table)
+    def sms_to(user: str) -> list[dict[str, Any]]:
+        phone = config.users[user].phone
+        return [m for m in runtime.outbox_json() if m["channel"] == "sms" and m["to"] == phone
+                and incident.id in m["body"]]  # fmt: skip
 
-    _page_and_acknowledge(runtime, console, incidents, declared.incident_id, outputs["InboundSmsTopicArn"])
+    narrator.wait_until(f"a page to {primary}", lambda: sms_to(primary))
 
-    console.rule("7. The customers' status page (written by people, republished on every change)")
-    public_text = "Some card payments in Europe fail. We are working with our payment provider."
-    incidents.post_update(declared.incident_id, public_text, "identified", "demo", title="Card payments failing")
-    runtime.drain()
-    _show_status_page(runtime, console, info)
+    console.rule(f"{primary} does not answer: after the level's delay the escalation moves to level 2")
+    narrator.wait_until("the escalation to level 2", lambda: any(
+        e.kind is TimelineKind.ESCALATED for e in incidents.get(incident.id).timeline))  # fmt: skip
+    page = narrator.wait_until(f"a page to {secondary}", lambda: sms_to(secondary))[-1]
 
-    console.rule("8. Learning: an action item, a postmortem draft, the weekly report to leadership")
-    _learn(runtime, console, outputs, first.id)
+    code = re.search(r"ACK (\d{4})", page["body"])
+    assert code is not None, page["body"]
+    console.rule(f"{secondary} replies 'ACK {code.group(1)}' by SMS")
+    _post_sms_reply(runtime, outputs["InboundSmsTopicArn"], page["to"], f"ACK {code.group(1)}")
+    narrator.wait_until("the acknowledgement", lambda: incidents.get(incident.id).incident.status
+                        is IncidentStatus.ACKNOWLEDGED)  # fmt: skip
 
-    console.rule("9. Lifecycle events on the Siren bus (from the table's stream)")
-    published = [i for i in runtime.lambda_runtime.invocations if "IngestPublisher" in i.function_name]
-    console.print(f"publisher invocations: {len(published)}, errors: {sum(i.errored for i in published)}")
+    console.rule(f"The comms lead ({comms}) keeps customers informed")
+    for status, text in (
+        ("investigating", "Some customers cannot complete checkout. We are investigating."),
+        ("identified", "A faulty release of the checkout service is the cause. We are rolling it back."),
+        ("monitoring", "The rollback is complete and checkouts succeed again. We are monitoring."),
+    ):
+        incidents.post_update(incident.id, text, status, comms, title="Checkout errors")
+
+        def says(status: str = status) -> bool:
+            return any(i.get("status") == status for i in _summary(info).get("incidents", []))
+
+        narrator.wait_until(f"the status page to say {status}", says)
+
+    console.rule("A rollback is noted; the alarm clears; the responder resolves it by SMS")
+    incidents.add_note(incident.id, "Rolled back checkout 4.2.1 to 4.2.0", secondary)
+    fire_alarm(runtime.client, ALARM, "OK", "5xx rate 0.1% < 5%", None)
+
+    def settled() -> bool:
+        status = incidents.get(incident.id).incident.status
+        return status in (IncidentStatus.RECOVERED, IncidentStatus.RESOLVED)
+
+    narrator.wait_until("the alarm to clear", settled)
+    if incidents.get(incident.id).incident.status is IncidentStatus.RECOVERED:
+        # checkout's policy (siren.yaml): a recovered alarm waits for a person to resolve the incident.
+        _post_sms_reply(runtime, outputs["InboundSmsTopicArn"], page["to"], f"RES {code.group(1)}")
+    narrator.wait_until("the incident to resolve", lambda: incidents.get(incident.id).incident.status
+                        is IncidentStatus.RESOLVED)  # fmt: skip
+    narrator.wait_until("the status page to clear", lambda: _summary(info).get("status", {}).get("indicator")
+                        == "none")  # fmt: skip
+
+    console.rule("The status page")
+    summary = _show_status_page(console, info)
+    resolved = [i for i in summary.get("incidents", []) if i["id"] == incident.id]
+    for found in resolved:
+        console.print(f"  {escape(found['name'])}: {found['status']}, {len(found['incident_updates'])} updates")
+
+    console.rule("Learning: an action item, a postmortem draft, the report to leadership")
+    due = (datetime.now(UTC) + timedelta(days=14)).date()
+    item = reports.add_action(incident.id, "Canary checkout releases before full rollout", secondary, due, "demo")
+    console.print(f"{item.id}: {escape(item.title)} (owner {item.owner}, due {item.due})")
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    markdown, location = reports.postmortem(incident.id, Artifacts(outputs["ArtifactsBucketName"]), "demo")
+    postmortem_file = OUT_DIR / f"{incident.id}.md"
+    postmortem_file.write_text(markdown, encoding="utf-8")
+    console.print(f"Postmortem draft: {postmortem_file} ({len(markdown.splitlines())} lines; stored at {location})")
+    weekly = next(s["Name"] for s in runtime.client("scheduler").list_schedules()["Schedules"] if "Weekly" in s["Name"])
+    runtime.scheduler.fire(weekly)  # the deployed schedule, fired now
+    mails = narrator.wait_until(
+        "the weekly report",
+        lambda: [m for m in runtime.outbox_json() if m["channel"] == "email" and "report" in (m.get("subject") or "")],
+    )
+    report_file = OUT_DIR / "report.html"
+    report_file.write_text(reports.build(_last_week()).html, encoding="utf-8")
+    console.print(f"Report mailed to {len(mails)} recipients: {escape(mails[0]['subject'])}")
+
     errors = [i for i in runtime.lambda_runtime.invocations if i.errored]
-    console.print(f"Lambda invocations in all: {len(runtime.lambda_runtime.invocations)}, errors: {len(errors)}")
-    time.sleep(0.1)
+    console.print(f"Lambda invocations: {len(runtime.lambda_runtime.invocations)}, failed: {len(errors)}")
+    return {
+        "status page": info["status_page_url"],
+        "outbox": "siren local outbox (while this runs)",
+        "postmortem": str(postmortem_file),
+        "report": str(report_file),
+    }
+
+
+def _last_week() -> Any:
+    from siren.domain.reports import Period
+
+    now = datetime.now(UTC)
+    return Period(now - timedelta(days=7), now)

@@ -177,10 +177,23 @@ def assign(
     console.print(f"{user} is {role} of {incident.id}.")
 
 
+@one_line_errors
+def note(
+    ctx: typer.Context,
+    incident_id: Annotated[str, typer.Argument(help="Incident id.")],
+    text: Annotated[str, typer.Argument(help='What happened, e.g. "rolled back checkout 4.2.1".')],
+) -> None:
+    """Add an internal note to the incident's timeline (never shown on the status page)."""
+    cli = context(ctx)
+    _domain_errors(lambda: cli.incidents().add_note(incident_id, text, cli.target.actor()))
+    console.print(f"Noted on {escape(incident_id)}.")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(incidents_app, name="incidents")
     app.command("declare")(declare)
     app.command("resolve")(resolve)
     app.command("severity")(severity)
     app.command("ack")(ack)
+    app.command("note")(note)
     app.command("assign")(assign)

@@ -199,19 +199,25 @@ def sms_reply(
 def demo(
     port: PortOption = DEFAULT_LOCAL_PORT,
     time_scale: Annotated[float, typer.Option("--time-scale", help="Make waits N times shorter.")] = 60.0,
-    keep_running: Annotated[bool, typer.Option("--keep-running", help="Stay up after the demo.")] = False,
+    exit_after: Annotated[bool, typer.Option("--exit", help="Stop when the story ends (CI).")] = False,
 ) -> None:
-    """The main job end to end on the embedded local AWS, narrated."""
+    """The story of one bad night, end to end on the embedded local AWS, narrated; then the status page stays up
+    until Ctrl-C (or exit at once with --exit)."""
     from siren_cli.demo import run_demo
 
     # The narration is the point; the functions' own INFO logs would drown it (`siren local up` shows them).
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
+    started = time.monotonic()
     runtime = start_local_aws(port, time_scale)
     try:
-        print_info(runtime.info())
-        run_demo(runtime, console)
-        if keep_running:
+        places = run_demo(runtime, console)
+        console.rule(f"Done in {time.monotonic() - started:.0f} s. Where to look")
+        for name, where in places.items():
+            console.print(f"  {name}: {where}")
+        if not exit_after:
+            console.print("The embedded local AWS stays up for you to look around; Ctrl-C stops it.")
             serve_until_interrupted()
     finally:
         runtime.stop()

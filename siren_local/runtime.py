@@ -96,7 +96,11 @@ def install_adapters(
 
 
 def port_is_free(host: str, port: int) -> bool:
+    """Whether a server could listen on ``port`` now. SO_REUSEADDR, as the server itself binds: connections of a
+    server that just stopped linger in TIME_WAIT for a minute and must not make the port look taken; a listening
+    socket still does."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:

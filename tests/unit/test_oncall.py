@@ -309,7 +309,9 @@ def test_resolve_targets_pages_each_person_once_in_order():
     ]
 
     assert resolve_targets(targets, config, at) == ["alice", "bob", "dave"]
-    assert resolve_targets(config.policy_for_severity("SEV1").levels[0].targets, config, at) == ["alice", "dave"]
+    # The SEV1 policy pages the primary first, then the secondary (level 2).
+    sev1 = config.policy_for_severity("SEV1").levels
+    assert [resolve_targets(level.targets, config, at) for level in sev1[:2]] == [["alice"], ["dave"]]
     # At 03:00 New York time Europe covers the night on primary.
     assert resolve_targets(targets[:1], config, ny(2026, 1, 7, 3)) == ["carol"]
 

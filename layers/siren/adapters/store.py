@@ -187,6 +187,8 @@ def _bind(table_name: str, region: str, host: str | None) -> BoundModels:
         roles = UnicodeAttribute(null=True)  # JSON: role -> user
         public_title = UnicodeAttribute(null=True)
         public_updates = UnicodeAttribute(null=True)  # JSON: [PublicNote], oldest first
+        drill = BooleanAttribute(null=True)
+        drill_participants = ListAttribute(of=UnicodeAttribute, null=True)
         status_pk = UnicodeAttribute(null=True)
         service_pk = UnicodeAttribute()
         month_pk = UnicodeAttribute()
@@ -804,6 +806,8 @@ class IncidentStore:
             version=incident.version,
             roles=json.dumps(dict(incident.roles), sort_keys=True) if incident.roles else None,
             public_title=incident.public_title,
+            drill=True if incident.drill else None,
+            drill_participants=list(incident.drill_participants) or None,
             public_updates=json.dumps([note.to_json() for note in incident.public_updates])
             if incident.public_updates
             else None,
@@ -836,6 +840,8 @@ class IncidentStore:
             version=int(item.version),
             roles=json.loads(item.roles) if item.roles else {},
             public_title=item.public_title,
+            drill=bool(item.drill),
+            drill_participants=tuple(item.drill_participants or ()),
             public_updates=tuple(PublicNote.from_json(note) for note in json.loads(item.public_updates))
             if item.public_updates
             else (),

@@ -88,12 +88,12 @@ class Escalation:
         entries: list[TimelineEntry] = []
         if not cursor.users:
             level = policy.levels[cursor.level]
-            users = tuple(resolve_targets(level.targets, self._config, now))
+            users = self._drill_only(incident, resolve_targets(level.targets, self._config, now), now, entries)
             cursor = replace(cursor, users=users)
             where = f"level {cursor.level + 1}" + (f", round {cursor.round + 1}" if cursor.round else "")
             if cursor.level or cursor.round:
-                entries.append(TimelineEntry(now, TimelineKind.ESCALATED, ACTOR, f"escalated to {where}",
-                                             {"level": cursor.level + 1, "round": cursor.round + 1}))  # fmt: skip
+                reached = {"level": cursor.level + 1, "round": cursor.round + 1, "drill": incident.drill}
+                entries.append(TimelineEntry(now, TimelineKind.ESCALATED, ACTOR, f"escalated to {where}", reached))
             if not users:
                 entries.append(TimelineEntry(now, TimelineKind.PAGE_FAILED, ACTOR, f"nobody is on call at {where}"))
             if not (cursor.level or cursor.round):
@@ -126,12 +126,14 @@ class Escalation:
         for role, target in (("commander", roles.commander), ("comms", roles.comms)):
             if target is None:
                 continue
-            for user in resolve_targets([target], self._config, now):
+            for user in self._drill_only(incident, resolve_targets([target], self._config, now), now, entries):
                 paged.append(user)
                 entries.append(TimelineEntry(now, TimelineKind.PAGED, ACTOR, f"paging {user} as incident {role}",
                                              {"role": role, "user": user}))  # fmt: skip
                 due = [Notification(user, str(rule.method), 0) for rule in self._config.users[user].notify]
-                entries.extend(self.notify(incident, tuple(due), now))
+                # Marked with the role: these pages are not the escalation's levels (reports, drills read this).
+                entries.extend(replace(entry, data={**entry.data, "role": role})
+                               for entry in self.notify(incident, tuple(due), now))  # fmt: skip
         self._store.add_timeline(incident.id, entries)
         return {"paged": paged}
 
@@ -209,14 +211,28 @@ class Escalation:
                 )
                 entries.append(TimelineEntry(now, kind, SYSTEM_ACTOR, detail, {
                     "user": notification.user, "channel": attempt.channel, "via": attempt.via,
-                    "message_id": attempt.message_id, "error": attempt.error,
+                    "message_id": attempt.message_id, "error": attempt.error, "drill": incident.drill,
                 }))  # fmt: skip
         return entries
+
+    @staticmethod
+    def _drill_only(
+        incident: Incident, users: Sequence[str], now: datetime, entries: list[TimelineEntry]
+    ) -> tuple[str, ...]:
+        """A drill pages its participants only; whoever else is on call is left alone (and that is recorded)."""
+        if not incident.drill:
+            return tuple(users)
+        skipped = [user for user in users if user not in incident.drill_participants]
+        if skipped:
+            entries.append(TimelineEntry(now, TimelineKind.PAGE_FAILED, ACTOR,
+                                         f"drill: not paging {', '.join(skipped)} (not a participant)",
+                                         {"drill": True, "skipped": skipped}))  # fmt: skip
+        return tuple(user for user in users if user in incident.drill_participants)
 
     def _post_to_chat(self, incident: Incident, now: datetime) -> list[TimelineEntry]:
         """Once per escalation, when it starts: the incident in the team's chat channel (per config)."""
         read_url = self._settings.chat_webhook_url
-        if incident.severity not in self._config.paging.chat_severities or read_url is None:
+        if incident.drill or incident.severity not in self._config.paging.chat_severities or read_url is None:
             return []
         try:
             url = read_url()

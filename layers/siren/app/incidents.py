@@ -18,6 +18,8 @@ from siren.domain.incidents import (
     IncidentStatus,
     Outcome,
     SeverityChoice,
+    TimelineEntry,
+    TimelineKind,
     acknowledge,
     assign_role,
     change_severity,
@@ -29,6 +31,7 @@ from siren.domain.signals import SeverityHints, Signal, SignalStatus, Source
 
 # Racing deliveries of one key retry with jittered, capped backoff; past this the caller's retry takes over.
 MAX_ATTEMPTS = 20
+NOTE_MAX = 2000
 
 
 class Incidents:
@@ -87,6 +90,19 @@ class Incidents:
         if user not in self._config.users:
             raise IncidentError(f"unknown user {user!r}: users are defined in siren.yaml")
         return self._change(incident_id, lambda incident, now: assign_role(incident, role, user, actor, now))
+
+    def add_note(self, incident_id: str, text: str, actor: str) -> TimelineEntry:
+        """An internal note on the timeline (what was tried, what was rolled back). Never public."""
+        note = " ".join(text.split())
+        if not note:
+            raise IncidentError("a note needs some text")
+        if len(note) > NOTE_MAX:
+            raise IncidentError(f"a note is at most {NOTE_MAX} characters, got {len(note)}")
+        if self._store.get(incident_id) is None:
+            raise IncidentError(f"no incident {incident_id}")
+        entry = TimelineEntry(self._clock(), TimelineKind.NOTE, actor, note)
+        self._store.add_timeline(incident_id, [entry])
+        return entry
 
     def post_update(self, incident_id: str, body: str, status: str, actor: str, title: str | None = None) -> Incident:
         """A public update for the status page, written by a person."""

@@ -51,6 +51,7 @@ class TimelineKind(enum.StrEnum):
     ESCALATION_FAILED = "escalation_failed"
     ESCALATION_ENDED = "escalation_ended"
     POSTMORTEM_WRITTEN = "postmortem_written"
+    NOTE = "note"  # an internal note from a responder ("rolled back 4.2.1"): never public
     ACTION_ITEM_ADDED = "action_item_added"
 
 
@@ -151,6 +152,9 @@ class Incident:
     # What customers see (the status page): written by people only, never derived from the alert.
     public_title: str | None = None
     public_updates: tuple[PublicNote, ...] = ()  # oldest first
+    # A game-day drill (siren gameday): pages only its participants, stays off the status page and out of reports.
+    drill: bool = False
+    drill_participants: tuple[str, ...] = ()
 
     def event_detail(self, **extra: Any) -> dict[str, Any]:
         """What lifecycle events carry: enough for consumers to act without reading the store."""
@@ -164,6 +168,7 @@ class Incident:
             "opened_at": self.opened_at.isoformat(),
             "alert_count": self.alert_count,
             "version": self.version,
+            "drill": self.drill,
         }
         detail.update(extra)
         return detail
@@ -364,6 +369,8 @@ def _open(
         link=signal.link,
         severity_rule=severity.rule,
         flapping=flapping,
+        drill=signal.drill,
+        drill_participants=signal.participants,
     )
     entries = (
         TimelineEntry(now, TimelineKind.OPENED, actor, f"opened: {signal.title}",

@@ -68,3 +68,6 @@ class Signal:
     link: str | None = None
     # Source-specific facts worth keeping on the incident (alarm ARN, region, account, labels...).
     details: Mapping[str, str] = field(default_factory=dict)
+    # A game-day drill: pages only these participants, never public, never in the real figures.
+    drill: bool = False
+    participants: tuple[str, ...] = ()

@@ -28,6 +28,10 @@ field           type                        meaning
                                             the alert object itself (see below).
 ``link``        string, an http(s) URL      Where responders see the sender's own view (a dashboard, a log).
 ``labels``      object of string: string    Facts severity rules can match on (``team``, ``severity``...).
+``drill``       boolean                     A game-day drill (``siren gameday``): the incident is marked as
+                                            a drill, pages only ``participants``, stays off the public status
+                                            page and out of MTTA/MTTR. Default false.
+``participants`` list of user ids           Who a drill may page (users in siren.yaml); required for a drill.
 ==============  ==========================  =================================================================
 
 ``null`` counts as absent for every optional field.
@@ -83,6 +87,8 @@ FIELDS: Final = (
     "event_id",
     "link",
     "labels",
+    "drill",
+    "participants",
 )
 _STATUSES: Final = {"firing": SignalStatus.FIRING, "resolved": SignalStatus.RESOLVED}
 
@@ -134,6 +140,7 @@ def _alert(alert: Mapping[str, Any], where: str, received_at: datetime) -> Signa
     if link_text is not None and link is None:
         raise ParseError(f"{where_of(where, 'link')} must be an http(s) URL of at most 2048 characters")
     labels = optional_string_map(alert, "labels", where)
+    drill, participants = _drill(alert, where)
     return Signal(
         source=Source.GENERIC,
         delivery_id=event_id if event_id is not None else stable_hash(dict(alert)),
@@ -146,7 +153,31 @@ def _alert(alert: Mapping[str, Any], where: str, received_at: datetime) -> Signa
         hints=SeverityHints(description=truncate(summary, MAX_SUMMARY) if summary else None, labels=labels,
                             explicit=severity),
         link=link,
+        drill=drill,
+        participants=participants,
     )  # fmt: skip
+
+
+MAX_PARTICIPANTS = 50
+
+
+def _drill(alert: Mapping[str, Any], where: str) -> tuple[bool, tuple[str, ...]]:
+    drill = alert.get("drill")
+    if drill is None:
+        drill = False
+    if not isinstance(drill, bool):
+        raise ParseError(f"{where_of(where, 'drill')} must be true or false, not {describe(drill)}")
+    raw = alert.get("participants")
+    if raw is None:
+        raw = []
+    people = sequence(raw, where_of(where, "participants"))
+    if len(people) > MAX_PARTICIPANTS or not all(isinstance(p, str) and 0 < len(p) <= MAX_KEY for p in people):
+        raise ParseError(f"{where_of(where, 'participants')} must be a list of at most {MAX_PARTICIPANTS} user ids")
+    if drill and not people:
+        raise ParseError(f"{where_of(where, 'participants')} is required for a drill: who may be paged")
+    if people and not drill:
+        raise ParseError(f'{where_of(where, "participants")} is only for a drill ("drill": true)')
+    return drill, tuple(people)
 
 
 def _key(alert: Mapping[str, Any], name: str, where: str) -> str | None:
