@@ -174,7 +174,20 @@ class _Bar:
 
     days: int
     status: ComponentStatus
-    title: str
+
+    @property
+    def code(self) -> str:
+        return _BAR_CODES[self.status]
+
+
+# One-letter classes for bars: 20 components x 90 days must fit the index's 50 KB even when every day differs.
+_BAR_CODES = {
+    ComponentStatus.OPERATIONAL: "o",
+    ComponentStatus.DEGRADED_PERFORMANCE: "d",
+    ComponentStatus.PARTIAL_OUTAGE: "p",
+    ComponentStatus.MAJOR_OUTAGE: "m",
+    ComponentStatus.UNDER_MAINTENANCE: "u",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,19 +226,14 @@ def _day_title(day: UptimeDay) -> str:
 
 
 def _bars(days: Sequence[UptimeDay]) -> tuple[_Bar, ...]:
+    """Runs of days with the same worst status, as one bar each; the numbers are in the row's spoken summary."""
     runs: list[list[UptimeDay]] = []
     for day in days:
-        if runs and (_percent(runs[-1][0].uptime * 100), runs[-1][0].worst) == (_percent(day.uptime * 100), day.worst):
+        if runs and runs[-1][0].worst == day.worst:
             runs[-1].append(day)
         else:
             runs.append([day])
-    bars = []
-    for run in runs:
-        title = _day_title(run[0])
-        if len(run) > 1:
-            title = f"{run[0].day.isoformat()} to {_day_title(run[-1])}"
-        bars.append(_Bar(len(run), run[0].worst, title))
-    return tuple(bars)
+    return tuple(_Bar(len(run), run[0].worst) for run in runs)
 
 
 def _bars_summary(view: ComponentView) -> str:
@@ -315,7 +323,9 @@ _CSS = (
     ".components>li+li,.sub>li{border-top:1px solid var(--line)}.sub{margin-top:.75rem;padding-left:1rem}\n"
     ".row{display:flex;flex-wrap:wrap;justify-content:space-between;gap:.25rem 1rem;align-items:baseline}\n"
     ".bars{--gap:2px;position:relative;display:flex;height:2rem;margin-top:.5rem;min-width:0}"
-    ".bars i{flex:1 1 0;min-width:0;background:var(--x)}\n"
+    ".bars i{flex:1 1 0;min-width:0;background:var(--x)}.bars .o{--x:var(--operational)}"
+    ".bars .d{--x:var(--degraded_performance)}.bars .p{--x:var(--partial_outage)}"
+    ".bars .m{--x:var(--major_outage)}.bars .u{--x:var(--under_maintenance)}\n"
     ".bars:after{content:'';position:absolute;inset:0;pointer-events:none;"
     "background:repeating-linear-gradient(to right,transparent 0 calc(100% / __DAYS__ - var(--gap)),var(--card) 0 "
     "calc(100% / __DAYS__))}\n"
@@ -332,7 +342,7 @@ _MACROS = """{% macro component(row, level) %}
 {% if row.bars %}
 <div class="bars" role="img" aria-label="{{ row.summary }}">
 {% for bar in row.bars %}
-<i class="s-{{ bar.status.value }}" style="flex-grow:{{ bar.days }}" title="{{ bar.title }}"></i>
+<i class={{ bar.code }}{% if bar.days > 1 %} style="flex-grow:{{ bar.days }}"{% endif %}></i>
 {% endfor %}
 </div>
 <p class="range"><span>{{ row.view.uptime_days|length }} days ago</span>
