@@ -12,7 +12,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export AWS_DEFAULT_REGION ?= us-east-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv test lint typecheck unit synth demo up bench clean
+.PHONY: venv test lint typecheck browser-tools unit synth demo up bench clean
 
 # The virtual environment is (re)built whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -32,8 +32,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy layers/siren functions infra siren_local siren_cli
 
-test: lint typecheck
-	$(VENV)/bin/pytest -q
+# Both cores: pytest-xdist workers, each with its own embedded local AWS (moto's backends are per process);
+# worksteal evens out the long end-to-end tests. The 15 slowest tests are printed so that cost stays visible.
+PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?= -q -n $(PYTEST_WORKERS) --dist worksteal --durations=15
+
+test: lint typecheck browser-tools
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Chromium, a font, playwright-core and axe-core for the browser tier (installed once; see tests/browser/harness.py).
+browser-tools: $(STAMP)
+	$(PY) -m tests.browser.harness
 
 synth: $(STAMP)
 	$(PY) -c 'from infra.app import synthesize; a = synthesize(); print("synthesized", [s.stack_name for s in a.stacks], "into", a.directory)'

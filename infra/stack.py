@@ -15,23 +15,9 @@ from infra.components.reports import Reports
 from infra.components.status_publisher import StatusPublisher
 from infra.components.status_site import StatusSite
 from infra.components.store import IncidentStoreTable
+from infra.outputs import OUTPUT_NAMES
 
-# Output names are an interface (the CLI, the local runtime and users' scripts read them): keep them stable.
-OUTPUT_NAMES = (
-    "EventBusName",
-    "IncidentsTableName",
-    "StatusBucketName",
-    "StatusPageUrl",
-    "AlarmTopicArn",
-    "InboundSmsTopicArn",
-    "WebhookUrl",
-    "WebhookTokenSecretArn",
-    "DeadLetterQueueUrl",
-    "EscalationStateMachineArn",
-    "AckLinkUrl",
-    "ChatWebhookSecretArn",
-    "ArtifactsBucketName",
-)
+__all__ = ["OUTPUT_NAMES", "SirenStack"]
 
 
 class SirenStack(Stack):

@@ -29,8 +29,18 @@ def _target(port: int | None) -> Target:
     return Target(local_endpoint(port))
 
 
-def start_local_aws(port: int, time_scale: float, quiet: bool = False) -> Any:
-    """Synthesize, start the runtime and deploy the stack; nothing is left running if a step fails."""
+AssemblyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--assembly",
+        help="Deploy this synthesized cloud assembly (a cdk.out directory) instead of synthesizing the app.",
+    ),
+]
+
+
+def start_local_aws(port: int, time_scale: float, quiet: bool = False, assembly_dir: Path | None = None) -> Any:
+    """Synthesize (unless ``assembly_dir`` holds a synthesized Siren), start the runtime and deploy the stack;
+    nothing is left running if a step fails."""
     from siren_local.runtime import LocalAws, PortInUseError, port_is_free
 
     if time_scale <= 0:
@@ -39,11 +49,14 @@ def start_local_aws(port: int, time_scale: float, quiet: bool = False) -> Any:
         raise UsageError(f"--port must be between 1 and 65535, got {port}")
     if not port_is_free("127.0.0.1", port):
         raise UsageError(f"port {port} on 127.0.0.1 is already in use (is another `siren local up` running?)")
-    from infra.app import synthesize
-
     started = time.monotonic()
-    with console.status("Synthesizing the CDK app (cdk-nag AwsSolutions checks included)...", spinner="dots"):
-        assembly = synthesize()
+    if assembly_dir is None:
+        from infra.app import synthesize
+
+        with console.status("Synthesizing the CDK app (cdk-nag AwsSolutions checks included)...", spinner="dots"):
+            assembly_dir = Path(synthesize().directory)
+    elif not (assembly_dir / f"{STACK_NAME}.template.json").is_file():
+        raise UsageError(f"--assembly {assembly_dir} holds no {STACK_NAME}.template.json (run `make synth`)")
     synth_seconds = time.monotonic() - started
     runtime = LocalAws.over_http(port=port, time_scale=time_scale)
     try:
@@ -53,7 +66,7 @@ def start_local_aws(port: int, time_scale: float, quiet: bool = False) -> Any:
     try:
         started = time.monotonic()
         with console.status("Deploying the synthesized template...", spinner="dots"):
-            runtime.deploy_siren(Path(assembly.directory), STACK_NAME)
+            runtime.deploy_siren(assembly_dir, STACK_NAME)
         if not quiet:
             console.print(
                 f"[green]Synthesized in {synth_seconds:.1f}s, deployed in {time.monotonic() - started:.1f}s.[/green]"
@@ -83,16 +96,20 @@ def print_info(info: dict[str, Any]) -> None:
 def up(
     port: PortOption = DEFAULT_LOCAL_PORT,
     time_scale: Annotated[float, typer.Option("--time-scale", help="Make waits N times shorter.")] = 1.0,
+    assembly: AssemblyOption = None,
 ) -> None:
     """Start the embedded local AWS with the Siren stack deployed; Ctrl-C stops it."""
-    runtime = start_local_aws(port, time_scale)
+    runtime = start_local_aws(port, time_scale, assembly_dir=assembly)
     try:
         print_info(runtime.info())
         serve_until_interrupted()
     finally:
         console.print("Stopping...")
-        runtime.stop()
-        console.print("Stopped.")
+        unstopped = runtime.stop()
+        if unstopped:
+            console.print(f"[yellow]Stopped, but these threads still run: {', '.join(unstopped)}[/yellow]")
+        else:
+            console.print("Stopped.")
 
 
 def serve_until_interrupted() -> None:

@@ -2,15 +2,18 @@
 
 It applies to Step Functions Wait states, task timeouts and heartbeats, retry intervals, and the in-process
 Lambda runtime's asynchronous retries. Timestamps are never shifted: only waiting is shortened.
+
+Every such wait is also cut short when the runtime stops (:func:`begin_stopping`): a retry interval or a Lambda
+retry backoff must not keep a worker thread alive after the runtime that started it has gone.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 
 _lock = threading.Lock()
 _scale = 1.0
+_stopping = threading.Event()
 
 
 def time_scale() -> float:
@@ -30,5 +33,20 @@ def scaled(seconds: float) -> float:
     return seconds / _scale
 
 
-def scaled_sleep(seconds: float) -> None:
-    time.sleep(scaled(seconds))
+def scaled_sleep(seconds: float) -> bool:
+    """Wait ``seconds`` of AWS time; False if the runtime began stopping meanwhile (the wait was cut short)."""
+    return not _stopping.wait(scaled(seconds))
+
+
+def begin_stopping() -> None:
+    """The runtime is stopping: every :func:`scaled_sleep`, now or later, returns at once."""
+    _stopping.set()
+
+
+def end_stopping() -> None:
+    """A runtime starts: waits wait again."""
+    _stopping.clear()
+
+
+def stopping() -> bool:
+    return _stopping.is_set()

@@ -158,6 +158,9 @@ def _destination_record(
     }
 
 
+STREAM_THREAD_PREFIX = "ddb-stream-"
+
+
 # -- the dispatcher ------------------------------------------------------------------------------------------
 class StreamDispatcher:
     """Queues stream records per event source mapping and delivers them from one worker thread per mapping."""
@@ -210,7 +213,7 @@ class StreamDispatcher:
             self.enqueued += len(queued)
             if queue.thread is None:
                 queue.thread = threading.Thread(
-                    target=self._run, args=(queue,), name=f"ddb-stream-{mapping.uuid[:8]}", daemon=True
+                    target=self._run, args=(queue,), name=f"{STREAM_THREAD_PREFIX}{mapping.uuid[:8]}", daemon=True
                 )
                 queue.thread.start()
             self._cond.notify_all()
@@ -231,12 +234,14 @@ class StreamDispatcher:
         return True
 
     def stop(self) -> None:
+        """Deliver nothing more: workers end after the batch in hand (the runtime waits for :meth:`threads`)."""
         with self._cond:
             self._stopped = True
-            threads = [queue.thread for queue in self._queues.values() if queue.thread is not None]
             self._cond.notify_all()
-        for thread in threads:
-            thread.join(timeout=5)
+
+    def threads(self) -> list[threading.Thread]:
+        with self._cond:
+            return [queue.thread for queue in self._queues.values() if queue.thread and queue.thread.is_alive()]
 
     def _pause(self, seconds: float) -> bool:
         """Wait ``seconds`` of wall-clock time; False if the dispatcher stopped meanwhile."""
@@ -298,7 +303,7 @@ class StreamDispatcher:
         if max_age < 0:
             max_age = STREAM_RETENTION_SECONDS
         pending = [batch]
-        while pending:
+        while pending and not self._stopped:
             current = pending.pop(0)
             retries = invocations = 0
             request_id = ""

@@ -50,6 +50,7 @@ log = logging.getLogger("siren.local.lambda")
 
 # Lambda's asynchronous invocation: the first attempt plus two retries, then the function's dead-letter queue.
 ASYNC_ATTEMPTS = 3
+ASYNC_THREAD_PREFIX = "lambda-async"
 
 
 @dataclass
@@ -89,11 +90,12 @@ class InProcessLambdaRuntime:
     _handlers: dict[tuple[str, str, str], Callable[..., Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _async_pool: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=16, thread_name_prefix="lambda-async")
+        default_factory=lambda: ThreadPoolExecutor(max_workers=16, thread_name_prefix=ASYNC_THREAD_PREFIX)
     )
     _pending: set[Future[None]] = field(default_factory=set)
     _opt_lock: threading.Lock = field(default_factory=threading.Lock)
     submitted: int = 0  # asynchronous invocations queued so far: drain() uses it to notice new work
+    _shut_down: bool = False
 
     # -- loading --------------------------------------------------------------------------------------
     def _handler_for(self, function: Any) -> Callable[..., Any]:
@@ -227,6 +229,10 @@ class InProcessLambdaRuntime:
     def invoke_async(self, function: Any, event: Any) -> None:
         """Lambda's asynchronous invocation: queued, retried twice, then the dead-letter queue."""
         with self._lock:
+            if self._shut_down:
+                # Only while the whole runtime stops (its server and store go with it): said, not silent.
+                log.warning("runtime stopping: asynchronous invocation of %s not run", function.function_name)
+                return
             self.submitted += 1
             future = self._async_pool.submit(self._invoke_with_retries, function, event)
             self._pending.add(future)
@@ -244,8 +250,11 @@ class InProcessLambdaRuntime:
             response, errored = self.invoke(function, event, asynchronous=True)
             if not errored:
                 return
-            if attempt + 1 < ASYNC_ATTEMPTS:
-                scaled_sleep(60.0 * (attempt + 1))  # Lambda waits about a minute, then two
+            # Lambda waits about a minute, then two; a runtime that stops meanwhile ends the wait and the retries.
+            if attempt + 1 < ASYNC_ATTEMPTS and not scaled_sleep(60.0 * (attempt + 1)):
+                log.warning("runtime stopping: retries of %s abandoned after %d attempts",
+                            function.function_name, attempt + 1)  # fmt: skip
+                return
         dead_letter_arn = getattr(function, "siren_dead_letter_arn", None)
         if dead_letter_arn:
             send_to_queue(dead_letter_arn, json.dumps(event), {"ErrorMessage": response[:1000]})
@@ -282,8 +291,17 @@ class InProcessLambdaRuntime:
         return False
 
     def shutdown(self) -> None:
+        """Refuse new asynchronous invocations and drop queued ones; those running finish (see :meth:`threads`)."""
+        with self._lock:
+            self._shut_down = True
         self._async_pool.shutdown(wait=False, cancel_futures=True)
-        # The /opt stand-ins are the big part of code_root (every layer's files): do not leave them behind.
+
+    def threads(self) -> list[threading.Thread]:
+        """The live worker threads of asynchronous invocations."""
+        return [thread for thread in list(self._async_pool._threads) if thread.is_alive()]
+
+    def remove_code(self) -> None:
+        """The /opt stand-ins are the big part of code_root (every layer's files): do not leave them behind."""
         for path in list(self.code_root.glob("opt-*")) + list(self.code_root.glob("layer-*")):
             shutil.rmtree(path, ignore_errors=True)
 

@@ -17,6 +17,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,12 +42,41 @@ LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "t
 IN_PROCESS_BASE = "in-process://"
 
 
+# How long stop() waits, in all, for what the runtime started: a handler in flight finishes within it.
+STOP_TIMEOUT_S = 10.0
+SERVER_THREAD = "local-aws-server"
+REQUEST_THREAD_PREFIX = "local-aws-request-"
+_LOOK_INTERVAL_S = 0.05
+
+
 class PortInUseError(OSError):
     pass
 
 
+def _wait_for(
+    live_threads: Callable[[], list[threading.Thread]],
+    deadline: float,
+    before_each_look: Callable[[], object] | None = None,
+) -> list[threading.Thread]:
+    """Wait until ``live_threads()`` is empty or ``deadline`` passes; returns those still alive."""
+    while True:
+        if before_each_look is not None:
+            before_each_look()
+        alive = live_threads()
+        remaining = deadline - time.monotonic()
+        if not alive or remaining <= 0:
+            return alive
+        alive[0].join(min(remaining, _LOOK_INTERVAL_S))
+
+
 _installed = False
 _install_lock = threading.Lock()
+_running: set[int] = set()  # id() of each LocalAws between start() and stop(): one at a time per process
+
+
+def running_runtimes() -> set[int]:
+    """Which runtimes run now (as ``id()`` values): a test guard tells a shared runtime's threads from a leak."""
+    return set(_running)
 
 
 def install_adapters(
@@ -95,6 +125,19 @@ def install_adapters(
         default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
 
 
+def background_threads() -> list[threading.Thread]:
+    """Every live thread of the embedded local AWS in this process, whichever runtime started it: Step Functions
+    runs (moto's, named or not), stream workers, asynchronous invocations, schedulers, servers and connections."""
+    from siren_local.dynamodb_streams import STREAM_THREAD_PREFIX
+    from siren_local.lambda_runtime import ASYNC_THREAD_PREFIX
+    from siren_local.scheduler import SCHEDULER_THREAD
+    from siren_local.stepfunctions import execution_threads
+
+    prefixes = (STREAM_THREAD_PREFIX, ASYNC_THREAD_PREFIX, SCHEDULER_THREAD, SERVER_THREAD, REQUEST_THREAD_PREFIX)
+    named = [thread for thread in threading.enumerate() if thread.name.startswith(prefixes)]
+    return list(dict.fromkeys(execution_threads() + named))
+
+
 def port_is_free(host: str, port: int) -> bool:
     """Whether a server could listen on ``port`` now. SO_REUSEADDR, as the server itself binds: connections of a
     server that just stopped linger in TIME_WAIT for a minute and must not make the port look taken; a listening
@@ -106,6 +149,44 @@ def port_is_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def _make_server(host: str, port: int, app: Any) -> Any:
+    """werkzeug's threaded server, with each connection's thread named and kept, so that stopping can wait for
+    them with a bound (socketserver's own close waits for them without one)."""
+    from werkzeug.serving import ThreadedWSGIServer
+
+    class LocalAwsServer(ThreadedWSGIServer):
+        block_on_close = False  # LocalAws.stop waits for the connection threads itself, with a bound
+
+        def __init__(self) -> None:
+            super().__init__(host, port, app, handler=_quiet_handler())
+            self._connections: set[threading.Thread] = set()
+            self._connections_lock = threading.Lock()
+
+        def process_request(self, request: Any, client_address: Any) -> None:
+            thread = threading.Thread(
+                target=self._serve_connection,
+                args=(request, client_address),
+                name=f"{REQUEST_THREAD_PREFIX}{client_address[1]}",
+                daemon=True,
+            )
+            with self._connections_lock:
+                self._connections.add(thread)
+            thread.start()
+
+        def _serve_connection(self, request: Any, client_address: Any) -> None:
+            try:
+                self.process_request_thread(request, client_address)
+            finally:
+                with self._connections_lock:
+                    self._connections.discard(threading.current_thread())
+
+        def connection_threads(self) -> list[threading.Thread]:
+            with self._connections_lock:
+                return [thread for thread in self._connections if thread.is_alive()]
+
+    return LocalAwsServer()
 
 
 def _quiet_handler() -> Any:
@@ -135,6 +216,7 @@ class LocalAws:
     sms_voice: SmsVoiceFake = field(init=False)
     scheduler: SchedulerTicker = field(init=False)
     streams: StreamDispatcher = field(init=False)
+    unstopped: list[str] = field(default_factory=list)  # threads that outlived the last stop() (see stop)
     _server: Any = None
     _server_thread: threading.Thread | None = None
     _mock: Any = None
@@ -163,6 +245,7 @@ class LocalAws:
     # -- lifecycle ------------------------------------------------------------------------------------
     def start(self) -> LocalAws:
         clock.set_time_scale(self.time_scale)
+        clock.end_stopping()
         environment = dict(LOCAL_CREDENTIALS, AWS_DEFAULT_REGION=self.region)
         if self.transport == "http":
             if not port_is_free(self.host, self.port):
@@ -181,45 +264,88 @@ class LocalAws:
             self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             self._mock.start()
         self.scheduler.start()
+        _running.add(id(self))
         return self
 
     def _start_server(self) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-        from werkzeug.serving import make_server
 
         from siren_local.control import ControlMiddleware
 
         app = ControlMiddleware(DomainDispatcherApplication(create_backend_app), self)
         try:
-            self._server = make_server(self.host, self.port, app, threaded=True, request_handler=_quiet_handler())
+            self._server = _make_server(self.host, self.port, app)
         except OSError as error:
             raise PortInUseError(error.errno, f"cannot listen on {self.host}:{self.port}: {error.strerror}") from error
-        self._server_thread = threading.Thread(target=self._server.serve_forever, name="moto-server", daemon=True)
+        self._server_thread = threading.Thread(
+            target=self._server.serve_forever, args=(_LOOK_INTERVAL_S,), name=SERVER_THREAD, daemon=True
+        )
         self._server_thread.start()
 
-    def stop(self) -> None:
-        """Stop everything; whatever happens while winding down, the server stops and moto's state is reset."""
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> list[str]:
+        """Stop everything this runtime started and wait for it, at most ``timeout`` seconds in all.
+
+        Running and waiting Step Functions runs (callback waits, Wait states, retry intervals), DynamoDB stream
+        workers and their retries, the scheduler, asynchronous invocations, the HTTP server and its connections.
+        Returns the names of the threads still running when the time ran out (also logged, and kept in
+        ``unstopped``); empty when everything stopped. Whatever happens, the server stops and moto's state is reset.
+        """
         from siren_local.stepfunctions import stop_running_executions
 
+        deadline = time.monotonic() + timeout
+        clock.begin_stopping()  # every scaled wait (retry intervals, backoffs) ends now
+        unstopped: list[threading.Thread] = []
         try:
-            stop_running_executions()
+            # The sources of new work first, then the runs: a task in flight may still start a run (an outbox relay
+            # putting an event), so runs are stopped again until no worker is left.
             self.scheduler.stop()
-            self.drain(timeout=5)
-        finally:
             self.streams.stop()
             self.lambda_runtime.shutdown()
-            if self._server is not None:
-                self._server.shutdown()
-                self._server.server_close()
-                self._server = None
-                # moto's backends are process-global: the next runtime in this process starts empty.
-                from moto.moto_api._internal.models import moto_api_backend
+            unstopped = _wait_for(self._worker_threads, deadline, before_each_look=stop_running_executions)
+        finally:
+            unstopped += self._stop_server(deadline)
+            self.lambda_runtime.remove_code()
+            # The functions' process-wide caches (clients, bound models, use cases) name this runtime's endpoint.
+            from siren.bootstrap import forget_built
 
-                moto_api_backend.reset()
+            forget_built()
             if self._mock is not None:
                 self._mock.stop()
                 self._mock = None
             self._restore_environment()
+            _running.discard(id(self))
+        self.unstopped = [thread.name for thread in unstopped if thread.is_alive()]
+        if self.unstopped:
+            log.warning("stopped, but %d threads still run after %.0fs: %s",
+                        len(self.unstopped), timeout, ", ".join(self.unstopped))  # fmt: skip
+        return self.unstopped
+
+    def _worker_threads(self) -> list[threading.Thread]:
+        from siren_local.stepfunctions import execution_threads
+
+        current = threading.current_thread()  # a function that stops the runtime it runs in cannot wait for itself
+        threads = (
+            execution_threads() + self.streams.threads() + self.lambda_runtime.threads() + self.scheduler.threads()
+        )
+        return [thread for thread in threads if thread is not current]
+
+    def _stop_server(self, deadline: float) -> list[threading.Thread]:
+        if self._server is None:
+            return []
+        server, self._server = self._server, None
+        server.shutdown()  # serve_forever returns: no new connections
+        unstopped = _wait_for(server.connection_threads, max(deadline, time.monotonic() + 1.0))
+        server.server_close()
+        if self._server_thread is not None:
+            self._server_thread.join(timeout=max(0.0, deadline - time.monotonic()))
+            if self._server_thread.is_alive():
+                unstopped.append(self._server_thread)
+            self._server_thread = None
+        # moto's backends are process-global: the next runtime in this process starts empty.
+        from moto.moto_api._internal.models import moto_api_backend
+
+        moto_api_backend.reset()
+        return unstopped
 
     def __enter__(self) -> LocalAws:
         return self.start()

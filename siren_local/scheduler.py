@@ -87,6 +87,9 @@ def rate_seconds(expression: str) -> int | None:
     return count * _UNIT_SECONDS[unit]
 
 
+SCHEDULER_THREAD = "scheduler-ticker"
+
+
 @dataclass
 class SchedulerTicker:
     """Fires due schedules on a local clock that runs ``time_scale()`` times faster than the wall clock."""
@@ -106,13 +109,15 @@ class SchedulerTicker:
         return self._origin_local + timedelta(seconds=elapsed * time_scale())
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="scheduler-ticker", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=SCHEDULER_THREAD, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
+        """Fire nothing more; the runtime waits for :meth:`threads` to end."""
         self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=5)
+
+    def threads(self) -> list[threading.Thread]:
+        return [self._thread] if self._thread is not None and self._thread.is_alive() else []
 
     def _run(self) -> None:
         while not self._stop.wait(self.tick_seconds):

@@ -6,22 +6,31 @@ Gaps of moto 5.2.5 adapted here:
   with the definition as CloudFormation would build it.
 - Waits, timeouts, heartbeats and retry intervals sleep in wall-clock time: they are divided by the time scale.
 - The interpreter calls back to ``localhost:$MOTO_PORT``: the server sets MOTO_PORT (see server.py).
+- Stopping an execution does not wake a callback wait (``waitForTaskToken``) or a retry interval, and moto's
+  worker threads are anonymous: :func:`stop_running_executions` interrupts callbacks too, retry intervals end when
+  the runtime stops (clock.py), and each execution's thread is named after it (``sfn-execution-<name>``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import threading
 import time
 from types import SimpleNamespace
 from typing import Any
 
 from moto.stepfunctions import models as sfn_models
+from moto.stepfunctions.parser import utils as sfn_parser_utils
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.common.timeouts import heartbeat, timeout
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+from moto.stepfunctions.parser.backend import execution_worker
 
-from siren_local.clock import scaled
+from siren_local.clock import scaled, scaled_sleep
+
+EXECUTION_THREAD_PREFIX = "sfn-execution-"
 
 _SUBSTITUTION = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 
@@ -86,7 +95,16 @@ def _scaled_wait_interval(self: Any, env: Any, wait_seconds: float) -> None:
         env.program_state_event.wait(remaining)
 
 
-_scaled_time_module = SimpleNamespace(sleep=lambda seconds: time.sleep(scaled(seconds)), time=time.time)
+# A retry interval is a scaled wait that ends early when the runtime stops (the retrier then sees the stopped run).
+_scaled_time_module = SimpleNamespace(sleep=scaled_sleep, time=time.time)
+
+
+def _start_named_worker(self: Any) -> None:
+    """moto's ExecutionWorker.start, with the thread named after the execution (so a leak names its run)."""
+    name = self._evaluation_details.execution_details.name
+    thread = threading.Thread(target=self._execution_logic, name=f"{EXECUTION_THREAD_PREFIX}{name}", daemon=True)
+    sfn_parser_utils.TMP_THREADS.append(thread)
+    thread.start()
 
 
 def install() -> None:
@@ -97,32 +115,69 @@ def install() -> None:
         (heartbeat.Heartbeat, "_eval_body", _scaled_timeout_body),
         (wait_function.WaitFunction, "_wait_interval", _scaled_wait_interval),
         (retrier_decl, "time", _scaled_time_module),
+        (execution_worker.ExecutionWorker, "start", _start_named_worker),
     ]
     for owner, name, replacement in patches:
         if not hasattr(owner, name):
             raise RuntimeError(f"moto changed: {owner.__name__}.{name} is gone; the time-scale adapter needs it")
         setattr(owner, name, replacement)
+    if not hasattr(sfn_parser_utils, "TMP_THREADS"):
+        raise RuntimeError("moto changed: stepfunctions.parser.utils.TMP_THREADS is gone; stopping runs needs it")
 
 
-def stop_running_executions() -> int:
-    """Stop every running execution (on shutdown): their threads would otherwise outlive the runtime, retrying
-    tasks against a server that is gone."""
-    from datetime import UTC, datetime
-
+def _executions() -> list[Any]:
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-    stopped = 0
+    found = []
     for account_backends in list(stepfunctions_parser_backends.values()):
         for backend in list(account_backends.values()):
             for machine in list(getattr(backend, "state_machines", [])):
-                for execution in list(machine.executions):
-                    if execution.status != "RUNNING":
-                        continue
-                    try:
-                        execution.stop(stop_date=datetime.now(UTC), error="Siren.LocalShutdown",
-                                       cause="the embedded local AWS stopped")  # fmt: skip
-                    except AttributeError:
-                        # moto's worker has no environment before it starts and after it ends: nothing to stop.
-                        continue
-                    stopped += 1
+                found.extend(list(machine.executions))
+    return found
+
+
+def running_executions() -> list[str]:
+    """The ARNs of every execution still running in this process."""
+    return [execution.exec_arn for execution in _executions() if _is_running(execution)]
+
+
+def _is_running(execution: Any) -> bool:
+    status = getattr(execution, "exec_status", None)  # None until moto has started the run
+    return status is None or getattr(status, "value", status) == "RUNNING"
+
+
+def stop_running_executions() -> int:
+    """Stop every running execution (on shutdown), and wake what it waits on: a callback task's wait for its
+    token does not watch the run's state, so it would otherwise hold its thread until its timeout."""
+    from datetime import UTC, datetime
+
+    stopped = 0
+    for execution in _executions():
+        if not _is_running(execution):
+            continue
+        worker = getattr(execution, "exec_worker", None)
+        environment = getattr(worker, "env", None)
+        if environment is None:
+            # moto's worker has no environment before its thread starts: the next call catches it.
+            continue
+        environment.set_stop(stop_date=datetime.now(UTC), error="Siren.LocalShutdown",
+                             cause="the embedded local AWS stopped")  # fmt: skip
+        for endpoint in list(environment.callback_pool_manager._pool.values()):
+            endpoint.interrupt_all()
+        stopped += 1
     return stopped
+
+
+def execution_threads() -> list[threading.Thread]:
+    """The live threads of Step Functions runs (moto keeps every one it starts in TMP_THREADS; the dead ones are
+    dropped here, or the list grows for the life of the process)."""
+    threads = sfn_parser_utils.TMP_THREADS
+    alive = []
+    for thread in list(threads):
+        if thread.is_alive():
+            alive.append(thread)
+        else:
+            # One removal at a time (atomic): a slice assignment could drop a thread appended meanwhile.
+            with contextlib.suppress(ValueError):
+                threads.remove(thread)
+    return alive

@@ -30,6 +30,23 @@ if TYPE_CHECKING:
     from siren.app.status_page import StatusPage
 
 
+def forget_built() -> None:
+    """Drop everything this process built and cached: use cases, deployed config, bound models and AWS clients.
+
+    A Lambda container never needs this: its endpoint and settings are fixed for its life. A process that outlives
+    an endpoint does (the embedded local AWS, stopped and started again on another port, calls it on stop):
+    otherwise its caches keep every old endpoint's clients and models (a botocore session of several MB each)
+    and would point the next runtime's functions at a server that is gone.
+    """
+    from siren import clients
+    from siren.adapters import secrets, store
+
+    for cached in (_intake, _deployed_config, store.bind_models, clients.cached_client):
+        cached.cache_clear()
+    secrets.forget()
+    store.IncidentStore.forget_hints()
+
+
 @functools.cache
 def _deployed_config(path: str) -> SirenConfig:
     try:

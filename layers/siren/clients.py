@@ -36,10 +36,10 @@ def region_name() -> str:
 
 def client(service: str) -> Any:
     """A boto3 client for ``service`` in the current region and endpoint."""
-    return _cached_client(service, region_name(), endpoint_url())
+    return cached_client(service, region_name(), endpoint_url())
 
 
 @functools.cache
-def _cached_client(service: str, region: str, endpoint: str | None) -> Any:
+def cached_client(service: str, region: str, endpoint: str | None) -> Any:
     config = _FAST_FAIL if service in _FAST_FAIL_SERVICES else _RETRIES
     return boto3.session.Session().client(service, region_name=region, endpoint_url=endpoint, config=config)

@@ -164,3 +164,9 @@ def inspect_page(
     except ValueError as exc:
         raise BrowserSetupError(f"inspecting {url} printed no JSON report:\n{stdout[-_OUTPUT_TAIL:]}") from exc
     return report
+
+
+if __name__ == "__main__":
+    # `make browser-tools`: install ahead of the test run, so that `make test` spends its time on tests.
+    tools = ensure_browser()
+    print(f"browser tools ready: {tools.chromium}, {tools.node_modules}")

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from siren_local.runtime import port_is_free
+from tests.conftest import free_port
+
 pytestmark = pytest.mark.e2e
 
 
@@ -108,6 +111,16 @@ def test_up_on_a_busy_port_fails_in_one_line_and_starts_nothing():
     ]
 
     assert "Synthesizing" not in result.output  # it stopped before synthesizing or starting anything
+
+
+def test_up_with_an_assembly_that_is_not_siren_fails_in_one_line_and_starts_nothing(tmp_path):
+    port = free_port()
+    result = run("local", "up", "--port", str(port), "--assembly", str(tmp_path))
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"siren: error: --assembly {tmp_path} holds no Siren.template.json (run `make synth`)"
+    ]
+    assert port_is_free("127.0.0.1", port)
 
 
 def test_commands_without_a_runtime_say_so_in_one_line():

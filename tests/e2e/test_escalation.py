@@ -21,19 +21,10 @@ from siren.config import load_config
 from siren.domain.oncall import resolve_targets
 from siren_local.alarms import fire_alarm
 from siren_local.inbound_sms import publish_sms_reply
+from tests.support import wait_for
 
 pytestmark = pytest.mark.e2e
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "siren.yaml")
-
-
-def wait_for(predicate: Any, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"condition not met within {timeout}s")
 
 
 def phone(user: str) -> str:

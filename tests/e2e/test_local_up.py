@@ -1,4 +1,9 @@
-"""``siren local up`` as a user runs it: its own process, the synthesized stack deployed, Ctrl-C stops it."""
+"""``siren local up`` as a user runs it: its own process, the synthesized stack deployed, Ctrl-C stops it.
+
+It deploys the run's synthesized assembly (``--assembly``) instead of synthesizing again: synthesis is the same
+code as the session fixture's, and a second CDK node process beside two test workers is the suite's memory peak.
+``make demo`` (CI runs it) covers the synthesizing path of the same command.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +21,11 @@ from tests.conftest import free_port
 pytestmark = pytest.mark.e2e
 
 
-def test_local_up_deploys_the_synthesized_stack_and_stops_cleanly_on_ctrl_c():
+def test_local_up_deploys_the_synthesized_stack_and_stops_cleanly_on_ctrl_c(siren_assembly):
     port = free_port()
+    command = ["local", "up", "--port", str(port), "--time-scale", "60", "--assembly", str(siren_assembly)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "siren_cli.main", "local", "up", "--port", str(port), "--time-scale", "60"],
+        [sys.executable, "-m", "siren_cli.main", *command],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:

@@ -6,24 +6,13 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from siren_local.alarms import fire_alarm
-from tests.fixtures.probe_stack import PROBE_STACK
+from tests.support import PROBE_STACK, wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-def wait_for(predicate: Any, timeout: float = 30.0, interval: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
 
 
 def test_alarm_event_rule_invokes_ingest_function_which_writes_dynamodb(local_http):

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from infra.stack import OUTPUT_NAMES
+from infra.outputs import OUTPUT_NAMES
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import urllib.request
 import zipfile
-from typing import Any
 
 import moto
 import pytest
+
+from tests.support import wait_for
 
 PINNED_MOTO = "5.2.5"
 
@@ -44,16 +44,6 @@ def create_function(
         Code={"ZipFile": handler_zip(source)}, Environment={"Variables": env or {}},
     )  # fmt: skip
     return str(function["FunctionArn"])
-
-
-def wait_for(predicate: Any, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def test_moto_is_the_pinned_version():

@@ -91,7 +91,9 @@ def cases(draw: st.DrawFn, *, full_time: bool = False) -> tuple[Schedule, dateti
     start, end = draw(windows(zone))
     stack = draw(st.lists(layers(), min_size=0 if full_time else 1, max_size=3))
     if full_time:
-        local_start = start.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+        # An hour's margin: a handoff in the hour a DST change skips is read an hour later (02:59 -> 03:59 new
+        # time), so a wall-clock handoff just before the window's local start can begin after the window does.
+        local_start = start.astimezone(ZoneInfo(zone)).replace(tzinfo=None) - timedelta(hours=1)
         stack.insert(draw(st.integers(0, len(stack))), draw(layers(full_time=True, handoff_before=local_start)))
     schedule = Schedule("generated", zone, tuple(stack), tuple(draw(st.lists(overrides(), max_size=3))))
     return schedule, start, end

@@ -22,3 +22,9 @@ def secret_string(secret_id: str) -> str:
     with _lock:
         _cache[secret_id] = (now, value)
     return value
+
+
+def forget() -> None:
+    """Drop every cached secret (see siren.bootstrap.forget_built)."""
+    with _lock:
+        _cache.clear()

@@ -110,7 +110,7 @@ class ActionItemRecord:
 
 @dataclass(frozen=True, slots=True)
 class BoundModels:
-    # Classes made at run time (see _bind); typed loosely because their attributes are made there too.
+    # Classes made at run time (see bind_models); typed loosely because their attributes are made there too.
     base: Any
     incident: Any
     timeline: Any
@@ -128,7 +128,7 @@ class BoundModels:
 
 
 @functools.cache
-def _bind(table_name: str, region: str, host: str | None) -> BoundModels:
+def bind_models(table_name: str, region: str, host: str | None) -> BoundModels:
     meta_attributes: dict[str, Any] = {"table_name": table_name, "region": region}
     if host:
         meta_attributes["host"] = host
@@ -290,7 +290,7 @@ def _bind(table_name: str, region: str, host: str | None) -> BoundModels:
 
 
 def models_for(table_name: str) -> BoundModels:
-    return _bind(table_name, region_name(), endpoint_url())
+    return bind_models(table_name, region_name(), endpoint_url())
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +313,11 @@ class IncidentStore:
     # dedup key -> incident id of its unresolved incident, as last seen by this process (see append_duplicate).
     _open_incident_cache: ClassVar[OrderedDict[str, str]] = OrderedDict()
     _CACHE_SIZE = 10_000
+
+    @classmethod
+    def forget_hints(cls) -> None:
+        """Drop the open-incident hints (see siren.bootstrap.forget_built): they describe another store."""
+        cls._open_incident_cache.clear()
 
     def __init__(self, table_name: str, raw_alert_ttl: timedelta = timedelta(days=30)) -> None:
         self._models = models_for(table_name)

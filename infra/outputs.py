@@ -1,0 +1,18 @@
+"""The stack's output names, in a module of their own: readers need them without loading the CDK."""
+
+# Output names are an interface (the CLI, the local runtime and users' scripts read them): keep them stable.
+OUTPUT_NAMES = (
+    "EventBusName",
+    "IncidentsTableName",
+    "StatusBucketName",
+    "StatusPageUrl",
+    "AlarmTopicArn",
+    "InboundSmsTopicArn",
+    "WebhookUrl",
+    "WebhookTokenSecretArn",
+    "DeadLetterQueueUrl",
+    "EscalationStateMachineArn",
+    "AckLinkUrl",
+    "ChatWebhookSecretArn",
+    "ArtifactsBucketName",
+)

@@ -1,0 +1,167 @@
+"""Stopping the embedded local AWS ends everything it started, in both transports, and says what it could not stop.
+
+Each test starts its own runtime at time scale 1 (an hour's wait is an hour), so nothing here ends by itself
+before the test does: only stop() can end it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from siren_local.runtime import LocalAws, background_threads
+from tests.conftest import free_port
+from tests.local.test_adapter_canaries import create_function
+from tests.support import wait_for
+
+ROLE = "arn:aws:iam::123456789012:role/r"
+HOUR = 3600
+
+COUNTING = """
+import json, time
+def fail(event, context):
+    raise RuntimeError("failing on purpose")
+def dawdle(event, context):
+    time.sleep(json.loads(event["Records"][0]["Sns"]["Message"])["seconds"])
+    return {}
+"""
+
+
+@pytest.fixture(params=["in-process", "http"])
+def runtime(request: pytest.FixtureRequest) -> Iterator[LocalAws]:
+    """A runtime at time scale 1; the test stops it itself (stopping again is harmless)."""
+    if request.param == "http":
+        local = LocalAws.over_http(port=free_port(), time_scale=1)
+    else:
+        local = LocalAws.in_process(time_scale=1)
+    local.start()
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+def start_run(runtime: LocalAws, name: str, definition: dict) -> str:
+    sfn = runtime.client("stepfunctions")
+    machine = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"]
+    return str(sfn.start_execution(stateMachineArn=machine, name=f"{name}-run")["executionArn"])
+
+
+def history_has(runtime: LocalAws, execution: str, event_type: str, count: int = 1) -> bool:
+    events = runtime.client("stepfunctions").get_execution_history(executionArn=execution)["events"]
+    return sum(event["type"] == event_type for event in events) >= count
+
+
+def invoke_asynchronously(runtime: LocalAws, function_arn: str, message: dict) -> None:
+    """Through SNS, one of the services that invoke functions asynchronously (Lambda's queue, retries, DLQ)."""
+    sns = runtime.client("sns")
+    topic = sns.create_topic(Name="invocations")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function_arn)
+    sns.publish(TopicArn=topic, Message=json.dumps(message))
+
+
+def invocations_of(runtime: LocalAws, name: str) -> int:
+    return sum(record.function_name == name for record in runtime.lambda_runtime.invocations)
+
+
+def test_stop_ends_every_kind_of_waiting_run(runtime):
+    # GIVEN four runs, each waiting an hour or more in its own way: a Wait state, a callback task, a retry interval
+    # after a failed task, and a callback inside a Parallel branch (as Siren's escalation waits)
+    failing = create_function(runtime, "failing", handler="canary_handler.fail", source=COUNTING)
+    queue = runtime.client("sqs").create_queue(QueueName="tokens")["QueueUrl"]
+    callback = {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+        "TimeoutSeconds": 24 * HOUR, "End": True,
+    }  # fmt: skip
+    hour_wait = {"Type": "Wait", "Seconds": HOUR, "End": True}
+    waiting = start_run(runtime, "waiting", {"StartAt": "W", "States": {"W": hour_wait}})
+    holding = start_run(runtime, "holding", {"StartAt": "C", "States": {"C": callback}})
+    retrying = start_run(runtime, "retrying", {"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": failing, "Payload": {}},
+        "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": HOUR, "MaxAttempts": 3}], "End": True,
+    }}})  # fmt: skip
+    branching = start_run(runtime, "branching", {"StartAt": "P", "States": {"P": {
+        "Type": "Parallel", "End": True,
+        "Branches": [{"StartAt": "C", "States": {"C": callback}}, {"StartAt": "W", "States": {"W": hour_wait}}],
+    }}})  # fmt: skip
+    wait_for(lambda: history_has(runtime, waiting, "WaitStateEntered"))
+    wait_for(lambda: history_has(runtime, holding, "TaskSubmitted"))
+    wait_for(lambda: history_has(runtime, retrying, "TaskFailed"))
+    wait_for(lambda: history_has(runtime, branching, "TaskSubmitted"))
+    runs = {thread.name for thread in background_threads()}
+    assert {f"sfn-execution-{name}-run" for name in ("waiting", "holding", "retrying", "branching")} <= runs
+
+    # WHEN the runtime stops
+    unstopped = runtime.stop()
+
+    # THEN nothing it started runs, and the failed task was never retried
+    assert unstopped == []
+    assert runtime.unstopped == []
+    assert background_threads() == []
+    assert invocations_of(runtime, "failing") == 1
+
+
+def test_stop_ends_asynchronous_retries_stream_retries_and_the_scheduler(runtime):
+    # GIVEN an asynchronous invocation that failed (its retry is a minute away) and a stream consumer that failed
+    # (its retries back off for up to an hour of record age)
+    failing = create_function(runtime, "failing", handler="canary_handler.fail", source=COUNTING)
+    invoke_asynchronously(runtime, failing, {})
+    dynamodb = runtime.client("dynamodb")
+    table = dynamodb.create_table(
+        TableName="outbox", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]  # fmt: skip
+    runtime.client("lambda").create_event_source_mapping(
+        FunctionName="failing", EventSourceArn=table["LatestStreamArn"], StartingPosition="LATEST",
+        MaximumRetryAttempts=-1, MaximumRecordAgeInSeconds=HOUR,
+    )  # fmt: skip
+    dynamodb.put_item(TableName="outbox", Item={"pk": {"S": "one"}})
+    wait_for(lambda: invocations_of(runtime, "failing") >= 2 and len(runtime.streams.invocations) >= 1)
+    assert {thread.name.split("_")[0] for thread in runtime.lambda_runtime.threads()} == {"lambda-async"}
+    assert runtime.streams.threads() and runtime.scheduler.threads()
+
+    # WHEN the runtime stops
+    assert runtime.stop() == []
+
+    # THEN no worker is left, and nothing is invoked any more
+    after_stop = invocations_of(runtime, "failing")
+    assert background_threads() == []
+    assert runtime.lambda_runtime.threads() == runtime.streams.threads() == runtime.scheduler.threads() == []
+    assert invocations_of(runtime, "failing") == after_stop
+
+
+def test_stop_says_what_it_could_not_stop(runtime):
+    # GIVEN a function that takes 3 seconds and ignores everything meanwhile, invoked asynchronously
+    dawdler = create_function(runtime, "dawdler", handler="canary_handler.dawdle", source=COUNTING)
+    invoke_asynchronously(runtime, dawdler, {"seconds": 3})
+    wait_for(runtime.lambda_runtime.threads)
+    (worker,) = runtime.lambda_runtime.threads()
+
+    # WHEN the runtime may wait only a moment for it
+    unstopped = runtime.stop(timeout=0.2)
+
+    # THEN stop names the thread it left running (and the server and moto's state are gone all the same)
+    assert unstopped == [worker.name]
+    assert runtime.unstopped == [worker.name]
+    assert runtime._server is None and runtime._mock is None
+    worker.join(timeout=30)  # the function ends by itself: nothing outlives this test
+    assert not worker.is_alive()
+
+
+def test_a_runtime_can_start_again_after_stop():
+    # Stopping leaves the process ready for the next runtime: waits wait again (the stop signal is cleared).
+    with LocalAws.in_process(time_scale=1) as first:
+        pass
+    assert first.unstopped == []
+    with LocalAws.in_process(time_scale=1) as second:
+        queue = second.client("sqs").create_queue(QueueName="again")["QueueUrl"]
+        from siren_local.clock import scaled_sleep
+
+        assert scaled_sleep(0.01) is True
+        assert queue.endswith("/again")

@@ -1,0 +1,27 @@
+"""Small helpers shared by the runtime tiers' tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+# The runtime probe's stack (tests/fixtures/probe_stack.py), named here so that tests need not load the CDK.
+PROBE_STACK = "SirenRuntimeProbe"
+
+
+def wait_for(predicate: Callable[[], T], timeout: float = 60.0, interval: float = 0.05) -> T:
+    """Poll ``predicate`` until it returns something truthy (returned), or fail after ``timeout`` seconds.
+
+    A generous timeout is a bound against hangs, not a speed assertion: it never decides a passing test.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
