@@ -32,13 +32,20 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy layers/siren functions infra siren_local siren_cli
 
-# Both cores: pytest-xdist workers, each with its own embedded local AWS (moto's backends are per process);
-# worksteal evens out the long end-to-end tests. The 15 slowest tests are printed so that cost stays visible.
+# Every tier but the browser's on both cores: pytest-xdist workers, each with its own embedded local AWS (moto's
+# backends are per process), tiers in order (unit and infra first); worksteal evens out the long end-to-end tests.
+# Then the browser tier alone, so that Chromium never runs beside two busy workers (the suite's memory peak).
+# The slowest tests are printed so that cost stays visible. Two malloc arenas: less memory in threaded workers.
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?= -q -n $(PYTEST_WORKERS) --dist worksteal --durations=15
 
+test: export MALLOC_ARENA_MAX := 2
 test: lint typecheck browser-tools
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	@shared=$$(mktemp -d) && trap 'rm -rf "$$shared"' EXIT && export SIREN_TEST_SHARED_DIR="$$shared" && \
+	echo "$(VENV)/bin/pytest $(PYTEST_ARGS) --ignore=tests/browser" && \
+	$(VENV)/bin/pytest $(PYTEST_ARGS) --ignore=tests/browser && \
+	echo "$(VENV)/bin/pytest -q --durations=5 tests/browser" && \
+	$(VENV)/bin/pytest -q --durations=5 tests/browser
 
 # Chromium, a font, playwright-core and axe-core for the browser tier (installed once; see tests/browser/harness.py).
 browser-tools: $(STAMP)

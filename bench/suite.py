@@ -1,5 +1,9 @@
 """The test suite's own cost: `make test` as a developer runs it, its wall time and the peak memory of its whole
-process tree (pytest, its workers, the CDK's node, Chromium), sampled from /proc.
+process tree (pytest, its workers, the CDK's node, Chromium), sampled from /proc every quarter second.
+
+Memory is each process's proportional set size (PSS), summed: a page that several processes share (Chromium's
+many processes, the Python binary and libraries of both workers) counts once, so the sum is what the tree
+really occupies. Summed RSS would count each shared page once per process.
 
 Run alone: `python -m bench.suite [command...]` (default `make test`) prints the two figures.
 """
@@ -33,22 +37,34 @@ def _children_by_parent() -> dict[int, list[int]]:
     return children
 
 
-def tree_rss_bytes(root: int) -> int:
-    """Resident memory of ``root`` and all its descendants now."""
+def _proportional_bytes(pid: int) -> int:
+    """The process's proportional set size: its private pages plus its share of pages it shares (libraries,
+    Chromium's processes): summed over a tree, shared memory counts once. Its resident size if PSS is not known."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_BYTES
+    except (OSError, IndexError, ValueError):
+        return 0  # ended while we looked
+
+
+def tree_memory_bytes(root: int) -> int:
+    """Memory of ``root`` and all its descendants now (see :func:`_proportional_bytes`)."""
     children = _children_by_parent()
     total, pending = 0, [root]
     while pending:
         pid = pending.pop()
         pending.extend(children.get(pid, []))
-        try:
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_BYTES
-        except (OSError, IndexError, ValueError):
-            continue
+        total += _proportional_bytes(pid)
     return total
 
 
 def measure(argv: list[str], echo: bool = False) -> tuple[float, float, int]:
-    """Run ``argv`` from the project root: (wall seconds, peak resident MB of its process tree, exit code).
+    """Run ``argv`` from the project root: (wall seconds, peak memory in MB of its process tree, exit code).
     Its output is echoed when ``echo``, else only its tail on failure."""
     peak = 0
     started = time.monotonic()
@@ -64,7 +80,7 @@ def measure(argv: list[str], echo: bool = False) -> tuple[float, float, int]:
     reader = threading.Thread(target=read, name="bench-suite-output")
     reader.start()
     while process.poll() is None:
-        peak = max(peak, tree_rss_bytes(process.pid))
+        peak = max(peak, tree_memory_bytes(process.pid))
         time.sleep(SAMPLE_INTERVAL_S)
     wall = time.monotonic() - started
     reader.join()
@@ -77,10 +93,13 @@ def run(report: Report) -> None:
     wall, peak_mb, code = measure(["make", "test"])
     note = "make test: lint, type checks, every tier" + ("" if code == 0 else f" (FAILED, exit {code})")
     report.add("test_suite_wall_s", round(wall, 1), "s", note)
-    report.add("test_suite_peak_rss_mb", round(peak_mb), "MB", "sum over pytest, its workers and their children")
+    report.add(
+        "test_suite_peak_rss_mb", round(peak_mb), "MB",
+        "peak over the run of the memory of pytest, its workers and their children (PSS: shared pages once)",
+    )  # fmt: skip
 
 
 if __name__ == "__main__":
     command = sys.argv[1:] or ["make", "test"]
     wall_s, peak, exit_code = measure(command, echo=True)
-    print(f"{' '.join(command)}: exit {exit_code}, wall {wall_s:.1f}s, peak RSS of the process tree {peak:.0f} MB")
+    print(f"{' '.join(command)}: exit {exit_code}, wall {wall_s:.1f}s, peak memory of the process tree {peak:.0f} MB")

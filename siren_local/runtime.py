@@ -334,7 +334,10 @@ class LocalAws:
             return []
         server, self._server = self._server, None
         server.shutdown()  # serve_forever returns: no new connections
-        unstopped = _wait_for(server.connection_threads, max(deadline, time.monotonic() + 1.0))
+        # At least a moment for the server's own threads, even when the workers used up the time: a connection's
+        # response in flight and the loop's thread end at once once the loop has stopped.
+        deadline = max(deadline, time.monotonic() + 1.0)
+        unstopped = _wait_for(server.connection_threads, deadline)
         server.server_close()
         if self._server_thread is not None:
             self._server_thread.join(timeout=max(0.0, deadline - time.monotonic()))

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -31,6 +32,7 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Siren")
 # Powertools binds its log stream to sys.stdout when the logger is made; make it now, so handler logs never
 # land in a CliRunner's captured output when a handler first runs inside a CLI test.
 import siren.observability  # noqa: F401, E402
+from tests.support import release_freed_memory  # noqa: E402
 
 EVENTS = Path(__file__).parent / "events"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -58,87 +60,119 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def synthesized_once(tmp_path_factory: pytest.TempPathFactory, name: str, synthesize: str) -> Path:
-    """A cloud assembly, synthesized once per test run and shared by every worker process.
+# Where `make test` keeps what its pytest runs share (the synthesized assemblies): a directory of its own.
+SHARED_DIR_VARIABLE = "SIREN_TEST_SHARED_DIR"
+SYNTHESIZE_BOTH = (
+    "import sys; from pathlib import Path; from infra.app import synthesize; "
+    "from tests.fixtures.probe_stack import synthesize_probe; "
+    "base = Path(sys.argv[1]); synthesize(base / 'cdk.out'); synthesize_probe(base / 'probe.out')"
+)
 
-    The first worker to take the lock synthesizes; the others wait and read it. Synthesis runs in a subprocess:
-    the CDK's node process (about 800 MB) then ends with it instead of staying resident in every worker for the
-    whole run. ``synthesize`` is Python code that writes the assembly into the directory given as ``sys.argv[1]``.
+
+@pytest.fixture(scope="session")
+def assemblies(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Siren's cloud assembly (``cdk.out``) and the runtime probe's (``probe.out``), synthesized once per test run
+    and shared by every worker process (and by the runs of one `make test`, through $SIREN_TEST_SHARED_DIR).
+
+    The first process to take the lock synthesizes both, in one subprocess: the CDK's node process (several
+    hundred MB) then ends with it instead of staying resident in every worker, and it runs at the start, while
+    the workers are still small. The others wait and read.
     """
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # .../pytest-N/popen-gwK: the parent is this run's, shared by its workers
-    target = base / name
-    with (base / f"{name}.lock").open("w") as lock:
+    shared = os.environ.get(SHARED_DIR_VARIABLE)
+    if shared:
+        base = Path(shared)
+    else:
+        base = tmp_path_factory.getbasetemp()
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            base = base.parent  # .../pytest-N/popen-gwK: the parent is this run's, shared by its workers
+    base.mkdir(parents=True, exist_ok=True)
+    done = base / "assemblies.done"
+    with (base / "assemblies.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (target / "manifest.json").exists():
-            done = subprocess.run(
-                [sys.executable, "-c", synthesize, str(target)],
+        if not done.exists():
+            finished = subprocess.run(
+                [sys.executable, "-c", SYNTHESIZE_BOTH, str(base)],
                 cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
             )  # fmt: skip
-            if done.returncode != 0:
-                pytest.fail(f"synthesizing {name} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
-    return target
+            if finished.returncode != 0:
+                pytest.fail(f"synthesis failed ({finished.returncode}):\n{finished.stdout}{finished.stderr}")
+            done.touch()
+    return base
 
 
 @pytest.fixture(scope="session")
-def siren_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    code = "import sys; from pathlib import Path; from infra.app import synthesize; synthesize(Path(sys.argv[1]))"
-    return synthesized_once(tmp_path_factory, "cdk.out", code)
+def siren_assembly(assemblies: Path) -> Path:
+    return assemblies / "cdk.out"
 
 
 @pytest.fixture(scope="session")
-def probe_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    code = (
-        "import sys; from pathlib import Path; from tests.fixtures.probe_stack import synthesize_probe; "
-        "synthesize_probe(Path(sys.argv[1]))"
-    )
-    return synthesized_once(tmp_path_factory, "probe.out", code)
+def probe_assembly(assemblies: Path) -> Path:
+    return assemblies / "probe.out"
 
 
-def _siren_over_http(siren_assembly: Path, time_scale: float) -> Iterator[object]:
-    from siren_local.runtime import LocalAws
+def running_runtime(transport: str, time_scale: float, assembly: Path | None = None) -> Iterator[Any]:
+    """A started embedded local AWS (with Siren deployed from ``assembly``, if given), stopped after the test.
 
-    with LocalAws.over_http(port=free_port(), time_scale=time_scale) as runtime:
-        runtime.deploy_siren(siren_assembly)
+    Over HTTP it listens on a free port; another worker process may take that port between the probe and the
+    bind, so a port in use is retried on another. After it stops, the memory it freed goes back to the system:
+    two test workers run side by side, and every deployed stack leaves the allocator's heap in pieces.
+    """
+    from siren_local.runtime import LocalAws, PortInUseError
+
+    for attempt in range(3):
+        runtime = LocalAws.over_http(port=free_port(), time_scale=time_scale) if transport == "http" else (
+            LocalAws.in_process(time_scale=time_scale)
+        )  # fmt: skip
+        try:
+            runtime.start()
+            break
+        except PortInUseError:
+            if attempt == 2:
+                raise
+    try:
+        if assembly is not None:
+            runtime.deploy_siren(assembly)
         yield runtime
+    finally:
+        unstopped = runtime.stop()
+        release_freed_memory()
+        if unstopped:
+            pytest.fail(f"the runtime could not stop: {', '.join(unstopped)}", pytrace=False)
 
 
 @pytest.fixture
-def local_http(siren_assembly: Path) -> Iterator[object]:
+def local_http(siren_assembly: Path) -> Iterator[Any]:
     """The embedded local AWS over HTTP with the Siren stack deployed (time scale 60: escalations that incidents
     start run in the background at a pace that does not swamp the test's own work on a 2-core machine)."""
-    yield from _siren_over_http(siren_assembly, 60)
+    yield from running_runtime("http", 60, siren_assembly)
+
+
+@pytest.fixture(scope="module")
+def local_http_shared(siren_assembly: Path) -> Iterator[Any]:
+    """One runtime like ``local_http`` for all the tests of a module that only read: each must leave it as it
+    found it (a refused request, a lookup), which is what such tests assert anyway."""
+    yield from running_runtime("http", 60, siren_assembly)
 
 
 @pytest.fixture
-def local_http_fast(siren_assembly: Path) -> Iterator[object]:
+def local_http_fast(siren_assembly: Path) -> Iterator[Any]:
     """The same at time scale 600: a 5-minute escalation level takes half a second (escalation tests)."""
-    yield from _siren_over_http(siren_assembly, 600)
+    yield from running_runtime("http", 600, siren_assembly)
 
 
 @pytest.fixture
-def local_inprocess(siren_assembly: Path) -> Iterator[object]:
+def local_inprocess(siren_assembly: Path) -> Iterator[Any]:
     """The embedded local AWS in-process (moto's interception) with the Siren stack deployed."""
-    from siren_local.runtime import LocalAws
-
-    with LocalAws.in_process(time_scale=600) as runtime:
-        runtime.deploy_siren(siren_assembly)
-        yield runtime
+    yield from running_runtime("in-process", 600, siren_assembly)
 
 
 @pytest.fixture
-def bare_http() -> Iterator[object]:
+def bare_http() -> Iterator[Any]:
     """The embedded local AWS over HTTP with nothing deployed."""
-    from siren_local.runtime import LocalAws
-
-    with LocalAws.over_http(port=free_port(), time_scale=600) as runtime:
-        yield runtime
+    yield from running_runtime("http", 600)
 
 
 @pytest.fixture
-def bare_inprocess() -> Iterator[object]:
-    from siren_local.runtime import LocalAws
-
-    with LocalAws.in_process(time_scale=600) as runtime:
-        yield runtime
+def bare_inprocess() -> Iterator[Any]:
+    """The embedded local AWS in-process with nothing deployed."""
+    yield from running_runtime("in-process", 600)

@@ -37,16 +37,6 @@ def run(*args: str) -> Result:
     return Result(completed.returncode, completed.stdout, completed.stderr)
 
 
-def test_info_json_lists_endpoint_outputs_and_urls(local_http):
-    result = run("local", "info", "--json", "--port", str(local_http.port))
-    assert result.exit_code == 0, result.output
-    info = json.loads(result.stdout)
-    assert {"endpoint", "outputs", "status_page_url", "webhook_url", "webhook_token"} <= set(info)
-    assert info["endpoint"] == f"http://127.0.0.1:{local_http.port}"
-    assert {"EventBusName", "IncidentsTableName", "StatusBucketName", "StatusPageUrl", "AlarmTopicArn",
-            "InboundSmsTopicArn"} <= set(info["outputs"])  # fmt: skip
-
-
 def test_fire_alarm_puts_real_format_event_with_previous_state(local_http):
     port = str(local_http.port)
     first = run("local", "fire-alarm", "api-errors", "--state", "ALARM", "--json", "--port", port)

@@ -156,29 +156,6 @@ def test_grafana_and_generic_webhooks(local_http):
     assert by_key["generic:disk-full-db1"]["severity"] == "SEV2"
 
 
-@pytest.mark.parametrize(
-    ("path", "body", "token", "raw", "method", "status", "reason"),
-    [
-        ("generic", {"dedup_key": "x", "title": "t"}, None, None, "POST", 401, "missing bearer token"),
-        ("generic", {"dedup_key": "x", "title": "t"}, "wrong", None, "POST", 401, "invalid token"),
-        ("generic", None, "default", b"{not json", "POST", 400, "malformed JSON"),
-        ("generic", {"title": "no key"}, "default", None, "POST", 400, "dedup_key"),
-        ("nagios", {"x": 1}, "default", None, "POST", 404, "unknown source"),
-        ("generic", None, "default", b'{"dedup_key": "' + b"x" * (300 * 1024) + b'"}', "POST", 413, "limit"),
-        ("generic", {"dedup_key": "x", "title": "t", "occurred_at": "2099-01-01T00:00:00Z"}, "default", None,
-         "POST", 400, "in the future"),
-        ("generic", None, "default", b"", "GET", 405, "POST"),
-    ],
-)  # fmt: skip
-def test_bad_webhook_requests_are_refused_with_a_reason_and_write_nothing(
-    local_http, path, body, token, raw, method, status, reason
-):
-    got, reply = post(local_http, path, body, token=token, raw=raw, method=method)
-    assert got == status
-    assert reason in reply["error"]
-    assert incidents(local_http) == []
-
-
 def test_malformed_alarm_event_goes_to_the_dead_letter_queue(local_http):
     events = local_http.client("events")
     events.put_events(Entries=[{"Source": "aws.cloudwatch", "DetailType": "CloudWatch Alarm State Change",

@@ -42,7 +42,7 @@ def test_concurrent_duplicates_and_redeliveries_open_one_incident_per_episode(lo
         events = [alarm_event(rng.choice(alarms), state) for _ in range(300)]
         events += [dict(event) for event in rng.sample(events, 60)]  # redelivered: same event id
         rng.shuffle(events)
-        IncidentStore._open_incident_cache.clear()
+        IncidentStore.forget_hints()
         with ThreadPoolExecutor(8) as pool:
             actions = list(pool.map(ingest, events))
         assert actions.count("duplicate_delivery") >= 60
