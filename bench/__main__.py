@@ -18,8 +18,8 @@ SUITES = [foundation.run, ingest.run, escalation.run, status.run, reports.run, s
 def main() -> None:
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
     report = Report()
-    for suite in SUITES:
-        suite(report)
+    for run_suite in SUITES:
+        run_suite(report)
     table = Table(title="Siren bench")
     for column in ("figure", "value", "unit", "note"):
         table.add_column(column)

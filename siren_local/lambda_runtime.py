@@ -301,9 +301,9 @@ class InProcessLambdaRuntime:
         return [thread for thread in list(self._async_pool._threads) if thread.is_alive()]
 
     def remove_code(self) -> None:
-        """The /opt stand-ins are the big part of code_root (every layer's files): do not leave them behind."""
-        for path in list(self.code_root.glob("opt-*")) + list(self.code_root.glob("layer-*")):
-            shutil.rmtree(path, ignore_errors=True)
+        """Remove the extracted code, layers and /opt stand-ins (a runtime's own directory): nothing is left in
+        the temporary directory. Handlers already imported keep running; they were loaded into memory."""
+        shutil.rmtree(self.code_root, ignore_errors=True)
 
 
 OPT_MOUNT = "/opt"

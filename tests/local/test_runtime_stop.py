@@ -98,11 +98,12 @@ def test_stop_ends_every_kind_of_waiting_run(runtime):
     # WHEN the runtime stops
     unstopped = runtime.stop()
 
-    # THEN nothing it started runs, and the failed task was never retried
+    # THEN nothing it started runs, the failed task was never retried, and the extracted code is gone
     assert unstopped == []
     assert runtime.unstopped == []
     assert background_threads() == []
     assert invocations_of(runtime, "failing") == 1
+    assert not runtime.lambda_runtime.code_root.exists()
 
 
 def test_stop_ends_asynchronous_retries_stream_retries_and_the_scheduler(runtime):
