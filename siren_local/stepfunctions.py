@@ -147,24 +147,37 @@ def _is_running(execution: Any) -> bool:
 
 
 def stop_running_executions() -> int:
-    """Stop every running execution (on shutdown), and wake what it waits on: a callback task's wait for its
-    token does not watch the run's state, so it would otherwise hold its thread until its timeout."""
+    """Stop every execution that still has work going (on shutdown), and wake what it waits on.
+
+    Not only those whose status is RUNNING: when one branch of a Parallel state fails, moto ends the run (FAILED)
+    while the other branch's frame keeps going, waiting for a task token for as long as its timeout. So every
+    frame of every run is stopped, and every callback wait interrupted (a callback task's wait for its token does
+    not watch the run's state). Returns how many runs or frames were still running.
+    """
     from datetime import UTC, datetime
 
     stopped = 0
     for execution in _executions():
-        if not _is_running(execution):
-            continue
         worker = getattr(execution, "exec_worker", None)
         environment = getattr(worker, "env", None)
         if environment is None:
             # moto's worker has no environment before its thread starts: the next call catches it.
             continue
-        environment.set_stop(stop_date=datetime.now(UTC), error="Siren.LocalShutdown",
-                             cause="the embedded local AWS stopped")  # fmt: skip
+        stopped += _stop_frames(environment, datetime.now(UTC))
         for endpoint in list(environment.callback_pool_manager._pool.values()):
             endpoint.interrupt_all()
+    return stopped
+
+
+def _stop_frames(environment: Any, now: Any) -> int:
+    """Stop ``environment`` and, depth first, every frame opened in it (a frame whose parent already ended is not
+    reached by moto's own set_stop, which only passes the stop on from a running parent)."""
+    stopped = 0
+    if environment.is_running():
+        environment.set_stop(stop_date=now, error="Siren.LocalShutdown", cause="the embedded local AWS stopped")
         stopped += 1
+    for frame in list(environment._frames):
+        stopped += _stop_frames(frame, now)
     return stopped
 
 

@@ -23,6 +23,8 @@ COUNTING = """
 import json, time
 def fail(event, context):
     raise RuntimeError("failing on purpose")
+def hold(event, context):
+    return {"held": event["token"][:8]}
 def dawdle(event, context):
     time.sleep(json.loads(event["Records"][0]["Sns"]["Message"])["seconds"])
     return {}
@@ -104,6 +106,35 @@ def test_stop_ends_every_kind_of_waiting_run(runtime):
     assert background_threads() == []
     assert invocations_of(runtime, "failing") == 1
     assert not runtime.lambda_runtime.code_root.exists()
+
+
+def test_stop_ends_the_branch_still_waiting_in_a_run_that_another_branch_failed():
+    # GIVEN a Parallel state whose first branch fails at once while the second waits a day for its task token:
+    # moto ends the run FAILED and leaves the waiting branch's threads running. (In-process: the interpreter is the
+    # same in both transports.)
+    runtime = LocalAws.in_process(time_scale=1).start()
+    try:
+        holder = create_function(runtime, "holder", handler="canary_handler.hold", source=COUNTING)
+        callback = {
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": holder, "Payload": {"token.$": "$$.Task.Token"}},
+            "TimeoutSeconds": 24 * HOUR, "End": True,
+        }  # fmt: skip
+        failing = {"StartAt": "Wait", "States": {
+            "Wait": {"Type": "Wait", "Seconds": 1, "Next": "Fail"},
+            "Fail": {"Type": "Fail", "Error": "Broken", "Cause": "on purpose"},
+        }}  # fmt: skip
+        run = start_run(runtime, "halffailed", {"StartAt": "P", "States": {"P": {
+            "Type": "Parallel", "End": True, "Branches": [failing, {"StartAt": "C", "States": {"C": callback}}],
+        }}})  # fmt: skip
+        wait_for(lambda: invocations_of(runtime, "holder") == 1)  # the second branch holds its token
+        wait_for(lambda: runtime.client("stepfunctions").describe_execution(executionArn=run)["status"] == "FAILED")
+
+        # WHEN the runtime stops, THEN the waiting branch ends too
+        assert runtime.stop() == []
+        assert background_threads() == []
+    finally:
+        runtime.stop()  # again, harmlessly, if the test got that far
 
 
 def test_stop_ends_asynchronous_retries_stream_retries_and_the_scheduler(runtime):
