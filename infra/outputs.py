@@ -15,4 +15,5 @@ OUTPUT_NAMES = (
     "AckLinkUrl",
     "ChatWebhookSecretArn",
     "ArtifactsBucketName",
+    "OpsTopicArn",
 )

@@ -9,8 +9,9 @@ from infra.components.alerting import AlertTopics
 from infra.components.config_layer import ConfigLayer
 from infra.components.escalation import Escalation
 from infra.components.events import IncidentEvents
-from infra.components.functions import FunctionBase, SharedLayer
+from infra.components.functions import FunctionBase, SharedLayer, SirenFunction
 from infra.components.ingest import Ingest
+from infra.components.operations import Operations, Watched
 from infra.components.reports import Reports
 from infra.components.status_publisher import StatusPublisher
 from infra.components.status_site import StatusSite
@@ -45,6 +46,19 @@ class SirenStack(Stack):
             self, "StatusPublisher", base=base, table=store.table, bus=incident_events.bus, bucket=status_site.bucket,
             page_url=status_site.url, dead_letters=ingest.dead_letters,
         )  # fmt: skip
+        functions = [
+            (f"{construct.node.scope.node.id}{construct.node.id}", construct.function)  # type: ignore[union-attr]
+            for construct in self.node.find_all()
+            if isinstance(construct, SirenFunction)
+        ]
+        operations = Operations(
+            self, "Operations", config=config.config.operations,
+            watched=Watched(
+                functions=functions, dead_letter_queues=[("Ingest", ingest.dead_letters)],
+                state_machines=[("Escalation", escalation.machine)],
+                stream_consumers=[("IngestPublisher", ingest.publisher.function)],
+            ),
+        )  # fmt: skip
 
         self._output("EventBusName", incident_events.bus.event_bus_name)
         self._output("IncidentsTableName", store.table.table_name)
@@ -52,6 +66,7 @@ class SirenStack(Stack):
         self._output("StatusPageUrl", status_site.url)
         self._output("AlarmTopicArn", topics.alarm_topic.topic_arn)
         self._output("InboundSmsTopicArn", topics.inbound_sms_topic.topic_arn)
+        self._output("OpsTopicArn", operations.topic.topic_arn)
 
     def _output(self, name: str, value: str) -> None:
         CfnOutput(self, name, value=value).override_logical_id(name)

@@ -178,7 +178,55 @@ class SnsSubscription(LocalResource):
         return cls(subscription.arn, properties, {"Arn": subscription.arn})
 
 
+class CloudWatchAlarm(LocalResource):
+    """moto has no CloudFormation model for AWS::CloudWatch::Alarm: created with the backend's PutMetricAlarm, so
+    that ``describe_alarms`` lists it with its actions, as deployed (moto stores alarms; it does not evaluate them).
+    Metric alarms only: Siren's template has no metric-math or composite alarms."""
+
+    TYPE = "AWS::CloudWatch::Alarm"
+    NAME_PROPERTY = "AlarmName"
+    ATTRIBUTES = ("Arn",)
+
+    @classmethod
+    def create(cls, name: str, properties: dict[str, Any], account_id: str, region: str) -> LocalResource:
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        if "Metrics" in properties:
+            raise NotImplementedError(f"{name}: metric-math alarms are not supported locally yet")
+        alarm_name = properties.get("AlarmName") or name
+        alarm = cloudwatch_backends[account_id][region].put_metric_alarm(
+            name=alarm_name,
+            namespace=properties["Namespace"],
+            metric_name=properties["MetricName"],
+            comparison_operator=properties["ComparisonOperator"],
+            evaluation_periods=int(properties["EvaluationPeriods"]),
+            period=int(properties["Period"]),
+            threshold=float(properties["Threshold"]),
+            statistic=properties.get("Statistic", ""),
+            extended_statistic=properties.get("ExtendedStatistic"),
+            description=properties.get("AlarmDescription", ""),
+            dimensions=[{"Name": d["Name"], "Value": d["Value"]} for d in properties.get("Dimensions", [])],
+            alarm_actions=list(properties.get("AlarmActions", [])),
+            ok_actions=list(properties.get("OKActions", [])),
+            insufficient_data_actions=list(properties.get("InsufficientDataActions", [])),
+            datapoints_to_alarm=int(properties["DatapointsToAlarm"]) if "DatapointsToAlarm" in properties else None,
+            treat_missing_data=properties.get("TreatMissingData"),
+            unit=properties.get("Unit"),
+            actions_enabled=bool(properties.get("ActionsEnabled", True)),
+        )
+        return cls(alarm_name, properties, {"Arn": alarm.alarm_arn})
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        cloudwatch_backends[account_id][region_name].delete_alarms([resource_name])
+
+
 LOCAL_RESOURCE_TYPES: tuple[type[LocalResource], ...] = (
+    CloudWatchAlarm,
     CloudFrontDistribution,
     CloudFrontOriginAccessControl,
     BucketPolicy,

@@ -489,6 +489,19 @@ class Paging:
 
 
 @dataclass(frozen=True, slots=True)
+class Operations:
+    """Who hears about Siren itself: its own health alarms go to these contacts through an SNS topic of their own,
+    never through Siren's incident pipeline (that may be what is broken)."""
+
+    phones: tuple[str, ...] = ()  # E.164: SMS
+    emails: tuple[str, ...] = ()
+    heartbeat_minutes: int = 5  # how often Siren proves its own path works (the canary), and so how late is late
+
+    def to_json(self) -> dict[str, Any]:
+        return {"contacts": [*self.phones, *self.emails], "heartbeat_minutes": self.heartbeat_minutes}
+
+
+@dataclass(frozen=True, slots=True)
 class SirenConfig:
     defaults: Defaults = field(default_factory=Defaults)
     services: Mapping[str, Service] = field(default_factory=dict)  # in file order
@@ -502,6 +515,7 @@ class SirenConfig:
     paging: Paging = field(default_factory=Paging)
     status_page: StatusPageConfig = field(default_factory=StatusPageConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
+    operations: Operations = field(default_factory=Operations)
 
     def policy_for_severity(self, severity: str) -> EscalationPolicy:
         """The escalation policy that pages for incidents of ``severity`` (its own, else the default)."""
@@ -531,6 +545,7 @@ class SirenConfig:
             "paging": self.paging.to_json(),
             "status_page": self.status_page.to_json(),
             "reports": self.reports.to_json(),
+            "operations": self.operations.to_json(),
         }
 
 
@@ -624,6 +639,7 @@ def _config(root: _Field) -> SirenConfig:
             paging=_paging(section["paging"]),
             status_page=_status_page(section["status_page"]),
             reports=_reports(section["reports"]),
+            operations=_operations(section["operations"]),
         )
         _check_every_severity_has_a_policy(config, section["severity_policies"])
     _check_references(root, config)
@@ -1090,6 +1106,29 @@ def _reports(given: _Field) -> ReportsConfig:
         weekly=schedules["weekly"], monthly=schedules["monthly"],
         off_hours_start=_or(start, fallback.off_hours_start), off_hours_end=_or(end, fallback.off_hours_end),
         weekends_off=fallback.weekends_off if weekends is None else weekends,
+    )  # fmt: skip
+
+
+def _operations(given: _Field) -> Operations:
+    fallback = Operations()
+    with given.fields() as key:
+        phones: list[str] = []
+        emails: list[str] = []
+        for item in key["contacts"].items():
+            contact = item.string()
+            if contact is None:
+                continue
+            if _E164.fullmatch(contact):
+                phones.append(contact)
+            elif _EMAIL.fullmatch(contact):
+                emails.append(contact)
+            else:
+                item.problem(f'must be an E.164 phone number such as "+14255550100" or an email address '
+                             f"(got {_shown(contact)})")  # fmt: skip
+        heartbeat = key["heartbeat_minutes"].integer(minimum=1)
+    return Operations(
+        phones=tuple(dict.fromkeys(phones)), emails=tuple(dict.fromkeys(emails)),
+        heartbeat_minutes=_or(heartbeat, fallback.heartbeat_minutes),
     )  # fmt: skip
 
 

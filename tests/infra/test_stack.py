@@ -79,3 +79,70 @@ def test_alarm_events_reach_ingest_with_a_dead_letter_queue(template):
     ]
     (target,) = rule["Properties"]["Targets"]
     assert "DeadLetterConfig" in target and target["RetryPolicy"]["MaximumEventAgeInSeconds"] == 86400
+
+
+def ops_topic(template: dict[str, Any]) -> str:
+    (logical_id,) = [name for name in resources(template, "AWS::SNS::Topic") if name.startswith("OperationsOpsTopic")]
+    return logical_id
+
+
+def alarms_by_metric(template: dict[str, Any]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for alarm in resources(template, "AWS::CloudWatch::Alarm").values():
+        properties = alarm["Properties"]
+        found.setdefault((properties["Namespace"], properties["MetricName"]), []).append(properties)
+    return found
+
+
+def test_operations_contacts_are_subscribed_to_an_encrypted_topic_of_their_own(template):
+    # GIVEN siren.yaml's operations contacts, THEN each is subscribed (SMS or email) to OpsTopic, and only there
+    from siren.config import load_config
+
+    contacts = load_config(Path(__file__).resolve().parents[2] / "siren.yaml").operations
+    topic = ops_topic(template)
+    subscribed = {
+        (s["Properties"]["Protocol"], s["Properties"]["Endpoint"])
+        for s in resources(template, "AWS::SNS::Subscription").values()
+        if s["Properties"]["TopicArn"] == {"Ref": topic}
+    }
+    assert subscribed == {("sms", p) for p in contacts.phones} | {("email", e) for e in contacts.emails}
+    assert subscribed, "the shipped siren.yaml names operations contacts"
+    assert "KmsMasterKeyId" in template["Resources"][topic]["Properties"]
+    assert template["Outputs"]["OpsTopicArn"]["Value"] == {"Ref": topic}
+
+
+def test_cloudwatch_may_publish_to_the_ops_topic_only_for_this_accounts_alarms(template):
+    policies = [
+        statement
+        for policy in resources(template, "AWS::SNS::TopicPolicy").values()
+        if {"Ref": ops_topic(template)} in policy["Properties"]["Topics"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    (statement,) = policies
+    assert "aws:SourceArn" in json.dumps(statement["Condition"]["ArnLike"])
+
+
+def test_siren_alarms_on_its_own_parts_and_tells_operations_both_ways(template):
+    alarms = alarms_by_metric(template)
+    functions = resources(template, "AWS::Lambda::Function")
+    siren_functions = {name for name, f in functions.items() if f["Properties"].get("Layers")}
+    watched_functions = {
+        alarm["Dimensions"][0]["Value"]["Ref"] for alarm in alarms[("AWS/Lambda", "Errors")]
+    }  # fmt: skip
+    assert watched_functions == siren_functions  # every Siren function's errors...
+    assert {a["Dimensions"][0]["Value"]["Ref"] for a in alarms[("AWS/Lambda", "Throttles")]} == siren_functions
+    assert len(alarms[("AWS/SQS", "ApproximateNumberOfMessagesVisible")]) >= 1  # ...any dead letter...
+    for metric in ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"):  # ...failed escalation runs...
+        assert len(alarms[("AWS/States", metric)]) == 1, metric
+    (age,) = alarms[("AWS/Lambda", "IteratorAge")]  # ...a stream relay falling behind...
+    assert age["Threshold"] == 60_000 and age["Statistic"] == "Maximum"
+    (refused,) = alarms[("Siren", "AlertsRefused")]  # ...and alerts refused at the front door
+    assert refused["Dimensions"] == [{"Name": "service", "Value": "siren"}]
+
+    topic = {"Ref": ops_topic(template)}
+    for alarm in (a for found in alarms.values() for a in found):
+        assert alarm["AlarmActions"] == [topic] and alarm["OKActions"] == [topic], alarm["AlarmName"]
+        assert alarm["AlarmName"]["Fn::Join"][1][0] == {"Ref": "AWS::StackName"}  # Siren-...
+        assert len(alarm["AlarmDescription"]) > 40, "each alarm says what to do"
+        assert alarm["TreatMissingData"] == "notBreaching"

@@ -256,6 +256,34 @@ def test_local_resource_types_resolve_references(bare_inprocess):
     assert outputs["CdnDomain"].endswith(".cloudfront.local")
 
 
+def test_cloudwatch_alarms_from_a_template_are_stored_with_their_actions(bare_inprocess):
+    template = {
+        "Resources": {
+            "Topic": {"Type": "AWS::SNS::Topic"},
+            "Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+                "AlarmName": {"Fn::Join": ["", [{"Ref": "AWS::StackName"}, "-Errors"]]},
+                "AlarmDescription": "what to do", "Namespace": "AWS/Lambda", "MetricName": "Errors",
+                "Dimensions": [{"Name": "FunctionName", "Value": "ingest"}], "Statistic": "Sum", "Period": 60,
+                "EvaluationPeriods": 1, "DatapointsToAlarm": 1, "Threshold": 1,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching",
+                "AlarmActions": [{"Ref": "Topic"}], "OKActions": [{"Ref": "Topic"}],
+            }},
+        },
+        "Outputs": {"AlarmArn": {"Value": {"Fn::GetAtt": ["Alarm", "Arn"]}}},
+    }  # fmt: skip
+    cloudformation = bare_inprocess.client("cloudformation")
+    cloudformation.create_stack(StackName="watched", TemplateBody=json.dumps(template))
+    topic = bare_inprocess.client("sns").list_topics()["Topics"][0]["TopicArn"]
+
+    (alarm,) = bare_inprocess.client("cloudwatch").describe_alarms(AlarmNames=["watched-Errors"])["MetricAlarms"]
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Threshold"]) == ("AWS/Lambda", "Errors", 1.0)
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": "ingest"}]
+    assert alarm["AlarmActions"] == alarm["OKActions"] == [topic]
+    assert (alarm["DatapointsToAlarm"], alarm["TreatMissingData"]) == (1, "notBreaching")
+    outputs = cloudformation.describe_stacks(StackName="watched")["Stacks"][0]["Outputs"]
+    assert outputs[0]["OutputValue"] == alarm["AlarmArn"]
+
+
 def test_unknown_resource_types_are_reported_not_skipped():
     from siren_local.cloudformation import unsupported_types
 

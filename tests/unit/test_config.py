@@ -271,7 +271,7 @@ services:
             teams: {}
             """,
             "siren.yaml:2: teams: unknown key (known keys: defaults, services, severity, users, schedules,"
-            " escalation_policies, severity_policies, roles, paging, status_page, reports)",
+            " escalation_policies, severity_policies, roles, paging, status_page, reports, operations)",
             id="unknown section",
         ),
         pytest.param(
@@ -584,7 +584,7 @@ def test_yaml_constructs_outside_the_schema_are_problems():
     ]
     assert problems("base: &base {severity: SEV1}\ndefaults:\n  <<: *base\n") == [
         "siren.yaml:1: base: unknown key (known keys: defaults, services, severity, users, schedules,"
-        " escalation_policies, severity_policies, roles, paging, status_page, reports)",
+        " escalation_policies, severity_policies, roles, paging, status_page, reports, operations)",
         "siren.yaml:3: defaults.<<: merge keys are not supported: write the keys out",
     ]
     assert problems("services:\n  ? [a, b]\n  : {}\n") == [
@@ -663,6 +663,7 @@ def test_the_json_has_every_default_filled_in():
             "monthly": "cron(0 9 1 * ? *)",
             "off_hours": {"start": "18:00", "end": "08:00", "weekends": True},
         },
+        "operations": {"contacts": [], "heartbeat_minutes": 5},
     }
 
 
@@ -1404,3 +1405,27 @@ def test_reports_problems_name_the_line_and_field():
     assert any(p.startswith("siren.yaml:3: reports.time_zone: must be an IANA time zone") for p in found), found
     assert any(p.startswith("siren.yaml:4: reports.weekly: must be an EventBridge Scheduler cron") for p in found)
     assert any("reports.off_hours.start: must be a time of day" in p for p in found), found
+
+
+def test_operations_contacts_split_into_phones_and_emails_with_a_default_heartbeat():
+    config = load("""\
+        operations:
+          contacts: ["+14255550199", ops@example.com, "+14255550199"]
+        """)
+    assert config.operations.phones == ("+14255550199",)  # once, however often it is listed
+    assert config.operations.emails == ("ops@example.com",)
+    assert config.operations.heartbeat_minutes == 5
+    assert load("").operations.phones == load("").operations.emails == ()
+
+
+def test_operations_problems_name_the_line_and_field():
+    found = problems("""\
+        operations:
+          contacts: ["555-1234", 14255550199]
+          heartbeat_minutes: 0
+        """)
+    assert any(
+        p.startswith("siren.yaml:2: operations.contacts[0]: must be an E.164 phone number such as") for p in found
+    )
+    assert any(p.startswith("siren.yaml:2: operations.contacts[1]: must be a string") for p in found), found
+    assert any(p.startswith("siren.yaml:3: operations.heartbeat_minutes: must be at least 1") for p in found), found

@@ -1,0 +1,142 @@
+"""Siren watches itself: an operations topic out of band, and alarms on Siren's own parts that act on it.
+
+The operations contacts (``operations:`` in siren.yaml) are subscribed to ``OpsTopic`` by SMS and email. Nothing
+here goes through Siren's incident pipeline: when an alarm says the pipeline is broken, the pipeline cannot be
+the messenger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Aws, Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from siren.config import Operations as OperationsConfig
+
+# A stream record older than this has waited too long: a page may be that late (PagerDuty counts 5 minutes).
+ITERATOR_AGE_LIMIT_MS = 60_000
+
+
+@dataclass(frozen=True)
+class Watched:
+    """The parts of Siren whose health is alarmed."""
+
+    functions: Sequence[tuple[str, lambda_.IFunction]]  # (a readable name, the function)
+    dead_letter_queues: Sequence[tuple[str, sqs.IQueue]]
+    state_machines: Sequence[tuple[str, sfn.IStateMachine]]
+    stream_consumers: Sequence[tuple[str, lambda_.IFunction]]  # functions fed by a DynamoDB stream
+
+
+class Operations(Construct):
+    """``OpsTopic`` and the ``<stack>-...`` alarms, each acting on it in ALARM and back in OK."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: OperationsConfig, watched: Watched) -> None:
+        super().__init__(scope, construct_id)
+        key = kms.Key(
+            self, "OpsTopicKey", description="Siren: encrypts the operations topic", enable_key_rotation=True,
+            pending_window=Duration.days(30),
+        )  # fmt: skip
+        # CloudWatch publishes alarm actions with the key: only for this account's alarms (no confused deputy).
+        from_this_account = {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy, "*" means this key
+                conditions=from_this_account,
+            )
+        )
+        self.topic = sns.Topic(
+            self, "OpsTopic", display_name="Siren operations", master_key=key, enforce_ssl=True
+        )  # fmt: skip
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={"ArnLike": {"aws:SourceArn": f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:"
+                                                         f"{Aws.ACCOUNT_ID}:alarm:*"}},
+            )
+        )  # fmt: skip
+        for phone in config.phones:
+            self.topic.add_subscription(subscriptions.SmsSubscription(phone))
+        for email in config.emails:
+            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+        self._action = actions.SnsAction(self.topic)
+        self.alarms: list[cloudwatch.Alarm] = []
+        self._watch(watched)
+
+    def _watch(self, watched: Watched) -> None:
+        for name, queue in watched.dead_letter_queues:
+            self._alarm(
+                f"DeadLetters-{name}",
+                queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum"),
+                threshold=1,
+                description=f"A message is waiting in the dead-letter queue {name}: an alert, event or record Siren "
+                "could not process. Read it (siren dlq list), fix the cause, then replay it.",
+            )  # fmt: skip
+        for name, function in watched.functions:
+            self._alarm(
+                f"Errors-{name}", function.metric_errors(period=Duration.minutes(1), statistic="Sum"), threshold=1,
+                description=f"The {name} function failed. Its log group has the error; retries and dead-letter "
+                "queues keep the work, so check that they drain once it is fixed.",
+            )  # fmt: skip
+            self._alarm(
+                f"Throttles-{name}", function.metric_throttles(period=Duration.minutes(1), statistic="Sum"),
+                threshold=1,
+                description=f"The {name} function was throttled: work waits. Raise the account's concurrency limit "
+                "or the function's reserved concurrency.",
+            )  # fmt: skip
+        for name, machine in watched.state_machines:
+            for what, metric in (
+                ("Failed", machine.metric_failed(period=Duration.minutes(1), statistic="Sum")),
+                ("TimedOut", machine.metric_timed_out(period=Duration.minutes(1), statistic="Sum")),
+                ("Aborted", machine.metric_aborted(period=Duration.minutes(1), statistic="Sum")),
+            ):
+                self._alarm(
+                    f"{name}Runs{what}", metric, threshold=1,
+                    description=f"An {name} run ended {what.lower()}: that incident's escalation stopped before an "
+                    "acknowledgement. Find the run in the Step Functions console, read its last event, and check "
+                    "that the incident is acknowledged or paged again.",
+                )  # fmt: skip
+        for name, function in watched.stream_consumers:
+            self._alarm(
+                f"StreamAge-{name}",
+                function.metric("IteratorAge", period=Duration.minutes(1), statistic="Maximum"),
+                threshold=ITERATOR_AGE_LIMIT_MS,
+                description=f"{name} reads its DynamoDB stream more than a minute behind: incident events, and so "
+                "pages, are late. Check the function's errors and duration.",
+            )  # fmt: skip
+        self._alarm(
+            "AlertsRefused",
+            cloudwatch.Metric(
+                namespace="Siren", metric_name="AlertsRefused", dimensions_map={"service": "siren"},
+                period=Duration.minutes(5), statistic="Sum",
+            ),
+            threshold=1,
+            description="Siren refused alerts (bad token, malformed or oversized body, a time in the future): a "
+            "monitoring source may be misconfigured and its alerts are not becoming incidents. The ingest logs "
+            "say why each was refused.",
+        )  # fmt: skip
+
+    def _alarm(self, name: str, metric: cloudwatch.IMetric, *, threshold: float, description: str) -> None:
+        alarm = cloudwatch.Alarm(
+            self, name, metric=metric, threshold=threshold, evaluation_periods=1, datapoints_to_alarm=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_name=f"{Aws.STACK_NAME}-{name}", alarm_description=description,
+        )  # fmt: skip
+        alarm.add_alarm_action(self._action)
+        alarm.add_ok_action(self._action)
+        self.alarms.append(alarm)
