@@ -119,6 +119,17 @@ class Operations(Construct):
                 "pages, are late. Check the function's errors and duration.",
             )  # fmt: skip
         self._alarm(
+            "PageDeliveryFailures",
+            cloudwatch.Metric(
+                namespace="Siren", metric_name="PageDeliveryFailed", dimensions_map={"service": "siren"},
+                period=Duration.minutes(5), statistic="Sum",
+            ),
+            threshold=1,
+            description="A page could not be sent on one of its channels (End User Messaging, SNS, SES or the chat "
+            "webhook). Siren fell back to another channel or person; find the failing channel on the incident's "
+            "timeline and in the escalation functions' logs (delivery failed) before the fallback breaks too.",
+        )  # fmt: skip
+        self._alarm(
             "AlertsRefused",
             cloudwatch.Metric(
                 namespace="Siren", metric_name="AlertsRefused", dimensions_map={"service": "siren"},

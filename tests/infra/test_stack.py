@@ -137,8 +137,10 @@ def test_siren_alarms_on_its_own_parts_and_tells_operations_both_ways(template):
         assert len(alarms[("AWS/States", metric)]) == 1, metric
     (age,) = alarms[("AWS/Lambda", "IteratorAge")]  # ...a stream relay falling behind...
     assert age["Threshold"] == 60_000 and age["Statistic"] == "Maximum"
-    (refused,) = alarms[("Siren", "AlertsRefused")]  # ...and alerts refused at the front door
+    (refused,) = alarms[("Siren", "AlertsRefused")]  # ...alerts refused at the front door...
     assert refused["Dimensions"] == [{"Name": "service", "Value": "siren"}]
+    (failed,) = alarms[("Siren", "PageDeliveryFailed")]  # ...and any page that failed on a channel
+    assert failed["Dimensions"] == [{"Name": "service", "Value": "siren"}] and failed["Threshold"] == 1
 
     topic = {"Ref": ops_topic(template)}
     for alarm in (a for found in alarms.values() for a in found):

@@ -79,11 +79,22 @@ def test_voice_reads_ssml_through_end_user_messaging(bare_inprocess):
 
 
 def test_a_failed_call_is_returned_for_the_caller_to_fall_back(bare_inprocess):
+    from siren.adapters.channels import DELIVERY_FAILED_METRIC
+    from siren.observability import metrics
+
+    def failures_counted() -> int:
+        return len(metrics.metric_set.get(DELIVERY_FAILED_METRIC, {}).get("Value", []))
+
+    metrics.clear_metrics()  # what other tests' sends left (outside a handler nothing flushes them)
+    before = failures_counted()
     bare_inprocess.sms_voice.fail_destinations.add(PHONE)
     call = Pager(ORIGIN).send_voice(PHONE, voice_ssml(INCIDENT, CODE))
     assert not call.ok and call.error
     assert not Pager(None).send_voice(PHONE, "<speak>hi</speak>").ok  # no identity, no call
     assert sent(bare_inprocess, "voice") == []
+    assert failures_counted() - before == 2  # one datapoint per failed send, for the PageDeliveryFailures alarm
+    assert Pager(ORIGIN).send_sms("+14255550123", "hi")[0].ok
+    assert failures_counted() - before == 2  # a delivered page counts nothing
 
 
 def test_email_goes_through_ses_v2(bare_inprocess):

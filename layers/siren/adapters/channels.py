@@ -18,9 +18,11 @@ from email.message import Message
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from siren.clients import client
 from siren.domain.messages import EmailMessage
-from siren.observability import logger
+from siren.observability import logger, metrics
 
 VIA_END_USER_MESSAGING = "end-user-messaging"
 VIA_SNS = "sns"
@@ -46,18 +48,28 @@ class Delivery:
     error: str | None = None
 
 
+# One datapoint per failed send, even when a fallback then reaches the person: the ``Siren-PageDeliveryFailures``
+# alarm tells operations that a channel is broken before the fallback breaks too.
+DELIVERY_FAILED_METRIC = "PageDeliveryFailed"
+
+
 def _attempt(channel: str, to: str, via: str, send: Callable[[], str | None]) -> Delivery:
     try:
         message_id = send()
     except Exception as exc:  # any failure to deliver is reported, never raised (see the module docstring)
         error = (str(exc) or type(exc).__name__)[:_ERROR_MAX_CHARS]
         logger.warning("delivery failed", extra={"channel": channel, "via": via, "error": error})
-        return Delivery(channel, to, via, ok=False, error=error)
+        return _failed(Delivery(channel, to, via, ok=False, error=error))
     return Delivery(channel, to, via, ok=True, message_id=message_id)
 
 
 def _refused(channel: str, to: str, via: str, error: str) -> Delivery:
-    return Delivery(channel, to, via, ok=False, error=error)
+    return _failed(Delivery(channel, to, via, ok=False, error=error))
+
+
+def _failed(delivery: Delivery) -> Delivery:
+    metrics.add_metric(name=DELIVERY_FAILED_METRIC, unit=MetricUnit.Count, value=1)
+    return delivery
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
