@@ -46,7 +46,3 @@ def begin_stopping() -> None:
 def end_stopping() -> None:
     """A runtime starts: waits wait again."""
     _stopping.clear()
-
-
-def stopping() -> bool:
-    return _stopping.is_set()

@@ -119,7 +119,7 @@ def install() -> None:
     ]
     for owner, name, replacement in patches:
         if not hasattr(owner, name):
-            raise RuntimeError(f"moto changed: {owner.__name__}.{name} is gone; the time-scale adapter needs it")
+            raise RuntimeError(f"moto changed: {owner.__name__}.{name} is gone; the Step Functions adapter needs it")
         setattr(owner, name, replacement)
     if not hasattr(sfn_parser_utils, "TMP_THREADS"):
         raise RuntimeError("moto changed: stepfunctions.parser.utils.TMP_THREADS is gone; stopping runs needs it")

@@ -13,6 +13,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.layer_build import PYTHON_VERSION, build_layer
+from siren.observability import METRICS_NAMESPACE, SERVICE
 
 FUNCTIONS_ROOT = Path(__file__).resolve().parents[2] / "functions"
 LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -90,8 +91,8 @@ class SirenFunction(Construct):
             # Asynchronous invocations that fail every retry land here instead of being dropped.
             dead_letter_queue=dead_letter_queue,
             environment={
-                "POWERTOOLS_SERVICE_NAME": "siren",
-                "POWERTOOLS_METRICS_NAMESPACE": "Siren",
+                "POWERTOOLS_SERVICE_NAME": SERVICE,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 **base.environment,
                 **environment,
             },

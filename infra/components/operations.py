@@ -23,9 +23,18 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from siren.config import Operations as OperationsConfig
+from siren.observability import METRICS_NAMESPACE, SERVICE
 
 # A stream record older than this has waited too long: a page may be that late (PagerDuty counts 5 minutes).
 ITERATOR_AGE_LIMIT_MS = 60_000
+
+
+def _siren_count(metric_name: str) -> cloudwatch.Metric:
+    """A count Siren's own functions put (Powertools: siren.observability's namespace and service), over 5 minutes."""
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE, metric_name=metric_name, dimensions_map={"service": SERVICE},
+        period=Duration.minutes(5), statistic="Sum",
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -119,23 +128,13 @@ class Operations(Construct):
                 "pages, are late. Check the function's errors and duration.",
             )  # fmt: skip
         self._alarm(
-            "PageDeliveryFailures",
-            cloudwatch.Metric(
-                namespace="Siren", metric_name="PageDeliveryFailed", dimensions_map={"service": "siren"},
-                period=Duration.minutes(5), statistic="Sum",
-            ),
-            threshold=1,
+            "PageDeliveryFailures", _siren_count("PageDeliveryFailed"), threshold=1,
             description="A page could not be sent on one of its channels (End User Messaging, SNS, SES or the chat "
             "webhook). Siren fell back to another channel or person; find the failing channel on the incident's "
             "timeline and in the escalation functions' logs (delivery failed) before the fallback breaks too.",
         )  # fmt: skip
         self._alarm(
-            "AlertsRefused",
-            cloudwatch.Metric(
-                namespace="Siren", metric_name="AlertsRefused", dimensions_map={"service": "siren"},
-                period=Duration.minutes(5), statistic="Sum",
-            ),
-            threshold=1,
+            "AlertsRefused", _siren_count("AlertsRefused"), threshold=1,
             description="Siren refused alerts (bad token, malformed or oversized body, a time in the future): a "
             "monitoring source may be misconfigured and its alerts are not becoming incidents. The ingest logs "
             "say why each was refused.",
