@@ -36,6 +36,13 @@ def webhook(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def check_heartbeats(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Every minute (EventBridge Scheduler): a heartbeat past its deadline opens an incident on its service."""
+    return bootstrap.heartbeats().check()
+
+
+@logger.inject_lambda_context(clear_state=True)
 def publish_lifecycle_events(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The table's stream: lifecycle events written with each change, onto Siren's bus."""
     return publisher.publish(event, bootstrap.event_bus())

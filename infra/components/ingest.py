@@ -6,8 +6,11 @@ from aws_cdk import CfnOutput, Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -15,7 +18,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.components.functions import FunctionBase, SirenFunction
-from infra.nag import acknowledge, acknowledge_index_queries
+from infra.nag import acknowledge, acknowledge_index_queries, acknowledge_invoke_versions
 from siren.domain.parsers import CLOUDWATCH_DETAIL_TYPES
 
 
@@ -102,6 +105,27 @@ class Ingest(Construct):
             # Grafana cannot sign requests with SigV4.
             auth_type=lambda_.FunctionUrlAuthType.NONE,
         )
+
+        # Heartbeats of users' jobs: pings come in through the webhook (/heartbeat/<name>); a check every minute
+        # opens an incident for a heartbeat past its deadline. A failed check is not retried: the next one, a
+        # minute later, does the same work.
+        self.heartbeats = ingest_function(
+            "Heartbeats", "check_heartbeats", "Siren ingest: heartbeats past their deadline open incidents"
+        )
+        heartbeat_schedule_role = iam.Role(
+            self, "HeartbeatScheduleRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com")
+        )
+        acknowledge_invoke_versions(
+            heartbeat_schedule_role, [self.heartbeats.function], "The schedule invokes the heartbeat check only."
+        )
+        self.heartbeat_schedule = scheduler.Schedule(
+            self, "HeartbeatCheck",
+            schedule=scheduler.ScheduleExpression.rate(Duration.minutes(1)),
+            target=scheduler_targets.LambdaInvoke(self.heartbeats.function, dead_letter_queue=self.dead_letters,
+                                                  retry_attempts=0, max_event_age=Duration.minutes(1),
+                                                  role=heartbeat_schedule_role),
+            description="Siren: every minute, a heartbeat past its deadline opens an incident on its service",
+        )  # fmt: skip
 
         self.publisher = SirenFunction(
             self, "Publisher", package="ingest", handler="ingest_handlers.publish_lifecycle_events", base=base,

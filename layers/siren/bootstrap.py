@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from siren.adapters.status_bucket import StatusBucket
     from siren.app.ack_links import AckLinkEndpoint, LinkSigner
     from siren.app.escalation import Escalation
+    from siren.app.heartbeats import Heartbeats
     from siren.app.incidents import Incidents
     from siren.app.intake import Intake
     from siren.app.reports import Reports
@@ -74,15 +75,27 @@ def intake() -> Intake:
 def _intake(settings: Settings) -> Intake:
     from siren.adapters.dead_letters import DeadLetters
     from siren.adapters.secrets import secret_string
+    from siren.app.heartbeats import Heartbeats
     from siren.app.ingest import Ingestor
     from siren.app.intake import Intake
 
     token_arn = settings.webhook_token_secret_arn
+    ingestor = Ingestor(store(settings), deployed_config(settings))
     return Intake(
-        Ingestor(store(settings), deployed_config(settings)),
+        ingestor,
         DeadLetters(settings.dead_letter_queue_url),
         webhook_token=(lambda: secret_string(token_arn)) if token_arn else None,
+        heartbeats=Heartbeats(store(settings), deployed_config(settings), ingestor),
     )
+
+
+def heartbeats() -> Heartbeats:
+    """The heartbeat check (the every-minute schedule); pings come in through :func:`intake`."""
+    from siren.app.heartbeats import Heartbeats
+    from siren.app.ingest import Ingestor
+
+    settings = Settings.load()
+    return Heartbeats(store(settings), deployed_config(settings), Ingestor(store(settings), deployed_config(settings)))
 
 
 def incidents() -> Incidents:

@@ -21,7 +21,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -502,6 +502,35 @@ class Operations:
 
 
 @dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """A job that pings Siren (``POST <WebhookUrl>heartbeat/<name>``) at least every ``interval_minutes``. With no
+    ping for ``grace_minutes`` more, an incident opens on ``service`` (dedup key ``heartbeat:<name>``); the next
+    ping resolves it, or marks it recovered, as the service's ``on_recovery`` says."""
+
+    name: str  # part of the ping URL: lowercase letters, digits, "-" and "_"
+    service: str
+    interval_minutes: int
+    grace_minutes: int = 0
+    severity: str | None = None  # None: the severity rules, then the service's default, decide
+
+    @property
+    def interval(self) -> timedelta:
+        return timedelta(minutes=self.interval_minutes)
+
+    @property
+    def grace(self) -> timedelta:
+        return timedelta(minutes=self.grace_minutes)
+
+    @property
+    def dedup_key(self) -> str:
+        return f"heartbeat:{self.name}"
+
+    def to_json(self) -> dict[str, Any]:
+        return _without_none({"name": self.name, "service": self.service, "interval_minutes": self.interval_minutes,
+                              "grace_minutes": self.grace_minutes, "severity": self.severity})  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class SirenConfig:
     defaults: Defaults = field(default_factory=Defaults)
     services: Mapping[str, Service] = field(default_factory=dict)  # in file order
@@ -516,6 +545,7 @@ class SirenConfig:
     status_page: StatusPageConfig = field(default_factory=StatusPageConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     operations: Operations = field(default_factory=Operations)
+    heartbeats: Mapping[str, Heartbeat] = field(default_factory=dict)  # by name, in file order
 
     def policy_for_severity(self, severity: str) -> EscalationPolicy:
         """The escalation policy that pages for incidents of ``severity`` (its own, else the default)."""
@@ -546,6 +576,7 @@ class SirenConfig:
             "status_page": self.status_page.to_json(),
             "reports": self.reports.to_json(),
             "operations": self.operations.to_json(),
+            "heartbeats": [heartbeat.to_json() for heartbeat in self.heartbeats.values()],
         }
 
 
@@ -640,6 +671,7 @@ def _config(root: _Field) -> SirenConfig:
             status_page=_status_page(section["status_page"]),
             reports=_reports(section["reports"]),
             operations=_operations(section["operations"]),
+            heartbeats=_heartbeats(section["heartbeats"]),
         )
         _check_every_severity_has_a_policy(config, section["severity_policies"])
     _check_references(root, config)
@@ -792,7 +824,8 @@ def _match(given: _Field) -> Match:
 
 # ---- the validators of the on-call sections ----------------------------------------------------------------
 
-_REFERENCE_SECTIONS: Final = {"user": "users", "schedule": "schedules", "escalation policy": "escalation_policies"}
+_REFERENCE_SECTIONS: Final = {"user": "users", "schedule": "schedules", "escalation policy": "escalation_policies",
+                               "service": "services"}  # fmt: skip
 _E164: Final = re.compile(r"\+[1-9][0-9]{6,14}")
 _EMAIL: Final = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
@@ -1132,6 +1165,41 @@ def _operations(given: _Field) -> Operations:
     )  # fmt: skip
 
 
+_HEARTBEAT_NAME_MAX: Final = 64
+
+
+def _heartbeats(given: _Field) -> dict[str, Heartbeat]:
+    heartbeats: dict[str, Heartbeat] = {}
+    first_line: dict[str, int | None] = {}
+    for item in given.items():
+        with item.fields() as key:
+            name = key["name"].string()
+            service = key["service"].service_name()
+            interval = key["interval_minutes"].integer(minimum=1)
+            grace = key["grace_minutes"].integer(minimum=0)
+            severity = key["severity"].severity()
+        for required, what in (("name", "the name in the ping URL"), ("service", "the service its incidents are on"),
+                               ("interval_minutes", "how often the job pings, in minutes")):  # fmt: skip
+            if not key[required].exists and isinstance(item.value, dict):
+                key[required].problem(f"required: {what}")
+        if name is not None and (not _SERVICE_NAME.fullmatch(name) or len(name) > _HEARTBEAT_NAME_MAX):
+            key["name"].problem(
+                f"heartbeat names are part of the ping URL: up to {_HEARTBEAT_NAME_MAX} lowercase letters, digits, "
+                f'"-" and "_", starting with a letter or digit (got {_shown(name)})'
+            )
+            name = None
+        elif name is not None and name in first_line:
+            key["name"].problem(f"duplicate heartbeat {_shown(name)}{_first_at(first_line[name])}")
+            name = None
+        elif name is not None:
+            first_line[name] = key["name"].line
+        if service is not None:
+            key["service"].refers_to("service", service)
+        if name is not None and service is not None and interval is not None:
+            heartbeats[name] = Heartbeat(name, service, interval, _or(grace, 0), severity)
+    return heartbeats
+
+
 def _is_zone(name: str) -> bool:
     try:
         ZoneInfo(name)
@@ -1210,6 +1278,7 @@ def _check_references(root: _Field, config: SirenConfig) -> None:
         "user": config.users,
         "schedule": config.schedules,
         "escalation policy": config.escalation_policies,
+        "service": config.services,
     }
     for kind, name, where in root._check.references:
         names = known[kind]

@@ -271,7 +271,7 @@ services:
             teams: {}
             """,
             "siren.yaml:2: teams: unknown key (known keys: defaults, services, severity, users, schedules,"
-            " escalation_policies, severity_policies, roles, paging, status_page, reports, operations)",
+            " escalation_policies, severity_policies, roles, paging, status_page, reports, operations, heartbeats)",
             id="unknown section",
         ),
         pytest.param(
@@ -584,7 +584,7 @@ def test_yaml_constructs_outside_the_schema_are_problems():
     ]
     assert problems("base: &base {severity: SEV1}\ndefaults:\n  <<: *base\n") == [
         "siren.yaml:1: base: unknown key (known keys: defaults, services, severity, users, schedules,"
-        " escalation_policies, severity_policies, roles, paging, status_page, reports, operations)",
+        " escalation_policies, severity_policies, roles, paging, status_page, reports, operations, heartbeats)",
         "siren.yaml:3: defaults.<<: merge keys are not supported: write the keys out",
     ]
     assert problems("services:\n  ? [a, b]\n  : {}\n") == [
@@ -664,6 +664,7 @@ def test_the_json_has_every_default_filled_in():
             "off_hours": {"start": "18:00", "end": "08:00", "weekends": True},
         },
         "operations": {"contacts": [], "heartbeat_minutes": 5},
+        "heartbeats": [],
     }
 
 

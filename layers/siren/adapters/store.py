@@ -11,6 +11,8 @@ Item kinds (single-table design; ``kind`` is PynamoDB's discriminator):
                                                            stream feeds the publisher, which puts it on the bus
   link_nonce pk=LINKNONCE#<nonce>         sk=USED          a signed ack link that was used (single use); TTL at
                                                            the link's expiry
+  heartbeat pk=HEARTBEATS                 sk=<name>         a heartbeat's first sight, last ping and the deadline last
+                                                           reported missed (one Query reads them all)
 
 Every change is one TransactWriteItems: the incident, its timeline entries, the key state, the raw alert and
 the lifecycle events commit together or not at all. Conditions on versions and on the alert item make
@@ -22,6 +24,7 @@ PynamoDB reads ``Meta`` when a model class is defined, so models are bound to a 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import uuid
@@ -45,6 +48,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from siren.clients import endpoint_url, region_name
+from siren.domain.heartbeats import HeartbeatState
 from siren.domain.incidents import (
     Incident,
     IncidentStatus,
@@ -81,6 +85,7 @@ def _dt(value: str | None) -> datetime | None:
 
 STATUS_PAGE_PK = "STATUSPAGE"
 ACTIONS_PK = "ACTIONS"
+HEARTBEATS_PK = "HEARTBEATS"
 
 
 def _activity_partition(entry: TimelineEntry) -> str | None:
@@ -125,6 +130,7 @@ class BoundModels:
     publish_state: Any
     action_item: Any
     connection: Connection
+    heartbeat: Any = None
 
 
 @functools.cache
@@ -277,6 +283,14 @@ def bind_models(table_name: str, region: str, host: str | None) -> BoundModels:
         lease_owner = UnicodeAttribute(null=True)
         lease_until = NumberAttribute(null=True)
 
+    class HeartbeatItem(Item, discriminator="heartbeat"):
+        """pk=HEARTBEATS sk=<name>: instants as fixed-width UTC ISO text, so that they compare as text."""
+
+        first_seen_at = UnicodeAttribute(null=True)
+        last_ping_at = UnicodeAttribute(null=True)
+        missed_deadline = UnicodeAttribute(null=True)
+        recovered = BooleanAttribute(null=True)
+
     class EventItem(Item, discriminator="event"):
         source = UnicodeAttribute()
         detail_type = UnicodeAttribute()
@@ -286,7 +300,7 @@ def bind_models(table_name: str, region: str, host: str | None) -> BoundModels:
     connection = Connection(region=region, host=host)
     return BoundModels(Item, IncidentItem, TimelineItem, KeyItem, AlertItem, EventItem, EscalationItem, AckCodeItem,
                        LinkNonceItem, StatusOverrideItem, MaintenanceItem, PublishStateItem,
-                       ActionItemItem, connection)  # fmt: skip
+                       ActionItemItem, connection, heartbeat=HeartbeatItem)  # fmt: skip
 
 
 def models_for(table_name: str) -> BoundModels:
@@ -654,6 +668,60 @@ class IncidentStore:
         """Give a link back when the action it was used for failed, so that the person can try it again."""
         self._models.link_nonce(f"LINKNONCE#{nonce}", "USED").delete()
 
+    # -- heartbeats ------------------------------------------------------------------------------------------
+    def heartbeat_states(self) -> dict[str, HeartbeatState]:
+        """Every heartbeat's state, by name: one Query of their partition."""
+        items = self._models.heartbeat.query(HEARTBEATS_PK, consistent_read=True)
+        return {item.sk: _heartbeat_state(item) for item in items}
+
+    def heartbeat_state(self, name: str) -> HeartbeatState:
+        try:
+            return _heartbeat_state(self._models.heartbeat.get(HEARTBEATS_PK, name, consistent_read=True))
+        except self._models.heartbeat.DoesNotExist:
+            return HeartbeatState()
+
+    def heartbeat_seen(self, name: str, now: datetime) -> HeartbeatState:
+        """Note when a heartbeat was first seen (kept if it already was): its first deadline counts from then."""
+        model = self._models.heartbeat
+        item = model(HEARTBEATS_PK, name)
+        item.update(actions=[model.first_seen_at.set(model.first_seen_at | _instant(now)), model.kind.set(model)])
+        return _heartbeat_state(item)  # update() reads the item back (ALL_NEW)
+
+    def record_heartbeat_ping(self, name: str, now: datetime) -> HeartbeatState:
+        """Record a ping; a ping older than the one recorded (a late retry) changes nothing. Returns the state."""
+        model = self._models.heartbeat
+        at = _instant(now)
+        item = model(HEARTBEATS_PK, name)
+        try:
+            item.update(
+                actions=[model.last_ping_at.set(at), model.first_seen_at.set(model.first_seen_at | at),
+                         model.kind.set(model)],
+                condition=model.last_ping_at.does_not_exist() | (model.last_ping_at < at),
+            )  # fmt: skip
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return self.heartbeat_state(name)
+            raise
+        return _heartbeat_state(item)
+
+    def mark_heartbeat_missed(self, name: str, deadline: datetime) -> None:
+        """Remember that ``deadline`` was reported missed (once: the same deadline again changes nothing)."""
+        model = self._models.heartbeat
+        at = _instant(deadline)
+        with _unless_condition_fails():
+            model(HEARTBEATS_PK, name).update(
+                actions=[model.missed_deadline.set(at), model.recovered.set(False), model.kind.set(model)],
+                condition=model.missed_deadline.does_not_exist() | (model.missed_deadline != at),
+            )
+
+    def mark_heartbeat_recovered(self, name: str, deadline: datetime) -> None:
+        """Remember that the recovery from ``deadline`` was reported; nothing if a later deadline was missed since."""
+        model = self._models.heartbeat
+        with _unless_condition_fails():
+            model(HEARTBEATS_PK, name).update(
+                actions=[model.recovered.set(True)], condition=model.missed_deadline == _instant(deadline)
+            )
+
     # -- the status page -------------------------------------------------------------------------------------
     def set_component_status(self, component_id: str, status: str, actor: str, now: datetime) -> None:
         """A component status set by hand; ``operational`` clears it (incidents decide again)."""
@@ -894,3 +962,25 @@ class IncidentStore:
             created_at=_iso(now),
             expires_at=int((now + EVENT_TTL).timestamp()),
         )
+
+
+def _instant(moment: datetime) -> str:
+    """Fixed-width UTC ISO text (always with microseconds): two instants compare as their texts do."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _heartbeat_state(item: Any) -> HeartbeatState:
+    return HeartbeatState(
+        first_seen_at=_dt(item.first_seen_at), last_ping_at=_dt(item.last_ping_at),
+        missed_deadline=_dt(item.missed_deadline), recovered=bool(item.recovered),
+    )  # fmt: skip
+
+
+@contextlib.contextmanager
+def _unless_condition_fails() -> Iterator[None]:
+    """An update whose condition says it is not needed (someone else made it already) is not an error."""
+    try:
+        yield
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -24,7 +24,11 @@ from siren.domain.parsers import PARSERS_BY_SOURCE, parse_cloudwatch_event, pars
 from siren.domain.signals import ParseError, Signal
 from siren.observability import logger, metrics
 
+if TYPE_CHECKING:
+    from siren.app.heartbeats import Heartbeats
+
 MAX_WEBHOOK_BODY_BYTES = 256 * 1024
+HEARTBEAT_ROUTE = "heartbeat"  # POST <WebhookUrl>heartbeat/<name>
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +51,13 @@ class Intake:
         dead_letters: DeadLetters,
         webhook_token: Callable[[], str] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        heartbeats: Heartbeats | None = None,
     ) -> None:
         self._ingestor = ingestor
         self._dead_letters = dead_letters
         self._webhook_token = webhook_token
         self._clock = clock
+        self._heartbeats = heartbeats
 
     # -- EventBridge and SNS -----------------------------------------------------------------------------
     def cloudwatch_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -97,7 +103,11 @@ class Intake:
 
     # -- the webhook (Lambda function URL, payload format 2.0) -------------------------------------------
     def webhook(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        return self._webhook(event).to_lambda()
+        response = self._webhook(event)
+        if 400 <= response.status < 500:
+            # A sender that is refused (bad token, malformed, oversized, unknown route) is losing its alerts.
+            metrics.add_metric(name="AlertsRefused", unit=MetricUnit.Count, value=1)
+        return response.to_lambda()
 
     def _webhook(self, event: Mapping[str, Any]) -> HttpResponse:
         method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
@@ -110,7 +120,9 @@ class Intake:
         raw_body = base64.b64decode(body) if event.get("isBase64Encoded") else str(body).encode()
         if len(raw_body) > MAX_WEBHOOK_BODY_BYTES:
             return HttpResponse(413, {"error": f"body is {len(raw_body)} bytes; the limit is {MAX_WEBHOOK_BODY_BYTES}"})
-        source = str(event.get("rawPath", "")).strip("/").rsplit("/", 1)[-1]
+        route, _, source = str(event.get("rawPath", "")).strip("/").rpartition("/")
+        if route.rsplit("/", 1)[-1] == HEARTBEAT_ROUTE or source == HEARTBEAT_ROUTE:
+            return self._heartbeat_ping(source if route else "")
         parser = PARSERS_BY_SOURCE.get(source)
         if parser is None:
             known = ", ".join(sorted(PARSERS_BY_SOURCE))
@@ -130,6 +142,17 @@ class Intake:
             return HttpResponse(400, {"error": str(error)})
         results = [self._apply(signal, _raw_for(payload, signal, index)) for index, signal in enumerate(signals)]
         return HttpResponse(202, _summary(results))
+
+    def _heartbeat_ping(self, name: str) -> HttpResponse:
+        """``POST /heartbeat/<name>``: a job says it ran. The body, if any, is not read."""
+        if not name or name == HEARTBEAT_ROUTE:
+            return HttpResponse(404, {"error": "no heartbeat named: POST to /heartbeat/<name>"})
+        if self._heartbeats is None or not self._heartbeats.known(name):
+            return HttpResponse(404, {"error": f"unknown heartbeat {name!r}: heartbeats are declared under "
+                                               "`heartbeats:` in siren.yaml"})  # fmt: skip
+        view = self._heartbeats.ping(name)
+        metrics.add_metric(name="HeartbeatPings", unit=MetricUnit.Count, value=1)
+        return HttpResponse(200, view.to_json())
 
     def _authenticate(self, headers: Mapping[str, str]) -> HttpResponse | None:
         if self._webhook_token is None:
