@@ -16,11 +16,16 @@ them). Here:
   BatchSize records, after at most MaximumBatchingWindowInSeconds (time-scaled, see clock.py) since the first
   record arrived or the previous batch ended, in AWS's stream event shape.
 - A function error retries the same batch, in order, blocking the mapping, up to MaximumRetryAttempts (-1 or
-  unset: until the oldest record is older than MaximumRecordAgeInSeconds, by default the stream's 24 hours of
-  AWS time), with exponential backoff on the scaled clock. BisectBatchOnFunctionError splits a failing batch
-  in two (a split is not counted as a retry); ``ReportBatchItemFailures`` responses retry from the first failed
-  record. When a batch gives up, Lambda's invocation record (``DDBStreamBatchInfo``) goes to
-  ``DestinationConfig.OnFailure`` (an SQS queue or SNS topic) and the mapping moves on.
+  unset: no count) and until its oldest record is older than the record-age limit: MaximumRecordAgeInSeconds
+  when set, never more than the stream's 24-hour retention (a record older than that has left the stream).
+  Ages are AWS time on the scaled clock: wall-clock seconds since the write times the time scale (timestamps
+  are not shifted, waits are shortened). Retries back off exponentially (at most a minute), and a backoff never
+  outlasts the record's age limit: the batch goes at its limit, not up to a minute after it.
+  BisectBatchOnFunctionError splits a failing batch in two (a split is not counted as a retry);
+  ``ReportBatchItemFailures`` responses retry from the first failed record. When a batch gives up, Lambda's
+  invocation record (``DDBStreamBatchInfo``) goes to ``DestinationConfig.OnFailure`` (an SQS queue or SNS
+  topic) and the mapping moves on. A stop of the runtime ends retries at once; nothing is sent for the batch
+  in hand (on AWS it stays in the stream).
 
 ``LocalAws.drain()`` waits until every mapping is idle (no queued record, no batch in flight).
 
@@ -51,6 +56,7 @@ log = logging.getLogger("siren.local.dynamodb_streams")
 DEFAULT_BATCH_SIZE = 100
 STREAM_RETENTION_SECONDS = 24 * 3600
 MAX_BACKOFF_SECONDS = 60.0
+AGE_STEP_S = 0.001  # a backoff cut to a record's age limit ends just past it (wall-clock seconds)
 
 
 @dataclass(frozen=True)
@@ -299,17 +305,14 @@ class StreamDispatcher:
 
     def _deliver(self, mapping: Any, batch: list[QueuedRecord]) -> None:
         max_retries = int(mapping.max_retry_attempts) if mapping.max_retry_attempts is not None else -1
-        max_age = float(mapping.max_record_age or -1)
-        if max_age < 0:
-            max_age = STREAM_RETENTION_SECONDS
+        max_age = record_age_limit(mapping)
         pending = [batch]
         while pending and not self._stopped:
             current = pending.pop(0)
             retries = invocations = 0
             request_id = ""
-            while current:
-                age = (time.monotonic() - current[0].arrived) * time_scale()
-                if age > max_age:
+            while current and not self._stopped:
+                if aws_age(current[0]) > max_age:
                     self._give_up(mapping, current, "RecordAgeExceeded", invocations, request_id)
                     break
                 errored, request_id, first_failed = self._invoke(mapping, current)
@@ -325,7 +328,9 @@ class StreamDispatcher:
                     self._give_up(mapping, current, "RetryAttemptsExhausted", invocations, request_id)
                     break
                 retries += 1
-                if not self._pause(scaled(min(MAX_BACKOFF_SECONDS, 2.0 ** (retries - 1)))):
+                # The next try, or the moment the oldest record reaches its age limit, whichever comes first.
+                backoff = min(_backoff(retries), max(0.0, max_age - aws_age(current[0])))
+                if not self._pause(scaled(backoff) + AGE_STEP_S):
                     return
 
     def _invoke(self, mapping: Any, batch: list[QueuedRecord]) -> tuple[bool, str, int]:
@@ -396,6 +401,24 @@ class StreamDispatcher:
             condition,
             destination,
         )
+
+
+def _backoff(retries: int) -> float:
+    """Seconds of AWS time before retry number ``retries``: 1, 2, 4... up to a minute. The exponent is capped:
+    with unlimited retries ``2.0 ** retries`` overflows after about a thousand of them."""
+    return min(MAX_BACKOFF_SECONDS, 2.0 ** min(retries - 1, 16))
+
+
+def record_age_limit(mapping: Any) -> float:
+    """Seconds of AWS time a record of ``mapping`` is tried for: MaximumRecordAgeInSeconds when set (-1 or unset:
+    infinite), never beyond the stream's retention, when the record itself expires."""
+    configured = float(mapping.max_record_age) if mapping.max_record_age is not None else -1.0
+    return STREAM_RETENTION_SECONDS if configured < 0 else min(configured, STREAM_RETENTION_SECONDS)
+
+
+def aws_age(record: QueuedRecord) -> float:
+    """The record's age in AWS seconds: wall-clock time since it was written, on the scaled clock."""
+    return (time.monotonic() - record.arrived) * time_scale()
 
 
 def _first_reported_failure(result: Any, sequence_numbers: list[str]) -> int | None:

@@ -139,7 +139,11 @@ class Ingest(Construct):
                 starting_position=lambda_.StartingPosition.TRIM_HORIZON,
                 batch_size=25,
                 max_batching_window=Duration.seconds(0),
-                retry_attempts=20,
+                # An event this relay gives up on is an incident that never pages: retry until the record would
+                # leave the stream (24 hours), never a fixed count (-1), and no max_record_age (unset is -1, the
+                # stream's retention). A poison record is isolated by bisection; what truly expires goes to the
+                # DLQ as a batch pointer that `siren dlq redrive` turns back into the incidents' events.
+                retry_attempts=-1,
                 bisect_batch_on_error=True,
                 on_failure=sources.SqsDlq(self.dead_letters),
                 filters=[

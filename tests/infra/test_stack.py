@@ -148,3 +148,15 @@ def test_siren_alarms_on_its_own_parts_and_tells_operations_both_ways(template):
         assert alarm["AlarmName"]["Fn::Join"][1][0] == {"Ref": "AWS::StackName"}  # Siren-...
         assert len(alarm["AlarmDescription"]) > 40, "each alarm says what to do"
         assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_the_stream_relay_retries_until_records_expire_and_keeps_what_expires(template):
+    """An event the relay gives up on is an incident that never pages: no retry count, no record age shorter
+    than the stream's 24 hours, bisection to isolate a poison record, the DLQ for what truly expires."""
+    (mapping,) = resources(template, "AWS::Lambda::EventSourceMapping").values()
+    properties = mapping["Properties"]
+    assert properties["MaximumRetryAttempts"] == -1
+    assert properties.get("MaximumRecordAgeInSeconds", -1) == -1
+    assert properties["BisectBatchOnFunctionError"] is True
+    (queue,) = [name for name in resources(template, "AWS::SQS::Queue") if name.startswith("IngestDeadLetters")]
+    assert properties["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [queue, "Arn"]}
