@@ -223,8 +223,8 @@ def demo(
     from siren_cli.demo import run_demo
 
     # The narration is the point; the functions' own INFO logs would drown it (`siren local up` shows them).
+    # Their metric lines are not printed anyway: the local CloudWatch takes them (siren_local/cloudwatch.py).
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
     started = time.monotonic()
     runtime = start_local_aws(port, time_scale)

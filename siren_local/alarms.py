@@ -92,6 +92,9 @@ def fire_alarm(clients: Any, name: str, state: str, reason: str | None, descript
             EvaluationPeriods=1,
             Threshold=1.0,
             ComparisonOperator="GreaterThanOrEqualToThreshold",
+            # Moved by hand: with no datapoints of its metric, the local alarm evaluator leaves its state alone
+            # (a datapoint put with `siren local put-metric` still moves it, as on AWS).
+            TreatMissingData="ignore",
         )
         if not found:
             # A new alarm starts in INSUFFICIENT_DATA on AWS (moto starts it in OK).

@@ -45,6 +45,7 @@ from moto.awslambda import models as lambda_models
 from moto.utilities import docker_utilities
 
 from siren.settings import function_environment
+from siren_local.cloudwatch import invocation_metrics, lambda_invoked
 
 log = logging.getLogger("siren.local.lambda")
 
@@ -201,7 +202,10 @@ class InProcessLambdaRuntime:
         try:
             handler = self._handler_for(function)
             context = LambdaContext(function, request_id, started + float(function.timeout))
-            with function_environment(self._environment(function, request_id)):
+            with (
+                function_environment(self._environment(function, request_id)),
+                invocation_metrics(str(function.account_id), str(function.region)),
+            ):
                 result = handler(event, context)
             response = json.dumps(result)
             errored = False
@@ -220,6 +224,7 @@ class InProcessLambdaRuntime:
             errored = True
             log.warning("function %s failed: %s: %s", function.function_name, error_type, error)
         duration_ms = (time.monotonic() - started) * 1000
+        lambda_invoked(function, errored, duration_ms)
         with self._lock:
             self.invocations.append(
                 InvocationRecord(function.function_name, request_id, errored, error_type, duration_ms, asynchronous)

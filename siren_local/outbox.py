@@ -61,6 +61,11 @@ class Outbox:
 _active: Outbox | None = None
 
 
+def active_outbox() -> Outbox | None:
+    """The outbox of the runtime that runs now (None before any has started)."""
+    return _active
+
+
 def install(outbox: Outbox) -> None:
     """Record SNS direct SMS publishes and SES sends into ``outbox``."""
     global _active

@@ -26,6 +26,7 @@ import boto3
 from botocore.config import Config
 
 from siren_local import clock
+from siren_local.cloudwatch import EVALUATOR_THREAD, AlarmEvaluator, restore_stdout
 from siren_local.control import CONTROL_PREFIX
 from siren_local.deploy import DeployedStack, default_region, deploy_stack
 from siren_local.dynamodb_streams import StreamDispatcher
@@ -134,7 +135,10 @@ def background_threads() -> list[threading.Thread]:
     from siren_local.scheduler import SCHEDULER_THREAD
     from siren_local.stepfunctions import execution_threads
 
-    prefixes = (STREAM_THREAD_PREFIX, ASYNC_THREAD_PREFIX, SCHEDULER_THREAD, SERVER_THREAD, REQUEST_THREAD_PREFIX)
+    prefixes = (
+        STREAM_THREAD_PREFIX, ASYNC_THREAD_PREFIX, SCHEDULER_THREAD, EVALUATOR_THREAD, SERVER_THREAD,
+        REQUEST_THREAD_PREFIX,
+    )  # fmt: skip
     named = [thread for thread in threading.enumerate() if thread.name.startswith(prefixes)]
     return list(dict.fromkeys(execution_threads() + named))
 
@@ -217,6 +221,7 @@ class LocalAws:
     sms_voice: SmsVoiceFake = field(init=False)
     scheduler: SchedulerTicker = field(init=False)
     streams: StreamDispatcher = field(init=False)
+    alarms: AlarmEvaluator = field(init=False)
     unstopped: list[str] = field(default_factory=list)  # threads that outlived the last stop() (see stop)
     _server: Any = None
     _server_thread: threading.Thread | None = None
@@ -230,6 +235,7 @@ class LocalAws:
         self.sms_voice = SmsVoiceFake(self.outbox)
         self.scheduler = SchedulerTicker()
         self.streams = StreamDispatcher()
+        self.alarms = AlarmEvaluator()
 
     @classmethod
     def over_http(cls, port: int = 4566, time_scale: float = 1.0, host: str = "127.0.0.1") -> LocalAws:
@@ -265,6 +271,7 @@ class LocalAws:
             self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             self._mock.start()
         self.scheduler.start()
+        self.alarms.start()
         _running.add(id(self))
         return self
 
@@ -300,12 +307,14 @@ class LocalAws:
             # The sources of new work first, then the runs: a task in flight may still start a run (an outbox relay
             # putting an event), so runs are stopped again until no worker is left.
             self.scheduler.stop()
+            self.alarms.stop()
             self.streams.stop()
             self.lambda_runtime.shutdown()
             unstopped = _wait_for(self._worker_threads, deadline, before_each_look=stop_running_executions)
         finally:
             unstopped += self._stop_server(deadline)
             self.lambda_runtime.remove_code()
+            restore_stdout()
             # The functions' process-wide caches (clients, bound models, use cases) name this runtime's endpoint.
             from siren.bootstrap import forget_built
 
@@ -326,7 +335,11 @@ class LocalAws:
 
         current = threading.current_thread()  # a function that stops the runtime it runs in cannot wait for itself
         threads = (
-            execution_threads() + self.streams.threads() + self.lambda_runtime.threads() + self.scheduler.threads()
+            execution_threads()
+            + self.streams.threads()
+            + self.lambda_runtime.threads()
+            + self.scheduler.threads()
+            + self.alarms.threads()
         )
         return [thread for thread in threads if thread is not current]
 

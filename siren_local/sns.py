@@ -66,6 +66,8 @@ def _publish(
     *args: Any,
     **kwargs: Any,
 ) -> None:
+    if self.protocol in ("sms", "email", "email-json"):
+        return _deliver_to_person(self, message, message_id, subject, message_attributes, **kwargs)
     if self.protocol != "lambda":
         return _original_publish(self, message, message_id, subject, message_attributes, *args, **kwargs)
     if self._filter_policy_matcher is not None and not self._filter_policy_matcher.matches(message_attributes, message):
@@ -79,6 +81,35 @@ def _publish(
     _, _, _, region, account, _ = self.endpoint.split(":", 5)
     function = get_backend(account, region).get_function(self.endpoint)
     active_runtime().invoke_async(function, lambda_record(self, message, message_id, subject, message_attributes))
+    return None
+
+
+def _deliver_to_person(
+    subscription: Any,
+    message: str,
+    message_id: str,
+    subject: str | None,
+    message_attributes: dict[str, Any] | None,
+    **kwargs: Any,
+) -> None:
+    """A topic's SMS or email subscriber gets the message: recorded in the outbox (moto does nothing with these
+    protocols). Subscriptions count as confirmed: there is no one to click the confirmation link locally."""
+    from siren_local.outbox import active_outbox
+
+    if subscription._filter_policy_matcher is not None and not subscription._filter_policy_matcher.matches(
+        message_attributes, message
+    ):
+        return None
+    if kwargs.get("message_structure") == "json":
+        message = subscription._parse_message_structure(message, subscription.protocol)
+    outbox = active_outbox()
+    if outbox is None:
+        return None
+    channel = "sms" if subscription.protocol == "sms" else "email"
+    outbox.record(
+        channel=channel, to=subscription.endpoint, body=message, via="sns-topic",
+        subject=subject if channel == "email" else None, topic=subscription.topic.arn, message_id=message_id,
+    )  # fmt: skip
     return None
 
 

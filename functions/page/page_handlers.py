@@ -71,3 +71,10 @@ def inbound_sms(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]
 def ack_link(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Signed acknowledgement links (function URL): GET shows a confirmation, POST acknowledges or resolves."""
     return bootstrap.ack_link_endpoint().handle(event).to_lambda()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def reconcile_escalations(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Every minute: each unresolved incident's escalation made to match the store (see app/reconcile.py)."""
+    return bootstrap.reconciler().sweep().to_json()

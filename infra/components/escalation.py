@@ -3,6 +3,7 @@ two-way SMS acknowledgements."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from aws_cdk import ArnFormat, CfnOutput, CfnParameter, Duration, SecretValue, Stack
@@ -12,6 +13,8 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -195,6 +198,8 @@ class Escalation(Construct):
             ],
         )
 
+        self.reconciler = self._reconciler(page_function, machine_name, dead_letters)
+
         self.inbound = page_function("InboundSms", "inbound_sms", "Siren: two-way SMS acknowledgements", True)
         inbound_sms_topic.add_subscription(
             subscriptions.LambdaSubscription(self.inbound.function, dead_letter_queue=dead_letters)
@@ -207,3 +212,40 @@ class Escalation(Construct):
         CfnOutput(self, "MachineArnOutput", value=self.machine.state_machine_arn).override_logical_id(
             "EscalationStateMachineArn"
         )
+
+    def _reconciler(
+        self, page_function: Callable[..., SirenFunction], machine_name: str, dead_letters: sqs.IQueue
+    ) -> SirenFunction:
+        """Every minute, each unresolved incident's escalation is made to match the store: an event lost upstream
+        must not leave an open incident paging nobody (app/reconcile.py). Repairs are counted and alarmed."""
+        stack = Stack.of(self)
+        reconciler = page_function(
+            "Reconciler", "reconcile_escalations",
+            "Siren escalation: every minute, repair escalations a lost event left wrong", False,
+        )  # fmt: skip
+        self.machine.grant_start_execution(reconciler.function)
+        reconciler.role.add_to_policy(
+            iam.PolicyStatement(actions=["states:ListExecutions"], resources=[self.machine.state_machine_arn])
+        )
+        executions = stack.format_arn(service="states", resource="execution", resource_name=f"{machine_name}:*",
+                                      arn_format=ArnFormat.COLON_RESOURCE_NAME)  # fmt: skip
+        reconciler.role.add_to_policy(iam.PolicyStatement(actions=["states:DescribeExecution", "states:StopExecution"],
+                                                          resources=[executions]))  # fmt: skip
+        acknowledge(
+            reconciler.role, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:"
+            f"<AWS::AccountId>:execution:{machine_name}:*]",
+            "The reconciler describes and stops runs of this one state machine, whose run names are not known "
+            "in advance; the execution ARN pattern is limited to this machine.",
+        )  # fmt: skip
+        schedule_role = iam.Role(self, "ReconcileScheduleRole",
+                                 assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"))  # fmt: skip
+        acknowledge_invoke_versions(schedule_role, [reconciler.function], "The schedule invokes the reconciler only.")
+        scheduler.Schedule(
+            self, "ReconcileEveryMinute",
+            schedule=scheduler.ScheduleExpression.rate(Duration.minutes(1)),
+            target=scheduler_targets.LambdaInvoke(reconciler.function, dead_letter_queue=dead_letters,
+                                                  retry_attempts=0, max_event_age=Duration.minutes(1),
+                                                  role=schedule_role),
+            description="Siren: every minute, escalations made to match the incident store",
+        )  # fmt: skip
+        return reconciler

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Duration
+from aws_cdk import Aws, CfnOutput, Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -65,7 +65,13 @@ class Ingest(Construct):
             self,
             "AlarmStateChangeRule",
             description="CloudWatch alarm state changes into Siren",
-            event_pattern=events.EventPattern(source=["aws.cloudwatch"], detail_type=list(CLOUDWATCH_DETAIL_TYPES)),
+            # Siren's own alarms (named "<stack>-...") notify the operations topic only: when they fire, this
+            # pipeline may be what is broken, so it must not be their messenger (infra/components/operations.py).
+            event_pattern=events.EventPattern(
+                source=["aws.cloudwatch"],
+                detail_type=list(CLOUDWATCH_DETAIL_TYPES),
+                detail={"alarmName": [{"anything-but": {"prefix": f"{Aws.STACK_NAME}-"}}]},
+            ),
             targets=[
                 targets.LambdaFunction(
                     self.alarm_events.function,

@@ -134,6 +134,13 @@ class Operations(Construct):
             "timeline and in the escalation functions' logs (delivery failed) before the fallback breaks too.",
         )  # fmt: skip
         self._alarm(
+            "EscalationRepairs", _siren_count("EscalationsRepaired"), threshold=1,
+            description="The reconciler repaired an escalation: an open incident had no running escalation (or an "
+            "acknowledged one still had one) because an event was lost upstream. The incident was saved; find what "
+            "lost the event: the incident's timeline (escalation_repaired), siren dlq list, the relay's and the "
+            "lifecycle function's errors.",
+        )  # fmt: skip
+        self._alarm(
             "AlertsRefused", _siren_count("AlertsRefused"), threshold=1,
             description="Siren refused alerts (bad token, malformed or oversized body, a time in the future): a "
             "monitoring source may be misconfigured and its alerts are not becoming incidents. The ingest logs "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from siren.app.heartbeats import Heartbeats
     from siren.app.incidents import Incidents
     from siren.app.intake import Intake
+    from siren.app.reconcile import Reconciler
     from siren.app.reports import Reports
     from siren.app.status_page import StatusPage
 
@@ -113,6 +114,14 @@ def escalation() -> Escalation:
         email_sender=settings.email_sender, links=link_signer(settings), chat_webhook_url=chat_webhook_url(settings)
     )
     return Escalation(store(settings), deployed_config(settings), pager(settings), paging)
+
+
+def reconciler() -> Reconciler:
+    from siren.adapters.escalations import StepFunctionsRuns
+    from siren.app.reconcile import Reconciler
+
+    settings = Settings.load()
+    return Reconciler(store(settings), StepFunctionsRuns(state_machine_arn()), lambda: datetime.now(UTC))
 
 
 def chat_webhook_url(settings: Settings) -> Callable[[], str | None] | None:

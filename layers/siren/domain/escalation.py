@@ -8,8 +8,11 @@ The state machine holds the cursor; this module moves it. Pure: no clock reads, 
 
 from __future__ import annotations
 
+import enum
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -106,6 +109,71 @@ def next_level(cursor: Cursor, level_count: int, repeat: int) -> Cursor | None:
     return None
 
 
-def execution_name(incident_id: str, attempt: int) -> str:
-    """Step Functions execution names: unique per incident and attempt, so a redelivered start is harmless."""
-    return f"{incident_id}-a{attempt}"[:80]
+def execution_name(incident_id: str, attempt: int, repair: int = 0) -> str:
+    """Step Functions execution names: unique per incident and attempt, so a redelivered start is harmless. A run
+    the reconciler starts again, after the attempt's run ended before an acknowledgement, is its ``repair``-th:
+    two reconcilers repairing the same run at once pick the same name, and only one starts."""
+    return (f"{incident_id}-a{attempt}" + (f"-r{repair}" if repair else ""))[:80]
+
+
+_RUN_NAME = re.compile(r"^(?P<incident>.+)-a(?P<attempt>[0-9]+)(?:-r(?P<repair>[0-9]+))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class RunName:
+    incident_id: str
+    attempt: int
+    repair: int
+
+
+def parse_execution_name(name: str) -> RunName | None:
+    """The incident, attempt and repair an escalation run's name stands for (None: not an escalation run's)."""
+    match = _RUN_NAME.match(name)
+    if match is None:
+        return None
+    return RunName(match["incident"], int(match["attempt"]), int(match["repair"] or 0))
+
+
+class RunStatus(enum.StrEnum):
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    TIMED_OUT = "TIMED_OUT"
+    ABORTED = "ABORTED"
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    name: str
+    status: RunStatus
+
+
+@dataclass(frozen=True, slots=True)
+class StartRepair:
+    """Start run ``name`` of the incident's current attempt, because ``why``."""
+
+    name: str
+    why: str
+
+
+def repair_for_unacknowledged(
+    incident_id: str, attempt: int, latest: Run | None, *, opened_at: datetime, now: datetime, grace: timedelta
+) -> StartRepair | None:
+    """What an unacknowledged incident's escalation needs, given the latest run of its current attempt.
+
+    - running: nothing;
+    - none at all: start it, once the incident is older than ``grace`` (its start may be on its way: the relay
+      and the lifecycle function take a moment; later, the Incident Opened event was lost);
+    - succeeded: nothing; the run ended by its own decision (the policy was exhausted, or it read a state that
+      has since changed and the next change starts what is needed);
+    - failed, timed out or aborted: start the next repair run; the escalation ended before anyone acknowledged.
+    """
+    if latest is None:
+        if now - opened_at < grace:
+            return None
+        return StartRepair(execution_name(incident_id, attempt), "no escalation run was started (event lost)")
+    if latest.status in (RunStatus.RUNNING, RunStatus.SUCCEEDED):
+        return None
+    parsed = parse_execution_name(latest.name)
+    repair = (parsed.repair if parsed else 0) + 1
+    return StartRepair(execution_name(incident_id, attempt, repair), f"run {latest.name} ended {latest.status.lower()}")

@@ -50,6 +50,7 @@ class TimelineKind(enum.StrEnum):
     PAGE_FAILED = "page_failed"
     ESCALATION_FAILED = "escalation_failed"
     ESCALATION_ENDED = "escalation_ended"
+    ESCALATION_REPAIRED = "escalation_repaired"  # the reconciler fixed an escalation a lost event left wrong
     POSTMORTEM_WRITTEN = "postmortem_written"
     NOTE = "note"  # an internal note from a responder ("rolled back 4.2.1"): never public
     ACTION_ITEM_ADDED = "action_item_added"

@@ -1,0 +1,108 @@
+"""Siren's own alarms fire for real on the embedded local AWS and reach the operations contacts out of band.
+
+GIVEN Siren deployed locally (time scale 60: a one-minute alarm period lasts a second) with the shipped
+``operations`` contacts
+WHEN a condition an alarm watches really happens (a message in the dead-letter queue, a run stopped by hand, a
+refused alert, a page that cannot be delivered, a function that fails)
+THEN the alarm goes to ALARM and the operations phone and email get CloudWatch's notification through the ops
+topic, while no Siren incident is opened for it (the pipeline is not its own messenger).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from siren_local.alarms import fire_alarm
+from tests.e2e.test_escalation import on_call, phone
+from tests.e2e.test_ingest_paths import incidents, post
+from tests.support import wait_for
+
+pytestmark = pytest.mark.e2e
+
+OPS_PHONE = "+14255550199"
+OPS_EMAIL = "sre-platform@example.com"
+
+
+def notified(runtime: Any, alarm: str, state: str = "ALARM") -> bool:
+    """Whether the ops phone got the SMS and the ops email got the mail for ``Siren-<alarm>`` entering ``state``."""
+    subject = f'{state}: "Siren-{alarm}" in US East (N. Virginia)'
+    sent = [message for message in runtime.outbox.messages() if message.via == "sns-topic"]
+    by_sms = any(m.channel == "sms" and m.to == OPS_PHONE and m.body == subject for m in sent)
+    by_email = any(m.channel == "email" and m.to == OPS_EMAIL and m.subject == subject for m in sent)
+    return by_sms and by_email
+
+
+def state_of(runtime: Any, alarm: str) -> str:
+    found = runtime.client("cloudwatch").describe_alarms(AlarmNames=[f"Siren-{alarm}"])["MetricAlarms"]
+    return str(found[0]["StateValue"])
+
+
+def test_a_message_in_the_dead_letter_queue_alarms_the_operators_and_opens_no_incident(local_http):
+    queue = local_http.stacks["Siren"].outputs["DeadLetterQueueUrl"]
+    local_http.client("sqs").send_message(QueueUrl=queue, MessageBody=json.dumps({"lost": "event"}))
+
+    wait_for(lambda: notified(local_http, "DeadLetters-Ingest"), timeout=60)
+    email = next(m for m in local_http.outbox.messages() if m.channel == "email" and m.to == OPS_EMAIL)
+    assert "siren dlq list" in email.body  # the alarm's description says what to do
+    assert local_http.drain(30)
+    assert incidents(local_http) == []
+
+
+def test_an_escalation_stopped_by_hand_runs_again_says_so_and_alarms_the_operators(local_http):
+    fire_alarm(local_http.client, "payments-card-declines", "ALARM", "declines 30% > 5%", None)
+    machine = local_http.stacks["Siren"].outputs["EscalationStateMachineArn"]
+    sfn = local_http.client("stepfunctions")
+
+    def running() -> list[str]:
+        return [e["name"] for e in sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING")["executions"]]
+
+    def sweeps() -> int:
+        return len([i for i in local_http.lambda_runtime.invocations if "Reconciler" in i.function_name])
+
+    (first,) = wait_for(running, timeout=60)
+    incident_id = first.rsplit("-a", 1)[0]
+    run = f"{machine.replace(':stateMachine:', ':execution:')}:{first}"
+    sfn.stop_execution(executionArn=run, error="ByHand")
+    # moto applies a stop when the run's current state returns (a second or two); AWS at once.
+    wait_for(lambda: sfn.describe_execution(executionArn=run)["status"] == "ABORTED", timeout=60)
+    stopped_at = sweeps()
+
+    # Two sweeps after the stop (two scaled minutes), the escalation runs again under its repair name.
+    wait_for(lambda: sweeps() >= stopped_at + 2, timeout=60)
+    assert f"{first}-r1" in running()
+    table = local_http.stacks["Siren"].outputs["IncidentsTableName"]
+    items = local_http.client("dynamodb").scan(TableName=table)["Items"]
+    repairs = [i["detail"]["S"] for i in items if i["kind"]["S"] == "timeline" and i["pk"]["S"] == f"INC#{incident_id}"
+               and i["entry_kind"]["S"] == "escalation_repaired"]  # fmt: skip
+    assert len(repairs) == 1 and f"run {first} ended aborted" in repairs[0]
+    wait_for(lambda: notified(local_http, "EscalationRunsAborted"), timeout=60)
+    wait_for(lambda: notified(local_http, "EscalationRepairs"), timeout=60)
+
+
+def test_refused_alerts_and_undeliverable_pages_alarm_the_operators(local_http):
+    # Powertools' embedded-metric lines are the only source of these two: the EMF adapter is on the path.
+    status, _ = post(local_http, "generic", {"dedup_key": "x", "title": "t"}, token="wrong")
+    assert status == 401
+    wait_for(lambda: notified(local_http, "AlertsRefused"), timeout=60)
+    assert state_of(local_http, "PageDeliveryFailures") == "OK"
+
+    # End User Messaging fails for the first on-call person: the page falls back to SNS, and the failure counts.
+    local_http.sms_voice.fail_destinations = {phone(on_call(0)[0])}
+    fire_alarm(local_http.client, "payments-latency", "ALARM", "p99 > 2s", None)
+    wait_for(lambda: notified(local_http, "PageDeliveryFailures"), timeout=90)
+
+
+def test_a_failing_function_alarms_the_operators(local_http):
+    function = next(
+        f["FunctionName"]
+        for f in local_http.client("lambda").list_functions()["Functions"]
+        if "EscalationStep" in f["FunctionName"]
+    )
+    # A step the state machine would never send: the function fails, as a bug or a broken dependency would.
+    reply = local_http.client("lambda").invoke(FunctionName=function, Payload=b"{}")
+    assert reply.get("FunctionError")
+
+    wait_for(lambda: notified(local_http, "Errors-EscalationStep"), timeout=60)
