@@ -1,4 +1,8 @@
-"""The CDK app. ``python -m infra.app`` is what cdk.json runs; :func:`synthesize` is the in-process synth."""
+"""The CDK app. ``python -m infra.app`` is what cdk.json runs; :func:`synthesize` is the in-process synth.
+
+Two stacks: ``Siren`` and its watchdog ``SirenWatchdog`` in a second region (CDK context ``watchdog_region``),
+which share nothing, so that each deploys and runs on its own.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,12 @@ from pathlib import Path
 import aws_cdk as cdk
 from aws_cdk import cx_api
 
+from infra.components.config_layer import config_file
 from infra.layer_build import build_lock
 from infra.nag import apply_nag
 from infra.stack import SirenStack
+from infra.watchdog import add_watchdog
+from siren.config import load_config
 
 STACK_NAME = "Siren"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +31,7 @@ def build_app(outdir: str | None = None) -> tuple[cdk.App, SirenStack]:
         description="Siren: serverless incident pipeline (detect, escalate, acknowledge, communicate, learn)",
         env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
     )
+    add_watchdog(app, stack, load_config(config_file()).operations)
     apply_nag(app, stack)
     return app, stack
 

@@ -17,3 +17,6 @@ OUTPUT_NAMES = (
     "ArtifactsBucketName",
     "OpsTopicArn",
 )
+
+# The watchdog stack's (SirenWatchdog, in the second region).
+WATCHDOG_OUTPUT_NAMES = ("WatchdogTopicArn",)

@@ -20,6 +20,7 @@ from siren_cli.errors import CliError, UsageError, one_line_errors
 app = typer.Typer(help="Run Siren on the embedded local AWS (moto plus Siren's adapters).", no_args_is_help=True)
 console = Console(emoji=False)
 STACK_NAME = "Siren"
+WATCHDOG_STACK_NAME = f"{STACK_NAME}Watchdog"  # in a second region (infra/watchdog.py)
 
 PortOption = Annotated[int, typer.Option("--port", help="Port of the embedded local AWS on 127.0.0.1.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -39,8 +40,9 @@ AssemblyOption = Annotated[
 
 
 def start_local_aws(port: int, time_scale: float, quiet: bool = False, assembly_dir: Path | None = None) -> Any:
-    """Synthesize (unless ``assembly_dir`` holds a synthesized Siren), start the runtime and deploy the stack;
-    nothing is left running if a step fails."""
+    """Synthesize (unless ``assembly_dir`` holds a synthesized Siren), start the runtime and deploy the stacks (Siren,
+    and its watchdog into the watchdog's region of the same runtime); nothing is left running if a step fails."""
+    from siren_local.deploy import assembly_region
     from siren_local.runtime import LocalAws, PortInUseError, port_is_free
 
     if time_scale <= 0:
@@ -65,8 +67,13 @@ def start_local_aws(port: int, time_scale: float, quiet: bool = False, assembly_
         raise UsageError(str(error.strerror or error)) from None
     try:
         started = time.monotonic()
-        with console.status("Deploying the synthesized template...", spinner="dots"):
+        with console.status("Deploying the synthesized templates...", spinner="dots"):
             runtime.deploy_siren(assembly_dir, STACK_NAME)
+            if (assembly_dir / f"{WATCHDOG_STACK_NAME}.template.json").is_file():
+                region = assembly_region(assembly_dir, WATCHDOG_STACK_NAME)
+                runtime.deploy(assembly_dir, WATCHDOG_STACK_NAME, region=region)
+            elif not quiet:
+                console.print(f"[yellow]{assembly_dir} holds no {WATCHDOG_STACK_NAME}: no watchdog deployed.[/yellow]")
         if not quiet:
             console.print(
                 f"[green]Synthesized in {synth_seconds:.1f}s, deployed in {time.monotonic() - started:.1f}s.[/green]"
@@ -87,6 +94,10 @@ def print_info(info: dict[str, Any]) -> None:
     table.add_row("webhook", str(info.get("webhook_url")))
     for name, value in sorted(info["outputs"].items()):
         table.add_row(f"output {name}", value)
+    watchdog = info.get("watchdog")
+    table.add_row("watchdog", f"{watchdog['stack']} in {watchdog['region']}" if watchdog else "not deployed")
+    for name, value in sorted((watchdog or {}).get("outputs", {}).items()):
+        table.add_row(f"watchdog output {name}", value)
     console.print(table)
     console.print(f"Point any AWS client at it: [bold]export AWS_ENDPOINT_URL={info['endpoint']}[/bold]")
 

@@ -32,6 +32,7 @@ class DeployedStack:
     stack_id: str
     outputs: dict[str, str]
     template: dict[str, Any]
+    region: str
 
 
 def zip_directory(directory: Path) -> bytes:
@@ -101,7 +102,8 @@ def publish_assets(clients: Any, assembly_dir: Path, stack_name: str, account: s
 def deploy_stack(
     clients: Any, assembly_dir: Path, stack_name: str, parameters: dict[str, str] | None = None
 ) -> DeployedStack:
-    """Bootstrap, publish assets and create ``stack_name`` from ``assembly_dir`` (a synthesized cdk.out)."""
+    """Bootstrap, publish assets and create ``stack_name`` from ``assembly_dir`` (a synthesized cdk.out), in the
+    region of the clients ``clients`` makes."""
     template_path = assembly_dir / f"{stack_name}.template.json"
     if not template_path.exists():
         raise DeployError(f"{template_path} does not exist: synthesize the app first")
@@ -129,7 +131,17 @@ def deploy_stack(
     empty = [name for name, value in outputs.items() if value in ("", "None", None) or value.startswith("<moto.")]
     if empty:
         raise DeployError(f"stack outputs did not resolve locally: {empty}")
-    return DeployedStack(name=stack_name, stack_id=response["StackId"], outputs=outputs, template=template)
+    return DeployedStack(
+        name=stack_name, stack_id=response["StackId"], outputs=outputs, template=template, region=region
+    )
+
+
+def assembly_region(assembly_dir: Path, stack_name: str) -> str | None:
+    """The region ``stack_name`` was synthesized for (its ``env``), or None for a region-agnostic stack."""
+    manifest = json.loads((assembly_dir / "manifest.json").read_text())
+    environment = manifest["artifacts"][stack_name]["environment"]  # aws://<account>/<region>
+    region = str(environment).rsplit("/", 1)[-1]
+    return None if region.startswith("unknown-") else region
 
 
 def default_region() -> str:

@@ -384,15 +384,23 @@ class LocalAws:
         self._saved_environment.clear()
 
     # -- clients and deploys --------------------------------------------------------------------------
-    def client(self, service: str) -> Any:
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A client of this runtime, in ``region`` (default: the runtime's own)."""
         return boto3.session.Session(
             aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            region_name=self.region,
+            region_name=region or self.region,
         ).client(service, endpoint_url=self.endpoint_url, config=Config(retries={"max_attempts": 2}))
 
-    def deploy(self, assembly_dir: Path, stack_name: str, parameters: dict[str, str] | None = None) -> DeployedStack:
-        stack = deploy_stack(self.client, assembly_dir, stack_name, parameters)
+    def deploy(
+        self,
+        assembly_dir: Path,
+        stack_name: str,
+        parameters: dict[str, str] | None = None,
+        region: str | None = None,
+    ) -> DeployedStack:
+        """Deploy ``stack_name`` from a synthesized assembly into ``region`` (default: the runtime's own)."""
+        stack = deploy_stack(lambda service: self.client(service, region), assembly_dir, stack_name, parameters)
         self.stacks[stack_name] = stack
         return stack
 
@@ -468,7 +476,15 @@ class LocalAws:
             "status_page_url": f"{base}{CONTROL_PREFIX}status/index.html" if "StatusBucketName" in outputs else None,
             "webhook_url": outputs.get("WebhookUrl"),
             "webhook_token": webhook_token,
+            "watchdog": self._watchdog_info(),
         }
+
+    def _watchdog_info(self) -> dict[str, Any] | None:
+        """The watchdog stack (in its own region), known by its output; None when none is deployed."""
+        for stack in self.stacks.values():
+            if "WatchdogTopicArn" in stack.outputs:
+                return {"stack": stack.name, "region": stack.region, "outputs": dict(stack.outputs)}
+        return None
 
     def _webhook_token(self, outputs: dict[str, str]) -> str | None:
         secret_arn = outputs.get("WebhookTokenSecretArn")

@@ -1,4 +1,5 @@
-"""``siren local up`` as a user runs it: its own process, the synthesized stack deployed, Ctrl-C stops it.
+"""``siren local up`` as a user runs it: its own process, the synthesized stacks deployed (Siren, and its watchdog
+in the second region), Ctrl-C stops it.
 
 It deploys the run's synthesized assembly (``--assembly``) instead of synthesizing again: synthesis is the same
 code as the session fixture's, and a second CDK node process beside two test workers is the suite's memory peak.
@@ -35,13 +36,14 @@ def test_local_up_deploys_the_synthesized_stack_and_stops_cleanly_on_ctrl_c(sire
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/_siren/info", timeout=2) as response:
                     info = json.loads(response.read())
-                if info["outputs"]:
+                if info["outputs"] and info.get("watchdog"):  # both stacks deployed (the watchdog second)
                     break
             except OSError:
                 pass
             time.sleep(0.25)
         assert info and info["outputs"], process.stderr.read() if process.poll() is not None else "no outputs"
         assert info["time_scale"] == 60
+        assert info["watchdog"]["region"] == "us-west-2" and "WatchdogTopicArn" in info["watchdog"]["outputs"]
         listed = subprocess.run(
             [sys.executable, "-m", "siren_cli.main", "local", "info", "--json", "--port", str(port)],
             capture_output=True, text=True, check=True,
