@@ -57,7 +57,7 @@ def run(report: Report) -> None:
     assembly = Path(synthesize(Path(tempfile.mkdtemp(prefix="bench-escalation-"))).directory)
     config = load_config(PROJECT_ROOT / "siren.yaml")
     with LocalAws.over_http(port=_free_port(), time_scale=1) as runtime:
-        outputs = runtime.deploy_siren(assembly).outputs
+        outputs = runtime.deploy_siren(assembly, canary=False).outputs
         counter = RequestCounter()
 
         # 1. Latency: alarm event put -> first page recorded, at time scale 1 (no waits on the path).

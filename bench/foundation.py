@@ -52,7 +52,7 @@ def run(report: Report) -> None:
 
     with LocalAws.over_http(port=_free_port()) as runtime:
         started = time.perf_counter()
-        stack = runtime.deploy_siren(out_dir)
+        stack = runtime.deploy_siren(out_dir, canary=False)
         report.add("local_deploy_seconds", round(time.perf_counter() - started, 2), "s", "bootstrap + assets + stack")
         template = stack.template
 

@@ -92,7 +92,7 @@ def run(report: Report) -> None:
     assembly = Path(synthesize(Path(tempfile.mkdtemp(prefix="bench-ingest-"))).directory)
     config = load_config(PROJECT_ROOT / "siren.yaml")
     with LocalAws.in_process() as runtime:
-        outputs = runtime.deploy_siren(assembly).outputs
+        outputs = runtime.deploy_siren(assembly, canary=False).outputs
         table = outputs["IncidentsTableName"]
         store = IncidentStore(table)
         ingestor = Ingestor(store, config)

@@ -101,7 +101,7 @@ def run(report: Report) -> None:
 
     assembly = Path(synthesize(Path(tempfile.mkdtemp(prefix="bench-reports-"))).directory)
     with LocalAws.in_process() as runtime:
-        outputs = runtime.deploy_siren(assembly).outputs
+        outputs = runtime.deploy_siren(assembly, canary=False).outputs
         store = IncidentStore(outputs["IncidentsTableName"])
         now = datetime.now(UTC)
         started = time.perf_counter()

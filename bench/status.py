@@ -67,7 +67,7 @@ def run(report: Report) -> None:
 
     assembly = Path(synthesize(Path(tempfile.mkdtemp(prefix="bench-status-"))).directory)
     with LocalAws.in_process() as runtime:
-        outputs = runtime.deploy_siren(assembly).outputs
+        outputs = runtime.deploy_siren(assembly, canary=False).outputs
         store = IncidentStore(outputs["IncidentsTableName"])
         now = datetime.now(UTC)
         _seed(store, now)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnCondition, CfnOutput, CfnParameter, Fn, Stack
 from constructs import Construct
 
 from infra.components.alerting import AlertTopics
+from infra.components.canary import Canary
 from infra.components.config_layer import ConfigLayer
 from infra.components.escalation import Escalation
 from infra.components.events import IncidentEvents
@@ -17,6 +18,7 @@ from infra.components.status_publisher import StatusPublisher
 from infra.components.status_site import StatusSite
 from infra.components.store import IncidentStoreTable
 from infra.outputs import OUTPUT_NAMES
+from infra.watchdog import watchdog_region
 
 __all__ = ["OUTPUT_NAMES", "SirenStack"]
 
@@ -37,6 +39,19 @@ class SirenStack(Stack):
         escalation = Escalation(
             self, "Escalation", base=base, table=store.table, bus=incident_events.bus,
             inbound_sms_topic=topics.inbound_sms_topic, dead_letters=ingest.dead_letters,
+            watchdog_region=watchdog_region(self),
+        )  # fmt: skip
+        canary_state = CfnParameter(
+            self, "CanaryState", default="ENABLED", allowed_values=["ENABLED", "DISABLED"],
+            description="Siren's end-to-end canary: DISABLED stops its schedule and the CanaryMissing alarm's actions",
+        )  # fmt: skip
+        canary_enabled = CfnCondition(
+            self, "CanaryEnabled", expression=Fn.condition_equals(canary_state.value_as_string, "ENABLED")
+        )
+        Canary(
+            self, "Canary", base=base, webhook_url=ingest.webhook_url, webhook_token=ingest.webhook_token,
+            heartbeat_minutes=config.config.operations.heartbeat_minutes, dead_letters=ingest.dead_letters,
+            state=canary_state,
         )  # fmt: skip
         Reports(
             self, "Reports", base=base, table=store.table, config=config.config.reports,
@@ -52,7 +67,7 @@ class SirenStack(Stack):
             if isinstance(construct, SirenFunction)
         ]
         operations = Operations(
-            self, "Operations", config=config.config.operations,
+            self, "Operations", config=config.config.operations, canary_enabled=canary_enabled,
             watched=Watched(
                 functions=functions, dead_letter_queues=[("Ingest", ingest.dead_letters)],
                 state_machines=[("Escalation", escalation.machine)],

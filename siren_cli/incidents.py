@@ -29,6 +29,7 @@ def incident_json(incident: Any) -> dict[str, Any]:
         "service": incident.service,
         "dedup_key": incident.dedup_key,
         "alert_count": incident.alert_count,
+        "canary": incident.canary,
         "opened_at": incident.opened_at.isoformat(),
         "last_seen_at": incident.last_seen_at.isoformat(),
         "acknowledged_at": incident.acknowledged_at.isoformat() if incident.acknowledged_at else None,
@@ -59,15 +60,16 @@ def list_incidents(
     ctx: typer.Context,
     status: Annotated[str | None, typer.Option("--status", help="open, acknowledged, recovered or resolved.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 100,
+    show_all: Annotated[bool, typer.Option("--all", help="Also Siren's own canary incidents.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Unresolved incidents (or those with --status), newest first."""
+    """Unresolved incidents (or those with --status), newest first; Siren's canary ones only with --all."""
     from siren.domain.incidents import IncidentStatus
 
     if status is not None and status.lower() not in STATUSES:
         raise UsageError(f"--status must be one of {', '.join(STATUSES)}, got {status!r}")
     chosen = IncidentStatus(status.lower()) if status else None
-    found = context(ctx).incidents().list(chosen, limit)
+    found = context(ctx).incidents().list(chosen, limit, canaries=show_all)
     if as_json:
         print(json.dumps([incident_json(i) for i in found], indent=2))
         return

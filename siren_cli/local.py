@@ -202,6 +202,44 @@ def fire_alarm(
         )
 
 
+@app.command("put-metric")
+@one_line_errors
+def put_metric(
+    namespace: Annotated[str, typer.Argument(help="The metric's namespace, e.g. Shop.")],
+    name: Annotated[str, typer.Argument(help="The metric's name, e.g. OrderFailures.")],
+    value: Annotated[float, typer.Argument(help="The datapoint's value.")],
+    dimension: Annotated[
+        list[str] | None, typer.Option("--dimension", help="K=V, once per dimension (as the alarm names them).")
+    ] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="A CloudWatch unit, e.g. Count.")] = None,
+    port: PortOption = DEFAULT_LOCAL_PORT,
+) -> None:
+    """Put one datapoint with PutMetricData: the local CloudWatch evaluates the alarms on it, as AWS would."""
+    dimensions = []
+    for given in dimension or []:
+        key, sep, val = given.partition("=")
+        if not sep or not key.strip() or not val:
+            raise UsageError(f"--dimension must be KEY=VALUE, got {given!r}")
+        dimensions.append({"Name": key.strip(), "Value": val})
+    if not namespace.strip() or not name.strip():
+        raise UsageError("the namespace and the metric name must not be empty")
+    target = _target(port)
+    target.control("info")  # fail fast, in one line, when the runtime is not running
+    datum: dict[str, Any] = {"MetricName": name, "Value": value, "Dimensions": dimensions}
+    if unit:
+        datum["Unit"] = unit
+    cloudwatch = target.client("cloudwatch")
+    cloudwatch.put_metric_data(Namespace=namespace, MetricData=[datum])
+    watching = [
+        f"{alarm['AlarmName']} ({alarm['StateValue']})"
+        for page in cloudwatch.get_paginator("describe_alarms").paginate()
+        for alarm in page.get("MetricAlarms", [])
+        if alarm.get("Namespace") == namespace and alarm.get("MetricName") == name
+    ]
+    console.print(f"Put {namespace} {name} = {value:g}" + (f"; alarms on it: {', '.join(watching)}" if watching else
+                                                          "; no alarm watches it"))  # fmt: skip
+
+
 @app.command("sms-reply")
 @one_line_errors
 def sms_reply(
@@ -241,6 +279,8 @@ def demo(
     runtime = start_local_aws(port, time_scale)
     try:
         places = run_demo(runtime, console)
+        console.rule("And Siren itself? `siren health`")
+        _print_health(runtime)
         console.rule(f"Done in {time.monotonic() - started:.0f} s. Where to look")
         for name, where in places.items():
             console.print(f"  {name}: {where}")
@@ -249,3 +289,12 @@ def demo(
             serve_until_interrupted()
     finally:
         runtime.stop()
+
+
+def _print_health(runtime: Any) -> None:
+    """``siren health`` against the demo's runtime: its alarms, canary, dead letters and watchdog."""
+    from siren_cli.context import CliContext
+    from siren_cli.health_cmd import print_health, read_health
+
+    os.environ["AWS_ENDPOINT_URL"] = runtime.endpoint_url
+    print_health(read_health(CliContext(local=True, stack=STACK_NAME)))

@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from siren_cli import dlq_cmd, gameday_cmd, heartbeats_cmd, incidents, local, oncall_cmd, report_cmd, status_cmd
+from siren_cli import (
+    dlq_cmd,
+    gameday_cmd,
+    health_cmd,
+    heartbeats_cmd,
+    incidents,
+    local,
+    oncall_cmd,
+    report_cmd,
+    status_cmd,
+)
 from siren_cli.config_cmd import config_app
 from siren_cli.context import CliContext
 
@@ -37,6 +47,7 @@ oncall_cmd.register(app)
 status_cmd.register(app)
 report_cmd.register(app)
 gameday_cmd.register(app)
+health_cmd.register(app)
 dlq_cmd.register(app)
 heartbeats_cmd.register(app)
 

@@ -143,6 +143,19 @@ def background_threads() -> list[threading.Thread]:
     return list(dict.fromkeys(execution_threads() + named))
 
 
+def _stacks(threads: list[threading.Thread]) -> str:
+    """Where each thread is now: what a thread that would not stop is waiting on."""
+    import sys
+    import traceback
+
+    frames = sys._current_frames()
+    return "\n".join(
+        f"--- {thread.name}\n" + "".join(traceback.format_stack(frames[thread.ident])[-12:])
+        for thread in threads
+        if thread.ident in frames
+    )
+
+
 def port_is_free(host: str, port: int) -> bool:
     """Whether a server could listen on ``port`` now. SO_REUSEADDR, as the server itself binds: connections of a
     server that just stopped linger in TIME_WAIT for a minute and must not make the port look taken; a listening
@@ -301,6 +314,8 @@ class LocalAws:
         from siren_local.stepfunctions import stop_running_executions
 
         deadline = time.monotonic() + timeout
+        # Runs first: a retry interval cut short below must find its run already stopped, not retry the task.
+        stop_running_executions()
         clock.begin_stopping()  # every scaled wait (retry intervals, backoffs) ends now
         unstopped: list[threading.Thread] = []
         try:
@@ -326,8 +341,8 @@ class LocalAws:
             _running.discard(id(self))
         self.unstopped = [thread.name for thread in unstopped if thread.is_alive()]
         if self.unstopped:
-            log.warning("stopped, but %d threads still run after %.0fs: %s",
-                        len(self.unstopped), timeout, ", ".join(self.unstopped))  # fmt: skip
+            log.warning("stopped, but %d threads still run after %.0fs: %s\n%s",
+                        len(self.unstopped), timeout, ", ".join(self.unstopped), _stacks(unstopped))  # fmt: skip
         return self.unstopped
 
     def _worker_threads(self) -> list[threading.Thread]:
@@ -404,15 +419,25 @@ class LocalAws:
         self.stacks[stack_name] = stack
         return stack
 
-    def deploy_siren(self, assembly_dir: Path, stack_name: str = "Siren") -> DeployedStack:
+    def deploy_siren(self, assembly_dir: Path, stack_name: str = "Siren", canary: bool | None = None) -> DeployedStack:
         """Deploy Siren as an operator would set it up: pages go from a (local) End User Messaging number, and
-        the page email sender is verified in SES."""
+        the page email sender is verified in SES.
+
+        ``canary``: whether Siren's end-to-end canary runs (the ``CanaryState`` parameter). By default it does over
+        HTTP; the in-process transport has no HTTP front door for it to go through. Tests of other behaviour turn
+        it off: each canary run is an incident of its own, which they would see."""
         from siren_local.inbound_sms import LOCAL_ORIGINATION_NUMBER
 
         sender = "siren@example.com"
         self.client("sesv2").create_email_identity(EmailIdentity=sender)
         stack = self.deploy(
-            assembly_dir, stack_name, {"OriginationIdentity": LOCAL_ORIGINATION_NUMBER, "EmailSender": sender}
+            assembly_dir,
+            stack_name,
+            {
+                "OriginationIdentity": LOCAL_ORIGINATION_NUMBER,
+                "EmailSender": sender,
+                "CanaryState": "ENABLED" if (self.transport == "http" if canary is None else canary) else "DISABLED",
+            },
         )
         chat_secret = stack.outputs.get("ChatWebhookSecretArn")
         if chat_secret and self.endpoint_url:
@@ -420,6 +445,23 @@ class LocalAws:
             url = f"{self.endpoint_url}{CONTROL_PREFIX}chat/incidents"
             self.client("secretsmanager").put_secret_value(SecretId=chat_secret, SecretString=json.dumps({"url": url}))
         return stack
+
+    def pause_schedules(self, name_part: str) -> list[str]:
+        """Disable the deployed schedules whose name contains ``name_part``, as an operator would in the console;
+        returns their names."""
+        scheduler = self.client("scheduler")
+        paused = []
+        for listed in scheduler.list_schedules()["Schedules"]:
+            if name_part not in listed["Name"]:
+                continue
+            schedule = scheduler.get_schedule(Name=listed["Name"], GroupName=listed["GroupName"])
+            scheduler.update_schedule(
+                Name=schedule["Name"], GroupName=schedule["GroupName"], State="DISABLED",
+                ScheduleExpression=schedule["ScheduleExpression"], FlexibleTimeWindow=schedule["FlexibleTimeWindow"],
+                Target=schedule["Target"],
+            )  # fmt: skip
+            paused.append(schedule["Name"])
+        return paused
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until asynchronous Lambda invocations and DynamoDB stream deliveries (and what they set off)

@@ -30,6 +30,7 @@ _JSON = {"Content-Type": "application/x-amz-json-1.0"}
 class SmsVoiceFake:
     outbox: Outbox
     fail_destinations: set[str] = field(default_factory=set)
+    dry_runs: int = 0  # requests checked with DryRun (the canary's): nothing sent, nothing in the outbox
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _model: Any = None
 
@@ -82,6 +83,10 @@ class SmsVoiceFake:
         if refused:
             return refused
         message_id = str(uuid.uuid4())
+        if request.get("DryRun"):
+            # End User Messaging checks the request and sends nothing (no charge, no message).
+            self.dry_runs += 1
+            return {"MessageId": message_id}
         self.outbox.record(
             channel=channel,
             to=destination,

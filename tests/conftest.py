@@ -110,8 +110,13 @@ def probe_assembly(assemblies: Path) -> Path:
     return assemblies / "probe.out"
 
 
-def running_runtime(transport: str, time_scale: float, assembly: Path | None = None) -> Iterator[Any]:
+def running_runtime(
+    transport: str, time_scale: float, assembly: Path | None = None, canary: bool = False
+) -> Iterator[Any]:
     """A started embedded local AWS (with Siren deployed from ``assembly``, if given), stopped after the test.
+
+    Siren's canary is paused unless ``canary``: each of its runs is an incident of its own (every 5 scaled
+    minutes), which tests of other behaviour would see; tests/e2e/test_canary.py runs it.
 
     Over HTTP it listens on a free port; another worker process may take that port between the probe and the
     bind, so a port in use is retried on another. After it stops, the memory it freed goes back to the system:
@@ -131,7 +136,7 @@ def running_runtime(transport: str, time_scale: float, assembly: Path | None = N
                 raise
     try:
         if assembly is not None:
-            runtime.deploy_siren(assembly)
+            runtime.deploy_siren(assembly, canary=canary)
         yield runtime
     finally:
         unstopped = runtime.stop()
@@ -152,6 +157,12 @@ def local_http_shared(siren_assembly: Path) -> Iterator[Any]:
     """One runtime like ``local_http`` for all the tests of a module that only read: each must leave it as it
     found it (a refused request, a lookup), which is what such tests assert anyway."""
     yield from running_runtime("http", 60, siren_assembly)
+
+
+@pytest.fixture
+def local_http_canary(siren_assembly: Path) -> Iterator[Any]:
+    """Like ``local_http``, with Siren's canary running (every 5 scaled minutes: 5 seconds)."""
+    yield from running_runtime("http", 60, siren_assembly, canary=True)
 
 
 @pytest.fixture

@@ -46,3 +46,9 @@ def check_heartbeats(event: dict[str, Any], context: LambdaContext) -> dict[str,
 def publish_lifecycle_events(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The table's stream: lifecycle events written with each change, onto Siren's bus."""
     return publisher.publish(event, bootstrap.event_bus())
+
+
+@logger.inject_lambda_context(clear_state=True)
+def send_canary(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Every operations.heartbeat_minutes: Siren's canary alert through its own webhook (see app/canary.py)."""
+    return bootstrap.send_canary()

@@ -25,6 +25,7 @@ from constructs import Construct
 from infra.components.functions import FunctionBase, SirenFunction
 from infra.nag import acknowledge, acknowledge_index_queries, acknowledge_invoke_versions
 from siren.domain.incidents import EVENT_SOURCE, LifecycleEventType
+from siren.watchdog import WATCHDOG_NAMESPACE
 
 ASL = Path(__file__).resolve().parent.parent / "statemachines" / "escalation.asl.json"
 
@@ -40,6 +41,7 @@ class Escalation(Construct):
         bus: events.IEventBus,
         inbound_sms_topic: sns.ITopic,
         dead_letters: sqs.IQueue,
+        watchdog_region: str,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -62,6 +64,9 @@ class Escalation(Construct):
             "ORIGINATION_IDENTITY": origination.value_as_string,
             "EMAIL_SENDER": sender.value_as_string,
             "ESCALATION_STATE_MACHINE_ARN": machine_arn,
+            # The canary's first step puts its heartbeat in the watchdog's region too (app/canary.py).
+            "WATCHDOG_REGION": watchdog_region,
+            "SIREN_STACK_NAME": stack.stack_name,
         }
 
         self.ack_link_key = secretsmanager.Secret(
@@ -141,6 +146,17 @@ class Escalation(Construct):
         for pages in (self.step, self.roles):
             self.ack_link_key.grant_read(pages.function)
             self.chat_webhook.grant_read(pages.function)
+        # The canary's heartbeat, here and in the watchdog's region: its own namespaces only.
+        self.step.role.add_to_policy(iam.PolicyStatement(
+            actions=["cloudwatch:PutMetricData"], resources=["*"],
+            conditions={"StringEquals": {"cloudwatch:namespace": [WATCHDOG_NAMESPACE]}},
+        ))  # fmt: skip
+        acknowledge(
+            self.step.role, "AwsSolutions-IAM5[Resource::*]",
+            "Pages go to phone numbers and email addresses that are not AWS resources (SNS direct SMS publish, End "
+            "User Messaging SendText/SendVoice and SES SendEmail take no narrower resource for a recipient); "
+            "PutMetricData has no resource at all and is limited to the canary's namespace by condition.",
+        )  # fmt: skip
         self.failure = page_function("Failure", "record_failure", "Siren escalation: record a failed step", False)
 
         log_group = logs.LogGroup(self, "MachineLogs", retention=logs.RetentionDays.THREE_MONTHS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Aws, Duration
+from aws_cdk import Aws, CfnCondition, CfnResource, Duration, Fn
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
@@ -50,7 +50,10 @@ class Watched:
 class Operations(Construct):
     """``OpsTopic`` and the ``<stack>-...`` alarms, each acting on it in ALARM and back in OK."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: OperationsConfig, watched: Watched) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: OperationsConfig, watched: Watched,
+        canary_enabled: CfnCondition | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(scope, construct_id)
         key = kms.Key(
             self, "OpsTopicKey", description="Siren: encrypts the operations topic", enable_key_rotation=True,
@@ -84,9 +87,18 @@ class Operations(Construct):
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
         self._action = actions.SnsAction(self.topic)
         self.alarms: list[cloudwatch.Alarm] = []
-        self._watch(watched)
+        self._watch(watched, config.heartbeat_minutes)
+        if canary_enabled is not None:
+            # A canary switched off (the CanaryState parameter) is not missing: its alarm keeps its state but acts
+            # on nobody.
+            missing = self.node.find_child("CanaryMissing").node.default_child
+            assert isinstance(missing, CfnResource)
+            missing.add_property_override(
+                "ActionsEnabled",
+                Fn.condition_if(canary_enabled.logical_id, True, False),
+            )
 
-    def _watch(self, watched: Watched) -> None:
+    def _watch(self, watched: Watched, heartbeat_minutes: int) -> None:
         for name, queue in watched.dead_letter_queues:
             self._alarm(
                 f"DeadLetters-{name}",
@@ -141,17 +153,33 @@ class Operations(Construct):
             "lifecycle function's errors.",
         )  # fmt: skip
         self._alarm(
+            "CanaryMissing",
+            cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE, metric_name="CanaryHeartbeat", dimensions_map={"service": SERVICE},
+                period=Duration.minutes(heartbeat_minutes), statistic="Sum",
+            ),
+            threshold=1, periods=2, below=True, missing_breaches=True,
+            description="Siren's end-to-end canary has not come through for two intervals: an alert sent to the "
+            "webhook is not reaching the first page. Check siren health, the Errors-... alarms, the canary "
+            "incidents' timelines (siren incidents list --all) and siren dlq list.",
+        )  # fmt: skip
+        self._alarm(
             "AlertsRefused", _siren_count("AlertsRefused"), threshold=1,
             description="Siren refused alerts (bad token, malformed or oversized body, a time in the future): a "
             "monitoring source may be misconfigured and its alerts are not becoming incidents. The ingest logs "
             "say why each was refused.",
         )  # fmt: skip
 
-    def _alarm(self, name: str, metric: cloudwatch.IMetric, *, threshold: float, description: str) -> None:
+    def _alarm(
+        self, name: str, metric: cloudwatch.IMetric, *, threshold: float, description: str, periods: int = 1,
+        below: bool = False, missing_breaches: bool = False,
+    ) -> None:  # fmt: skip
         alarm = cloudwatch.Alarm(
-            self, name, metric=metric, threshold=threshold, evaluation_periods=1, datapoints_to_alarm=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            self, name, metric=metric, threshold=threshold, evaluation_periods=periods, datapoints_to_alarm=periods,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD if below
+            else cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING if missing_breaches
+            else cloudwatch.TreatMissingData.NOT_BREACHING,
             alarm_name=f"{Aws.STACK_NAME}-{name}", alarm_description=description,
         )  # fmt: skip
         alarm.add_alarm_action(self._action)

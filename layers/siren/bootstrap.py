@@ -10,11 +10,11 @@ import functools
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from siren.adapters.store import IncidentStore
 from siren.config import SirenConfig, config_from_json
-from siren.settings import Settings, SettingsError
+from siren.settings import Settings, SettingsError, environment
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from siren.adapters.channels import Pager
     from siren.adapters.status_bucket import StatusBucket
     from siren.app.ack_links import AckLinkEndpoint, LinkSigner
+    from siren.app.canary import CanaryRecorder
     from siren.app.escalation import Escalation
     from siren.app.heartbeats import Heartbeats
     from siren.app.incidents import Incidents
@@ -113,7 +114,33 @@ def escalation() -> Escalation:
     paging = PagingSettings(
         email_sender=settings.email_sender, links=link_signer(settings), chat_webhook_url=chat_webhook_url(settings)
     )
-    return Escalation(store(settings), deployed_config(settings), pager(settings), paging)
+    return Escalation(
+        store(settings), deployed_config(settings), pager(settings), paging, canary=canary_recorder(settings)
+    )
+
+
+def canary_recorder(settings: Settings) -> CanaryRecorder:
+    from siren.adapters.canary import WatchdogBeacon
+    from siren.app.canary import CanaryRecorder
+    from siren.app.incidents import Incidents
+
+    incidents = Incidents(store(settings), deployed_config(settings))
+    return CanaryRecorder(
+        store(settings), incidents.resolve, WatchdogBeacon(settings.watchdog_region, settings.stack_name)
+    )
+
+
+def send_canary() -> dict[str, Any]:
+    """The canary's alert through the webhook (the every-heartbeat_minutes schedule)."""
+    from siren.adapters.secrets import secret_string
+    from siren.app.canary import send_canary as send
+
+    # Not Settings.load(): the canary has no table or bus, only the front door and its token.
+    env = environment()
+    webhook_url, token_arn = env.get("WEBHOOK_URL"), env.get("WEBHOOK_TOKEN_SECRET_ARN")
+    if not webhook_url or not token_arn:
+        raise SettingsError("WEBHOOK_URL and WEBHOOK_TOKEN_SECRET_ARN are required by the canary")
+    return send(webhook_url, lambda: secret_string(token_arn), datetime.now(UTC))
 
 
 def reconciler() -> Reconciler:

@@ -71,6 +71,8 @@ class Settings:
     status_bucket_name: str | None = None
     status_page_url: str | None = None
     artifacts_bucket_name: str | None = None
+    watchdog_region: str | None = None  # where the canary's heartbeat goes (the SirenWatchdog stack)
+    stack_name: str | None = None
 
     @classmethod
     def load(cls) -> Self:
@@ -97,4 +99,6 @@ class Settings:
             status_bucket_name=env.get("STATUS_BUCKET_NAME") or None,
             status_page_url=env.get("STATUS_PAGE_URL") or None,
             artifacts_bucket_name=env.get("ARTIFACTS_BUCKET_NAME") or None,
+            watchdog_region=env.get("WATCHDOG_REGION") or None,
+            stack_name=env.get("SIREN_STACK_NAME") or None,
         )

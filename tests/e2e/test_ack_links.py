@@ -52,7 +52,9 @@ def hidden_fields(page: str) -> dict[str, str]:
 
 def test_signed_link_confirms_then_acknowledges_once_and_stops_the_escalation(local_http_fast):
     fire_alarm(local_http_fast.client, "payments-card-declines", "ALARM", "declines 30% > 5%", None)  # SEV1
-    emails = wait_for(lambda: [m for m in local_http_fast.outbox_json() if m["channel"] == "email"])
+    # Page emails (SES), not the operations topic's (Siren's own alarms)
+    emails = wait_for(lambda: [m for m in local_http_fast.outbox_json() if m["channel"] == "email" and m["via"] == "ses"
+                               ])  # fmt: skip
     # SEV1 is posted to the team's chat channel once, when the escalation starts (siren.yaml paging).
     chat = wait_for(lambda: [m for m in local_http_fast.outbox_json() if m["channel"] == "chat"])
     assert len(chat) == 1 and chat[0]["body"].startswith("[SEV1] payments:")

@@ -106,3 +106,26 @@ def test_a_failing_function_alarms_the_operators(local_http):
     assert reply.get("FunctionError")
 
     wait_for(lambda: notified(local_http, "Errors-EscalationStep"), timeout=60)
+
+
+def test_a_users_own_alarm_breached_with_put_metric_opens_an_incident_through_sns(local_http):
+    from tests.e2e.test_cli_local import run
+
+    # GIVEN a team's alarm whose action is Siren's alarm topic (the classic SNS path)
+    topic = local_http.stacks["Siren"].outputs["AlarmTopicArn"]
+    local_http.client("cloudwatch").put_metric_alarm(
+        AlarmName="checkout-5xx", AlarmDescription="[SEV2] Checkout returns errors", Namespace="Shop",
+        MetricName="Errors5xx", Dimensions=[{"Name": "Service", "Value": "checkout"}], Statistic="Sum", Period=60,
+        EvaluationPeriods=1, Threshold=10, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="notBreaching", AlarmActions=[topic], OKActions=[topic],
+    )  # fmt: skip
+    # WHEN a datapoint breaches it
+    put = run("local", "put-metric", "Shop", "Errors5xx", "25", "--dimension", "Service=checkout",
+              "--port", str(local_http.port))  # fmt: skip
+    assert put.exit_code == 0, put.output
+    assert "checkout-5xx (OK)" in put.stdout
+    # THEN the alarm's notification reaches Siren through SNS and opens the incident
+    opened = wait_for(lambda: [i for i in incidents(local_http) if i["title"] == "checkout-5xx"], timeout=60)
+    assert opened[0]["source"] == "cloudwatch-sns"
+    bad = run("local", "put-metric", "Shop", "Errors5xx", "1", "--dimension", "Service", "--port", str(local_http.port))
+    assert bad.exit_code == 2 and "KEY=VALUE" in bad.stderr

@@ -139,15 +139,20 @@ def test_siren_alarms_on_its_own_parts_and_tells_operations_both_ways(template):
     assert age["Threshold"] == 60_000 and age["Statistic"] == "Maximum"
     (refused,) = alarms[("Siren", "AlertsRefused")]  # ...alerts refused at the front door...
     assert refused["Dimensions"] == [{"Name": "service", "Value": "siren"}]
-    (failed,) = alarms[("Siren", "PageDeliveryFailed")]  # ...and any page that failed on a channel
+    (failed,) = alarms[("Siren", "PageDeliveryFailed")]  # ...any page that failed on a channel...
     assert failed["Dimensions"] == [{"Name": "service", "Value": "siren"}] and failed["Threshold"] == 1
+    (repairs,) = alarms[("Siren", "EscalationsRepaired")]  # ...an escalation the reconciler had to repair...
+    assert repairs["Threshold"] == 1
+    (canary,) = alarms[("Siren", "CanaryHeartbeat")]  # ...and the canary missing: silence is what alarms
+    assert canary["ComparisonOperator"] == "LessThanThreshold" and canary["TreatMissingData"] == "breaching"
+    assert canary["Period"] == 300 and canary["EvaluationPeriods"] == canary["DatapointsToAlarm"] == 2
 
     topic = {"Ref": ops_topic(template)}
     for alarm in (a for found in alarms.values() for a in found):
         assert alarm["AlarmActions"] == [topic] and alarm["OKActions"] == [topic], alarm["AlarmName"]
         assert alarm["AlarmName"]["Fn::Join"][1][0] == {"Ref": "AWS::StackName"}  # Siren-...
         assert len(alarm["AlarmDescription"]) > 40, "each alarm says what to do"
-        assert alarm["TreatMissingData"] == "notBreaching"
+        assert alarm["TreatMissingData"] == ("breaching" if alarm is canary else "notBreaching")
 
 
 def test_the_stream_relay_retries_until_records_expire_and_keeps_what_expires(template):

@@ -85,23 +85,9 @@ def put(store: IncidentStore, *incidents: Incident) -> None:
     store.bulk_put(incidents)
 
 
-def pause_schedules(runtime: Any, name_part: str) -> None:
-    """Disable the deployed schedules whose name has ``name_part`` (the deployed reconciler would repair these
-    incidents itself, with real runs, while the test drives its own)."""
-    scheduler = runtime.client("scheduler")
-    for listed in scheduler.list_schedules()["Schedules"]:
-        if name_part in listed["Name"]:
-            schedule = scheduler.get_schedule(Name=listed["Name"], GroupName=listed["GroupName"])
-            scheduler.update_schedule(
-                Name=schedule["Name"], GroupName=schedule["GroupName"], State="DISABLED",
-                ScheduleExpression=schedule["ScheduleExpression"], FlexibleTimeWindow=schedule["FlexibleTimeWindow"],
-                Target=schedule["Target"],
-            )  # fmt: skip
-
-
 @pytest.fixture
 def quiet_runtime(local_inprocess: Any) -> Any:
-    pause_schedules(local_inprocess, "Reconcile")
+    local_inprocess.pause_schedules("Reconcile")
     assert local_inprocess.drain(30)  # a sweep it had already queued runs now, before the test's incidents exist
     return local_inprocess
 

@@ -460,7 +460,7 @@ services:
                   severity: SEV1
             """,
             "siren.yaml:5: severity.rules[0].when.source: must be one of cloudwatch, cloudwatch-sns, alertmanager,"
-            ' grafana, generic, manual (got "prometheus")',
+            ' grafana, generic, manual, canary (got "prometheus")',
             id="unknown source",
         ),
         pytest.param(

@@ -13,6 +13,7 @@ from siren.domain.parsers import (
     CLOUDWATCH_DETAIL_TYPES,
     PARSERS_BY_SOURCE,
     parse_alertmanager,
+    parse_canary,
     parse_cloudwatch_event,
     parse_cloudwatch_sns_message,
     parse_generic,
@@ -602,6 +603,7 @@ def test_the_registry_names_the_webhook_paths():
         "alertmanager": parse_alertmanager,
         "grafana": parse_grafana,
         "generic": parse_generic,
+        "canary": parse_canary,
     }
 
 

@@ -108,7 +108,15 @@ class Pager:
         attempts.append(self.sms_via_sns(to, text))
         return attempts
 
-    def sms_via_end_user_messaging(self, to: str, text: str) -> Delivery:
+    def check_sms(self, to: str, text: str) -> Delivery:
+        """A dry run of a page by SMS (Siren's canary): End User Messaging checks the whole request (number,
+        origination identity, permissions, spend limits) with ``DryRun`` and sends nothing. Without an origination
+        identity there is nothing to check this way: SNS has no dry run."""
+        if not self._origination_identity:
+            return Delivery("sms", to, VIA_SNS, ok=True, error=None, message_id=None)
+        return self.sms_via_end_user_messaging(to, text, dry_run=True)
+
+    def sms_via_end_user_messaging(self, to: str, text: str, *, dry_run: bool = False) -> Delivery:
         if not _E164.fullmatch(to):
             return _refused("sms", to, VIA_END_USER_MESSAGING, f"not an E.164 phone number: {to!r}")
         if not self._origination_identity:
@@ -121,6 +129,8 @@ class Pager:
         }
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set
+        if dry_run:
+            request["DryRun"] = True
 
         def send() -> str | None:
             response = client("pinpoint-sms-voice-v2").send_text_message(**request)

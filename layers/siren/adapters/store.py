@@ -13,6 +13,7 @@ Item kinds (single-table design; ``kind`` is PynamoDB's discriminator):
                                                            the link's expiry
   heartbeat pk=HEARTBEATS                 sk=<name>         a heartbeat's first sight, last ping and the deadline last
                                                            reported missed (one Query reads them all)
+            pk=CANARY                     sk=HEARTBEAT      Siren's own canary: its last good run and end-to-end seconds
 
 Every change is one TransactWriteItems: the incident, its timeline entries, the key state, the raw alert and
 the lifecycle events commit together or not at all. Conditions on versions and on the alert item make
@@ -86,6 +87,7 @@ def _dt(value: str | None) -> datetime | None:
 STATUS_PAGE_PK = "STATUSPAGE"
 ACTIONS_PK = "ACTIONS"
 HEARTBEATS_PK = "HEARTBEATS"
+CANARY_PK, CANARY_SK = "CANARY", "HEARTBEAT"
 
 
 def _activity_partition(entry: TimelineEntry) -> str | None:
@@ -195,6 +197,7 @@ def bind_models(table_name: str, region: str, host: str | None) -> BoundModels:
         public_updates = UnicodeAttribute(null=True)  # JSON: [PublicNote], oldest first
         drill = BooleanAttribute(null=True)
         drill_participants = ListAttribute(of=UnicodeAttribute, null=True)
+        canary = BooleanAttribute(null=True)
         status_pk = UnicodeAttribute(null=True)
         service_pk = UnicodeAttribute()
         month_pk = UnicodeAttribute()
@@ -290,6 +293,7 @@ def bind_models(table_name: str, region: str, host: str | None) -> BoundModels:
         last_ping_at = UnicodeAttribute(null=True)
         missed_deadline = UnicodeAttribute(null=True)
         recovered = BooleanAttribute(null=True)
+        seconds = NumberAttribute(null=True)  # the canary's (pk=CANARY): its last run's end-to-end seconds
 
     class EventItem(Item, discriminator="event"):
         source = UnicodeAttribute()
@@ -680,6 +684,27 @@ class IncidentStore:
         except self._models.heartbeat.DoesNotExist:
             return HeartbeatState()
 
+    def record_canary(self, at: datetime, seconds: float) -> None:
+        """Siren's canary ran end to end at ``at`` in ``seconds`` (an older run never replaces a newer one)."""
+        model = self._models.heartbeat
+        instant = _instant(at)
+        try:
+            model(CANARY_PK, CANARY_SK).update(
+                actions=[model.last_ping_at.set(instant), model.seconds.set(round(seconds, 3)), model.kind.set(model)],
+                condition=model.last_ping_at.does_not_exist() | (model.last_ping_at < instant),
+            )
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+    def canary(self) -> tuple[datetime, float] | None:
+        """Siren's canary: when it last ran end to end, and in how many seconds (None: never)."""
+        try:
+            item = self._models.heartbeat.get(CANARY_PK, CANARY_SK, consistent_read=True)
+        except self._models.heartbeat.DoesNotExist:
+            return None
+        return datetime.fromisoformat(item.last_ping_at), float(item.seconds or 0)
+
     def heartbeat_seen(self, name: str, now: datetime) -> HeartbeatState:
         """Note when a heartbeat was first seen (kept if it already was): its first deadline counts from then."""
         model = self._models.heartbeat
@@ -881,12 +906,15 @@ class IncidentStore:
             public_title=incident.public_title,
             drill=True if incident.drill else None,
             drill_participants=list(incident.drill_participants) or None,
+            canary=True if incident.canary else None,
             public_updates=json.dumps([note.to_json() for note in incident.public_updates])
             if incident.public_updates
             else None,
             status_pk=f"STATUS#{incident.status}" if unresolved else None,
-            service_pk=f"SERVICE#{incident.service}",
-            month_pk=month_of(incident.opened_at),
+            # The canary runs every few minutes: its incidents get partitions of their own in the by-service and
+            # by-time indexes, so that listings, reports and the status page history never page through them.
+            service_pk=f"CANARY#{incident.service}" if incident.canary else f"SERVICE#{incident.service}",
+            month_pk=("CANARY#" if incident.canary else "") + month_of(incident.opened_at),
         )
 
     def _incident(self, item: Any) -> Incident:
@@ -915,6 +943,7 @@ class IncidentStore:
             public_title=item.public_title,
             drill=bool(item.drill),
             drill_participants=tuple(item.drill_participants or ()),
+            canary=bool(item.canary),
             public_updates=tuple(PublicNote.from_json(note) for note in json.loads(item.public_updates))
             if item.public_updates
             else (),

@@ -29,6 +29,7 @@ class PagerPort(Protocol):
     """What the escalation needs of a pager (siren.adapters.channels.Pager; tests can pass a fake)."""
 
     def send_sms(self, to: str, text: str) -> list[Delivery]: ...
+    def check_sms(self, to: str, text: str) -> Delivery: ...
     def send_voice(self, to: str, ssml: str) -> Delivery: ...
     def send_email(self, to: str, message: EmailMessage, sender: str) -> Delivery: ...
     def send_chat(self, webhook_url: str, payload: Mapping[str, Any]) -> Delivery: ...
@@ -48,6 +49,13 @@ class PagingSettings:
     chat_webhook_url: Callable[[], str | None] | None = None
 
 
+class CanaryPort(Protocol):
+    """What the canary's first step needs beyond paging (siren.adapters.canary; tests can pass a fake)."""
+
+    def heartbeat(self, at: datetime, end_to_end_seconds: float) -> None: ...
+    def resolve(self, incident_id: str) -> None: ...
+
+
 class Escalation:
     def __init__(
         self,
@@ -58,7 +66,9 @@ class Escalation:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         rng: random.Random | None = None,
+        canary: CanaryPort | None = None,
     ) -> None:
+        self._canary_port = canary
         self._store = store
         self._config = config
         self._pager = pager
@@ -76,6 +86,8 @@ class Escalation:
         if incident.status in (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED):
             return _stop(incident_id, f"incident is {incident.status}")
         now = self._clock()
+        if incident.canary:
+            return self._canary(incident, now)
         if cursor_json.get("done"):
             self._store.add_timeline(incident_id, [TimelineEntry(
                 now, TimelineKind.ESCALATION_ENDED, ACTOR, "escalation policy exhausted: nobody acknowledged",
@@ -118,8 +130,8 @@ class Escalation:
         """SEV1/SEV2 (per config) also page the incident commander and the communications lead."""
         incident = self._store.get(str(cursor_json["incident_id"]))
         roles = self._config.roles
-        if incident is None or roles is None or incident.severity not in roles.severities:
-            return {"paged": []}
+        if incident is None or incident.canary or roles is None or incident.severity not in roles.severities:
+            return {"paged": []}  # the canary checks the escalation's first step only: it mobilizes nobody
         now = self._clock()
         entries: list[TimelineEntry] = []
         paged: list[str] = []
@@ -215,6 +227,38 @@ class Escalation:
                 }))  # fmt: skip
         return entries
 
+    def _canary(self, incident: Incident, now: datetime) -> dict[str, Any]:
+        """Siren's canary: the first level's people are resolved and each page by SMS is checked with a dry run
+        (nothing is sent; no voice, email or chat). When every check passes, the heartbeat is recorded with the
+        end-to-end seconds since the canary sent its alert; either way the incident resolves itself. A failed check
+        records no heartbeat: the missing canary is what alarms."""
+        policy = self._config.policy_for_severity(incident.severity)
+        users = resolve_targets(policy.levels[0].targets, self._config, now) if policy.levels else ()
+        entries: list[TimelineEntry] = []
+        healthy = bool(users)
+        if not users:
+            entries.append(TimelineEntry(now, TimelineKind.PAGE_FAILED, ACTOR, "canary: nobody is on call at level 1",
+                                         {"canary": True}))  # fmt: skip
+        for user in users:
+            phone = self._config.users[user].phone
+            if not phone:
+                continue
+            check = self._pager.check_sms(phone, sms_text(incident, new_ack_code(self._rng)))  # a code, not held
+            healthy = healthy and check.ok
+            detail = f"canary: sms to {user} via {check.via} checked, not sent" + (
+                "" if check.ok else f": failed: {check.error}"
+            )
+            kind = TimelineKind.PAGED if check.ok else TimelineKind.PAGE_FAILED
+            entries.append(TimelineEntry(now, kind, SYSTEM_ACTOR, detail, {
+                "user": user, "channel": "sms", "via": check.via, "canary": True, "dry_run": True, "error": check.error,
+            }))  # fmt: skip
+        self._store.add_timeline(incident.id, entries)
+        if self._canary_port is not None:
+            if healthy:
+                self._canary_port.heartbeat(now, canary_seconds(incident, now))
+            self._canary_port.resolve(incident.id)
+        return _stop(incident.id, "canary checked" if healthy else "canary check failed")
+
     @staticmethod
     def _drill_only(
         incident: Incident, users: Sequence[str], now: datetime, entries: list[TimelineEntry]
@@ -232,7 +276,8 @@ class Escalation:
     def _post_to_chat(self, incident: Incident, now: datetime) -> list[TimelineEntry]:
         """Once per escalation, when it starts: the incident in the team's chat channel (per config)."""
         read_url = self._settings.chat_webhook_url
-        if incident.drill or incident.severity not in self._config.paging.chat_severities or read_url is None:
+        if (incident.drill or incident.canary or incident.severity not in self._config.paging.chat_severities
+                or read_url is None):  # fmt: skip
             return []
         try:
             url = read_url()
@@ -264,3 +309,14 @@ class Escalation:
 def _stop(incident_id: str, reason: str) -> dict[str, Any]:
     return {"action": "stop", "cursor": {"incident_id": incident_id, "done": True}, "wait_seconds": 0,
             "reason": reason}  # fmt: skip
+
+
+def canary_seconds(incident: Incident, now: datetime) -> float:
+    """Seconds from the canary's alert to its first escalation step. The canary names its alert with the time it
+    sent it (``canary:<epoch milliseconds>``); another key falls back to when the incident was opened."""
+    _, _, sent = incident.dedup_key.rpartition(":")
+    try:
+        sent_at = datetime.fromtimestamp(int(sent) / 1000, UTC)
+    except ValueError:
+        sent_at = incident.opened_at
+    return max(0.0, (now - sent_at).total_seconds())

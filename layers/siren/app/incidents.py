@@ -73,12 +73,16 @@ class Incidents:
             raise IncidentError(f"no incident {incident_id}")
         return view
 
-    def list(self, status: IncidentStatus | None = None, limit: int = 100) -> list[Incident]:
+    def list(self, status: IncidentStatus | None = None, limit: int = 100, canaries: bool = False) -> list[Incident]:
+        """Newest first. Siren's own canary incidents (open for a few seconds each) only with ``canaries``; resolved
+        ones are never listed (the by-time index keeps them apart)."""
         if status is not None:
-            return self._store.list_by_status(status, limit)
-        found = [i for s in (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED, IncidentStatus.RECOVERED)
-                 for i in self._store.list_by_status(s, limit)]  # fmt: skip
-        return sorted(found, key=lambda incident: incident.opened_at, reverse=True)[:limit]
+            found = self._store.list_by_status(status, limit)
+        else:
+            found = [i for s in (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED, IncidentStatus.RECOVERED)
+                     for i in self._store.list_by_status(s, limit)]  # fmt: skip
+        chosen = [incident for incident in found if canaries or not incident.canary]
+        return sorted(chosen, key=lambda incident: incident.opened_at, reverse=True)[:limit]
 
     def resolve(self, incident_id: str, actor: str, note: str | None = None) -> Incident:
         return self._change(incident_id, lambda incident, now: resolve(incident, actor, note, now))

@@ -83,13 +83,13 @@ class Reports:
             period, OffHours(settings.off_hours_start, settings.off_hours_end, settings.weekends_off)
         )
         for incident in self._store.iter_opened_between(period.start, period.end):
-            if incident.drill:
-                continue  # game days rehearse; they do not count
+            if incident.drill or incident.canary:
+                continue  # game days rehearse and the canary checks Siren itself; neither counts
             builder.add_incident(IncidentFacts(incident.id, incident.severity, incident.service, incident.opened_at,
                                                incident.acknowledged_at, incident.resolved_at))  # fmt: skip
         escalated: set[str] = set()  # incidents that reached level 2+ in the period: one fact each
         for incident_id, entry in self._store.iter_activity(period.start, period.end):
-            if entry.data.get("drill"):
+            if entry.data.get("drill") or entry.data.get("canary"):
                 continue
             if entry.kind is TimelineKind.PAGED:
                 builder.add_page(self._page(incident_id, entry))

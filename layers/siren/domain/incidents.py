@@ -156,6 +156,9 @@ class Incident:
     # A game-day drill (siren gameday): pages only its participants, stays off the status page and out of reports.
     drill: bool = False
     drill_participants: tuple[str, ...] = ()
+    # Siren's end-to-end canary: pages nobody (a dry run), stays off the status page, chat and reports, resolves
+    # itself, and is hidden from `siren incidents list` unless --all.
+    canary: bool = False
 
     def event_detail(self, **extra: Any) -> dict[str, Any]:
         """What lifecycle events carry: enough for consumers to act without reading the store."""
@@ -170,6 +173,7 @@ class Incident:
             "alert_count": self.alert_count,
             "version": self.version,
             "drill": self.drill,
+            "canary": self.canary,
         }
         detail.update(extra)
         return detail
@@ -372,6 +376,7 @@ def _open(
         flapping=flapping,
         drill=signal.drill,
         drill_participants=signal.participants,
+        canary=signal.canary,
     )
     entries = (
         TimelineEntry(now, TimelineKind.OPENED, actor, f"opened: {signal.title}",

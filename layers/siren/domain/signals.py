@@ -26,6 +26,7 @@ class Source(enum.StrEnum):
     GRAFANA = "grafana"  # Grafana alerting webhook
     GENERIC = "generic"  # Siren's documented generic JSON
     MANUAL = "manual"  # `siren declare`
+    CANARY = "canary"  # Siren's own end-to-end canary (POST <WebhookUrl>canary): never pages, never public
 
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4", "SEV5")
@@ -71,3 +72,5 @@ class Signal:
     # A game-day drill: pages only these participants, never public, never in the real figures.
     drill: bool = False
     participants: tuple[str, ...] = ()
+    # Siren's end-to-end canary: runs the first escalation step without sending, then resolves itself.
+    canary: bool = False

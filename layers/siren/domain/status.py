@@ -288,6 +288,8 @@ class IncidentLike(Protocol):
     def public_updates(self) -> Sequence[NoteLike]: ...
     @property
     def drill(self) -> bool: ...
+    @property
+    def canary(self) -> bool: ...
 
 
 class NoteLike(Protocol):
@@ -307,8 +309,8 @@ def public_incident(
 
     Only the id, the times, the severity (through the configured impact) and what people wrote are used: the
     incident's own title, summary, alerts and responders stay internal."""
-    if incident.drill:
-        return None  # a game-day drill is never shown to customers
+    if incident.drill or incident.canary:
+        return None  # a game-day drill or Siren's own canary is never shown to customers
     component_ids = tuple(c.id for c in components if incident.service in c.services)
     status_for_components = ComponentStatus(impact.get(incident.severity, ComponentStatus.OPERATIONAL.value))
     notes = list(incident.public_updates)

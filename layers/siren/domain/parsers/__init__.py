@@ -7,7 +7,8 @@ exception, whatever the payload.
 - :func:`parse_cloudwatch_event`: EventBridge "CloudWatch Alarm State Change" and "CloudWatch Alarm Contributor
   State Change" events (:data:`CLOUDWATCH_DETAIL_TYPES`), one signal.
 - :func:`parse_cloudwatch_sns_message`: the notification CloudWatch alarm actions publish to SNS, one signal.
-- :data:`PARSERS_BY_SOURCE`: the webhook families by URL path (``/alertmanager``, ``/grafana``, ``/generic``), each
+- :data:`PARSERS_BY_SOURCE`: the webhook families by URL path (``/alertmanager``, ``/grafana``, ``/generic``, and
+  ``/canary``: Siren's own end-to-end canary, in the generic format), each
   ``(body, received_at) -> list[Signal]``, one signal per alert of the body.
 """
 
@@ -21,7 +22,7 @@ from typing import Any, Final
 from siren.domain.parsers.alertmanager import parse_alertmanager
 from siren.domain.parsers.cloudwatch import DETAIL_TYPES as CLOUDWATCH_DETAIL_TYPES
 from siren.domain.parsers.cloudwatch import parse_cloudwatch_event, parse_cloudwatch_sns_message
-from siren.domain.parsers.generic import parse_generic
+from siren.domain.parsers.generic import parse_canary, parse_generic
 from siren.domain.parsers.grafana import parse_grafana
 from siren.domain.signals import Signal
 
@@ -32,6 +33,7 @@ PARSERS_BY_SOURCE: Final[Mapping[str, WebhookParser]] = MappingProxyType(
         "alertmanager": parse_alertmanager,
         "grafana": parse_grafana,
         "generic": parse_generic,
+        "canary": parse_canary,
     }
 )
 
@@ -40,6 +42,7 @@ __all__ = [
     "PARSERS_BY_SOURCE",
     "WebhookParser",
     "parse_alertmanager",
+    "parse_canary",
     "parse_cloudwatch_event",
     "parse_cloudwatch_sns_message",
     "parse_generic",

@@ -54,6 +54,7 @@ The signal's dedup_key is ``"generic:" + dedup_key``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Final
 
@@ -211,3 +212,16 @@ def _severity(value: Any, where: str) -> str | None:
         shown = repr(value) if isinstance(value, str) else describe(value)
         raise ParseError(f"{where} must be one of {', '.join(SEVERITIES)}, not {shown}")
     return severity
+
+
+def parse_canary(body: Any, received_at: datetime) -> list[Signal]:
+    """The canary route (``/canary``): the generic format, every alert marked as Siren's own canary.
+
+    A separate route, not a field of the generic format: an ordinary sender cannot make a real alert silent by
+    setting a flag, and the canary goes through the same front door, token and parser as every alert.
+    """
+    return [
+        replace(signal, source=Source.CANARY, dedup_key="canary:" + signal.dedup_key.removeprefix("generic:"),
+                canary=True, drill=False, participants=())
+        for signal in parse_generic(body, received_at)
+    ]  # fmt: skip
