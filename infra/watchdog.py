@@ -17,12 +17,9 @@ import aws_cdk as cdk
 from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from infra.components.operations import contacts_topic
 from siren.config import Operations as OperationsConfig
 from siren.watchdog import WATCHDOG_DIMENSION, WATCHDOG_METRIC, WATCHDOG_NAMESPACE
 
@@ -48,37 +45,11 @@ class Watchdog(Construct):
         self, scope: Construct, construct_id: str, *, primary_stack_name: str, operations: OperationsConfig
     ) -> None:
         super().__init__(scope, construct_id)
-        key = kms.Key(
-            self, "WatchdogTopicKey", description="Siren watchdog: encrypts the watchdog topic",
-            enable_key_rotation=True, pending_window=Duration.days(30),
+        # The same shape as the primary's OpsTopic: its own key, this stack's alarms only, the same contacts.
+        self.topic = contacts_topic(
+            self, "WatchdogTopic", display_name="Siren watchdog",
+            key_description="Siren watchdog: encrypts the watchdog topic", contacts=operations,
         )  # fmt: skip
-        # CloudWatch publishes alarm actions with the key: only for this account's alarms (no confused deputy), as
-        # for OpsTopic; the topic itself takes messages from this stack's alarms only.
-        from_this_account = {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],  # in a key policy, "*" means this key
-                conditions=from_this_account,
-            )
-        )
-        self.topic = sns.Topic(
-            self, "WatchdogTopic", display_name="Siren watchdog", master_key=key, enforce_ssl=True
-        )  # fmt: skip
-        this_stacks_alarms = f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:{Aws.STACK_NAME}-*"
-        self.topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[self.topic.topic_arn],
-                conditions={**from_this_account, "ArnLike": {"aws:SourceArn": this_stacks_alarms}},
-            )
-        )
-        for phone in operations.phones:
-            self.topic.add_subscription(subscriptions.SmsSubscription(phone))
-        for email in operations.emails:
-            self.topic.add_subscription(subscriptions.EmailSubscription(email))
 
         interval = operations.heartbeat_minutes
         heartbeat = cloudwatch.Metric(

@@ -306,14 +306,16 @@ class Evaluation:
     reason_data: dict[str, Any]
 
 
-def evaluate(alarm: Any, data: list[Any], now: float) -> Evaluation | None:
+def evaluate(alarm: Any, data: list[Any], now: float, shortest_period: float = 0.0) -> Evaluation | None:
     """The state ``alarm`` should be in at wall-clock time ``now`` given its metric's ``data``; None to leave it.
 
     Periods end at ``now`` (the last ``evaluation_periods`` of them). A period with no datapoint is missing and
     treated as the alarm says (missing: INSUFFICIENT_DATA when every period is missing; breaching; notBreaching;
     ignore: the state stays); a missing period that began before the alarm existed is not evaluated at all.
+    ``shortest_period``: wall-clock seconds a period lasts at least (the evaluator's tick: at high time scales a
+    period shorter than the time between two evaluations would let a datapoint fall between them).
     """
-    period = clock.scaled(float(alarm.period))
+    period = max(clock.scaled(float(alarm.period)), shortest_period)
     periods = int(alarm.evaluation_periods)
     needed = int(alarm.datapoints_to_alarm or periods)
     created = _as_utc(alarm.configuration_updated_timestamp).timestamp()
@@ -439,10 +441,14 @@ class AlarmEvaluator:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _indexed_backend: dict[int, Any] = field(default_factory=dict)
+    _indexed_count: dict[int, int] = field(default_factory=dict)
+    _by_metric: dict[int, dict[tuple[str, str], list[tuple[list[tuple[str, str]], Any]]]] = field(default_factory=dict)
 
     def tick_seconds(self) -> float:
-        """Wall-clock seconds between evaluations: 10 AWS seconds, between 50 ms and 1 s."""
-        return min(1.0, max(0.05, clock.scaled(10.0)))
+        """Wall-clock seconds between evaluations: 10 AWS seconds, between 0.25 s and 1 s (at high time scales a
+        one-minute period still spans several ticks)."""
+        return min(1.0, max(0.25, clock.scaled(10.0)))
 
     def start(self) -> None:
         self._stop.clear()
@@ -477,22 +483,34 @@ class AlarmEvaluator:
                     alarms = [alarm for alarm in list(backend.alarms.values()) if alarm.metric_name and not alarm.rule]
                     if not alarms:
                         continue
-                    by_metric: dict[tuple[str, str], list[Any]] = {}
-                    for datum in list(backend.metric_data):
-                        by_metric.setdefault((datum.namespace, datum.name), []).append(datum)
+                    by_metric = self._index(backend)
                     for alarm in alarms:
                         self.evaluations += 1
                         wanted = sorted((d.name, d.value) for d in alarm.dimensions)
                         data = [
                             datum
-                            for datum in by_metric.get((alarm.namespace, alarm.metric_name), [])
-                            if sorted((d.name, d.value) for d in datum.dimensions) == wanted
+                            for dimensions, datum in by_metric.get((alarm.namespace, alarm.metric_name), [])
+                            if dimensions == wanted
                         ]
-                        result = evaluate(alarm, data, now)
+                        result = evaluate(alarm, data, now, self.tick_seconds())
                         if result is not None and result.state != alarm.state_value:
                             self._transition(account, region, alarm, result)
                             changed.append((alarm.name, result.state))
             return changed
+
+    def _index(self, backend: Any) -> dict[tuple[str, str], list[tuple[list[tuple[str, str]], Any]]]:
+        """The backend's datapoints by (namespace, name), with their sorted dimensions; only the datapoints put since
+        the last tick are read (moto's list only grows, and a new backend after a reset starts a new index)."""
+        key = id(backend)
+        if self._indexed_backend.get(key) is not backend:
+            self._indexed_backend[key], self._indexed_count[key], self._by_metric[key] = backend, 0, {}
+        data = backend.metric_data
+        index = self._by_metric[key]
+        for datum in data[self._indexed_count[key] : len(data)]:
+            dimensions = sorted((d.name, d.value) for d in datum.dimensions)
+            index.setdefault((datum.namespace, datum.name), []).append((dimensions, datum))
+        self._indexed_count[key] = len(data)
+        return index
 
     def _transition(self, account: str, region: str, alarm: Any, result: Evaluation) -> None:
         from siren_local.alarms import alarm_state_change_event

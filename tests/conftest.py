@@ -159,9 +159,10 @@ def local_http_shared(siren_assembly: Path) -> Iterator[Any]:
     yield from running_runtime("http", 60, siren_assembly)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def local_http_canary(siren_assembly: Path) -> Iterator[Any]:
-    """Like ``local_http``, with Siren's canary running (every 5 scaled minutes: 5 seconds)."""
+    """Like ``local_http``, with Siren's canary running (every 5 scaled minutes: 5 seconds); one per module, so
+    its tests run in order, each leaving what the next expects (tests/e2e/test_canary.py)."""
     yield from running_runtime("http", 60, siren_assembly, canary=True)
 
 

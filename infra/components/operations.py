@@ -37,6 +37,41 @@ def _siren_count(metric_name: str) -> cloudwatch.Metric:
     )  # fmt: skip
 
 
+def contacts_topic(
+    scope: Construct, name: str, *, display_name: str, key_description: str, contacts: OperationsConfig
+) -> sns.Topic:
+    """An SNS topic, with its own KMS key, that this stack's CloudWatch alarms (and nothing else) publish to, and the
+    operations contacts subscribed to it: SMS for E.164 numbers, email for addresses."""
+    key = kms.Key(
+        scope, f"{name}Key", description=key_description, enable_key_rotation=True, pending_window=Duration.days(30)
+    )
+    # CloudWatch publishes alarm actions with the key: only for this account's alarms (no confused deputy).
+    from_this_account = {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],  # in a key policy, "*" means this key
+            conditions=from_this_account,
+        )
+    )
+    topic = sns.Topic(scope, name, display_name=display_name, master_key=key, enforce_ssl=True)
+    this_stacks_alarms = f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:{Aws.STACK_NAME}-*"
+    topic.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["sns:Publish"],
+            resources=[topic.topic_arn],
+            conditions={**from_this_account, "ArnLike": {"aws:SourceArn": this_stacks_alarms}},
+        )
+    )
+    for phone in contacts.phones:
+        topic.add_subscription(subscriptions.SmsSubscription(phone))
+    for email in contacts.emails:
+        topic.add_subscription(subscriptions.EmailSubscription(email))
+    return topic
+
+
 @dataclass(frozen=True)
 class Watched:
     """The parts of Siren whose health is alarmed."""
@@ -55,36 +90,10 @@ class Operations(Construct):
         canary_enabled: CfnCondition | None = None,
     ) -> None:  # fmt: skip
         super().__init__(scope, construct_id)
-        key = kms.Key(
-            self, "OpsTopicKey", description="Siren: encrypts the operations topic", enable_key_rotation=True,
-            pending_window=Duration.days(30),
+        self.topic = contacts_topic(
+            self, "OpsTopic", display_name="Siren operations", key_description="Siren: encrypts the operations topic",
+            contacts=config,
         )  # fmt: skip
-        # CloudWatch publishes alarm actions with the key: only for this account's alarms (no confused deputy).
-        from_this_account = {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],  # in a key policy, "*" means this key
-                conditions=from_this_account,
-            )
-        )
-        self.topic = sns.Topic(
-            self, "OpsTopic", display_name="Siren operations", master_key=key, enforce_ssl=True
-        )  # fmt: skip
-        self.topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[self.topic.topic_arn],
-                conditions={"ArnLike": {"aws:SourceArn": f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:"
-                                                         f"{Aws.ACCOUNT_ID}:alarm:*"}},
-            )
-        )  # fmt: skip
-        for phone in config.phones:
-            self.topic.add_subscription(subscriptions.SmsSubscription(phone))
-        for email in config.emails:
-            self.topic.add_subscription(subscriptions.EmailSubscription(email))
         self._action = actions.SnsAction(self.topic)
         self.alarms: list[cloudwatch.Alarm] = []
         self._watch(watched, config.heartbeat_minutes)

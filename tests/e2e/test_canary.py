@@ -54,22 +54,13 @@ def test_the_canary_runs_end_to_end_without_paging_anyone(local_http_canary):
     assert state_of(runtime, "CanaryMissing") == "OK"
 
 
-def test_a_broken_canary_path_alarms_the_operators(local_http_canary):
-    runtime = local_http_canary
-    wait_for(lambda: canary_heartbeat(runtime), timeout=90)
-    # End User Messaging refuses the first level's numbers: the dry run fails, no heartbeat is recorded.
-    runtime.sms_voice.fail_destinations = {phone(user) for user in on_call(0)}
-
-    wait_for(lambda: notified(runtime, "CanaryMissing"), timeout=120)
-    assert state_of(runtime, "CanaryMissing") == "ALARM"
-
-
 def test_siren_health_is_healthy_with_the_canary_and_the_watchdog_and_says_why_not(local_http_canary, siren_assembly):
     from siren_local.deploy import assembly_region
     from tests.e2e.test_cli_incidents import siren
 
     runtime = local_http_canary
     runtime.deploy(siren_assembly, "SirenWatchdog", region=assembly_region(siren_assembly, "SirenWatchdog"))
+    queue = runtime.stacks["Siren"].outputs["DeadLetterQueueUrl"]
     wait_for(lambda: canary_heartbeat(runtime), timeout=90)
 
     healthy = siren(runtime, "health", "--json")
@@ -78,8 +69,18 @@ def test_siren_health_is_healthy_with_the_canary_and_the_watchdog_and_says_why_n
     assert verdict["heartbeat_age_seconds"] < 600
     assert {alarm["name"] for alarm in verdict["alarms"]} >= {"Siren-CanaryMissing", "Siren-EscalationRepairs"}
 
-    queue = runtime.stacks["Siren"].outputs["DeadLetterQueueUrl"]
     runtime.client("sqs").send_message(QueueUrl=queue, MessageBody="{}")
     unhealthy = siren(runtime, "health", "--json", check=False)
     assert unhealthy.returncode == 1
     assert json.loads(unhealthy.stdout)["dead_letters"] == 1
+    runtime.client("sqs").purge_queue(QueueUrl=queue)  # as the next test (same runtime) expects it
+
+
+def test_a_broken_canary_path_alarms_the_operators(local_http_canary):
+    runtime = local_http_canary
+    wait_for(lambda: canary_heartbeat(runtime), timeout=90)
+    # End User Messaging refuses the first level's numbers: the dry run fails, no heartbeat is recorded.
+    runtime.sms_voice.fail_destinations = {phone(user) for user in on_call(0)}
+
+    wait_for(lambda: notified(runtime, "CanaryMissing"), timeout=120)
+    assert state_of(runtime, "CanaryMissing") == "ALARM"

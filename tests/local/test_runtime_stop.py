@@ -7,6 +7,7 @@ before the test does: only stop() can end it.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -197,3 +198,26 @@ def test_a_runtime_can_start_again_after_stop():
 
         assert scaled_sleep(0.01) is True
         assert queue.endswith("/again")
+
+
+def test_a_parallel_branch_that_raises_still_reports_its_end(bare_inprocess):
+    """The adapter around moto's BranchWorker: a branch whose evaluation raises (as a stop at an unlucky moment makes
+    it) still tells its Parallel state that it ended, so the run can end and be stopped."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branch_worker import BranchWorker
+
+    class Raising:
+        def eval(self, env):
+            raise RuntimeError("Could not set NextState value when in state ProgramStopped")
+
+    class Recording:
+        def __init__(self) -> None:
+            self.ended: list[object] = []
+
+        def on_terminated(self, env):
+            self.ended.append(env)
+
+    comm = Recording()
+    worker = BranchWorker(branch_worker_comm=comm, program=Raising(), env="the branch's frame")
+    worker._worker_thread = threading.current_thread()
+    worker._thread_routine()
+    assert comm.ended == ["the branch's frame"]
