@@ -50,6 +50,7 @@ from moto.awslambda import models as lambda_models
 from moto.dynamodb.models import table as table_models
 
 from siren_local.clock import scaled, time_scale
+from siren_local.cloudwatch import record_metric
 
 log = logging.getLogger("siren.local.dynamodb_streams")
 
@@ -348,6 +349,12 @@ class StreamDispatcher:
             return True, str(uuid.uuid4()), 0
         # A fresh copy per attempt: a handler that changes its event never changes the next attempt's.
         event = json.loads(json.dumps({"Records": [record.record for record in batch]}))
+        # Lambda's IteratorAge for the batch: the age of its newest record when it is handed over (AWS time).
+        record_metric(
+            (str(function.account_id), str(function.region)), "AWS/Lambda", "IteratorAge",
+            min(aws_age(record) for record in batch) * 1000, {"FunctionName": str(function.function_name)},
+            unit="Milliseconds",
+        )  # fmt: skip
         response, errored = active_runtime().invoke(function, event)
         request_id = str(uuid.uuid4())
         first_failed = 0

@@ -70,6 +70,10 @@ def test_a_relay_outage_of_fifteen_minutes_still_pages_and_leaves_no_dead_letter
     assert local_http_fast.drain()
     queues = dead_letters(local_http_fast)
     assert queues and [(q["waiting"], q["messages"]) for q in queues] == [(0, [])] * len(queues)
+    # ...and operations heard that the relay fell behind (its IteratorAge passed a minute while it retried)
+    from tests.e2e.test_ops_alarms import notified
+
+    wait_for(lambda: notified(local_http_fast, "StreamAge-IngestPublisher"), timeout=60)
 
 
 def stream_records(runtime: Any) -> list[dict[str, Any]]:
