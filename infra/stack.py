@@ -36,6 +36,7 @@ class SirenStack(Stack):
         ingest = Ingest(
             self, "Ingest", base=base, table=store.table, bus=incident_events.bus, alarm_topic=topics.alarm_topic
         )
+        incident_events.admit_only(ingest.publisher.role)
         escalation = Escalation(
             self, "Escalation", base=base, table=store.table, bus=incident_events.bus,
             inbound_sms_topic=topics.inbound_sms_topic, dead_letters=ingest.dead_letters,

@@ -2,11 +2,61 @@
 
 from __future__ import annotations
 
+from aws_cdk import Stack
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from constructs import Construct
+
+from siren.domain.incidents import EVENT_SOURCE, LifecycleEventType
+
+# Not about one incident and carrying no state (the status publisher re-reads the store): the operator's CLI
+# puts it with its own credentials after `siren status set` / `siren status maintenance`.
+OPERATOR_DETAIL_TYPES = (str(LifecycleEventType.STATUS_CHANGED),)
+# An operator role with this principal tag may put any Siren event: `siren dlq redrive` republishes the current
+# state of incidents whose lifecycle events the stream relay gave up on. Tagging a role takes iam:TagRole.
+OPERATOR_TAG = "siren-operator"
 
 
 class IncidentEvents(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         self.bus = events.EventBus(self, "Bus", description="Siren incident lifecycle events")
+
+    def admit_only(self, publisher: iam.IRole) -> None:
+        """The bus's resource policy: incident lifecycle events come from the stream relay (``publisher``) only.
+
+        Within one account an identity policy alone would let a principal put events (``events:*`` on ``*`` is
+        common), so the policy denies everyone else explicitly: a forged "Incident Acknowledged" is refused at
+        the bus. The escalation re-reads the store anyway (siren.app.escalation_events); this is the first
+        line."""
+        stack = Stack.of(self)
+        bus = self.bus.node.default_child
+        assert isinstance(bus, events.CfnEventBus)
+        # The bus's ARN from its literal name: its own GetAtt/Ref inside its Policy would be a circular reference.
+        bus_arn = stack.format_arn(service="events", resource="event-bus", resource_name=bus.name)
+        account_root = iam.ArnPrincipal(f"arn:{stack.partition}:iam::{stack.account}:root")
+        policy = iam.PolicyDocument(statements=[
+            iam.PolicyStatement(
+                sid="SirenPublisherPutsLifecycleEvents", actions=["events:PutEvents"],
+                principals=[iam.ArnPrincipal(publisher.role_arn)], resources=[bus_arn],
+            ),
+            iam.PolicyStatement(
+                sid="OperatorsPutStatusPageChanges", actions=["events:PutEvents"], principals=[account_root],
+                resources=[bus_arn],
+                conditions={"ForAllValues:StringEquals": {"events:detail-type": list(OPERATOR_DETAIL_TYPES),
+                                                          "events:source": [EVENT_SOURCE]}},
+            ),
+            iam.PolicyStatement(
+                sid="NobodyElsePutsLifecycleEvents", effect=iam.Effect.DENY, actions=["events:PutEvents"],
+                principals=[iam.AnyPrincipal()], resources=[bus_arn],
+                conditions={
+                    "StringNotEquals": {"aws:PrincipalArn": publisher.role_arn,
+                                        f"aws:PrincipalTag/{OPERATOR_TAG}": "true"},
+                    "ForAnyValue:StringNotEquals": {"events:detail-type": list(OPERATOR_DETAIL_TYPES)},
+                },
+            ),
+        ])  # fmt: skip
+        # The bus's own Policy property, not AWS::Events::EventBusPolicy resources: those are named by a
+        # StatementId that must be unique in the account (two Siren stacks would collide) and each rewrites
+        # the whole policy, so several of them race on one deploy.
+        bus.policy = policy
