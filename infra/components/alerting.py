@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Aws, Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -21,15 +21,20 @@ class AlertTopics(Construct):
             enable_key_rotation=True,
             pending_window=Duration.days(30),
         )
-        # The services that publish to these topics must be able to use the key.
+        # The services that publish to these topics must be able to use the key, but only on this account's behalf:
+        # without the condition, another account's alarm or phone number could make them publish here (confused
+        # deputy).
+        from_this_account = {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
         for service in ("cloudwatch.amazonaws.com", "sms-voice.amazonaws.com"):
             self.key.add_to_resource_policy(
                 iam.PolicyStatement(
                     principals=[iam.ServicePrincipal(service)],
                     actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                     resources=["*"],  # in a key policy, "*" means this key
+                    conditions=from_this_account,
                 )
             )
+        this_accounts_alarms = f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:*"
         self.alarm_topic = sns.Topic(
             self, "AlarmTopic", display_name="Siren alarms", master_key=self.key, enforce_ssl=True
         )
@@ -38,6 +43,8 @@ class AlertTopics(Construct):
                 principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
                 actions=["sns:Publish"],
                 resources=[self.alarm_topic.topic_arn],
+                # Any alarm of this account (the user's own alarms point here), none of another's.
+                conditions={**from_this_account, "ArnLike": {"aws:SourceArn": this_accounts_alarms}},
             )
         )
         self.inbound_sms_topic = sns.Topic(
@@ -48,5 +55,6 @@ class AlertTopics(Construct):
                 principals=[iam.ServicePrincipal("sms-voice.amazonaws.com")],
                 actions=["sns:Publish"],
                 resources=[self.inbound_sms_topic.topic_arn],
+                conditions=from_this_account,
             )
         )

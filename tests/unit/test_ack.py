@@ -87,7 +87,7 @@ ACK, RESOLVE, HELP, STOP, UNKNOWN = (
         ("ACK 4821 thanks", SmsCommand(UNKNOWN)),
         ("4821", SmsCommand(UNKNOWN)),
         ("ACKNOWLEDGED 4821", SmsCommand(UNKNOWN)),
-        ("STOP 4821", SmsCommand(UNKNOWN)),
+        ("STOP 4821", SmsCommand(STOP)),  # starts with an opt-out keyword: Siren stays silent
         ("ACK 4821 RES 4821", SmsCommand(UNKNOWN)),
         ("on it 👍", SmsCommand(UNKNOWN)),
     ],

@@ -11,6 +11,8 @@ Item kinds (single-table design; ``kind`` is PynamoDB's discriminator):
                                                            stream feeds the publisher, which puts it on the bus
   link_nonce pk=LINKNONCE#<nonce>         sk=USED          a signed ack link that was used (single use); TTL at
                                                            the link's expiry
+  sms_reply pk=SMSREPLY#<number>          sk=WINDOW        when the number may next get an SMS answer (one a
+                                                           minute); TTL ``expires_at``
   heartbeat pk=HEARTBEATS                 sk=<name>         a heartbeat's first sight, last ping and the deadline last
                                                            reported missed (one Query reads them all)
             pk=CANARY                     sk=HEARTBEAT      Siren's own canary: its last good run and end-to-end seconds
@@ -671,6 +673,26 @@ class IncidentStore:
     def release_link_nonce(self, nonce: str) -> None:
         """Give a link back when the action it was used for failed, so that the person can try it again."""
         self._models.link_nonce(f"LINKNONCE#{nonce}", "USED").delete()
+
+    def claim_sms_reply(self, number: str, now: datetime, window: timedelta = timedelta(minutes=1)) -> bool:
+        """Take ``number``'s one SMS reply of ``window``; False when it had one less than ``window`` ago.
+
+        pk=SMSREPLY#<number> sk=WINDOW, TTL at the window's end. A conditional put (one winner under races) that
+        reads the expiry itself, because TTL deletes within days, not on time."""
+        models = self._models
+        ends = int((now + window).timestamp())
+        try:
+            # No model kind of its own (one key and a TTL): the table connection of the base model writes it.
+            models.base._get_connection().put_item(
+                f"SMSREPLY#{number}", "WINDOW",
+                attributes={"kind": {"S": "sms_reply"}, "expires_at": {"N": str(ends)}},
+                condition=models.base.pk.does_not_exist() | (models.base.expires_at <= int(now.timestamp())),
+            )  # fmt: skip
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     # -- heartbeats ------------------------------------------------------------------------------------------
     def heartbeat_states(self) -> dict[str, HeartbeatState]:

@@ -20,7 +20,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from siren.adapters.dead_letters import DeadLetters
 from siren.app.ingest import Ingestor, IngestResult
 from siren.domain.incidents import check_signal_time
-from siren.domain.parsers import PARSERS_BY_SOURCE, parse_cloudwatch_event, parse_cloudwatch_sns_message
+from siren.domain.parsers import PARSERS_BY_SOURCE, decode_json, parse_cloudwatch_event, parse_cloudwatch_sns_message
 from siren.domain.signals import ParseError, Signal
 from siren.observability import logger, metrics
 
@@ -128,9 +128,9 @@ class Intake:
             known = ", ".join(sorted(PARSERS_BY_SOURCE))
             return HttpResponse(404, {"error": f"unknown source {source!r}: POST to /{known.replace(', ', ', /')}"})
         try:
-            payload = json.loads(raw_body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            return HttpResponse(400, {"error": f"malformed JSON: {error}"})
+            payload = decode_json(raw_body)
+        except ParseError as error:  # malformed, or nested deep enough to exhaust the stack
+            return HttpResponse(400, {"error": str(error)})
         now = self._clock()
         try:
             signals = parser(payload, now)

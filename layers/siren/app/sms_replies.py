@@ -1,11 +1,16 @@
 """Two-way SMS: "ACK 4821" / "RES 4821" replies to a page (End User Messaging publishes them to the inbound
-topic). A code is bound to one incident and to the numbers paged with it; anything else changes nothing and
-gets a short reply that says why. STOP is AWS's (opt-out lists): Siren stays silent."""
+topic). A code is bound to one incident and to the numbers paged with it; anything else changes nothing.
+
+What Siren texts back tells a stranger nothing: any code a number may not use (none, unknown, expired, or bound to
+other numbers) gets the same answer. Those answers, and HELP's, go out at most once a minute to a number, so that
+inbound texts cannot buy unbounded outbound ones; a paged number's confirmations (acknowledged, resolved) always go
+out. An opt-out keyword (STOP and AWS's others) is AWS's business: Siren stays silent."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from siren.adapters.store import IncidentStore
@@ -18,27 +23,33 @@ from siren.domain.incidents import IncidentStatus
 
 def handle_inbound_sms(
     message: str | Mapping[str, Any], store: IncidentStore, incidents: Incidents, config: SirenConfig,
-    pager: PagerPort,
+    pager: PagerPort, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> dict[str, Any]:  # fmt: skip
     body = json.loads(message) if isinstance(message, str) else message
     sender = str(body.get("originationNumber", ""))
     command = parse_sms_reply(str(body.get("messageBody", "")))
     if command.kind is SmsCommandKind.STOP:
         return {"outcome": "opt-out left to AWS"}
+
+    def limited(text: str, outcome: dict[str, Any]) -> dict[str, Any]:
+        """Send ``text`` unless ``sender`` had such an answer less than a minute ago."""
+        if not store.claim_sms_reply(sender, clock()):
+            return {**outcome, "reply": "withheld: one a minute"}
+        pager.send_sms(sender, text)
+        return outcome
+
     if command.kind is SmsCommandKind.HELP:
-        pager.send_sms(sender, help_text())
-        return {"outcome": "help"}
+        return limited(help_text(), {"outcome": "help"})
+    refused = reply_text(ReplyKind.CODE_REFUSED)
     if command.kind is SmsCommandKind.UNKNOWN or not command.code:
-        pager.send_sms(sender, reply_text(ReplyKind.UNKNOWN_CODE))
-        return {"outcome": "unknown command"}
+        return limited(refused, {"outcome": "unknown command"})
     binding = store.code_binding(command.code)
     if binding is None:
-        pager.send_sms(sender, reply_text(ReplyKind.UNKNOWN_CODE))
-        return {"outcome": "unknown code"}
+        return limited(refused, {"outcome": "unknown code"})
     incident_id, numbers = binding
     if sender not in numbers:
-        pager.send_sms(sender, reply_text(ReplyKind.NOT_PAGED, incident_id, command.code))
-        return {"outcome": "not paged", "incident_id": incident_id}
+        # The outcome (logged, never sent) keeps the reason; the sender gets the same answer as for a dead code.
+        return limited(refused, {"outcome": "not paged", "incident_id": incident_id})
     incident = store.get(incident_id)
     if incident is None or incident.status is IncidentStatus.RESOLVED:
         pager.send_sms(sender, reply_text(ReplyKind.ALREADY_RESOLVED, incident_id, command.code))

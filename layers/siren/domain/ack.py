@@ -3,7 +3,8 @@
 Pure: randomness, secrets and the clock are passed in.
 
 A code is four digits, bound by the caller to one incident and to the numbers it paged; a reply is honoured
-only from one of those numbers, so a guessed code from elsewhere does nothing ("not paged from this number").
+only from one of those numbers, so a guessed code from elsewhere does nothing. Any code a number may not use gets
+one and the same answer (:attr:`ReplyKind.CODE_REFUSED`), so that a stranger cannot tell a live code from a dead one.
 
 Signed links (for email and chat) carry the incident, the action, the person, an expiry and a nonce, with an
 HMAC-SHA256 over a canonical form of all five. :func:`verify_ack_link` checks signature and expiry only; single
@@ -68,8 +69,14 @@ _ACTION_WORDS = {
     "RESOLVE": SmsCommandKind.RESOLVE,
 }
 # AWS handles opt-out keywords itself (the number is added to the opt-out list); Siren only recognises them so
-# that it stays silent instead of answering "unknown".
-_STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+# that it stays silent instead of answering "unknown". End User Messaging's required opt-out keywords (its user
+# guide, "Required opt-out keywords"), and STOPALL (US carriers'). A reply that merely starts with one
+# ("Stop texting me", "OPT OUT", "Arrêt.") is taken as one too: silence is the safe side of the doubt.
+OPT_OUT_KEYWORDS = frozenset(
+    {"ARRET", "CANCEL", "END", "OPT-OUT", "OPTOUT", "QUIT", "REMOVE", "STOP", "STOPALL", "TD", "UNSUBSCRIBE"}
+)
+# Each keyword at the start of a reply, not followed by a letter ("ENDED" is not "END"); "OPT OUT" spelt either way.
+_OPT_OUT_START = re.compile(r"(?:STOPALL|STOP|UNSUBSCRIBE|CANCEL|END|QUIT|OPT[- ]?OUT|REMOVE|ARRET|TD)(?![A-Z])")
 _HELP_WORDS = frozenset({"HELP"})
 # "ACK 4821", "ack4821", "Ack: 4821.", "ACKNOWLEDGE #4821"; a word alone has no code (the caller decides).
 _REPLY = re.compile(r"(?P<word>[A-Z]+)\s*[:#-]?\s*(?P<code>[0-9]+)?\s*[.!]*")
@@ -77,36 +84,39 @@ _REPLY = re.compile(r"(?P<word>[A-Z]+)\s*[:#-]?\s*(?P<code>[0-9]+)?\s*[.!]*")
 
 def parse_sms_reply(text: str) -> SmsCommand:
     """What a reply to a page asks for. The code, when present, is returned as typed: an unknown or malformed
-    code is for the caller to answer ("unknown code"), not a parse failure."""
+    code is for the caller to answer (:attr:`ReplyKind.CODE_REFUSED`), not a parse failure."""
     normalized = unicodedata.normalize("NFKC", text).strip().upper()
+    if _OPT_OUT_START.match(_without_accents(normalized)):
+        return SmsCommand(SmsCommandKind.STOP)
     match = _REPLY.fullmatch(normalized)
     if match is None:
         return SmsCommand(SmsCommandKind.UNKNOWN)
     word, code = match["word"], match["code"]
     if word in _ACTION_WORDS:
         return SmsCommand(_ACTION_WORDS[word], code)
-    if code is None and word in _STOP_WORDS:
-        return SmsCommand(SmsCommandKind.STOP)
     if code is None and word in _HELP_WORDS:
         return SmsCommand(SmsCommandKind.HELP)
     return SmsCommand(SmsCommandKind.UNKNOWN)
 
 
+def _without_accents(text: str) -> str:
+    """ "ARRÊT" -> "ARRET": French speakers type the accent; AWS's keyword has none."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 class ReplyKind(enum.StrEnum):
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
-    UNKNOWN_CODE = "unknown_code"
-    EXPIRED_CODE = "expired_code"
-    NOT_PAGED = "not_paged"
+    CODE_REFUSED = "code_refused"  # no code; an unknown, expired or malformed one; one this number was not paged with
     ALREADY_RESOLVED = "already_resolved"
 
 
 _REPLIES = {
     ReplyKind.ACKNOWLEDGED: "Siren: {incident} acknowledged. Escalation stopped. Reply RES {code} when resolved.",
     ReplyKind.RESOLVED: "Siren: {incident} resolved. Thank you.",
-    ReplyKind.UNKNOWN_CODE: "Siren: code not recognised. Reply ACK <code> or RES <code> with the code from the page.",
-    ReplyKind.EXPIRED_CODE: "Siren: that code has expired. Use the code from the latest page for this incident.",
-    ReplyKind.NOT_PAGED: "Siren: this number was not paged for that code. Reply from the phone that was paged.",
+    # One answer whatever the reason, so that it does not tell whether a code is live.
+    ReplyKind.CODE_REFUSED: "Siren: code not recognised, or this number was not paged with it. Reply ACK <code> or "
+    "RES <code> from the phone that got the page.",
     ReplyKind.ALREADY_RESOLVED: "Siren: {incident} is already resolved. Nothing to do.",
 }
 _SAFE_INCIDENT_ID = re.compile(r"[A-Za-z0-9-]{1,48}")

@@ -10,6 +10,8 @@ exception, whatever the payload.
 - :data:`PARSERS_BY_SOURCE`: the webhook families by URL path (``/alertmanager``, ``/grafana``, ``/generic``, and
   ``/canary``: Siren's own end-to-end canary, in the generic format), each
   ``(body, received_at) -> list[Signal]``, one signal per alert of the body.
+- :func:`decode_json`: a body's JSON, refused (ParseError) when malformed or nested deeper than
+  :data:`MAX_JSON_DEPTH`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final
 
+from siren.domain.parsers._common import MAX_JSON_DEPTH, decode_json
 from siren.domain.parsers.alertmanager import parse_alertmanager
 from siren.domain.parsers.cloudwatch import DETAIL_TYPES as CLOUDWATCH_DETAIL_TYPES
 from siren.domain.parsers.cloudwatch import parse_cloudwatch_event, parse_cloudwatch_sns_message
@@ -39,8 +42,10 @@ PARSERS_BY_SOURCE: Final[Mapping[str, WebhookParser]] = MappingProxyType(
 
 __all__ = [
     "CLOUDWATCH_DETAIL_TYPES",
+    "MAX_JSON_DEPTH",
     "PARSERS_BY_SOURCE",
     "WebhookParser",
+    "decode_json",
     "parse_alertmanager",
     "parse_canary",
     "parse_cloudwatch_event",

@@ -21,6 +21,11 @@ from siren.domain.signals import ParseError
 MAX_TITLE: Final = 255
 MAX_SUMMARY: Final = 4000
 MAX_URL: Final = 2048
+# No alert format nests deeper than a few levels. A deeper body is refused at decoding, so that nothing downstream
+# (hashing it, storing it as JSON) meets a nesting deep enough to exhaust Python's recursion limit half-way through a
+# batch.
+MAX_JSON_DEPTH: Final = 64
+_TOO_DEEP: Final = f"JSON nested too deeply: the limit is {MAX_JSON_DEPTH} levels of objects and arrays"
 
 # RFC 3339 / ISO 8601 date-times with an offset, as CloudWatch ("2019-10-02T17:04:40.989+0000"), Alertmanager and
 # Grafana (Go's RFC3339Nano: up to nine fractional digits) write them.
@@ -29,6 +34,25 @@ _TIMESTAMP: Final = re.compile(
     r"(?P<offset>[Zz]|[+-]\d{2}(?::?\d{2})?)",
     re.ASCII,
 )
+
+
+def decode_json(text: str | bytes) -> Any:
+    """``text`` decoded from JSON and nested at most MAX_JSON_DEPTH deep, or a ParseError that says which it is not."""
+    try:
+        value = json.loads(text)
+    except RecursionError:  # the decoder recurses once a level: 100,000 "[" exhaust the stack
+        raise ParseError(_TOO_DEEP) from None
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ParseError(f"malformed JSON: {error}") from None
+    # Without recursion, so that the check itself cannot exhaust the stack.
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        current, depth = pending.pop()
+        if isinstance(current, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise ParseError(_TOO_DEEP)
+            pending.extend((child, depth + 1) for child in (current.values() if isinstance(current, dict) else current))
+    return value
 
 
 def where_of(parent: str, key: str | int) -> str:

@@ -20,7 +20,6 @@ its attributes if a sender leaves the id out). delivery_id is the EventBridge ev
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from urllib.parse import quote
 from siren.domain.parsers._common import (
     MAX_SUMMARY,
     MAX_TITLE,
+    decode_json,
     describe,
     mapping,
     optional_mapping,
@@ -363,8 +363,8 @@ def parse_cloudwatch_sns_message(message: str | Mapping[str, Any], message_id: s
 def _decoded(message: Any) -> Mapping[str, Any]:
     if isinstance(message, str):
         try:
-            message = json.loads(message)
-        except (ValueError, RecursionError) as error:
+            message = decode_json(message)
+        except ParseError as error:
             raise ParseError(f"Message is not JSON (a CloudWatch alarm notification): {error}") from None
     if not isinstance(message, Mapping):
         raise ParseError(f"Message must be a JSON object (a CloudWatch alarm notification), not {describe(message)}")

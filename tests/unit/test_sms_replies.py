@@ -1,0 +1,176 @@
+"""SMS replies to pages: what Siren texts back, and when it stays silent.
+
+GIVEN a code bound to an incident and the numbers paged with it, a stranger's reply gets the same answer whether
+the code is live, dead or never existed; an opt-out keyword (any of End User Messaging's) gets no answer at all;
+and answers that are not a paged number's confirmations go out at most once a minute to a number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from siren.app.sms_replies import handle_inbound_sms
+from siren.config import SirenConfig, User
+from siren.domain.ack import OPT_OUT_KEYWORDS, ReplyKind, SmsCommand, SmsCommandKind, parse_sms_reply, reply_text
+from siren.domain.incidents import Incident, IncidentStatus
+
+NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+PAGED = "+14255550182"
+STRANGER = "+14255559999"
+LIVE_CODE = "4821"
+INCIDENT = Incident(
+    id="INC-1", status=IncidentStatus.OPEN, severity="SEV2", title="disk full", service="billing",
+    dedup_key="generic:disk", source="generic", opened_at=NOW, last_seen_at=NOW,
+)  # fmt: skip
+
+
+@dataclass
+class FakeStore:
+    bindings: dict[str, tuple[str, list[str]]] = field(default_factory=lambda: {LIVE_CODE: ("INC-1", [PAGED])})
+    reply_windows: dict[str, datetime] = field(default_factory=dict)
+
+    def code_binding(self, code: str) -> tuple[str, list[str]] | None:
+        return self.bindings.get(code)
+
+    def get(self, incident_id: str) -> Incident | None:
+        return INCIDENT if incident_id == "INC-1" else None
+
+    def claim_sms_reply(self, number: str, now: datetime, window: timedelta = timedelta(minutes=1)) -> bool:
+        if number in self.reply_windows and now < self.reply_windows[number]:
+            return False
+        self.reply_windows[number] = now + window
+        return True
+
+
+@dataclass
+class FakePager:
+    sent: list[tuple[str, str]] = field(default_factory=list)
+
+    def send_sms(self, to: str, text: str) -> list[Any]:
+        self.sent.append((to, text))
+        return []
+
+
+@dataclass
+class FakeIncidents:
+    acknowledged: list[tuple[str, str]] = field(default_factory=list)
+    resolved: list[tuple[str, str]] = field(default_factory=list)
+
+    def acknowledge(self, incident_id: str, actor: str, via: str) -> None:
+        self.acknowledged.append((incident_id, actor))
+
+    def resolve(self, incident_id: str, actor: str, note: str | None = None) -> None:
+        self.resolved.append((incident_id, actor))
+
+
+class Phone:
+    """Texts Siren from a number at a settable time; keeps what came back."""
+
+    def __init__(self) -> None:
+        self.store, self.pager, self.incidents = FakeStore(), FakePager(), FakeIncidents()
+        self.config = SirenConfig(users={"alice": User("alice", "Alice", phone=PAGED)})
+        self.now = NOW
+
+    def text(self, sender: str, body: str) -> dict[str, Any]:
+        message = {"originationNumber": sender, "messageBody": body}
+        return handle_inbound_sms(
+            message, self.store, self.incidents, self.config, self.pager, clock=lambda: self.now,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    def answers_to(self, number: str) -> list[str]:
+        return [text for to, text in self.pager.sent if to == number]
+
+
+@pytest.fixture
+def phone() -> Phone:
+    return Phone()
+
+
+# -- one answer for every code a number may not use -----------------------------------------------------------
+def test_a_stranger_cannot_tell_a_live_code_from_a_dead_one(phone):
+    # GIVEN a live code bound to another number, and a code that was never issued, each from a fresh number
+    phone.text("+14255550001", f"ACK {LIVE_CODE}")
+    phone.text("+14255550002", "ACK 1234")
+    phone.text("+14255550003", "RES 99")
+    phone.text("+14255550004", "ok thanks")
+
+    # THEN each got the very same answer, and nothing was acknowledged
+    answers = [text for _, text in phone.pager.sent]
+    assert len(answers) == 4 and len(set(answers)) == 1
+    assert answers[0] == reply_text(ReplyKind.CODE_REFUSED)
+    assert "INC-1" not in answers[0] and LIVE_CODE not in answers[0]
+    assert phone.incidents.acknowledged == []
+
+
+def test_the_paged_number_acknowledges_and_is_told_so(phone):
+    outcome = phone.text(PAGED, f"ack {LIVE_CODE}")
+    assert outcome == {"outcome": "acknowledged", "incident_id": "INC-1", "by": "alice"}
+    assert phone.incidents.acknowledged == [("INC-1", "alice")]
+    assert phone.answers_to(PAGED) == [reply_text(ReplyKind.ACKNOWLEDGED, "INC-1", LIVE_CODE)]
+
+
+# -- opt-out: silence ----------------------------------------------------------------------------------------
+AWS_OPT_OUT_KEYWORDS = ["ARRET", "CANCEL", "END", "OPT-OUT", "OPTOUT", "QUIT", "REMOVE", "STOP", "TD", "UNSUBSCRIBE"]
+
+
+def test_every_end_user_messaging_opt_out_keyword_is_known():
+    # End User Messaging SMS user guide, "Required opt-out keywords"
+    assert set(AWS_OPT_OUT_KEYWORDS) <= OPT_OUT_KEYWORDS
+
+
+@pytest.mark.parametrize("keyword", sorted(OPT_OUT_KEYWORDS))
+@pytest.mark.parametrize("spelt", [str.upper, str.lower, str.title, lambda k: f"  {k}. "])
+def test_an_opt_out_keyword_is_never_answered(phone, keyword, spelt):
+    assert parse_sms_reply(spelt(keyword)) == SmsCommand(SmsCommandKind.STOP)
+    for sender in (STRANGER, PAGED):
+        assert phone.text(sender, spelt(keyword)) == {"outcome": "opt-out left to AWS"}
+    assert phone.pager.sent == []
+
+
+@pytest.mark.parametrize("reply", ["Arrêt", "opt out", "Stop texting me", "STOP 4821", "td."])
+def test_a_reply_that_starts_with_an_opt_out_keyword_is_not_answered(phone, reply):
+    assert phone.text(STRANGER, reply) == {"outcome": "opt-out left to AWS"}
+    assert phone.pager.sent == []
+
+
+@pytest.mark.parametrize("reply", ["ENDED", "Tdy", "Removal", "Stopwatch"])
+def test_words_that_only_begin_like_a_keyword_are_not_opt_outs(reply):
+    assert parse_sms_reply(reply) == SmsCommand(SmsCommandKind.UNKNOWN)
+
+
+# -- at most one answer a minute ---------------------------------------------------------------------------
+def test_a_number_that_keeps_texting_gets_one_answer_a_minute(phone):
+    for second in range(0, 60, 5):
+        phone.now = NOW + timedelta(seconds=second)
+        phone.text(STRANGER, f"ACK {1000 + second}")
+    phone.text(STRANGER, "HELP")
+    assert len(phone.answers_to(STRANGER)) == 1
+
+    phone.now = NOW + timedelta(minutes=1)
+    phone.text(STRANGER, "HELP")
+    assert len(phone.answers_to(STRANGER)) == 2
+    # another number has its own minute
+    phone.text("+14255550001", "HELP")
+    assert len(phone.answers_to("+14255550001")) == 1
+
+
+def test_a_withheld_answer_is_said_in_the_outcome(phone):
+    phone.text(STRANGER, "ACK 1234")
+    assert phone.text(STRANGER, "ACK 1235") == {"outcome": "unknown code", "reply": "withheld: one a minute"}
+
+
+def test_a_paged_numbers_confirmations_are_never_withheld(phone):
+    # GIVEN the paged number asked for help first (its one refusal-or-help answer of the minute)
+    phone.text(PAGED, "HELP")
+    # WHEN it acknowledges, then resolves, within the same minute
+    phone.text(PAGED, f"ACK {LIVE_CODE}")
+    phone.text(PAGED, f"RES {LIVE_CODE}")
+    # THEN both are confirmed
+    answers = phone.answers_to(PAGED)
+    assert answers[1:] == [
+        reply_text(ReplyKind.ACKNOWLEDGED, "INC-1", LIVE_CODE),
+        reply_text(ReplyKind.RESOLVED, "INC-1", LIVE_CODE),
+    ]
