@@ -446,9 +446,9 @@ class AlarmEvaluator:
     _by_metric: dict[int, dict[tuple[str, str], list[tuple[list[tuple[str, str]], Any]]]] = field(default_factory=dict)
 
     def tick_seconds(self) -> float:
-        """Wall-clock seconds between evaluations: 10 AWS seconds, between 0.25 s and 1 s (at high time scales a
-        one-minute period still spans several ticks)."""
-        return min(1.0, max(0.25, clock.scaled(10.0)))
+        """Wall-clock seconds between evaluations: 10 AWS seconds, between 0.5 s and 1 s (a period is never shorter
+        than a tick: see :func:`evaluate`)."""
+        return min(1.0, max(0.5, clock.scaled(10.0)))
 
     def start(self) -> None:
         self._stop.clear()

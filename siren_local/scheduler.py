@@ -30,10 +30,10 @@ from siren_local.cloudformation import LocalResource
 
 log = logging.getLogger("siren.local.scheduler")
 
-# A rate schedule fires at most once a wall-clock second. At --time-scale 600 a one-minute rate (EventBridge
+# A rate schedule fires at most once every two wall-clock seconds. At --time-scale 600 a one-minute rate (EventBridge
 # Scheduler's shortest) would otherwise fire ten times a second; the every-minute checks (heartbeats, the
-# reconciler) would spin the CPU without making anything more true. Up to --time-scale 60 nothing changes.
-RATE_FLOOR_WALL_S = 1.0
+# reconciler) would spin the CPU without making anything more true. Up to --time-scale 30 nothing changes.
+RATE_FLOOR_WALL_S = 2.0
 
 _RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
 _AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
@@ -166,7 +166,7 @@ class SchedulerTicker:
                     continue
                 following = self._following(schedule, due)
                 if following is not None and rate_seconds(schedule.schedule_expression):
-                    # Not more often than once a wall-clock second: see RATE_FLOOR_WALL_S.
+                    # Not more often than RATE_FLOOR_WALL_S allows.
                     following = max(following, now + timedelta(seconds=RATE_FLOOR_WALL_S * time_scale()))
                 self._next_due[schedule.arn] = following  # type: ignore[assignment]
                 end = _parse_date(schedule.end_date)
