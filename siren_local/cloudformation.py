@@ -125,6 +125,19 @@ class CloudFrontOriginAccessControl(LocalResource):
         return cls(control_id, properties, {"Id": control_id})
 
 
+class CloudFrontResponseHeadersPolicy(LocalResource):
+    """Recorded: locally the runtime serves the status page with the headers of this policy (its properties are the
+    source, so the page is tested with what CloudFront will send)."""
+
+    TYPE = "AWS::CloudFront::ResponseHeadersPolicy"
+    ATTRIBUTES = ("Id", "LastModifiedTime")
+
+    @classmethod
+    def create(cls, name: str, properties: dict[str, Any], account_id: str, region: str) -> LocalResource:
+        policy_id = _short_id("rhp" + name).lower()
+        return cls(policy_id, properties, {"Id": policy_id, "LastModifiedTime": "2026-01-01T00:00:00Z"})
+
+
 class ResourcePolicy(LocalResource):
     """Resource policies: recorded; moto does not enforce IAM, and neither does the local runtime."""
 
@@ -229,6 +242,7 @@ LOCAL_RESOURCE_TYPES: tuple[type[LocalResource], ...] = (
     CloudWatchAlarm,
     CloudFrontDistribution,
     CloudFrontOriginAccessControl,
+    CloudFrontResponseHeadersPolicy,
     BucketPolicy,
     TopicPolicy,
     QueuePolicy,
