@@ -1,6 +1,8 @@
-// Opens one URL in headless Chromium on a phone and a desktop viewport, in light and dark colour schemes;
-// takes full-page screenshots, runs axe-core, measures horizontal overflow, counts <script> elements and
-// collects console errors. Prints ONE JSON object on stdout; anything else goes to stderr.
+// Opens one URL in headless Chromium on a phone and a desktop viewport, in light and dark colour schemes, with the
+// page's Content-Security-Policy ENFORCED; takes full-page screenshots, runs axe-core, measures horizontal
+// overflow, counts <script> elements, collects console errors and every CSP violation (securitypolicyviolation
+// events, recorded by a script the browser runs before the page's own), and reports the document's security
+// headers and whether its stylesheet applied. Prints ONE JSON object on stdout; anything else goes to stderr.
 //
 //   node inspect_page.mjs --url=URL --out=DIR --chromium=/usr/bin/chromium --node-modules=DIR [--name=status]
 //
@@ -39,7 +41,14 @@ const SCHEMES = ['light', 'dark'];
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
 
 mkdirSync(args.out, { recursive: true });
-const report = { screenshots: [], violations: [], overflow: {}, scripts: 0, console_errors: [] };
+const report = {
+  screenshots: [], violations: [], overflow: {}, scripts: 0, console_errors: [], csp_violations: [], headers: {},
+  styled: true,
+};
+const SECURITY_HEADERS = [
+  'content-security-policy', 'strict-transport-security', 'x-content-type-options', 'x-frame-options',
+  'referrer-policy',
+];
 
 const browser = await chromium.launch({
   executablePath: args.chromium,
@@ -49,8 +58,16 @@ const browser = await chromium.launch({
 try {
   for (const [viewportName, device] of Object.entries(VIEWPORTS)) {
     for (const scheme of SCHEMES) {
-      // bypassCSP lets axe be injected into a page whose Content-Security-Policy forbids inline scripts.
-      const context = await browser.newContext({ ...device, colorScheme: scheme, bypassCSP: true });
+      // The CSP is enforced (no bypassCSP): what a reader's browser does. Init scripts and evaluate() come from
+      // the DevTools protocol, which the page's CSP does not govern.
+      const context = await browser.newContext({ ...device, colorScheme: scheme });
+      await context.addInitScript(() => {
+        window.__cspViolations = [];
+        document.addEventListener('securitypolicyviolation', (event) => {
+          window.__cspViolations.push(`${event.effectiveDirective} blocked ${event.blockedURI || 'inline'}` +
+            `${event.sourceFile ? ` (${event.sourceFile}:${event.lineNumber})` : ''}`);
+        });
+      });
       const page = await context.newPage();
       const where = `${viewportName}/${scheme}`;
       page.on('console', (message) => {
@@ -65,6 +82,13 @@ try {
         throw new Error(`GET ${args.url} answered ${response ? response.status() : 'nothing'}`);
       }
       await page.evaluate(() => document.fonts.ready);
+      const headers = response.headers();
+      for (const name of SECURITY_HEADERS) {
+        if (headers[name] !== undefined) report.headers[name] = headers[name];
+      }
+      // The stylesheet applied: the page background is the stylesheet's, not the browser's default transparent.
+      const styled = await page.evaluate(() => getComputedStyle(document.body).backgroundColor !== 'rgba(0, 0, 0, 0)');
+      report.styled = report.styled && styled;
 
       const measured = await page.evaluate(() => ({
         scrollWidth: document.documentElement.scrollWidth,
@@ -79,7 +103,11 @@ try {
       await page.screenshot({ path: file, fullPage: true });
       report.screenshots.push(file);
 
-      await page.addScriptTag({ content: axeSource });
+      for (const found of await page.evaluate(() => window.__cspViolations)) {
+        report.csp_violations.push(`${where}: ${found}`);
+      }
+      // Not a <script> tag (the CSP refuses inline scripts, rightly): evaluated through the DevTools protocol.
+      await page.evaluate(axeSource);
       const results = await page.evaluate(
         (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }),
         AXE_TAGS,

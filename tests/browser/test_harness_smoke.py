@@ -1,7 +1,9 @@
 """The browser harness itself: screenshots come out at the right size, and axe really runs.
 
 Two static pages are served from a temporary directory: an accessible one, and a broken one (an image without
-alt text, low-contrast text, a script and a too-wide element) whose faults the harness must report.
+alt text, low-contrast text, a script and a too-wide element) whose faults the harness must report. The broken
+one is served a second time with the status site's security headers: the browser enforces its CSP, and the
+harness must report each inline style and script the policy refuses.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from siren_local.status_headers import status_page_headers
 from tests.browser.harness import inspect_page
 
 pytestmark = pytest.mark.browser
@@ -82,6 +85,12 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def end_headers(self) -> None:
+        if self.path.startswith("/csp/"):
+            for name, value in status_page_headers().items():
+                self.send_header(name, value)
+        super().end_headers()
+
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -89,6 +98,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (root / "good.html").write_text(GOOD)
     (root / "broken.html").write_text(BROKEN)
     (root / "dot.svg").write_text(DOT)
+    (root / "csp").mkdir()
+    (root / "csp" / "broken.html").write_text(BROKEN)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=root))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -108,6 +119,11 @@ def good(site: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def broken(site: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return inspect_page(f"{site}/broken.html", tmp_path_factory.mktemp("broken-shots"), name="broken")
+
+
+@pytest.fixture(scope="module")
+def enforced(site: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return inspect_page(f"{site}/csp/broken.html", tmp_path_factory.mktemp("csp-shots"), name="csp")
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -148,3 +164,13 @@ def test_broken_page_faults_are_reported(broken: dict[str, Any]) -> None:
     assert broken["scripts"] == 1
     assert broken["overflow"]["phone"] > 0
     assert broken["overflow"]["desktop"] == 0
+
+
+def test_csp_violations_and_security_headers_are_reported(good: dict[str, Any], enforced: dict[str, Any]) -> None:
+    assert good["csp_violations"] == [] and good["headers"] == {}
+    assert enforced["headers"] == {name.lower(): value for name, value in status_page_headers().items()}
+    directives = {entry.split(": ", 1)[1].split(" blocked ")[0] for entry in enforced["csp_violations"]}
+    # The style attributes, the inline <script> and the image from the page's own origin (img-src is data: only).
+    assert {"style-src-attr", "script-src-elem", "img-src"} <= directives, enforced["csp_violations"]
+    assert all(f"{viewport}/{scheme}: " in " ".join(enforced["csp_violations"])
+               for viewport in ("phone", "desktop") for scheme in ("light", "dark"))  # fmt: skip

@@ -120,3 +120,14 @@ def test_uptime_weights_major_fully_and_partial_at_thirty_percent():
     assert yesterday.worst is ComponentStatus.MAJOR_OUTAGE
     assert all(d.uptime == 1.0 for d in days if d.day != day_start.date())
     assert uptime_days("search", [major, partial], NOW)[-2].uptime == 1.0
+
+
+def test_a_component_keeps_the_created_at_it_was_first_published_with():
+    first = NOW - timedelta(days=40)
+    ids = [component.id for component in COMPONENTS]
+    snap = snapshot([], first_published={ids[0]: first})
+    created = {view.component.id: view.created_at for view in snap.components}
+    assert created[ids[0]] == first  # stable across publishes
+    assert all(created[cid] == NOW for cid in ids[1:])  # new on this publish: appears now
+    later = snapshot([], now=NOW + timedelta(hours=1), first_published=created)
+    assert {view.component.id: view.created_at for view in later.components} == created

@@ -24,7 +24,8 @@ from siren.domain.status import (
     StatusSnapshot,
     UptimeDay,
 )
-from siren.domain.status_render import SiteObject, render_site
+from siren.domain.status_headers import status_site_headers
+from siren.domain.status_render import SiteObject, first_published_in, render_site
 
 NOW = datetime(2026, 11, 27, 3, 15, tzinfo=UTC)
 SCRIPT = "<script>alert(1)</script>"
@@ -114,6 +115,11 @@ def site(snap: StatusSnapshot | None = None) -> dict[str, SiteObject]:
     return {obj.key: obj for obj in render_site(snap or snapshot())}
 
 
+def stylesheet_of(objects: dict[str, SiteObject]) -> SiteObject:
+    (key,) = [key for key in objects if key.endswith(".css")]
+    return objects[key]
+
+
 def text(obj: SiteObject) -> str:
     return obj.body.decode("utf-8")
 
@@ -198,10 +204,11 @@ def test_index_is_static_accessible_html():
     assert '<html lang="en">' in index
     assert '<meta name="viewport"' in index
     assert tags.tags.count("h1") == 1
-    assert {"header", "main", "footer", "style", "time"} <= set(tags.tags)
+    assert {"header", "main", "footer", "time"} <= set(tags.tags)
     assert "script" not in tags.tags and "link" in tags.tags  # the feed's <link rel=alternate>, nothing external
     assert "http" not in "".join(value or "" for name, value in tags.attrs if name in {"src", "href"})
-    assert "@media (prefers-color-scheme:dark)" in index and ":focus-visible" in index
+    css = text(stylesheet_of(site()))
+    assert "@media (prefers-color-scheme:dark)" in css and ":focus-visible" in css
     # Statuses are words, not only colours.
     assert "Partial System Outage" in index and "Partial outage" in index and "Operational" in index
     assert "Major impact" in index and "Identified" in index
@@ -217,7 +224,8 @@ def test_index_shows_groups_bars_maintenance_and_history():
     # One role=img row per component, each day described, and not 90 elements per row.
     assert index.count('role="img"') == 3
     assert "Days with incidents, newest first: 2026-11-27: 95% uptime, partial outage." in index
-    assert '<i class=o style="flex-grow:89"></i>\n<i class=p></i>' in index  # 89 good days, then today
+    assert '<i class="o g89"></i>\n<i class=p></i>' in index  # 89 good days, then today
+    assert ".g89{flex-grow:89}" in text(stylesheet_of(site()))
     assert 'aria-label="Uptime over the last 90 days: 99.94 %.' in index
     assert "99.94 % uptime" in index and "100 % uptime" in index
     assert index.count("<i ") < 20
@@ -414,3 +422,96 @@ def test_the_index_stays_under_50_kb_when_every_day_of_every_component_differs()
     assert index.key == "index.html"
     assert len(index.body) < 50_000, len(index.body)
     assert index.body.count(b"<i class=") == 20 * 90  # every day drawn, none merged
+
+
+class _Inline(HTMLParser):
+    """What a CSP of ``default-src 'none'; style-src 'self'; img-src data:`` would refuse in a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused: list[str] = []
+        self.stylesheets: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        values = dict(attrs)
+        if tag in {"script", "style", "iframe", "object", "embed", "form", "base"}:
+            self.refused.append(f"<{tag}>")
+        if "style" in values:
+            self.refused.append(f"style attribute on <{tag}>")
+        self.refused.extend(f"{name} handler on <{tag}>" for name in values if name.startswith("on"))
+        if tag == "img" and not (values.get("src") or "").startswith("data:"):
+            self.refused.append("img from the network")
+        if tag == "link" and values.get("rel") == "icon" and not (values.get("href") or "").startswith("data:"):
+            self.refused.append("icon from the network")
+        if tag == "link" and values.get("rel") == "stylesheet":
+            self.stylesheets.append(values.get("href") or "")
+
+
+def test_every_page_satisfies_the_csp_it_is_served_with():
+    """No inline style (it used to be a <style> element and style attributes), no script, nothing from another
+    origin: the one stylesheet is a site object, linked relative to each page."""
+    csp = status_site_headers()["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp
+    objects = site()
+    css = stylesheet_of(objects)
+    assert css.content_type == "text/css; charset=utf-8" and css.cache_control.endswith("immutable")
+    pages = {key: obj for key, obj in objects.items() if obj.content_type.startswith("text/html")}
+    assert len(pages) == 4
+    for key, obj in pages.items():
+        found = _Inline()
+        found.feed(text(obj))
+        assert found.refused == [], (key, found.refused)
+        depth = key.count("/")
+        assert found.stylesheets == ["../" * depth + css.key], key
+    assert "url(" not in text(css) and "@import" not in text(css)  # the stylesheet loads nothing either
+
+
+def test_the_stylesheet_comes_first_and_its_name_follows_its_content():
+    objects = render_site(snapshot())
+    assert objects[0].key.startswith("assets/site-") and objects[0].key.endswith(".css")
+    fewer_days = replace(snapshot(), components=tuple(replace(v, uptime_days=v.uptime_days[-30:])
+                                                      for v in snapshot().components))  # fmt: skip
+    other = render_site(fewer_days)[0]
+    assert other.key != objects[0].key and b".g30{" in other.body and b".g31{" not in other.body
+
+
+def test_updates_carry_statuspages_notification_and_tweet_fields():
+    for name in ("summary.json", "incidents.json"):
+        for incident in api(name)["incidents"] + api("scheduled-maintenances.json")["scheduled_maintenances"]:
+            for update in incident["incident_updates"]:
+                assert update["deliver_notifications"] is True
+                assert update["custom_tweet"] is None and update["tweet_id"] is None
+
+
+def test_components_have_the_created_at_they_were_first_published_with():
+    first = datetime(2026, 1, 5, 8, 30, tzinfo=UTC)
+    base = snapshot()
+    views = tuple(replace(v, created_at=first + timedelta(days=n)) for n, v in enumerate(base.components))
+    components = {c["id"]: c for c in api("components.json", replace(base, components=views))["components"]}
+    assert components["website"]["created_at"] == "2026-01-05T08:30:00.000Z"
+    assert components["search"]["created_at"] == "2026-01-07T08:30:00.000Z"
+    assert components["group-apis"]["created_at"] == "2026-01-06T08:30:00.000Z"  # its first member's
+    # Read back from the published document, exactly (groups are not components of their own).
+    published = site(replace(base, components=views))["api/v2/components.json"].body
+    assert first_published_in(published) == {v.component.id: v.created_at for v in views}
+
+
+def test_no_component_has_a_null_created_at():
+    for document in ("summary.json", "components.json"):
+        assert all(c["created_at"] for c in api(document)["components"])
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b'{"components": 3}',
+        b'{"components": [{"id": "x", "created_at": "yesterday"}]}',
+        b'{"components": [{"id": "x", "created_at": "2026-01-01T00:00:00"}]}',
+        b'{"components": [7, null]}',
+    ],
+)
+def test_an_unreadable_published_document_means_never_published(document):
+    assert first_published_in(document) == {}

@@ -37,11 +37,18 @@ class StatusBucket:
     def __init__(self, bucket_name: str) -> None:
         self._bucket = bucket_name
 
-    def _manifest(self) -> dict[str, str]:
+    def read(self, key: str) -> bytes | None:
+        """An object's bytes as published, or None when there is none."""
         s3 = client("s3")
         try:
-            body = s3.get_object(Bucket=self._bucket, Key=MANIFEST_KEY)["Body"].read()
+            body: bytes = s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
         except s3.exceptions.NoSuchKey:
+            return None
+        return body
+
+    def _manifest(self) -> dict[str, str]:
+        body = self.read(MANIFEST_KEY)
+        if body is None:
             return {}
         try:
             manifest: Any = json.loads(body)

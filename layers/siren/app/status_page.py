@@ -19,7 +19,7 @@ from siren.adapters.store import IncidentStore
 from siren.config import COMPONENT_STATUSES, SirenConfig
 from siren.domain.incidents import Incident, IncidentError, IncidentStatus
 from siren.domain.status import HISTORY_DAYS, Component, Maintenance, StatusSnapshot, build_snapshot
-from siren.domain.status_render import SiteObject, render_site
+from siren.domain.status_render import API_PREFIX, SiteObject, first_published_in, render_site
 
 # A resolved incident stays in the history for HISTORY_DAYS after it is resolved, so look back further than that
 # for when it was opened.
@@ -30,6 +30,8 @@ MAX_ROUNDS = 5
 
 class SitePort(Protocol):
     def publish(self, objects: list[SiteObject]) -> PublishResult: ...
+
+    def read(self, key: str) -> bytes | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +96,17 @@ class StatusPage:
         return window
 
     # -- publishing -----------------------------------------------------------------------------------------
-    def snapshot(self) -> StatusSnapshot:
+    def snapshot(self, site: SitePort | None = None) -> StatusSnapshot:
+        """What the page shows now; with ``site``, components keep the ``created_at`` they were first published
+        with (read back from the published components.json)."""
         now = self._clock()
         overrides, windows = self._store.status_page_items()
         page = self._config.status_page
+        published = site.read(API_PREFIX + "components.json") if site is not None else None
         return build_snapshot(
             page_name=page.name, page_url=self._page_url, components=components_of(self._config),
             impact=page.impact, incidents=self._incidents(now), overrides=overrides, maintenances=windows, now=now,
+            first_published=first_published_in(published) if published else None,
         )  # fmt: skip
 
     def _incidents(self, now: datetime) -> Iterator[Incident]:
@@ -116,7 +122,7 @@ class StatusPage:
 
     def publish_now(self, site: SitePort) -> PublishResult:
         """Render and write the site once, without coordination (the coalescing publish calls this)."""
-        return site.publish(render_site(self.snapshot()))
+        return site.publish(render_site(self.snapshot(site)))
 
     def publish(self, site: SitePort) -> PublishReport:
         """Ask for a publish and, unless another publisher holds the lease (it will see the request), publish

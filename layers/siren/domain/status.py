@@ -167,6 +167,9 @@ class ComponentView:
     status: ComponentStatus
     uptime_days: tuple[UptimeDay, ...]  # oldest first, UPTIME_DAYS of them, ending today (UTC)
     uptime_percent: float  # over those days, 0..100
+    # When the component first appeared on the published page (Statuspage's ``created_at``): kept from one publish
+    # to the next, so clients see a stable date, not the time of each publish.
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,7 +352,11 @@ def build_snapshot(
     overrides: Mapping[str, ComponentOverride],
     maintenances: Iterable[Maintenance],
     now: datetime,
+    first_published: Mapping[str, datetime] | None = None,
 ) -> StatusSnapshot:
+    """``first_published`` maps a component id to when it first appeared on the published page (read back from
+    the page itself); a component not in it appears now."""
+    first_published = first_published or {}
     public = [found for incident in incidents if (found := public_incident(incident, components, impact))]
     unresolved = sorted((p for p in public if not p.resolved), key=lambda p: p.created_at, reverse=True)
     since = now - timedelta(days=HISTORY_DAYS)
@@ -364,7 +371,8 @@ def build_snapshot(
     views = []
     for component in components:
         days = uptime_days(component.id, public, now)
-        views.append(ComponentView(component, statuses[component.id], days, uptime_percent(days)))
+        created = first_published.get(component.id, now)
+        views.append(ComponentView(component, statuses[component.id], days, uptime_percent(days), created))
     indicator, description = overall(statuses.values())
     return StatusSnapshot(
         page_name=page_name, page_url=page_url.rstrip("/"), generated_at=now, components=tuple(views),

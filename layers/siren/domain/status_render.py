@@ -8,13 +8,17 @@ component names), and none of it is trusted: HTML is autoescaped by Jinja2, the 
 (which escapes for XML) around HTML that was escaped first, ids in links are percent-encoded, and an incident id
 that could not be a plain file name is refused before anything is rendered.
 
-The pages carry no script and no external resource (inline CSS only), so a strict Content-Security-Policy holds
-them; they work in light and dark colour schemes, on a 375px phone, and state every status in words.
+The pages carry no script, no inline style (no <style> element, no style attribute) and nothing from another
+origin: their one stylesheet is published with the site under a name derived from its content. So the
+Content-Security-Policy of siren.domain.status_headers (``default-src 'none'; style-src 'self'``...), which CloudFront
+sends with every object and the local runtime too, holds them; tests/browser checks it in Chromium with the policy
+enforced. They work in light and dark colour schemes, on a 375px phone, and state every status in words.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 import re
@@ -47,10 +51,14 @@ from siren.domain.status import (
 HTML = "text/html; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
 JSON = "application/json; charset=utf-8"
+CSS = "text/css; charset=utf-8"
 # Live documents change with every publish: short, and a stale copy may be served while the next is fetched.
 LIVE_CACHE = "public, max-age=30, stale-while-revalidate=30"
 # A resolved incident's page no longer changes.
 RESOLVED_CACHE = "public, max-age=300"
+# The stylesheet's name changes with its content: a cached copy is never stale.
+IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
+STYLESHEET_PREFIX = "assets/site-"
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 INDEX_KEY = "index.html"
@@ -342,7 +350,7 @@ _MACROS = """{% macro component(row, level) %}
 {% if row.bars %}
 <div class="bars" role="img" aria-label="{{ row.summary }}">
 {% for bar in row.bars %}
-<i class={{ bar.code }}{% if bar.days > 1 %} style="flex-grow:{{ bar.days }}"{% endif %}></i>
+<i class={% if bar.days > 1 %}"{{ bar.code }} g{{ bar.days }}"{% else %}{{ bar.code }}{% endif %}></i>
 {% endfor %}
 </div>
 <p class="range"><span>{{ row.view.uptime_days|length }} days ago</span>
@@ -358,10 +366,9 @@ _HEAD = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }}</title>
 <link rel="icon" href="data:,">
+<link rel="stylesheet" href="{{ root }}{{ stylesheet }}">
 <link rel="alternate" type="application/atom+xml" title="{{ s.page_name }} incident history"
  href="{{ root }}history.atom">
-<style>
-{{ css }}</style>
 </head>
 """
 
@@ -541,9 +548,22 @@ def _templates() -> tuple[jinja2.Template, jinja2.Template, jinja2.Template]:
     return env.from_string(_INDEX), env.from_string(_INCIDENT), env.from_string(_FEED_ENTRY)
 
 
-def _css(snapshot: StatusSnapshot) -> Markup:
-    days = max((len(view.uptime_days) for view in snapshot.components), default=1) or 1
-    return Markup(_CSS.replace("__DAYS__", str(days)))  # noqa: S704 (our own stylesheet and an int)
+def _days_shown(snapshot: StatusSnapshot) -> int:
+    return max((len(view.uptime_days) for view in snapshot.components), default=1) or 1
+
+
+@functools.cache
+def _stylesheet_for(days: int) -> SiteObject:
+    """The site's one stylesheet, for rows of ``days`` bars. A run of n alike days is one bar of class ``gN``
+    (flex-grow n): a class, because a style attribute is inline style, which the CSP refuses."""
+    widths = "".join(f".g{n}{{flex-grow:{n}}}" for n in range(2, days + 1))
+    body = (_CSS.replace("__DAYS__", str(days)) + widths + "\n").encode("utf-8")
+    key = f"{STYLESHEET_PREFIX}{hashlib.sha256(body).hexdigest()[:16]}.css"
+    return SiteObject(key, body, CSS, IMMUTABLE_CACHE)
+
+
+def stylesheet(snapshot: StatusSnapshot) -> SiteObject:
+    return _stylesheet_for(_days_shown(snapshot))
 
 
 def _affected(snapshot: StatusSnapshot) -> Callable[[PublicIncident | Maintenance], list[str]]:
@@ -570,7 +590,7 @@ def render_index(snapshot: StatusSnapshot) -> str:
     maintenances = [(window, window.status(snapshot.generated_at)) for window in snapshot.maintenances]
     recent, more = _recent(snapshot)
     return _templates()[0].render(
-        s=snapshot, title=snapshot.page_name, root="", css=_css(snapshot),
+        s=snapshot, title=snapshot.page_name, root="", stylesheet=stylesheet(snapshot).key,
         entries=_entries(snapshot.components), history=_history_days(recent), maintenances=maintenances,
         affected=_affected(snapshot), more_history=more, shown_days=INDEX_HISTORY_DAYS,
     )  # fmt: skip
@@ -579,7 +599,7 @@ def render_index(snapshot: StatusSnapshot) -> str:
 def render_history_page(snapshot: StatusSnapshot) -> str:
     """Every resolved incident of the last HISTORY_DAYS, by day."""
     return _environment().from_string(_HISTORY).render(
-        s=snapshot, title=f"{snapshot.page_name} - incident history", root="", css=_css(snapshot),
+        s=snapshot, title=f"{snapshot.page_name} - incident history", root="", stylesheet=stylesheet(snapshot).key,
         history=_history_days(snapshot.history),
     )  # fmt: skip
 
@@ -589,7 +609,7 @@ def render_incident_page(snapshot: StatusSnapshot, incident: PublicIncident) -> 
     no current component status), so a resolved incident's page keeps its bytes and can be cached longer."""
     require_safe_ids([incident])
     return _templates()[1].render(
-        s=snapshot, title=f"{incident.title} - {snapshot.page_name}", root="../", css=_css(snapshot),
+        s=snapshot, title=f"{incident.title} - {snapshot.page_name}", root="../", stylesheet=stylesheet(snapshot).key,
         incident=incident, affected=_affected(snapshot),
     )  # fmt: skip
 
@@ -656,9 +676,13 @@ def _components_json(snapshot: StatusSnapshot) -> list[dict[str, Any]]:
     true and its members' ids, before its members)."""
     pid, updated = page_id(snapshot.page_name), _api_time(snapshot.generated_at)
 
+    def created(views: Iterable[ComponentView]) -> str | None:
+        # A group appeared with its first component.
+        return _api_time(min((view.created_at or snapshot.generated_at for view in views), default=None))
+
     def component(**fields: Any) -> dict[str, Any]:
         return {
-            "id": fields["id"], "name": fields["name"], "status": fields["status"], "created_at": None,
+            "id": fields["id"], "name": fields["name"], "status": fields["status"], "created_at": fields["created"],
             "updated_at": updated, "position": fields["position"], "description": fields["description"],
             "showcase": fields["showcase"], "start_date": None, "group_id": fields["group_id"], "page_id": pid,
             "group": fields["group"], "only_show_if_degraded": False,
@@ -670,6 +694,7 @@ def _components_json(snapshot: StatusSnapshot) -> list[dict[str, Any]]:
             group = component(
                 id=entry.group_id, name=entry.name, status=entry.status.value, position=len(out) + 1,
                 description=None, showcase=False, group_id=None, group=True,
+                created=created(row.view for row in entry.rows),
             )  # fmt: skip
             group["components"] = [row.view.component.id for row in entry.rows]
             out.append(group)
@@ -678,6 +703,7 @@ def _components_json(snapshot: StatusSnapshot) -> list[dict[str, Any]]:
             child = component(
                 id=view.component.id, name=view.component.name, status=view.status.value, position=len(out) + 1,
                 description=view.component.description or None, showcase=True, group_id=entry.group_id, group=False,
+                created=created([view]),
             )  # fmt: skip
             out.append(child)
     return out
@@ -692,6 +718,9 @@ def _update_json(update_id: str, incident_id: str, status: str, body: str, at: d
     return {
         "id": update_id, "status": status, "body": body, "incident_id": incident_id, "created_at": _api_time(at),
         "updated_at": _api_time(at), "display_at": _api_time(at), "affected_components": None,
+        # Every public update is meant for subscribers (Siren publishes each one to the Atom feed), so a client
+        # that relays only notified updates relays these; Siren posts no tweets.
+        "deliver_notifications": True, "custom_tweet": None, "tweet_id": None,
     }  # fmt: skip
 
 
@@ -766,10 +795,10 @@ def api_documents(snapshot: StatusSnapshot) -> dict[str, dict[str, Any]]:
 
 # -- the site ----------------------------------------------------------------------------------------------
 def render_site(snapshot: StatusSnapshot) -> list[SiteObject]:
-    """Every object of the site. Order matters: incident pages and feeds first, index.html LAST (so a reader
-    following a link from a freshly written index never lands on a missing page)."""
+    """Every object of the site. Order matters: the stylesheet, incident pages and feeds first, index.html LAST
+    (so a reader following a link from a freshly written index never lands on a missing page or style)."""
     require_safe_ids(snapshot.incidents)
-    objects = []
+    objects = [stylesheet(snapshot)]  # before every page that links it
     for incident in snapshot.incidents:
         page = render_incident_page(snapshot, incident).encode("utf-8")
         cache = RESOLVED_CACHE if incident.resolved else LIVE_CACHE
@@ -781,3 +810,24 @@ def render_site(snapshot: StatusSnapshot) -> list[SiteObject]:
     objects.append(SiteObject(HISTORY_PAGE_KEY, render_history_page(snapshot).encode("utf-8"), HTML, LIVE_CACHE))
     objects.append(SiteObject(INDEX_KEY, render_index(snapshot).encode("utf-8"), HTML, LIVE_CACHE))
     return objects
+
+
+def first_published_in(components_document: bytes) -> dict[str, datetime]:
+    """When each component first appeared, read back from a published ``components.json`` (the page is its own
+    record of what it has shown). Anything unreadable counts as never published: that component appears now."""
+    try:
+        document = json.loads(components_document)
+        entries = document["components"]
+    except (ValueError, TypeError, KeyError):
+        return {}
+    found: dict[str, datetime] = {}
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict) or entry.get("group") or not isinstance(entry.get("id"), str):
+            continue
+        try:
+            created = datetime.fromisoformat(str(entry["created_at"]).replace("Z", "+00:00"))
+        except (KeyError, ValueError):
+            continue
+        if created.tzinfo is not None:
+            found[entry["id"]] = created
+    return found
