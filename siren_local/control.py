@@ -5,7 +5,11 @@
 - ``GET /_siren/status/<key>``: the status page, read from the status bucket (S3 has no website endpoint in
   moto; on AWS CloudFront serves it).
 - ``POST /_siren/chat/<channel>``: a Slack-compatible incoming webhook that records into the outbox.
-- ``POST /_siren/sms-voice/fail``: make End User Messaging fail for given numbers (drills, fallback tests).
+- ``GET /_siren/faults``, ``POST /_siren/faults`` (add one), ``POST /_siren/faults/clear``: fault injection
+  (faults.py; ``siren local fault ...``). AWS API calls a fault covers (SNS, SES, EventBridge, DynamoDB) are
+  answered here with the service's own failure instead of reaching moto.
+- ``POST /_siren/sms-voice/fail``: make End User Messaging fail for given numbers (``{"destinations": [...]}``,
+  an empty list to stop): the older form of an ``sms-voice`` fault with ``numbers``, kept as its alias.
 - ``POST /_siren/schedules/fire``: fire an EventBridge Scheduler schedule now.
 - ``POST /_siren/drain``: wait until asynchronous invocations and DynamoDB stream deliveries have finished
   (tests synchronise on it).
@@ -15,11 +19,14 @@ Everything else goes to moto.
 
 from __future__ import annotations
 
+import io
 import json
 import mimetypes
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
+
+from siren_local.faults import FaultError
 
 if TYPE_CHECKING:
     from siren_local.runtime import LocalAws
@@ -46,7 +53,23 @@ class ControlMiddleware:
         if path.startswith(CONTROL_PREFIX):
             response = self._control(Request(environ), path[len(CONTROL_PREFIX) :])
             return response(environ, start_response)
+        if self.runtime.faults.armed:
+            injected = self._injected(environ, target, path)
+            if injected is not None:
+                return injected(environ, start_response)
         return self.app(environ, start_response)
+
+    def _injected(self, environ: dict[str, Any], target: str, path: str) -> Response | None:
+        """The fault's answer to this AWS call, if a fault covers it. The body is read here, so moto gets a copy."""
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        headers = {"X-Amz-Target": target, "Authorization": environ.get("HTTP_AUTHORIZATION", "")}
+        injected = self.runtime.faults.intercept(headers, environ.get("REQUEST_METHOD", "GET"), path, body)
+        if injected is None:
+            return None
+        return Response(injected.body, status=injected.status, headers=injected.headers)
 
     def _control(self, request: Request, route: str) -> Response:
         try:
@@ -58,10 +81,8 @@ class ControlMiddleware:
                 return self._status_page(route[len("status") :].lstrip("/"))
             if request.method == "POST" and route.startswith("chat/"):
                 return self._chat(request, route[len("chat/") :])
-            if request.method == "POST" and route == "sms-voice/fail":
-                numbers = request.get_json(force=True).get("destinations", [])
-                self.runtime.sms_voice.fail_destinations = set(numbers)
-                return _json({"failing": sorted(self.runtime.sms_voice.fail_destinations)})
+            if route.startswith("faults") or route == "sms-voice/fail":
+                return self._faults(request, route)
             if request.method == "POST" and route == "schedules/fire":
                 body = request.get_json(force=True)
                 self.runtime.scheduler.fire(body["name"], body.get("group", "default"))
@@ -69,10 +90,31 @@ class ControlMiddleware:
             if request.method == "POST" and route == "drain":
                 timeout = float(request.args.get("timeout", "30"))
                 return _json({"drained": self.runtime.drain(timeout)})
+        except FaultError as error:
+            return _json({"error": str(error)}, status=400)
         except LookupError as error:
             return _json({"error": str(error)}, status=404)
         except (ValueError, KeyError, TypeError) as error:
             return _json({"error": f"bad request: {error}"}, status=400)
+        return _json({"error": f"no such control route: {request.method} {route}"}, status=404)
+
+    def _faults(self, request: Request, route: str) -> Response:
+        faults = self.runtime.faults
+        if route == "faults" and request.method == "GET":
+            return _json(faults.to_json())
+        if route == "faults" and request.method == "POST":
+            spec = request.get_json(force=True)
+            if not isinstance(spec, dict):
+                raise FaultError("the body must be a JSON object naming the fault")
+            return _json(self.runtime.add_fault(**spec).to_json())
+        if route == "faults/clear" and request.method == "POST":
+            return _json({"cleared": faults.clear()})
+        if route == "sms-voice/fail" and request.method == "POST":
+            numbers = request.get_json(force=True).get("destinations", [])
+            if not isinstance(numbers, list):
+                raise FaultError("destinations must be a list of phone numbers")
+            self.runtime.sms_voice.fail_destinations = set(numbers)
+            return _json({"failing": sorted(self.runtime.sms_voice.fail_destinations)})
         return _json({"error": f"no such control route: {request.method} {route}"}, status=404)
 
     def _function_url(self, request: Request, route: str) -> Response:
@@ -117,6 +159,10 @@ class ControlMiddleware:
         payload = request.get_json(force=True, silent=True)
         if not isinstance(payload, dict) or not isinstance(payload.get("text"), str):
             return Response("invalid_payload", status=400, content_type="text/plain")
+        fault = self.runtime.faults.strike("chat", "PostMessage")
+        if fault is not None:
+            injected = self.runtime.faults.answer(fault, "PostMessage")
+            return Response(injected.body, status=injected.status, headers=injected.headers)
         self.runtime.outbox.record(
             channel="chat", to=channel, body=payload["text"], via="webhook", blocks=payload.get("blocks")
         )

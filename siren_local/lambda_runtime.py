@@ -46,12 +46,19 @@ from moto.utilities import docker_utilities
 
 from siren.settings import function_environment
 from siren_local.cloudwatch import invocation_metrics, lambda_invoked
+from siren_local.faults import FaultInjector
 
 log = logging.getLogger("siren.local.lambda")
 
 # Lambda's asynchronous invocation: the first attempt plus two retries, then the function's dead-letter queue.
 ASYNC_ATTEMPTS = 3
 ASYNC_THREAD_PREFIX = "lambda-async"
+
+
+class InjectedFault(Exception):
+    """What a function raises when a ``lambda:<LogicalId>`` fault strikes (faults.py): the invocation ends in a
+    function error, as an unhandled exception in the handler would, so Step Functions' Retry and Catch, Lambda's
+    asynchronous retries and the dead-letter queue all see it."""
 
 
 @dataclass
@@ -86,6 +93,7 @@ class InProcessLambdaRuntime:
     """Loads deployed handler code and runs it in this process."""
 
     endpoint_url: str | None = None
+    faults: FaultInjector | None = None
     code_root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="siren-lambda-")))
     invocations: list[InvocationRecord] = field(default_factory=list)
     _handlers: dict[tuple[str, str, str], Callable[..., Any]] = field(default_factory=dict)
@@ -200,6 +208,10 @@ class InProcessLambdaRuntime:
         started = time.monotonic()
         error_type: str | None = None
         try:
+            fault = self.faults.strike_function(function.function_name) if self.faults is not None else None
+            if fault is not None:
+                raise InjectedFault(f"{function.function_name} failed: injected by the embedded local AWS "
+                                    f"(fault {fault.id}, hit {fault.hits})")  # fmt: skip
             handler = self._handler_for(function)
             context = LambdaContext(function, request_id, started + float(function.timeout))
             with (

@@ -30,6 +30,7 @@ from siren_local.cloudwatch import EVALUATOR_THREAD, AlarmEvaluator, restore_std
 from siren_local.control import CONTROL_PREFIX
 from siren_local.deploy import DeployedStack, default_region, deploy_stack
 from siren_local.dynamodb_streams import StreamDispatcher
+from siren_local.faults import LAMBDA_PREFIX, Fault, FaultError, FaultInjector
 from siren_local.function_urls import HttpRequest, HttpResponse
 from siren_local.lambda_runtime import InProcessLambdaRuntime
 from siren_local.outbox import Outbox
@@ -102,6 +103,7 @@ def install_adapters(
         sns,
         stepfunctions,
     )
+    from siren_local import faults as faults_module
     from siren_local import lambda_runtime as lambda_module
     from siren_local import outbox as outbox_module
     from siren_local import secretsmanager as secretsmanager_module
@@ -111,6 +113,7 @@ def install_adapters(
         lambda_module.install(lambda_runtime)
         outbox_module.install(outbox)
         sms_voice_module.install(sms_voice)
+        faults_module.install(sms_voice.faults)  # the runtime's faults, for in-process clients
         dynamodb_streams.install(streams)
         function_urls.install(function_url_base)
         if not _installed:
@@ -235,6 +238,7 @@ class LocalAws:
     scheduler: SchedulerTicker = field(init=False)
     streams: StreamDispatcher = field(init=False)
     alarms: AlarmEvaluator = field(init=False)
+    faults: FaultInjector = field(default_factory=FaultInjector)
     unstopped: list[str] = field(default_factory=list)  # threads that outlived the last stop() (see stop)
     _server: Any = None
     _server_thread: threading.Thread | None = None
@@ -244,8 +248,8 @@ class LocalAws:
     def __post_init__(self) -> None:
         if self.transport not in ("http", "in-process"):
             raise ValueError(f"unknown transport {self.transport!r}")
-        self.lambda_runtime = InProcessLambdaRuntime(endpoint_url=self.endpoint_url)
-        self.sms_voice = SmsVoiceFake(self.outbox)
+        self.lambda_runtime = InProcessLambdaRuntime(endpoint_url=self.endpoint_url, faults=self.faults)
+        self.sms_voice = SmsVoiceFake(self.outbox, self.faults)
         self.scheduler = SchedulerTicker()
         self.streams = StreamDispatcher()
         self.alarms = AlarmEvaluator()
@@ -317,6 +321,7 @@ class LocalAws:
         # Runs first: a retry interval cut short below must find its run already stopped, not retry the task.
         stop_running_executions()
         clock.begin_stopping()  # every scaled wait (retry intervals, backoffs) ends now
+        self.faults.release()  # and every call a fault holds (--hang) fails now
         unstopped: list[threading.Thread] = []
         try:
             # The sources of new work first, then the runs: a task in flight may still start a run (an outbox relay
@@ -446,6 +451,32 @@ class LocalAws:
             self.client("secretsmanager").put_secret_value(SecretId=chat_secret, SecretString=json.dumps({"url": url}))
         return stack
 
+    def add_fault(self, target: str, **options: Any) -> Fault:
+        """Set a fault (faults.py): ``lambda:<LogicalId>`` names a deployed function by its logical id in a stack's
+        template, or by an unambiguous beginning of it (``lambda:EscalationStep``)."""
+        if str(target).startswith(LAMBDA_PREFIX):
+            options["function_name"] = self._function_named(str(target)[len(LAMBDA_PREFIX) :].strip())
+        return self.faults.add(target, **options)
+
+    def _function_named(self, logical_id: str) -> str:
+        candidates = [
+            (stack, name)
+            for stack in self.stacks.values()
+            for name, resource in stack.template.get("Resources", {}).items()
+            if resource.get("Type") == "AWS::Lambda::Function"
+        ]
+        exact = [(stack, name) for stack, name in candidates if name == logical_id]
+        found = exact or [(stack, name) for stack, name in candidates if name.startswith(logical_id)]
+        if len(found) != 1:
+            known = ", ".join(sorted(name for _, name in candidates)) or "none (nothing is deployed)"
+            what = "matches several functions" if found else "names no deployed function"
+            raise FaultError(f"lambda:{logical_id} {what}; the functions' logical ids: {known}")
+        stack, name = found[0]
+        resource = self.client("cloudformation", stack.region).describe_stack_resource(
+            StackName=stack.name, LogicalResourceId=name
+        )["StackResourceDetail"]
+        return str(resource["PhysicalResourceId"]).rsplit(":", 1)[-1]
+
     def pause_schedules(self, name_part: str) -> list[str]:
         """Disable the deployed schedules whose name contains ``name_part``, as an operator would in the console;
         returns their names."""
@@ -519,6 +550,7 @@ class LocalAws:
             "webhook_url": outputs.get("WebhookUrl"),
             "webhook_token": webhook_token,
             "watchdog": self._watchdog_info(),
+            "faults": len(self.faults.faults()),
         }
 
     def _watchdog_info(self) -> dict[str, Any] | None:

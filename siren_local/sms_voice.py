@@ -1,8 +1,9 @@
 """A local AWS End User Messaging SMS and voice v2 (``pinpoint-sms-voice-v2``): moto 5.2.5 lacks it (404).
 
 Requests are validated against botocore's own model of the real service (required members, types), so a
-call that the fake accepts has the shape AWS accepts. Every accepted message is recorded in the outbox. A
-destination can be set to fail (``fail_destinations``), to rehearse the SNS fallback.
+call that the fake accepts has the shape AWS accepts. Every accepted message is recorded in the outbox. The
+runtime's faults (faults.py, target ``sms-voice``) make sends fail as End User Messaging fails; ``fail_destinations``
+is the older way to fail given numbers, kept as an alias of one such fault.
 
 The same handler serves both transports: the HTTP server (middleware on the moto port, matched on
 ``X-Amz-Target: PinpointSMSVoiceV2.*``) and in-process tests (a hook in moto's botocore stubber).
@@ -19,6 +20,7 @@ from typing import Any
 import botocore.session
 from botocore.validate import ParamValidator
 
+from siren_local.faults import SMS_VOICE_ALIAS_ID, FaultInjector
 from siren_local.outbox import Outbox
 
 TARGET_PREFIX = "PinpointSMSVoiceV2."
@@ -29,7 +31,7 @@ _JSON = {"Content-Type": "application/x-amz-json-1.0"}
 @dataclass
 class SmsVoiceFake:
     outbox: Outbox
-    fail_destinations: set[str] = field(default_factory=set)
+    faults: FaultInjector = field(default_factory=FaultInjector)
     dry_runs: int = 0  # requests checked with DryRun (the canary's): nothing sent, nothing in the outbox
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _model: Any = None
@@ -64,6 +66,9 @@ class SmsVoiceFake:
         if handler is None:
             return self._error(400, "UnknownOperationException", f"{operation} is not served by the local fake")
         result: dict[str, Any] = handler(request)
+        if "__injected__" in result:
+            injected = result["__injected__"]
+            return injected.status, dict(injected.headers), injected.body
         if "__error__" in result:
             status, code, message = result["__error__"]
             return self._error(status, code, message)
@@ -72,16 +77,26 @@ class SmsVoiceFake:
     def _error(self, status: int, code: str, message: str) -> tuple[int, dict[str, str], str]:
         return status, {**_JSON, "x-amzn-ErrorType": code}, json.dumps({"__type": code, "message": message})
 
-    def _refuse_if_failing(self, destination: str) -> dict[str, Any] | None:
-        if destination in self.fail_destinations:
-            return {"__error__": (500, "InternalServerException", f"delivery to {destination} failed (injected)")}
-        return None
+    @property
+    def fail_destinations(self) -> set[str]:
+        """The numbers End User Messaging fails for (500 InternalServerException): the live set of the alias fault
+        (``add`` to it works), made on first use."""
+        numbers = self.faults.numbers_fault(SMS_VOICE_ALIAS_ID, "sms-voice").numbers
+        assert numbers is not None  # a numbers fault always has its set
+        return numbers
 
-    def _send(self, channel: str, request: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    @fail_destinations.setter
+    def fail_destinations(self, numbers: set[str]) -> None:
+        self.faults.remove(SMS_VOICE_ALIAS_ID)
+        if numbers:
+            self.faults.add("sms-voice", fault_id=SMS_VOICE_ALIAS_ID, numbers=sorted(numbers))
+
+    def _send(self, operation: str, channel: str, request: dict[str, Any], **extra: Any) -> dict[str, Any]:
         destination = request["DestinationPhoneNumber"]
-        refused = self._refuse_if_failing(destination)
-        if refused:
-            return refused
+        fault = self.faults.strike("sms-voice", operation, destination)
+        if fault is not None:
+            injected = self.faults.answer(fault, operation, request)
+            return {"__injected__": injected}
         message_id = str(uuid.uuid4())
         if request.get("DryRun"):
             # End User Messaging checks the request and sends nothing (no charge, no message).
@@ -99,10 +114,10 @@ class SmsVoiceFake:
         return {"MessageId": message_id}
 
     def _op_SendTextMessage(self, request: dict[str, Any]) -> dict[str, Any]:
-        return self._send("sms", request)
+        return self._send("SendTextMessage", "sms", request)
 
     def _op_SendVoiceMessage(self, request: dict[str, Any]) -> dict[str, Any]:
-        return self._send("voice", request, body_type=request.get("MessageBodyTextType", "TEXT"))
+        return self._send("SendVoiceMessage", "voice", request, body_type=request.get("MessageBodyTextType", "TEXT"))
 
     def _op_DescribePhoneNumbers(self, request: dict[str, Any]) -> dict[str, Any]:
         return {"PhoneNumbers": []}
