@@ -1,8 +1,11 @@
 """The real status page in a real browser: published by the deployed publisher on the embedded local AWS, served
-by the runtime's status URL, opened in headless Chromium at phone and desktop widths, light and dark.
+by the runtime's status URL with the security headers CloudFront sends on AWS (one definition: see
+siren.domain.status_headers), opened in headless Chromium at phone and desktop widths, light and dark, with its
+Content-Security-Policy enforced.
 
-THEN axe-core reports no serious or critical violation, nothing overflows a 375 px phone, the page has no
-script, hostile text from a public update renders inert, and the screenshots are kept in build/screenshots/.
+THEN the page carries every security header, the browser reports no CSP violation and the stylesheet applies,
+axe-core reports no serious or critical violation, nothing overflows a 375 px phone, the page has no script,
+hostile text from a public update renders inert, and the screenshots are kept in build/screenshots/.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
+import siren_local.status_headers  # noqa: F401  (the deployed template's ResponseHeadersPolicy, locally)
 from siren_local.alarms import fire_alarm
+from siren_local.status_headers import status_page_headers
 from tests.browser.harness import inspect_page
 from tests.e2e.test_cli_incidents import siren
 from tests.e2e.test_escalation import wait_for
@@ -50,7 +55,11 @@ def test_status_page_is_accessible_fits_a_phone_and_runs_no_script(local_http, t
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for shot in report["screenshots"] + incident_report["screenshots"]:
         shutil.copy(shot, SCREENSHOTS / Path(shot).name)
+    expected_headers = {name.lower(): value for name, value in status_page_headers().items()}
     for found in (report, incident_report):
+        assert found["headers"] == expected_headers
+        assert found["csp_violations"] == []
+        assert found["styled"] is True
         serious = [v for v in found["violations"] if v["impact"] in ("serious", "critical")]
         assert serious == [], serious
         assert found["overflow"]["phone"] == 0
