@@ -37,6 +37,13 @@ def webhook(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
+def webhook_chunk(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """One chunk of a large webhook request, queued by the front door (Lambda asynchronous invoke)."""
+    return bootstrap.webhook_chunk(event)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
 def check_heartbeats(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Every minute (EventBridge Scheduler): a heartbeat past its deadline opens an incident on its service."""
     return bootstrap.heartbeats().check()

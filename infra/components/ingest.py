@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from aws_cdk import Aws, CfnOutput, Duration
+from collections.abc import Callable
+
+from aws_cdk import Aws, CfnElement, CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -19,7 +22,14 @@ from constructs import Construct
 
 from infra.components.functions import FunctionBase, SirenFunction
 from infra.nag import acknowledge, acknowledge_index_queries, acknowledge_invoke_versions
+from siren.adapters.webhook_queue import BODY_RETENTION_DAYS
+from siren.app.intake import REQUESTS_PER_MINUTE
 from siren.domain.parsers import CLOUDWATCH_DETAIL_TYPES
+
+# What the webhook keeps of a queued request: its body, under this prefix of the bodies bucket.
+WEBHOOK_BODY_PREFIX = "webhook/"
+# A chunk is at most siren.app.intake.CHUNK_ALERTS alerts, a few seconds of work: this leaves room for a slow store.
+CHUNK_TIMEOUT_SECONDS = 120
 
 
 class Ingest(Construct):
@@ -32,6 +42,7 @@ class Ingest(Construct):
         table: dynamodb.Table,
         bus: events.IEventBus,
         alarm_topic: sns.ITopic,
+        access_logs: s3.IBucket | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         # Refused alerts and deliveries that failed every retry are kept here, with the reason; never dropped.
@@ -48,10 +59,13 @@ class Ingest(Construct):
             "DEAD_LETTER_QUEUE_URL": self.dead_letters.queue_url,
         }
 
-        def ingest_function(name: str, handler: str, description: str, **env: str) -> SirenFunction:
+        def ingest_function(
+            name: str, handler: str, description: str, timeout_seconds: int = 30, **env: str
+        ) -> SirenFunction:
             function = SirenFunction(
                 self, name, package="ingest", handler=f"ingest_handlers.{handler}", base=base,
                 environment={**common, **env}, description=description, dead_letter_queue=self.dead_letters,
+                timeout_seconds=timeout_seconds,
             )  # fmt: skip
             table.grant_read_write_data(function.function)
             acknowledge_index_queries(function.role, table)
@@ -101,11 +115,32 @@ class Ingest(Construct):
             "A shared bearer token that senders are configured with; it is rotated by replacing the secret value "
             "(functions re-read it within 5 minutes), not by a rotation Lambda that senders could not follow.",
         )
+        self._queue_large_requests(ingest_function, access_logs)
         self.webhook = ingest_function(
             "Webhook", "webhook", "Siren ingest: Alertmanager, Grafana and generic webhooks",
             WEBHOOK_TOKEN_SECRET_ARN=self.webhook_token.secret_arn,
+            WEBHOOK_BODY_BUCKET=self.webhook_bodies.bucket_name,
+            WEBHOOK_CHUNK_FUNCTION=self.webhook_chunks.function.function_name,
+            WEBHOOK_REQUESTS_PER_MINUTE=str(REQUESTS_PER_MINUTE),
         )  # fmt: skip
         self.webhook_token.grant_read(self.webhook.function)
+        # The front door keeps a large request's body and queues its chunks: it writes new bodies (never reads
+        # them) and invokes the consumer (the function itself, not its versions).
+        self.webhook.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"], resources=[self.webhook_bodies.arn_for_objects(f"{WEBHOOK_BODY_PREFIX}*")]
+            )
+        )
+        self.webhook.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"], resources=[self.webhook_chunks.function.function_arn]
+            )
+        )
+        acknowledge(
+            self.webhook.role,
+            f"AwsSolutions-IAM5[Resource::<{_logical_id(self.webhook_bodies)}.Arn>/{WEBHOOK_BODY_PREFIX}*]",
+            "Each queued request's body is a new object with a generated name under the webhook/ prefix.",
+        )
         self.webhook_url = self.webhook.function.add_function_url(
             # Authentication is the bearer token (Secrets Manager, compared in constant time): Alertmanager and
             # Grafana cannot sign requests with SigV4.
@@ -177,3 +212,50 @@ class Ingest(Construct):
         CfnOutput(self, "DeadLetterQueueUrlOutput", value=self.dead_letters.queue_url).override_logical_id(
             "DeadLetterQueueUrl"
         )
+
+    def _queue_large_requests(
+        self, ingest_function: Callable[..., SirenFunction], access_logs: s3.IBucket | None
+    ) -> None:
+        """The queue between the webhook and the store for requests of more than one chunk of alerts
+        (siren.app.intake): their bodies in a private, encrypted bucket, and the consumer that applies them chunk by
+        chunk from Lambda's asynchronous queue (two retries, then the dead-letter queue; ``siren dlq redrive``
+        invokes it again). A chunk applied twice is harmless: the store checks every alert's delivery id."""
+        self.webhook_bodies = s3.Bucket(
+            self, "WebhookBodies",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            # Kept as long as the dead-letter queue keeps a chunk that failed, so that its redrive finds the body.
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(BODY_RETENTION_DAYS))],
+            removal_policy=RemovalPolicy.DESTROY,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix="webhook-bodies/" if access_logs is not None else None,
+        )  # fmt: skip
+        if access_logs is None:
+            acknowledge(
+                self.webhook_bodies,
+                "AwsSolutions-S1",
+                "No access-log bucket was given to this construct: the bodies are written by the webhook and read by "
+                "the chunk consumer only (their roles), and expire after two weeks.",
+            )
+        self.webhook_chunks = ingest_function(
+            "WebhookChunks", "webhook_chunk", "Siren ingest: applies a large webhook request, one chunk at a time",
+            timeout_seconds=CHUNK_TIMEOUT_SECONDS, WEBHOOK_BODY_BUCKET=self.webhook_bodies.bucket_name,
+        )  # fmt: skip
+        self.webhook_chunks.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[self.webhook_bodies.arn_for_objects(f"{WEBHOOK_BODY_PREFIX}*")]
+            )
+        )
+        acknowledge(
+            self.webhook_chunks.role,
+            f"AwsSolutions-IAM5[Resource::<{_logical_id(self.webhook_bodies)}.Arn>/{WEBHOOK_BODY_PREFIX}*]",
+            "The consumer reads the queued bodies it is given, all under the webhook/ prefix.",
+        )
+
+
+def _logical_id(bucket: s3.Bucket) -> str:
+    stack = Stack.of(bucket)
+    resource = bucket.node.default_child
+    assert isinstance(resource, CfnElement)
+    return str(stack.resolve(stack.get_logical_id(resource)))

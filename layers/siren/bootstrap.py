@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,11 +43,12 @@ def forget_built() -> None:
     and would point the next runtime's functions at a server that is gone.
     """
     from siren import clients
-    from siren.adapters import secrets, store
+    from siren.adapters import secrets, store, webhook_queue
 
     for cached in (_intake, _deployed_config, store.bind_models, clients.cached_client):
         cached.cache_clear()
     secrets.forget()
+    webhook_queue.forget()
     store.IncidentStore.forget_hints()
 
 
@@ -68,27 +70,64 @@ def store(settings: Settings) -> IncidentStore:
     return IncidentStore(settings.table_name, timedelta(days=settings.raw_alert_ttl_days))
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookSettings:
+    """The webhook's queue and rate limit (the front door and the chunk consumer; unset elsewhere)."""
+
+    body_bucket: str | None = None  # WEBHOOK_BODY_BUCKET: raw bodies of queued requests
+    chunk_function: str | None = None  # WEBHOOK_CHUNK_FUNCTION: the consumer of their chunks
+    requests_per_minute: int | None = None  # WEBHOOK_REQUESTS_PER_MINUTE: per sender; unset: no limit
+
+    @classmethod
+    def load(cls) -> WebhookSettings:
+        env = environment()
+        rate = env.get("WEBHOOK_REQUESTS_PER_MINUTE", "").strip()
+        if rate and (not rate.isdigit() or int(rate) < 1):
+            raise SettingsError(f"WEBHOOK_REQUESTS_PER_MINUTE must be a whole number above 0, got {rate!r}")
+        return cls(env.get("WEBHOOK_BODY_BUCKET") or None, env.get("WEBHOOK_CHUNK_FUNCTION") or None,
+                   int(rate) if rate else None)  # fmt: skip
+
+
 def intake() -> Intake:
-    settings = Settings.load()
-    return _intake(settings)
+    return _intake(Settings.load(), WebhookSettings.load())
 
 
 @functools.cache
-def _intake(settings: Settings) -> Intake:
+def _intake(settings: Settings, webhook: WebhookSettings) -> Intake:
     from siren.adapters.dead_letters import DeadLetters
+    from siren.adapters.rate_limits import RequestRates
     from siren.adapters.secrets import secret_string
+    from siren.adapters.webhook_queue import ChunkQueue, RawBodies
     from siren.app.heartbeats import Heartbeats
     from siren.app.ingest import Ingestor
-    from siren.app.intake import Intake
+    from siren.app.intake import Intake, RateLimit, WebhookQueue
 
     token_arn = settings.webhook_token_secret_arn
     ingestor = Ingestor(store(settings), deployed_config(settings))
+    queue = None
+    if webhook.body_bucket and webhook.chunk_function:
+        queue = WebhookQueue(RawBodies(webhook.body_bucket), ChunkQueue(webhook.chunk_function))
+    rate_limit = None
+    if webhook.requests_per_minute:
+        rate_limit = RateLimit(RequestRates(settings.table_name), webhook.requests_per_minute)
     return Intake(
         ingestor,
         DeadLetters(settings.dead_letter_queue_url),
         webhook_token=(lambda: secret_string(token_arn)) if token_arn else None,
         heartbeats=Heartbeats(store(settings), deployed_config(settings), ingestor),
+        queue=queue,
+        rate_limit=rate_limit,
     )
+
+
+def webhook_chunk(event: Any) -> dict[str, Any]:
+    """The chunk consumer: one chunk of a queued webhook request (see siren.adapters.webhook_queue)."""
+    from siren.adapters.webhook_queue import Chunk, RawBodies
+
+    bucket = WebhookSettings.load().body_bucket
+    if not bucket:
+        raise SettingsError("environment variable WEBHOOK_BODY_BUCKET is required but not set")
+    return intake().apply_chunk(Chunk.from_json(event), RawBodies(bucket))
 
 
 def heartbeats() -> Heartbeats:

@@ -5,26 +5,29 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from siren.adapters.store import ConcurrentChange, DuplicateDelivery, IncidentStore, RawAlert
 from siren.config import SirenConfig
 from siren.domain.incidents import (
+    MAX_CLOCK_SKEW,
     Incident,
     IncidentStatus,
     InsufficientData,
+    KeyState,
+    Outcome,
     Policy,
     Recovery,
     SeverityChoice,
     TimelineEntry,
     TimelineKind,
-    check_signal_time,
     decide,
 )
+from siren.domain.parsers._common import stable_hash
 from siren.domain.severity import policy_for, resolve_service, resolve_severity
-from siren.domain.signals import Signal, SignalStatus
+from siren.domain.signals import CLOCK_SKEW_NOTE, Signal, SignalStatus, clamped_to_receipt
 
 # Racing deliveries of one key retry with jittered, capped backoff; past this the caller's retry takes over.
 MAX_ATTEMPTS = 20
@@ -36,6 +39,7 @@ class IngestResult:
     reason: str
     incident_id: str | None = None
     dedup_key: str = ""
+    note: str | None = None  # e.g. the sender's clock ran ahead and its time was taken as the receive time
 
 
 def service_policy(service: str, config: SirenConfig) -> Policy:
@@ -48,7 +52,34 @@ def service_policy(service: str, config: SirenConfig) -> Policy:
     )
 
 
+def scoped_delivery_id(signal: Signal, key_state: KeyState, outcome: Outcome) -> str:
+    """The delivery id of a signal whose sender gave none (``signal.scoped_delivery``): its content hash, scoped to
+    the incident it applies to and to the key's state once it is applied.
+
+    The key's version changes exactly when the key changes state (an incident opens, recovers, fires again,
+    resolves), never for a plain duplicate. So a redelivery while nothing changed meets its own earlier record and is
+    applied once, while the same alert after a resolve (the same failure the next night), or firing again after a
+    recovery, is a new delivery.
+    """
+    after = outcome.key_state.version if outcome.key_state is not None else key_state.version
+    incident_id = outcome.incident.id if outcome.incident is not None else key_state.open_incident_id
+    return stable_hash([signal.delivery_id, incident_id or "", after])
+
+
+def _with_delivery_id(outcome: Outcome, unscoped: str, delivery_id: str) -> Outcome:
+    """``outcome`` whose timeline names ``delivery_id`` where it named the unscoped one."""
+    timeline = tuple(
+        replace(entry, data={**entry.data, "delivery_id": delivery_id})
+        if entry.data.get("delivery_id") == unscoped
+        else entry
+        for entry in outcome.timeline
+    )
+    return replace(outcome, timeline=timeline)
+
+
 def _is_plain_duplicate_candidate(signal: Signal, policy: Policy) -> bool:
+    if signal.scoped_delivery:
+        return False  # its delivery id needs the key's state: the full path reads it
     firing = signal.status is SignalStatus.FIRING or (
         signal.status is SignalStatus.INSUFFICIENT_DATA and policy.insufficient_data is InsufficientData.ALERT
     )
@@ -73,9 +104,10 @@ class Ingestor:
     def ingest(
         self, signal: Signal, raw_payload: Mapping[str, Any], severity_override: SeverityChoice | None = None
     ) -> IngestResult:
-        """Apply one signal. Raises ParseError for a signal that must be refused (e.g. stamped in the future)."""
+        """Apply one signal. A time more than MAX_CLOCK_SKEW ahead of now is taken as now, with a note."""
         now = self._clock()
-        check_signal_time(signal, now)
+        signal = clamped_to_receipt(signal, now, MAX_CLOCK_SKEW)
+        note = signal.details.get(CLOCK_SKEW_NOTE)
         service = resolve_service(signal, self._config)
         policy = service_policy(service, self._config)
         raw = RawAlert(str(signal.source), signal.delivery_id, now, raw_payload)
@@ -86,9 +118,9 @@ class Ingestor:
             try:
                 appended = self._store.append_duplicate(signal.dedup_key, entry, raw)
             except DuplicateDelivery:
-                return IngestResult("duplicate_delivery", "already applied", dedup_key=signal.dedup_key)
+                return IngestResult("duplicate_delivery", "already applied", dedup_key=signal.dedup_key, note=note)
             if appended is not None:
-                return IngestResult("appended", "duplicate of an open incident", appended, signal.dedup_key)
+                return IngestResult("appended", "duplicate of an open incident", appended, signal.dedup_key, note)
 
         for attempt in range(MAX_ATTEMPTS):
             key_state = self._store.key_state(signal.dedup_key)
@@ -106,18 +138,22 @@ class Ingestor:
                 signal, key_state=key_state, incident=incident, service=service, severity=severity, policy=policy,
                 now=now,
             )  # fmt: skip
+            if signal.scoped_delivery:
+                delivery_id = scoped_delivery_id(signal, key_state, outcome)
+                outcome = _with_delivery_id(outcome, signal.delivery_id, delivery_id)
+                raw = replace(raw, delivery_id=delivery_id)
             try:
                 if outcome.incident is None and outcome.key_state is None:
                     first = self._store.record_raw_alert(raw)
                     action = "ignored" if first else "duplicate_delivery"
-                    return IngestResult(action, outcome.reason, dedup_key=signal.dedup_key)
+                    return IngestResult(action, outcome.reason, dedup_key=signal.dedup_key, note=note)
                 self._store.apply(outcome, raw, now)
             except DuplicateDelivery:
-                return IngestResult("duplicate_delivery", "already applied", dedup_key=signal.dedup_key)
+                return IngestResult("duplicate_delivery", "already applied", dedup_key=signal.dedup_key, note=note)
             except ConcurrentChange:
                 # Another delivery changed this key or incident first: read again. Jitter spreads the racers.
                 time.sleep(random.uniform(0, min(0.005 * (2**attempt), 0.25)))  # noqa: S311 - jitter, not security
                 continue
             incident_id = outcome.incident.id if outcome.incident else None
-            return IngestResult(outcome.action, outcome.reason, incident_id, signal.dedup_key)
+            return IngestResult(outcome.action, outcome.reason, incident_id, signal.dedup_key, note)
         raise ConcurrentChange(f"gave up on {signal.dedup_key} after {MAX_ATTEMPTS} concurrent changes")

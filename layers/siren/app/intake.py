@@ -1,8 +1,19 @@
 """The front door: raw deliveries from EventBridge, SNS and the webhook become signals, then incidents.
 
-Refused input never disappears: EventBridge and SNS deliveries go to the dead-letter queue with the reason (and
-a structured log line and a metric); webhook callers get a 4xx with a JSON reason. Nothing is half-written: a
-webhook batch is fully parsed and checked before its first signal is applied.
+Refused input never disappears: refused EventBridge and SNS deliveries, and every refused alert of a webhook request,
+go to the dead-letter queue with the reason (and a structured log line and an AlertsRefused datapoint); webhook
+callers also read each refused alert's index and reason in the answer.
+
+The webhook (see :meth:`Intake.webhook`), in order: POST only (405); the bearer token (401); the path names a
+format (404); at most :data:`MAX_WEBHOOK_BODY_BYTES`, the function URL's own limit (413); at most
+:data:`REQUESTS_PER_MINUTE` requests a minute per sender, the format and the source IP (429 with Retry-After); JSON,
+nested at most 64 deep (400); the format's document (400). Then each alert is judged on its own: a request whose every
+alert is refused gets 400 with the refusals; otherwise 202, and the valid alerts are applied whatever their
+neighbours. A request of at most :data:`CHUNK_ALERTS` alerts is applied before the answer, which gives each alert's
+incident; a larger one is kept as it came (S3) and applied by the consumer in chunks of :data:`CHUNK_ALERTS`, from
+Lambda's asynchronous queue (:mod:`siren.adapters.webhook_queue`), so that a group of thousands of alerts neither
+times out nor holds its sender; its answer says how many alerts were queued. Per-alert validity is judged at the door
+in both cases, so the answer always names every refused alert.
 """
 
 from __future__ import annotations
@@ -10,24 +21,34 @@ from __future__ import annotations
 import base64
 import hmac
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from siren.adapters.dead_letters import DeadLetters
 from siren.app.ingest import Ingestor, IngestResult
-from siren.domain.incidents import check_signal_time
-from siren.domain.parsers import PARSERS_BY_SOURCE, decode_json, parse_cloudwatch_event, parse_cloudwatch_sns_message
-from siren.domain.signals import ParseError, Signal
+from siren.domain.parsers import JUDGES_BY_SOURCE, decode_json, parse_cloudwatch_event, parse_cloudwatch_sns_message
+from siren.domain.signals import Judgement, ParseError, Refusal, Signal
 from siren.observability import logger, metrics
 
 if TYPE_CHECKING:
+    from siren.adapters.rate_limits import RequestRates
+    from siren.adapters.webhook_queue import Chunk, ChunkQueue, RawBodies
     from siren.app.heartbeats import Heartbeats
 
-MAX_WEBHOOK_BODY_BYTES = 256 * 1024
+# Lambda function URLs take requests of up to 6 MB; the check here holds where the event was built another way.
+MAX_WEBHOOK_BODY_BYTES = 6 * 1024 * 1024
+# Alerts applied by one invocation: at ~30 ms each against DynamoDB, a chunk takes a few seconds, far inside the
+# consumer's timeout, and a request of this size or less is applied before the answer.
+CHUNK_ALERTS = 50
+# A request's alerts at most: 200 chunks queued at the door in well under a second. A bigger Alertmanager group is
+# refused (413) with advice rather than half-queued.
+MAX_ALERTS_PER_REQUEST = 10_000
+REQUESTS_PER_MINUTE = 600  # per sender (format + source IP): ten a second, far above any real sender's pace
 HEARTBEAT_ROUTE = "heartbeat"  # POST <WebhookUrl>heartbeat/<name>
 
 
@@ -35,13 +56,28 @@ HEARTBEAT_ROUTE = "heartbeat"  # POST <WebhookUrl>heartbeat/<name>
 class HttpResponse:
     status: int
     body: Mapping[str, Any]
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def to_lambda(self) -> dict[str, Any]:
         return {
             "statusCode": self.status,
-            "headers": {"content-type": "application/json", "cache-control": "no-store"},
+            "headers": {"content-type": "application/json", "cache-control": "no-store", **self.headers},
             "body": json.dumps(self.body),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookQueue:
+    """Where a large request goes: its body (S3) and its chunks (the consumer's asynchronous queue)."""
+
+    bodies: RawBodies
+    chunks: ChunkQueue
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    rates: RequestRates
+    per_minute: int = REQUESTS_PER_MINUTE
 
 
 class Intake:
@@ -49,15 +85,20 @@ class Intake:
         self,
         ingestor: Ingestor,
         dead_letters: DeadLetters,
+        *,
         webhook_token: Callable[[], str] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         heartbeats: Heartbeats | None = None,
+        queue: WebhookQueue | None = None,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         self._ingestor = ingestor
         self._dead_letters = dead_letters
         self._webhook_token = webhook_token
         self._clock = clock
         self._heartbeats = heartbeats
+        self._queue = queue
+        self._rate_limit = rate_limit
 
     # -- EventBridge and SNS -----------------------------------------------------------------------------
     def cloudwatch_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -104,44 +145,112 @@ class Intake:
     # -- the webhook (Lambda function URL, payload format 2.0) -------------------------------------------
     def webhook(self, event: Mapping[str, Any]) -> dict[str, Any]:
         response = self._webhook(event)
-        if 400 <= response.status < 500:
+        if 400 <= response.status < 500 and not response.body.get("refused"):
             # A sender that is refused (bad token, malformed, oversized, unknown route) is losing its alerts.
+            # (Refused alerts are counted one by one where they are kept.)
             metrics.add_metric(name="AlertsRefused", unit=MetricUnit.Count, value=1)
         return response.to_lambda()
 
     def _webhook(self, event: Mapping[str, Any]) -> HttpResponse:
-        method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
+        http = event.get("requestContext", {}).get("http", {})
+        method = str(http.get("method", "")).upper()
         if method != "POST":
             return HttpResponse(405, {"error": f"use POST, not {method or 'an unknown method'}"})
         refusal = self._authenticate(event.get("headers") or {})
         if refusal:
             return refusal
+        route, _, source = str(event.get("rawPath", "")).strip("/").rpartition("/")
+        if route.rsplit("/", 1)[-1] == HEARTBEAT_ROUTE or source == HEARTBEAT_ROUTE:
+            return self._heartbeat_ping(source if route else "")
+        judge = JUDGES_BY_SOURCE.get(source)
+        if judge is None:
+            known = ", ".join(sorted(JUDGES_BY_SOURCE))
+            return HttpResponse(404, {"error": f"unknown source {source!r}: POST to /{known.replace(', ', ', /')}"})
         body = event.get("body") or ""
         raw_body = base64.b64decode(body) if event.get("isBase64Encoded") else str(body).encode()
         if len(raw_body) > MAX_WEBHOOK_BODY_BYTES:
             return HttpResponse(413, {"error": f"body is {len(raw_body)} bytes; the limit is {MAX_WEBHOOK_BODY_BYTES}"})
-        route, _, source = str(event.get("rawPath", "")).strip("/").rpartition("/")
-        if route.rsplit("/", 1)[-1] == HEARTBEAT_ROUTE or source == HEARTBEAT_ROUTE:
-            return self._heartbeat_ping(source if route else "")
-        parser = PARSERS_BY_SOURCE.get(source)
-        if parser is None:
-            known = ", ".join(sorted(PARSERS_BY_SOURCE))
-            return HttpResponse(404, {"error": f"unknown source {source!r}: POST to /{known.replace(', ', ', /')}"})
+        now = self._clock()
+        throttled = self._throttled(f"{source}:{http.get('sourceIp') or 'unknown'}", now)
+        if throttled is not None:
+            return throttled
         try:
             payload = decode_json(raw_body)
-        except ParseError as error:  # malformed, or nested deep enough to exhaust the stack
-            return HttpResponse(400, {"error": str(error)})
-        now = self._clock()
-        try:
-            signals = parser(payload, now)
-            for signal in signals:
-                check_signal_time(signal, now)
-        except ParseError as error:
+            judged = judge(payload, now, None)
+        except ParseError as error:  # not JSON, too deep, or not this format's document at all
             logger.warning("webhook refused", extra={"source": source, "reason": str(error)})
-            metrics.add_metric(name="AlertsRefused", unit=MetricUnit.Count, value=1)
             return HttpResponse(400, {"error": str(error)})
-        results = [self._apply(signal, _raw_for(payload, signal, index)) for index, signal in enumerate(signals)]
-        return HttpResponse(202, _summary(results))
+        if judged.total > MAX_ALERTS_PER_REQUEST:
+            return HttpResponse(
+                413,
+                {
+                    "error": f"{judged.total} alerts in one request; the limit is "
+                    f"{MAX_ALERTS_PER_REQUEST}: split the group (Alertmanager: group_by)"
+                },
+            )
+        refused = [refusal.to_json() for refusal in judged.refused]
+        if not judged.accepted:
+            self._keep_refused(payload, source, judged.refused)
+            return HttpResponse(400, {"error": judged.refused[0].reason, "accepted": 0, "refused": refused})
+        if judged.total <= CHUNK_ALERTS or self._queue is None:
+            self._keep_refused(payload, source, judged.refused)
+            results = [self._apply(signal, _raw_for(payload, index)) for index, signal in judged.accepted]
+            return HttpResponse(202, {**_summary(results), "refused": refused})
+        queued = self._enqueue(source, raw_body, now, judged, self._queue)
+        if queued is None:
+            return HttpResponse(503, {"error": "the request could not be queued; send it again"},
+                                {"retry-after": "5"})  # fmt: skip
+        return HttpResponse(202, {"accepted": len(judged.accepted), "refused": refused, "queued": queued})
+
+    def _throttled(self, sender: str, now: datetime) -> HttpResponse | None:
+        if self._rate_limit is None:
+            return None
+        wait = self._rate_limit.rates.take(sender, now, self._rate_limit.per_minute, timedelta(minutes=1))
+        if wait is None:
+            return None
+        logger.warning("webhook throttled", extra={"sender": sender, "retry_after": wait})
+        metrics.add_metric(name="WebhookThrottled", unit=MetricUnit.Count, value=1)
+        return HttpResponse(429, {"error": f"more than {self._rate_limit.per_minute} requests a minute from "
+                                           f"{sender}; send again in {wait} s"},
+                            {"retry-after": str(wait)})  # fmt: skip
+
+    def _enqueue(
+        self, source: str, raw_body: bytes, now: datetime, judged: Judgement, queue: WebhookQueue
+    ) -> dict[str, Any] | None:
+        """Keep the body and queue its chunks; the chunks' alerts are applied (and refused ones kept) by
+        :meth:`apply_chunk`. None when the queue would not take them."""
+        from siren.adapters.webhook_queue import Chunk
+
+        key = f"webhook/{source}/{now:%Y/%m/%d/%H%M%S}-{uuid.uuid4().hex}.json"
+        chunks = [Chunk(source, key, now.isoformat(), start, min(start + CHUNK_ALERTS, judged.total))
+                  for start in range(0, judged.total, CHUNK_ALERTS)]  # fmt: skip
+        try:
+            queue.bodies.put(key, raw_body)
+            queue.chunks.send(chunks)
+        except Exception:  # any failure of S3 or Lambda: the sender must retry, not lose the request
+            logger.exception("webhook request not queued", extra={"source": source, "key": key})
+            return None
+        logger.info("webhook request queued", extra={"source": source, "key": key, "alerts": judged.total,
+                                                     "chunks": len(chunks)})  # fmt: skip
+        return {"request": key, "alerts": judged.total, "chunks": len(chunks)}
+
+    def apply_chunk(self, chunk: Chunk, bodies: RawBodies) -> dict[str, Any]:
+        """The consumer: one chunk of a queued request, judged as the door judged it (same body, same receive time):
+        its valid alerts applied, its refused ones kept in the dead-letter queue. Raises (and Lambda retries the
+        chunk, then keeps it in the DLQ) when the store fails; applying a chunk again is harmless."""
+        payload = decode_json(bodies.get(chunk.key))
+        judged = JUDGES_BY_SOURCE[chunk.source](payload, datetime.fromisoformat(chunk.received_at),
+                                                range(chunk.start, chunk.stop))  # fmt: skip
+        self._keep_refused(payload, chunk.source, judged.refused)
+        results = [self._apply(signal, _raw_for(payload, index)) for index, signal in judged.accepted]
+        return {**_summary(results), "refused": [refusal.to_json() for refusal in judged.refused]}
+
+    def _keep_refused(self, payload: Any, source: str, refused: Sequence[Refusal]) -> None:
+        for refusal in refused:
+            logger.warning("alert refused", extra={"source": source, "index": refusal.index, "reason": refusal.reason})
+            metrics.add_metric(name="AlertsRefused", unit=MetricUnit.Count, value=1)
+            self._dead_letters.keep({**_raw_for(payload, refusal.index), "index": refusal.index}, source,
+                                    refusal.reason)  # fmt: skip
 
     def _heartbeat_ping(self, name: str) -> HttpResponse:
         """``POST /heartbeat/<name>``: a job says it ran. The body, if any, is not read."""
@@ -169,8 +278,9 @@ class Intake:
         return None
 
 
-def _raw_for(payload: Any, signal: Signal, index: int) -> Mapping[str, Any]:
-    """The part of a webhook body that produced ``signal`` (one alert of a group), kept as its raw payload."""
+def _raw_for(payload: Any, index: int) -> Mapping[str, Any]:
+    """The part of a webhook body that the alert at ``index`` came from (one alert of a group, with the group's own
+    fields), kept as its raw payload."""
     if isinstance(payload, dict) and isinstance(payload.get("alerts"), list) and index < len(payload["alerts"]):
         group = {k: v for k, v in payload.items() if k != "alerts"}
         return {"group": group, "alert": payload["alerts"][index]}
@@ -180,5 +290,9 @@ def _raw_for(payload: Any, signal: Signal, index: int) -> Mapping[str, Any]:
 def _summary(results: list[IngestResult]) -> dict[str, Any]:
     return {
         "accepted": len(results),
-        "results": [{"dedup_key": r.dedup_key, "action": r.action, "incident_id": r.incident_id} for r in results],
+        "results": [
+            {"dedup_key": r.dedup_key, "action": r.action, "incident_id": r.incident_id}
+            | ({"note": r.note} if r.note else {})
+            for r in results
+        ],
     }

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 
 class SignalStatus(enum.StrEnum):
@@ -74,3 +74,54 @@ class Signal:
     participants: tuple[str, ...] = ()
     # Siren's end-to-end canary: runs the first escalation step without sending, then resolves itself.
     canary: bool = False
+    # The sender gave no id of its own (a generic alert without event_id): delivery_id is a hash of the alert's
+    # content, which the same failure repeats night after night. The ingestor scopes it to the incident it applies
+    # to (see siren.app.ingest), so that a redelivery is applied once but the same failure after a resolve is new.
+    scoped_delivery: bool = False
+
+
+CLOCK_SKEW_NOTE = "clock_skew"  # the details key of the note a clamped timestamp leaves
+
+
+def clamped_to_receipt(signal: Signal, received_at: datetime, allowance: timedelta) -> Signal:
+    """``signal`` with an occurred_at more than ``allowance`` ahead of ``received_at`` set to ``received_at``, and a
+    note in its details saying so; otherwise ``signal`` itself.
+
+    A sender whose clock runs fast (a Prometheus a few minutes ahead) still has a real alert: refusing it would lose
+    the page, and Alertmanager would re-send the same group, refused the same way, every group_interval. Nothing
+    happens in the future, so the receive time is the best truth we have; the note keeps the sender's own time.
+    """
+    if signal.occurred_at <= received_at + allowance:
+        return signal
+    ahead = int((signal.occurred_at - received_at).total_seconds())
+    note = (
+        f"the sender's time {signal.occurred_at.isoformat()} was {ahead} s ahead of the time Siren received it "
+        f"({received_at.isoformat()}); taken as the receive time (is the sender's clock fast?)"
+    )
+    return replace(signal, occurred_at=received_at, details={**signal.details, CLOCK_SKEW_NOTE: note})
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """One alert of a request that cannot be applied: its position in the request and why, for the sender."""
+
+    index: int  # 0 for a body that is one alert
+    reason: str
+
+    def to_json(self) -> dict[str, int | str]:
+        return {"index": self.index, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """A webhook request judged alert by alert: each alert either became a signal or was refused, on its own."""
+
+    total: int  # alerts in the request (all of them, whatever window was judged)
+    accepted: tuple[tuple[int, Signal], ...] = ()  # (index in the request, signal), in request order
+    refused: tuple[Refusal, ...] = ()
+
+    def strict(self) -> list[Signal]:
+        """The signals, or the first refusal as a ParseError: for callers that take a request whole or not at all."""
+        if self.refused:
+            raise ParseError(self.refused[0].reason)
+        return [signal for _, signal in self.accepted]

@@ -5,7 +5,8 @@ webhook contact point (https://grafana.com/docs/grafana/latest/alerting/configur
 integrations/webhook-notifier/) send the same group document; Grafana adds ``orgId``, ``title``, ``state`` and
 ``message`` to the group and ``silenceURL``, ``dashboardURL``, ``panelURL`` and ``values`` to each alert, and calls
 its version "1". Each alert of a group becomes one signal with the alert's own status: a group notification may
-carry firing and resolved alerts together.
+carry firing and resolved alerts together. Alerts are judged one by one (:func:`judge_group`): one wrong alert is
+refused on its own, never its whole group.
 """
 
 from __future__ import annotations
@@ -32,7 +33,15 @@ from siren.domain.parsers._common import (
     truncate,
     where_of,
 )
-from siren.domain.signals import ParseError, SeverityHints, Signal, SignalStatus, Source
+from siren.domain.signals import (
+    Judgement,
+    ParseError,
+    Refusal,
+    SeverityHints,
+    Signal,
+    SignalStatus,
+    Source,
+)
 
 _STATUSES: Final = {"firing": SignalStatus.FIRING, "resolved": SignalStatus.RESOLVED}
 _FNV64_OFFSET: Final = 0xCBF29CE484222325
@@ -62,6 +71,16 @@ def labels_fingerprint(labels: Mapping[str, str]) -> str:
 
 
 def parse_group(body: Any, received_at: datetime | None, family: Family) -> list[Signal]:
+    """Every alert of the group as a signal, or the first problem as a ParseError (the whole group or nothing)."""
+    return judge_group(body, received_at, family).strict()
+
+
+def judge_group(body: Any, received_at: datetime | None, family: Family, window: range | None = None) -> Judgement:
+    """The group judged alert by alert: a ParseError only when the document itself is wrong (not this family's
+    group, no alerts); an alert that is wrong is refused on its own, and its neighbours are still signals.
+
+    ``window``: judge only the alerts at these indexes (a chunk of a large group); ``total`` counts them all.
+    """
     if not isinstance(body, Mapping):
         raise ParseError(f"the body must be a JSON object ({family.name}), not {describe(body)}")
     version = body.get("version")
@@ -82,7 +101,17 @@ def parse_group(body: Any, received_at: datetime | None, family: Family) -> list
         },
         received_at=aware_utc(received_at) if received_at is not None else None,
     )
-    return [_alert(mapping(alert, f"alerts[{index}]"), f"alerts[{index}]", group) for index, alert in enumerate(alerts)]
+    accepted: list[tuple[int, Signal]] = []
+    refused: list[Refusal] = []
+    for index in window if window is not None else range(len(alerts)):
+        if not 0 <= index < len(alerts):
+            break
+        where = f"alerts[{index}]"
+        try:
+            accepted.append((index, _alert(mapping(alerts[index], where), where, group)))
+        except ParseError as error:
+            refused.append(Refusal(index, str(error)))
+    return Judgement(len(alerts), tuple(accepted), tuple(refused))
 
 
 @dataclass(frozen=True, slots=True)

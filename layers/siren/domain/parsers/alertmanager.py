@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
-from siren.domain.parsers._alerts import Family, parse_group
-from siren.domain.signals import Signal, Source
+from siren.domain.parsers._alerts import Family, judge_group, parse_group
+from siren.domain.signals import Judgement, Signal, Source
 
 ALERTMANAGER: Final = Family(
     source=Source.ALERTMANAGER,
@@ -26,3 +26,8 @@ ALERTMANAGER: Final = Family(
 def parse_alertmanager(body: Any, received_at: datetime | None = None) -> list[Signal]:
     """The signals of an Alertmanager notification (already decoded from JSON). Raises ParseError."""
     return parse_group(body, received_at, ALERTMANAGER)
+
+
+def judge_alertmanager(body: Any, received_at: datetime, window: range | None = None) -> Judgement:
+    """An Alertmanager notification judged alert by alert (see :func:`~siren.domain.parsers._alerts.judge_group`)."""
+    return judge_group(body, received_at, ALERTMANAGER, window)

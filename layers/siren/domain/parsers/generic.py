@@ -1,9 +1,10 @@
 """Siren's generic alert format: for any sender that can POST JSON (a cron job, a CI pipeline, a custom check).
 
 POST it to the webhook's ``/generic`` path with ``Authorization: Bearer <token>`` and ``content-type:
-application/json``. The body is either one alert object, or ``{"alerts": [ ... ]}`` with 1 to 100 alert objects
-(and no other field). A batch is all or nothing: if any alert is invalid, none is applied and the answer (HTTP 400)
-names the first problem and where it is, e.g. ``alerts[2].labels must be an object of strings``.
+application/json``. The body is either one alert object, or ``{"alerts": [ ... ]}`` with at least one alert object
+(and no other field). Each alert is judged on its own: the valid ones are applied, and the answer names each refused
+one by its index with the problem and where it is, e.g. ``{"index": 2, "reason": "alerts[2].labels must be an
+object of strings"}`` (HTTP 202 when at least one alert was taken, 400 when none was).
 
 An alert object has these fields; any other field is refused, so that a misspelt one is not silently ignored.
 
@@ -22,10 +23,11 @@ field           type                        meaning
                                             page). Longer than 4,000 characters: cut to 4,000.
 ``occurred_at`` string, ISO 8601 date-time  When it happened, e.g. ``"2026-03-01T09:30:00Z"`` or
                 with a UTC offset           ``"2026-03-01T10:30:00+01:00"``. Default: when Siren received it.
-                                            A time more than a few minutes in the future is refused.
+                                            A time more than a few minutes in the future (a fast clock) is
+                                            taken as the receive time, with a note on the incident.
 ``event_id``    string, 1-255 characters    This delivery's id: send the same alert again with the same
                                             ``event_id`` (a retry) and it is applied once. Default: a hash of
-                                            the alert object itself (see below).
+                                            the alert object, scoped to its incident (see below).
 ``link``        string, an http(s) URL      Where responders see the sender's own view (a dashboard, a log).
 ``labels``      object of string: string    Facts severity rules can match on (``team``, ``severity``...).
 ``drill``       boolean                     A game-day drill (``siren gameday``): the incident is marked as
@@ -36,9 +38,10 @@ field           type                        meaning
 
 ``null`` counts as absent for every optional field.
 
-Without ``event_id``, the delivery id is a hash of the alert object's canonical JSON, so an identical alert sent
-twice is applied once. That includes a re-fire after a resolve: send ``occurred_at`` (or ``event_id``) so that a
-new firing is a new delivery.
+Without ``event_id``, the delivery id is a hash of the alert object's canonical JSON scoped to the incident it
+applies to (and to that incident's state): an identical alert sent again while nothing changed (a retry, a
+redelivery) is applied once, but the same alert after its incident was resolved (the same failure the next night)
+opens a new incident, and after a recovery it fires again.
 
 Example (one alert)::
 
@@ -73,9 +76,17 @@ from siren.domain.parsers._common import (
     truncate,
     where_of,
 )
-from siren.domain.signals import SEVERITIES, ParseError, SeverityHints, Signal, SignalStatus, Source
+from siren.domain.signals import (
+    SEVERITIES,
+    Judgement,
+    ParseError,
+    Refusal,
+    SeverityHints,
+    Signal,
+    SignalStatus,
+    Source,
+)
 
-MAX_ALERTS: Final = 100
 MAX_KEY: Final = 255
 FIELDS: Final = (
     "dedup_key",
@@ -96,23 +107,39 @@ _STATUSES: Final = {"firing": SignalStatus.FIRING, "resolved": SignalStatus.RESO
 
 def parse_generic(body: Any, received_at: datetime) -> list[Signal]:
     """The signals of a generic alert body (already decoded from JSON); ``received_at`` is the default occurred_at.
-    Raises ParseError."""
+    Raises ParseError for the first problem (the whole body or nothing)."""
+    return judge_generic(body, received_at).strict()
+
+
+def judge_generic(body: Any, received_at: datetime, window: range | None = None) -> Judgement:
+    """A generic body judged alert by alert: a ParseError only when the body itself is wrong (not an object, a batch
+    with another field than "alerts", no alerts); each wrong alert is refused on its own.
+
+    ``window``: judge only the alerts at these indexes (a chunk of a large batch); ``total`` counts them all."""
     if not isinstance(body, Mapping):
         raise ParseError(f'the body must be a JSON object (one alert, or {{"alerts": [...]}}), not {describe(body)}')
     received = aware_utc(received_at)
-    if "alerts" not in body:
-        return [_alert(body, "", received)]
-    extra = sorted(set(body) - {"alerts"})
-    if extra:
-        raise ParseError(f'a batch has only "alerts"; unknown field {extra[0]!r} beside it')
-    alerts = sequence(body["alerts"], "alerts")
-    if not alerts:
-        raise ParseError("alerts must not be empty")
-    if len(alerts) > MAX_ALERTS:
-        raise ParseError(f"alerts has {len(alerts)} alerts; the limit is {MAX_ALERTS} a request")
-    return [
-        _alert(mapping(alert, f"alerts[{index}]"), f"alerts[{index}]", received) for index, alert in enumerate(alerts)
-    ]
+    if "alerts" in body:
+        extra = sorted(set(body) - {"alerts"})
+        if extra:
+            raise ParseError(f'a batch has only "alerts"; unknown field {extra[0]!r} beside it')
+        alerts = sequence(body["alerts"], "alerts")
+        if not alerts:
+            raise ParseError("alerts must not be empty")
+        places = [(alert, f"alerts[{index}]") for index, alert in enumerate(alerts)]
+    else:
+        places = [(body, "")]
+    accepted: list[tuple[int, Signal]] = []
+    refused: list[Refusal] = []
+    for index in window if window is not None else range(len(places)):
+        if not 0 <= index < len(places):
+            break
+        alert, where = places[index]
+        try:
+            accepted.append((index, _alert(mapping(alert, where or "the alert"), where, received)))
+        except ParseError as error:
+            refused.append(Refusal(index, str(error)))
+    return Judgement(len(places), tuple(accepted), tuple(refused))
 
 
 def _alert(alert: Mapping[str, Any], where: str, received_at: datetime) -> Signal:
@@ -145,6 +172,7 @@ def _alert(alert: Mapping[str, Any], where: str, received_at: datetime) -> Signa
     return Signal(
         source=Source.GENERIC,
         delivery_id=event_id if event_id is not None else stable_hash(dict(alert)),
+        scoped_delivery=event_id is None,
         dedup_key=f"generic:{key}",
         status=status,
         title=truncate(title if title is not None else key, MAX_TITLE),
@@ -220,8 +248,15 @@ def parse_canary(body: Any, received_at: datetime) -> list[Signal]:
     A separate route, not a field of the generic format: an ordinary sender cannot make a real alert silent by
     setting a flag, and the canary goes through the same front door, token and parser as every alert.
     """
-    return [
-        replace(signal, source=Source.CANARY, dedup_key="canary:" + signal.dedup_key.removeprefix("generic:"),
-                canary=True, drill=False, participants=())
-        for signal in parse_generic(body, received_at)
-    ]  # fmt: skip
+    return judge_canary(body, received_at).strict()
+
+
+def judge_canary(body: Any, received_at: datetime, window: range | None = None) -> Judgement:
+    """The canary route judged alert by alert (see :func:`judge_generic`)."""
+    judged = judge_generic(body, received_at, window)
+    return replace(judged, accepted=tuple((index, _as_canary(signal)) for index, signal in judged.accepted))
+
+
+def _as_canary(signal: Signal) -> Signal:
+    return replace(signal, source=Source.CANARY, dedup_key="canary:" + signal.dedup_key.removeprefix("generic:"),
+                   canary=True, drill=False, participants=())  # fmt: skip

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
-from siren.domain.parsers._alerts import Family, parse_group
-from siren.domain.signals import ParseError, Signal, Source
+from siren.domain.parsers._alerts import Family, judge_group
+from siren.domain.signals import Judgement, ParseError, Signal, Source
 
 GRAFANA: Final = Family(
     source=Source.GRAFANA,
@@ -25,9 +25,14 @@ GRAFANA: Final = Family(
 
 def parse_grafana(body: Any, received_at: datetime | None = None) -> list[Signal]:
     """The signals of a Grafana alerting notification (already decoded from JSON). Raises ParseError."""
+    return judge_grafana(body, received_at).strict()
+
+
+def judge_grafana(body: Any, received_at: datetime | None = None, window: range | None = None) -> Judgement:
+    """A Grafana alerting notification judged alert by alert (see :func:`~siren.domain.parsers._alerts.judge_group`)."""
     if isinstance(body, dict) and "evalMatches" in body and "alerts" not in body:
         raise ParseError(
             "this is a legacy Grafana dashboard alert (evalMatches, ruleId): use a Grafana-managed alerting "
             "webhook contact point instead"
         )
-    return parse_group(body, received_at, GRAFANA)
+    return judge_group(body, received_at, GRAFANA, window)

@@ -1,0 +1,105 @@
+"""The queue between the webhook and the store: raw request bodies in S3, their chunks as asynchronous invocations.
+
+A large webhook request (Alertmanager posts a whole group in one request, up to the function URL's 6 MB) is not
+applied while its sender waits: the front door keeps the body as it came (an S3 object, encrypted at rest, kept
+:data:`BODY_RETENTION_DAYS` days by the bucket's lifecycle rule) and hands the consumer function one small message per
+chunk of alerts (:class:`Chunk`). Lambda's asynchronous invocation is the queue: it holds the messages, retries a
+failed chunk twice, and then keeps it in the function's dead-letter queue, from which ``siren dlq redrive`` invokes
+the consumer again. A chunk applied twice is harmless: every alert's delivery id is checked by the store.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from typing import Any, Self
+
+import boto3
+from botocore.config import Config
+
+from siren.clients import client, endpoint_url, region_name
+
+BODY_RETENTION_DAYS = 14  # as long as the dead-letter queue keeps a chunk that failed: its body must still be there
+_SEND_THREADS = 8
+# An asynchronous invoke answers at once on AWS. The embedded local AWS runs the function before it answers, so the
+# read timeout allows for a chunk's work; retries are botocore's (an invoke that failed before it was queued).
+_INVOKE_CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=3, read_timeout=120)
+
+
+class ChunkMessageError(ValueError):
+    """A consumer event that is not a chunk message (say, an event replayed to the wrong function)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Alerts ``start`` to ``stop`` (exclusive) of the request whose body is ``key``, received at ``received_at``
+    on the webhook path ``source`` (alertmanager, grafana, generic, canary)."""
+
+    source: str
+    key: str
+    received_at: str  # ISO 8601: the chunk is judged as the whole request was, at the door
+    start: int
+    stop: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": "webhook_chunk", **asdict(self)}
+
+    @classmethod
+    def from_json(cls, event: Any) -> Self:
+        if not isinstance(event, Mapping) or event.get("kind") != "webhook_chunk":
+            raise ChunkMessageError(f"not a webhook chunk message: {str(event)[:200]}")
+        try:
+            chunk = cls(str(event["source"]), str(event["key"]), str(event["received_at"]), int(event["start"]),
+                        int(event["stop"]))  # fmt: skip
+        except (KeyError, TypeError, ValueError) as error:
+            raise ChunkMessageError(f"a webhook chunk message without a valid {error}") from None
+        if not 0 <= chunk.start < chunk.stop:
+            raise ChunkMessageError(f"a webhook chunk message with an empty range {chunk.start}..{chunk.stop}")
+        return chunk
+
+
+class RawBodies:
+    """Request bodies as they came, one S3 object each."""
+
+    def __init__(self, bucket: str) -> None:
+        self._bucket = bucket
+
+    def put(self, key: str, body: bytes) -> None:
+        client("s3").put_object(Bucket=self._bucket, Key=key, Body=body, ContentType="application/json")
+
+    def get(self, key: str) -> bytes:
+        return bytes(client("s3").get_object(Bucket=self._bucket, Key=key)["Body"].read())
+
+
+class ChunkQueue:
+    """Chunks to the consumer function, as asynchronous invocations (Lambda's own queue, retries and DLQ)."""
+
+    def __init__(self, function_name: str) -> None:
+        self._function_name = function_name
+
+    def send(self, chunks: Sequence[Chunk]) -> None:
+        """Queue every chunk; raises if any could not be queued (the caller answers 503 and the sender retries:
+        the chunks queued already are then applied twice, harmlessly)."""
+        with ThreadPoolExecutor(min(_SEND_THREADS, max(len(chunks), 1))) as pool:
+            list(pool.map(self._send_one, chunks))
+
+    def _send_one(self, chunk: Chunk) -> None:
+        response = _invoke_client(region_name(), endpoint_url()).invoke(
+            FunctionName=self._function_name, InvocationType="Event", Payload=json.dumps(chunk.to_json()).encode()
+        )
+        if int(response.get("StatusCode", 0)) // 100 != 2:
+            raise RuntimeError(f"Lambda did not queue chunk {chunk.start}..{chunk.stop} of {chunk.key}: "
+                               f"{response.get('StatusCode')}")  # fmt: skip
+
+
+@functools.cache
+def _invoke_client(region: str, endpoint: str | None) -> Any:
+    return boto3.session.Session().client("lambda", region_name=region, endpoint_url=endpoint, config=_INVOKE_CONFIG)
+
+
+def forget() -> None:
+    """Drop the cached invoke clients (see siren.bootstrap.forget_built)."""
+    _invoke_client.cache_clear()
