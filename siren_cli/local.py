@@ -243,7 +243,7 @@ def put_metric(
 @app.command("sms-reply")
 @one_line_errors
 def sms_reply(
-    text: Annotated[str, typer.Argument(help="The reply text, e.g. 'ACK 4821'.")],
+    text: Annotated[str, typer.Argument(help="The reply text, e.g. 'ACK 482193'.")],
     from_number: Annotated[str, typer.Option("--from", help="The replying phone, E.164 (+14255550182).")],
     port: PortOption = DEFAULT_LOCAL_PORT,
 ) -> None:
@@ -258,6 +258,113 @@ def sms_reply(
         raise CliError("the deployed stack has no InboundSmsTopicArn output")
     message = publish_sms_reply(target.client, topic, from_number, text)
     console.print(f"SMS from {from_number} published (inbound id {message['inboundMessageId']}).")
+
+
+fault_app = typer.Typer(
+    help="Make a service of the embedded local AWS fail as AWS fails (tests, drills, the demo).", no_args_is_help=True
+)
+app.add_typer(fault_app, name="fault")
+
+
+_TARGET_HELP = (
+    "sms-voice, sns, ses, chat, events, dynamodb or lambda:<LogicalId> (a deployed function's logical id, or an "
+    "unambiguous beginning of it)."
+)
+_NUMBERS_HELP = "Fail only these destinations (E.164; sms-voice and sns). Repeat the option or separate with commas."
+_FOR_HELP = (
+    "End the fault after this many seconds of AWS time (the runtime's scaled time: at --time-scale 60, --for 900 "
+    "lasts 15 wall seconds). Default: until cleared."
+)
+_MODE_HELP = (
+    "error (the service's 5xx; a function error for lambda), throttle (its throttling error), partial (events: "
+    "PutEvents answers 200 with failed entries)."
+)
+_HANG_HELP = (
+    "Hold each matching call this many wall-clock seconds (the SDK's timeouts are wall-clock too), then fail it "
+    "unapplied: a provider that stops answering."
+)
+_OPERATIONS_HELP = (
+    "Fail only these API operations (e.g. PutItem; for dynamodb also 'writes' or 'reads'). Default: the target's "
+    "sending or storing calls."
+)
+
+
+@fault_app.command("add")
+@one_line_errors
+def fault_add(
+    target: Annotated[str, typer.Option("--target", help=_TARGET_HELP)],
+    numbers: Annotated[list[str] | None, typer.Option("--numbers", help=_NUMBERS_HELP)] = None,
+    for_seconds: Annotated[float | None, typer.Option("--for", help=_FOR_HELP)] = None,
+    rate: Annotated[float, typer.Option("--rate", help="The probability that a matching call fails, 0 < R <= 1.")] = 1,
+    mode: Annotated[str, typer.Option("--mode", help=_MODE_HELP)] = "error",
+    hang: Annotated[float | None, typer.Option("--hang", help=_HANG_HELP)] = None,
+    operations: Annotated[list[str] | None, typer.Option("--operations", help=_OPERATIONS_HELP)] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed the fault's --rate draws (repeatable runs).")] = None,
+    port: PortOption = DEFAULT_LOCAL_PORT,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a fault: matching calls fail with the error code and HTTP status the real service returns."""
+    spec: dict[str, Any] = {"target": target, "mode": mode, "rate": rate}
+    for key, value in (("for_seconds", for_seconds), ("hang_seconds", hang), ("seed", seed)):
+        if value is not None:
+            spec[key] = value
+    if numbers:
+        spec["numbers"] = [n.strip() for given in numbers for n in given.split(",") if n.strip()]
+    if operations:
+        spec["operations"] = [o.strip() for given in operations for o in given.split(",") if o.strip()]
+    try:
+        fault = _target(port).control("faults", spec)
+    except CliError as error:
+        raise UsageError(str(error).removeprefix("local runtime: ")) from None
+    if as_json:
+        print(json.dumps(fault, indent=2))
+        return
+    console.print(f"Fault {fault['id']} set: {_describe(fault)}")
+
+
+@fault_app.command("list")
+@one_line_errors
+def fault_list(port: PortOption = DEFAULT_LOCAL_PORT, as_json: JsonOption = False) -> None:
+    """The faults set (expired ones too) and how many failures each injected."""
+    listed = _target(port).control("faults")
+    if as_json:
+        print(json.dumps(listed, indent=2))
+        return
+    if not listed["faults"]:
+        console.print("No faults set.")
+        return
+    table = Table(title=f"Faults (time scale x{listed.get('time_scale', 1):g})")
+    for column in ("id", "target", "fault", "state", "hits", "calls"):
+        table.add_column(column, overflow="fold")
+    for fault in listed["faults"]:
+        state = "active" if fault["active"] else "expired"
+        if fault["active"] and fault["remaining_wall_seconds"] is not None:
+            state += f" ({fault['remaining_wall_seconds']:.1f} wall s left)"
+        table.add_row(fault["id"], fault["target"], _describe(fault), state, str(fault["hits"]), str(fault["calls"]))
+    console.print(table)
+
+
+@fault_app.command("clear")
+@one_line_errors
+def fault_clear(port: PortOption = DEFAULT_LOCAL_PORT) -> None:
+    """Remove every fault; calls held by a --hang fault fail now."""
+    cleared = _target(port).control("faults/clear", {})["cleared"]
+    console.print(f"Cleared {cleared} fault{'s' if cleared != 1 else ''}.")
+
+
+def _describe(fault: dict[str, Any]) -> str:
+    parts = [fault["mode"] if fault["mode"] != "hang" else f"hang {fault['hang_seconds']:g} s"]
+    if fault.get("function_name"):
+        parts.append(f"function {fault['function_name']}")
+    if fault.get("numbers") is not None:
+        parts.append("numbers " + (", ".join(fault["numbers"]) or "(none)"))
+    if fault.get("operations"):
+        parts.append("operations " + ", ".join(fault["operations"]))
+    if fault["rate"] < 1:
+        parts.append(f"rate {fault['rate']:g}" + (f" (seed {fault['seed']})" if fault.get("seed") is not None else ""))
+    if fault.get("for_seconds"):
+        parts.append(f"for {fault['for_seconds']:g} AWS s")
+    return "; ".join(parts)
 
 
 @app.command()
