@@ -300,12 +300,13 @@ def fault_add(
     hang: Annotated[float | None, typer.Option("--hang", help=_HANG_HELP)] = None,
     operations: Annotated[list[str] | None, typer.Option("--operations", help=_OPERATIONS_HELP)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed the fault's --rate draws (repeatable runs).")] = None,
+    times: Annotated[int | None, typer.Option("--times", help="Spent after this many failures.")] = None,
     port: PortOption = DEFAULT_LOCAL_PORT,
     as_json: JsonOption = False,
 ) -> None:
     """Add a fault: matching calls fail with the error code and HTTP status the real service returns."""
     spec: dict[str, Any] = {"target": target, "mode": mode, "rate": rate}
-    for key, value in (("for_seconds", for_seconds), ("hang_seconds", hang), ("seed", seed)):
+    for key, value in (("for_seconds", for_seconds), ("hang_seconds", hang), ("seed", seed), ("times", times)):
         if value is not None:
             spec[key] = value
     if numbers:
@@ -337,7 +338,7 @@ def fault_list(port: PortOption = DEFAULT_LOCAL_PORT, as_json: JsonOption = Fals
     for column in ("id", "target", "fault", "state", "hits", "calls"):
         table.add_column(column, overflow="fold")
     for fault in listed["faults"]:
-        state = "active" if fault["active"] else "expired"
+        state = "active" if fault["active"] else "spent" if fault.get("times") else "expired"
         if fault["active"] and fault["remaining_wall_seconds"] is not None:
             state += f" ({fault['remaining_wall_seconds']:.1f} wall s left)"
         table.add_row(fault["id"], fault["target"], _describe(fault), state, str(fault["hits"]), str(fault["calls"]))
@@ -362,6 +363,8 @@ def _describe(fault: dict[str, Any]) -> str:
         parts.append("operations " + ", ".join(fault["operations"]))
     if fault["rate"] < 1:
         parts.append(f"rate {fault['rate']:g}" + (f" (seed {fault['seed']})" if fault.get("seed") is not None else ""))
+    if fault.get("times"):
+        parts.append(f"{fault['times']} times")
     if fault.get("for_seconds"):
         parts.append(f"for {fault['for_seconds']:g} AWS s")
     return "; ".join(parts)

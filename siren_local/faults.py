@@ -21,7 +21,8 @@ A fault can be narrowed: ``numbers`` (phone faults: only these destinations), ``
 operations; for DynamoDB also the words ``reads`` and ``writes``), ``rate`` (the probability that a matching call
 fails, drawn from the fault's own random generator, seeded with ``seed`` for repeatable tests) and ``for_seconds``
 (AWS seconds, i.e. the runtime's scaled time, like every other local wait: 15 minutes at time scale 60 is 15 wall
-seconds; the deadline is fixed when the fault is added). Every injected failure counts as a hit of its fault.
+seconds; the deadline is fixed when the fault is added) and ``times`` (the fault is spent after that many
+failures: "a function that fails 3 times"). Every injected failure counts as a hit of its fault.
 
 One injector serves both transports: the HTTP server's middleware (control.py) and moto's in-process interception
 (:func:`install`) call :meth:`FaultInjector.intercept`; the End User Messaging fake, the chat webhook and the
@@ -96,6 +97,7 @@ class Fault:
     for_seconds: float | None = None  # AWS seconds
     hang_seconds: float | None = None  # wall-clock seconds
     seed: int | None = None
+    times: int | None = None  # spent after this many hits
     function_name: str | None = None  # lambda targets: the deployed function the logical id names
     added_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     expires_at: float | None = None  # time.monotonic() deadline, from for_seconds and the time scale when added
@@ -108,7 +110,8 @@ class Fault:
         return "lambda" if self.target.startswith(LAMBDA_PREFIX) else self.target
 
     def active(self, now: float) -> bool:
-        return self.expires_at is None or now < self.expires_at
+        spent = self.times is not None and self.hits >= self.times
+        return not spent and (self.expires_at is None or now < self.expires_at)
 
     def covers(self, operation: str, number: str | None) -> bool:
         if operation not in (self.operations or OPERATIONS[self.kind]):
@@ -122,6 +125,7 @@ class Fault:
             "numbers": sorted(self.numbers) if self.numbers is not None else None,
             "operations": sorted(self.operations) if self.operations is not None else None,
             "rate": self.rate, "for_seconds": self.for_seconds, "hang_seconds": self.hang_seconds, "seed": self.seed,
+            "times": self.times,
             "function_name": self.function_name, "added_at": self.added_at, "active": self.active(now),
             "remaining_wall_seconds": None if self.expires_at is None else round(max(0.0, self.expires_at - now), 3),
             "hits": self.hits, "calls": self.calls,
@@ -163,6 +167,7 @@ class FaultInjector:
         for_seconds: float | None = None,
         hang_seconds: float | None = None,
         seed: int | None = None,
+        times: int | None = None,
         function_name: str | None = None,
         fault_id: str | None = None,
     ) -> Fault:
@@ -190,13 +195,15 @@ class FaultInjector:
             raise FaultError(f"--rate must be a probability above 0 and at most 1, got {rate!r}")
         if for_seconds is not None:
             for_seconds = _positive("--for", for_seconds)
+        if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
+            raise FaultError(f"--times must be a whole number of at least 1, got {times!r}")
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
             raise FaultError(f"--seed must be a whole number, got {seed!r}")
         fault = Fault(
             id=fault_id or f"f{next(self._ids)}", target=target, mode=mode,
             numbers=set(numbers) if numbers is not None else None,
             operations=_operations(kind, operations), rate=float(rate), for_seconds=for_seconds,
-            hang_seconds=hang_seconds, seed=seed, function_name=function_name,
+            hang_seconds=hang_seconds, seed=seed, times=times, function_name=function_name,
             expires_at=None if for_seconds is None else time.monotonic() + scaled(for_seconds),
             _rng=random.Random(seed),  # noqa: S311 (chaos, not cryptography)
         )  # fmt: skip

@@ -260,3 +260,12 @@ def test_in_process_clients_meet_the_same_faults(bare_inprocess):
     bare_inprocess.add_fault("sms-voice", mode="throttle")
     assert error_of(lambda: sms.send_text_message(DestinationPhoneNumber=PAGED, MessageBody="x")) == (
         "ThrottlingException", 400)  # fmt: skip
+
+
+def test_a_fault_with_times_is_spent_after_that_many_failures(runtime):
+    create_function(runtime, "thrice-fn")
+    fault = runtime.faults.add("lambda:Thrice", function_name="thrice-fn", times=3)
+    lam = client(runtime, "lambda")
+    failed = [bool(lam.invoke(FunctionName="thrice-fn", Payload=b"{}").get("FunctionError")) for _ in range(5)]
+    assert failed == [True, True, True, False, False]
+    assert (fault.hits, runtime.faults.to_json()["faults"][0]["active"]) == (3, False)
