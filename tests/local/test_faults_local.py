@@ -251,17 +251,6 @@ def test_bad_faults_are_refused_with_the_reason(runtime):
     assert runtime.faults.faults() == []
 
 
-def test_in_process_clients_meet_the_same_faults(bare_inprocess):
-    bare_inprocess.add_fault("dynamodb", mode="throttle")
-    ddb = client(bare_inprocess, "dynamodb")
-    assert error_of(lambda: ddb.get_item(TableName="t", Key={"pk": {"S": "a"}})) == (
-        "ProvisionedThroughputExceededException", 400)  # fmt: skip
-    sms = client(bare_inprocess, "pinpoint-sms-voice-v2")
-    bare_inprocess.add_fault("sms-voice", mode="throttle")
-    assert error_of(lambda: sms.send_text_message(DestinationPhoneNumber=PAGED, MessageBody="x")) == (
-        "ThrottlingException", 400)  # fmt: skip
-
-
 def test_a_fault_with_times_is_spent_after_that_many_failures(runtime):
     create_function(runtime, "thrice-fn")
     fault = runtime.faults.add("lambda:Thrice", function_name="thrice-fn", times=3)
