@@ -12,7 +12,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export AWS_DEFAULT_REGION ?= us-east-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv test lint typecheck browser-tools unit synth demo up bench clean
+.PHONY: venv test lint typecheck browser-tools lint-tools unit synth demo up bench clean
 
 # The virtual environment is (re)built whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -24,6 +24,18 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# checkov, in a virtual environment of its own (it pins boto3, botocore and packaging below Siren's): inside .venv,
+# so that it goes wherever .venv goes. Rebuilt when infra/lint-requirements.txt changes.
+LINT_VENV := $(VENV)/lint
+LINT_STAMP := $(LINT_VENV)/.installed
+$(LINT_STAMP): infra/lint-requirements.txt | $(STAMP)
+	@test -x $(LINT_VENV)/bin/python || $(PYTHON) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LINT_VENV)/bin/python -m pip install --quiet -r infra/lint-requirements.txt
+	@touch $(LINT_STAMP)
+
+lint-tools: $(LINT_STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -40,7 +52,7 @@ PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?= -q -n $(PYTEST_WORKERS) --dist worksteal --durations=15
 
 test: export MALLOC_ARENA_MAX := 2
-test: lint typecheck browser-tools
+test: lint typecheck browser-tools lint-tools
 	@shared=$$(mktemp -d) && trap 'rm -rf "$$shared"' EXIT && export SIREN_TEST_SHARED_DIR="$$shared" && \
 	echo "$(VENV)/bin/pytest $(PYTEST_ARGS) --ignore=tests/browser" && \
 	$(VENV)/bin/pytest $(PYTEST_ARGS) --ignore=tests/browser && \

@@ -10,17 +10,41 @@ from infra.components.canary import Canary
 from infra.components.config_layer import ConfigLayer
 from infra.components.escalation import Escalation
 from infra.components.events import IncidentEvents
-from infra.components.functions import FunctionBase, SharedLayer, SirenFunction
+from infra.components.functions import FunctionBase, ReservedConcurrency, SharedLayer, SirenFunction
 from infra.components.ingest import Ingest
 from infra.components.operations import Operations, Watched
 from infra.components.reports import Reports
 from infra.components.status_publisher import StatusPublisher
 from infra.components.status_site import StatusSite
 from infra.components.store import IncidentStoreTable
+from infra.nag import acknowledge
 from infra.outputs import OUTPUT_NAMES
 from infra.watchdog import watchdog_region
 
-__all__ = ["OUTPUT_NAMES", "SirenStack"]
+__all__ = ["CONCURRENCY_PLAN", "OUTPUT_NAMES", "SirenStack"]
+
+# Who reserves what (ReservedConcurrency; construct paths in the stack). The public URLs are capped, so that a
+# flood at them cannot take the executions the paging path needs; the paging path is guaranteed its executions
+# whatever else runs in the account. The status publisher, the reports and the canary share the unreserved pool:
+# none of them pages anyone. A new function on the paging path gets a line here (tests/infra/test_scoped_iam.py
+# finds the paging path in the template and fails for a function on it without a reservation).
+CONCURRENCY_PLAN = {
+    "Ingest/Webhook": ReservedConcurrency.PUBLIC_WEBHOOK,
+    "Escalation/AckLink": ReservedConcurrency.PUBLIC_ACK_LINK,
+    "Ingest/AlarmEvents": ReservedConcurrency.PAGING_PATH,
+    "Ingest/AlarmSns": ReservedConcurrency.PAGING_PATH,
+    "Ingest/Publisher": ReservedConcurrency.STREAM_RELAY,
+    "Ingest/WebhookChunks": ReservedConcurrency.PAGING_PATH,
+    "Escalation/Lifecycle": ReservedConcurrency.PAGING_PATH,
+    "Escalation/Step": ReservedConcurrency.ESCALATION_TASKS,
+    "Escalation/Page": ReservedConcurrency.ESCALATION_TASKS,
+    "Escalation/Hold": ReservedConcurrency.ESCALATION_TASKS,
+    "Escalation/Roles": ReservedConcurrency.PAGING_PATH,
+    "Escalation/Failure": ReservedConcurrency.PAGING_PATH,
+    "Escalation/InboundSms": ReservedConcurrency.PAGING_PATH,
+    "Ingest/Heartbeats": ReservedConcurrency.SCHEDULED,
+    "Escalation/Reconciler": ReservedConcurrency.SCHEDULED,
+}
 
 
 class SirenStack(Stack):
@@ -34,9 +58,15 @@ class SirenStack(Stack):
         config = ConfigLayer(self, "Config")
         base = FunctionBase(layers=[shared.layer, config.layer], environment=config.environment)
         ingest = Ingest(
-            self, "Ingest", base=base, table=store.table, bus=incident_events.bus, alarm_topic=topics.alarm_topic
-        )
+            self, "Ingest", base=base, table=store.table, bus=incident_events.bus, alarm_topic=topics.alarm_topic,
+            access_logs=status_site.access_logs,
+        )  # fmt: skip
         incident_events.admit_only(ingest.publisher.role)
+        acknowledge(
+            ingest.dead_letters, "AwsSolutions-SQS3",
+            "This is the dead-letter queue itself (of the functions, rules, schedules and the stream relay): a DLQ "
+            "of a DLQ would only move the problem. Its depth alarms the operations contacts.",
+        )  # fmt: skip
         escalation = Escalation(
             self, "Escalation", base=base, table=store.table, bus=incident_events.bus,
             inbound_sms_topic=topics.inbound_sms_topic, dead_letters=ingest.dead_letters,
@@ -62,6 +92,7 @@ class SirenStack(Stack):
             self, "StatusPublisher", base=base, table=store.table, bus=incident_events.bus, bucket=status_site.bucket,
             page_url=status_site.url, dead_letters=ingest.dead_letters,
         )  # fmt: skip
+        self._reserve_concurrency()
         functions = [
             (f"{construct.node.scope.node.id}{construct.node.id}", construct.function)  # type: ignore[union-attr]
             for construct in self.node.find_all()
@@ -83,6 +114,21 @@ class SirenStack(Stack):
         self._output("AlarmTopicArn", topics.alarm_topic.topic_arn)
         self._output("InboundSmsTopicArn", topics.inbound_sms_topic.topic_arn)
         self._output("OpsTopicArn", operations.topic.topic_arn)
+
+    def _reserve_concurrency(self) -> None:
+        """Apply CONCURRENCY_PLAN; a plan line naming no function is an error (a renamed function would otherwise
+        silently lose its reservation)."""
+        by_path = {
+            construct.node.path.removeprefix(f"{self.node.path}/"): construct
+            for construct in self.node.find_all()
+            if isinstance(construct, SirenFunction)
+        }
+        missing = sorted(set(CONCURRENCY_PLAN) - set(by_path))
+        if missing:
+            raise ValueError(f"CONCURRENCY_PLAN names functions that do not exist: {missing}")
+        for path, executions in CONCURRENCY_PLAN.items():
+            if by_path[path].reserved_concurrency is None:  # a construct may have reserved its own already
+                by_path[path].reserve_concurrency(executions)
 
     def _output(self, name: str, value: str) -> None:
         CfnOutput(self, name, value=value).override_logical_id(name)

@@ -12,8 +12,9 @@ from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.components.functions import FunctionBase, SirenFunction
-from infra.nag import acknowledge, acknowledge_index_queries, acknowledge_invoke_versions
+from infra.components.functions import FunctionBase, SirenFunction, grant_send_email, grant_table_items
+from infra.components.store import ItemFamily
+from infra.nag import acknowledge_invoke_versions
 from siren.config import ReportsConfig
 
 
@@ -49,17 +50,14 @@ class Reports(Construct):
             timeout_seconds=300, memory_size=1024,
         )  # fmt: skip
         function = self.function.function
-        table.grant_read_data(function)
-        acknowledge_index_queries(self.function.role, table)
-        dead_letters.grant_send_messages(function)
-        self.function.role.add_to_policy(iam.PolicyStatement(
-            actions=["ses:SendEmail", "ses:GetEmailIdentity"], resources=["*"],
-        ))  # fmt: skip
-        acknowledge(
-            self.function.role, "AwsSolutions-IAM5[Resource::*]",
-            "SES v2 SendEmail is authorized on the sender identity, which is a stack parameter that may be an "
-            "address or its domain; the actions are only sending and reading the identity's verification.",
+        # Reads only: the action items' partition, incidents opened in the period (by-time) and the pages and
+        # escalations of the period (by-activity). No write, no incident item read by key.
+        grant_table_items(
+            self.function, table, actions=["Query"], leading_keys=[ItemFamily.ACTION_ITEMS],
+            index_queries=["by-time", "by-activity"],
         )  # fmt: skip
+        dead_letters.grant_send_messages(function)
+        grant_send_email(self.function, email_sender, read_identity=True)
 
         schedule_role = iam.Role(self, "ScheduleRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"))
         acknowledge_invoke_versions(schedule_role, [function], "The report schedules invoke the report function only.")

@@ -14,8 +14,9 @@ from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.components.functions import FunctionBase, SirenFunction
-from infra.nag import acknowledge, acknowledge_index_queries, acknowledge_invoke_versions, logical_id
+from infra.components.functions import FunctionBase, SirenFunction, grant_table_items
+from infra.components.store import ItemFamily
+from infra.nag import acknowledge, acknowledge_invoke_versions, logical_id
 from siren.domain.incidents import EVENT_SOURCE
 
 REPUBLISH_EVERY = Duration.minutes(10)
@@ -42,9 +43,13 @@ class StatusPublisher(Construct):
             description="Siren: publish the customer status page", dead_letter_queue=dead_letters,
         )  # fmt: skip
         function = self.publisher.function
-        # Reads incidents; writes only the status page's own items (the publish lease and request mark).
-        table.grant_read_write_data(function)
-        acknowledge_index_queries(self.publisher.role, table)
+        # Reads incidents through the by-status and by-time indexes only; reads and writes the status page's own
+        # partition (hand-set component statuses and maintenance windows by Query; the publish request mark and
+        # lease by UpdateItem). Nothing else of the table: no incident, code or raw alert by key.
+        grant_table_items(
+            self.publisher, table, actions=["Query", "UpdateItem"], leading_keys=[ItemFamily.STATUS_PAGE],
+            index_queries=["by-status", "by-time"],
+        )  # fmt: skip
         # Exactly what publishing needs: read the manifest, write objects; ListBucket so that a missing manifest
         # is NoSuchKey (the first publish) rather than AccessDenied. No delete, no ACLs.
         self.publisher.role.add_to_policy(iam.PolicyStatement(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
@@ -16,6 +18,26 @@ INDEXES = {
     # Sparse: only timeline entries of pages sent and escalations carry activity_pk (reports: on-call load).
     "by-activity": ("activity_pk", "at"),
 }
+
+
+class ItemFamily(StrEnum):
+    """The partition keys of each family of items (siren.adapters.store), as ``dynamodb:LeadingKeys`` patterns.
+
+    A function is granted the families it touches (infra.components.functions.grant_table_items), so a new family
+    in the store adapter is a new member here: tests/infra/test_table_grants.py fails until it is.
+    """
+
+    INCIDENT = "INC#*"  # the incident (META), its timeline (TL#...), its escalation's token, code and sends
+    DEDUP_KEY = "KEY#*"  # a dedup key's state
+    RAW_ALERT = "ALERT#*"  # a delivery's raw payload (its idempotency guard)
+    EVENT = "EVENT#*"  # the lifecycle event outbox (the stream relays it)
+    ACK_CODE = "ACKCODE#*"  # an acknowledgement code's incident and paged numbers
+    LINK_NONCE = "LINKNONCE#*"  # a used acknowledgement link
+    SMS_REPLY = "SMSREPLY#*"  # a number's SMS answer window
+    STATUS_PAGE = "STATUSPAGE"  # component overrides, maintenance windows, the publish lease
+    ACTION_ITEMS = "ACTIONS"  # postmortem action items
+    HEARTBEATS = "HEARTBEATS"  # users' heartbeats
+    CANARY = "CANARY"  # Siren's own canary heartbeat
 
 
 class IncidentStoreTable(Construct):
