@@ -19,14 +19,16 @@ Everything else goes to moto.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import mimetypes
+import socket
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from siren_local.faults import FaultError
+from siren_local.faults import FaultError, Injected
 
 if TYPE_CHECKING:
     from siren_local.runtime import LocalAws
@@ -46,7 +48,7 @@ class ControlMiddleware:
         if target.startswith("PinpointSMSVoiceV2."):
             request = Request(environ)
             status, headers, body = self.runtime.sms_voice.handle({"X-Amz-Target": target}, request.get_data())
-            return Response(body, status=status, headers=headers)(environ, start_response)
+            return _answer(Injected(status, headers, body), environ)(environ, start_response)
         if path.startswith(CONTROL_PREFIX + FUNCTION_URL_ROUTE):
             response = self._function_url(Request(environ), path[len(CONTROL_PREFIX + FUNCTION_URL_ROUTE) :])
             return response(environ, start_response)
@@ -56,20 +58,17 @@ class ControlMiddleware:
         if self.runtime.faults.armed:
             injected = self._injected(environ, target, path)
             if injected is not None:
-                return injected(environ, start_response)
+                return _answer(injected, environ)(environ, start_response)
         return self.app(environ, start_response)
 
-    def _injected(self, environ: dict[str, Any], target: str, path: str) -> Response | None:
+    def _injected(self, environ: dict[str, Any], target: str, path: str) -> Injected | None:
         """The fault's answer to this AWS call, if a fault covers it. The body is read here, so moto gets a copy."""
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length > 0 else b""
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         headers = {"X-Amz-Target": target, "Authorization": environ.get("HTTP_AUTHORIZATION", "")}
-        injected = self.runtime.faults.intercept(headers, environ.get("REQUEST_METHOD", "GET"), path, body)
-        if injected is None:
-            return None
-        return Response(injected.body, status=injected.status, headers=injected.headers)
+        return self.runtime.faults.intercept(headers, environ.get("REQUEST_METHOD", "GET"), path, body)
 
     def _control(self, request: Request, route: str) -> Response:
         try:
@@ -161,12 +160,23 @@ class ControlMiddleware:
             return Response("invalid_payload", status=400, content_type="text/plain")
         fault = self.runtime.faults.strike("chat", "PostMessage")
         if fault is not None:
-            injected = self.runtime.faults.answer(fault, "PostMessage")
-            return Response(injected.body, status=injected.status, headers=injected.headers)
+            return _answer(self.runtime.faults.answer(fault, "PostMessage"), request.environ)
         self.runtime.outbox.record(
             channel="chat", to=channel, body=payload["text"], via="webhook", blocks=payload.get("blocks")
         )
         return Response("ok", status=200, content_type="text/plain")
+
+
+def _answer(injected: Injected, environ: dict[str, Any]) -> Response:
+    """The answer as a response; a hang's end closes the connection unanswered instead (the caller's SDK sees the
+    call fail as it sees its own timeout)."""
+    if injected.drop:
+        connection = environ.get("werkzeug.socket")
+        if connection is not None:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        return Response(b"", status=504)  # never reaches the caller: writing it fails, which werkzeug ignores
+    return Response(injected.body, status=injected.status, headers=injected.headers)
 
 
 def _json(value: Any, status: int = 200) -> Response:

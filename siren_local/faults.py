@@ -13,9 +13,13 @@ A fault names a target (``sms-voice``, ``sns``, ``ses``, ``chat``, ``events``, `
   which botocore's retry logic treats as throttling.
 - ``partial`` (``events`` only): PutEvents answers 200 and fails entries (``FailedEntryCount``, each failed entry
   with ``ErrorCode: InternalFailure``), as EventBridge does.
-- ``hang``: each matching call waits ``hang_seconds`` of wall-clock time (the SDK timeouts it should outlast are
-  wall-clock too), then fails as in ``error`` mode without being applied. Only the HTTP transport makes an SDK time
-  out; in-process, a hang only delays the call.
+- ``hang``: the provider stops answering. Each matching call is held ``hang_seconds`` of AWS time (scaled, like
+  every other local wait) and is then never answered: the connection is closed unanswered and the request not
+  applied, which the SDK reports as a failed call, as it reports its own timeout. So "a provider hanging past the SDK
+  timeout" keeps its proportions on a time-scaled runtime: at time scale 60 a hang of 30 AWS seconds holds the call
+  half a wall second, where the SDK's own timeouts (wall-clock, not scaled) would not fire yet; at time scale 1 the
+  SDK's read timeout fires first (``ReadTimeoutError``). In-process (no connection to close) the call raises
+  botocore's ``ReadTimeoutError`` when the hang ends.
 
 A fault can be narrowed: ``numbers`` (phone faults: only these destinations), ``operations`` (only these API
 operations; for DynamoDB also the words ``reads`` and ``writes``), ``rate`` (the probability that a matching call
@@ -95,7 +99,7 @@ class Fault:
     operations: frozenset[str] | None = None  # None: the target's default operations
     rate: float = 1.0
     for_seconds: float | None = None  # AWS seconds
-    hang_seconds: float | None = None  # wall-clock seconds
+    hang_seconds: float | None = None  # AWS seconds (scaled)
     seed: int | None = None
     times: int | None = None  # spent after this many hits
     function_name: str | None = None  # lambda targets: the deployed function the logical id names
@@ -132,6 +136,11 @@ class Fault:
         }  # fmt: skip
 
 
+# The header of an answer that must not be sent: the connection is closed instead (a hang's end). It never leaves
+# the runtime: the middleware and the in-process hooks act on it.
+DROP_HEADER = "x-siren-drop-connection"
+
+
 @dataclass(frozen=True)
 class Injected:
     """An HTTP answer standing in for the service's: what the middleware or the in-process hook returns."""
@@ -139,6 +148,19 @@ class Injected:
     status: int
     headers: dict[str, str]
     body: str
+
+    @property
+    def drop(self) -> bool:
+        return DROP_HEADER in self.headers
+
+
+def in_process_answer(status: int, headers: dict[str, str], body: str, url: str) -> tuple[int, dict[str, str], str]:
+    """What an in-process hook hands moto's stubber: the answer, or, for a hang's end, the SDK's read timeout."""
+    if DROP_HEADER in headers:
+        from botocore.exceptions import ReadTimeoutError
+
+        raise ReadTimeoutError(endpoint_url=url)
+    return status, headers, body
 
 
 class FaultInjector:
@@ -295,10 +317,10 @@ class FaultInjector:
         return None
 
     def hang(self, fault: Fault) -> None:
-        """Hold the calling request for the fault's hang (wall-clock), unless faults are cleared or the runtime
-        stops first."""
+        """Hold the calling request for the fault's hang (AWS seconds, scaled), unless faults are cleared or the
+        runtime stops first."""
         if fault.hang_seconds:
-            self._released.wait(fault.hang_seconds)
+            self._released.wait(scaled(fault.hang_seconds))
 
     def partial_entries(self, fault: Fault, count: int) -> list[bool]:
         """Which of ``count`` PutEvents entries fail (``partial`` mode): each with the fault's rate. Hits count
@@ -325,9 +347,10 @@ class FaultInjector:
         return self.answer(fault, operation, request)
 
     def answer(self, fault: Fault, operation: str, request: Any = None) -> Injected:
-        """The service's failure for ``fault`` (after its hang, if it hangs)."""
+        """The service's failure for ``fault``; for a hang, after the hang, no answer at all (:attr:`Injected.drop`)."""
         if fault.mode == "hang":
             self.hang(fault)
+            return Injected(504, {DROP_HEADER: "1", "Content-Type": "text/plain"}, "")
         kind = fault.kind
         if kind == "events" and fault.mode == "partial":
             entries = (request or {}).get("Entries") or [{}]
@@ -523,7 +546,7 @@ def install(injector: FaultInjector) -> None:
             body = body.encode() if isinstance(body, str) else body if isinstance(body, bytes) else b""
             injected = injector.intercept(request.headers, request.method, urlsplit(request.url).path, body)
             if injected is not None:
-                return injected.status, injected.headers, injected.body
+                return in_process_answer(injected.status, injected.headers, injected.body, request.url)
         return original(self, request)
 
     process_request._siren_faults = True  # type: ignore[attr-defined]

@@ -139,7 +139,9 @@ def install(fake: SmsVoiceFake) -> None:
 
     def process_request(self: Any, request: Any) -> Any:
         if _active is not None and _active.handles(request.headers):
-            return _active.handle(request.headers, request.body)
+            from siren_local.faults import in_process_answer
+
+            return in_process_answer(*_active.handle(request.headers, request.body), request.url)
         return original(self, request)
 
     process_request._siren_sms_voice = True  # type: ignore[attr-defined]

@@ -5,6 +5,8 @@ Its own module: the HTTP canaries share one runtime for their module, and one ru
 
 from __future__ import annotations
 
+import pytest
+
 from tests.local.test_faults_local import PAGED, client, error_of
 
 
@@ -17,3 +19,11 @@ def test_in_process_clients_meet_the_same_faults(bare_inprocess):
     bare_inprocess.add_fault("sms-voice", mode="throttle")
     assert error_of(lambda: sms.send_text_message(DestinationPhoneNumber=PAGED, MessageBody="x")) == (
         "ThrottlingException", 400)  # fmt: skip
+
+
+def test_in_process_a_hang_ends_in_the_sdks_read_timeout(bare_inprocess):
+    from botocore.exceptions import ReadTimeoutError
+
+    bare_inprocess.add_fault("sns", hang_seconds=6)  # scaled: 10 ms
+    with pytest.raises(ReadTimeoutError):
+        client(bare_inprocess, "sns").publish(PhoneNumber=PAGED, Message="x")

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError, ReadTimeoutError
+from botocore.exceptions import ClientError, HTTPClientError, ReadTimeoutError
 
 from siren_local.faults import FaultError
 from tests.conftest import running_runtime
@@ -217,16 +217,28 @@ def test_a_fault_ends_after_its_time_in_aws_seconds(runtime):
     assert runtime.faults.to_json()["hits"] == {"sns": 1}
 
 
-def test_a_hanging_provider_outlasts_the_sdk_timeout_and_clear_releases_it(runtime):
-    sms = client(runtime, "pinpoint-sms-voice-v2", read_timeout=0.5)
-    fault = runtime.add_fault("sms-voice", hang_seconds=120, numbers=[PAGED])
+def test_a_hanging_provider_is_never_answered_and_clear_releases_it(runtime):
+    sms = client(runtime, "pinpoint-sms-voice-v2")
+
+    def send(to: str) -> Any:
+        return sms.send_text_message(DestinationPhoneNumber=to, OriginationIdentity=ORIGIN, MessageBody="x")
+
     before = len(runtime.outbox_json())
-    with pytest.raises(ReadTimeoutError):
-        sms.send_text_message(DestinationPhoneNumber=PAGED, OriginationIdentity=ORIGIN, MessageBody="x")
-    sms.send_text_message(DestinationPhoneNumber=OTHER, OriginationIdentity=ORIGIN, MessageBody="x")
+    # A hang of a scaled minute (a tenth of a wall second): the connection is then closed unanswered, which the SDK
+    # reports as a failed call (not a service error), as it would its own timeout.
+    fault = runtime.add_fault("sms-voice", hang_seconds=60, numbers=[PAGED])
+    with pytest.raises(HTTPClientError):
+        send(PAGED)
+    send(OTHER)
     assert fault.hits == 1
-    assert runtime.faults.clear() == 1  # the held request ends now, not in two minutes (the leak guard checks)
-    assert [m["to"] for m in runtime.outbox_json()[before:]] == [OTHER]
+    runtime.faults.clear()
+    # A hang longer than the SDK's own (wall-clock) read timeout: the SDK's timeout ends the call.
+    sms = client(runtime, "pinpoint-sms-voice-v2", read_timeout=0.5)
+    runtime.add_fault("sms-voice", hang_seconds=36000, numbers=[PAGED])  # a wall minute
+    with pytest.raises(ReadTimeoutError):
+        send(PAGED)
+    assert runtime.faults.clear() == 1  # the held request ends now, not in a minute (the leak guard checks)
+    assert [m["to"] for m in runtime.outbox_json()[before:]] == [OTHER]  # nothing held was applied
 
 
 def test_bad_faults_are_refused_with_the_reason(runtime):
