@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-import siren_local.status_headers  # noqa: F401  (the deployed template's ResponseHeadersPolicy, locally)
 from siren_local.alarms import fire_alarm
 from siren_local.status_headers import status_page_headers
 from tests.browser.harness import inspect_page

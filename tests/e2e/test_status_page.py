@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 
 from siren_local.alarms import fire_alarm
+from siren_local.status_headers import status_page_headers
 from tests.e2e.test_cli_incidents import siren
 from tests.e2e.test_escalation import wait_for
+from tests.statuspage_client import read_with_arez
 
 pytestmark = pytest.mark.e2e
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -34,6 +36,10 @@ def fetch(runtime: Any, key: str) -> tuple[int, dict[str, str], bytes]:
             return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
     except urllib.error.HTTPError as error:
         return error.code, {}, b""
+
+
+def base_url(runtime: Any) -> str:
+    return str(runtime.info()["status_page_url"]).removesuffix("index.html")
 
 
 def summary(runtime: Any) -> dict[str, Any]:
@@ -76,6 +82,10 @@ def test_alarm_update_resolve_on_the_page_the_api_and_the_feed(local_http):
     assert "max-age" in headers["cache-control"] and b"<script" not in index
     assert fetch(local_http, "history.atom")[1]["content-type"].startswith("application/atom+xml")
     assert fetch(local_http, "api/v2/summary.json")[1]["content-type"].startswith("application/json")
+    # Served with the headers CloudFront sends on AWS (the CSP among them), the stylesheet as CSS.
+    assert {name.lower(): value for name, value in status_page_headers().items()}.items() <= headers.items()
+    (stylesheet,) = [key for key in published if key.endswith(".css")]
+    assert fetch(local_http, stylesheet)[1]["content-type"].startswith("text/css")
 
     # A person's public update (whatever it contains) is what customers read, escaped.
     siren(local_http, "update", incident_id, "--public", f"Checkout errors are elevated. {HOSTILE}",
@@ -92,6 +102,16 @@ def test_alarm_update_resolve_on_the_page_the_api_and_the_feed(local_http):
     (entry,) = feed.findall(f"{ATOM}entry")
     assert entry.findtext(f"{ATOM}title") == "Checkout errors"
 
+    # A real Statuspage client reads the API, and every component has the created_at of its first publish.
+    read = read_with_arez(base_url(local_http))
+    assert read.incidents == {incident_id: ("Identified", ["Identified"])}  # the person's update replaced the default
+    assert {cid: status for cid, (status, _) in read.components.items()} == {
+        "website": "Partial Outage", "checkout-api": "Partial Outage", "payments-api": "Operational",
+        "search": "Operational",
+    }  # fmt: skip
+    first_published = {c["id"]: c["created_at"] for c in summary(local_http)["components"]}
+    assert all(first_published.values())
+
     siren(local_http, "resolve", incident_id, "--note", "rolled back")
     wait_for(lambda: summary(local_http)["status"]["indicator"] == "none")
     assert set(component_statuses(local_http).values()) == {"operational"}
@@ -99,6 +119,9 @@ def test_alarm_update_resolve_on_the_page_the_api_and_the_feed(local_http):
     assert [(i["id"], i["status"]) for i in resolved] == [(incident_id, "resolved")]
     assert json.loads(fetch(local_http, "api/v2/incidents/unresolved.json")[2])["incidents"] == []
     assert b"Checkout errors" in fetch(local_http, "index.html")[2]  # in the history
+    # Later publishes keep each component's created_at (it is not the time of the latest publish).
+    assert {c["id"]: c["created_at"] for c in summary(local_http)["components"]} == first_published
+    assert read_with_arez(base_url(local_http)).all_incidents[incident_id][0] == "Resolved"
 
 
 def test_component_status_by_hand_and_maintenance(local_http):
