@@ -34,6 +34,7 @@ class ItemFamily(StrEnum):
     ACK_CODE = "ACKCODE#*"  # an acknowledgement code's incident and paged numbers
     LINK_NONCE = "LINKNONCE#*"  # a used acknowledgement link
     SMS_REPLY = "SMSREPLY#*"  # a number's SMS answer window
+    REQUEST_RATE = "RATE#*"  # a webhook sender's request count in a window (siren.adapters.rate_limits)
     STATUS_PAGE = "STATUSPAGE"  # component overrides, maintenance windows, the publish lease
     ACTION_ITEMS = "ACTIONS"  # postmortem action items
     HEARTBEATS = "HEARTBEATS"  # users' heartbeats
