@@ -97,8 +97,12 @@ def test_all_sms_down_voice_and_email_reach_the_person_and_operations_hear(runti
         wait_for(lambda channel=channel: sent(runtime, incident, phone(primary) if channel == "voice" else
                                               CONFIG.users[primary].email, channel))  # fmt: skip
     assert sent(runtime, incident, channel="sms") == []  # no text went anywhere
-    entries = wait_for(lambda: (found := level_one(timeline(runtime, incident["id"])))
-                       and {e.data.get("channel") for e in found if e.kind == "paged"} >= expected and found)  # fmt: skip
+
+    def reached(entries: list[Any]) -> set[str]:
+        return {e.data.get("channel") for e in entries if e.kind == "paged"}
+
+    entries = wait_for(lambda: (found := level_one(timeline(runtime, incident["id"]))) and reached(found) >= expected
+                       and found)  # fmt: skip
     # ...the timeline has each text failing on both providers before anything else reached them by text
     assert any(e.is_page(primary, "sms", EUM, ok=False) for e in entries)
     assert any(e.is_page(primary, "sms", SNS, ok=False) for e in entries)
