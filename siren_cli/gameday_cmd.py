@@ -192,7 +192,7 @@ def _acknowledge(cli: CliContext, target: DrillTarget, store: Any, incidents: An
     def code() -> str | None:
         for message in reversed(target.outbox() or []):
             if message["channel"] == "sms" and message["to"] == phone and incident_id in message["body"]:
-                found = re.search(r"ACK (\d{4})", message["body"])
+                found = re.search(r"ACK (\d{6})", message["body"])
                 if found:
                     return found.group(1)
         return None
@@ -226,7 +226,9 @@ def _print(card: Any) -> None:
     table.add_row("time to acknowledge", _minutes(card.acknowledge_minutes))
     table.add_row("acknowledged by", escape(card.acknowledged_by or "nobody"))
     table.add_row("levels reached", str(card.levels_reached))
-    table.add_row("pages sent", str(card.pages))
+    table.add_row("pages sent (to people: sms, voice, email)", str(card.pages))
+    table.add_row("failed delivery attempts", str(card.failed_attempts))
+    table.add_row("chat posts (not pages)", str(card.chat_posts))
     table.add_row("failures", str(card.failures))
     table.add_row("on call but not in the drill (not paged)", str(card.skipped_non_participants))
     console.print(table)

@@ -49,6 +49,7 @@ def test_scorecard_counts_from_the_timeline_in_drill_time():
                         dedup_key="k", source="generic", opened_at=T0, last_seen_at=T0,
                         acknowledged_at=T0 + timedelta(seconds=7), acknowledged_by="dave", drill=True)  # fmt: skip
     timeline = [
+        entry(0.005, TimelineKind.PAGED, channel="chat", via="webhook"),  # not a page: counted apart
         entry(0.01, TimelineKind.PAGED, user="alice", channel="sms"),
         entry(0.01, TimelineKind.PAGED, user="erin", channel="sms", role="comms"),
         entry(0.02, TimelineKind.PAGE_FAILED, skipped=["zed"], drill=True),
@@ -59,6 +60,7 @@ def test_scorecard_counts_from_the_timeline_in_drill_time():
     assert first_paged_at_level(timeline, 1) == "alice" and first_paged_at_level(timeline, 2) == "dave"
     assert (card.first_page_seconds, card.acknowledge_minutes, card.levels_reached) == (0.6, 7.0, 2)
     assert (card.pages, card.failures, card.skipped_non_participants) == (3, 0, 1)
+    assert (card.chat_posts, card.failed_attempts) == (1, 0)
     assert card.passed
 
 

@@ -60,7 +60,13 @@ def timeline(opened_detail: str = "opened: checkout 5xx > 5%") -> list[TimelineE
         entry(at(2), TimelineKind.ALERT_APPENDED, "cloudwatch", "alert #3"),
         entry(at(3), TimelineKind.ALERT_APPENDED, "cloudwatch", "alert #4"),
         entry(at(0.5), TimelineKind.PAGED, "siren", "sms to bob via sns", {"user": "bob", "channel": "sms"}),
-        entry(at(3), TimelineKind.PAGE_FAILED, "siren", "voice to bob via connect failed: busy", {"user": "bob"}),
+        entry(
+            at(3),
+            TimelineKind.PAGE_FAILED,
+            "siren",
+            "voice to bob via eum failed: busy",
+            {"user": "bob", "channel": "voice", "via": "eum"},
+        ),
         entry(at(3.5), TimelineKind.ESCALATED, "siren", "escalated to level 2", {"level": 2, "round": 1}),
         entry(at(3.5), TimelineKind.PAGED, "siren", "sms to alice via sns", {"user": "alice", "channel": "sms"}),
         entry(at(4), TimelineKind.ACKNOWLEDGED, "alice", "acknowledged by alice via sms", {"via": "sms"}),
@@ -121,7 +127,9 @@ def test_detection_and_response_figures():
     assert "- **Time to resolve:** 1h 4m" in response
     assert "- **Acknowledged by:** alice" in response
     assert "- **Pages sent:** 2 (to bob, alice)" in response
-    assert "- **Page failures:** 1" in response
+    # Pages as siren.domain.pages defines them (the report and the scorecard count the same way).
+    assert "- **Failed delivery attempts:** 1 (every attempt failed for: bob at 11:03:00)" in response
+    assert "Chat posts" not in response and "Other paging failures" not in response
     assert "highest escalation level reached: 2" in response
     assert "- **Escalations:** 1 " in response
     assert "- **Public updates posted:** 1" in response
@@ -182,7 +190,7 @@ def test_timeline_is_in_time_order_and_groups_repeated_alerts():
     )
     assert sum("alert repeated" in row for row in rows) == 1
     assert "| Escalated to level 2 |" in rows[6]
-    assert "| Page failed: voice to bob via connect failed: busy |" in rows[5]
+    assert "| Page failed: voice to bob via eum failed: busy |" in rows[5]
     assert "| Acknowledged by alice via sms | alice |" in rows[8]
     assert "| Public update (identified): rolling back | carol |" in rows[9]
     assert rows[-1] == "| 2026-11-27 12:04:00 | Resolved by alice | alice |"

@@ -16,6 +16,7 @@ from typing import Protocol
 from siren.adapters.store import ActionItemRecord, IncidentStore
 from siren.config import SirenConfig
 from siren.domain.incidents import IncidentError, TimelineEntry, TimelineKind
+from siren.domain.pages import Page, as_page, is_chat_post
 from siren.domain.postmortem import postmortem_markdown
 from siren.domain.report_render import render_report
 from siren.domain.reports import (
@@ -91,8 +92,10 @@ class Reports:
         for incident_id, entry in self._store.iter_activity(period.start, period.end):
             if entry.data.get("drill") or entry.data.get("canary"):
                 continue
-            if entry.kind is TimelineKind.PAGED:
-                builder.add_page(self._page(incident_id, entry))
+            if (page := as_page(entry)) is not None:
+                builder.add_page(self._page(incident_id, page))
+            elif is_chat_post(entry):
+                builder.add_chat_post(entry.at)
             elif (
                 entry.kind is TimelineKind.ESCALATED
                 and int(entry.data.get("level", 1)) >= 2
@@ -102,11 +105,9 @@ class Reports:
                 builder.add_escalation(EscalationFacts(incident_id, int(entry.data.get("level", 2))))
         return builder.finish(actions, now.astimezone(self._config.reports.zone).date())
 
-    def _page(self, incident_id: str, entry: TimelineEntry) -> PageFacts:
-        user = str(entry.data.get("user", ""))
-        known = self._config.users.get(user)
-        return PageFacts(entry.at, user, known.time_zone if known else "UTC", incident_id,
-                         str(entry.data.get("channel", "")))  # fmt: skip
+    def _page(self, incident_id: str, page: Page) -> PageFacts:
+        known = self._config.users.get(page.user)
+        return PageFacts(page.at, page.user, known.time_zone if known else "UTC", incident_id, page.channel)
 
     def send(self, rendered: RenderedReport, mail: MailPort, sender: str) -> str:
         recipients = list(self._config.reports.recipients)

@@ -39,6 +39,7 @@ from typing import Any
 import yaml
 
 from siren.domain.incidents import Incident, TimelineEntry, TimelineKind
+from siren.domain.pages import as_page, count_pages
 from siren.domain.signals import SEVERITIES
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
@@ -150,10 +151,12 @@ class Scorecard:
     acknowledge_minutes: float | None
     acknowledged_by: str | None
     levels_reached: int
-    pages: int
+    pages: int  # siren.domain.pages: notifications that reached a person (as the report and postmortem count)
     failures: int
     skipped_non_participants: int
     checks: tuple[Check, ...]
+    chat_posts: int = 0
+    failed_attempts: int = 0  # sends that failed, a fallback may have reached the person after
 
     @property
     def passed(self) -> bool:
@@ -166,13 +169,8 @@ def first_paged_at_level(timeline: Sequence[TimelineEntry], level: int) -> str |
     for entry in timeline:
         if entry.kind is TimelineKind.ESCALATED:
             current = int(entry.data.get("level", current))
-        elif (
-            entry.kind is TimelineKind.PAGED
-            and entry.data.get("channel")
-            and not entry.data.get("role")
-            and current == level
-        ):
-            return str(entry.data.get("user"))
+        elif current == level and (page := as_page(entry)) is not None and page.role is None:
+            return page.user  # a chat post or a role's page is not the level's
     return None
 
 
@@ -184,12 +182,13 @@ def scorecard(
     def minutes(delta: timedelta) -> float:
         return round(delta.total_seconds() * time_scale / 60.0, 2)
 
-    pages = [e for e in timeline if e.kind is TimelineKind.PAGED and e.data.get("channel")]
+    counted = count_pages(timeline)
     skipped = [e for e in timeline if e.kind is TimelineKind.PAGE_FAILED and e.data.get("skipped")]
     failures = [e for e in timeline if (e.kind is TimelineKind.PAGE_FAILED and not e.data.get("skipped"))
                 or e.kind is TimelineKind.ESCALATION_FAILED]  # fmt: skip
     levels = max((int(e.data.get("level", 1)) for e in timeline if e.kind is TimelineKind.ESCALATED), default=1)
-    first_page = round((min(e.at for e in pages) - incident.opened_at).total_seconds(), 2) if pages else None
+    first_at = counted.first_at
+    first_page = round((first_at - incident.opened_at).total_seconds(), 2) if first_at else None
     acknowledged = minutes(incident.acknowledged_at - incident.opened_at) if incident.acknowledged_at else None
     actual: dict[str, float | None] = {
         "first_page_within_seconds": first_page, "acknowledged_within_minutes": acknowledged,
@@ -208,7 +207,8 @@ def scorecard(
     return Scorecard(
         scenario=scenario.name, incident_id=incident.id, first_page_seconds=first_page,
         acknowledge_minutes=acknowledged, acknowledged_by=incident.acknowledged_by, levels_reached=levels,
-        pages=len(pages), failures=len(failures), skipped_non_participants=len(skipped), checks=tuple(checks),
+        pages=counted.total, failures=len(failures), skipped_non_participants=len(skipped), checks=tuple(checks),
+        chat_posts=counted.chat_posts, failed_attempts=len(counted.failed_attempts),
     )  # fmt: skip
 
 

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from siren.domain.incidents import Incident, TimelineEntry, TimelineKind
+from siren.domain.pages import PageCount, count_pages
 
 
 class ActionItemLike(Protocol):
@@ -193,8 +194,8 @@ class _Facts:
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     resolved_at: datetime | None
-    paged: list[TimelineEntry]
-    page_failures: list[TimelineEntry]
+    pages: PageCount  # what a page is: siren.domain.pages, as in the report and the game-day scorecard
+    paging_problems: list[TimelineEntry]  # other paging failures: nobody on call, a contact not configured...
     escalations: list[TimelineEntry]
     highest_level: int
     repeated_alerts: int
@@ -207,6 +208,7 @@ class _Facts:
         resolutions = _of_kind(entries, TimelineKind.RESOLVED)
         escalations = _of_kind(entries, TimelineKind.ESCALATED)
         levels = [level for entry in escalations if (level := _level(entry.data)) is not None]
+        pages = count_pages(entries)
         acknowledged_at = incident.acknowledged_at or (acks[0].at if acks else None)
         resolved_at = incident.resolved_at or (resolutions[-1].at if resolutions else None)
         return cls(
@@ -215,8 +217,12 @@ class _Facts:
             acknowledged_at=_utc(acknowledged_at) if acknowledged_at else None,
             acknowledged_by=incident.acknowledged_by or (acks[0].actor if acks else None),
             resolved_at=_utc(resolved_at) if resolved_at else None,
-            paged=_of_kind(entries, TimelineKind.PAGED),
-            page_failures=_of_kind(entries, TimelineKind.PAGE_FAILED),
+            pages=pages,
+            paging_problems=[
+                entry
+                for entry in _of_kind(entries, TimelineKind.PAGE_FAILED)
+                if entry.data.get("channel") is None and not entry.data.get("skipped")
+            ],
             escalations=escalations,
             highest_level=max(levels, default=1),  # level 1 is the first responders: nothing escalated
             repeated_alerts=len(_of_kind(entries, TimelineKind.ALERT_APPENDED)),
@@ -288,8 +294,13 @@ def _response(incident: Incident, facts: _Facts) -> list[str]:
     detected = md_escape(incident.source) + (
         f" ({_DETECTED_BY[incident.source]})" if incident.source in _DETECTED_BY else ""
     )
-    paged_users = _distinct(str(entry.data.get("user") or "") for entry in facts.paged)
-    paged_to = f" (to {', '.join(md_escape(user) for user in paged_users)})" if paged_users else ""
+    pages = facts.pages
+    paged_to = f" (to {', '.join(md_escape(user) for user in pages.responders)})" if pages.responders else ""
+    if pages.unreached:
+        nobody = "; ".join(f"{md_escape(user)} at {_utc(at):%H:%M:%S}" for user, at in pages.unreached)
+        attempts = f" (every attempt failed for: {nobody})"
+    else:
+        attempts = " (each person was reached by another attempt)" if pages.failed_attempts else ""
     lines = [
         "## Detection and response",
         "",
@@ -301,8 +312,15 @@ def _response(incident: Incident, facts: _Facts) -> list[str]:
     if incident.resolved_by:
         lines.append(f"- **Resolved by:** {md_escape(incident.resolved_by)}")
     lines += [
-        f"- **Pages sent:** {len(facts.paged)}{paged_to}",
-        f"- **Page failures:** {len(facts.page_failures)}",
+        f"- **Pages sent:** {pages.total}{paged_to}",
+        f"- **Failed delivery attempts:** {len(pages.failed_attempts)}{attempts}",
+    ]
+    if pages.chat_posts or pages.chat_failures:
+        failed = f" ({pages.chat_failures} failed)" if pages.chat_failures else ""
+        lines.append(f"- **Chat posts:** {pages.chat_posts}{failed} (not pages: they notify nobody in particular)")
+    if facts.paging_problems:
+        lines.append(f"- **Other paging failures:** {len(facts.paging_problems)} (see the timeline)")
+    lines += [
         f"- **Escalations:** {len(facts.escalations)} (highest escalation level reached: {facts.highest_level})",
     ]
     if failed_steps := facts.count(TimelineKind.ESCALATION_FAILED):
@@ -339,8 +357,9 @@ def _reflection(incident: Incident, facts: _Facts) -> list[str]:
         hard.append(
             "- Nobody acknowledged the incident: did the pages reach the on-call rotation, and were they clear?"
         )
-    if facts.page_failures:
-        hard.append(f"- {len(facts.page_failures)} page(s) failed: is every contact method configured and tested?")
+    failures = len(facts.pages.failed_attempts) + len(facts.paging_problems)
+    if failures:
+        hard.append(f"- {failures} page(s) failed: is every contact method configured and tested?")
     if facts.repeated_alerts:
         hard.append(
             f"- The alert fired {facts.repeated_alerts} more time(s) after the incident opened: did the repeats "

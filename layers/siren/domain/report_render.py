@@ -202,12 +202,16 @@ def _headlines(current: PeriodMetrics, previous: PeriodMetrics) -> list[_Headlin
         f"{_share(current.escalated_incidents, current.incidents)} of incidents" if current.incidents else ""
     )
     off_detail = f"{_share(current.off_hours_total, current.pages_total)} of pages" if current.pages_total else ""
+    # A chat post notifies nobody in particular: not a page (siren.domain.pages), but said, so nothing is hidden.
+    pages_detail = f"to {_plural(len(current.pages), 'responder')}" + (
+        f"; {_plural(current.chat_posts, 'chat post')} apart" if current.chat_posts else ""
+    )
     return [
         count("Incidents", current.incidents, previous.incidents),
         count("Escalated incidents", current.escalated_incidents, previous.escalated_incidents, escalated_detail),
         duration("Mean time to acknowledge", current.mtta, previous.mtta, "acknowledged"),
         duration("Mean time to resolve", current.mttr, previous.mttr, "resolved"),
-        count("Pages", current.pages_total, previous.pages_total, f"to {_plural(len(current.pages), 'responder')}"),
+        count("Pages", current.pages_total, previous.pages_total, pages_detail),
         count("Off-hours pages", current.off_hours_total, previous.off_hours_total, off_detail),
     ]
 

@@ -151,7 +151,7 @@ class IncidentFacts:
 
 @dataclass(frozen=True, slots=True)
 class PageFacts:
-    """One page sent to one person (sms, voice or email)."""
+    """One page sent to one person (sms, voice or email): siren.domain.pages.as_page says what is one."""
 
     at: datetime
     user: str
@@ -367,6 +367,7 @@ class PeriodMetrics:
     escalated_incidents: int
     pages: Mapping[str, int]  # responder -> pages sent to them in the period
     off_hours_pages: Mapping[str, int]  # responder -> those of them off-hours (responders with none are left out)
+    chat_posts: int  # posts to the team's chat channel: not pages (nobody in particular is notified)
     # Action items are a backlog, not an event of the period: both are as of ``as_of`` (the report's day).
     open_action_items: int
     overdue_action_items: tuple[ActionItem, ...]  # by due date, oldest first
@@ -393,6 +394,7 @@ class ReportBuilder:
     __slots__ = (
         "_by_service",
         "_by_severity",
+        "_chat_posts",
         "_escalated",
         "_mtta",
         "_mtta_by_service",
@@ -420,6 +422,7 @@ class ReportBuilder:
         self._escalated = 0
         self._pages: Counter[str] = Counter()
         self._off_hours_pages: Counter[str] = Counter()
+        self._chat_posts = 0
 
     def add_incident(self, facts: IncidentFacts) -> None:
         """Counts an incident opened in the period (others are ignored). Its time to acknowledge and to resolve
@@ -445,6 +448,11 @@ class ReportBuilder:
         self._pages[page.user] += 1
         if self._off_hours.includes(page.at, _zone(page.time_zone)):
             self._off_hours_pages[page.user] += 1
+
+    def add_chat_post(self, at: datetime) -> None:
+        """Counts a post to the team's chat channel in the period, apart from pages."""
+        if self.period.contains(at):
+            self._chat_posts += 1
 
     def add_escalation(self, facts: EscalationFacts) -> None:
         """Counts an escalated incident (level 2 or more; lower levels are ignored).
@@ -490,6 +498,7 @@ class ReportBuilder:
             escalated_incidents=self._escalated,
             pages=_by_count(self._pages),
             off_hours_pages=_by_count(self._off_hours_pages),
+            chat_posts=self._chat_posts,
             open_action_items=open_items,
             overdue_action_items=tuple(overdue),
             action_items_done=done_in_period,
