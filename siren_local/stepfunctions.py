@@ -4,7 +4,8 @@ Gaps of moto 5.2.5 adapted here:
 - CloudFormation creates state machines in moto's non-executing backend and ignores ``Definition`` and
   ``DefinitionSubstitutions``: :func:`_create_from_cloudformation` creates them in the executing backend,
   with the definition as CloudFormation would build it.
-- Waits, timeouts, heartbeats and retry intervals sleep in wall-clock time: they are divided by the time scale.
+- Waits, timeouts, heartbeats and retry intervals sleep in wall-clock time: they are divided by the time scale,
+  except a literal task ``TimeoutSeconds``, which guards code that runs at its own speed.
 - The interpreter calls back to ``localhost:$MOTO_PORT``: the server sets MOTO_PORT (see server.py).
 - Stopping an execution does not wake a callback wait (``waitForTaskToken``) or a retry interval, and moto's
   worker threads are anonymous: :func:`stop_running_executions` interrupts callbacks too, retry intervals end when
@@ -86,9 +87,13 @@ def _delete_from_cloudformation(
 
 # -- time scale -------------------------------------------------------------------------------------------
 def _scaled_timeout_body(self: Any, env: Any) -> None:
+    """Policy time is scaled, code's time is not. ``TimeoutSecondsPath`` (an escalation level's wait for an
+    acknowledgement) and heartbeats are policy time; a literal ``TimeoutSeconds`` guards a task's code (a hung
+    provider), which runs at the speed it runs: scaled, a 60-second guard would cut a cold start at time scale 600."""
     seconds = self._eval_seconds(env=env)
     is_default = getattr(self, "is_default_value", lambda: False)()
-    env.stack.append(seconds if is_default else scaled(seconds))
+    code_guard = isinstance(self, timeout.TimeoutSeconds)
+    env.stack.append(seconds if is_default or code_guard else scaled(seconds))
 
 
 def _scaled_wait_interval(self: Any, env: Any, wait_seconds: float) -> None:

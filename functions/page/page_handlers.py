@@ -37,8 +37,17 @@ def page_roles(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def send_page(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """State machine Map iteration: one recipient's notifications of a step, each recorded as it is sent."""
+    return bootstrap.escalation().page(event["page"], event.get("run", ""))
+
+
+@logger.inject_lambda_context(clear_state=True)
 def record_failure(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """State machine Catch: a failed task goes on the timeline and the escalation continues."""
+    if "page" in event:
+        return bootstrap.escalation().record_page_failure(event["page"], event.get("error") or {})
     return bootstrap.escalation().record_failure(event["cursor"], event.get("error") or {}, event.get("state", ""))
 
 

@@ -28,6 +28,10 @@ from siren.domain.incidents import EVENT_SOURCE, LifecycleEventType
 from siren.watchdog import WATCHDOG_NAMESPACE
 
 ASL = Path(__file__).resolve().parent.parent / "statemachines" / "escalation.asl.json"
+# A page task sends one recipient's notifications of a step: at most SMS (End User Messaging, then SNS), voice (then
+# SMS by both) and email, six provider calls, each within the paging clients' SDK budget (siren.clients). The
+# function's timeout exceeds that, and the state machine's SendPage TimeoutSeconds (150) exceeds the function's.
+PAGE_FUNCTION_TIMEOUT_SECONDS = 120
 
 
 class Escalation(Construct):
@@ -95,11 +99,13 @@ class Escalation(Construct):
             description: str,
             sends_pages: bool,
             extra_environment: dict[str, str] | None = None,
+            *,
+            timeout_seconds: int = 30,
         ) -> SirenFunction:
             function = SirenFunction(
                 self, name, package="page", handler=f"page_handlers.{handler}", base=base,
                 environment={**environment, **(extra_environment or {})},
-                description=description, dead_letter_queue=dead_letters,
+                description=description, dead_letter_queue=dead_letters, timeout_seconds=timeout_seconds,
             )  # fmt: skip
             table.grant_read_write_data(function.function)
             acknowledge_index_queries(function.role, table)
@@ -138,14 +144,19 @@ class Escalation(Construct):
             "ACK_LINK_SECRET_ARN": self.ack_link_key.secret_arn,
             "CHAT_WEBHOOK_SECRET_ARN": self.chat_webhook.secret_arn,
         }
-        self.step = page_function("Step", "escalation_step", "Siren escalation: page who is due", True,
+        # The step plans who is due; the pages go out in page tasks, one per recipient (a Map state). The step
+        # still sends the canary's dry-run check (End User Messaging's DryRun takes the send permission).
+        self.step = page_function("Step", "escalation_step", "Siren escalation: plan who is due", True,
                                   paging_environment)  # fmt: skip
         self.hold = page_function("Hold", "hold_for_ack", "Siren escalation: hold the wait's task token", False)
-        self.roles = page_function("Roles", "page_roles", "Siren escalation: page incident roles", True,
+        self.roles = page_function("Roles", "page_roles", "Siren escalation: plan incident roles' pages", False,
                                    paging_environment)  # fmt: skip
-        for pages in (self.step, self.roles):
-            self.ack_link_key.grant_read(pages.function)
-            self.chat_webhook.grant_read(pages.function)
+        self.page = page_function(
+            "Page", "send_page", "Siren escalation: page one recipient", True, paging_environment,
+            timeout_seconds=PAGE_FUNCTION_TIMEOUT_SECONDS,
+        )  # fmt: skip
+        self.ack_link_key.grant_read(self.page.function)
+        self.chat_webhook.grant_read(self.page.function)
         # The canary's heartbeat, here and in the watchdog's region: its own namespaces only.
         self.step.role.add_to_policy(iam.PolicyStatement(
             actions=["cloudwatch:PutMetricData"], resources=["*"],
@@ -170,15 +181,17 @@ class Escalation(Construct):
                 "StepFunctionArn": self.step.function.function_arn,
                 "HoldFunctionArn": self.hold.function.function_arn,
                 "RolesFunctionArn": self.roles.function.function_arn,
+                "PageFunctionArn": self.page.function.function_arn,
                 "FailureFunctionArn": self.failure.function.function_arn,
             },
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
             tracing_enabled=True,
         )
-        for task in (self.step, self.hold, self.roles, self.failure):
+        tasks = (self.step, self.hold, self.roles, self.page, self.failure)
+        for task in tasks:
             task.function.grant_invoke(self.machine)
         acknowledge_invoke_versions(
-            self.machine, [task.function for task in (self.step, self.hold, self.roles, self.failure)],
+            self.machine, [task.function for task in tasks],
             "The state machine invokes its own task functions (and their versions, <arn>:*), nothing else.",
         )  # fmt: skip
         acknowledge(

@@ -17,7 +17,27 @@ from botocore.config import Config
 _RETRIES = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=3, read_timeout=10)
 # Paging falls back to another channel when one fails: fail fast there instead of retrying for seconds.
 _FAST_FAIL = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=5)
-_FAST_FAIL_SERVICES = frozenset({"pinpoint-sms-voice-v2"})
+# botocore's standard retry mode waits at most 1 s before its first retry (a random share of base 1 s, doubled later).
+_FIRST_RETRY_WAIT_SECONDS = 1
+
+
+def paging_call_budget_seconds() -> int:
+    """The longest one paging provider call can take, retries included (connect and read timing out every time):
+    what the page function's timeout is sized from (infra/components/escalation.py)."""
+    attempts = int(_FAST_FAIL.retries["max_attempts"])
+    per_attempt = int(_FAST_FAIL.connect_timeout) + int(_FAST_FAIL.read_timeout)
+    return attempts * per_attempt + sum(int(_FIRST_RETRY_WAIT_SECONDS * 2**n) for n in range(attempts - 1))
+
+
+def paging_client(service: str) -> Any:
+    """A client for sending pages (End User Messaging, SNS SMS, SES): fails fast, within
+    :func:`paging_call_budget_seconds`, so that a hung provider leaves time for the fallback and the next channel."""
+    return cached_paging_client(service, region_name(), endpoint_url())
+
+
+@functools.cache
+def cached_paging_client(service: str, region: str, endpoint: str | None) -> Any:
+    return boto3.session.Session().client(service, region_name=region, endpoint_url=endpoint, config=_FAST_FAIL)
 
 
 def endpoint_url() -> str | None:
@@ -41,5 +61,4 @@ def client(service: str) -> Any:
 
 @functools.cache
 def cached_client(service: str, region: str, endpoint: str | None) -> Any:
-    config = _FAST_FAIL if service in _FAST_FAIL_SERVICES else _RETRIES
-    return boto3.session.Session().client(service, region_name=region, endpoint_url=endpoint, config=config)
+    return boto3.session.Session().client(service, region_name=region, endpoint_url=endpoint, config=_RETRIES)

@@ -56,11 +56,11 @@ def test_sms_reply_publishes_to_the_inbound_topic_and_outbox_lists_messages(loca
     topic = local_http.stacks["Siren"].outputs["InboundSmsTopicArn"]
     local_http.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
 
-    result = run("local", "sms-reply", "--from", "+14255550182", "ACK 4821", "--port", str(local_http.port))
+    result = run("local", "sms-reply", "--from", "+14255550182", "ACK 482193", "--port", str(local_http.port))
     assert result.exit_code == 0, result.output
     body = json.loads(sqs.receive_message(QueueUrl=queue_url)["Messages"][0]["Body"])
     message = json.loads(body["Message"])
-    assert (message["originationNumber"], message["messageBody"]) == ("+14255550182", "ACK 4821")
+    assert (message["originationNumber"], message["messageBody"]) == ("+14255550182", "ACK 482193")
 
     assert local_http.drain(60)  # Siren answers the reply: the code is unknown
     local_http.client("sns").publish(PhoneNumber="+14255550182", Message="page")

@@ -64,7 +64,7 @@ def test_sev1_pages_primary_and_roles_escalates_and_stops_on_sms_ack(local_http_
         wait_for(lambda user=user: messages_to(local_http_fast, user, "sms"))
     sms = messages_to(local_http_fast, first, "sms")[0]
     assert sms["via"] == "end-user-messaging" and len(sms["body"]) <= 160
-    code = re.search(r"ACK (\d{4})", sms["body"]).group(1)  # type: ignore[union-attr]
+    code = re.search(r"ACK (\d{6})", sms["body"]).group(1)  # type: ignore[union-attr]
 
     # Nobody acknowledges: level 2 is paged after the (time-scaled) delay.
     for user in on_call(1):

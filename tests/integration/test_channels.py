@@ -18,7 +18,7 @@ ORIGIN = "+12065550100"
 PHONE = "+12065550123"
 SENDER = "siren@example.com"
 INCIDENT = IncidentSummary("INC-20261126-2341-3f9c1a", "SEV1", "p99 latency above 2s", "checkout", datetime.now(UTC))
-CODE = "4821"
+CODE = "482193"
 
 
 def sent(runtime: Any, channel: str) -> list[dict[str, Any]]:
@@ -46,7 +46,7 @@ def test_sms_falls_back_to_sns_when_end_user_messaging_fails(bare_inprocess):
     attempts = Pager(ORIGIN).send_sms(PHONE, "SEV1 checkout: down")
 
     assert [(a.via, a.ok) for a in attempts] == [("end-user-messaging", False), ("sns", True)]
-    assert "failed (injected)" in (attempts[0].error or "")
+    assert "InternalServerException" in (attempts[0].error or "")
     assert attempts[0].message_id is None
     assert [(m["via"], m["to"], m["body"]) for m in sent(bare_inprocess, "sms")] == [
         ("sns", PHONE, "SEV1 checkout: down")

@@ -314,7 +314,7 @@ def test_scheduler_fires_rate_schedules_on_the_scaled_clock(bare_inprocess):
 def test_end_user_messaging_fake_records_and_validates(bare_http):
     client = bare_http.client("pinpoint-sms-voice-v2")
     sent = client.send_text_message(
-        DestinationPhoneNumber="+14255550182", OriginationIdentity="+12065550100", MessageBody="ACK 4821"
+        DestinationPhoneNumber="+14255550182", OriginationIdentity="+12065550100", MessageBody="ACK 482193"
     )
     client.send_voice_message(
         DestinationPhoneNumber="+14255550182", OriginationIdentity="+12065550100",
@@ -322,7 +322,7 @@ def test_end_user_messaging_fake_records_and_validates(bare_http):
     )  # fmt: skip
     messages = bare_http.outbox_json()
     assert [(m["channel"], m["to"], m["body"]) for m in messages] == [
-        ("sms", "+14255550182", "ACK 4821"),
+        ("sms", "+14255550182", "ACK 482193"),
         ("voice", "+14255550182", "<speak>Incident</speak>"),
     ]
     assert messages[0]["message_id"] == sent["MessageId"]

@@ -34,12 +34,13 @@ BASE = "https://siren.example.com/ack"
 
 
 # -- codes --------------------------------------------------------------------------------------------------
-def test_codes_are_four_digits_not_starting_with_zero():
+def test_codes_are_six_digits_not_starting_with_zero():
     rng = random.Random(42)
     codes = [new_ack_code(rng) for _ in range(5000)]
-    assert all(len(code) == 4 and code.isdigit() and code[0] != "0" for code in codes)
+    assert all(len(code) == 6 and code.isdigit() and code[0] != "0" for code in codes)
     assert all(is_ack_code(code) for code in codes)
-    assert len(set(codes)) > 3000  # spread over the space, not a handful of values
+    assert len(set(codes)) > 4900  # spread over 900,000 codes, not a handful of values
+    assert not is_ack_code("4821")  # the old four-digit codes are not codes any more
 
 
 def test_codes_come_from_the_supplied_random_source():
@@ -60,17 +61,17 @@ ACK, RESOLVE, HELP, STOP, UNKNOWN = (
 @pytest.mark.parametrize(
     ("reply", "expected"),
     [
-        ("ACK 4821", SmsCommand(ACK, "4821")),
-        ("ack4821", SmsCommand(ACK, "4821")),
-        ("  Ack   4821 ", SmsCommand(ACK, "4821")),
-        ("Acknowledge 4821", SmsCommand(ACK, "4821")),
-        ("ACK: 4821.", SmsCommand(ACK, "4821")),
-        ("ACK #4821", SmsCommand(ACK, "4821")),
-        ("\uff21\uff23\uff2b \uff14\uff18\uff12\uff11", SmsCommand(ACK, "4821")),  # full-width "ACK 4821"
-        ("ACK\n4821", SmsCommand(ACK, "4821")),
-        ("RES 4821", SmsCommand(RESOLVE, "4821")),
-        ("resolve 4821", SmsCommand(RESOLVE, "4821")),
-        ("Res4821!", SmsCommand(RESOLVE, "4821")),
+        ("ACK 482193", SmsCommand(ACK, "482193")),
+        ("ack482193", SmsCommand(ACK, "482193")),
+        ("  Ack   482193 ", SmsCommand(ACK, "482193")),
+        ("Acknowledge 482193", SmsCommand(ACK, "482193")),
+        ("ACK: 482193.", SmsCommand(ACK, "482193")),
+        ("ACK #482193", SmsCommand(ACK, "482193")),
+        ("\uff21\uff23\uff2b \uff14\uff18\uff12\uff11\uff19\uff13", SmsCommand(ACK, "482193")),  # full-width "ACK 482193"
+        ("ACK\n482193", SmsCommand(ACK, "482193")),
+        ("RES 482193", SmsCommand(RESOLVE, "482193")),
+        ("resolve 482193", SmsCommand(RESOLVE, "482193")),
+        ("Res482193!", SmsCommand(RESOLVE, "482193")),
         ("ACK", SmsCommand(ACK, None)),  # no code: the caller decides (help, or the only open page)
         ("ACK 12", SmsCommand(ACK, "12")),  # a wrong code is answered "unknown code", not "unknown"
         ("HELP", SmsCommand(HELP)),
@@ -84,11 +85,11 @@ ACK, RESOLVE, HELP, STOP, UNKNOWN = (
         ("", SmsCommand(UNKNOWN)),
         ("   ", SmsCommand(UNKNOWN)),
         ("ok", SmsCommand(UNKNOWN)),
-        ("ACK 4821 thanks", SmsCommand(UNKNOWN)),
-        ("4821", SmsCommand(UNKNOWN)),
-        ("ACKNOWLEDGED 4821", SmsCommand(UNKNOWN)),
-        ("STOP 4821", SmsCommand(STOP)),  # starts with an opt-out keyword: Siren stays silent
-        ("ACK 4821 RES 4821", SmsCommand(UNKNOWN)),
+        ("ACK 482193 thanks", SmsCommand(UNKNOWN)),
+        ("482193", SmsCommand(UNKNOWN)),
+        ("ACKNOWLEDGED 482193", SmsCommand(UNKNOWN)),
+        ("STOP 482193", SmsCommand(STOP)),  # starts with an opt-out keyword: Siren stays silent
+        ("ACK 482193 RES 482193", SmsCommand(UNKNOWN)),
         ("on it 👍", SmsCommand(UNKNOWN)),
     ],
 )
@@ -104,7 +105,7 @@ def test_any_reply_parses_to_something(reply):
 
 
 def test_help_and_reply_texts_are_one_gsm7_segment():
-    texts = [help_text()] + [reply_text(kind, "INC-20261126-2341-3f9c1a", "4821") for kind in ReplyKind]
+    texts = [help_text()] + [reply_text(kind, "INC-20261126-2341-3f9c1a", "482193") for kind in ReplyKind]
     for text in texts:
         assert is_gsm7(text), text
         assert gsm7_length(text) <= 160, text
@@ -120,8 +121,8 @@ def test_reply_texts_stay_safe_whatever_they_are_given(incident_id, code):
 
 
 def test_reply_texts_name_the_incident():
-    assert reply_text(ReplyKind.ACKNOWLEDGED, "INC-1", "4821") == (
-        "Siren: INC-1 acknowledged. Escalation stopped. Reply RES 4821 when resolved."
+    assert reply_text(ReplyKind.ACKNOWLEDGED, "INC-1", "482193") == (
+        "Siren: INC-1 acknowledged. Escalation stopped. Reply RES 482193 when resolved."
     )
     assert "INC-1" in reply_text(ReplyKind.ALREADY_RESOLVED, "INC-1")
 

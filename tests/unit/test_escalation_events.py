@@ -32,6 +32,8 @@ class Store:
     timeline: list[TimelineEntry] = field(default_factory=list)
     attempt: int = 1
     token: str | None = "token-attempt-1"
+    code: str | None = "482193"
+    freed: list[str] = field(default_factory=list)
 
     def get(self, incident_id: str, consistent: bool = True) -> Incident | None:
         return self.incident if self.incident and self.incident.id == incident_id else None
@@ -42,6 +44,11 @@ class Store:
 
     def held_token(self, incident_id: str) -> tuple[str, str] | None:
         return (self.token, "execution") if self.token else None
+
+    def free_ack_code(self, incident_id: str, now: datetime) -> str | None:
+        if self.code:
+            self.freed.append(self.code)
+        return self.code
 
     def supersede_escalation(self, incident_id: str, attempt: int) -> str | None:
         if attempt <= self.attempt:
@@ -126,6 +133,8 @@ def test_an_acknowledgement_the_store_confirms_ends_the_wait(machine, status):
 
     assert answer["stopped"] is True
     assert machine.waits_ended == ["token-attempt-1"]
+    # A resolve gives the acknowledgement code back; an acknowledgement keeps it (RES <code> still works).
+    assert store.freed == (["482193"] if status is IncidentStatus.RESOLVED else [])
 
 
 def test_a_forged_raise_with_a_huge_version_neither_restarts_nor_blocks_a_genuine_raise(machine):

@@ -83,7 +83,7 @@ def test_fired_alarm_event_has_the_shape_of_the_real_one():
 
 def test_inbound_sms_has_the_shape_end_user_messaging_publishes():
     sample = json.loads((EVENTS / "sms_inbound_two_way_sns_message.json").read_text())
-    message = inbound_sms_message("+14255550182", "ack 4821")
+    message = inbound_sms_message("+14255550182", "ack 482193")
     assert set(message) == set(sample)
     assert message["originationNumber"] == "+14255550182"
     assert message["messageKeyword"] == "ACK"

@@ -27,8 +27,8 @@ from siren.domain.messages import (
 from siren.domain.signals import SEVERITIES
 
 OPENED = datetime(2026, 11, 26, 23, 41, tzinfo=UTC)
-CODE = "4821"
-INSTRUCTION = "Reply ACK 4821 to acknowledge, RES 4821 to resolve"
+CODE = "482193"
+INSTRUCTION = "Reply ACK 482193 to acknowledge, RES 482193 to resolve"
 XSS = '"><img src=x onerror=alert(1)>'
 
 
@@ -82,7 +82,7 @@ def test_sms_has_the_documented_shape():
     text = sms_text(summary(), CODE, "https://siren.example.com/a?i=1&s=x")
     assert text == (
         "SEV1 checkout: p99 latency above 2s | INC-20261126-2341-3f9c1a | "
-        "Reply ACK 4821 to acknowledge, RES 4821 to resolve | https://siren.example.com/a?i=1&s=x"
+        "Reply ACK 482193 to acknowledge, RES 482193 to resolve | https://siren.example.com/a?i=1&s=x"
     )
 
 
@@ -131,7 +131,7 @@ def test_an_incident_from_the_domain_can_be_rendered():
     assert sms_text(incident, CODE).startswith("SEV2 search: queue backlog | ")
 
 
-@pytest.mark.parametrize("code", ["0123", "482", "48211", "abcd", ""])
+@pytest.mark.parametrize("code", ["0123", "482", "4821931", "abcd", ""])
 def test_a_malformed_code_is_a_programming_error(code):
     with pytest.raises(ValueError):
         sms_text(summary(), code)
@@ -142,7 +142,7 @@ def test_a_malformed_code_is_a_programming_error(code):
     title=st.text(max_size=400),
     service=st.text(max_size=80),
     severity=st.sampled_from(SEVERITIES),
-    code=st.integers(1000, 9999).map(str),
+    code=st.integers(100_000, 999_999).map(str),
     link=st.none() | st.just("https://siren.example.com/ack?i=INC-1&a=ack&u=alice&e=1800000000&n=abc&s=xyz"),
 )
 def test_any_title_fits_one_segment_with_the_code_and_instruction(title, service, severity, code, link):
@@ -160,7 +160,7 @@ def test_voice_reads_the_alert_and_the_code_digit_by_digit_twice():
     assert root.tag == "speak"
     spoken = "".join(root.itertext())
     assert spoken.startswith("Siren alert. Severity one. Service checkout. Payments down. ")
-    assert "To acknowledge, reply to the text message with ACK, followed by the code: 4821." in spoken
+    assert "To acknowledge, reply to the text message with ACK, followed by the code: 482193." in spoken
     digits = [e.text for e in root.iter("say-as") if e.get("interpret-as") == "digits"]
     assert digits == [CODE, CODE]
 
@@ -201,7 +201,7 @@ def test_email_subject_and_bodies():
     message = email(summary(), CODE, "https://siren.example.com/a?x=1&y=2", "https://siren.example.com/r")
     assert message.subject == "[SEV1] checkout: p99 latency above 2s (INC-20261126-2341-3f9c1a)"
     for body in (message.text, message.html):
-        for fact in ("INC-20261126-2341-3f9c1a", "checkout", "SEV1", "2026-11-26 23:41 UTC", "ACK 4821", "RES 4821"):
+        for fact in ("INC-20261126-2341-3f9c1a", "checkout", "SEV1", "2026-11-26 23:41 UTC", "ACK 482193", "RES 482193"):
             assert fact in body
     links = {attrs["href"]: attrs for tag, attrs in parsed(message.html) if tag == "a"}
     assert set(links) == {"https://siren.example.com/a?x=1&y=2", "https://siren.example.com/r"}
@@ -243,7 +243,7 @@ def test_chat_payload_escapes_what_slack_requires():
     assert payload["blocks"][0]["text"]["text"] == "*SEV1 &lt;@U123&gt;*: &lt;!channel&gt; a &amp; b &gt; c"
     buttons = payload["blocks"][-1]["elements"]
     assert [(b["text"]["text"], b["url"]) for b in buttons] == [("Acknowledge", "https://s.example/a")]
-    assert "ACK 4821" in dumped
+    assert "ACK 482193" in dumped
 
 
 def test_slack_escape_escapes_ampersand_first():

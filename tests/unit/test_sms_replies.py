@@ -20,7 +20,7 @@ from siren.domain.incidents import Incident, IncidentStatus
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 PAGED = "+14255550182"
 STRANGER = "+14255559999"
-LIVE_CODE = "4821"
+LIVE_CODE = "482193"
 INCIDENT = Incident(
     id="INC-1", status=IncidentStatus.OPEN, severity="SEV2", title="disk full", service="billing",
     dedup_key="generic:disk", source="generic", opened_at=NOW, last_seen_at=NOW,
@@ -93,7 +93,7 @@ def phone() -> Phone:
 def test_a_stranger_cannot_tell_a_live_code_from_a_dead_one(phone):
     # GIVEN a live code bound to another number, and a code that was never issued, each from a fresh number
     phone.text("+14255550001", f"ACK {LIVE_CODE}")
-    phone.text("+14255550002", "ACK 1234")
+    phone.text("+14255550002", "ACK 123456")
     phone.text("+14255550003", "RES 99")
     phone.text("+14255550004", "ok thanks")
 
@@ -130,7 +130,7 @@ def test_an_opt_out_keyword_is_never_answered(phone, keyword, spelt):
     assert phone.pager.sent == []
 
 
-@pytest.mark.parametrize("reply", ["Arrêt", "opt out", "Stop texting me", "STOP 4821", "td."])
+@pytest.mark.parametrize("reply", ["Arrêt", "opt out", "Stop texting me", "STOP 482193", "td."])
 def test_a_reply_that_starts_with_an_opt_out_keyword_is_not_answered(phone, reply):
     assert phone.text(STRANGER, reply) == {"outcome": "opt-out left to AWS"}
     assert phone.pager.sent == []
@@ -158,8 +158,8 @@ def test_a_number_that_keeps_texting_gets_one_answer_a_minute(phone):
 
 
 def test_a_withheld_answer_is_said_in_the_outcome(phone):
-    phone.text(STRANGER, "ACK 1234")
-    assert phone.text(STRANGER, "ACK 1235") == {"outcome": "unknown code", "reply": "withheld: one a minute"}
+    phone.text(STRANGER, "ACK 123456")
+    assert phone.text(STRANGER, "ACK 123457") == {"outcome": "unknown code", "reply": "withheld: one a minute"}
 
 
 def test_a_paged_numbers_confirmations_are_never_withheld(phone):

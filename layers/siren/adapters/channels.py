@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from siren.clients import client
+from siren.clients import paging_client
 from siren.domain.messages import EmailMessage
 from siren.observability import logger, metrics
 
@@ -133,7 +133,7 @@ class Pager:
             request["DryRun"] = True
 
         def send() -> str | None:
-            response = client("pinpoint-sms-voice-v2").send_text_message(**request)
+            response = paging_client("pinpoint-sms-voice-v2").send_text_message(**request)
             return response.get("MessageId")  # type: ignore[no-any-return]
 
         return _attempt("sms", to, VIA_END_USER_MESSAGING, send)
@@ -143,7 +143,7 @@ class Pager:
             return _refused("sms", to, VIA_SNS, f"not an E.164 phone number: {to!r}")
 
         def send() -> str | None:
-            response = client("sns").publish(
+            response = paging_client("sns").publish(
                 PhoneNumber=to,
                 Message=text,
                 MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
@@ -170,7 +170,7 @@ class Pager:
             request["ConfigurationSetName"] = self._configuration_set
 
         def send() -> str | None:
-            response = client("pinpoint-sms-voice-v2").send_voice_message(**request)
+            response = paging_client("pinpoint-sms-voice-v2").send_voice_message(**request)
             return response.get("MessageId")  # type: ignore[no-any-return]
 
         return _attempt("voice", to, VIA_END_USER_MESSAGING, send)
@@ -195,7 +195,7 @@ class Pager:
             request["ConfigurationSetName"] = self._configuration_set
 
         def send() -> str | None:
-            return client("sesv2").send_email(**request).get("MessageId")  # type: ignore[no-any-return]
+            return paging_client("sesv2").send_email(**request).get("MessageId")  # type: ignore[no-any-return]
 
         return _attempt("email", to, VIA_SES, send)
 

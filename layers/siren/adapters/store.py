@@ -67,6 +67,9 @@ from siren.domain.status import ComponentOverride, ComponentStatus, Maintenance
 
 RAW_ALERT_MAX_BYTES = 100_000
 EVENT_TTL = timedelta(days=7)
+ACK_CODE_TTL = timedelta(days=7)  # a code lives this long after its incident last paged with it
+ACK_CODE_GRACE = timedelta(hours=1)  # after a resolve, late replies still get "already resolved"
+SENT_MARK_TTL = timedelta(days=2)  # a page task is retried within minutes; its marks need not outlive that long
 TIMELINE_PAGE = 1000
 
 
@@ -243,13 +246,16 @@ def bind_models(table_name: str, region: str, host: str | None) -> BoundModels:
         incident_id = UnicodeAttribute(null=True)
 
     class EscalationItem(Item, discriminator="escalation"):
-        """pk=INC#<id> sk=ESC#TOKEN: the task token of the wait in progress; sk=ESC#CODE: the incident's ack code."""
+        """pk=INC#<id> sk=ESC#TOKEN: the task token of the wait in progress; sk=ESC#CODE: the incident's ack code
+        (expiring with its code record); sk=SENT#<page id>: the channels a page task has sent (its retry skips
+        them; TTL)."""
 
         token = UnicodeAttribute(null=True)
         execution = UnicodeAttribute(null=True)
         attempt = NumberAttribute(null=True)  # the current escalation attempt (a raised severity starts the next)
         code = UnicodeAttribute(null=True)
         numbers = ListAttribute(of=UnicodeAttribute, default=list)
+        sent = ListAttribute(of=UnicodeAttribute, null=True)
 
     class AckCodeItem(Item, discriminator="ack_code"):
         """pk=ACKCODE#<code> sk=CODE: the code's incident and the numbers paged with it."""
@@ -558,6 +564,27 @@ class IncidentStore:
         for position, entry in enumerate(entries):
             self._timeline_item(incident_id, entry, position).save()
 
+    def sent_channels(self, incident_id: str, page_id: str) -> tuple[str, ...]:
+        """The channels page task ``page_id`` already sent (a retried task skips them)."""
+        try:
+            item = self._models.escalation.get(f"INC#{incident_id}", f"SENT#{page_id}", consistent_read=True)
+        except self._models.escalation.DoesNotExist:
+            return ()
+        return tuple(item.sent or ())
+
+    def record_send(
+        self, incident_id: str, entries: list[TimelineEntry], *, page_id: str, sent: tuple[str, ...], now: datetime
+    ) -> None:
+        """One send's timeline entries, written when it happens, with the channels the task has sent so far (when
+        it sent something): one transaction, so the timeline never says less than what went out."""
+        models = self._models
+        with TransactWrite(connection=models.connection) as transaction:
+            for position, entry in enumerate(entries):
+                transaction.save(self._timeline_item(incident_id, entry, position))
+            if sent:
+                transaction.save(models.escalation(f"INC#{incident_id}", f"SENT#{page_id}", sent=list(sent),
+                                                   expires_at=int((now + SENT_MARK_TTL).timestamp())))  # fmt: skip
+
     def hold_token(self, incident_id: str, token: str, execution: str, attempt: int = 1) -> bool:
         """Keep the wait's task token, unless a later attempt (a raised severity) has taken over: then False."""
         escalation = self._models.escalation
@@ -607,52 +634,138 @@ class IncidentStore:
             return None
         return (item.token, item.execution) if item.token else None
 
-    def ack_code(self, incident_id: str, new_code: Callable[[], str], ttl: timedelta = timedelta(days=7)) -> str:
-        """The incident's acknowledgement code, allocated once; unique among live codes (conditional put)."""
+    # -- acknowledgement codes ---------------------------------------------------------------------------
+    # Two items, one expiry: the binding pk=INC#<id> sk=ESC#CODE (incident -> code) and the code record
+    # pk=ACKCODE#<code> sk=CODE (code -> incident and the numbers paged with it). They are written together, each on
+    # the condition that it is free (absent or expired: TTL deletes within days, not on time) or already this
+    # incident's, so a code is never held by two live incidents and never outlives its binding.
+    def ack_code(
+        self, incident_id: str, new_code: Callable[[], str], now: datetime, ttl: timedelta = ACK_CODE_TTL,
+        attempts: int = 20,
+    ) -> str | None:  # fmt: skip
+        """The incident's live acknowledgement code, its life renewed to ``now + ttl`` (an incident open for weeks
+        keeps its code while it keeps paging); a new code when it has none or its code expired or was freed. None
+        when no free code was found in ``attempts`` draws: the caller pages without a code and records it."""
+        models = self._models
+        now_s, expires = int(now.timestamp()), int((now + ttl).timestamp())
+        current = self._code_of(incident_id, now_s)
+        if current is not None and self._renew_code(incident_id, current, now_s, expires):
+            return current
+        for _ in range(attempts):
+            code = new_code()
+            binding_free = models.escalation.pk.does_not_exist() | (models.escalation.expires_at <= now_s)
+            if current is not None:  # a live binding whose code record was lost: replace that binding only
+                binding_free = binding_free | (models.escalation.code == current)
+            try:
+                with TransactWrite(connection=models.connection) as transaction:
+                    transaction.save(
+                        models.ack_code(f"ACKCODE#{code}", "CODE", incident_id=incident_id, numbers=[],
+                                        expires_at=expires),
+                        condition=models.ack_code.pk.does_not_exist() | (models.ack_code.expires_at <= now_s),
+                    )  # fmt: skip
+                    transaction.save(
+                        models.escalation(f"INC#{incident_id}", "ESC#CODE", code=code, expires_at=expires),
+                        condition=binding_free,
+                    )
+            except TransactWriteError as failure:
+                reasons = [reason.code if reason else None for reason in (failure.cancellation_reasons or [])]
+                if len(reasons) == 2 and reasons[1] == "ConditionalCheckFailed":
+                    # Another step of this incident allocated one first: use theirs.
+                    theirs = self._code_of(incident_id, now_s)
+                    if theirs is not None:
+                        return theirs
+                if failure.cause_response_code != "TransactionCanceledException":
+                    raise
+                continue  # the code is live elsewhere (or a concurrent write): draw another
+            return code
+        return None
+
+    def _code_of(self, incident_id: str, now_s: int) -> str | None:
+        try:
+            item = self._models.escalation.get(f"INC#{incident_id}", "ESC#CODE", consistent_read=True)
+        except self._models.escalation.DoesNotExist:
+            return None
+        if not item.code or (item.expires_at is not None and item.expires_at <= now_s):
+            return None
+        return str(item.code)
+
+    def _renew_code(self, incident_id: str, code: str, now_s: int, expires: int) -> bool:
+        """Push the expiry of a live code and its binding to ``expires``; False when the code is no longer this
+        incident's (freed or expired meanwhile)."""
         models = self._models
         try:
-            existing = models.escalation.get(f"INC#{incident_id}", "ESC#CODE", consistent_read=True)
-            if existing.code:
-                return str(existing.code)
-        except models.escalation.DoesNotExist:
-            pass
-        expires = int((datetime.now(UTC) + ttl).timestamp())
-        for _ in range(50):
-            code = new_code()
-            try:
-                models.ack_code(f"ACKCODE#{code}", "CODE", incident_id=incident_id, expires_at=expires).save(
-                    condition=models.ack_code.pk.does_not_exist()
+            with TransactWrite(connection=models.connection) as transaction:
+                transaction.update(
+                    models.ack_code(f"ACKCODE#{code}", "CODE"),
+                    actions=[models.ack_code.expires_at.set(expires)],
+                    condition=(models.ack_code.incident_id == incident_id) & (models.ack_code.expires_at > now_s),
                 )
-            except PutError as error:
-                if error.cause_response_code == "ConditionalCheckFailedException":
-                    continue
-                raise
-            try:
-                models.escalation(f"INC#{incident_id}", "ESC#CODE", code=code).save(
-                    condition=models.escalation.pk.does_not_exist()
+                transaction.update(
+                    models.escalation(f"INC#{incident_id}", "ESC#CODE"),
+                    actions=[models.escalation.expires_at.set(expires)],
+                    condition=(models.escalation.code == code) & (models.escalation.expires_at > now_s),
                 )
-            except PutError as error:
-                if error.cause_response_code != "ConditionalCheckFailedException":
-                    raise
-                # Another step allocated one first: use theirs, free ours.
-                models.ack_code(f"ACKCODE#{code}", "CODE").delete()
-                return str(models.escalation.get(f"INC#{incident_id}", "ESC#CODE", consistent_read=True).code)
-            return code
-        raise RuntimeError("could not allocate an acknowledgement code: too many live codes")
+        except TransactWriteError as failure:
+            if failure.cause_response_code == "TransactionCanceledException":
+                return False
+            raise
+        return True
 
-    def bind_number(self, code: str, number: str) -> None:
-        """Record that ``number`` was paged with ``code``: only those numbers may answer with it."""
+    def bind_number(self, code: str, incident_id: str, number: str, now: datetime) -> bool:
+        """Record that ``number`` is paged with ``code`` for ``incident_id``: only those numbers may answer with it.
+        Conditional on the code being this incident's and live: False (nothing written) when it is not."""
         models = self._models
-        models.ack_code(f"ACKCODE#{code}", "CODE").update(actions=[
-            models.ack_code.numbers.set(models.ack_code.numbers.append([number]))
-        ])  # fmt: skip
+        try:
+            models.ack_code(f"ACKCODE#{code}", "CODE").update(
+                actions=[models.ack_code.numbers.set(models.ack_code.numbers.append([number]))],
+                condition=(models.ack_code.incident_id == incident_id)
+                & (models.ack_code.expires_at > int(now.timestamp())),
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
-    def code_binding(self, code: str) -> tuple[str, list[str]] | None:
+    def free_ack_code(self, incident_id: str, now: datetime, grace: timedelta = ACK_CODE_GRACE) -> str | None:
+        """A resolved incident gives its code back: the code and its binding expire after ``grace`` (a late
+        "RES <code>" from a paged number is still answered "already resolved"), then the code can be drawn again.
+        Idempotent; returns the code freed, if any."""
+        models = self._models
+        now_s = int(now.timestamp())
+        code = self._code_of(incident_id, now_s)
+        if code is None:
+            return None
+        ends = int((now + grace).timestamp())
+        try:
+            with TransactWrite(connection=models.connection) as transaction:
+                transaction.update(
+                    models.ack_code(f"ACKCODE#{code}", "CODE"),
+                    actions=[models.ack_code.expires_at.set(ends)],
+                    condition=models.ack_code.incident_id == incident_id,
+                )
+                transaction.update(
+                    models.escalation(f"INC#{incident_id}", "ESC#CODE"),
+                    actions=[models.escalation.expires_at.set(ends)],
+                    condition=models.escalation.code == code,
+                )
+        except TransactWriteError as failure:
+            if failure.cause_response_code != "TransactionCanceledException":
+                raise
+            # The code record is another incident's already (this binding was stale): end the binding alone.
+            models.escalation(f"INC#{incident_id}", "ESC#CODE").update(
+                actions=[models.escalation.expires_at.set(now_s)], condition=models.escalation.code == code
+            )
+        return code
+
+    def code_binding(self, code: str, now: datetime | None = None) -> tuple[str, list[str]] | None:
+        """The live code's incident and the numbers paged with it; None for a code that is free or expired."""
         try:
             item = self._models.ack_code.get(f"ACKCODE#{code}", "CODE", consistent_read=True)
         except self._models.ack_code.DoesNotExist:
             return None
-        if item.expires_at and item.expires_at < datetime.now(UTC).timestamp():
+        at = (now or datetime.now(UTC)).timestamp()
+        if item.expires_at is not None and item.expires_at <= at:
             return None
         return str(item.incident_id), list(item.numbers or [])
 

@@ -17,7 +17,16 @@ from siren.adapters.channels import Delivery
 from siren.adapters.store import IncidentStore
 from siren.config import SirenConfig
 from siren.domain.ack import AckAction, new_ack_code
-from siren.domain.escalation import Cursor, LevelShape, Notification, plan_step
+from siren.domain.escalation import (
+    CHAT,
+    Cursor,
+    LevelShape,
+    Notification,
+    PageTask,
+    page_tasks,
+    plan_step,
+    step_label,
+)
 from siren.domain.incidents import SYSTEM_ACTOR, Incident, IncidentStatus, TimelineEntry, TimelineKind
 from siren.domain.messages import EmailMessage, chat_payload, email, sms_text, voice_ssml
 from siren.domain.oncall import resolve_targets
@@ -78,7 +87,8 @@ class Escalation:
 
     # -- the state machine's tasks --------------------------------------------------------------------
     def step(self, cursor_json: Mapping[str, Any]) -> dict[str, Any]:
-        """Notify who is due at the cursor; return how long to wait for an acknowledgement, or stop."""
+        """Plan the notifications due at the cursor, one page task per recipient (the state machine sends them,
+        each in a task of its own); return them with how long to wait for an acknowledgement, or stop."""
         incident_id = str(cursor_json["incident_id"])
         incident = self._store.get(incident_id)
         if incident is None:
@@ -98,6 +108,7 @@ class Escalation:
             return _stop(incident_id, "superseded by a later escalation (severity raised)")
         policy = self._config.policy_for_severity(incident.severity)
         entries: list[TimelineEntry] = []
+        tasks: list[PageTask] = []
         if not cursor.users:
             level = policy.levels[cursor.level]
             users = self._drill_only(incident, resolve_targets(level.targets, self._config, now), now, entries)
@@ -108,8 +119,8 @@ class Escalation:
                 entries.append(TimelineEntry(now, TimelineKind.ESCALATED, ACTOR, f"escalated to {where}", reached))
             if not users:
                 entries.append(TimelineEntry(now, TimelineKind.PAGE_FAILED, ACTOR, f"nobody is on call at {where}"))
-            if not (cursor.level or cursor.round):
-                entries.extend(self._post_to_chat(incident, now))
+            if not (cursor.level or cursor.round) and self._posts_to_chat(incident):
+                tasks.append(PageTask(incident_id, None, (CHAT,), step_label(cursor)))
         levels = [
             LevelShape(
                 delay_minutes=level.delay_minutes,
@@ -121,33 +132,62 @@ class Escalation:
             for index, level in enumerate(policy.levels)
         ]
         step = plan_step(cursor, levels, policy.repeat)
-        entries.extend(self.notify(incident, step.due, now))
+        tasks = page_tasks(cursor, step.due) + tasks  # people first: the chat post is the least urgent
         self._store.add_timeline(incident_id, entries)
         following = step.next.to_json() if step.next else {"incident_id": incident_id, "done": True}
-        return {"action": "wait", "cursor": following, "wait_seconds": step.wait_seconds}
+        return {"action": "wait", "cursor": following, "wait_seconds": step.wait_seconds,
+                "pages": [task.to_json() for task in tasks]}  # fmt: skip
 
     def roles(self, cursor_json: Mapping[str, Any]) -> dict[str, Any]:
-        """SEV1/SEV2 (per config) also page the incident commander and the communications lead."""
+        """SEV1/SEV2 (per config) also page the incident commander and the communications lead: one page task per
+        person, marked with the role (these pages are not the escalation's levels: reports and drills read it)."""
         incident = self._store.get(str(cursor_json["incident_id"]))
         roles = self._config.roles
         if incident is None or incident.canary or roles is None or incident.severity not in roles.severities:
-            return {"paged": []}  # the canary checks the escalation's first step only: it mobilizes nobody
+            return {"paged": [], "pages": []}  # the canary checks the escalation's first step only
         now = self._clock()
         entries: list[TimelineEntry] = []
-        paged: list[str] = []
+        tasks: list[PageTask] = []
+        cursor = Cursor.from_json(cursor_json)
         for role, target in (("commander", roles.commander), ("comms", roles.comms)):
             if target is None:
                 continue
             for user in self._drill_only(incident, resolve_targets([target], self._config, now), now, entries):
-                paged.append(user)
                 entries.append(TimelineEntry(now, TimelineKind.PAGED, ACTOR, f"paging {user} as incident {role}",
                                              {"role": role, "user": user}))  # fmt: skip
                 due = [Notification(user, str(rule.method), 0) for rule in self._config.users[user].notify]
-                # Marked with the role: these pages are not the escalation's levels (reports, drills read this).
-                entries.extend(replace(entry, data={**entry.data, "role": role})
-                               for entry in self.notify(incident, tuple(due), now))  # fmt: skip
+                tasks.extend(page_tasks(cursor, due, role=role))
         self._store.add_timeline(incident.id, entries)
-        return {"paged": paged}
+        return {"paged": [task.user for task in tasks], "pages": [task.to_json() for task in tasks]}
+
+    def page(self, task_json: Mapping[str, Any], run: str) -> dict[str, Any]:
+        """Send one page task: one person's notifications of a step (or the chat post), each recorded as it is sent.
+
+        The incident is read first: acknowledged or resolved meanwhile, nobody is paged. A retried task (the
+        function timed out, the state machine retries it) skips the channels it already sent."""
+        task = PageTask.from_json(task_json)
+        incident = self._store.get(task.incident_id)
+        if incident is None or incident.status in (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED):
+            return {"user": task.user, "sent": [], "skipped": str(incident.status) if incident else "missing"}
+        page_id = task.page_id(run)
+        sent = list(self._store.sent_channels(incident.id, page_id))
+        now = self._clock()
+        code, code_entries = self._code_for(incident, now)
+        if code_entries:
+            self._store.add_timeline(incident.id, code_entries)
+        for method in task.methods:
+            if method in sent:
+                continue
+            if task.user is None:
+                entries = self._post_to_chat(incident, now, code)
+            else:
+                entries = self._notify_one(incident, Notification(task.user, method, 0), code, now)
+            if task.role:  # reports and drills tell the role's pages from the levels' by this mark
+                entries = [replace(entry, data={**entry.data, "role": task.role}) for entry in entries]
+            if any(entry.kind is TimelineKind.PAGED for entry in entries):
+                sent.append(method)
+            self._store.record_send(incident.id, entries, page_id=page_id, sent=tuple(sent), now=now)
+        return {"user": task.user, "sent": sent}
 
     def record_failure(self, cursor_json: Mapping[str, Any], error: Mapping[str, Any], state: str) -> dict[str, Any]:
         """A step failed after its retries: put it on the timeline and move on to the next level."""
@@ -166,7 +206,21 @@ class Escalation:
 
         following = next_level(cursor, len(policy.levels), policy.repeat)
         next_json = following.to_json() if following else {"incident_id": incident_id, "done": True}
-        return {"action": "wait", "cursor": next_json, "wait_seconds": 60}
+        return {"action": "wait", "cursor": next_json, "wait_seconds": 60, "pages": []}
+
+    def record_page_failure(self, task_json: Mapping[str, Any], error: Mapping[str, Any]) -> dict[str, Any]:
+        """A page task failed after its retries (a provider hung past the task's timeout, say): on the timeline,
+        naming who may not have been reached; the escalation goes on (the wait, then the next level)."""
+        task = PageTask.from_json(task_json)
+        who = task.user or "the chat channel"
+        cause = str(error.get("Cause", ""))[:500]
+        self._store.add_timeline(task.incident_id, [TimelineEntry(
+            self._clock(), TimelineKind.PAGE_FAILED, ACTOR,
+            f"paging {who} failed ({error.get('Error', 'error')}): {', '.join(task.methods)} may not have gone out",
+            {"user": task.user, "role": task.role, "methods": list(task.methods), "error": error.get("Error"),
+             "cause": cause, "state": "Page"},
+        )])  # fmt: skip
+        return {"recorded": True}
 
     def hold(self, token: str, cursor_json: Mapping[str, Any], execution: str) -> dict[str, Any]:
         """Keep the wait's task token; if the incident was acknowledged meanwhile, end the wait at once."""
@@ -185,46 +239,61 @@ class Escalation:
         return {"held": True}
 
     # -- paging -------------------------------------------------------------------------------------------
-    def notify(self, incident: Incident, due: Sequence[Notification], now: datetime) -> list[TimelineEntry]:
-        if not due:
-            return []
-        code = self._store.ack_code(incident.id, lambda: new_ack_code(self._rng))
+    def _code_for(self, incident: Incident, now: datetime) -> tuple[str | None, list[TimelineEntry]]:
+        """The incident's acknowledgement code; when none can be allocated the page goes out without one (with the
+        link when configured) and that is recorded: a page without a code beats no page."""
+        code = self._store.ack_code(incident.id, lambda: new_ack_code(self._rng), now)
+        if code is not None:
+            return code, []
+        return None, [TimelineEntry(now, TimelineKind.PAGE_FAILED, ACTOR,
+                                    "no acknowledgement code could be allocated: paging without one",
+                                    {"code": None, "drill": incident.drill})]  # fmt: skip
+
+    def _notify_one(
+        self, incident: Incident, notification: Notification, code: str | None, now: datetime
+    ) -> list[TimelineEntry]:
+        user = self._config.users[notification.user]
+        attempts: list[Delivery] = []
+        method = str(notification.method)
+        address = user.email if method == "email" else user.phone
+        if method not in ("sms", "voice", "email") or not address:
+            return [TimelineEntry(now, TimelineKind.PAGE_FAILED, ACTOR,
+                                  f"cannot {method} {notification.user}: not configured")]  # fmt: skip
+        if (
+            method in ("sms", "voice")
+            and code is not None
+            and not self._store.bind_number(code, incident.id, address, now)
+        ):
+            # The code stopped being this incident's (freed or expired meanwhile): a reply with it must not reach
+            # another incident, so this page goes without a code.
+            code = None
+        if method == "sms":
+            sms_link = self._link(incident, AckAction.ACK, notification.user, now) if self._sms_links else None
+            if code is None and sms_link is None:
+                sms_link = self._link(incident, AckAction.ACK, notification.user, now)
+            attempts.extend(self._pager.send_sms(address, sms_text(incident, code, sms_link)))
+        elif method == "voice":
+            call = self._pager.send_voice(address, voice_ssml(incident, code))
+            attempts.append(call)
+            if not call.ok:  # no voice fallback exists: fall back to a text
+                attempts.extend(self._pager.send_sms(address, sms_text(incident, code)))
+        else:
+            message = email(
+                incident, code,
+                ack_url=self._link(incident, AckAction.ACK, notification.user, now),
+                resolve_url=self._link(incident, AckAction.RESOLVE, notification.user, now),
+            )  # fmt: skip
+            attempts.append(self._pager.send_email(address, message, self._settings.email_sender))
         entries: list[TimelineEntry] = []
-        for notification in due:
-            user = self._config.users[notification.user]
-            attempts: list[Delivery] = []
-            method = str(notification.method)
-            address = user.email if method == "email" else user.phone
-            if method not in ("sms", "voice", "email") or not address:
-                entries.append(TimelineEntry(now, TimelineKind.PAGE_FAILED, ACTOR,
-                                             f"cannot {method} {notification.user}: not configured"))  # fmt: skip
-                continue
-            if method == "sms":
-                sms_link = self._link(incident, AckAction.ACK, notification.user, now) if self._sms_links else None
-                attempts.extend(self._pager.send_sms(address, sms_text(incident, code, sms_link)))
-                self._store.bind_number(code, address)
-            elif method == "voice":
-                call = self._pager.send_voice(address, voice_ssml(incident, code))
-                attempts.append(call)
-                self._store.bind_number(code, address)
-                if not call.ok:  # no voice fallback exists: fall back to a text
-                    attempts.extend(self._pager.send_sms(address, sms_text(incident, code)))
-            else:
-                message = email(
-                    incident, code,
-                    ack_url=self._link(incident, AckAction.ACK, notification.user, now),
-                    resolve_url=self._link(incident, AckAction.RESOLVE, notification.user, now),
-                )  # fmt: skip
-                attempts.append(self._pager.send_email(address, message, self._settings.email_sender))
-            for attempt in attempts:
-                kind = TimelineKind.PAGED if attempt.ok else TimelineKind.PAGE_FAILED
-                detail = f"{attempt.channel} to {notification.user} via {attempt.via}" + (
-                    "" if attempt.ok else f" failed: {attempt.error}"
-                )
-                entries.append(TimelineEntry(now, kind, SYSTEM_ACTOR, detail, {
-                    "user": notification.user, "channel": attempt.channel, "via": attempt.via,
-                    "message_id": attempt.message_id, "error": attempt.error, "drill": incident.drill,
-                }))  # fmt: skip
+        for attempt in attempts:
+            kind = TimelineKind.PAGED if attempt.ok else TimelineKind.PAGE_FAILED
+            detail = f"{attempt.channel} to {notification.user} via {attempt.via}" + (
+                "" if attempt.ok else f" failed: {attempt.error}"
+            )
+            entries.append(TimelineEntry(now, kind, SYSTEM_ACTOR, detail, {
+                "user": notification.user, "channel": attempt.channel, "via": attempt.via,
+                "message_id": attempt.message_id, "error": attempt.error, "drill": incident.drill,
+            }))  # fmt: skip
         return entries
 
     def _canary(self, incident: Incident, now: datetime) -> dict[str, Any]:
@@ -273,20 +342,22 @@ class Escalation:
                                          {"drill": True, "skipped": skipped}))  # fmt: skip
         return tuple(user for user in users if user in incident.drill_participants)
 
-    def _post_to_chat(self, incident: Incident, now: datetime) -> list[TimelineEntry]:
+    def _posts_to_chat(self, incident: Incident) -> bool:
         """Once per escalation, when it starts: the incident in the team's chat channel (per config)."""
+        return not (incident.drill or incident.canary or self._settings.chat_webhook_url is None
+                    or incident.severity not in self._config.paging.chat_severities)  # fmt: skip
+
+    def _post_to_chat(self, incident: Incident, now: datetime, code: str | None) -> list[TimelineEntry]:
         read_url = self._settings.chat_webhook_url
-        if (incident.drill or incident.canary or incident.severity not in self._config.paging.chat_severities
-                or read_url is None):  # fmt: skip
+        if read_url is None:
             return []
         try:
             url = read_url()
         except Exception as error:  # a broken secret must not stop the paging
-            return [TimelineEntry(now, TimelineKind.PAGE_FAILED, SYSTEM_ACTOR,
-                                  f"chat webhook unavailable: {type(error).__name__}")]  # fmt: skip
+            unavailable = f"chat webhook unavailable: {type(error).__name__}"
+            return [TimelineEntry(now, TimelineKind.PAGE_FAILED, SYSTEM_ACTOR, unavailable, {"channel": "chat"})]
         if not url:
             return []
-        code = self._store.ack_code(incident.id, lambda: new_ack_code(self._rng))
         attempt = self._pager.send_chat(url, chat_payload(incident, code))
         kind = TimelineKind.PAGED if attempt.ok else TimelineKind.PAGE_FAILED
         detail = f"chat via {attempt.via}" + ("" if attempt.ok else f" failed: {attempt.error}")
@@ -308,7 +379,7 @@ class Escalation:
 
 def _stop(incident_id: str, reason: str) -> dict[str, Any]:
     return {"action": "stop", "cursor": {"incident_id": incident_id, "done": True}, "wait_seconds": 0,
-            "reason": reason}  # fmt: skip
+            "pages": [], "reason": reason}  # fmt: skip
 
 
 def canary_seconds(incident: Incident, now: datetime) -> float:

@@ -1,5 +1,6 @@
 """Escalation reacting to lifecycle events: start on "Incident Opened", restart when "Severity Changed" raises
-the severity, stop on "Incident Acknowledged" / "Incident Resolved".
+the severity, stop on "Incident Acknowledged" / "Incident Resolved"; a resolve also frees the incident's
+acknowledgement code.
 
 An event is a hint, never the truth: anyone allowed to put events on the bus could forge one, and a genuine one
 may arrive late or twice. Each is checked against the incident in the store before anything starts or stops; an
@@ -7,7 +8,8 @@ event the store does not confirm changes nothing and is logged as ignored."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from siren.adapters.escalations import complete_wait, start_escalation
@@ -20,7 +22,11 @@ ENDED = (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED)
 UNACKNOWLEDGED = (IncidentStatus.OPEN, IncidentStatus.RECOVERED)
 
 
-def on_lifecycle_event(event: Mapping[str, Any], store: IncidentStore, state_machine_arn: str) -> dict[str, Any]:
+def on_lifecycle_event(
+    event: Mapping[str, Any], store: IncidentStore, state_machine_arn: str,
+    *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> dict[str, Any]:  # fmt: skip
+    now = clock()
     detail_type = event.get("detail-type")
     detail = event.get("detail") or {}
     incident_id = str(detail["incident_id"])
@@ -44,7 +50,11 @@ def on_lifecycle_event(event: Mapping[str, Any], store: IncidentStore, state_mac
         incident = store.get(incident_id)
         if incident is None or incident.status not in ENDED:
             return _ignored(incident_id, detail_type, incident, "the store says the incident is not acknowledged")
-        return {"incident_id": incident_id, "stopped": _end_wait(store, incident_id, str(detail_type))}
+        stopped = _end_wait(store, incident_id, str(detail_type))
+        if incident.status is IncidentStatus.RESOLVED:
+            # The code goes back to the pool (after a grace for late replies): codes never run out.
+            return {"incident_id": incident_id, "stopped": stopped, "freed_code": store.free_ack_code(incident_id, now)}
+        return {"incident_id": incident_id, "stopped": stopped}
     return {"incident_id": incident_id, "ignored": detail_type}
 
 

@@ -1,4 +1,4 @@
-"""Two-way SMS: "ACK 4821" / "RES 4821" replies to a page (End User Messaging publishes them to the inbound
+"""Two-way SMS: "ACK 482193" / "RES 482193" replies to a page (End User Messaging publishes them to the inbound
 topic). A code is bound to one incident and to the numbers paged with it; anything else changes nothing.
 
 What Siren texts back tells a stranger nothing: any code a number may not use (none, unknown, expired, or bound to

@@ -2,8 +2,10 @@
 
 Pure: randomness, secrets and the clock are passed in.
 
-A code is four digits, bound by the caller to one incident and to the numbers it paged; a reply is honoured
-only from one of those numbers, so a guessed code from elsewhere does nothing. Any code a number may not use gets
+A code is six digits (900,000 of them: a storm of thousands of open incidents uses a few percent), bound by the
+caller to one incident and to the numbers it paged; a reply is honoured only from one of those numbers, so a guessed
+code from elsewhere does nothing. The caller frees a code when its incident resolves and lets it expire with its
+binding, so that codes neither run out nor cross over to another incident. Any code a number may not use gets
 one and the same answer (:attr:`ReplyKind.CODE_REFUSED`), so that a stranger cannot tell a live code from a dead one.
 
 Signed links (for email and chat) carry the incident, the action, the person, an expiry and a nonce, with an
@@ -29,14 +31,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-ACK_CODE_DIGITS = 4
-_ACK_CODE = re.compile(r"[1-9][0-9]{3}")
+ACK_CODE_DIGITS = 6
+_ACK_CODE = re.compile(rf"[1-9][0-9]{{{ACK_CODE_DIGITS - 1}}}")
 _MIN_SECRET_BYTES = 16
 _SIGNATURE_VERSION = "siren-ack-v1"
 
 
 def new_ack_code(rng: random.Random) -> str:
-    """Four digits, never starting with 0 (a leading zero gets lost when people or phones retype it).
+    """Six digits, never starting with 0 (a leading zero gets lost when people or phones retype it).
 
     Pass ``random.SystemRandom()`` in production; tests pass a seeded ``random.Random``.
     """
@@ -78,7 +80,7 @@ OPT_OUT_KEYWORDS = frozenset(
 # Each keyword at the start of a reply, not followed by a letter ("ENDED" is not "END"); "OPT OUT" spelt either way.
 _OPT_OUT_START = re.compile(r"(?:STOPALL|STOP|UNSUBSCRIBE|CANCEL|END|QUIT|OPT[- ]?OUT|REMOVE|ARRET|TD)(?![A-Z])")
 _HELP_WORDS = frozenset({"HELP"})
-# "ACK 4821", "ack4821", "Ack: 4821.", "ACKNOWLEDGE #4821"; a word alone has no code (the caller decides).
+# "ACK 482193", "ack482193", "Ack: 482193.", "ACKNOWLEDGE #482193"; a word alone has no code (the caller decides).
 _REPLY = re.compile(r"(?P<word>[A-Z]+)\s*[:#-]?\s*(?P<code>[0-9]+)?\s*[.!]*")
 
 

@@ -101,6 +101,59 @@ def plan_step(cursor: Cursor, levels: Sequence[LevelShape], repeat: int) -> Step
     return Step(due=due, wait_seconds=wait, next=following, starts_level=cursor.step == 0)
 
 
+CHAT = "chat"  # the team's chat channel: a page task without a person
+
+
+@dataclass(frozen=True, slots=True)
+class PageTask:
+    """One recipient's notifications of one escalation step: a task of its own in the state machine, so that a
+    slow or hanging provider holds up that recipient only, and a retry re-pages nobody else.
+
+    ``user`` None is the team's chat channel. ``step`` says where in the escalation the task comes from; with the
+    run's name it identifies each send, so that a retried task skips what it already sent."""
+
+    incident_id: str
+    user: str | None
+    methods: tuple[str, ...]
+    step: str
+    role: str | None = None
+
+    def page_id(self, run: str) -> str:
+        return f"{run}/{self.step}/{self.role or 'level'}/{self.user or CHAT}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"incident_id": self.incident_id, "user": self.user, "methods": list(self.methods),
+                "step": self.step, "role": self.role}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PageTask:
+        user, role = data.get("user"), data.get("role")
+        return cls(
+            incident_id=str(data["incident_id"]),
+            user=str(user) if user else None,
+            methods=tuple(str(method) for method in data.get("methods", ())),
+            step=str(data.get("step", "")),
+            role=str(role) if role else None,
+        )
+
+
+def step_label(cursor: Cursor) -> str:
+    return f"a{cursor.attempt}.r{cursor.round}.l{cursor.level}.s{cursor.step}"
+
+
+def page_tasks(cursor: Cursor, due: Sequence[Notification], role: str | None = None) -> list[PageTask]:
+    """``due`` as one task per person (their methods in rule order), people in the order they are due."""
+    methods_by_user: dict[str, list[str]] = {}
+    for notification in due:
+        methods = methods_by_user.setdefault(notification.user, [])
+        if notification.method not in methods:
+            methods.append(notification.method)
+    return [
+        PageTask(cursor.incident_id, user, tuple(methods), step_label(cursor), role)
+        for user, methods in methods_by_user.items()
+    ]
+
+
 def next_level(cursor: Cursor, level_count: int, repeat: int) -> Cursor | None:
     if cursor.level + 1 < level_count:
         return replace(cursor, level=cursor.level + 1, step=0, users=())

@@ -111,8 +111,9 @@ class EmailMessage:
     html: str
 
 
-def _require_code(code: str) -> None:
-    if not is_ack_code(code):
+def _require_code(code: str | None) -> None:
+    """None is a page without a code (none could be allocated: the page still goes out); anything else must be one."""
+    if code is not None and not is_ack_code(code):
         raise ValueError(f"not an acknowledgement code: {code!r}")
 
 
@@ -136,12 +137,17 @@ def _opened(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _reply_instruction(code: str) -> str:
-    return f"Reply ACK {code} to acknowledge, RES {code} to resolve"
+# Without a code, a reply cannot acknowledge: say so, and point at what can.
+NO_CODE_INSTRUCTION = "No reply code: ack by link or siren CLI"
+NO_CODE_HINT = "This page has no reply code: acknowledge with the link or with the siren CLI."
 
 
-def _reply_hint(code: str) -> str:
-    return f"Or reply to the text message: ACK {code} to acknowledge, RES {code} to resolve."
+def _reply_instruction(code: str | None) -> str:
+    return f"Reply ACK {code} to acknowledge, RES {code} to resolve" if code else NO_CODE_INSTRUCTION
+
+
+def _reply_hint(code: str | None) -> str:
+    return f"Or reply to the text message: ACK {code} to acknowledge, RES {code} to resolve." if code else NO_CODE_HINT
 
 
 # -- SMS --------------------------------------------------------------------------------------------------
@@ -200,9 +206,9 @@ def _shorten_gsm7(text: str, budget: int) -> str:
 _MIN_TITLE_SEPTETS = 24
 
 
-def sms_text(incident: IncidentLike, code: str, ack_url: str | None = None) -> str:
-    """``SEV1 checkout: <title> | INC-... | Reply ACK 4821 to acknowledge, RES 4821 to resolve[ | <link>]``,
-    at most 160 GSM-7 septets."""
+def sms_text(incident: IncidentLike, code: str | None, ack_url: str | None = None) -> str:
+    """``SEV1 checkout: <title> | INC-... | Reply ACK 482193 to acknowledge, RES 482193 to resolve[ | <link>]``,
+    at most 160 GSM-7 septets. Without a code (``None``) the link is the way to acknowledge: it is kept."""
     _require_code(code)
     _require_web_url(ack_url)
     severity = _shorten_gsm7(_gsm7_line(incident.severity), 10)
@@ -223,11 +229,14 @@ def sms_text(incident: IncidentLike, code: str, ack_url: str | None = None) -> s
 
     wanted = min(gsm7_length(title), _MIN_TITLE_SEPTETS)
     short_service, short_id = _shorten_gsm7(service, 20), _shorten_gsm7(incident_id, 32)
+    # With a code the link is a convenience and gives way first; without one it is the only way to acknowledge.
+    spare_link = None if code else link
     for fields in (
         (service, incident_id, link),
-        (service, incident_id, None),
-        (short_service, incident_id, None),
-        (short_service, short_id, None),
+        (service, incident_id, spare_link),
+        (short_service, incident_id, spare_link),
+        (short_service, short_id, spare_link),
+        ("", "", spare_link),
         ("", "", None),
     ):
         if room_for_title(*fields) >= wanted:
@@ -248,8 +257,9 @@ def _spoken_severity(severity: str) -> str:
     return _SEVERITY_WORDS[match[1]] if match else severity
 
 
-def voice_ssml(incident: IncidentLike, code: str) -> str:
-    """SSML for a call: severity, service and title, then the code digit by digit, said twice."""
+def voice_ssml(incident: IncidentLike, code: str | None) -> str:
+    """SSML for a call: severity, service and title, then the code digit by digit, said twice (without a code,
+    where to acknowledge instead)."""
     _require_code(code)
     digits = f'<say-as interpret-as="digits">{code}</say-as>'
     sentences = [
@@ -262,6 +272,9 @@ def voice_ssml(incident: IncidentLike, code: str) -> str:
     title = _speakable(incident.title, 250).rstrip(" .!?")
     if title:
         sentences.append(f"{title}.")
+    if code is None:
+        sentences.append('<break time="500ms"/>To acknowledge, use the link in your email or the siren command line.')
+        return f"<speak>{' '.join(sentences)}</speak>"
     sentences += [
         '<break time="500ms"/>To acknowledge, reply to the text message with',
         f'<say-as interpret-as="characters">ACK</say-as>, followed by the code: {digits}.',
@@ -320,8 +333,9 @@ border:1px solid #d4d4d8;">Resolve</a>
 <tr><td style="padding-right:16px;color:#71717a;">Severity</td><td>{{ severity }}</td></tr>
 <tr><td style="padding-right:16px;color:#71717a;">Opened</td><td>{{ opened }}</td></tr>
 </table>
-<p style="margin:24px 0 0;font-size:14px;color:#3f3f46;">Or reply to the text message: \
-<strong>ACK {{ code }}</strong> to acknowledge, <strong>RES {{ code }}</strong> to resolve.</p>
+<p style="margin:24px 0 0;font-size:14px;color:#3f3f46;">{% if code %}Or reply to the text message: \
+<strong>ACK {{ code }}</strong> to acknowledge, <strong>RES {{ code }}</strong> to resolve.\
+{% else %}{{ reply_hint }}{% endif %}</p>
 </td></tr></table>
 </body></html>
 """
@@ -336,7 +350,7 @@ def _email_templates() -> tuple[jinja2.Template, jinja2.Template]:
 
 
 def email(
-    incident: IncidentLike, code: str, ack_url: str | None = None, resolve_url: str | None = None
+    incident: IncidentLike, code: str | None, ack_url: str | None = None, resolve_url: str | None = None
 ) -> EmailMessage:
     """Subject ``[SEV1] checkout: <title> (INC-...)``, a plain text body and an HTML body (inline styles only:
     mail clients drop style sheets) with Acknowledge and Resolve buttons when the links are given."""
@@ -373,7 +387,7 @@ def slack_escape(text: str) -> str:
 
 
 def chat_payload(
-    incident: IncidentLike, code: str, ack_url: str | None = None, resolve_url: str | None = None
+    incident: IncidentLike, code: str | None, ack_url: str | None = None, resolve_url: str | None = None
 ) -> dict[str, Any]:
     """A Slack incoming-webhook payload (other tools that accept Slack's format take it too)."""
     _require_code(code)
