@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from aws_cdk import ArnFormat, CfnOutput, CfnParameter, Duration, SecretValue, Stack
+from aws_cdk import ArnFormat, CfnOutput, CfnParameter, Duration, Fn, SecretValue, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -101,6 +101,7 @@ class Escalation(Construct):
             extra_environment: dict[str, str] | None = None,
             *,
             timeout_seconds: int = 30,
+            ends_waits: bool = False,
         ) -> SirenFunction:
             function = SirenFunction(
                 self, name, package="page", handler=f"page_handlers.{handler}", base=base,
@@ -110,23 +111,12 @@ class Escalation(Construct):
             table.grant_read_write_data(function.function)
             acknowledge_index_queries(function.role, table)
             dead_letters.grant_send_messages(function.function)
-            # Completing a wait (acknowledged while it was being set up) needs the task-response actions.
-            function.role.add_to_policy(iam.PolicyStatement(
-                actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
-                resources=[machine_arn],
-            ))  # fmt: skip
+            if ends_waits:
+                # Completing a wait (the acknowledgement that ends it) is SendTaskSuccess, nothing else.
+                function.role.add_to_policy(iam.PolicyStatement(actions=["states:SendTaskSuccess"],
+                                                                resources=[machine_arn]))  # fmt: skip
             if sends_pages:
-                function.role.add_to_policy(iam.PolicyStatement(
-                    actions=["sms-voice:SendTextMessage", "sms-voice:SendVoiceMessage", "sns:Publish",
-                             "ses:SendEmail"],
-                    resources=["*"],
-                ))  # fmt: skip
-                acknowledge(
-                    function.role, "AwsSolutions-IAM5[Resource::*]",
-                    "Pages go to phone numbers and email addresses that are not AWS resources: SNS direct SMS "
-                    "publish, End User Messaging SendText/SendVoice and SES SendEmail take no narrower resource "
-                    "for a recipient; the actions themselves are limited to sending.",
-                )  # fmt: skip
+                self._grant_paging(function, sender.value_as_string)
             return function
 
         self.ack_link = page_function(
@@ -148,7 +138,8 @@ class Escalation(Construct):
         # still sends the canary's dry-run check (End User Messaging's DryRun takes the send permission).
         self.step = page_function("Step", "escalation_step", "Siren escalation: plan who is due", True,
                                   paging_environment)  # fmt: skip
-        self.hold = page_function("Hold", "hold_for_ack", "Siren escalation: hold the wait's task token", False)
+        self.hold = page_function("Hold", "hold_for_ack", "Siren escalation: hold the wait's task token", False,
+                                  ends_waits=True)  # fmt: skip
         self.roles = page_function("Roles", "page_roles", "Siren escalation: plan incident roles' pages", False,
                                    paging_environment)  # fmt: skip
         self.page = page_function(
@@ -201,7 +192,8 @@ class Escalation(Construct):
         )  # fmt: skip
 
         self.lifecycle = page_function("Lifecycle", "lifecycle",
-                                       "Siren escalation: start and stop on lifecycle events", False)  # fmt: skip
+                                       "Siren escalation: start and stop on lifecycle events", False,
+                                       ends_waits=True)  # fmt: skip
         self.machine.grant_start_execution(self.lifecycle.function)
         events.Rule(
             self,
@@ -242,6 +234,45 @@ class Escalation(Construct):
             "EscalationStateMachineArn"
         )
 
+    @staticmethod
+    def _grant_paging(function: SirenFunction, email_sender: str) -> None:
+        """Sending pages, and only that: End User Messaging from this account's origination identities (phone
+        numbers, pools, sender ids; with its opt-out lists and configuration sets), SES from the sender's identity
+        (the address or its domain), and SNS direct SMS, which names no resource: a topic is never published to."""
+        stack = Stack.of(function)
+
+        def arn(service: str, resource: str) -> str:
+            return stack.format_arn(service=service, resource=resource, arn_format=ArnFormat.NO_RESOURCE_NAME)
+
+        sms_voice = ["phone-number/*", "pool/*", "sender-id/*", "opt-out-list/*", "configuration-set/*"]
+        function.role.add_to_policy(iam.PolicyStatement(
+            actions=["sms-voice:SendTextMessage", "sms-voice:SendVoiceMessage"],
+            resources=[arn("sms-voice", resource) for resource in sms_voice],
+        ))  # fmt: skip
+        domain = Fn.select(1, Fn.split("@", email_sender))
+        function.role.add_to_policy(iam.PolicyStatement(
+            actions=["ses:SendEmail"],
+            resources=[arn("ses", f"identity/{email_sender}"), arn("ses", f"identity/{domain}")],
+        ))  # fmt: skip
+        function.role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))
+        function.role.add_to_policy(iam.PolicyStatement(
+            effect=iam.Effect.DENY, actions=["sns:Publish"],
+            resources=[stack.format_arn(service="sns", resource="*", region="*", account="*",
+                                        arn_format=ArnFormat.NO_RESOURCE_NAME)],
+        ))  # fmt: skip
+        acknowledge(
+            function.role, "AwsSolutions-IAM5[Resource::*]",
+            "SNS direct SMS publishes to a phone number, which is not an AWS resource: sns:Publish takes no "
+            "narrower resource for it, and a Deny on every topic ARN keeps it to phone numbers.",
+        )  # fmt: skip
+        for resource in sms_voice:
+            acknowledge(
+                function.role,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sms-voice:<AWS::Region>:<AWS::AccountId>:{resource}]",
+                "The origination identity is a stack parameter that may be a phone number, a pool or a sender id "
+                "(as an id or an ARN): sending is allowed from this account's identities of each kind.",
+            )  # fmt: skip
+
     def _reconciler(
         self, page_function: Callable[..., SirenFunction], machine_name: str, dead_letters: sqs.IQueue
     ) -> SirenFunction:
@@ -250,7 +281,7 @@ class Escalation(Construct):
         stack = Stack.of(self)
         reconciler = page_function(
             "Reconciler", "reconcile_escalations",
-            "Siren escalation: every minute, repair escalations a lost event left wrong", False,
+            "Siren escalation: every minute, repair escalations a lost event left wrong", False, ends_waits=True,
         )  # fmt: skip
         self.machine.grant_start_execution(reconciler.function)
         reconciler.role.add_to_policy(
