@@ -253,6 +253,7 @@ class Escalation(Construct):
         function.role.add_to_policy(iam.PolicyStatement(
             actions=["ses:SendEmail"],
             resources=[arn("ses", f"identity/{email_sender}"), arn("ses", f"identity/{domain}")],
+            conditions={"StringEquals": {"ses:FromAddress": email_sender}},
         ))  # fmt: skip
         function.role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))
         function.role.add_to_policy(iam.PolicyStatement(
