@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from aws_cdk import ArnFormat, CfnOutput, CfnParameter, Duration, Fn, SecretValue, Stack
+from aws_cdk import ArnFormat, CfnOutput, CfnParameter, Duration, SecretValue, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -22,8 +22,15 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra.components.functions import FunctionBase, SirenFunction
-from infra.nag import acknowledge, acknowledge_index_queries, acknowledge_invoke_versions
+from infra.components.functions import (
+    FunctionBase,
+    SirenFunction,
+    grant_send_email,
+    grant_sms_via_sns,
+    grant_table_items,
+)
+from infra.components.store import ItemFamily
+from infra.nag import acknowledge, acknowledge_invoke_versions
 from siren.domain.incidents import EVENT_SOURCE, LifecycleEventType
 from siren.watchdog import WATCHDOG_NAMESPACE
 
@@ -32,6 +39,29 @@ ASL = Path(__file__).resolve().parent.parent / "statemachines" / "escalation.asl
 # SMS by both) and email, six provider calls, each within the paging clients' SDK budget (siren.clients). The
 # function's timeout exceeds that, and the state machine's SendPage TimeoutSeconds (150) exceeds the function's.
 PAGE_FUNCTION_TIMEOUT_SECONDS = 120
+
+# What each function's code does to the incident table (siren.app.*), as (DynamoDB actions, item families): only
+# that is granted (dynamodb:LeadingKeys; tests/infra/test_scoped_iam.py). Acknowledging or resolving
+# (siren.app.incidents) reads the incident and its key's state and writes both, the timeline and the lifecycle
+# event; steps and pages read and write the incident's partition (timeline, wait token, sends) and ack codes.
+_CHANGE_INCIDENTS = [ItemFamily.INCIDENT, ItemFamily.DEDUP_KEY, ItemFamily.EVENT]
+_PAGING = (["GetItem", "PutItem", "UpdateItem"], [ItemFamily.INCIDENT, ItemFamily.ACK_CODE])
+TABLE_ITEMS: dict[str, tuple[list[str], list[ItemFamily]]] = {
+    # the link's single use (a nonce put, deleted again when the change fails), then the change itself
+    "AckLink": (["GetItem", "PutItem", "DeleteItem"], [*_CHANGE_INCIDENTS, ItemFamily.LINK_NONCE]),
+    # the canary's step also records its heartbeat (CANARY) and resolves the canary's incident
+    "Step": (_PAGING[0], [*_PAGING[1], *_CHANGE_INCIDENTS, ItemFamily.CANARY]),
+    "Roles": _PAGING,
+    "Page": _PAGING,
+    "Hold": (["GetItem", "UpdateItem"], [ItemFamily.INCIDENT]),
+    "Failure": (["GetItem", "PutItem"], [ItemFamily.INCIDENT]),
+    # reads the incident (and its whole partition), supersedes the wait, frees a resolved incident's code
+    "Lifecycle": (["GetItem", "Query", "UpdateItem"], [ItemFamily.INCIDENT, ItemFamily.ACK_CODE]),
+    # the number's reply window (one answer a minute), the code's binding, and the acknowledgement itself
+    "InboundSms": (["GetItem", "PutItem"], [*_CHANGE_INCIDENTS, ItemFamily.ACK_CODE, ItemFamily.SMS_REPLY]),
+    "Reconciler": (["GetItem", "PutItem"], [ItemFamily.INCIDENT]),
+}
+INDEX_QUERIES = {"Reconciler": ["by-status"]}  # the unresolved incidents
 
 
 class Escalation(Construct):
@@ -108,8 +138,9 @@ class Escalation(Construct):
                 environment={**environment, **(extra_environment or {})},
                 description=description, dead_letter_queue=dead_letters, timeout_seconds=timeout_seconds,
             )  # fmt: skip
-            table.grant_read_write_data(function.function)
-            acknowledge_index_queries(function.role, table)
+            actions, families = TABLE_ITEMS[name]
+            grant_table_items(function, table, actions=actions, leading_keys=families,
+                              index_queries=INDEX_QUERIES.get(name, ()))  # fmt: skip
             dead_letters.grant_send_messages(function.function)
             if ends_waits:
                 # Completing a wait (the acknowledgement that ends it) is SendTaskSuccess, nothing else.
@@ -237,8 +268,8 @@ class Escalation(Construct):
     @staticmethod
     def _grant_paging(function: SirenFunction, email_sender: str) -> None:
         """Sending pages, and only that: End User Messaging from this account's origination identities (phone
-        numbers, pools, sender ids; with its opt-out lists and configuration sets), SES from the sender's identity
-        (the address or its domain), and SNS direct SMS, which names no resource: a topic is never published to."""
+        numbers, pools, sender ids; with its opt-out lists and configuration sets), SES from the sender's address
+        only, and SNS direct SMS, which names no resource: a topic is never published to."""
         stack = Stack.of(function)
 
         def arn(service: str, resource: str) -> str:
@@ -249,18 +280,8 @@ class Escalation(Construct):
             actions=["sms-voice:SendTextMessage", "sms-voice:SendVoiceMessage"],
             resources=[arn("sms-voice", resource) for resource in sms_voice],
         ))  # fmt: skip
-        domain = Fn.select(1, Fn.split("@", email_sender))
-        function.role.add_to_policy(iam.PolicyStatement(
-            actions=["ses:SendEmail"],
-            resources=[arn("ses", f"identity/{email_sender}"), arn("ses", f"identity/{domain}")],
-            conditions={"StringEquals": {"ses:FromAddress": email_sender}},
-        ))  # fmt: skip
-        function.role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))
-        function.role.add_to_policy(iam.PolicyStatement(
-            effect=iam.Effect.DENY, actions=["sns:Publish"],
-            resources=[stack.format_arn(service="sns", resource="*", region="*", account="*",
-                                        arn_format=ArnFormat.NO_RESOURCE_NAME)],
-        ))  # fmt: skip
+        grant_send_email(function, email_sender)
+        grant_sms_via_sns(function)
         acknowledge(
             function.role, "AwsSolutions-IAM5[Resource::*]",
             "SNS direct SMS publishes to a phone number, which is not an AWS resource: sns:Publish takes no "
