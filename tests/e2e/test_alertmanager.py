@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,10 +41,6 @@ SEVERITY = "info"  # SEV4 (siren.yaml's label_map)
 
 @pytest.fixture(scope="module")
 def siren(siren_assembly: Path) -> Iterator[Any]:
-    try:
-        ensure_alertmanager()
-    except AlertmanagerSetupError as error:
-        pytest.skip(f"Debian's prometheus-alertmanager could not be obtained: {error}")
     for runtime in running_runtime("http", 60, siren_assembly):
         events = runtime.client("events")
         bus = runtime.stacks["Siren"].outputs["EventBusName"]
@@ -53,6 +51,10 @@ def siren(siren_assembly: Path) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def alertmanager(siren: Any) -> Iterator[RunningAlertmanager]:
+    try:
+        ensure_alertmanager()
+    except AlertmanagerSetupError as error:
+        pytest.skip(f"Debian's prometheus-alertmanager could not be obtained: {error}")
     info = siren.info()
     config = webhook_config(info["webhook_url"].rstrip("/") + "/alertmanager", info["webhook_token"],
                             group_by=["alertname"])  # fmt: skip
@@ -174,3 +176,58 @@ def queued_body_sizes(siren: Any) -> list[int]:
     (bucket,) = {f["Environment"]["Variables"]["WEBHOOK_BODY_BUCKET"] for f in functions
                  if "WEBHOOK_CHUNK_FUNCTION" in f.get("Environment", {}).get("Variables", {})}  # fmt: skip
     return [o["Size"] for o in siren.client("s3").list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+
+# -- the same front door, without Alertmanager ----------------------------------------------------------------------
+def send(siren: Any, path: str, body: bytes) -> tuple[int, dict[str, Any], Any]:
+    info = siren.info()
+    request = urllib.request.Request(
+        info["webhook_url"].rstrip("/") + "/" + path, data=body, method="POST",
+        headers={"Authorization": f"Bearer {info['webhook_token']}", "Content-Type": "application/json"},
+    )  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read()), response.headers
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}"), error.headers
+
+
+def test_a_generic_batch_applies_its_good_alerts_and_keeps_each_refused_one_with_its_reason(siren):
+    batch = {"alerts": [{"dedup_key": "batch-ok-1", "title": "ok"}, {"title": "no key"},
+                        {"dedup_key": "batch-ok-2", "title": "ok", "occurred_at": "2099-01-01T00:00:00Z"}]}  # fmt: skip
+    status, answer, _ = send(siren, "generic", json.dumps(batch).encode())
+
+    assert status == 202, answer
+    assert [r["action"] for r in answer["results"]] == ["opened", "opened"]
+    assert answer["refused"] == [{"index": 1, "reason": "alerts[1].dedup_key is required"}]
+    assert "ahead of the time Siren received it" in answer["results"][1]["note"]  # 2099: clamped, not refused
+    assert {"generic:batch-ok-1", "generic:batch-ok-2"} <= set(incidents_by_key(siren))
+    queue = siren.stacks["Siren"].outputs["DeadLetterQueueUrl"]
+    kept = [json.loads(m["Body"]) for m in siren.client("sqs").receive_message(
+        QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=0)["Messages"]]  # fmt: skip
+    (refused,) = [k for k in kept if k["source"] == "generic" and k["payload"].get("index") == 1]
+    assert refused["reason"] == "alerts[1].dedup_key is required"
+    assert refused["payload"]["alert"] == {"title": "no key"}
+
+
+def test_a_sender_that_floods_gets_429_with_retry_after_never_a_silent_drop(siren):
+    lambda_client = siren.client("lambda")
+    (webhook,) = [f for f in lambda_client.list_functions()["Functions"]
+                  if "WEBHOOK_REQUESTS_PER_MINUTE" in f.get("Environment", {}).get("Variables", {})]  # fmt: skip
+    variables = webhook["Environment"]["Variables"]
+    limited = {**variables, "WEBHOOK_REQUESTS_PER_MINUTE": "3"}
+    lambda_client.update_function_configuration(FunctionName=webhook["FunctionName"],
+                                                Environment={"Variables": limited})  # fmt: skip
+    try:
+        # A burst of 8 requests (each refused as malformed, so that only the rate is at stake): a minute's window
+        # may turn over during the burst, so at most 6 pass.
+        answers = [send(siren, "grafana", b"{not json") for _ in range(8)]
+    finally:
+        lambda_client.update_function_configuration(FunctionName=webhook["FunctionName"],
+                                                    Environment={"Variables": variables})  # fmt: skip
+    throttled = [(answer, headers) for status, answer, headers in answers if status == 429]
+    assert len(throttled) >= 2
+    assert {status for status, _, _ in answers} == {400, 429}
+    for answer, headers in throttled:
+        assert 1 <= int(headers["retry-after"]) <= 60
+        assert "more than 3 requests a minute from grafana:" in answer["error"]
