@@ -128,7 +128,7 @@ def run_demo(runtime: Any, console: Console) -> dict[str, str]:  # noqa: PLR0915
     primary_phone = config.users[primary].phone
     assert primary_phone is not None
     fault = runtime.add_fault("sms-voice", numbers=[primary_phone])
-    console.rule(f"Tonight End User Messaging fails for {primary}'s number ({primary_phone}): an injected fault")
+    console.rule(f"Injected fault: End User Messaging fails for {primary}'s phone tonight")
 
     console.rule("02:00  The checkout error-rate alarm fires")
     fire_alarm(runtime.client, ALARM, "ALARM", "5xx rate 12% > 5% for 3 minutes", "[SEV1] Checkout API returns errors")
@@ -158,8 +158,8 @@ def run_demo(runtime: Any, console: Console) -> dict[str, str]:  # noqa: PLR0915
 
     narrator.wait_until("the failure and the fallback on the timeline", fell_back)
     runtime.faults.clear()
-    console.print(f"[green]Survived:[/] End User Messaging refused {fault.hits} sends to {primary}; the SNS fallback "
-                  "reached them, and the timeline says both. (Fault cleared.)")  # fmt: skip
+    console.print(f"[green]Survived:[/] End User Messaging refused {fault.hits} calls for {primary}'s phone (the SDK's "
+                  "retries included); the SNS fallback reached them, and the timeline says both. Fault cleared.")  # fmt: skip
 
     console.rule(f"{primary} does not answer: after the level's delay the escalation moves to level 2")
     narrator.wait_until("the escalation to level 2", lambda: any(
