@@ -158,8 +158,9 @@ def run_demo(runtime: Any, console: Console) -> dict[str, str]:  # noqa: PLR0915
 
     narrator.wait_until("the failure and the fallback on the timeline", fell_back)
     runtime.faults.clear()
-    console.print(f"[green]Survived:[/] End User Messaging refused {fault.hits} calls for {primary}'s phone (the "
-                  "SDK's retries included); the SNS fallback reached them; the timeline says both. Fault cleared.")  # fmt: skip
+    survived = (f"End User Messaging refused {fault.hits} calls for {primary}'s phone (the SDK's retries included); "
+                "the SNS fallback reached them; the timeline says both. Fault cleared.")  # fmt: skip
+    console.print(f"[green]Survived:[/] {survived}")
 
     console.rule(f"{primary} does not answer: after the level's delay the escalation moves to level 2")
     narrator.wait_until("the escalation to level 2", lambda: any(
