@@ -82,7 +82,8 @@ def lost_pages(runtime: Any) -> list[str]:
 
 
 def pytest_configure(config: Any) -> None:
-    """Count lost pages in every scenario, just before it cleans up (tests/faults/support.py's quiesce)."""
+    """Count lost pages in every scenario, just before it cleans up (tests/faults/conftest.py calls
+    ``support.quiesce`` after each)."""
     from tests.faults import support
 
     original = support.quiesce
@@ -92,19 +93,6 @@ def pytest_configure(config: Any) -> None:
         original(runtime)
 
     support.quiesce = counting_quiesce
-    for module in list(sys.modules.values()):
-        if getattr(module, "quiesce", None) is original and module is not support:
-            module.quiesce = counting_quiesce  # type: ignore[attr-defined]
-
-
-def pytest_collection_modifyitems(items: list[Any]) -> None:
-    # The test modules imported quiesce by name before the plugin could wrap it: rebind theirs.
-    from tests.faults import support
-
-    for item in items:
-        module = item.module
-        if getattr(module, "quiesce", None) is not None and module.quiesce is not support.quiesce:
-            module.quiesce = support.quiesce
 
 
 def pytest_runtest_logreport(report: Any) -> None:
