@@ -242,11 +242,12 @@ def sms_text(incident: IncidentLike, code: str | None, ack_url: str | None = Non
         ("", "", spare_link),
         ("", "", None),
     ):
-        if (
-            room_for_title(*fields) >= wanted
-            if wanted
-            else gsm7_length(compose(*fields[:1], "", *fields[1:])) <= (SMS_MAX_SEPTETS)
-        ):
+        service_part, id_part, link_part = fields
+        if wanted:
+            fits = room_for_title(*fields) >= wanted
+        else:
+            fits = gsm7_length(compose(service_part, "", id_part, link_part)) <= SMS_MAX_SEPTETS
+        if fits:
             break
     chosen_service, chosen_id, chosen_link = fields
     room = room_for_title(*fields)
