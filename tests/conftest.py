@@ -110,8 +110,17 @@ def probe_assembly(assemblies: Path) -> Path:
     return assemblies / "probe.out"
 
 
+# IAM is enforced over HTTP (the e2e tier, as `siren local up`): every function calls AWS as its own role.
+# SIREN_TEST_ENFORCE_IAM=0 turns it off (to measure what it costs, or to tell a grant from a bug).
+ENFORCE_IAM_VARIABLE = "SIREN_TEST_ENFORCE_IAM"
+
+
 def running_runtime(
-    transport: str, time_scale: float, assembly: Path | None = None, canary: bool = False
+    transport: str,
+    time_scale: float,
+    assembly: Path | None = None,
+    canary: bool = False,
+    enforce_iam: bool | None = None,
 ) -> Iterator[Any]:
     """A started embedded local AWS (with Siren deployed from ``assembly``, if given), stopped after the test.
 
@@ -124,10 +133,11 @@ def running_runtime(
     """
     from siren_local.runtime import LocalAws, PortInUseError
 
+    if enforce_iam is None:
+        enforce_iam = transport == "http" and os.environ.get(ENFORCE_IAM_VARIABLE, "1") != "0"
     for attempt in range(3):
-        runtime = LocalAws.over_http(port=free_port(), time_scale=time_scale) if transport == "http" else (
-            LocalAws.in_process(time_scale=time_scale)
-        )  # fmt: skip
+        runtime = LocalAws.over_http(port=free_port(), time_scale=time_scale, enforce_iam=enforce_iam) if (
+            transport == "http") else LocalAws.in_process(time_scale=time_scale, enforce_iam=enforce_iam)  # fmt: skip
         try:
             runtime.start()
             break

@@ -1,0 +1,95 @@
+"""IAM enforced on the embedded local AWS: each function calls AWS as its own execution role, and a grant narrowed
+too far fails here as it would on AWS.
+
+GIVEN the deployed stack with enforcement on (as `siren local up` and the e2e tier run it),
+WHEN one statement is removed from one function's role policy, THEN that function fails with AccessDenied (and
+the refusal is recorded with the role and the action), while the same function with its policy as deployed works.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import running_runtime
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def enforced(siren_assembly: Path) -> Iterator[Any]:
+    """One runtime for the module, IAM enforced; each test puts back any policy it changes."""
+    yield from running_runtime("http", 60, siren_assembly, enforce_iam=True)
+
+
+def function_named(runtime: Any, logical_prefix: str) -> dict[str, Any]:
+    """The deployed function whose logical id starts with ``logical_prefix``: its name and its role's name."""
+    resources = runtime.client("cloudformation").describe_stack_resources(StackName="Siren")["StackResources"]
+    (function,) = [r for r in resources if r["ResourceType"] == "AWS::Lambda::Function"
+                   and r["LogicalResourceId"].startswith(logical_prefix)]  # fmt: skip
+    name = function["PhysicalResourceId"].rsplit(":", 1)[-1]
+    role_arn = runtime.client("lambda").get_function_configuration(FunctionName=name)["Role"]
+    return {"name": name, "role": role_arn.rsplit("/", 1)[-1]}
+
+
+def invoke(runtime: Any, function_name: str) -> tuple[bool, dict[str, Any]]:
+    """Invoke as the schedule does; (whether the function errored, its answer)."""
+    response = runtime.client("lambda").invoke(FunctionName=function_name, Payload=b"{}")
+    return "FunctionError" in response, json.loads(response["Payload"].read() or b"{}")
+
+
+def statements_granting(document: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in document["Statement"] if s["Effect"] == "Allow" and action in _as_list(s["Action"])]
+
+
+def _as_list(value: Any) -> list[str]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_functions_call_as_their_own_roles_and_the_deployed_grants_suffice(enforced):
+    publisher = function_named(enforced, "StatusPublisherPublish")
+
+    errored, answer = invoke(enforced, publisher["name"])
+
+    assert not errored, answer
+    assert enforced.iam is not None and enforced.iam.denials == []
+    # It ran as its role (an STS session of it), not as the runtime: the role's session is what STS issued.
+    from moto.sts.models import sts_backends
+
+    sessions = {role.role_arn.rsplit("/", 1)[-1] for role in sts_backends["123456789012"]["aws"].assumed_roles}
+    assert publisher["role"] in sessions
+
+
+def test_a_statement_removed_from_a_role_fails_its_function_with_access_denied(enforced):
+    publisher = function_named(enforced, "StatusPublisherPublish")
+    iam = enforced.client("iam")
+    (policy_name,) = iam.list_role_policies(RoleName=publisher["role"])["PolicyNames"]
+    deployed = iam.get_role_policy(RoleName=publisher["role"], PolicyName=policy_name)["PolicyDocument"]
+    deployed = json.loads(deployed) if isinstance(deployed, str) else deployed
+    removed = statements_granting(deployed, "dynamodb:UpdateItem")
+    assert removed, "the status publisher is expected to update its publish state in the table"
+    narrowed = {**deployed, "Statement": [s for s in deployed["Statement"] if s not in removed]}
+
+    iam.put_role_policy(RoleName=publisher["role"], PolicyName=policy_name, PolicyDocument=json.dumps(narrowed))
+    try:
+        errored, answer = invoke(enforced, publisher["name"])
+    finally:
+        iam.put_role_policy(RoleName=publisher["role"], PolicyName=policy_name, PolicyDocument=json.dumps(deployed))
+
+    assert errored
+    assert "AccessDenied" in answer["errorMessage"] or "not authorized" in answer["errorMessage"], answer
+    denial = enforced.iam.denials[-1]
+    assert denial.action == "dynamodb:UpdateItem"
+    assert denial.principal.split("/")[1] == publisher["role"]  # arn:aws:sts::<account>:assumed-role/<role>/<session>
+    assert denial.resource is not None and denial.resource.endswith(":table/" + enforced.stacks["Siren"].outputs[
+        "IncidentsTableName"])  # fmt: skip
+
+    # The policy as deployed again: the same function works.
+    enforced.iam.denials.clear()
+    errored, answer = invoke(enforced, publisher["name"])
+    assert not errored, answer
+    assert enforced.iam.denials == []
