@@ -125,10 +125,8 @@ def condition_holds(operator: str, key: str, expected: Any, context: Mapping[str
     if base == "Null":
         return (not values) == (wanted[0].lower() == "true")
     negated = "Not" in base
-    if not values:
-        if qualifier == "ForAllValues" or if_exists:
-            return True
-        return False
+    if not values:  # known to be absent (the LeadingKeys of a Scan): only ForAllValues and IfExists hold
+        return qualifier == "ForAllValues" or if_exists
     hits = [_value_matches(base, wanted, value) for value in values]
     if qualifier == "ForAllValues":
         return all(not hit for hit in hits) if negated else all(hits)
@@ -246,31 +244,19 @@ def _arn(request: Request, service: str, resource: str, region: str | None = Non
 def _dynamodb_checks(request: Request, action: str) -> list[Check]:
     params = request.params
     operation = action.split(":", 1)[1]
-    per_table: dict[str, list[dict[str, Any]]] = {}  # table -> the key-bearing parts of the request
-    if operation in ("BatchGetItem", "BatchWriteItem"):
-        for table, entries in (params.get("RequestItems") or {}).items():
-            if operation == "BatchGetItem":
-                per_table.setdefault(table, []).extend({"Key": key} for key in entries.get("Keys", []))
-            else:
-                for entry in entries:
-                    put, delete = entry.get("PutRequest"), entry.get("DeleteRequest")
-                    per_table.setdefault(table, []).append({"Item": put["Item"]} if put else {"Key": delete["Key"]})
-    elif operation in ("TransactWriteItems", "TransactGetItems"):
+    if operation in ("TransactWriteItems", "TransactGetItems"):
         checks = []
         for entry in params.get("TransactItems", []):
-            for kind, part in entry.items():  # Put, Update, Delete, ConditionCheck, Get
-                sub_action = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
-                              "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}.get(kind)  # fmt: skip
+            for kind, part in entry.items():  # Put, Update, Delete, ConditionCheck, Get: each authorized as its own
+                sub_action = f"dynamodb:{_TRANSACT_ACTIONS[kind]}" if kind in _TRANSACT_ACTIONS else None
                 if sub_action:
-                    sub = Request(request.service, f"dynamodb:{sub_action}", request.region, request.account,
-                                  request.path, part, "*")  # fmt: skip
-                    checks += _dynamodb_checks(sub, f"dynamodb:{sub_action}")
+                    sub = Request(request.service, sub_action, request.region, request.account, request.path, part, "*")
+                    checks += _dynamodb_checks(sub, sub_action)
         return checks
-    elif "TableName" in params:
-        per_table[str(params["TableName"])] = [params]
-    elif "StreamArn" in params:
+    if "StreamArn" in params:
         return [Check(action, str(params["StreamArn"]))]
-    else:
+    per_table = _key_parts_per_table(operation, params)
+    if not per_table:
         return [Check(action, "*")]  # ListTables, ListStreams, DescribeLimits, ...: no resource
     checks = []
     for table, parts in per_table.items():
@@ -281,6 +267,29 @@ def _dynamodb_checks(request: Request, action: str) -> list[Check]:
         context = {} if leading is None else {"dynamodb:leadingkeys": leading}
         checks.append(Check(action, resource, context))
     return checks
+
+
+_TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+                     "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}  # fmt: skip
+
+
+def _key_parts_per_table(operation: str, params: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Table -> the parts of the request that carry its keys (Key, Item, key conditions)."""
+    per_table: dict[str, list[dict[str, Any]]] = {}
+    if operation == "BatchGetItem":
+        for table, entries in (params.get("RequestItems") or {}).items():
+            per_table[table] = [{"Key": key} for key in entries.get("Keys", [])]
+    elif operation == "BatchWriteItem":
+        for table, entries in (params.get("RequestItems") or {}).items():
+            per_table[table] = [
+                {"Item": entry["PutRequest"]["Item"]}
+                if "PutRequest" in entry
+                else {"Key": entry["DeleteRequest"]["Key"]}
+                for entry in entries
+            ]
+    elif "TableName" in params:
+        per_table[str(params["TableName"])] = [dict(params)]
+    return per_table
 
 
 def _leading_keys(request: Request, table: str, index: str | None, parts: list[dict[str, Any]]) -> list[str] | None:
@@ -398,7 +407,7 @@ def _secretsmanager_checks(request: Request, action: str) -> list[Check]:
     from moto.secretsmanager.models import secretsmanager_backends
 
     try:
-        return [Check(action, secretsmanager_backends[request.account][request.region].get_secret(secret).arn)]
+        return [Check(action, secretsmanager_backends[request.account][request.region].secrets[secret].arn)]
     except Exception:  # no such secret: Secrets Manager answers that itself, after authorization
         return [Check(action, None)]
 
@@ -688,7 +697,7 @@ def _current_keys() -> tuple[str, str, str | None]:
 def _function_aware_credentials() -> Any:
     from botocore.credentials import Credentials, ReadOnlyCredentials
 
-    class FunctionAwareCredentials(Credentials):
+    class FunctionAwareCredentials(Credentials):  # type: ignore[misc]  # botocore is untyped
         """Credentials found in the environment, read again for every request: a client cached by one function
         signs the next function's requests with that function's role, as separate processes on AWS would."""
 
@@ -696,15 +705,15 @@ def _function_aware_credentials() -> Any:
             self.method = "env"
             self.account_id = None
 
-        @property  # type: ignore[override]
+        @property
         def access_key(self) -> str:
             return _current_keys()[0]
 
-        @property  # type: ignore[override]
+        @property
         def secret_key(self) -> str:
             return _current_keys()[1]
 
-        @property  # type: ignore[override]
+        @property
         def token(self) -> str | None:
             return _current_keys()[2]
 
@@ -733,5 +742,5 @@ def install_credentials() -> None:
             return found  # none in the environment, or refreshable ones (AWS_CREDENTIAL_EXPIRATION): left as is
         return credentials_class()
 
-    EnvProvider.load = load  # type: ignore[method-assign]
+    EnvProvider.load = load
     _credentials_installed = True

@@ -302,7 +302,7 @@ class LocalAws:
         return self
 
     def _enforce_iam(self) -> None:
-        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.core.models import DEFAULT_ACCOUNT_ID
 
         from siren_local import iam
 
