@@ -150,7 +150,10 @@ def evaluate(documents: Iterable[str], check: Check) -> Decision:
         for statement in _parsed(document):
             if not _action_applies(statement, check.action):
                 continue
-            on_resource = None if check.resource is None else _resource_applies(statement, check.resource)
+            if check.resource is not None:
+                on_resource: bool | None = _resource_applies(statement, check.resource)
+            else:  # unnamed: only a statement on every resource is sure to cover it
+                on_resource = True if "*" in _as_list(statement.get("Resource")) else None
             if on_resource is False:
                 continue
             applies, unknown = _conditions_apply(statement.get("Condition") or {}, check.context)

@@ -573,6 +573,8 @@ class LocalAws:
             "webhook_token": webhook_token,
             "watchdog": self._watchdog_info(),
             "faults": len(self.faults.faults()),
+            # Whether IAM is enforced, and how many requests it refused (each is logged with role, action, resource).
+            "iam": {"enforced": self.iam is not None, "access_denied": len(self.iam.denials) if self.iam else 0},
         }
 
     def _watchdog_info(self) -> dict[str, Any] | None:
