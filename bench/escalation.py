@@ -10,11 +10,14 @@ from __future__ import annotations
 import socket
 import tempfile
 import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bench.harness import PROJECT_ROOT, Report
 from bench.ingest import RequestCounter
+from siren.domain.pages import PageCount, count_pages
 
 # Public AWS prices (us-east-1, on-demand, as published in 2026; SMS and voice are US destinations).
 PRICES = {
@@ -45,6 +48,29 @@ def _wait(predicate: Any, timeout: float = 120.0) -> Any:
             return value
         time.sleep(0.01)
     raise SystemExit("escalation bench: condition not met in time")
+
+
+def _pages_of_the_incident(runtime: Any, table: str) -> PageCount:
+    """The bench's one incident's pages, read from its timeline in the deployed table."""
+    import os
+
+    from siren.adapters.store import IncidentStore
+
+    previous = os.environ.get("AWS_ENDPOINT_URL")
+    os.environ["AWS_ENDPOINT_URL"] = runtime.endpoint_url
+    try:
+        store = IncidentStore(table)
+        now = datetime.now(UTC)
+        (incident,) = store.iter_opened_between(now - timedelta(days=1), now + timedelta(days=1))
+        view = store.view(incident.id)
+    finally:
+        if previous is None:
+            os.environ.pop("AWS_ENDPOINT_URL", None)
+        else:
+            os.environ["AWS_ENDPOINT_URL"] = previous
+    if view is None:
+        raise SystemExit(f"escalation bench: incident {incident.id} has no timeline")
+    return count_pages(view.timeline)
 
 
 def run(report: Report) -> None:
@@ -88,14 +114,20 @@ def run(report: Report) -> None:
         report.add("lambda_invocations_per_level", round(invocations / level_passes, 1), "invocations",
                    f"{invocations} in all (steps, waits, roles; ingest and publisher counted before)")  # fmt: skip
 
+        # Pages of that incident as the report, the postmortem and the scorecard count them (siren.domain.pages).
+        counted = _pages_of_the_incident(runtime, outputs["IncidentsTableName"])
+        report.add("pages_per_unacked_sev1_incident", counted.total, "pages",
+                   f"to {len(counted.responders)} people ({', '.join(counted.responders)}); "
+                   f"{counted.chat_posts} chat post(s) apart, {len(counted.failed_attempts)} failed attempt(s), "
+                   f"{len(counted.unreached)} unreached")  # fmt: skip
+
         # 3. Modelled cost of one such incident, from the counts above and the outbox.
         requests = counter.take()
         writes = sum(n for op, n in requests.items() if op in WRITE_OPS)
         reads = sum(requests.values()) - writes
-        messages = runtime.outbox_json()
-        sms = sum(1 for m in messages if m["channel"] == "sms")
-        voice = sum(1 for m in messages if m["channel"] == "voice")
-        emails = sum(1 for m in messages if m["channel"] == "email")
+        # The incident's own pages, not the whole outbox (which also holds ops alarms and scheduled reports).
+        by_channel = Counter(page.channel for page in counted.pages)
+        sms, voice, emails = by_channel["sms"], by_channel["voice"], by_channel["email"]
         all_invocations = runtime.lambda_runtime.invocations
         gb_seconds = sum(max(i.duration_ms, 1.0) for i in all_invocations) / 1000 * LAMBDA_GB
         costs = {

@@ -8,7 +8,6 @@ for the whole stack.
 from __future__ import annotations
 
 from aws_cdk import Acknowledgment, App, CfnElement, Stack, Validations
-from aws_cdk import aws_dynamodb as dynamodb
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
@@ -26,19 +25,6 @@ def apply_nag(app: App, stack: Stack) -> None:
 def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
     """Acknowledge one cdk-nag finding on one construct (and its children), with the reason."""
     Validations.of(construct).acknowledge(Acknowledgment(id=rule_id, reason=reason))
-
-
-def acknowledge_index_queries(grantee: IConstruct, table: dynamodb.Table) -> None:
-    """``grant_read_*_data`` adds ``<table>/index/*``: queries on the table's own indexes, nothing wider."""
-    stack = Stack.of(table)
-    table_resource = table.node.default_child
-    assert isinstance(table_resource, CfnElement)
-    logical_id = stack.resolve(stack.get_logical_id(table_resource))
-    acknowledge(
-        grantee,
-        f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/index/*]",
-        "Queries on the incident table's own global secondary indexes (open incidents, by service, by time).",
-    )
 
 
 def logical_id(construct: IConstruct) -> str:

@@ -10,6 +10,7 @@ Gaps of moto 5.2.5 adapted here:
 - Stopping an execution does not wake a callback wait (``waitForTaskToken``) or a retry interval, and moto's
   worker threads are anonymous: :func:`stop_running_executions` interrupts callbacks too, retry intervals end when
   the runtime stops (clock.py), and each execution's thread is named after it (``sfn-execution-<name>``).
+- A run whose evaluation raises while it is being stopped stays RUNNING for ever: :func:`_execution_always_ends`.
 - A Parallel branch whose evaluation raises (a stop at an unlucky moment) never tells its Parallel state that it
   ended, and the run waits forever: :func:`_branch_always_reports_its_end` reports it either way.
 """
@@ -22,6 +23,7 @@ import logging
 import re
 import threading
 import time
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -113,9 +115,30 @@ _scaled_time_module = SimpleNamespace(sleep=scaled_sleep, time=time.time)
 def _start_named_worker(self: Any) -> None:
     """moto's ExecutionWorker.start, with the thread named after the execution (so a leak names its run)."""
     name = self._evaluation_details.execution_details.name
-    thread = threading.Thread(target=self._execution_logic, name=f"{EXECUTION_THREAD_PREFIX}{name}", daemon=True)
+    thread = threading.Thread(target=_execution_always_ends, args=(self,), name=f"{EXECUTION_THREAD_PREFIX}{name}",
+                              daemon=True)  # fmt: skip
     sfn_parser_utils.TMP_THREADS.append(thread)
     thread.start()
+
+
+def _execution_always_ends(worker: Any) -> None:
+    """moto's ExecutionWorker._execution_logic, with the run's status settled even when evaluating it raised.
+
+    A run stopped while a state inside a Parallel or Map branch was ending can raise inside moto (it builds a
+    "States.Runtime" error as if it were a custom error name, which moto refuses); the execution then never leaves
+    RUNNING, and neither stopping nor the reconciler ever ends it. Its status becomes what the run's state says."""
+    from moto.stepfunctions.parser.api import ExecutionStatus
+
+    try:
+        worker._execution_logic()
+    except Exception:
+        log.warning("a Step Functions run raised while ending; its status is settled anyway", exc_info=True)
+        execution = getattr(worker._execution_communication, "execution", None)
+        if execution is not None and execution.exec_status in (None, ExecutionStatus.RUNNING):
+            environment = getattr(worker, "env", None)
+            stopped = environment is not None and not environment.is_running()
+            execution.exec_status = ExecutionStatus.ABORTED if stopped else ExecutionStatus.FAILED
+            execution.stop_date = datetime.now(UTC)
 
 
 def _branch_always_reports_its_end(self: Any) -> None:
@@ -181,7 +204,6 @@ def stop_running_executions() -> int:
     frame of every run is stopped, and every callback wait interrupted (a callback task's wait for its token does
     not watch the run's state). Returns how many runs or frames were still running.
     """
-    from datetime import UTC, datetime
 
     stopped = 0
     for execution in _executions():

@@ -22,8 +22,15 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra.components.functions import FunctionBase, SirenFunction
-from infra.nag import acknowledge, acknowledge_index_queries, acknowledge_invoke_versions
+from infra.components.functions import (
+    FunctionBase,
+    SirenFunction,
+    grant_send_email,
+    grant_sms_via_sns,
+    grant_table_items,
+)
+from infra.components.store import ItemFamily
+from infra.nag import acknowledge, acknowledge_invoke_versions
 from siren.domain.incidents import EVENT_SOURCE, LifecycleEventType
 from siren.watchdog import WATCHDOG_NAMESPACE
 
@@ -32,6 +39,29 @@ ASL = Path(__file__).resolve().parent.parent / "statemachines" / "escalation.asl
 # SMS by both) and email, six provider calls, each within the paging clients' SDK budget (siren.clients). The
 # function's timeout exceeds that, and the state machine's SendPage TimeoutSeconds (150) exceeds the function's.
 PAGE_FUNCTION_TIMEOUT_SECONDS = 120
+
+# What each function's code does to the incident table (siren.app.*), as (DynamoDB actions, item families): only
+# that is granted (dynamodb:LeadingKeys; tests/infra/test_scoped_iam.py). Acknowledging or resolving
+# (siren.app.incidents) reads the incident and its key's state and writes both, the timeline and the lifecycle
+# event; steps and pages read and write the incident's partition (timeline, wait token, sends) and ack codes.
+_CHANGE_INCIDENTS = [ItemFamily.INCIDENT, ItemFamily.DEDUP_KEY, ItemFamily.EVENT]
+_PAGING = (["GetItem", "PutItem", "UpdateItem"], [ItemFamily.INCIDENT, ItemFamily.ACK_CODE])
+TABLE_ITEMS: dict[str, tuple[list[str], list[ItemFamily]]] = {
+    # the link's single use (a nonce put, deleted again when the change fails), then the change itself
+    "AckLink": (["GetItem", "PutItem", "DeleteItem"], [*_CHANGE_INCIDENTS, ItemFamily.LINK_NONCE]),
+    # the canary's step also records its heartbeat (CANARY) and resolves the canary's incident
+    "Step": (_PAGING[0], [*_PAGING[1], *_CHANGE_INCIDENTS, ItemFamily.CANARY]),
+    "Roles": _PAGING,
+    "Page": _PAGING,
+    "Hold": (["GetItem", "UpdateItem"], [ItemFamily.INCIDENT]),
+    "Failure": (["GetItem", "PutItem"], [ItemFamily.INCIDENT]),
+    # reads the incident (and its whole partition), supersedes the wait, frees a resolved incident's code
+    "Lifecycle": (["GetItem", "Query", "UpdateItem"], [ItemFamily.INCIDENT, ItemFamily.ACK_CODE]),
+    # the number's reply window (one answer a minute), the code's binding, and the acknowledgement itself
+    "InboundSms": (["GetItem", "PutItem"], [*_CHANGE_INCIDENTS, ItemFamily.ACK_CODE, ItemFamily.SMS_REPLY]),
+    "Reconciler": (["GetItem", "PutItem"], [ItemFamily.INCIDENT]),
+}
+INDEX_QUERIES = {"Reconciler": ["by-status"]}  # the unresolved incidents
 
 
 class Escalation(Construct):
@@ -101,32 +131,23 @@ class Escalation(Construct):
             extra_environment: dict[str, str] | None = None,
             *,
             timeout_seconds: int = 30,
+            ends_waits: bool = False,
         ) -> SirenFunction:
             function = SirenFunction(
                 self, name, package="page", handler=f"page_handlers.{handler}", base=base,
                 environment={**environment, **(extra_environment or {})},
                 description=description, dead_letter_queue=dead_letters, timeout_seconds=timeout_seconds,
             )  # fmt: skip
-            table.grant_read_write_data(function.function)
-            acknowledge_index_queries(function.role, table)
+            actions, families = TABLE_ITEMS[name]
+            grant_table_items(function, table, actions=actions, leading_keys=families,
+                              index_queries=INDEX_QUERIES.get(name, ()))  # fmt: skip
             dead_letters.grant_send_messages(function.function)
-            # Completing a wait (acknowledged while it was being set up) needs the task-response actions.
-            function.role.add_to_policy(iam.PolicyStatement(
-                actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
-                resources=[machine_arn],
-            ))  # fmt: skip
+            if ends_waits:
+                # Completing a wait (the acknowledgement that ends it) is SendTaskSuccess, nothing else.
+                function.role.add_to_policy(iam.PolicyStatement(actions=["states:SendTaskSuccess"],
+                                                                resources=[machine_arn]))  # fmt: skip
             if sends_pages:
-                function.role.add_to_policy(iam.PolicyStatement(
-                    actions=["sms-voice:SendTextMessage", "sms-voice:SendVoiceMessage", "sns:Publish",
-                             "ses:SendEmail"],
-                    resources=["*"],
-                ))  # fmt: skip
-                acknowledge(
-                    function.role, "AwsSolutions-IAM5[Resource::*]",
-                    "Pages go to phone numbers and email addresses that are not AWS resources: SNS direct SMS "
-                    "publish, End User Messaging SendText/SendVoice and SES SendEmail take no narrower resource "
-                    "for a recipient; the actions themselves are limited to sending.",
-                )  # fmt: skip
+                self._grant_paging(function, sender.value_as_string)
             return function
 
         self.ack_link = page_function(
@@ -148,7 +169,8 @@ class Escalation(Construct):
         # still sends the canary's dry-run check (End User Messaging's DryRun takes the send permission).
         self.step = page_function("Step", "escalation_step", "Siren escalation: plan who is due", True,
                                   paging_environment)  # fmt: skip
-        self.hold = page_function("Hold", "hold_for_ack", "Siren escalation: hold the wait's task token", False)
+        self.hold = page_function("Hold", "hold_for_ack", "Siren escalation: hold the wait's task token", False,
+                                  ends_waits=True)  # fmt: skip
         self.roles = page_function("Roles", "page_roles", "Siren escalation: plan incident roles' pages", False,
                                    paging_environment)  # fmt: skip
         self.page = page_function(
@@ -201,7 +223,8 @@ class Escalation(Construct):
         )  # fmt: skip
 
         self.lifecycle = page_function("Lifecycle", "lifecycle",
-                                       "Siren escalation: start and stop on lifecycle events", False)  # fmt: skip
+                                       "Siren escalation: start and stop on lifecycle events", False,
+                                       ends_waits=True)  # fmt: skip
         self.machine.grant_start_execution(self.lifecycle.function)
         events.Rule(
             self,
@@ -242,6 +265,36 @@ class Escalation(Construct):
             "EscalationStateMachineArn"
         )
 
+    @staticmethod
+    def _grant_paging(function: SirenFunction, email_sender: str) -> None:
+        """Sending pages, and only that: End User Messaging from this account's origination identities (phone
+        numbers, pools, sender ids; with its opt-out lists and configuration sets), SES from the sender's address
+        only, and SNS direct SMS, which names no resource: a topic is never published to."""
+        stack = Stack.of(function)
+
+        def arn(service: str, resource: str) -> str:
+            return stack.format_arn(service=service, resource=resource, arn_format=ArnFormat.NO_RESOURCE_NAME)
+
+        sms_voice = ["phone-number/*", "pool/*", "sender-id/*", "opt-out-list/*", "configuration-set/*"]
+        function.role.add_to_policy(iam.PolicyStatement(
+            actions=["sms-voice:SendTextMessage", "sms-voice:SendVoiceMessage"],
+            resources=[arn("sms-voice", resource) for resource in sms_voice],
+        ))  # fmt: skip
+        grant_send_email(function, email_sender)
+        grant_sms_via_sns(function)
+        acknowledge(
+            function.role, "AwsSolutions-IAM5[Resource::*]",
+            "SNS direct SMS publishes to a phone number, which is not an AWS resource: sns:Publish takes no "
+            "narrower resource for it, and a Deny on every topic ARN keeps it to phone numbers.",
+        )  # fmt: skip
+        for resource in sms_voice:
+            acknowledge(
+                function.role,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sms-voice:<AWS::Region>:<AWS::AccountId>:{resource}]",
+                "The origination identity is a stack parameter that may be a phone number, a pool or a sender id "
+                "(as an id or an ARN): sending is allowed from this account's identities of each kind.",
+            )  # fmt: skip
+
     def _reconciler(
         self, page_function: Callable[..., SirenFunction], machine_name: str, dead_letters: sqs.IQueue
     ) -> SirenFunction:
@@ -250,7 +303,7 @@ class Escalation(Construct):
         stack = Stack.of(self)
         reconciler = page_function(
             "Reconciler", "reconcile_escalations",
-            "Siren escalation: every minute, repair escalations a lost event left wrong", False,
+            "Siren escalation: every minute, repair escalations a lost event left wrong", False, ends_waits=True,
         )  # fmt: skip
         self.machine.grant_start_execution(reconciler.function)
         reconciler.role.add_to_policy(

@@ -129,9 +129,15 @@ def inspect_page(
 
     Writes `<name>-{phone,desktop}-{light,dark}.png` full-page screenshots into `out_dir` and returns
     `{"screenshots": [path, ...], "violations": [{"id", "impact", "help", "nodes", "scheme", "viewport"}, ...],
-    "overflow": {"phone": px, "desktop": px}, "scripts": n, "console_errors": [text, ...]}`, where overflow is
-    how far the document is wider than the viewport, scripts counts the page's own <script> elements, and
-    violations are axe-core's for WCAG 2.0/2.1 A and AA and best practices, one entry per rule, scheme and viewport.
+    "overflow": {"phone": px, "desktop": px}, "scripts": n, "console_errors": [text, ...],
+    "csp_violations": ["phone/light: style-src-attr blocked inline (...)", ...], "headers": {name: value},
+    "styled": bool, "bar_share_error": float}`, where overflow is how far the document is wider than the
+    viewport, scripts counts the page's own <script> elements, violations are axe-core's for WCAG 2.0/2.1 A and AA
+    and best practices, one entry per rule, scheme and viewport, csp_violations are what the page's
+    Content-Security-Policy (enforced, as in any browser) refused, headers are the document's security headers,
+    styled says the stylesheet applied, and bar_share_error is how far any uptime bar's width is from its days'
+    share of its row. The page's CSP is enforced; axe is evaluated through the DevTools protocol, which it does
+    not govern.
     """
     tools = ensure_browser()
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -94,7 +94,17 @@ try {
         scrollWidth: document.documentElement.scrollWidth,
         innerWidth: window.innerWidth,
         scripts: document.querySelectorAll('script').length,
+        // Uptime rows: a bar of class gN stands for N days, so it must take N / (days in the row) of the width.
+        barError: Math.max(0, ...Array.from(document.querySelectorAll('.bars')).map((row) => {
+          const bars = Array.from(row.children);
+          const days = bars.map((bar) => Number((bar.className.match(/\bg(\d+)\b/) || [0, 1])[1]));
+          const total = days.reduce((a, b) => a + b, 0);
+          const width = row.getBoundingClientRect().width;
+          return Math.max(0, ...bars.map((bar, n) => Math.abs(bar.getBoundingClientRect().width / width -
+            days[n] / total)));
+        })),
       }));
+      report.bar_share_error = Math.max(report.bar_share_error ?? 0, measured.barError);
       const overflow = Math.max(0, measured.scrollWidth - device.viewport.width);
       report.overflow[viewportName] = Math.max(report.overflow[viewportName] ?? 0, overflow);
       report.scripts = Math.max(report.scripts, measured.scripts); // counted before axe adds its own

@@ -3,7 +3,8 @@ by the runtime's status URL with the security headers CloudFront sends on AWS (o
 siren.domain.status_headers), opened in headless Chromium at phone and desktop widths, light and dark, with its
 Content-Security-Policy enforced.
 
-THEN the page carries every security header, the browser reports no CSP violation and the stylesheet applies,
+THEN the page carries every security header, the browser reports no CSP violation and the stylesheet applies
+(each uptime bar as wide as the days it stands for),
 axe-core reports no serious or critical violation, nothing overflows a 375 px phone, the page has no script,
 hostile text from a public update renders inert, and the screenshots are kept in build/screenshots/.
 """
@@ -59,6 +60,8 @@ def test_status_page_is_accessible_fits_a_phone_and_runs_no_script(local_http, t
         assert found["headers"] == expected_headers
         assert found["csp_violations"] == []
         assert found["styled"] is True
+        # Each uptime bar takes its days' share of the row (a run of 89 good days is 89/90 of it, not 1/2).
+        assert found["bar_share_error"] < 0.01, found["bar_share_error"]
         serious = [v for v in found["violations"] if v["impact"] in ("serious", "critical")]
         assert serious == [], serious
         assert found["overflow"]["phone"] == 0

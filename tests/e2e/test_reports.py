@@ -52,6 +52,11 @@ def seed(runtime: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         TimelineEntry(a_opened, TimelineKind.PAGED, "system", "sms to alice via sns",
                       {"user": "alice", "channel": "sms", "via": "sns"}),
         TimelineEntry(a_opened, TimelineKind.PAGED, "system", "voice to alice", {"user": "alice", "channel": "voice"}),
+        # Not pages (siren.domain.pages): the team's chat post, and the marker before a role's own pages.
+        TimelineEntry(a_opened, TimelineKind.PAGED, "system", "chat via webhook",
+                      {"channel": "chat", "via": "webhook"}),
+        TimelineEntry(a_opened, TimelineKind.PAGED, "escalation", "paging erin as incident commander",
+                      {"role": "commander", "user": "erin"}),
     ])  # fmt: skip
     store.add_timeline("INC-SEED-C", [
         TimelineEntry(c_opened + timedelta(minutes=5), TimelineKind.ESCALATED, "escalation", "escalated to level 2",
@@ -88,6 +93,10 @@ def test_scheduled_report_postmortem_and_action_items(local_http, monkeypatch, t
     subject, body = email["subject"], email["body"]
     assert "4 incidents" in subject and "MTTA 5 min" in subject and "MTTR 1 h 10 min" in subject, subject
     assert "Alert on card declines" in body and "alice" in body  # the overdue item, its owner
+    # The chat post is counted apart, not as a page to "(unknown)" (who else is paged depends on today's on-call:
+    # the open seeded incident escalates for real).
+    pages_detail = body[body.index(">Pages<br>") : body.index(">Pages<br>") + 150]
+    assert "; 1 chat post apart" in pages_detail and "(unknown)" not in body, pages_detail
     assert "vp-engineering@example.com" in {m["to"] for m in local_http.outbox_json() if m["channel"] == "email"}
 
     # The postmortem draft: written, stored beside the incident, linked from its timeline.
@@ -95,6 +104,8 @@ def test_scheduled_report_postmortem_and_action_items(local_http, monkeypatch, t
     siren(local_http, "postmortem", "INC-SEED-A", "--out", str(out))
     draft = out.read_text()
     assert draft.startswith("# Postmortem (draft)") and "INC-SEED-A" in draft and "Alert on card declines" in draft
+    # The same definition of a page as the report's: alice's two, not the chat post or the commander's marker.
+    assert "- **Pages sent:** 2 (to alice)" in draft and "- **Chat posts:** 1 " in draft
     bucket = local_http.stacks["Siren"].outputs["ArtifactsBucketName"]
     stored = local_http.client("s3").get_object(Bucket=bucket, Key="postmortems/INC-SEED-A.md")["Body"].read()
     assert stored.decode() == draft

@@ -129,6 +129,26 @@ def end_escalation(runtime: Any, alarm: str, incident_id: str) -> None:
     assert runtime.drain(60)
 
 
+def quiesce(runtime: Any) -> None:
+    """After a scenario, whatever happened in it: no fault, every alarm it fired back to OK (its incident resolved),
+    no escalation running. A scenario that failed halfway leaves the shared runtime as quiet as one that passed."""
+    runtime.faults.clear()
+    cloudwatch = runtime.client("cloudwatch")
+    for alarm in cloudwatch.describe_alarms(StateValue="ALARM")["MetricAlarms"]:
+        if not alarm["AlarmName"].startswith("Siren-"):  # Siren's own alarms settle by themselves
+            fire_alarm(runtime.client, alarm["AlarmName"], "OK", "scenario over", None)
+    from tests.e2e.test_ingest_paths import incidents, post
+
+    for incident in incidents(runtime):
+        if incident["status"] != "resolved" and incident.get("source") == "generic":
+            key = incident["dedup_key"].removeprefix("generic:")  # the store keeps the source's namespace
+            post(runtime, "generic", {"dedup_key": key, "status": "resolved"})
+    sfn = runtime.client("stepfunctions")
+    machine = runtime.stacks["Siren"].outputs["EscalationStateMachineArn"]
+    wait_for(lambda: not sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING")["executions"], timeout=90)
+    assert runtime.drain(60)
+
+
 def execution_history(runtime: Any, incident_id: str) -> list[dict[str, Any]]:
     sfn = runtime.client("stepfunctions")
     machine = runtime.stacks["Siren"].outputs["EscalationStateMachineArn"]

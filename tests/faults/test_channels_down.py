@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from siren_local.clock import set_time_scale
 from tests.conftest import running_runtime
 from tests.e2e.test_ops_alarms import OPS_EMAIL
 from tests.faults.support import (
@@ -24,6 +25,7 @@ from tests.faults.support import (
     on_call,
     open_incident,
     phone,
+    quiesce,
     sent,
     timeline,
 )
@@ -42,7 +44,7 @@ def shared(siren_assembly: Path) -> Iterator[Any]:
 @pytest.fixture
 def runtime(shared: Any) -> Iterator[Any]:
     yield shared
-    shared.faults.clear()
+    quiesce(shared)
 
 
 def methods(user: str) -> set[str]:
@@ -157,4 +159,64 @@ def test_chat_down_the_pages_still_go_and_the_failed_post_is_on_the_timeline(run
     assert [(e.kind, "500" in e.detail) for e in chat] == [("page_failed", True)]
     assert fault.hits == 1  # one post per escalation, not retried: the timeline says it failed
     assert any(e.is_page(primary, "sms", EUM) for e in level_one(entries))
+    end_escalation(runtime, alarm, incident["id"])
+
+
+def role_holders() -> tuple[str, str]:
+    from datetime import UTC, datetime
+
+    from siren.domain.oncall import resolve_targets
+
+    roles = CONFIG.roles
+    assert roles is not None and roles.commander is not None and roles.comms is not None
+    now = datetime.now(UTC)
+    return resolve_targets([roles.commander], CONFIG, now)[0], resolve_targets([roles.comms], CONFIG, now)[0]
+
+
+# End User Messaging's client gives up after a 5-second read timeout (siren.clients): a provider that holds each call
+# longer is "hanging past the SDK timeout". The runtime ends each held call after HANG_SECONDS of AWS time with the
+# connection closed unanswered, as the SDK's own timeout ends it on AWS; the SDK tries three times.
+HANG_SECONDS = 40.0
+# While the provider hangs, at this time scale: 3 tries of 40 AWS seconds are 2 wall seconds, a window wide enough to
+# tell "paged meanwhile" from "paged after" on a busy machine (at the module's 600 it is a fifth of a second).
+HANG_SCALE = 60.0
+
+
+def test_a_provider_hanging_for_one_recipient_holds_up_nobody_else(runtime):
+    # GIVEN End User Messaging hanging past the SDK's timeout for the incident commander's number only
+    commander, comms = role_holders()
+    primary = on_call(0, "SEV1")[0]
+    others = [user for user in dict.fromkeys((comms, primary)) if user != commander]
+    if not others:
+        pytest.skip("right now one person holds every role: nobody else to page")
+    fault = runtime.add_fault("sms-voice", hang_seconds=HANG_SECONDS, numbers=[phone(commander)])
+    set_time_scale(HANG_SCALE)
+    try:
+        # WHEN a SEV1 pages level 1, the commander and the comms lead
+        alarm = "payments-faults-hung-provider"
+        incident = open_incident(runtime, alarm)
+
+        # THEN the hung person is reached in the end, by the SNS fallback, with the timeout on the timeline...
+        wait_for(lambda: sent(runtime, incident, phone(commander), "sms", SNS))
+        entries = wait_for(lambda: (found := timeline(runtime, incident["id"]))
+                           and any(e.is_page(commander, "sms", SNS) for e in found) and found)  # fmt: skip
+    finally:
+        set_time_scale(SCALE)
+    assert fault.hits >= 1
+    assert (
+        "closed before we received a valid response"
+        in entries[first_index(entries, lambda e: e.is_page(commander, "sms", EUM, ok=False))].detail
+    )
+    # ...everybody else was paged on time: their texts went out while the commander's call still hung (the outbox
+    # keeps the providers' order)...
+    outbox = sent(runtime, incident)
+    fallback = next(index for index, message in enumerate(outbox) if message["to"] == phone(commander))
+    for user in others:
+        assert any(message["to"] == phone(user) for message in outbox[:fallback]), user
+    # ...and the timeline tells the same: the commander was reached after them, not when the hung call began
+    reached_commander = first_index(entries, lambda e: e.is_page(commander, "sms", SNS))
+    for user in others:
+        assert first_index(entries, lambda e, user=user: e.kind == "paged" and e.user == user) < reached_commander, (
+            f"{user}'s page is stamped after the commander's fallback:\n"
+            + "\n".join(f"{e.kind} {e.detail[:100]}" for e in entries))  # fmt: skip
     end_escalation(runtime, alarm, incident["id"])

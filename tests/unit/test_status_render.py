@@ -225,7 +225,7 @@ def test_index_shows_groups_bars_maintenance_and_history():
     assert index.count('role="img"') == 3
     assert "Days with incidents, newest first: 2026-11-27: 95% uptime, partial outage." in index
     assert '<i class="o g89"></i>\n<i class=p></i>' in index  # 89 good days, then today
-    assert ".g89{flex-grow:89}" in text(stylesheet_of(site()))
+    assert ".bars .g89{flex-grow:89}" in text(stylesheet_of(site()))  # outranks ".bars i" (flex:1 1 0)
     assert 'aria-label="Uptime over the last 90 days: 99.94 %.' in index
     assert "99.94 % uptime" in index and "100 % uptime" in index
     assert index.count("<i ") < 20

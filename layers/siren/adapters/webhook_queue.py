@@ -83,11 +83,14 @@ class ChunkQueue:
     def send(self, chunks: Sequence[Chunk]) -> None:
         """Queue every chunk; raises if any could not be queued (the caller answers 503 and the sender retries:
         the chunks queued already are then applied twice, harmlessly)."""
+        # The client is made here, not in the threads: the function's settings (region, endpoint) are read from
+        # this thread's context (siren.settings.environment), which new threads do not inherit.
+        lambda_client = _invoke_client(region_name(), endpoint_url())
         with ThreadPoolExecutor(min(_SEND_THREADS, max(len(chunks), 1))) as pool:
-            list(pool.map(self._send_one, chunks))
+            list(pool.map(lambda chunk: self._send_one(lambda_client, chunk), chunks))
 
-    def _send_one(self, chunk: Chunk) -> None:
-        response = _invoke_client(region_name(), endpoint_url()).invoke(
+    def _send_one(self, lambda_client: Any, chunk: Chunk) -> None:
+        response = lambda_client.invoke(
             FunctionName=self._function_name, InvocationType="Event", Payload=json.dumps(chunk.to_json()).encode()
         )
         if int(response.get("StatusCode", 0)) // 100 != 2:

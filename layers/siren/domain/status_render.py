@@ -556,7 +556,8 @@ def _days_shown(snapshot: StatusSnapshot) -> int:
 def _stylesheet_for(days: int) -> SiteObject:
     """The site's one stylesheet, for rows of ``days`` bars. A run of n alike days is one bar of class ``gN``
     (flex-grow n): a class, because a style attribute is inline style, which the CSP refuses."""
-    widths = "".join(f".g{n}{{flex-grow:{n}}}" for n in range(2, days + 1))
+    # ".bars .gN", not ".gN": it must outrank ".bars i" (flex:1 1 0), or every run is drawn one day wide.
+    widths = "".join(f".bars .g{n}{{flex-grow:{n}}}" for n in range(2, days + 1))
     body = (_CSS.replace("__DAYS__", str(days)) + widths + "\n").encode("utf-8")
     key = f"{STYLESHEET_PREFIX}{hashlib.sha256(body).hexdigest()[:16]}.css"
     return SiteObject(key, body, CSS, IMMUTABLE_CACHE)
