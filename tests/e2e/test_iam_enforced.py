@@ -23,7 +23,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def enforced(siren_assembly: Path) -> Iterator[Any]:
     """One runtime for the module, IAM enforced; each test puts back any policy it changes."""
-    yield from running_runtime("http", 60, siren_assembly, enforce_iam=True)
+    yield from running_runtime("http", 60, siren_assembly, enforce_iam=True, expect_access_denied=True)
 
 
 def function_named(runtime: Any, logical_prefix: str) -> dict[str, Any]:
