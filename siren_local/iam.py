@@ -702,26 +702,32 @@ def _function_aware_credentials() -> Any:
 
     class FunctionAwareCredentials(Credentials):  # type: ignore[misc]  # botocore is untyped
         """Credentials found in the environment, read again for every request: a client cached by one function
-        signs the next function's requests with that function's role, as separate processes on AWS would."""
+        signs the next function's requests with that function's role, as separate processes on AWS would. The
+        keys found when the client was made stand in once the environment has none."""
 
-        def __init__(self) -> None:
+        def __init__(self, found: Any) -> None:
             self.method = "env"
             self.account_id = None
+            self._found = (found.access_key, found.secret_key, found.token)
+
+        def _keys(self) -> tuple[str, str, str | None]:
+            keys = _current_keys()
+            return keys if keys[0] else self._found
 
         @property
         def access_key(self) -> str:
-            return _current_keys()[0]
+            return self._keys()[0]
 
         @property
         def secret_key(self) -> str:
-            return _current_keys()[1]
+            return self._keys()[1]
 
         @property
         def token(self) -> str | None:
-            return _current_keys()[2]
+            return self._keys()[2]
 
         def get_frozen_credentials(self) -> ReadOnlyCredentials:
-            return ReadOnlyCredentials(*_current_keys(), None)
+            return ReadOnlyCredentials(*self._keys(), None)
 
     return FunctionAwareCredentials
 
@@ -743,7 +749,7 @@ def install_credentials() -> None:
         found = original(self)
         if found is None or getattr(found, "method", None) != "env" or type(found).__name__ != "Credentials":
             return found  # none in the environment, or refreshable ones (AWS_CREDENTIAL_EXPIRATION): left as is
-        return credentials_class()
+        return credentials_class(found)
 
     EnvProvider.load = load
     _credentials_installed = True

@@ -158,3 +158,31 @@ def test_resources_and_keys_of_the_requests_siren_makes():
         ("dynamodb:PutItem", TABLE),
         ("dynamodb:ConditionCheckItem", "arn:aws:dynamodb:us-east-1:123456789012:table/Other"),
     ]
+
+
+def test_a_client_cached_by_one_function_signs_with_the_keys_of_the_function_running_now(monkeypatch):
+    """Functions share this process and its cached clients: each request must carry the running function's role."""
+    import boto3
+
+    from siren.settings import function_environment
+    from siren_local import environ
+    from siren_local.iam import install_credentials
+
+    environ.install()
+    install_credentials()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "runtime-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "runtime-secret")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    page_role = {"AWS_ACCESS_KEY_ID": "ASIAPAGE", "AWS_SECRET_ACCESS_KEY": "s1", "AWS_SESSION_TOKEN": "t1"}
+    status_role = {"AWS_ACCESS_KEY_ID": "ASIASTATUS", "AWS_SECRET_ACCESS_KEY": "s2", "AWS_SESSION_TOKEN": "t2"}
+
+    with function_environment(page_role):
+        client = boto3.session.Session(region_name="us-east-1").client("dynamodb")  # made, and cached, by one
+    credentials = client._request_signer._credentials
+
+    with function_environment(status_role):
+        assert tuple(credentials.get_frozen_credentials())[:3] == ("ASIASTATUS", "s2", "t2")
+    with function_environment(page_role):
+        assert tuple(credentials.get_frozen_credentials())[:3] == ("ASIAPAGE", "s1", "t1")
+    # No function runs in this thread (Step Functions, the scheduler, a test): the process's keys.
+    assert tuple(credentials.get_frozen_credentials())[:3] == ("runtime-key", "runtime-secret", None)
