@@ -197,6 +197,8 @@ def _conditions_apply(conditions: Mapping[str, Any], context: Mapping[str, list[
 
 
 # -- what a request asks for --------------------------------------------------------------------------------
+# Services whose signing name (moto's action prefix) is not their IAM prefix.
+_IAM_PREFIXES = {"monitoring": "cloudwatch", "email": "ses"}
 # moto names some operations by their API name where IAM's action differs.
 _IAM_ACTIONS = {"lambda:Invoke": "lambda:InvokeFunction", "lambda:InvokeAsync": "lambda:InvokeFunction"}
 
@@ -230,7 +232,9 @@ def request_params(body: Any, data: Any) -> dict[str, Any]:
 
 def request_checks(request: Request) -> list[Check]:
     """The authorizations AWS makes for ``request``: one per resource it touches, with its condition keys."""
-    action = _IAM_ACTIONS.get(request.action, request.action)
+    service, _, operation = request.action.partition(":")
+    action = f"{_IAM_PREFIXES.get(service, service)}:{operation}"  # the signing name is not always IAM's prefix
+    action = _IAM_ACTIONS.get(action, action)
     if request.moto_resource != "*":  # S3, SQS, IAM, STS: moto names the resource itself
         return [Check(action, request.moto_resource)]
     resolver = _RESOLVERS.get(request.service)

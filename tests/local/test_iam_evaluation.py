@@ -151,6 +151,10 @@ def test_resources_and_keys_of_the_requests_siren_makes():
     identity = "arn:aws:ses:us-east-1:123456789012:identity/siren@example.com"
     assert request_checks(email) == [Check("ses:SendEmail", identity, {"ses:fromaddress": ["siren@example.com"]})]
 
+    metric = request("monitoring", "monitoring:PutMetricData", {"Namespace": "Siren/Canary"})
+    namespace = {"cloudwatch:namespace": ["Siren/Canary"]}
+    assert request_checks(metric) == [Check("cloudwatch:PutMetricData", "*", namespace)]
+
     transact = request("dynamodb", "dynamodb:TransactWriteItems", {"TransactItems": [
         {"Put": {"TableName": "Siren-Incidents", "Item": {}}}, {"ConditionCheck": {"TableName": "Other", "Key": {}}},
     ]})  # fmt: skip
