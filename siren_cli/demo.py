@@ -1,6 +1,7 @@
 """``make demo``: the story of one bad night, on the embedded local AWS, narrated live.
 
-At 2 a.m. the checkout error-rate alarm fires; a SEV1 opens; the on-call engineer is paged by SMS and voice and
+At 2 a.m. the checkout error-rate alarm fires; a SEV1 opens; End User Messaging is failing for the on-call engineer's
+number tonight (an injected fault), so the page reaches them through the SNS fallback; they are paged by voice and
 the incident commander and communications lead are paged too; nobody answers and the escalation moves to level
 2; the secondary replies ``ACK <code>`` by SMS; the comms lead posts public updates; a rollback is noted; the
 alarm clears and the incident resolves; the status page shows it all; a postmortem draft is written and the
@@ -122,6 +123,13 @@ def run_demo(runtime: Any, console: Console) -> dict[str, str]:  # noqa: PLR0915
     roles = config.roles
     comms = resolve_targets([roles.comms], config, now)[0] if roles and roles.comms else secondary
 
+    # One fault survived, as `siren local fault add --target sms-voice --numbers <phone>` sets it: the primary's
+    # texts fail at End User Messaging (500 InternalServerException) and go out through the SNS fallback instead.
+    primary_phone = config.users[primary].phone
+    assert primary_phone is not None
+    fault = runtime.add_fault("sms-voice", numbers=[primary_phone])
+    console.rule(f"Injected fault: End User Messaging fails for {primary}'s phone tonight")
+
     console.rule("02:00  The checkout error-rate alarm fires")
     fire_alarm(runtime.client, ALARM, "ALARM", "5xx rate 12% > 5% for 3 minutes", "[SEV1] Checkout API returns errors")
 
@@ -141,14 +149,25 @@ def run_demo(runtime: Any, console: Console) -> dict[str, str]:  # noqa: PLR0915
         return [m for m in runtime.outbox_json() if m["channel"] == "sms" and m["to"] == phone
                 and incident.id in m["body"]]  # fmt: skip
 
-    narrator.wait_until(f"a page to {primary}", lambda: sms_to(primary))
+    narrator.wait_until(f"a page to {primary} through the SNS fallback",
+                        lambda: [m for m in sms_to(primary) if m["via"] == "sns"])  # fmt: skip
+
+    def fell_back() -> bool:
+        return any(e.kind is TimelineKind.PAGED and e.data.get("via") == "sns" and e.data.get("user") == primary
+                   for e in incidents.get(incident.id).timeline)  # fmt: skip
+
+    narrator.wait_until("the failure and the fallback on the timeline", fell_back)
+    runtime.faults.clear()
+    survived = (f"End User Messaging refused {fault.hits} calls for {primary}'s phone (the SDK's retries included); "
+                "the SNS fallback reached them; the timeline says both. Fault cleared.")  # fmt: skip
+    console.print(f"[green]Survived:[/] {survived}")
 
     console.rule(f"{primary} does not answer: after the level's delay the escalation moves to level 2")
     narrator.wait_until("the escalation to level 2", lambda: any(
         e.kind is TimelineKind.ESCALATED for e in incidents.get(incident.id).timeline))  # fmt: skip
     page = narrator.wait_until(f"a page to {secondary}", lambda: sms_to(secondary))[-1]
 
-    code = re.search(r"ACK (\d{4})", page["body"])
+    code = re.search(r"ACK (\d{6})", page["body"])
     assert code is not None, page["body"]
     console.rule(f"{secondary} replies 'ACK {code.group(1)}' by SMS")
     _post_sms_reply(runtime, outputs["InboundSmsTopicArn"], page["to"], f"ACK {code.group(1)}")

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.wrappers import Request, Response
 
 from siren_local.faults import FaultError, Injected
+from siren_local.status_headers import status_page_headers
 
 if TYPE_CHECKING:
     from siren_local.runtime import LocalAws
@@ -151,8 +152,10 @@ class ControlMiddleware:
         try:
             obj = s3.get_object(Bucket=bucket, Key=key)
         except s3.exceptions.NoSuchKey:
-            return Response("Not found\n", status=404, content_type="text/plain; charset=utf-8")
-        headers = {"Cache-Control": obj.get("CacheControl", "no-cache")}
+            # CloudFront adds the response headers policy's headers to errors too.
+            return Response("Not found\n", status=404, content_type="text/plain; charset=utf-8",
+                            headers=status_page_headers())  # fmt: skip
+        headers = {"Cache-Control": obj.get("CacheControl", "no-cache"), **status_page_headers()}
         content_type = obj.get("ContentType") or mimetypes.guess_type(key)[0] or "application/octet-stream"
         return Response(obj["Body"].read(), status=200, content_type=content_type, headers=headers)
 

@@ -20,8 +20,9 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.components.functions import FunctionBase, SirenFunction
-from infra.nag import acknowledge, acknowledge_index_queries, acknowledge_invoke_versions
+from infra.components.functions import FunctionBase, SirenFunction, grant_table_items
+from infra.components.store import ItemFamily
+from infra.nag import acknowledge, acknowledge_invoke_versions
 from siren.adapters.webhook_queue import BODY_RETENTION_DAYS
 from siren.app.intake import REQUESTS_PER_MINUTE
 from siren.domain.parsers import CLOUDWATCH_DETAIL_TYPES
@@ -67,8 +68,13 @@ class Ingest(Construct):
                 environment={**common, **env}, description=description, dead_letter_queue=self.dead_letters,
                 timeout_seconds=timeout_seconds,
             )  # fmt: skip
-            table.grant_read_write_data(function.function)
-            acknowledge_index_queries(function.role, table)
+            # Signals into incidents (siren.app.ingest): read the key's state and the incident, then write the raw
+            # alert, the incident, the key's state, the timeline and the lifecycle events in one transaction (its
+            # Puts and Updates are authorized item by item). No Query, no Delete, nothing of other families.
+            grant_table_items(
+                function, table, actions=["GetItem", "PutItem", "UpdateItem"],
+                leading_keys=[ItemFamily.INCIDENT, ItemFamily.DEDUP_KEY, ItemFamily.RAW_ALERT, ItemFamily.EVENT],
+            )  # fmt: skip
             self.dead_letters.grant_send_messages(function.function)
             return function
 
@@ -120,10 +126,15 @@ class Ingest(Construct):
             "Webhook", "webhook", "Siren ingest: Alertmanager, Grafana and generic webhooks",
             WEBHOOK_TOKEN_SECRET_ARN=self.webhook_token.secret_arn,
             WEBHOOK_BODY_BUCKET=self.webhook_bodies.bucket_name,
-            WEBHOOK_CHUNK_FUNCTION=self.webhook_chunks.function.function_name,
+            WEBHOOK_CHUNK_FUNCTION=self.webhook_chunks.function.function_arn,
             WEBHOOK_REQUESTS_PER_MINUTE=str(REQUESTS_PER_MINUTE),
         )  # fmt: skip
         self.webhook_token.grant_read(self.webhook.function)
+        # Heartbeat pings (/heartbeat/<name>: first sight and last ping) and the per-sender request counts (429).
+        grant_table_items(
+            self.webhook, table, actions=["GetItem", "UpdateItem"],
+            leading_keys=[ItemFamily.HEARTBEATS, ItemFamily.REQUEST_RATE],
+        )  # fmt: skip
         # The front door keeps a large request's body and queues its chunks: it writes new bodies (never reads
         # them) and invokes the consumer (the function itself, not its versions).
         self.webhook.role.add_to_principal_policy(
@@ -152,6 +163,10 @@ class Ingest(Construct):
         # minute later, does the same work.
         self.heartbeats = ingest_function(
             "Heartbeats", "check_heartbeats", "Siren ingest: heartbeats past their deadline open incidents"
+        )
+        # All heartbeats in one Query; a missed or recovered deadline noted once (UpdateItem).
+        grant_table_items(
+            self.heartbeats, table, actions=["Query", "GetItem", "UpdateItem"], leading_keys=[ItemFamily.HEARTBEATS]
         )
         heartbeat_schedule_role = iam.Role(
             self, "HeartbeatScheduleRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com")

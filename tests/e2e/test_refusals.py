@@ -43,6 +43,12 @@ def test_bad_webhook_requests_are_refused_with_a_reason_and_write_nothing(
     assert incidents(local_http_shared) == []
 
 
+def test_a_request_over_the_function_urls_6_mb_is_refused_before_siren_runs(local_http_shared):
+    status, reply = post(local_http_shared, "generic", None, raw=b'{"dedup_key": "' + b"x" * (6 * 1024 * 1024) + b'"}')
+    assert status == 413 and "smaller than" in json.dumps(reply)
+    assert incidents(local_http_shared) == []
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -52,12 +58,6 @@ def test_bad_webhook_requests_are_refused_with_a_reason_and_write_nothing(
         (("declare", "--title", "x", "--severity", "P1", "--service", "s"), "severity must be one of"),
     ],
 )
-def test_a_request_over_the_function_urls_6_mb_is_refused_before_siren_runs(local_http_shared):
-    status, reply = post(local_http_shared, "generic", None, raw=b'{"dedup_key": "' + b"x" * (6 * 1024 * 1024) + b'"}')
-    assert status == 413 and "smaller than" in json.dumps(reply)
-    assert incidents(local_http_shared) == []
-
-
 def test_bad_cli_input_is_one_line_and_exit_code_2(local_http_shared, args, message):
     result = siren(local_http_shared, *args, check=False)
     assert result.returncode == 2

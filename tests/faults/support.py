@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from siren_local.alarms import fire_alarm
@@ -23,6 +24,7 @@ class Entry:
     kind: str
     detail: str
     data: dict[str, Any]
+    at: datetime
 
     @property
     def user(self) -> str | None:
@@ -56,7 +58,12 @@ def timeline(runtime: Any, incident_id: str) -> list[Entry]:
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     items.sort(key=lambda item: item["sk"]["S"])
     return [
-        Entry(item["entry_kind"]["S"], item["detail"]["S"], json.loads(item["data"]["S"]) if "data" in item else {})
+        Entry(
+            item["entry_kind"]["S"],
+            item["detail"]["S"],
+            json.loads(item["data"]["S"]) if "data" in item else {},
+            datetime.fromisoformat(item["at"]["S"]),
+        )
         for item in items
     ]
 

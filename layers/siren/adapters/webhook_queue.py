@@ -78,7 +78,7 @@ class ChunkQueue:
     """Chunks to the consumer function, as asynchronous invocations (Lambda's own queue, retries and DLQ)."""
 
     def __init__(self, function_name: str) -> None:
-        self._function_name = function_name
+        self._function_name = function_name  # its ARN, in the stack
 
     def send(self, chunks: Sequence[Chunk]) -> None:
         """Queue every chunk; raises if any could not be queued (the caller answers 503 and the sender retries:
@@ -90,8 +90,11 @@ class ChunkQueue:
             list(pool.map(lambda chunk: self._send_one(lambda_client, chunk), chunks))
 
     def _send_one(self, lambda_client: Any, chunk: Chunk) -> None:
+        # The message names its consumer: Lambda's dead-letter message does not, and a replay (``siren dlq
+        # redrive``) must know where the chunk goes.
+        payload = {**chunk.to_json(), "function": self._function_name}
         response = lambda_client.invoke(
-            FunctionName=self._function_name, InvocationType="Event", Payload=json.dumps(chunk.to_json()).encode()
+            FunctionName=self._function_name, InvocationType="Event", Payload=json.dumps(payload).encode()
         )
         if int(response.get("StatusCode", 0)) // 100 != 2:
             raise RuntimeError(f"Lambda did not queue chunk {chunk.start}..{chunk.stop} of {chunk.key}: "

@@ -258,7 +258,9 @@ class Escalation:
         address = user.email if method == "email" else user.phone
         if method not in ("sms", "voice", "email") or not address:
             return [TimelineEntry(now, TimelineKind.PAGE_FAILED, ACTOR,
-                                  f"cannot {method} {notification.user}: not configured")]  # fmt: skip
+                                  f"cannot {method} {notification.user}: not configured",
+                                  {"user": notification.user, "channel": method, "error": "not configured",
+                                   "drill": incident.drill})]  # fmt: skip
         if (
             method in ("sms", "voice")
             and code is not None
