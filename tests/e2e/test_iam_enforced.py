@@ -8,6 +8,7 @@ the refusal is recorded with the role and the action), while the same function w
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,6 +47,24 @@ def statements_granting(document: dict[str, Any], action: str) -> list[dict[str,
     return [s for s in document["Statement"] if s["Effect"] == "Allow" and action in _as_list(s["Action"])]
 
 
+@contextlib.contextmanager
+def without_grant(runtime: Any, role: str, action: str) -> Iterator[list[dict[str, Any]]]:
+    """The role's policy without the statements that allow ``action`` (as a narrowing would leave it), put back
+    as deployed afterwards; yields the statements removed."""
+    iam = runtime.client("iam")
+    (policy_name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    deployed = iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"]
+    deployed = json.loads(deployed) if isinstance(deployed, str) else deployed
+    removed = statements_granting(deployed, action)
+    assert removed, f"{role} is expected to be allowed {action}"
+    narrowed = {**deployed, "Statement": [s for s in deployed["Statement"] if s not in removed]}
+    iam.put_role_policy(RoleName=role, PolicyName=policy_name, PolicyDocument=json.dumps(narrowed))
+    try:
+        yield removed
+    finally:
+        iam.put_role_policy(RoleName=role, PolicyName=policy_name, PolicyDocument=json.dumps(deployed))
+
+
 def _as_list(value: Any) -> list[str]:
     return value if isinstance(value, list) else [value]
 
@@ -66,19 +85,10 @@ def test_functions_call_as_their_own_roles_and_the_deployed_grants_suffice(enfor
 
 def test_a_statement_removed_from_a_role_fails_its_function_with_access_denied(enforced):
     publisher = function_named(enforced, "StatusPublisherPublish")
-    iam = enforced.client("iam")
-    (policy_name,) = iam.list_role_policies(RoleName=publisher["role"])["PolicyNames"]
-    deployed = iam.get_role_policy(RoleName=publisher["role"], PolicyName=policy_name)["PolicyDocument"]
-    deployed = json.loads(deployed) if isinstance(deployed, str) else deployed
-    removed = statements_granting(deployed, "dynamodb:UpdateItem")
-    assert removed, "the status publisher is expected to update its publish state in the table"
-    narrowed = {**deployed, "Statement": [s for s in deployed["Statement"] if s not in removed]}
 
-    iam.put_role_policy(RoleName=publisher["role"], PolicyName=policy_name, PolicyDocument=json.dumps(narrowed))
-    try:
+    # The publisher updates its publish state in the table: without that grant, it cannot publish.
+    with without_grant(enforced, publisher["role"], "dynamodb:UpdateItem"):
         errored, answer = invoke(enforced, publisher["name"])
-    finally:
-        iam.put_role_policy(RoleName=publisher["role"], PolicyName=policy_name, PolicyDocument=json.dumps(deployed))
 
     assert errored
     assert "AccessDenied" in answer["errorMessage"] or "not authorized" in answer["errorMessage"], answer
@@ -93,3 +103,34 @@ def test_a_statement_removed_from_a_role_fails_its_function_with_access_denied(e
     errored, answer = invoke(enforced, publisher["name"])
     assert not errored, answer
     assert enforced.iam.denials == []
+
+
+def test_the_local_end_user_messaging_authorizes_as_aws_does(enforced):
+    """End User Messaging is the runtime's own fake, not moto: it authorizes the same way (here with the page
+    function's credentials, as the function would call it)."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from siren_local.inbound_sms import LOCAL_ORIGINATION_NUMBER
+
+    page = function_named(enforced, "EscalationPage")
+    iam = enforced.client("iam")
+    role_arn = iam.get_role(RoleName=page["role"])["Role"]["Arn"]
+    keys = enforced.iam.role_credentials(role_arn)
+    sms = boto3.session.Session(
+        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"], aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=keys["AWS_SESSION_TOKEN"], region_name=enforced.region,
+    ).client("pinpoint-sms-voice-v2", endpoint_url=enforced.endpoint_url)  # fmt: skip
+    send = {"DestinationPhoneNumber": "+14255550177", "OriginationIdentity": LOCAL_ORIGINATION_NUMBER,
+            "MessageBody": "test page"}  # fmt: skip
+
+    sms.send_text_message(**send)
+    assert [m["to"] for m in enforced.outbox_json()].count("+14255550177") == 1
+
+    with without_grant(enforced, page["role"], "sms-voice:SendTextMessage"), pytest.raises(ClientError) as refused:
+        sms.send_text_message(**send)
+
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert [m["to"] for m in enforced.outbox_json()].count("+14255550177") == 1  # nothing sent
+    assert enforced.iam.denials[-1].action == "sms-voice:SendTextMessage"
+    enforced.iam.denials.clear()
