@@ -15,7 +15,8 @@ Three parts:
 - **What is allowed.** moto 5.2.5 authorizes requests once ``INITIAL_NO_AUTH_ACTION_COUNT`` is reached, but its
   evaluation is too coarse to judge a least-privilege template: except for S3, SQS, IAM and STS it checks every
   action against the resource ``*`` (so any statement naming a resource never allows anything), and it ignores
-  conditions. :func:`evaluate` replaces its policy check (moto still checks the signature and finds the caller):
+  conditions. :func:`evaluate` replaces its policy check (moto still finds the caller by its access key and checks
+  a session's token; the signature is not verified):
   the resource is worked out from the request for the services Siren calls (:func:`request_checks`), and the
   condition keys the runtime can know are evaluated (``dynamodb:LeadingKeys``, ``ses:FromAddress``,
   ``cloudwatch:namespace``). What cannot be known locally never refuses a request: see :data:`NOT_CHECKED`.
@@ -32,7 +33,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote
 
 log = logging.getLogger("siren.local.iam")
 
@@ -57,6 +58,8 @@ NOT_CHECKED = (
     "resources of actions the runtime cannot name (an Allow for the action applies, whatever its Resource)",
     "calls made by AWS services on Siren's behalf (Step Functions, EventBridge, Scheduler, SNS deliveries): they "
     "run as the runtime, not as their roles",
+    "calls a function makes from threads it starts itself (context variables do not follow): the runtime's keys",
+    "request signatures (the access key, and a session's token, name the caller)",
 )
 
 
@@ -677,8 +680,7 @@ def authorize_signed(
         enforcement.refused(denial)
         return denial
     caller, documents = found
-    request = Request(service, f"{service}:{operation}", scope[2], enforcement.account, urlparse("/").path,
-                      params, "*")  # fmt: skip
+    request = Request(service, f"{service}:{operation}", scope[2], enforcement.account, "/", params, "*")
     return authorize(caller, documents, request)
 
 
