@@ -624,8 +624,9 @@ def _install_evaluator() -> None:
             service=self._service, action=self._action, region=self._region, account=self.account_id,
             path=self._path, params=request_params(self._body, self._data), moto_resource=resource,
         )  # fmt: skip
-        if authorize(caller.arn, documents, request) is not None:
-            self._raise_access_denied()
+        denial = authorize(caller.arn, documents, request)
+        if denial is not None:
+            _raise_as_the_service_does(self, denial)
         if self._is_assuming_role_operation(resource) and not self._check_role_trust_relationship(resource):
             self._raise_access_denied()
 
@@ -638,6 +639,27 @@ def _install_evaluator() -> None:
     base.check_action_permitted = check_action_permitted  # type: ignore[method-assign]
     base.check_signature = check_signature  # type: ignore[method-assign]
     _evaluator_installed = True
+
+
+# Services whose SDKs read JSON errors: AWS answers them AccessDeniedException (400 for the JSON protocols, 403 for
+# REST-JSON); moto's own AccessDenied is XML, which their SDKs cannot parse (the code would read "403").
+_JSON_DENIAL_STATUS = {"dynamodb": 400, "events": 400, "states": 400, "secretsmanager": 400, "logs": 400,
+                       "kms": 400, "sqs": 400, "monitoring": 400, "lambda": 403, "scheduler": 403}  # fmt: skip
+
+
+def _raise_as_the_service_does(moto_request: Any, denial: Denial) -> None:
+    from moto.core.exceptions import JsonRESTError
+
+    service = moto_request._service
+    status = _JSON_DENIAL_STATUS.get(service)
+    if service == "ses" and str(moto_request._path).startswith("/v2/"):
+        status = 403  # SES v2 is REST-JSON; v1 (query) keeps moto's XML AccessDenied
+    if status is None:
+        moto_request._raise_access_denied()
+        return
+    error = JsonRESTError("AccessDeniedException", denial.message())
+    error.code = status  # moto's error takes no status; werkzeug reads this one
+    raise error
 
 
 def _install_sms_voice_check() -> None:

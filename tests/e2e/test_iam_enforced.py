@@ -91,7 +91,9 @@ def test_a_statement_removed_from_a_role_fails_its_function_with_access_denied(e
         errored, answer = invoke(enforced, publisher["name"])
 
     assert errored
-    assert "AccessDenied" in answer["errorMessage"] or "not authorized" in answer["errorMessage"], answer
+    # As DynamoDB refuses: AccessDeniedException, naming the role's session and the action (PynamoDB's error).
+    assert "AccessDeniedException" in answer["errorMessage"], answer
+    assert "is not authorized to perform: dynamodb:UpdateItem" in answer["errorMessage"], answer
     denial = enforced.iam.denials[-1]
     assert denial.action == "dynamodb:UpdateItem"
     assert denial.principal.split("/")[1] == publisher["role"]  # arn:aws:sts::<account>:assumed-role/<role>/<session>
