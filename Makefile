@@ -12,7 +12,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export AWS_DEFAULT_REGION ?= us-east-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv test lint typecheck browser-tools lint-tools unit synth demo up bench clean
+.PHONY: venv test lint typecheck browser-tools lint-tools alertmanager-tools unit synth demo up bench clean
 
 # The virtual environment is (re)built whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -37,6 +37,10 @@ $(LINT_STAMP): infra/lint-requirements.txt | $(STAMP)
 
 lint-tools: $(LINT_STAMP)
 
+# Debian's prometheus-alertmanager for tests/e2e/test_alertmanager.py (see tests/alertmanager_harness.py).
+alertmanager-tools: $(STAMP)
+	$(PY) -m tests.alertmanager_harness
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -52,7 +56,7 @@ PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?= -q -n $(PYTEST_WORKERS) --dist worksteal --durations=15
 
 test: export MALLOC_ARENA_MAX := 2
-test: lint typecheck browser-tools lint-tools
+test: lint typecheck browser-tools lint-tools alertmanager-tools
 	@shared=$$(mktemp -d) && trap 'rm -rf "$$shared"' EXIT && export SIREN_TEST_SHARED_DIR="$$shared" && \
 	echo "$(VENV)/bin/pytest $(PYTEST_ARGS) --ignore=tests/browser" && \
 	$(VENV)/bin/pytest $(PYTEST_ARGS) --ignore=tests/browser && \

@@ -62,8 +62,7 @@ def lost_pages(runtime: Any) -> list[str]:
     from tests.faults.support import timeline
 
     config = load_config(PROJECT_ROOT / "siren.yaml")
-    outbox = runtime.outbox_json()
-    lost = []
+    claimed = []
     for incident in incidents(runtime):
         incident_id = incident["pk"].removeprefix("INC#")
         for entry in timeline(runtime, incident_id):
@@ -73,38 +72,38 @@ def lost_pages(runtime: Any) -> list[str]:
             if user is None or user not in config.users:
                 continue
             person = config.users[user]
-            address = person.email if channel == "email" else person.phone
-            about = (incident_id, incident["title"])
-            if not any(m["channel"] == channel and m["to"] == address and any(
-                    word in f"{m.get('subject') or ''} {m['body']}" for word in about) for m in outbox):  # fmt: skip
-                lost.append(f"{incident_id} {user} {channel}")
+            claimed.append((incident_id, incident["title"], user, channel, person.email if channel == "email" else
+                            person.phone))  # fmt: skip
+    # Read after the timelines: a send is in the outbox before its entry is written, so every page claimed above is
+    # in this outbox if it went out (escalations still run while this looks).
+    outbox = runtime.outbox_json()
+    lost = []
+    for incident_id, title, user, channel, address in claimed:
+        if not any(_went_out(message, channel, address, (incident_id, title)) for message in outbox):
+            lost.append(f"{incident_id} {user} {channel}")
     return sorted(set(lost))
 
 
+def _went_out(message: dict[str, Any], channel: str, address: str | None, about: tuple[str, str]) -> bool:
+    """Whether the provider sent this page: the channel, the address, and the incident's id (texts, email subjects)
+    or title (calls say the title)."""
+    text = f"{message.get('subject') or ''} {message['body']}"
+    return message["channel"] == channel and message["to"] == address and any(word in text for word in about)
+
+
 def pytest_configure(config: Any) -> None:
-    """Count lost pages in every scenario, just before it cleans up (tests/faults/support.py's quiesce)."""
+    """Count lost pages in every scenario, just before it cleans up (tests/faults/conftest.py calls
+    ``support.quiesce`` after each)."""
     from tests.faults import support
 
     original = support.quiesce
 
     def counting_quiesce(runtime: Any) -> None:
-        _lost.extend(lost_pages(runtime))
+        scenario = os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[-1].split(" ")[0]
+        _lost.extend(f"{scenario}: {page}" for page in lost_pages(runtime) if not any(page in seen for seen in _lost))
         original(runtime)
 
     support.quiesce = counting_quiesce
-    for module in list(sys.modules.values()):
-        if getattr(module, "quiesce", None) is original and module is not support:
-            module.quiesce = counting_quiesce  # type: ignore[attr-defined]
-
-
-def pytest_collection_modifyitems(items: list[Any]) -> None:
-    # The test modules imported quiesce by name before the plugin could wrap it: rebind theirs.
-    from tests.faults import support
-
-    for item in items:
-        module = item.module
-        if getattr(module, "quiesce", None) is not None and module.quiesce is not support.quiesce:
-            module.quiesce = support.quiesce
 
 
 def pytest_runtest_logreport(report: Any) -> None:

@@ -295,8 +295,8 @@ _MODE_HELP = (
     "PutEvents answers 200 with failed entries)."
 )
 _HANG_HELP = (
-    "Hold each matching call this many wall-clock seconds (the SDK's timeouts are wall-clock too), then fail it "
-    "unapplied: a provider that stops answering."
+    "A provider that stops answering: hold each matching call this many seconds of AWS time (scaled, like --for), "
+    "then close the connection unanswered, unapplied; the SDK sees the call fail as it sees its own timeout."
 )
 _OPERATIONS_HELP = (
     "Fail only these API operations (e.g. PutItem; for dynamodb also 'writes' or 'reads'). Default: the target's "

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from siren_local.faults import FaultError, Injected
+from siren_local.faults import FaultError, Injected, might_intercept
 from siren_local.status_headers import status_page_headers
 
 if TYPE_CHECKING:
@@ -66,11 +66,13 @@ class ControlMiddleware:
 
     def _injected(self, environ: dict[str, Any], target: str, path: str) -> Injected | None:
         """The fault's answer to this AWS call, if a fault covers it. The body is read here, so moto gets a copy."""
+        headers = {"X-Amz-Target": target, "Authorization": environ.get("HTTP_AUTHORIZATION", "")}
+        if not might_intercept(headers):
+            return None
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length > 0 else b""
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
-        headers = {"X-Amz-Target": target, "Authorization": environ.get("HTTP_AUTHORIZATION", "")}
         return self.runtime.faults.intercept(headers, environ.get("REQUEST_METHOD", "GET"), path, body)
 
     def _control(self, request: Request, route: str) -> Response:

@@ -493,6 +493,15 @@ def signing_service(headers: Mapping[str, Any]) -> str:
     return parts[3] if len(parts) >= 5 else ""
 
 
+def might_intercept(headers: Mapping[str, Any]) -> bool:
+    """Whether a request could be one :meth:`FaultInjector.intercept` answers, from its headers alone: any other
+    request (an S3 upload, say) is passed on with its body untouched."""
+    amz_target = _header(headers, "X-Amz-Target")
+    if amz_target:
+        return amz_target.startswith(("DynamoDB_20120810.", "AWSEvents."))
+    return signing_service(headers) in ("sns", "ses")
+
+
 def identify(
     headers: Mapping[str, Any], method: str, path: str, body: bytes
 ) -> tuple[str, str, str | None, Any] | None:

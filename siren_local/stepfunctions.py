@@ -5,7 +5,7 @@ Gaps of moto 5.2.5 adapted here:
   ``DefinitionSubstitutions``: :func:`_create_from_cloudformation` creates them in the executing backend,
   with the definition as CloudFormation would build it.
 - Waits, timeouts, heartbeats and retry intervals sleep in wall-clock time: they are divided by the time scale,
-  except a literal task ``TimeoutSeconds``, which guards code that runs at its own speed.
+  except a request-response task's ``TimeoutSeconds``, which guards code that runs at its own speed.
 - The interpreter calls back to ``localhost:$MOTO_PORT``: the server sets MOTO_PORT (see server.py).
 - Stopping an execution does not wake a callback wait (``waitForTaskToken``) or a retry interval, and moto's
   worker threads are anonymous: :func:`stop_running_executions` interrupts callbacks too, retry intervals end when
@@ -32,6 +32,7 @@ from moto.stepfunctions.parser import utils as sfn_parser_utils
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.common.timeouts import heartbeat, timeout
 from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branch_worker
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 from moto.stepfunctions.parser.backend import execution_worker
 
@@ -89,13 +90,25 @@ def _delete_from_cloudformation(
 
 # -- time scale -------------------------------------------------------------------------------------------
 def _scaled_timeout_body(self: Any, env: Any) -> None:
-    """Policy time is scaled, code's time is not. ``TimeoutSecondsPath`` (an escalation level's wait for an
-    acknowledgement) and heartbeats are policy time; a literal ``TimeoutSeconds`` guards a task's code (a hung
-    provider), which runs at the speed it runs: scaled, a 60-second guard would cut a cold start at time scale 600."""
+    """Waiting time is scaled, code's time is not. A callback task's timeout (an escalation level's wait for an
+    acknowledgement), a ``TimeoutSecondsPath`` and heartbeats are waiting; the ``TimeoutSeconds`` of a
+    request-response task (a Lambda invoke) guards code, which runs at the speed it runs: scaled, a 60-second guard
+    would cut a cold start short at time scale 600 (see :func:`_mark_code_guards`)."""
     seconds = self._eval_seconds(env=env)
     is_default = getattr(self, "is_default_value", lambda: False)()
-    code_guard = isinstance(self, timeout.TimeoutSeconds)
-    env.stack.append(seconds if is_default or code_guard else scaled(seconds))
+    env.stack.append(seconds if is_default or getattr(self, "guards_code", False) else scaled(seconds))
+
+
+_original_task_from_state_props = state_task.StateTask.from_state_props
+
+
+def _mark_code_guards(self: Any, state_props: Any) -> None:
+    """moto's StateTask.from_state_props, marking the literal timeout of a request-response task as a guard of code
+    (no ``.waitForTaskToken`` or ``.sync``: the task lasts as long as the call it makes)."""
+    _original_task_from_state_props(self, state_props)
+    resource = getattr(self, "resource", None)
+    if getattr(resource, "condition", "") is None and isinstance(self.timeout, timeout.TimeoutSeconds):
+        self.timeout.guards_code = True  # type: ignore[attr-defined]  # our mark on moto's object
 
 
 def _scaled_wait_interval(self: Any, env: Any, wait_seconds: float) -> None:
@@ -162,6 +175,7 @@ def install() -> None:
         (sfn_models.StateMachine, "create_from_cloudformation_json", classmethod(_create_from_cloudformation)),
         (sfn_models.StateMachine, "delete_from_cloudformation_json", classmethod(_delete_from_cloudformation)),
         (timeout.Timeout, "_eval_body", _scaled_timeout_body),
+        (state_task.StateTask, "from_state_props", _mark_code_guards),
         (heartbeat.Heartbeat, "_eval_body", _scaled_timeout_body),
         (wait_function.WaitFunction, "_wait_interval", _scaled_wait_interval),
         (retrier_decl, "time", _scaled_time_module),

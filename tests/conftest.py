@@ -42,7 +42,7 @@ pytest_plugins = ["tests.leak_guard", "pytester"]
 
 
 # Tiers, in the order they run: those that need no runtime first, so a broken unit fails in seconds.
-TIERS = ("unit", "infra", "local", "integration", "e2e", "browser")
+TIERS = ("unit", "infra", "local", "integration", "e2e", "faults", "browser")
 
 
 def tier_of(item: pytest.Item) -> int:

@@ -35,7 +35,7 @@ from tests.conftest import running_runtime
 
 pytestmark = pytest.mark.e2e
 
-WAIT_S = 120  # Alertmanager sends within seconds; this is only how long a failure takes to show
+WAIT_S = 180  # Alertmanager sends within seconds; this is only how long a failure takes to show
 SEVERITY = "info"  # SEV4 (siren.yaml's label_map)
 
 

@@ -18,6 +18,9 @@ from tests.support import wait_for
 
 __all__ = ["CONFIG", "on_call", "phone"]
 
+# The matrix's time scale (tests/faults/conftest.py): a 5-minute escalation level lasts half a wall second.
+SCALE = 600
+
 
 @dataclass(frozen=True)
 class Entry:

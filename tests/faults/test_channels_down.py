@@ -8,44 +8,29 @@ it happened. Each scenario clears its faults and resolves its incident before th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from siren_local.clock import set_time_scale
-from tests.conftest import running_runtime
 from tests.e2e.test_ops_alarms import OPS_EMAIL
 from tests.faults.support import (
     CONFIG,
+    SCALE,
     end_escalation,
     first_index,
     level_one,
     on_call,
     open_incident,
     phone,
-    quiesce,
     sent,
     timeline,
 )
 from tests.support import wait_for
 
 pytestmark = pytest.mark.e2e
-SCALE = 600
 EUM, SNS, SES = "end-user-messaging", "sns", "ses"
-
-
-@pytest.fixture(scope="module")
-def shared(siren_assembly: Path) -> Iterator[Any]:
-    yield from running_runtime("http", SCALE, siren_assembly)
-
-
-@pytest.fixture
-def runtime(shared: Any) -> Iterator[Any]:
-    yield shared
-    quiesce(shared)
 
 
 def methods(user: str) -> set[str]:

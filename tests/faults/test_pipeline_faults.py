@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from siren_local.clock import set_time_scale
-from tests.conftest import running_runtime
-from tests.e2e.test_cli_incidents import siren
 from tests.e2e.test_forged_lifecycle_events import held_wait
 from tests.e2e.test_ingest_paths import post
 from tests.faults.support import (
     CONFIG,
+    SCALE,
     end_escalation,
     execution_history,
     incident_titled,
@@ -29,26 +26,14 @@ from tests.faults.support import (
     on_call,
     open_incident,
     phone,
-    quiesce,
     sent,
+    table,
     timeline,
 )
 from tests.support import wait_for
 
 pytestmark = pytest.mark.e2e
-SCALE = 600
 EUM = "end-user-messaging"
-
-
-@pytest.fixture(scope="module")
-def shared(siren_assembly: Path) -> Iterator[Any]:
-    yield from running_runtime("http", SCALE, siren_assembly)
-
-
-@pytest.fixture
-def runtime(shared: Any) -> Iterator[Any]:
-    yield shared
-    quiesce(shared)
 
 
 def runs_of(runtime: Any, incident_id: str) -> dict[str, str]:
@@ -124,7 +109,7 @@ def test_eventbridge_refusing_events_for_fifteen_minutes_delays_the_escalation_b
     wait_for(lambda: set(runs_of(runtime, incident["id"]).values()) <= {"SUCCEEDED"}, timeout=60)
 
 
-def test_a_forged_severity_change_on_the_bus_is_ignored_and_a_real_raise_still_works(runtime):
+def test_a_forged_severity_change_on_the_bus_is_ignored_and_a_real_raise_still_works(runtime, monkeypatch):
     # GIVEN a SEV3 whose level 1 waits for an acknowledgement
     alarm = "faults-forged-severity"
     incident = open_incident(runtime, alarm)
@@ -147,7 +132,11 @@ def test_a_forged_severity_change_on_the_bus_is_ignored_and_a_real_raise_still_w
     assert not any("as incident" in e.detail for e in timeline(runtime, incident_id))
 
     # ...and a genuine raise afterwards still restarts the escalation (the forged version did not make it stale)
-    siren(runtime, "severity", incident_id, "SEV1")
+    from siren.adapters.store import IncidentStore
+    from siren.app.incidents import Incidents
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", runtime.endpoint_url)  # this process's SDK calls go to the runtime
+    Incidents(IncidentStore(table(runtime)), CONFIG).change_severity(incident_id, "SEV1", "alice")
     wait_for(lambda: len(runs_of(runtime, incident_id)) == 2)
     wait_for(lambda: any("as incident commander" in e.detail for e in timeline(runtime, incident_id)))
     end_escalation(runtime, alarm, incident_id)

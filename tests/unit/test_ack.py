@@ -67,7 +67,7 @@ ACK, RESOLVE, HELP, STOP, UNKNOWN = (
         ("Acknowledge 482193", SmsCommand(ACK, "482193")),
         ("ACK: 482193.", SmsCommand(ACK, "482193")),
         ("ACK #482193", SmsCommand(ACK, "482193")),
-        ("\uff21\uff23\uff2b \uff14\uff18\uff12\uff11\uff19\uff13", SmsCommand(ACK, "482193")),  # full-width "ACK 482193"
+        ("\uff21\uff23\uff2b \uff14\uff18\uff12\uff11\uff19\uff13", SmsCommand(ACK, "482193")),  # full-width
         ("ACK\n482193", SmsCommand(ACK, "482193")),
         ("RES 482193", SmsCommand(RESOLVE, "482193")),
         ("resolve 482193", SmsCommand(RESOLVE, "482193")),

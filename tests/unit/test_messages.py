@@ -201,7 +201,8 @@ def test_email_subject_and_bodies():
     message = email(summary(), CODE, "https://siren.example.com/a?x=1&y=2", "https://siren.example.com/r")
     assert message.subject == "[SEV1] checkout: p99 latency above 2s (INC-20261126-2341-3f9c1a)"
     for body in (message.text, message.html):
-        for fact in ("INC-20261126-2341-3f9c1a", "checkout", "SEV1", "2026-11-26 23:41 UTC", "ACK 482193", "RES 482193"):
+        facts = ("INC-20261126-2341-3f9c1a", "checkout", "SEV1", "2026-11-26 23:41 UTC", "ACK 482193", "RES 482193")
+        for fact in facts:
             assert fact in body
     links = {attrs["href"]: attrs for tag, attrs in parsed(message.html) if tag == "a"}
     assert set(links) == {"https://siren.example.com/a?x=1&y=2", "https://siren.example.com/r"}
@@ -248,3 +249,29 @@ def test_chat_payload_escapes_what_slack_requires():
 
 def test_slack_escape_escapes_ampersand_first():
     assert slack_escape("&lt;") == "&amp;lt;"
+
+
+# -- pages without a code (none could be allocated) -----------------------------------------------------------
+LINK = "https://siren.example.com/a?i=INC-20261126-2341-3f9c1a&a=ack&u=alice&s=" + "x" * 43
+
+
+def test_an_sms_without_a_code_keeps_its_link_before_its_title():
+    for title in ("p99 latency above 2s", "disk full on " + "db-replica-" * 30):
+        text = sms_text(summary(title), None, LINK)
+        assert gsm7_length(text) <= SMS_MAX_SEPTETS
+        assert text.endswith(f"Ack: {LINK}") and "ACK" not in text
+
+
+def test_an_sms_without_a_code_or_room_for_its_link_says_where_to_acknowledge():
+    too_long = LINK + "&n=" + "n" * 60
+    for link in (None, too_long):
+        text = sms_text(summary(), None, link)
+        assert text.endswith("No reply code: ack by link or siren CLI") and "ACK" not in text
+
+
+def test_a_call_and_an_email_without_a_code_say_where_to_acknowledge():
+    spoken = voice_ssml(summary(), None)
+    assert "code" not in spoken.split("p99 latency above 2s")[1] and "link" in spoken
+    message = email(summary(), None, ack_url=LINK)
+    assert "ACK" not in message.text and "no reply code" in message.text and LINK in message.text
+    assert "ACK" not in message.html

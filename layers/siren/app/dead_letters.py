@@ -137,6 +137,8 @@ def event_kind_of(event: Any) -> str | None:
     scheduled invocation's input; None for something no Siren function takes."""
     if not isinstance(event, dict):
         return None
+    if event.get("kind") == "webhook_chunk":
+        return f"webhook chunk (alerts {event.get('start')}..{event.get('stop')} of {event.get('key')})"
     if "detail-type" in event and "source" in event:
         return f"{event['detail-type']} ({event['source']})"
     topic = _sns_topic(event)
@@ -342,6 +344,8 @@ class DeadLetterReplays:
         topic = _sns_topic(event)
         if named and self._wiring.owns_function(named):
             targets = [(named, event)]
+        elif event.get("kind") == "webhook_chunk" and self._wiring.owns_function(str(event.get("function", ""))):
+            targets = [(str(event["function"]), event)]  # a queued chunk names its consumer
         elif topic:
             envelope = event if event.get("Type") == "Notification" else None
             targets = [(arn, sns_lambda_event(envelope, f"{topic}:redrive") if envelope else event)

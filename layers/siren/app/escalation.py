@@ -286,13 +286,14 @@ class Escalation:
                 resolve_url=self._link(incident, AckAction.RESOLVE, notification.user, now),
             )  # fmt: skip
             attempts.append(self._pager.send_email(address, message, self._settings.email_sender))
+        done = self._clock()  # when the attempts came back: the timeline says when each page happened
         entries: list[TimelineEntry] = []
         for attempt in attempts:
             kind = TimelineKind.PAGED if attempt.ok else TimelineKind.PAGE_FAILED
             detail = f"{attempt.channel} to {notification.user} via {attempt.via}" + (
                 "" if attempt.ok else f" failed: {attempt.error}"
             )
-            entries.append(TimelineEntry(now, kind, SYSTEM_ACTOR, detail, {
+            entries.append(TimelineEntry(done, kind, SYSTEM_ACTOR, detail, {
                 "user": notification.user, "channel": attempt.channel, "via": attempt.via,
                 "message_id": attempt.message_id, "error": attempt.error, "drill": incident.drill,
             }))  # fmt: skip
@@ -363,7 +364,7 @@ class Escalation:
         attempt = self._pager.send_chat(url, chat_payload(incident, code))
         kind = TimelineKind.PAGED if attempt.ok else TimelineKind.PAGE_FAILED
         detail = f"chat via {attempt.via}" + ("" if attempt.ok else f" failed: {attempt.error}")
-        return [TimelineEntry(now, kind, SYSTEM_ACTOR, detail, {"channel": "chat", "via": attempt.via,
+        return [TimelineEntry(self._clock(), kind, SYSTEM_ACTOR, detail, {"channel": "chat", "via": attempt.via,
                                                                  "error": attempt.error})]  # fmt: skip
 
     @property

@@ -222,12 +222,15 @@ def sms_text(incident: IncidentLike, code: str | None, ack_url: str | None = Non
     def compose(service: str, title: str, incident_id: str, link: str | None) -> str:
         head = " ".join(part for part in (severity, service) if part)
         first = f"{head}: {title}" if head and title else head or title
-        return " | ".join(part for part in (first, incident_id, instruction, link) if part)
+        # Without a code the link is how to acknowledge: it takes the instruction's place.
+        tail = (instruction, link) if code or not link else (f"Ack: {link}",)
+        return " | ".join(part for part in (first, incident_id, *tail) if part)
 
     def room_for_title(service: str, incident_id: str, link: str | None) -> int:
         return SMS_MAX_SEPTETS - (gsm7_length(compose(service, "x", incident_id, link)) - 1)
 
-    wanted = min(gsm7_length(title), _MIN_TITLE_SEPTETS)
+    # Without a code, the link comes before the title: a page that cannot be acknowledged is worse than a short one.
+    wanted = min(gsm7_length(title), _MIN_TITLE_SEPTETS) if code or not link else 0
     short_service, short_id = _shorten_gsm7(service, 20), _shorten_gsm7(incident_id, 32)
     # With a code the link is a convenience and gives way first; without one it is the only way to acknowledge.
     spare_link = None if code else link
@@ -239,10 +242,16 @@ def sms_text(incident: IncidentLike, code: str | None, ack_url: str | None = Non
         ("", "", spare_link),
         ("", "", None),
     ):
-        if room_for_title(*fields) >= wanted:
+        service_part, id_part, link_part = fields
+        if wanted:
+            fits = room_for_title(*fields) >= wanted
+        else:
+            fits = gsm7_length(compose(service_part, "", id_part, link_part)) <= SMS_MAX_SEPTETS
+        if fits:
             break
     chosen_service, chosen_id, chosen_link = fields
-    text = compose(chosen_service, _shorten_gsm7(title, room_for_title(*fields)), chosen_id, chosen_link)
+    room = room_for_title(*fields)
+    text = compose(chosen_service, _shorten_gsm7(title, room) if room > 0 else "", chosen_id, chosen_link)
     assert gsm7_length(text) <= SMS_MAX_SEPTETS, text  # the last rung always fits: severity <= 10 septets
     return text
 
