@@ -419,10 +419,24 @@ def _create_from_cloudformation(
     return function
 
 
+_original_function_invoke = lambda_models.LambdaFunction.invoke
+
+
+def _invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -> Any:
+    """moto's LambdaFunction.invoke, with ``InvocationType: Event`` queued as on AWS (moto runs it before answering,
+    once): the caller gets its 202 at once; the invocation is retried twice, then goes to the dead-letter queue."""
+    headers = {str(key).lower(): value for key, value in dict(request_headers or {}).items()}
+    if headers.get("x-amz-invocation-type") == "Event":
+        active_runtime().invoke_async(self, json.loads(body) if body else {})
+        return b""
+    return _original_function_invoke(self, body, request_headers, response_headers)
+
+
 def install(runtime: InProcessLambdaRuntime) -> None:
     global _active
     needed = (
         (lambda_models.LambdaFunction, "_invoke_lambda"),
+        (lambda_models.LambdaFunction, "invoke"),
         (lambda_models.LambdaFunction, "_get_layers_data"),
         (lambda_models.LambdaFunction, "create_from_cloudformation_json"),
         (lambda_models.LambdaBackend, "layers_versions_by_arn"),
@@ -433,6 +447,7 @@ def install(runtime: InProcessLambdaRuntime) -> None:
             raise RuntimeError(f"moto changed: {owner.__name__}.{name} is gone; the Lambda runtime adapter needs it")
     _active = runtime
     setattr(lambda_models.LambdaFunction, "_invoke_lambda", _invoke_lambda)  # noqa: B010
+    setattr(lambda_models.LambdaFunction, "invoke", _invoke)  # noqa: B010
     setattr(lambda_models.LambdaFunction, "__init__", _init_keeping_dead_letter_config)  # noqa: B010
     setattr(  # noqa: B010
         lambda_models.LambdaFunction, "create_from_cloudformation_json", classmethod(_create_from_cloudformation)
