@@ -39,9 +39,14 @@ AssemblyOption = Annotated[
 ]
 
 
-def start_local_aws(port: int, time_scale: float, quiet: bool = False, assembly_dir: Path | None = None) -> Any:
+def start_local_aws(
+    port: int, time_scale: float, quiet: bool = False, assembly_dir: Path | None = None, enforce_iam: bool = True
+) -> Any:
     """Synthesize (unless ``assembly_dir`` holds a synthesized Siren), start the runtime and deploy the stacks (Siren,
-    and its watchdog into the watchdog's region of the same runtime); nothing is left running if a step fails."""
+    and its watchdog into the watchdog's region of the same runtime); nothing is left running if a step fails.
+
+    ``enforce_iam``: every request is authorized against its caller's identity policies, each function calling as
+    its own role (siren_local/iam.py), so that a grant narrowed too far fails here as it would on AWS."""
     from siren_local.deploy import assembly_region
     from siren_local.runtime import LocalAws, PortInUseError, port_is_free
 
@@ -60,7 +65,7 @@ def start_local_aws(port: int, time_scale: float, quiet: bool = False, assembly_
     elif not (assembly_dir / f"{STACK_NAME}.template.json").is_file():
         raise UsageError(f"--assembly {assembly_dir} holds no {STACK_NAME}.template.json (run `make synth`)")
     synth_seconds = time.monotonic() - started
-    runtime = LocalAws.over_http(port=port, time_scale=time_scale)
+    runtime = LocalAws.over_http(port=port, time_scale=time_scale, enforce_iam=enforce_iam)
     try:
         runtime.start()
     except PortInUseError as error:
@@ -92,6 +97,9 @@ def print_info(info: dict[str, Any]) -> None:
     table.add_row("time scale", f"x{info.get('time_scale', 1)}")
     table.add_row("status page", str(info.get("status_page_url")))
     table.add_row("webhook", str(info.get("webhook_url")))
+    iam = info.get("iam") or {}
+    table.add_row("IAM", f"enforced ({iam.get('access_denied', 0)} requests refused so far)" if iam.get("enforced")
+                  else "not enforced (--no-iam)")  # fmt: skip
     for name, value in sorted(info["outputs"].items()):
         table.add_row(f"output {name}", value)
     watchdog = info.get("watchdog")
@@ -108,9 +116,16 @@ def up(
     port: PortOption = DEFAULT_LOCAL_PORT,
     time_scale: Annotated[float, typer.Option("--time-scale", help="Make waits N times shorter.")] = 1.0,
     assembly: AssemblyOption = None,
+    iam: Annotated[
+        bool,
+        typer.Option(
+            "--iam/--no-iam",
+            help="Authorize every request against the caller's IAM policies, each function as its own role.",
+        ),
+    ] = True,
 ) -> None:
     """Start the embedded local AWS with the Siren stack deployed; Ctrl-C stops it."""
-    runtime = start_local_aws(port, time_scale, assembly_dir=assembly)
+    runtime = start_local_aws(port, time_scale, assembly_dir=assembly, enforce_iam=iam)
     try:
         print_info(runtime.info())
         serve_until_interrupted()

@@ -48,7 +48,9 @@ class ControlMiddleware:
         path: str = environ.get("PATH_INFO", "")
         if target.startswith("PinpointSMSVoiceV2."):
             request = Request(environ)
-            status, headers, body = self.runtime.sms_voice.handle({"X-Amz-Target": target}, request.get_data())
+            status, headers, body = self.runtime.sms_voice.handle(
+                {"X-Amz-Target": target, "Authorization": environ.get("HTTP_AUTHORIZATION", "")}, request.get_data()
+            )
             return _answer(Injected(status, headers, body), environ)(environ, start_response)
         if path.startswith(CONTROL_PREFIX + FUNCTION_URL_ROUTE):
             response = self._function_url(Request(environ), path[len(CONTROL_PREFIX + FUNCTION_URL_ROUTE) :])

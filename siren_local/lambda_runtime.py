@@ -104,6 +104,9 @@ class InProcessLambdaRuntime:
     _pending: set[Future[None]] = field(default_factory=set)
     _opt_lock: threading.Lock = field(default_factory=threading.Lock)
     submitted: int = 0  # asynchronous invocations queued so far: drain() uses it to notice new work
+    # The credentials of a role's session (siren_local.iam): set when IAM is enforced, so that each function
+    # calls AWS as its execution role does on AWS; None: functions use the process's credentials.
+    role_credentials: Callable[[str], dict[str, str]] | None = None
     _shut_down: bool = False
 
     # -- loading --------------------------------------------------------------------------------------
@@ -194,6 +197,8 @@ class InProcessLambdaRuntime:
         }
         if self.endpoint_url:
             env["AWS_ENDPOINT_URL"] = self.endpoint_url
+        if self.role_credentials is not None:
+            env.update(self.role_credentials(str(function.role)))
         variables = {str(k): str(v) for k, v in (function.environment_vars or {}).items()}
         if any(_names_opt(value) for value in variables.values()):
             opt = str(self.opt_directory(function))

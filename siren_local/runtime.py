@@ -32,6 +32,7 @@ from siren_local.deploy import DeployedStack, default_region, deploy_stack
 from siren_local.dynamodb_streams import StreamDispatcher
 from siren_local.faults import LAMBDA_PREFIX, Fault, FaultError, FaultInjector
 from siren_local.function_urls import HttpRequest, HttpResponse
+from siren_local.iam import Enforcement
 from siren_local.lambda_runtime import InProcessLambdaRuntime
 from siren_local.outbox import Outbox
 from siren_local.scheduler import SchedulerSchedule, SchedulerTicker
@@ -239,6 +240,10 @@ class LocalAws:
     streams: StreamDispatcher = field(init=False)
     alarms: AlarmEvaluator = field(init=False)
     faults: FaultInjector = field(default_factory=FaultInjector)
+    # Authorize every request against its caller's identity policies, each function calling as its own role
+    # (siren_local/iam.py): a grant narrowed too far fails here as it would on AWS.
+    enforce_iam: bool = False
+    iam: Enforcement | None = None
     unstopped: list[str] = field(default_factory=list)  # threads that outlived the last stop() (see stop)
     _server: Any = None
     _server_thread: threading.Thread | None = None
@@ -255,12 +260,14 @@ class LocalAws:
         self.alarms = AlarmEvaluator()
 
     @classmethod
-    def over_http(cls, port: int = 4566, time_scale: float = 1.0, host: str = "127.0.0.1") -> LocalAws:
-        return cls(transport="http", port=port, time_scale=time_scale, host=host)
+    def over_http(
+        cls, port: int = 4566, time_scale: float = 1.0, host: str = "127.0.0.1", enforce_iam: bool = False
+    ) -> LocalAws:
+        return cls(transport="http", port=port, time_scale=time_scale, host=host, enforce_iam=enforce_iam)
 
     @classmethod
-    def in_process(cls, time_scale: float = 1.0) -> LocalAws:
-        return cls(transport="in-process", time_scale=time_scale)
+    def in_process(cls, time_scale: float = 1.0, enforce_iam: bool = False) -> LocalAws:
+        return cls(transport="in-process", time_scale=time_scale, enforce_iam=enforce_iam)
 
     @property
     def endpoint_url(self) -> str | None:
@@ -287,10 +294,21 @@ class LocalAws:
 
             self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             self._mock.start()
+        if self.enforce_iam:
+            self._enforce_iam()
         self.scheduler.start()
         self.alarms.start()
         _running.add(id(self))
         return self
+
+    def _enforce_iam(self) -> None:
+        from moto.core.models import DEFAULT_ACCOUNT_ID
+
+        from siren_local import iam
+
+        iam.install_credentials()
+        self.iam = iam.enable(DEFAULT_ACCOUNT_ID, self.region)
+        self.lambda_runtime.role_credentials = self.iam.role_credentials
 
     def _start_server(self) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -343,6 +361,10 @@ class LocalAws:
                 self._mock.stop()
                 self._mock = None
             self._restore_environment()
+            if self.iam is not None:
+                from siren_local import iam
+
+                iam.disable()
             _running.discard(id(self))
         self.unstopped = [thread.name for thread in unstopped if thread.is_alive()]
         if self.unstopped:
@@ -551,6 +573,8 @@ class LocalAws:
             "webhook_token": webhook_token,
             "watchdog": self._watchdog_info(),
             "faults": len(self.faults.faults()),
+            # Whether IAM is enforced, and how many requests it refused (each is logged with role, action, resource).
+            "iam": {"enforced": self.iam is not None, "access_denied": len(self.iam.denials) if self.iam else 0},
         }
 
     def _watchdog_info(self) -> dict[str, Any] | None:

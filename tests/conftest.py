@@ -110,13 +110,26 @@ def probe_assembly(assemblies: Path) -> Path:
     return assemblies / "probe.out"
 
 
+# IAM is enforced over HTTP (the e2e tier, as `siren local up`): every function calls AWS as its own role.
+# SIREN_TEST_ENFORCE_IAM=0 turns it off (to measure what it costs, or to tell a grant from a bug).
+ENFORCE_IAM_VARIABLE = "SIREN_TEST_ENFORCE_IAM"
+
+
 def running_runtime(
-    transport: str, time_scale: float, assembly: Path | None = None, canary: bool = False
+    transport: str,
+    time_scale: float,
+    assembly: Path | None = None,
+    canary: bool = False,
+    enforce_iam: bool | None = None,
+    expect_access_denied: bool = False,
 ) -> Iterator[Any]:
     """A started embedded local AWS (with Siren deployed from ``assembly``, if given), stopped after the test.
 
     Siren's canary is paused unless ``canary``: each of its runs is an incident of its own (every 5 scaled
     minutes), which tests of other behaviour would see; tests/e2e/test_canary.py runs it.
+
+    Over HTTP IAM is enforced (unless $SIREN_TEST_ENFORCE_IAM is 0), and a request refused by IAM fails the test
+    at teardown unless ``expect_access_denied``.
 
     Over HTTP it listens on a free port; another worker process may take that port between the probe and the
     bind, so a port in use is retried on another. After it stops, the memory it freed goes back to the system:
@@ -124,10 +137,11 @@ def running_runtime(
     """
     from siren_local.runtime import LocalAws, PortInUseError
 
+    if enforce_iam is None:
+        enforce_iam = transport == "http" and os.environ.get(ENFORCE_IAM_VARIABLE, "1") != "0"
     for attempt in range(3):
-        runtime = LocalAws.over_http(port=free_port(), time_scale=time_scale) if transport == "http" else (
-            LocalAws.in_process(time_scale=time_scale)
-        )  # fmt: skip
+        runtime = LocalAws.over_http(port=free_port(), time_scale=time_scale, enforce_iam=enforce_iam) if (
+            transport == "http") else LocalAws.in_process(time_scale=time_scale, enforce_iam=enforce_iam)  # fmt: skip
         try:
             runtime.start()
             break
@@ -143,6 +157,15 @@ def running_runtime(
         release_freed_memory()
         if unstopped:
             pytest.fail(f"the runtime could not stop: {', '.join(unstopped)}", pytrace=False)
+        # A refusal nobody expected is a grant the stack lacks (or a case siren_local/iam.py judges wrongly): it
+        # would fail on AWS too, even where the test's own assertions did not notice (a retried background call).
+        denied = runtime.iam.denials if runtime.iam is not None else []
+        if denied and not expect_access_denied:
+            pytest.fail(
+                "IAM refused requests of the deployed stack:\n"
+                + "\n".join(f"  {d.principal} may not {d.action} on {d.resource or '(unnamed)'}" for d in denied),
+                pytrace=False,
+            )
 
 
 @pytest.fixture
