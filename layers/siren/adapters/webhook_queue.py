@@ -10,6 +10,7 @@ the consumer again. A chunk applied twice is harmless: every alert's delivery id
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 from collections.abc import Mapping, Sequence
@@ -86,8 +87,11 @@ class ChunkQueue:
         # The client is made here, not in the threads: the function's settings (region, endpoint) are read from
         # this thread's context (siren.settings.environment), which new threads do not inherit.
         lambda_client = _invoke_client(region_name(), endpoint_url())
+        # Each send runs in a copy of this thread's context, so that whatever the caller's context holds (the
+        # embedded local AWS keeps the running function's credentials there) holds in the pool's threads too.
+        contexts = [contextvars.copy_context() for _ in chunks]
         with ThreadPoolExecutor(min(_SEND_THREADS, max(len(chunks), 1))) as pool:
-            list(pool.map(lambda chunk: self._send_one(lambda_client, chunk), chunks))
+            list(pool.map(lambda context, chunk: context.run(self._send_one, lambda_client, chunk), contexts, chunks))
 
     def _send_one(self, lambda_client: Any, chunk: Chunk) -> None:
         # The message names its consumer: Lambda's dead-letter message does not, and a replay (``siren dlq
