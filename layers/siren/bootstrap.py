@@ -45,7 +45,7 @@ def forget_built() -> None:
     from siren import clients
     from siren.adapters import secrets, store, webhook_queue
 
-    for cached in (_intake, _deployed_config, store.bind_models, clients.cached_client):
+    for cached in (_intake, _deployed_config, store.bind_models, clients.cached_client, clients.cached_paging_client):
         cached.cache_clear()
     secrets.forget()
     webhook_queue.forget()

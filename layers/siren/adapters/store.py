@@ -489,13 +489,7 @@ class IncidentStore:
     # -- writes ---------------------------------------------------------------------------------------
     def record_raw_alert(self, alert: RawAlert) -> bool:
         """Keep an alert that changes nothing. Returns False when this delivery was already recorded."""
-        try:
-            self._raw_alert_item(alert, None).save(condition=self._models.alert.pk.does_not_exist())
-        except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return _won(lambda: self._raw_alert_item(alert, None).save(condition=self._models.alert.pk.does_not_exist()))
 
     def apply(self, outcome: Outcome, raw: RawAlert | None, actor_now: datetime | None = None) -> None:
         """Write ``outcome`` atomically.
@@ -588,17 +582,17 @@ class IncidentStore:
     def hold_token(self, incident_id: str, token: str, execution: str, attempt: int = 1) -> bool:
         """Keep the wait's task token, unless a later attempt (a raised severity) has taken over: then False."""
         escalation = self._models.escalation
-        try:
-            escalation(f"INC#{incident_id}", "ESC#TOKEN").update(
-                actions=[escalation.token.set(token), escalation.execution.set(execution),
-                         escalation.attempt.set(attempt), escalation.kind.set(escalation)],
+        return _won(
+            lambda: escalation(f"INC#{incident_id}", "ESC#TOKEN").update(
+                actions=[
+                    escalation.token.set(token),
+                    escalation.execution.set(execution),
+                    escalation.attempt.set(attempt),
+                    escalation.kind.set(escalation),
+                ],
                 condition=escalation.attempt.does_not_exist() | (escalation.attempt <= attempt),
-            )  # fmt: skip
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+            )
+        )
 
     def supersede_escalation(self, incident_id: str, attempt: int) -> str | None:
         """Make ``attempt`` the incident's escalation (it only moves forward) and return the task token of the
@@ -715,17 +709,13 @@ class IncidentStore:
         """Record that ``number`` is paged with ``code`` for ``incident_id``: only those numbers may answer with it.
         Conditional on the code being this incident's and live: False (nothing written) when it is not."""
         models = self._models
-        try:
-            models.ack_code(f"ACKCODE#{code}", "CODE").update(
+        return _won(
+            lambda: models.ack_code(f"ACKCODE#{code}", "CODE").update(
                 actions=[models.ack_code.numbers.set(models.ack_code.numbers.append([number]))],
                 condition=(models.ack_code.incident_id == incident_id)
                 & (models.ack_code.expires_at > int(now.timestamp())),
             )
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        )
 
     def free_ack_code(self, incident_id: str, now: datetime, grace: timedelta = ACK_CODE_GRACE) -> str | None:
         """A resolved incident gives its code back: the code and its binding expire after ``grace`` (a late
@@ -772,16 +762,15 @@ class IncidentStore:
     def use_link_nonce(self, nonce: str, incident_id: str, expires_at: datetime, now: datetime) -> bool:
         """Mark a signed link as used; False when it already was (a conditional put: one winner under races)."""
         models = self._models
-        try:
-            models.link_nonce(f"LINKNONCE#{nonce}", "USED", used_at=_iso(now), incident_id=incident_id,
-                              expires_at=int(expires_at.timestamp())).save(
-                condition=models.link_nonce.pk.does_not_exist()
-            )  # fmt: skip
-        except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return _won(
+            lambda: models.link_nonce(
+                f"LINKNONCE#{nonce}",
+                "USED",
+                used_at=_iso(now),
+                incident_id=incident_id,
+                expires_at=int(expires_at.timestamp()),
+            ).save(condition=models.link_nonce.pk.does_not_exist())
+        )
 
     def release_link_nonce(self, nonce: str) -> None:
         """Give a link back when the action it was used for failed, so that the person can try it again."""
@@ -794,18 +783,15 @@ class IncidentStore:
         reads the expiry itself, because TTL deletes within days, not on time."""
         models = self._models
         ends = int((now + window).timestamp())
-        try:
-            # No model kind of its own (one key and a TTL): the table connection of the base model writes it.
-            models.base._get_connection().put_item(
-                f"SMSREPLY#{number}", "WINDOW",
+        # No model kind of its own (one key and a TTL): the table connection of the base model writes it.
+        return _won(
+            lambda: models.base._get_connection().put_item(
+                f"SMSREPLY#{number}",
+                "WINDOW",
                 attributes={"kind": {"S": "sms_reply"}, "expires_at": {"N": str(ends)}},
                 condition=models.base.pk.does_not_exist() | (models.base.expires_at <= int(now.timestamp())),
-            )  # fmt: skip
-        except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+            )
+        )
 
     # -- heartbeats ------------------------------------------------------------------------------------------
     def heartbeat_states(self) -> dict[str, HeartbeatState]:
@@ -929,16 +915,12 @@ class IncidentStore:
     def release_publish_lease(self, owner: str, published_up_to: str) -> bool:
         """Give the lease back if no request came in since ``published_up_to``; False: publish again."""
         state = self._models.publish_state
-        try:
-            state(STATUS_PAGE_PK, "PUBLISH").update(
+        return _won(
+            lambda: state(STATUS_PAGE_PK, "PUBLISH").update(
                 actions=[state.lease_owner.remove(), state.lease_until.remove()],
                 condition=(state.lease_owner == owner) & (state.requested_at == published_up_to),
             )
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        )
 
     def status_page_items(self) -> tuple[dict[str, ComponentOverride], list[Maintenance]]:
         """Component statuses set by hand and maintenance windows: one Query on the status page's partition."""
@@ -1148,3 +1130,15 @@ def _unless_condition_fails() -> Iterator[None]:
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
+
+
+def _won(write: Callable[[], object]) -> bool:
+    """Run one conditional write: True when it wrote, False when its condition failed (another writer won, or the
+    state had already moved on); any other failure raises."""
+    try:
+        write()
+    except (PutError, UpdateError) as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
