@@ -90,8 +90,12 @@ def run(report: Report) -> None:
         started = time.perf_counter()
         fire_alarm(runtime.client, "payments-latency-bench", "ALARM", "bench", None)
         _wait(lambda: [m for m in runtime.outbox_json() if m["channel"] == "sms"])
-        report.add("alarm_to_first_page_ms", round((time.perf_counter() - started) * 1000), "ms",
-                   "local, over HTTP, time scale 1; includes cold starts of 4 functions")  # fmt: skip
+        report.add(
+            "alarm_to_first_page_ms",
+            round((time.perf_counter() - started) * 1000),
+            "ms",
+            "local, over HTTP, time scale 1; includes cold starts of 4 functions",
+        )
 
         # 2. An escalation nobody acknowledges, to its end, at a high time scale; counted, not timed.
         set_time_scale(6000)
@@ -101,25 +105,39 @@ def run(report: Report) -> None:
         (execution,) = sfn.list_executions(stateMachineArn=machine)["executions"]
         invocations_before = len(runtime.lambda_runtime.invocations)
         with counter.installed():
-            _wait(lambda: sfn.describe_execution(executionArn=execution["executionArn"])["status"] != "RUNNING",
-                  timeout=300)  # fmt: skip
+            _wait(
+                lambda: sfn.describe_execution(executionArn=execution["executionArn"])["status"] != "RUNNING",
+                timeout=300,
+            )
             runtime.drain()
         history = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)["events"]
         transitions = sum(1 for event in history if event["type"].endswith("StateEntered"))
         invocations = len(runtime.lambda_runtime.invocations) - invocations_before
         policy = config.policy_for_severity("SEV1")
         level_passes = len(policy.levels) * policy.repeat
-        report.add("sfn_transitions_per_level", round(transitions / level_passes, 1), "transitions",
-                   f"{transitions} in an unacknowledged SEV1 escalation of {level_passes} level passes")  # fmt: skip
-        report.add("lambda_invocations_per_level", round(invocations / level_passes, 1), "invocations",
-                   f"{invocations} in all (steps, waits, roles; ingest and publisher counted before)")  # fmt: skip
+        report.add(
+            "sfn_transitions_per_level",
+            round(transitions / level_passes, 1),
+            "transitions",
+            f"{transitions} in an unacknowledged SEV1 escalation of {level_passes} level passes",
+        )
+        report.add(
+            "lambda_invocations_per_level",
+            round(invocations / level_passes, 1),
+            "invocations",
+            f"{invocations} in all (steps, waits, roles; ingest and publisher counted before)",
+        )
 
         # Pages of that incident as the report, the postmortem and the scorecard count them (siren.domain.pages).
         counted = _pages_of_the_incident(runtime, outputs["IncidentsTableName"])
-        report.add("pages_per_unacked_sev1_incident", counted.total, "pages",
-                   f"to {len(counted.responders)} people ({', '.join(counted.responders)}); "
-                   f"{counted.chat_posts} chat post(s) apart, {len(counted.failed_attempts)} failed attempt(s), "
-                   f"{len(counted.unreached)} unreached")  # fmt: skip
+        report.add(
+            "pages_per_unacked_sev1_incident",
+            counted.total,
+            "pages",
+            f"to {len(counted.responders)} people ({', '.join(counted.responders)}); "
+            f"{counted.chat_posts} chat post(s) apart, {len(counted.failed_attempts)} failed attempt(s), "
+            f"{len(counted.unreached)} unreached",
+        )
 
         # 3. Modelled cost of one such incident, from the counts above and the outbox.
         requests = counter.take()
@@ -138,11 +156,18 @@ def run(report: Report) -> None:
             "voice": voice * PRICES["voice_us_minute"],
             "email": emails * PRICES["email"],
         }
-        report.add("modelled_cost_per_unacked_sev1_incident_usd", round(sum(costs.values()), 4), "USD",
-                   ", ".join(f"{k} ${v:.4f}" for k, v in costs.items())
-                   + f"; {sms} SMS, {voice} calls, {emails} emails, {transitions} transitions")  # fmt: skip
-        report.add("modelled_cost_per_page_set_usd", round(
-            PRICES["sms_us_toll_free"] + PRICES["voice_us_minute"] + PRICES["email"], 4), "USD",
+        report.add(
+            "modelled_cost_per_unacked_sev1_incident_usd",
+            round(sum(costs.values()), 4),
+            "USD",
+            ", ".join(f"{k} ${v:.4f}" for k, v in costs.items())
+            + f"; {sms} SMS, {voice} calls, {emails} emails, {transitions} transitions",
+        )
+        report.add(
+            "modelled_cost_per_page_set_usd",
+            round(PRICES["sms_us_toll_free"] + PRICES["voice_us_minute"] + PRICES["email"], 4),
+            "USD",
             "one person paged by SMS + a 1-minute call + email; prices: SMS $0.0083, voice $0.013/min, "
             "email $0.0001, transitions $0.025/1k, Lambda $0.20/M + $0.0000133/GB-s, "
-            "DynamoDB $0.625/M writes")  # fmt: skip
+            "DynamoDB $0.625/M writes",
+        )

@@ -35,19 +35,31 @@ def run(report: Report) -> None:
         env = {**os.environ, RESULTS_VARIABLE: str(results)}
         finished = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "bench.faults", *MATRIX],
-            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if not results.exists():
             raise SystemExit(f"fault bench: the matrix did not run ({finished.returncode}):\n{finished.stdout[-3000:]}")
         outcome = json.loads(results.read_text())
     scenarios: dict[str, str] = outcome["scenarios"]
     survived = [name for name, result in scenarios.items() if result == "passed"]
     failed = sorted(set(scenarios) - set(survived))
-    report.add("faults_survived", len(survived), "scenarios",
-               f"of {len(scenarios)}" + (f"; not survived: {', '.join(failed)}" if failed else ""))  # fmt: skip
-    report.add("pages_lost", outcome["pages_lost"], "pages",
-               "timeline says paged, no provider sent it; must be 0" + (
-                   f" ({'; '.join(outcome['lost'][:3])})" if outcome["lost"] else ""))  # fmt: skip
+    report.add(
+        "faults_survived",
+        len(survived),
+        "scenarios",
+        f"of {len(scenarios)}" + (f"; not survived: {', '.join(failed)}" if failed else ""),
+    )
+    report.add(
+        "pages_lost",
+        outcome["pages_lost"],
+        "pages",
+        "timeline says paged, no provider sent it; must be 0"
+        + (f" ({'; '.join(outcome['lost'][:3])})" if outcome["lost"] else ""),
+    )
 
 
 # -- the pytest plugin (loaded in the matrix's process with -p bench.faults) ----------------------------------------
@@ -72,8 +84,9 @@ def lost_pages(runtime: Any) -> list[str]:
             if user is None or user not in config.users:
                 continue
             person = config.users[user]
-            claimed.append((incident_id, incident["title"], user, channel, person.email if channel == "email" else
-                            person.phone))  # fmt: skip
+            claimed.append(
+                (incident_id, incident["title"], user, channel, person.email if channel == "email" else person.phone)
+            )
     # Read after the timelines: a send is in the outbox before its entry is written, so every page claimed above is
     # in this outbox if it went out (escalations still run while this looks).
     outbox = runtime.outbox_json()

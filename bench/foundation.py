@@ -76,5 +76,9 @@ def run(report: Report) -> None:
         env = resource["Properties"].get("Environment", {}).get("Variables", {})
         os.environ.update({k: v for k, v in env.items() if isinstance(v, str)})
         seconds = _median_import(f"import {module}", [str(code_dir), str(layer_dir)])
-        report.add(f"cold_import_ratio[{label}]", round(seconds / baseline, 2), "x boto3",
-                   f"{seconds * 1000:.0f} ms vs import boto3")  # fmt: skip
+        report.add(
+            f"cold_import_ratio[{label}]",
+            round(seconds / baseline, 2),
+            "x boto3",
+            f"{seconds * 1000:.0f} ms vs import boto3",
+        )

@@ -125,8 +125,12 @@ def run(report: Report) -> None:
             ("resolve", resolve),
         ):
             writes = counts["TransactWriteItems"] + counts["PutItem"] + counts["UpdateItem"]
-            report.add(f"ddb_requests_per_signal[{name}]", sum(counts.values()), "requests",
-                       f"{writes} write request(s): {_format(counts)}")  # fmt: skip
+            report.add(
+                f"ddb_requests_per_signal[{name}]",
+                sum(counts.values()),
+                "requests",
+                f"{writes} write request(s): {_format(counts)}",
+            )
 
         # 10,000 signals for 50 alarms: phases of shuffled, concurrent deliveries with duplicates and redeliveries.
         names = [f"bench-load-{n:02d}" for n in range(ALARMS)]
@@ -152,19 +156,37 @@ def run(report: Report) -> None:
         items: list[dict[str, Any]] = []
         for page in ddb.get_paginator("scan").paginate(TableName=table):  # bench only: count what was written
             items.extend(page["Items"])
-        load_incidents = [i for i in items if i["kind"]["S"] == "incident" and i["dedup_key"]["S"].startswith(
-            "cloudwatch:arn:aws:cloudwatch:us-east-1:123456789012:alarm:bench-load-")]  # fmt: skip
-        opened_events = [i for i in items if i["kind"]["S"] == "event" and i["detail_type"]["S"] == "Incident Opened"
-                         and "bench-load-" in i["detail"]["S"]]  # fmt: skip
+        load_incidents = [
+            i
+            for i in items
+            if i["kind"]["S"] == "incident"
+            and i["dedup_key"]["S"].startswith("cloudwatch:arn:aws:cloudwatch:us-east-1:123456789012:alarm:bench-load-")
+        ]
+        opened_events = [
+            i
+            for i in items
+            if i["kind"]["S"] == "event"
+            and i["detail_type"]["S"] == "Incident Opened"
+            and "bench-load-" in i["detail"]["S"]
+        ]
         expected = ALARMS + len(retrigger)
         report.add("load_signals", signals, "signals", f"{ALARMS} alarms, {THREADS} threads, 3 shuffled phases")
         report.add("load_incidents", len(load_incidents), "incidents", f"expected {expected}")
-        report.add("load_incident_opened_events", len(opened_events), "events",
-                   f"expected {expected}: one escalation start per incident")  # fmt: skip
-        report.add("ingest_throughput_in_process", round(signals / elapsed, 1), "signals/s",
-                   f"{dict(actions)}")  # fmt: skip
-        report.add("load_ddb_requests_per_signal", round(sum(load_requests.values()) / signals, 2), "requests",
-                   _format(load_requests))  # fmt: skip
+        report.add(
+            "load_incident_opened_events",
+            len(opened_events),
+            "events",
+            f"expected {expected}: one escalation start per incident",
+        )
+        report.add("ingest_throughput_in_process", round(signals / elapsed, 1), "signals/s", f"{dict(actions)}")
+        report.add(
+            "load_ddb_requests_per_signal",
+            round(sum(load_requests.values()) / signals, 2),
+            "requests",
+            _format(load_requests),
+        )
         if len(load_incidents) != expected or len(opened_events) != expected:
-            raise SystemExit(f"ingest load gave {len(load_incidents)} incidents / {len(opened_events)} opened "
-                             f"events, expected {expected}")  # fmt: skip
+            raise SystemExit(
+                f"ingest load gave {len(load_incidents)} incidents / {len(opened_events)} opened "
+                f"events, expected {expected}"
+            )

@@ -43,10 +43,14 @@ def _canary_and_alarms(report: Report, assembly: Path) -> None:
             _wait(lambda before=before: _canary_at(runtime, outputs) != before, timeout=120)
             seconds.append(time.perf_counter() - started)
         beat = _canary_item(runtime, outputs)
-        report.add("canary_end_to_end_s", round(sorted(seconds)[1], 2), "s",
-                   f"local, over HTTP, time scale 1, median of 3 (first {seconds[0]:.2f} s, with cold starts); the "
-                   f"canary's own figure for the last, alert sent -> first step: "
-                   f"{beat['seconds']['N'] if beat else 'none'} s")  # fmt: skip
+        report.add(
+            "canary_end_to_end_s",
+            round(sorted(seconds)[1], 2),
+            "s",
+            f"local, over HTTP, time scale 1, median of 3 (first {seconds[0]:.2f} s, with cold starts); the "
+            f"canary's own figure for the last, alert sent -> first step: "
+            f"{beat['seconds']['N'] if beat else 'none'} s",
+        )
 
         # 2. A breached alarm: datapoint put -> state ALARM -> its SNS action's SMS in the outbox.
         sns = runtime.client("sns")
@@ -57,24 +61,40 @@ def _canary_and_alarms(report: Report, assembly: Path) -> None:
         for attempt in range(3):
             name = f"bench-alarm-{attempt}"
             cloudwatch.put_metric_alarm(
-                AlarmName=name, Namespace="Bench", MetricName=name, Statistic="Sum", Period=60, EvaluationPeriods=1,
-                Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
+                AlarmName=name,
+                Namespace="Bench",
+                MetricName=name,
+                Statistic="Sum",
+                Period=60,
+                EvaluationPeriods=1,
+                Threshold=1,
+                ComparisonOperator="GreaterThanOrEqualToThreshold",
+                TreatMissingData="notBreaching",
                 AlarmActions=[topic],
-            )  # fmt: skip
+            )
             started = time.perf_counter()
             cloudwatch.put_metric_data(Namespace="Bench", MetricData=[{"MetricName": name, "Value": 5}])
             _wait(lambda name=name: [m for m in runtime.outbox_json() if name in m["body"]], timeout=60)
             delays.append(time.perf_counter() - started)
-        report.add("alarm_evaluation_delay_ms", round(sorted(delays)[1] * 1000), "ms",
-                   f"datapoint put -> ALARM -> SMS of its SNS action, median of 3, time scale 1 (the evaluator ticks "
-                   f"every {runtime.alarms.tick_seconds():g} s; CloudWatch evaluates once a minute)")  # fmt: skip
+        report.add(
+            "alarm_evaluation_delay_ms",
+            round(sorted(delays)[1] * 1000),
+            "ms",
+            f"datapoint put -> ALARM -> SMS of its SNS action, median of 3, time scale 1 (the evaluator ticks "
+            f"every {runtime.alarms.tick_seconds():g} s; CloudWatch evaluates once a minute)",
+        )
 
 
 def _canary_item(runtime: Any, outputs: dict[str, str]) -> dict[str, Any] | None:
-    item: dict[str, Any] | None = runtime.client("dynamodb").get_item(
-        TableName=outputs["IncidentsTableName"], Key={"pk": {"S": "CANARY"}, "sk": {"S": "HEARTBEAT"}},
-        ConsistentRead=True,
-    ).get("Item")  # fmt: skip
+    item: dict[str, Any] | None = (
+        runtime.client("dynamodb")
+        .get_item(
+            TableName=outputs["IncidentsTableName"],
+            Key={"pk": {"S": "CANARY"}, "sk": {"S": "HEARTBEAT"}},
+            ConsistentRead=True,
+        )
+        .get("Item")
+    )
     return item
 
 
@@ -99,10 +119,17 @@ def _reconciler_sweep(report: Report, assembly: Path) -> None:
         def incident(number: int, status: IncidentStatus) -> Incident:
             opened = now - timedelta(days=number % 80, minutes=5)
             return Incident(
-                id=f"INC-BENCH-{number:06d}", status=status, severity="SEV3", title=f"bench {number}",
-                service="search", dedup_key=f"bench:{number}", source="bench", opened_at=opened, last_seen_at=opened,
+                id=f"INC-BENCH-{number:06d}",
+                status=status,
+                severity="SEV3",
+                title=f"bench {number}",
+                service="search",
+                dedup_key=f"bench:{number}",
+                source="bench",
+                opened_at=opened,
+                last_seen_at=opened,
                 resolved_at=opened + timedelta(minutes=30) if status is IncidentStatus.RESOLVED else None,
-            )  # fmt: skip
+            )
 
         store.bulk_put(incident(n, IncidentStatus.RESOLVED) for n in range(RESOLVED_HISTORY))
         store.bulk_put(incident(RESOLVED_HISTORY + n, IncidentStatus.OPEN) for n in range(OPEN_INCIDENTS))
@@ -114,9 +141,17 @@ def _reconciler_sweep(report: Report, assembly: Path) -> None:
             second = reconciler.sweep()
         requests = counter.take()
         sweep_seconds = median_seconds(reconciler.sweep, 5)
-        report.add("reconciler_ddb_requests_per_sweep", sum(requests.values()), "requests",
-                   f"{RESOLVED_HISTORY} resolved + {OPEN_INCIDENTS} open incidents: "
-                   + ", ".join(f"{op} {n}" for op, n in sorted(requests.items()))
-                   + f"; the first sweep repaired {len(first.repairs)}, the second {len(second.repairs)}")  # fmt: skip
-        report.add("reconciler_sweep_ms", round(sweep_seconds * 1000, 1), "ms",
-                   "in-process local AWS, median of 5 (DynamoDB and Step Functions calls included)")  # fmt: skip
+        report.add(
+            "reconciler_ddb_requests_per_sweep",
+            sum(requests.values()),
+            "requests",
+            f"{RESOLVED_HISTORY} resolved + {OPEN_INCIDENTS} open incidents: "
+            + ", ".join(f"{op} {n}" for op, n in sorted(requests.items()))
+            + f"; the first sweep repaired {len(first.repairs)}, the second {len(second.repairs)}",
+        )
+        report.add(
+            "reconciler_sweep_ms",
+            round(sweep_seconds * 1000, 1),
+            "ms",
+            "in-process local AWS, median of 5 (DynamoDB and Step Functions calls included)",
+        )

@@ -83,12 +83,20 @@ def _history(now: datetime) -> Iterator[Any]:
         ack = timedelta(minutes=rng.expovariate(1 / 6))
         resolve = ack + timedelta(minutes=rng.expovariate(1 / 50))
         yield Incident(
-            id=f"INC-{opened:%Y%m%d-%H%M}-{n:06x}", status=IncidentStatus.RESOLVED,
-            severity=rng.choice(["SEV1", "SEV2", "SEV3", "SEV3", "SEV4", "SEV5"]), title=f"bench incident {n}",
-            service=rng.choice(services), dedup_key=f"bench:{n}", source="bench", opened_at=opened,
-            last_seen_at=opened, acknowledged_at=opened + ack, acknowledged_by="alice", resolved_at=opened + resolve,
+            id=f"INC-{opened:%Y%m%d-%H%M}-{n:06x}",
+            status=IncidentStatus.RESOLVED,
+            severity=rng.choice(["SEV1", "SEV2", "SEV3", "SEV3", "SEV4", "SEV5"]),
+            title=f"bench incident {n}",
+            service=rng.choice(services),
+            dedup_key=f"bench:{n}",
+            source="bench",
+            opened_at=opened,
+            last_seen_at=opened,
+            acknowledged_at=opened + ack,
+            acknowledged_by="alice",
+            resolved_at=opened + resolve,
             resolved_by="alice",
-        )  # fmt: skip
+        )
 
 
 def run(report: Report) -> None:
@@ -116,16 +124,26 @@ def run(report: Report) -> None:
             seconds = time.perf_counter() - started
 
     counted = rendered.report.current.incidents + rendered.report.previous.incidents
-    note = (f"{INCIDENTS:,} incidents over {HISTORY_DAYS} days in the table; a {PERIOD_DAYS}-day report and the "
-            f"period before read {counted:,}; in-process")  # fmt: skip
+    note = (
+        f"{INCIDENTS:,} incidents over {HISTORY_DAYS} days in the table; a {PERIOD_DAYS}-day report and the "
+        f"period before read {counted:,}; in-process"
+    )
     report.add("report_over_100k_table", round(seconds, 2), "s", note)
-    report.add("report_over_100k_read_units", round(meter.units, 1), "RCU",
-               f"{meter.queries} Query pages, {meter.items:,} items; by item size")  # fmt: skip
+    report.add(
+        "report_over_100k_read_units",
+        round(meter.units, 1),
+        "RCU",
+        f"{meter.queries} Query pages, {meter.items:,} items; by item size",
+    )
     report.add("report_email_html_bytes", len(rendered.html.encode()), "bytes", "the HTML part")
     report.add("report_bulk_load_100k", round(load_seconds, 1), "s", "seeding the table (BatchWriteItem)")
     for count in (10_000, 100_000):
-        report.add(f"report_aggregator_peak_memory_{count // 1000}k", round(_aggregator_peak(count) / 2**20, 2), "MiB",
-                   f"{count:,} incidents and {count:,} pages, tracemalloc")  # fmt: skip
+        report.add(
+            f"report_aggregator_peak_memory_{count // 1000}k",
+            round(_aggregator_peak(count) / 2**20, 2),
+            "MiB",
+            f"{count:,} incidents and {count:,} pages, tracemalloc",
+        )
 
 
 def _aggregator_peak(count: int) -> int:
@@ -140,9 +158,16 @@ def _aggregator_peak(count: int) -> int:
     builder = ReportBuilder(period, OffHours())
     for n in range(count):
         opened = now - timedelta(days=rng.uniform(0, 364))
-        builder.add_incident(IncidentFacts(f"INC-{n}", rng.choice(["SEV1", "SEV2", "SEV3"]), rng.choice(services),
-                                           opened, opened + timedelta(minutes=rng.expovariate(1 / 6)),
-                                           opened + timedelta(minutes=rng.expovariate(1 / 50))))  # fmt: skip
+        builder.add_incident(
+            IncidentFacts(
+                f"INC-{n}",
+                rng.choice(["SEV1", "SEV2", "SEV3"]),
+                rng.choice(services),
+                opened,
+                opened + timedelta(minutes=rng.expovariate(1 / 6)),
+                opened + timedelta(minutes=rng.expovariate(1 / 50)),
+            )
+        )
         builder.add_page(PageFacts(opened, rng.choice(users), "Europe/Berlin", f"INC-{n}", "sms"))
     builder.finish([], now.date())
     _, peak = tracemalloc.get_traced_memory()

@@ -44,14 +44,22 @@ def _seed(store: Any, now: datetime) -> None:
         opened = now - timedelta(days=rng.uniform(0, 89), minutes=rng.uniform(0, 600))
         resolved = n >= 5  # a handful still open
         incident = Incident(
-            id=f"INC-{opened:%Y%m%d-%H%M}-{n:06x}", status=IncidentStatus.RESOLVED if resolved else IncidentStatus.OPEN,
-            severity=rng.choice(["SEV1", "SEV2", "SEV3", "SEV3", "SEV4"]), title=f"alarm {n}",
-            service=rng.choice(SERVICES), dedup_key=f"bench:{n}", source="bench", opened_at=opened,
-            last_seen_at=opened, resolved_at=opened + timedelta(minutes=rng.uniform(5, 240)) if resolved else None,
+            id=f"INC-{opened:%Y%m%d-%H%M}-{n:06x}",
+            status=IncidentStatus.RESOLVED if resolved else IncidentStatus.OPEN,
+            severity=rng.choice(["SEV1", "SEV2", "SEV3", "SEV3", "SEV4"]),
+            title=f"alarm {n}",
+            service=rng.choice(SERVICES),
+            dedup_key=f"bench:{n}",
+            source="bench",
+            opened_at=opened,
+            last_seen_at=opened,
+            resolved_at=opened + timedelta(minutes=rng.uniform(5, 240)) if resolved else None,
             public_title=f"Elevated errors on part {n % COMPONENTS}",
-            public_updates=(PublicNote(opened + timedelta(minutes=3), "investigating", "We are looking into it.", "b"),
-                            PublicNote(opened + timedelta(minutes=20), "identified", "We found the cause.", "b")),
-        )  # fmt: skip
+            public_updates=(
+                PublicNote(opened + timedelta(minutes=3), "investigating", "We are looking into it.", "b"),
+                PublicNote(opened + timedelta(minutes=20), "identified", "We found the cause.", "b"),
+            ),
+        )
         store.apply(Outcome("opened", "bench", incident), None)
 
 
@@ -99,8 +107,12 @@ def run(report: Report) -> None:
 
     note = f"{PAST_INCIDENTS} past incidents, {COMPONENTS} components, in-process local AWS"
     report.add("status_publish_full", round(full_seconds * 1000), "ms", f"{note}; {full.written} objects written")
-    report.add("status_publish_after_one_update", round(incremental_seconds * 1000), "ms",
-               f"{incremental.written} written, {incremental.unchanged} unchanged")  # fmt: skip
+    report.add(
+        "status_publish_after_one_update",
+        round(incremental_seconds * 1000),
+        "ms",
+        f"{incremental.written} written, {incremental.unchanged} unchanged",
+    )
     report.add("status_snapshot_and_render", round(render_seconds * 1000), "ms", "reads + render, no writes")
     report.add("status_site_objects", len(objects), "objects", f"{full.bytes_written // 1024} KB written in all")
     report.add("status_publish_dynamodb_requests", full_requests, "requests", "Query pages on the indexes")

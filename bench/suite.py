@@ -94,9 +94,11 @@ def run(report: Report) -> None:
     note = "make test: lint, type checks, every tier" + ("" if code == 0 else f" (FAILED, exit {code})")
     report.add("test_suite_wall_s", round(wall, 1), "s", note)
     report.add(
-        "test_suite_peak_rss_mb", round(peak_mb), "MB",
+        "test_suite_peak_rss_mb",
+        round(peak_mb),
+        "MB",
         "peak over the run of the memory of pytest, its workers and their children (PSS: shared pages once)",
-    )  # fmt: skip
+    )
 
 
 if __name__ == "__main__":

@@ -41,11 +41,25 @@ def _dependencies_dir() -> Path:
     staging = target.with_suffix(".tmp")
     shutil.rmtree(staging, ignore_errors=True)
     command = [
-        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "--no-deps", "--only-binary=:all:", "--implementation", "cp",
-        "--python-version", PYTHON_VERSION, "--platform", PLATFORM,
-        "--target", str(staging / "python"), "-r", str(REQUIREMENTS),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--implementation",
+        "cp",
+        "--python-version",
+        PYTHON_VERSION,
+        "--platform",
+        PLATFORM,
+        "--target",
+        str(staging / "python"),
+        "-r",
+        str(REQUIREMENTS),
+    ]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if completed.returncode != 0:
         raise LayerBuildError(f"could not fetch the layer's dependencies: {completed.stderr.strip()[-2000:]}")

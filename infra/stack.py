@@ -58,40 +58,71 @@ class SirenStack(Stack):
         config = ConfigLayer(self, "Config")
         base = FunctionBase(layers=[shared.layer, config.layer], environment=config.environment)
         ingest = Ingest(
-            self, "Ingest", base=base, table=store.table, bus=incident_events.bus, alarm_topic=topics.alarm_topic,
+            self,
+            "Ingest",
+            base=base,
+            table=store.table,
+            bus=incident_events.bus,
+            alarm_topic=topics.alarm_topic,
             access_logs=status_site.access_logs,
-        )  # fmt: skip
+        )
         incident_events.admit_only(ingest.publisher.role)
         acknowledge(
-            ingest.dead_letters, "AwsSolutions-SQS3",
+            ingest.dead_letters,
+            "AwsSolutions-SQS3",
             "This is the dead-letter queue itself (of the functions, rules, schedules and the stream relay): a DLQ "
             "of a DLQ would only move the problem. Its depth alarms the operations contacts.",
-        )  # fmt: skip
+        )
         escalation = Escalation(
-            self, "Escalation", base=base, table=store.table, bus=incident_events.bus,
-            inbound_sms_topic=topics.inbound_sms_topic, dead_letters=ingest.dead_letters,
+            self,
+            "Escalation",
+            base=base,
+            table=store.table,
+            bus=incident_events.bus,
+            inbound_sms_topic=topics.inbound_sms_topic,
+            dead_letters=ingest.dead_letters,
             watchdog_region=watchdog_region(self),
-        )  # fmt: skip
+        )
         canary_state = CfnParameter(
-            self, "CanaryState", default="ENABLED", allowed_values=["ENABLED", "DISABLED"],
+            self,
+            "CanaryState",
+            default="ENABLED",
+            allowed_values=["ENABLED", "DISABLED"],
             description="Siren's end-to-end canary: DISABLED stops its schedule and the CanaryMissing alarm's actions",
-        )  # fmt: skip
+        )
         canary_enabled = CfnCondition(
             self, "CanaryEnabled", expression=Fn.condition_equals(canary_state.value_as_string, "ENABLED")
         )
         Canary(
-            self, "Canary", base=base, webhook_url=ingest.webhook_url, webhook_token=ingest.webhook_token,
-            heartbeat_minutes=config.config.operations.heartbeat_minutes, dead_letters=ingest.dead_letters,
+            self,
+            "Canary",
+            base=base,
+            webhook_url=ingest.webhook_url,
+            webhook_token=ingest.webhook_token,
+            heartbeat_minutes=config.config.operations.heartbeat_minutes,
+            dead_letters=ingest.dead_letters,
             state=canary_state,
-        )  # fmt: skip
+        )
         Reports(
-            self, "Reports", base=base, table=store.table, config=config.config.reports,
-            email_sender=escalation.email_sender, access_logs=status_site.access_logs, dead_letters=ingest.dead_letters,
-        )  # fmt: skip
+            self,
+            "Reports",
+            base=base,
+            table=store.table,
+            config=config.config.reports,
+            email_sender=escalation.email_sender,
+            access_logs=status_site.access_logs,
+            dead_letters=ingest.dead_letters,
+        )
         StatusPublisher(
-            self, "StatusPublisher", base=base, table=store.table, bus=incident_events.bus, bucket=status_site.bucket,
-            page_url=status_site.url, dead_letters=ingest.dead_letters,
-        )  # fmt: skip
+            self,
+            "StatusPublisher",
+            base=base,
+            table=store.table,
+            bus=incident_events.bus,
+            bucket=status_site.bucket,
+            page_url=status_site.url,
+            dead_letters=ingest.dead_letters,
+        )
         self._reserve_concurrency()
         functions = [
             (f"{construct.node.scope.node.id}{construct.node.id}", construct.function)  # type: ignore[union-attr]
@@ -99,13 +130,17 @@ class SirenStack(Stack):
             if isinstance(construct, SirenFunction)
         ]
         operations = Operations(
-            self, "Operations", config=config.config.operations, canary_enabled=canary_enabled,
+            self,
+            "Operations",
+            config=config.config.operations,
+            canary_enabled=canary_enabled,
             watched=Watched(
-                functions=functions, dead_letter_queues=[("Ingest", ingest.dead_letters)],
+                functions=functions,
+                dead_letter_queues=[("Ingest", ingest.dead_letters)],
                 state_machines=[("Escalation", escalation.machine)],
                 stream_consumers=[("IngestPublisher", ingest.publisher.function)],
             ),
-        )  # fmt: skip
+        )
 
         self._output("EventBusName", incident_events.bus.event_bus_name)
         self._output("IncidentsTableName", store.table.table_name)

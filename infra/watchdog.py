@@ -47,18 +47,28 @@ class Watchdog(Construct):
         super().__init__(scope, construct_id)
         # The same shape as the primary's OpsTopic: its own key, this stack's alarms only, the same contacts.
         self.topic = contacts_topic(
-            self, "WatchdogTopic", display_name="Siren watchdog",
-            key_description="Siren watchdog: encrypts the watchdog topic", contacts=operations,
-        )  # fmt: skip
+            self,
+            "WatchdogTopic",
+            display_name="Siren watchdog",
+            key_description="Siren watchdog: encrypts the watchdog topic",
+            contacts=operations,
+        )
 
         interval = operations.heartbeat_minutes
         heartbeat = cloudwatch.Metric(
-            namespace=WATCHDOG_NAMESPACE, metric_name=WATCHDOG_METRIC,
-            dimensions_map={WATCHDOG_DIMENSION: primary_stack_name}, period=Duration.minutes(interval),
+            namespace=WATCHDOG_NAMESPACE,
+            metric_name=WATCHDOG_METRIC,
+            dimensions_map={WATCHDOG_DIMENSION: primary_stack_name},
+            period=Duration.minutes(interval),
             statistic="Sum",
-        )  # fmt: skip
+        )
         self.alarm = cloudwatch.Alarm(
-            self, "CanarySilent", metric=heartbeat, threshold=1, evaluation_periods=2, datapoints_to_alarm=2,
+            self,
+            "CanarySilent",
+            metric=heartbeat,
+            threshold=1,
+            evaluation_periods=2,
+            datapoints_to_alarm=2,
             comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
             alarm_name=f"{Aws.STACK_NAME}-CanarySilent",
@@ -67,7 +77,7 @@ class Watchdog(Construct):
             "incident pipeline, escalation), is down, and Siren may not be paging anyone. Check `siren health`, "
             f"the primary's ops alarms ({primary_stack_name}-..., on OpsTopic) and AWS Health for Siren's region; "
             "until it is back, watch your monitoring directly. OK again once heartbeats arrive.",
-        )  # fmt: skip
+        )
         action = actions.SnsAction(self.topic)
         self.alarm.add_alarm_action(action)
         self.alarm.add_ok_action(action)
@@ -99,8 +109,11 @@ def add_watchdog(app: cdk.App, primary: Stack, operations: OperationsConfig) -> 
             f"{WATCHDOG_REGION_CONTEXT} (cdk.json, or -c {WATCHDOG_REGION_CONTEXT}=REGION)"
         )
     return WatchdogStack(
-        app, f"{primary.stack_name}Watchdog", primary_stack_name=primary.stack_name, operations=operations,
+        app,
+        f"{primary.stack_name}Watchdog",
+        primary_stack_name=primary.stack_name,
+        operations=operations,
         description=f"Siren watchdog: tells the operations contacts when the canary of {primary.stack_name} "
         "falls silent (runs in a second region)",
         env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=region),
-    )  # fmt: skip
+    )

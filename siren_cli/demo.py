@@ -49,14 +49,18 @@ class Narrator:
         if self.incident_id is not None:
             timeline = self.incidents.get(self.incident_id).timeline
             for entry in timeline[self._entries_seen :]:
-                self.console.print(f"[dim]{self._clock()}[/] [bold]{entry.kind:<18}[/] {escape(entry.actor):<10} "
-                                   f"{escape(entry.detail)[:110]}")  # fmt: skip
+                self.console.print(
+                    f"[dim]{self._clock()}[/] [bold]{entry.kind:<18}[/] {escape(entry.actor):<10} "
+                    f"{escape(entry.detail)[:110]}"
+                )
             self._entries_seen = len(timeline)
         messages = self.runtime.outbox_json()
         for message in messages[self._messages_seen :]:
             what = message.get("subject") or message["body"]
-            self.console.print(f"[dim]{self._clock()}[/] [cyan]{message['channel']:>5} -> {escape(message['to'])}[/] "
-                               f"[dim]({message['via']})[/] {escape(re.sub(r'<[^>]+>', ' ', what))[:90]}")  # fmt: skip
+            self.console.print(
+                f"[dim]{self._clock()}[/] [cyan]{message['channel']:>5} -> {escape(message['to'])}[/] "
+                f"[dim]({message['via']})[/] {escape(re.sub(r'<[^>]+>', ' ', what))[:90]}"
+            )
         self._messages_seen = len(messages)
 
     def _clock(self) -> str:
@@ -146,33 +150,42 @@ def run_demo(runtime: Any, console: Console) -> dict[str, str]:  # noqa: PLR0915
 
     def sms_to(user: str) -> list[dict[str, Any]]:
         phone = config.users[user].phone
-        return [m for m in runtime.outbox_json() if m["channel"] == "sms" and m["to"] == phone
-                and incident.id in m["body"]]  # fmt: skip
+        return [
+            m for m in runtime.outbox_json() if m["channel"] == "sms" and m["to"] == phone and incident.id in m["body"]
+        ]
 
-    narrator.wait_until(f"a page to {primary} through the SNS fallback",
-                        lambda: [m for m in sms_to(primary) if m["via"] == "sns"])  # fmt: skip
+    narrator.wait_until(
+        f"a page to {primary} through the SNS fallback", lambda: [m for m in sms_to(primary) if m["via"] == "sns"]
+    )
 
     def fell_back() -> bool:
-        return any(e.kind is TimelineKind.PAGED and e.data.get("via") == "sns" and e.data.get("user") == primary
-                   for e in incidents.get(incident.id).timeline)  # fmt: skip
+        return any(
+            e.kind is TimelineKind.PAGED and e.data.get("via") == "sns" and e.data.get("user") == primary
+            for e in incidents.get(incident.id).timeline
+        )
 
     narrator.wait_until("the failure and the fallback on the timeline", fell_back)
     runtime.faults.clear()
-    survived = (f"End User Messaging refused {fault.hits} calls for {primary}'s phone (the SDK's retries included); "
-                "the SNS fallback reached them; the timeline says both. Fault cleared.")  # fmt: skip
+    survived = (
+        f"End User Messaging refused {fault.hits} calls for {primary}'s phone (the SDK's retries included); "
+        "the SNS fallback reached them; the timeline says both. Fault cleared."
+    )
     console.print(f"[green]Survived:[/] {survived}")
 
     console.rule(f"{primary} does not answer: after the level's delay the escalation moves to level 2")
-    narrator.wait_until("the escalation to level 2", lambda: any(
-        e.kind is TimelineKind.ESCALATED for e in incidents.get(incident.id).timeline))  # fmt: skip
+    narrator.wait_until(
+        "the escalation to level 2",
+        lambda: any(e.kind is TimelineKind.ESCALATED for e in incidents.get(incident.id).timeline),
+    )
     page = narrator.wait_until(f"a page to {secondary}", lambda: sms_to(secondary))[-1]
 
     code = re.search(r"ACK (\d{6})", page["body"])
     assert code is not None, page["body"]
     console.rule(f"{secondary} replies 'ACK {code.group(1)}' by SMS")
     _post_sms_reply(runtime, outputs["InboundSmsTopicArn"], page["to"], f"ACK {code.group(1)}")
-    narrator.wait_until("the acknowledgement", lambda: incidents.get(incident.id).incident.status
-                        is IncidentStatus.ACKNOWLEDGED)  # fmt: skip
+    narrator.wait_until(
+        "the acknowledgement", lambda: incidents.get(incident.id).incident.status is IncidentStatus.ACKNOWLEDGED
+    )
 
     console.rule(f"The comms lead ({comms}) keeps customers informed")
     for status, text in (
@@ -199,10 +212,10 @@ def run_demo(runtime: Any, console: Console) -> dict[str, str]:  # noqa: PLR0915
     if incidents.get(incident.id).incident.status is IncidentStatus.RECOVERED:
         # checkout's policy (siren.yaml): a recovered alarm waits for a person to resolve the incident.
         _post_sms_reply(runtime, outputs["InboundSmsTopicArn"], page["to"], f"RES {code.group(1)}")
-    narrator.wait_until("the incident to resolve", lambda: incidents.get(incident.id).incident.status
-                        is IncidentStatus.RESOLVED)  # fmt: skip
-    narrator.wait_until("the status page to clear", lambda: _summary(info).get("status", {}).get("indicator")
-                        == "none")  # fmt: skip
+    narrator.wait_until(
+        "the incident to resolve", lambda: incidents.get(incident.id).incident.status is IncidentStatus.RESOLVED
+    )
+    narrator.wait_until("the status page to clear", lambda: _summary(info).get("status", {}).get("indicator") == "none")
 
     console.rule("The status page")
     summary = _show_status_page(console, info)

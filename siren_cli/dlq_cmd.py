@@ -30,9 +30,14 @@ def replays(cli: CliContext) -> DeadLetterReplays:
     cli.target  # noqa: B018 - points this process's AWS clients at the stack's AWS
     table, bus = cli.output("IncidentsTableName"), cli.output("EventBusName")
     return DeadLetterReplays(
-        queues=DeadLetterQueues(), wiring=StackWiring(cli.stack), outbox=OutboxEvents(table),
-        store=IncidentStore(table), bus=EventBus(bus), invoker=FunctionInvoker(), bus_names=["default", bus],
-    )  # fmt: skip
+        queues=DeadLetterQueues(),
+        wiring=StackWiring(cli.stack),
+        outbox=OutboxEvents(table),
+        store=IncidentStore(table),
+        bus=EventBus(bus),
+        invoker=FunctionInvoker(),
+        bus_names=["default", bus],
+    )
 
 
 @dlq_app.command("list")
@@ -100,8 +105,10 @@ def _holds(letter: DeadLetter) -> str:
     holds = letter.holds
     if str(letter.kind) == "stream-batch":
         incidents = ", ".join(holds.get("incidents") or []) or "no incident found in the table"
-        return (f"shard {holds['shard']} #{holds['start_sequence_number']}..#{holds['end_sequence_number']} "
-                f"({holds['batch_size']} records, {holds['condition']}): {incidents}")  # fmt: skip
+        return (
+            f"shard {holds['shard']} #{holds['start_sequence_number']}..#{holds['end_sequence_number']} "
+            f"({holds['batch_size']} records, {holds['condition']}): {incidents}"
+        )
     if str(letter.kind) == "refused-alert":
         return f"refused {holds['source']} alert: {holds['reason']}"
     if str(letter.kind) == "event":

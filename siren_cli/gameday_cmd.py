@@ -54,9 +54,11 @@ class DrillTarget:
         url = self.cli.output("WebhookUrl").rstrip("/") + "/generic"
         token = self._token()
         request = urllib.request.Request(  # noqa: S310 (the stack's own webhook URL)
-            url, data=json.dumps(alert).encode(), method="POST",
+            url,
+            data=json.dumps(alert).encode(),
+            method="POST",
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        )  # fmt: skip
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
                 response.read()
@@ -124,8 +126,15 @@ def run(
         raise typer.Exit(1)
 
 
-def _drill(cli: CliContext, scenario: Any, time_scale: float, runtime: Any, first_paged_at_level: Any,
-           run_started: Any, scorecard: Any) -> Any:  # fmt: skip
+def _drill(
+    cli: CliContext,
+    scenario: Any,
+    time_scale: float,
+    runtime: Any,
+    first_paged_at_level: Any,
+    run_started: Any,
+    scorecard: Any,
+) -> Any:
     import os
 
     if runtime is not None:
@@ -148,13 +157,21 @@ def _drill(cli: CliContext, scenario: Any, time_scale: float, runtime: Any, firs
         due = wall_start + step.at_minutes * 60.0 / time_scale
         time.sleep(max(0.0, due - time.monotonic()))
         if step.action == "fire":
-            target.post_alert({
-                "dedup_key": dedup_key, "title": scenario.title, "service": scenario.service,
-                "severity": scenario.severity, "summary": f"game-day drill {scenario.name}", "drill": True,
-                "participants": list(scenario.participants), "occurred_at": started.isoformat(),
-            })  # fmt: skip
-            key_state = _wait("the drill incident", lambda: store.key_state(f"generic:{dedup_key}").open_incident_id,
-                              wait_limit)  # fmt: skip
+            target.post_alert(
+                {
+                    "dedup_key": dedup_key,
+                    "title": scenario.title,
+                    "service": scenario.service,
+                    "severity": scenario.severity,
+                    "summary": f"game-day drill {scenario.name}",
+                    "drill": True,
+                    "participants": list(scenario.participants),
+                    "occurred_at": started.isoformat(),
+                }
+            )
+            key_state = _wait(
+                "the drill incident", lambda: store.key_state(f"generic:{dedup_key}").open_incident_id, wait_limit
+            )
             incident_id = str(key_state)
             console.print(f"{_at(wall_start, time_scale)} alarm fired: {incident_id}")
         elif step.action == "ack":
@@ -165,24 +182,39 @@ def _drill(cli: CliContext, scenario: Any, time_scale: float, runtime: Any, firs
             )
         elif step.action == "resolve":
             assert incident_id is not None
-            target.post_alert({"dedup_key": dedup_key, "status": "resolved", "drill": True,
-                               "participants": list(scenario.participants),
-                               "occurred_at": datetime.now(UTC).isoformat()})  # fmt: skip
+            target.post_alert(
+                {
+                    "dedup_key": dedup_key,
+                    "status": "resolved",
+                    "drill": True,
+                    "participants": list(scenario.participants),
+                    "occurred_at": datetime.now(UTC).isoformat(),
+                }
+            )
             console.print(f"{_at(wall_start, time_scale)} alarm resolved")
     assert incident_id is not None
     view = incidents.get(incident_id)
     return scorecard(scenario, view.incident, view.timeline, time_scale)
 
 
-def _acknowledge(cli: CliContext, target: DrillTarget, store: Any, incidents: Any, incident_id: str, step: Any,
-                 wait_limit: float, first_paged_at_level: Any) -> None:  # fmt: skip
+def _acknowledge(
+    cli: CliContext,
+    target: DrillTarget,
+    store: Any,
+    incidents: Any,
+    incident_id: str,
+    step: Any,
+    wait_limit: float,
+    first_paged_at_level: Any,
+) -> None:
     def responder() -> str | None:
         if step.ack_user:
             return str(step.ack_user)
         return first_paged_at_level(incidents.get(incident_id).timeline, step.ack_level)  # type: ignore[no-any-return]
 
-    user = _wait(f"a page at level {step.ack_level}" if step.ack_level else f"a page to {step.ack_user}", responder,
-                 wait_limit)  # fmt: skip
+    user = _wait(
+        f"a page at level {step.ack_level}" if step.ack_level else f"a page to {step.ack_user}", responder, wait_limit
+    )
     phone = cli.config.users[user].phone
     outbox = target.outbox()
     if outbox is None or not phone:

@@ -56,9 +56,14 @@ def _repairs_last_hour(now: datetime) -> int:
     from siren.observability import METRICS_NAMESPACE, SERVICE
 
     points = client("cloudwatch").get_metric_statistics(
-        Namespace=METRICS_NAMESPACE, MetricName=REPAIRED_METRIC, Dimensions=[{"Name": "service", "Value": SERVICE}],
-        StartTime=now - timedelta(hours=1), EndTime=now, Period=3600, Statistics=["Sum"],
-    )["Datapoints"]  # fmt: skip
+        Namespace=METRICS_NAMESPACE,
+        MetricName=REPAIRED_METRIC,
+        Dimensions=[{"Name": "service", "Value": SERVICE}],
+        StartTime=now - timedelta(hours=1),
+        EndTime=now,
+        Period=3600,
+        Statistics=["Sum"],
+    )["Datapoints"]
     return int(sum(point["Sum"] for point in points))
 
 
@@ -77,11 +82,14 @@ def read_health(cli: CliContext, watchdog_region: str | None = None) -> Any:
     watchdog_alarm = f"{watchdog_stack}-CanarySilent"
     states = dict(_alarm_states(watchdog_alarm, region))
     return assess(
-        now=now, heartbeat_at=canary[0] if canary else None,
-        heartbeat_minutes=cli.config.operations.heartbeat_minutes, alarms=alarms, dead_letters=dead_letters,
+        now=now,
+        heartbeat_at=canary[0] if canary else None,
+        heartbeat_minutes=cli.config.operations.heartbeat_minutes,
+        alarms=alarms,
+        dead_letters=dead_letters,
         repairs_last_hour=_repairs_last_hour(now),
         watchdog=watchdog_verdict(states.get(watchdog_alarm), watchdog_alarm, region),
-    )  # fmt: skip
+    )
 
 
 @one_line_errors

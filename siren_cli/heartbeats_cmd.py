@@ -53,9 +53,12 @@ def list_heartbeats(
     for view in views:
         style = STATUS_STYLE.get(str(view.status), "")
         table.add_row(
-            escape(view.name), escape(view.service), f"[{style}]{view.status}[/]" if style else str(view.status),
-            _shown(view.last_ping_at), _shown(view.deadline),
-        )  # fmt: skip
+            escape(view.name),
+            escape(view.service),
+            f"[{style}]{view.status}[/]" if style else str(view.status),
+            _shown(view.last_ping_at),
+            _shown(view.deadline),
+        )
     console.print(table)
 
 
@@ -83,8 +86,10 @@ def ping(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The heart
     except (urllib.error.URLError, ConnectionError) as error:
         raise CliError(f"cannot reach the webhook at {url}: {getattr(error, 'reason', error)}") from None
     deadline = answer.get("next_deadline")
-    console.print(f"Pinged {escape(name)}: {escape(str(answer.get('status')))}"
-                  + (f", next deadline {escape(str(deadline))}" if deadline else ""))  # fmt: skip
+    console.print(
+        f"Pinged {escape(name)}: {escape(str(answer.get('status')))}"
+        + (f", next deadline {escape(str(deadline))}" if deadline else "")
+    )
 
 
 def _shown(moment: datetime | None) -> str:

@@ -91,8 +91,9 @@ def list_incidents(
 
 @incidents_app.command("show")
 @one_line_errors
-def show(ctx: typer.Context, incident_id: Annotated[str, typer.Argument(help="Incident id.")],
-         as_json: JsonOption = False) -> None:  # fmt: skip
+def show(
+    ctx: typer.Context, incident_id: Annotated[str, typer.Argument(help="Incident id.")], as_json: JsonOption = False
+) -> None:
     """One incident and its timeline."""
     view = _domain_errors(lambda: context(ctx).incidents().get(incident_id))
     timeline = [

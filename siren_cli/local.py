@@ -98,8 +98,12 @@ def print_info(info: dict[str, Any]) -> None:
     table.add_row("status page", str(info.get("status_page_url")))
     table.add_row("webhook", str(info.get("webhook_url")))
     iam = info.get("iam") or {}
-    table.add_row("IAM", f"enforced ({iam.get('access_denied', 0)} requests refused so far)" if iam.get("enforced")
-                  else "not enforced (--no-iam)")  # fmt: skip
+    table.add_row(
+        "IAM",
+        f"enforced ({iam.get('access_denied', 0)} requests refused so far)"
+        if iam.get("enforced")
+        else "not enforced (--no-iam)",
+    )
     for name, value in sorted(info["outputs"].items()):
         table.add_row(f"output {name}", value)
     watchdog = info.get("watchdog")
@@ -251,8 +255,10 @@ def put_metric(
         for alarm in page.get("MetricAlarms", [])
         if alarm.get("Namespace") == namespace and alarm.get("MetricName") == name
     ]
-    console.print(f"Put {namespace} {name} = {value:g}" + (f"; alarms on it: {', '.join(watching)}" if watching else
-                                                          "; no alarm watches it"))  # fmt: skip
+    console.print(
+        f"Put {namespace} {name} = {value:g}"
+        + (f"; alarms on it: {', '.join(watching)}" if watching else "; no alarm watches it")
+    )
 
 
 @app.command("sms-reply")

@@ -102,12 +102,16 @@ def add_action(
 
 def _action_json(record: Any, today: date) -> dict[str, Any]:
     return {
-        "id": record.id, "incident_id": record.incident_id, "title": record.title, "owner": record.owner,
-        "due": record.due.isoformat(), "status": "done" if record.done_at else "open",
+        "id": record.id,
+        "incident_id": record.incident_id,
+        "title": record.title,
+        "owner": record.owner,
+        "due": record.due.isoformat(),
+        "status": "done" if record.done_at else "open",
         "overdue": record.done_at is None and record.due < today,
         "done_at": record.done_at.isoformat() if record.done_at else None,
         "created_at": record.created_at.isoformat(),
-    }  # fmt: skip
+    }
 
 
 @actions_app.command("list")

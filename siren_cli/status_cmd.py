@@ -72,12 +72,18 @@ def show(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", hel
     cli = context(ctx)
     snapshot = cli.status_page().snapshot()
     if as_json:
-        print(json.dumps({
-            "indicator": str(snapshot.indicator), "description": snapshot.description,
-            "components": {view.component.id: str(view.status) for view in snapshot.components},
-            "unresolved": [incident.id for incident in snapshot.unresolved],
-            "maintenances": [window.id for window in snapshot.maintenances],
-        }, indent=2))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "indicator": str(snapshot.indicator),
+                    "description": snapshot.description,
+                    "components": {view.component.id: str(view.status) for view in snapshot.components},
+                    "unresolved": [incident.id for incident in snapshot.unresolved],
+                    "maintenances": [window.id for window in snapshot.maintenances],
+                },
+                indent=2,
+            )
+        )
         return
     console.print(f"[bold]{escape(snapshot.description)}[/]")
     for view in snapshot.components:
@@ -107,10 +113,16 @@ def add_maintenance(
     """Schedule maintenance: shown as scheduled, then in progress (components under maintenance), then gone."""
     cli = context(ctx)
     ids = [part.strip() for part in components.split(",") if part.strip()]
-    window = _domain_errors(lambda: cli.status_page().add_maintenance(
-        title=title, component_ids=ids, starts_at=_moment(start, "--start"), ends_at=_moment(end, "--end"),
-        body=body, actor=cli.target.actor(),
-    ))  # fmt: skip
+    window = _domain_errors(
+        lambda: cli.status_page().add_maintenance(
+            title=title,
+            component_ids=ids,
+            starts_at=_moment(start, "--start"),
+            ends_at=_moment(end, "--end"),
+            body=body,
+            actor=cli.target.actor(),
+        )
+    )
     cli.request_status_publish(f"maintenance {window.id} scheduled")
     console.print(f"Maintenance {window.id} scheduled.")
 

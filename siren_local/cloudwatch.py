@@ -266,9 +266,14 @@ class ServiceSampler:
                 for queue in list(backend.queues.values()):
                     visible = len([message for message in list(queue._messages) if message.visible])
                     record_metric(
-                        (account, region), "AWS/SQS", "ApproximateNumberOfMessagesVisible", visible,
-                        {"QueueName": queue.name}, unit="Count", at=at,
-                    )  # fmt: skip
+                        (account, region),
+                        "AWS/SQS",
+                        "ApproximateNumberOfMessagesVisible",
+                        visible,
+                        {"QueueName": queue.name},
+                        unit="Count",
+                        at=at,
+                    )
 
 
 # -- alarm evaluation -------------------------------------------------------------------------------------------
@@ -354,13 +359,17 @@ def evaluate(alarm: Any, data: list[Any], now: float, shortest_period: float = 0
         "threshold": alarm.threshold,
     }
     if sum(breaching) >= needed:
-        reason = (f"Threshold Crossed: {sum(breaching)} out of the last {len(breaching)} datapoints [{shown}] "
-                  f"were {alarm.comparison_operator} the threshold ({alarm.threshold:g}) (minimum {needed} "
-                  "datapoints for OK -> ALARM transition).")  # fmt: skip
+        reason = (
+            f"Threshold Crossed: {sum(breaching)} out of the last {len(breaching)} datapoints [{shown}] "
+            f"were {alarm.comparison_operator} the threshold ({alarm.threshold:g}) (minimum {needed} "
+            "datapoints for OK -> ALARM transition)."
+        )
         return Evaluation("ALARM", reason, reason_data)
-    reason = (f"Threshold Crossed: {sum(breaching)} out of the last {len(breaching)} datapoints [{shown}] "
-              f"were {alarm.comparison_operator} the threshold ({alarm.threshold:g}) (minimum {needed} datapoints "
-              "for ALARM -> OK transition).")  # fmt: skip
+    reason = (
+        f"Threshold Crossed: {sum(breaching)} out of the last {len(breaching)} datapoints [{shown}] "
+        f"were {alarm.comparison_operator} the threshold ({alarm.threshold:g}) (minimum {needed} datapoints "
+        "for ALARM -> OK transition)."
+    )
     return Evaluation("OK", reason, reason_data)
 
 
@@ -532,17 +541,28 @@ class AlarmEvaluator:
             for action in actions:
                 self._run_action(action, subject, message)
         event = alarm_state_change_event(
-            alarm=_alarm_description(alarm), account=account, region=region, previous=previous,
-            state=result.state, reason=result.reason, at=at,
-        )  # fmt: skip
+            alarm=_alarm_description(alarm),
+            account=account,
+            region=region,
+            previous=previous,
+            state=result.state,
+            reason=result.reason,
+            at=at,
+        )
         from moto.events.models import events_backends
 
         events_backends[account][region].put_events(
-            [{
-                "Source": event["source"], "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"]),
-                "Resources": event["resources"], "Time": at.timestamp(), "EventBusName": "default",
-            }]
-        )  # fmt: skip
+            [
+                {
+                    "Source": event["source"],
+                    "DetailType": event["detail-type"],
+                    "Detail": json.dumps(event["detail"]),
+                    "Resources": event["resources"],
+                    "Time": at.timestamp(),
+                    "EventBusName": "default",
+                }
+            ]
+        )
 
     @staticmethod
     def _run_action(action: str, subject: str, message: str) -> None:

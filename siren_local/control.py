@@ -155,8 +155,9 @@ class ControlMiddleware:
             obj = s3.get_object(Bucket=bucket, Key=key)
         except s3.exceptions.NoSuchKey:
             # CloudFront adds the response headers policy's headers to errors too.
-            return Response("Not found\n", status=404, content_type="text/plain; charset=utf-8",
-                            headers=status_page_headers())  # fmt: skip
+            return Response(
+                "Not found\n", status=404, content_type="text/plain; charset=utf-8", headers=status_page_headers()
+            )
         headers = {"Cache-Control": obj.get("CacheControl", "no-cache"), **status_page_headers()}
         content_type = obj.get("ContentType") or mimetypes.guess_type(key)[0] or "application/octet-stream"
         return Response(obj["Body"].read(), status=200, content_type=content_type, headers=headers)

@@ -351,10 +351,13 @@ class StreamDispatcher:
         event = json.loads(json.dumps({"Records": [record.record for record in batch]}))
         # Lambda's IteratorAge for the batch: the age of its newest record when it is handed over (AWS time).
         record_metric(
-            (str(function.account_id), str(function.region)), "AWS/Lambda", "IteratorAge",
-            min(aws_age(record) for record in batch) * 1000, {"FunctionName": str(function.function_name)},
+            (str(function.account_id), str(function.region)),
+            "AWS/Lambda",
+            "IteratorAge",
+            min(aws_age(record) for record in batch) * 1000,
+            {"FunctionName": str(function.function_name)},
             unit="Milliseconds",
-        )  # fmt: skip
+        )
         response, errored = active_runtime().invoke(function, event)
         request_id = str(uuid.uuid4())
         first_failed = 0

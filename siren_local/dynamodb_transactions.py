@@ -83,20 +83,31 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
             raise TransactionCanceledException(errors)
 
         # 2. The writes. Snapshot the touched items, so a write that fails validation undoes the others.
-        snapshots = [(op["TableName"], key, copy.deepcopy(self.get_item(op["TableName"], key)))
-                     for _, op, key in operations]  # fmt: skip
+        snapshots = [
+            (op["TableName"], key, copy.deepcopy(self.get_item(op["TableName"], key))) for _, op, key in operations
+        ]
         try:
             for op_type, op, key in operations:
                 names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
                 if op_type == "Put":
-                    self.put_item(op["TableName"], op["Item"], expression_attribute_names=names,
-                                  expression_attribute_values=values)  # fmt: skip
+                    self.put_item(
+                        op["TableName"],
+                        op["Item"],
+                        expression_attribute_names=names,
+                        expression_attribute_values=values,
+                    )
                 elif op_type == "Delete":
-                    self.delete_item(op["TableName"], key, expression_attribute_names=names,
-                                     expression_attribute_values=values)  # fmt: skip
+                    self.delete_item(
+                        op["TableName"], key, expression_attribute_names=names, expression_attribute_values=values
+                    )
                 elif op_type == "Update":
-                    self.update_item(op["TableName"], key, update_expression=op["UpdateExpression"],
-                                     expression_attribute_names=names, expression_attribute_values=values)  # fmt: skip
+                    self.update_item(
+                        op["TableName"],
+                        key,
+                        update_expression=op["UpdateExpression"],
+                        expression_attribute_names=names,
+                        expression_attribute_values=values,
+                    )
         except Exception:
             for table_name, key, previous in snapshots:
                 if previous is None:

@@ -125,15 +125,23 @@ class Fault:
     def to_json(self, now: float | None = None) -> dict[str, Any]:
         now = time.monotonic() if now is None else now
         return {
-            "id": self.id, "target": self.target, "mode": self.mode,
+            "id": self.id,
+            "target": self.target,
+            "mode": self.mode,
             "numbers": sorted(self.numbers) if self.numbers is not None else None,
             "operations": sorted(self.operations) if self.operations is not None else None,
-            "rate": self.rate, "for_seconds": self.for_seconds, "hang_seconds": self.hang_seconds, "seed": self.seed,
+            "rate": self.rate,
+            "for_seconds": self.for_seconds,
+            "hang_seconds": self.hang_seconds,
+            "seed": self.seed,
             "times": self.times,
-            "function_name": self.function_name, "added_at": self.added_at, "active": self.active(now),
+            "function_name": self.function_name,
+            "added_at": self.added_at,
+            "active": self.active(now),
             "remaining_wall_seconds": None if self.expires_at is None else round(max(0.0, self.expires_at - now), 3),
-            "hits": self.hits, "calls": self.calls,
-        }  # fmt: skip
+            "hits": self.hits,
+            "calls": self.calls,
+        }
 
 
 # The header of an answer that must not be sent: the connection is closed instead (a hang's end). It never leaves
@@ -222,13 +230,20 @@ class FaultInjector:
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
             raise FaultError(f"--seed must be a whole number, got {seed!r}")
         fault = Fault(
-            id=fault_id or f"f{next(self._ids)}", target=target, mode=mode,
+            id=fault_id or f"f{next(self._ids)}",
+            target=target,
+            mode=mode,
             numbers=set(numbers) if numbers is not None else None,
-            operations=_operations(kind, operations), rate=float(rate), for_seconds=for_seconds,
-            hang_seconds=hang_seconds, seed=seed, times=times, function_name=function_name,
+            operations=_operations(kind, operations),
+            rate=float(rate),
+            for_seconds=for_seconds,
+            hang_seconds=hang_seconds,
+            seed=seed,
+            times=times,
+            function_name=function_name,
             expires_at=None if for_seconds is None else time.monotonic() + scaled(for_seconds),
             _rng=random.Random(seed),  # noqa: S311 (chaos, not cryptography)
-        )  # fmt: skip
+        )
         with self._lock:
             self._faults[fault.id] = fault
         return fault
@@ -357,9 +372,10 @@ class FaultInjector:
             failed = self.partial_entries(fault, len(entries))
             results = [
                 {"ErrorCode": "InternalFailure", "ErrorMessage": "Internal Failure (injected)"}
-                if failed_one else {"EventId": str(uuid.uuid4())}
+                if failed_one
+                else {"EventId": str(uuid.uuid4())}
                 for failed_one in failed
-            ]  # fmt: skip
+            ]
             return _json_answer(200, "1.1", None, {"FailedEntryCount": sum(failed), "Entries": results})
         throttle = fault.mode == "throttle"
         detail = f"injected by the embedded local AWS (fault {fault.id})"
@@ -373,13 +389,23 @@ class FaultInjector:
             return _dynamodb_answer(throttle, operation, request, detail)
         if kind == "sns":
             code = "Throttling" if throttle else "InternalError"
-            return _query_answer(_SNS_XMLNS, 400 if throttle else 500, code, "Sender" if throttle else "Server",
-                                 "Rate exceeded" if throttle else f"Internal error: {detail}")  # fmt: skip
+            return _query_answer(
+                _SNS_XMLNS,
+                400 if throttle else 500,
+                code,
+                "Sender" if throttle else "Server",
+                "Rate exceeded" if throttle else f"Internal error: {detail}",
+            )
         if kind == "ses":
             if isinstance(request, dict) and request.get("__query__"):  # SES v1 (query protocol)
                 code = "Throttling" if throttle else "InternalFailure"
-                return _query_answer(_SES_XMLNS, 400 if throttle else 500, code, "Sender" if throttle else "Server",
-                                     "Maximum sending rate exceeded." if throttle else detail)  # fmt: skip
+                return _query_answer(
+                    _SES_XMLNS,
+                    400 if throttle else 500,
+                    code,
+                    "Sender" if throttle else "Server",
+                    "Maximum sending rate exceeded." if throttle else detail,
+                )
             code = "TooManyRequestsException" if throttle else "InternalFailure"
             status = 429 if throttle else 500
             message = "Maximum sending rate exceeded." if throttle else f"InternalFailure: {detail}"
@@ -448,19 +474,30 @@ def _dynamodb_answer(throttle: bool, operation: str, request: Any, detail: str) 
         # A throttled transaction is cancelled, with a reason per item (what DynamoDB answers; botocore does not
         # retry it, the caller must).
         items = (request or {}).get("TransactItems") or [{}]
-        reasons = [{"Code": "ThrottlingError", "Message": "Throughput exceeds the current capacity of your table or "
-                    "index. DynamoDB is automatically scaling your table or index so please try again shortly."}
-                   for _ in items]  # fmt: skip
+        reasons = [
+            {
+                "Code": "ThrottlingError",
+                "Message": "Throughput exceeds the current capacity of your table or "
+                "index. DynamoDB is automatically scaling your table or index so please try again shortly.",
+            }
+            for _ in items
+        ]
         message = (
             "Transaction cancelled, please refer cancellation reasons for specific reasons ["
             + ", ".join("ThrottlingError" for _ in items)
             + "]"
         )
-        return _json_answer(400, "1.0", _DYNAMODB_PREFIX + "TransactionCanceledException",
-                            {"message": message, "CancellationReasons": reasons})  # fmt: skip
+        return _json_answer(
+            400,
+            "1.0",
+            _DYNAMODB_PREFIX + "TransactionCanceledException",
+            {"message": message, "CancellationReasons": reasons},
+        )
     code = "ProvisionedThroughputExceededException"
-    message = ("The level of configured provisioned throughput for the table was exceeded. Consider increasing your "
-               "provisioning level with the UpdateTable API.")  # fmt: skip
+    message = (
+        "The level of configured provisioned throughput for the table was exceeded. Consider increasing your "
+        "provisioning level with the UpdateTable API."
+    )
     return _json_answer(400, "1.0", _DYNAMODB_PREFIX + code, {"message": message})
 
 

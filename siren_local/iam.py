@@ -100,9 +100,19 @@ def _matches(globs: list[str], value: str, ignore_case: bool = False) -> bool:
 
 
 _SUPPORTED_OPERATORS = {
-    "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
-    "StringLike", "StringNotLike", "ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike", "Bool", "Null",
-}  # fmt: skip
+    "StringEquals",
+    "StringNotEquals",
+    "StringEqualsIgnoreCase",
+    "StringNotEqualsIgnoreCase",
+    "StringLike",
+    "StringNotLike",
+    "ArnEquals",
+    "ArnLike",
+    "ArnNotEquals",
+    "ArnNotLike",
+    "Bool",
+    "Null",
+}
 
 
 def _value_matches(operator: str, expected: list[str], actual: str) -> bool:
@@ -279,8 +289,13 @@ def _dynamodb_checks(request: Request, action: str) -> list[Check]:
     return checks
 
 
-_TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
-                     "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}  # fmt: skip
+_TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
 
 
 def _key_parts_per_table(operation: str, params: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -484,9 +499,13 @@ class Enforcement:
             if assumed is None or (assumed.expiration - now).total_seconds() < RENEW_BEFORE_S:
                 backend = sts_backends[self.account][get_partition(self.region)]
                 assumed = backend.assume_role(
-                    region_name=self.region, role_session_name=role_arn.rsplit("/", 1)[-1][:64],
-                    role_arn=role_arn, policy="", duration=ROLE_SESSION_SECONDS, external_id="",
-                )  # fmt: skip
+                    region_name=self.region,
+                    role_session_name=role_arn.rsplit("/", 1)[-1][:64],
+                    role_arn=role_arn,
+                    policy="",
+                    duration=ROLE_SESSION_SECONDS,
+                    external_id="",
+                )
                 self._credentials[role_arn] = assumed
         return {
             "AWS_ACCESS_KEY_ID": assumed.access_key_id,
@@ -498,8 +517,13 @@ class Enforcement:
         with self._lock:
             self.denials.append(denial)
             del self.denials[:-1000]  # the latest thousand: a loop of refusals does not grow without end
-        log.warning("AccessDenied: %s may not %s on %s (%s)", denial.principal, denial.action,
-                    denial.resource or "(a resource the runtime cannot name)", denial.reason)  # fmt: skip
+        log.warning(
+            "AccessDenied: %s may not %s on %s (%s)",
+            denial.principal,
+            denial.action,
+            denial.resource or "(a resource the runtime cannot name)",
+            denial.reason,
+        )
 
 
 _active: Enforcement | None = None
@@ -525,9 +549,11 @@ def enable(account: str, region: str) -> Enforcement:
         if user in backend.users:
             continue
         backend.create_user(region, user)
-        backend.put_user_policy(user, "everything", json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-        ))  # fmt: skip
+        backend.put_user_policy(
+            user,
+            "everything",
+            json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+        )
         key = backend.create_access_key(user)
         backend.access_keys.pop(key.physical_resource_id, None)
         key.access_key_id, key.secret_access_key = keys
@@ -592,8 +618,13 @@ def authorize(caller_arn: str, documents: list[str], request: Request) -> Denial
                 _active.refused(denial)
             return denial
         if decision.unchecked:
-            log.debug("%s %s on %s: conditions not checked locally: %s", caller_arn, check.action,
-                      check.resource, ", ".join(decision.unchecked))  # fmt: skip
+            log.debug(
+                "%s %s on %s: conditions not checked locally: %s",
+                caller_arn,
+                check.action,
+                check.resource,
+                ", ".join(decision.unchecked),
+            )
     return None
 
 
@@ -610,8 +641,13 @@ def _install_evaluator() -> None:
     from moto.iam import access_control
 
     base = access_control.IAMRequestBase
-    for name in ("check_action_permitted", "check_signature", "_raise_access_denied", "_is_assuming_role_operation",
-                 "_check_role_trust_relationship"):  # fmt: skip
+    for name in (
+        "check_action_permitted",
+        "check_signature",
+        "_raise_access_denied",
+        "_is_assuming_role_operation",
+        "_check_role_trust_relationship",
+    ):
         if not hasattr(base, name):
             raise RuntimeError(f"moto changed: IAMRequestBase.{name} is gone; IAM enforcement needs it")
 
@@ -621,9 +657,14 @@ def _install_evaluator() -> None:
         caller = self._access_key
         documents = [_document(policy) for policy in caller.collect_policies()]
         request = Request(
-            service=self._service, action=self._action, region=self._region, account=self.account_id,
-            path=self._path, params=request_params(self._body, self._data), moto_resource=resource,
-        )  # fmt: skip
+            service=self._service,
+            action=self._action,
+            region=self._region,
+            account=self.account_id,
+            path=self._path,
+            params=request_params(self._body, self._data),
+            moto_resource=resource,
+        )
         denial = authorize(caller.arn, documents, request)
         if denial is not None:
             _raise_as_the_service_does(self, denial)
@@ -643,8 +684,18 @@ def _install_evaluator() -> None:
 
 # Services whose SDKs read JSON errors: AWS answers them AccessDeniedException (400 for the JSON protocols, 403 for
 # REST-JSON); moto's own AccessDenied is XML, which their SDKs cannot parse (the code would read "403").
-_JSON_DENIAL_STATUS = {"dynamodb": 400, "events": 400, "states": 400, "secretsmanager": 400, "logs": 400,
-                       "kms": 400, "sqs": 400, "monitoring": 400, "lambda": 403, "scheduler": 403}  # fmt: skip
+_JSON_DENIAL_STATUS = {
+    "dynamodb": 400,
+    "events": 400,
+    "states": 400,
+    "secretsmanager": 400,
+    "logs": 400,
+    "kms": 400,
+    "sqs": 400,
+    "monitoring": 400,
+    "lambda": 403,
+    "scheduler": 403,
+}
 
 
 def _raise_as_the_service_does(moto_request: Any, denial: Denial) -> None:

@@ -215,8 +215,10 @@ class InProcessLambdaRuntime:
         try:
             fault = self.faults.strike_function(function.function_name) if self.faults is not None else None
             if fault is not None:
-                raise InjectedFault(f"{function.function_name} failed: injected by the embedded local AWS "
-                                    f"(fault {fault.id}, hit {fault.hits})")  # fmt: skip
+                raise InjectedFault(
+                    f"{function.function_name} failed: injected by the embedded local AWS "
+                    f"(fault {fault.id}, hit {fault.hits})"
+                )
             handler = self._handler_for(function)
             context = LambdaContext(function, request_id, started + float(function.timeout))
             with (
@@ -274,8 +276,9 @@ class InProcessLambdaRuntime:
                 return
             # Lambda waits about a minute, then two; a runtime that stops meanwhile ends the wait and the retries.
             if attempt + 1 < ASYNC_ATTEMPTS and not scaled_sleep(60.0 * (attempt + 1)):
-                log.warning("runtime stopping: retries of %s abandoned after %d attempts",
-                            function.function_name, attempt + 1)  # fmt: skip
+                log.warning(
+                    "runtime stopping: retries of %s abandoned after %d attempts", function.function_name, attempt + 1
+                )
                 return
         dead_letter_arn = getattr(function, "siren_dead_letter_arn", None)
         if dead_letter_arn:

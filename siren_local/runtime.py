@@ -140,9 +140,13 @@ def background_threads() -> list[threading.Thread]:
     from siren_local.stepfunctions import execution_threads
 
     prefixes = (
-        STREAM_THREAD_PREFIX, ASYNC_THREAD_PREFIX, SCHEDULER_THREAD, EVALUATOR_THREAD, SERVER_THREAD,
+        STREAM_THREAD_PREFIX,
+        ASYNC_THREAD_PREFIX,
+        SCHEDULER_THREAD,
+        EVALUATOR_THREAD,
+        SERVER_THREAD,
         REQUEST_THREAD_PREFIX,
-    )  # fmt: skip
+    )
     named = [thread for thread in threading.enumerate() if thread.name.startswith(prefixes)]
     return list(dict.fromkeys(execution_threads() + named))
 
@@ -368,8 +372,13 @@ class LocalAws:
             _running.discard(id(self))
         self.unstopped = [thread.name for thread in unstopped if thread.is_alive()]
         if self.unstopped:
-            log.warning("stopped, but %d threads still run after %.0fs: %s\n%s",
-                        len(self.unstopped), timeout, ", ".join(self.unstopped), _stacks(unstopped))  # fmt: skip
+            log.warning(
+                "stopped, but %d threads still run after %.0fs: %s\n%s",
+                len(self.unstopped),
+                timeout,
+                ", ".join(self.unstopped),
+                _stacks(unstopped),
+            )
         return self.unstopped
 
     def _worker_threads(self) -> list[threading.Thread]:
@@ -509,10 +518,13 @@ class LocalAws:
                 continue
             schedule = scheduler.get_schedule(Name=listed["Name"], GroupName=listed["GroupName"])
             scheduler.update_schedule(
-                Name=schedule["Name"], GroupName=schedule["GroupName"], State="DISABLED",
-                ScheduleExpression=schedule["ScheduleExpression"], FlexibleTimeWindow=schedule["FlexibleTimeWindow"],
+                Name=schedule["Name"],
+                GroupName=schedule["GroupName"],
+                State="DISABLED",
+                ScheduleExpression=schedule["ScheduleExpression"],
+                FlexibleTimeWindow=schedule["FlexibleTimeWindow"],
                 Target=schedule["Target"],
-            )  # fmt: skip
+            )
             paused.append(schedule["Name"])
         return paused
 

@@ -107,9 +107,14 @@ def _deliver_to_person(
         return None
     channel = "sms" if subscription.protocol == "sms" else "email"
     outbox.record(
-        channel=channel, to=subscription.endpoint, body=message, via="sns-topic",
-        subject=subject if channel == "email" else None, topic=subscription.topic.arn, message_id=message_id,
-    )  # fmt: skip
+        channel=channel,
+        to=subscription.endpoint,
+        body=message,
+        via="sns-topic",
+        subject=subject if channel == "email" else None,
+        topic=subscription.topic.arn,
+        message_id=message_id,
+    )
     return None
 
 

@@ -128,8 +128,9 @@ _scaled_time_module = SimpleNamespace(sleep=scaled_sleep, time=time.time)
 def _start_named_worker(self: Any) -> None:
     """moto's ExecutionWorker.start, with the thread named after the execution (so a leak names its run)."""
     name = self._evaluation_details.execution_details.name
-    thread = threading.Thread(target=_execution_always_ends, args=(self,), name=f"{EXECUTION_THREAD_PREFIX}{name}",
-                              daemon=True)  # fmt: skip
+    thread = threading.Thread(
+        target=_execution_always_ends, args=(self,), name=f"{EXECUTION_THREAD_PREFIX}{name}", daemon=True
+    )
     sfn_parser_utils.TMP_THREADS.append(thread)
     thread.start()
 

@@ -50,8 +50,9 @@ class AlertmanagerSetupError(RuntimeError):
 def _run(what: str, argv: list[str], cwd: Path | None = None) -> None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     try:
-        done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=APT_TIMEOUT_S,
-                              check=False)  # fmt: skip
+        done = subprocess.run(
+            argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=APT_TIMEOUT_S, check=False
+        )
     except (OSError, subprocess.TimeoutExpired) as error:
         raise AlertmanagerSetupError(f"{what}: `{' '.join(argv)}` failed: {error}") from error
     if done.returncode != 0:
@@ -171,9 +172,11 @@ class RunningAlertmanager:
     def post_alerts(self, alerts: Sequence[Mapping[str, Any]]) -> None:
         """Alerts in, as Prometheus sends them (``POST /api/v2/alerts``)."""
         request = urllib.request.Request(
-            f"{self.url}/api/v2/alerts", data=json.dumps(list(alerts)).encode(), method="POST",
+            f"{self.url}/api/v2/alerts",
+            data=json.dumps(list(alerts)).encode(),
+            method="POST",
             headers={"Content-Type": "application/json"},
-        )  # fmt: skip
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 response.read()
@@ -195,10 +198,18 @@ def running_alertmanager(config: Mapping[str, Any]) -> Iterator[RunningAlertmana
         log_path = home / "alertmanager.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [str(binary), f"--config.file={home / 'alertmanager.yml'}", f"--storage.path={home / 'data'}",
-                 f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=", "--log.level=info"],
-                stdout=log, stderr=subprocess.STDOUT, cwd=home,
-            )  # fmt: skip
+                [
+                    str(binary),
+                    f"--config.file={home / 'alertmanager.yml'}",
+                    f"--storage.path={home / 'data'}",
+                    f"--web.listen-address=127.0.0.1:{port}",
+                    "--cluster.listen-address=",
+                    "--log.level=info",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=home,
+            )
         running = RunningAlertmanager(f"http://127.0.0.1:{port}", process, log_path)
         try:
             _wait_ready(running)

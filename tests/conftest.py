@@ -92,8 +92,11 @@ def assemblies(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if not done.exists():
             finished = subprocess.run(
                 [sys.executable, "-c", SYNTHESIZE_BOTH, str(base)],
-                cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
-            )  # fmt: skip
+                cwd=PROJECT_ROOT,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if finished.returncode != 0:
                 pytest.fail(f"synthesis failed ({finished.returncode}):\n{finished.stdout}{finished.stderr}")
             done.touch()
@@ -140,8 +143,11 @@ def running_runtime(
     if enforce_iam is None:
         enforce_iam = transport == "http" and os.environ.get(ENFORCE_IAM_VARIABLE, "1") != "0"
     for attempt in range(3):
-        runtime = LocalAws.over_http(port=free_port(), time_scale=time_scale, enforce_iam=enforce_iam) if (
-            transport == "http") else LocalAws.in_process(time_scale=time_scale, enforce_iam=enforce_iam)  # fmt: skip
+        runtime = (
+            LocalAws.over_http(port=free_port(), time_scale=time_scale, enforce_iam=enforce_iam)
+            if (transport == "http")
+            else LocalAws.in_process(time_scale=time_scale, enforce_iam=enforce_iam)
+        )
         try:
             runtime.start()
             break

@@ -33,11 +33,15 @@ class Canary(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.sender = SirenFunction(
-            self, "Sender", package="ingest", handler="ingest_handlers.send_canary", base=base,
+            self,
+            "Sender",
+            package="ingest",
+            handler="ingest_handlers.send_canary",
+            base=base,
             environment={"WEBHOOK_URL": webhook_url.url, "WEBHOOK_TOKEN_SECRET_ARN": webhook_token.secret_arn},
             description="Siren canary: a synthetic alert through the webhook, checked to the first page (dry run)",
             dead_letter_queue=dead_letters,
-        )  # fmt: skip
+        )
         webhook_token.grant_read(self.sender.function)
         dead_letters.grant_send_messages(self.sender.function)
         schedule_role = iam.Role(self, "ScheduleRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"))
@@ -45,13 +49,18 @@ class Canary(Construct):
         # Not retried: a canary that fails to go through is exactly what the CanaryMissing alarm is for, and the
         # next one comes at the next interval.
         schedule = scheduler.Schedule(
-            self, "Every",
+            self,
+            "Every",
             schedule=scheduler.ScheduleExpression.rate(Duration.minutes(heartbeat_minutes)),
-            target=scheduler_targets.LambdaInvoke(self.sender.function, dead_letter_queue=dead_letters,
-                                                  retry_attempts=0, max_event_age=Duration.minutes(1),
-                                                  role=schedule_role),
+            target=scheduler_targets.LambdaInvoke(
+                self.sender.function,
+                dead_letter_queue=dead_letters,
+                retry_attempts=0,
+                max_event_age=Duration.minutes(1),
+                role=schedule_role,
+            ),
             description="Siren: the end-to-end canary, every operations.heartbeat_minutes",
-        )  # fmt: skip
+        )
         cfn_schedule = schedule.node.default_child
         assert isinstance(cfn_schedule, CfnResource)
         cfn_schedule.add_property_override("State", state.value_as_string)

@@ -80,18 +80,28 @@ class Escalation(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         origination = CfnParameter(
-            stack, "OriginationIdentity", default="",
+            stack,
+            "OriginationIdentity",
+            default="",
             description="End User Messaging phone number, pool or sender id (ARN or id) that pages go from; "
             "empty: SMS through SNS only, and no voice calls",
-        )  # fmt: skip
-        sender = CfnParameter(stack, "EmailSender", default="siren@example.com",
-                              description="SES-verified address that page emails come from")  # fmt: skip
+        )
+        sender = CfnParameter(
+            stack,
+            "EmailSender",
+            default="siren@example.com",
+            description="SES-verified address that page emails come from",
+        )
         self.email_sender = sender.value_as_string
         machine_name = f"{stack.stack_name}-escalation"
         # Built from the name, not taken from the machine: the task functions' roles need it, and the machine
         # needs the functions, so a reference would be a cycle.
-        machine_arn = stack.format_arn(service="states", resource="stateMachine", resource_name=machine_name,
-                                       arn_format=ArnFormat.COLON_RESOURCE_NAME)  # fmt: skip
+        machine_arn = stack.format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=machine_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
         environment = {
             "TABLE_NAME": table.table_name,
             "EVENT_BUS_NAME": bus.event_bus_name,
@@ -104,24 +114,28 @@ class Escalation(Construct):
         }
 
         self.ack_link_key = secretsmanager.Secret(
-            self, "AckLinkKey",
+            self,
+            "AckLinkKey",
             description="Siren: the HMAC key that signs acknowledgement links in pages",
             generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
-        )  # fmt: skip
+        )
         acknowledge(
-            self.ack_link_key, "AwsSolutions-SMG4",
+            self.ack_link_key,
+            "AwsSolutions-SMG4",
             "Replacing the key invalidates every outstanding link (they live 24 hours); rotate it by replacing the "
             "value when needed, not on a schedule that would break links in pages people are about to open.",
-        )  # fmt: skip
+        )
         self.chat_webhook = secretsmanager.Secret(
-            self, "ChatWebhook",
+            self,
+            "ChatWebhook",
             description='Siren: the chat incoming-webhook URL as {"url": "https://..."}; empty: no chat posts',
             secret_object_value={"url": SecretValue.unsafe_plain_text("")},
-        )  # fmt: skip
+        )
         acknowledge(
-            self.chat_webhook, "AwsSolutions-SMG4",
+            self.chat_webhook,
+            "AwsSolutions-SMG4",
             "The value is a third party's webhook URL that only its owner can rotate; the operator replaces it.",
-        )  # fmt: skip
+        )
 
         def page_function(
             name: str,
@@ -134,26 +148,37 @@ class Escalation(Construct):
             ends_waits: bool = False,
         ) -> SirenFunction:
             function = SirenFunction(
-                self, name, package="page", handler=f"page_handlers.{handler}", base=base,
+                self,
+                name,
+                package="page",
+                handler=f"page_handlers.{handler}",
+                base=base,
                 environment={**environment, **(extra_environment or {})},
-                description=description, dead_letter_queue=dead_letters, timeout_seconds=timeout_seconds,
-            )  # fmt: skip
+                description=description,
+                dead_letter_queue=dead_letters,
+                timeout_seconds=timeout_seconds,
+            )
             actions, families = TABLE_ITEMS[name]
-            grant_table_items(function, table, actions=actions, leading_keys=families,
-                              index_queries=INDEX_QUERIES.get(name, ()))  # fmt: skip
+            grant_table_items(
+                function, table, actions=actions, leading_keys=families, index_queries=INDEX_QUERIES.get(name, ())
+            )
             dead_letters.grant_send_messages(function.function)
             if ends_waits:
                 # Completing a wait (the acknowledgement that ends it) is SendTaskSuccess, nothing else.
-                function.role.add_to_policy(iam.PolicyStatement(actions=["states:SendTaskSuccess"],
-                                                                resources=[machine_arn]))  # fmt: skip
+                function.role.add_to_policy(
+                    iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=[machine_arn])
+                )
             if sends_pages:
                 self._grant_paging(function, sender.value_as_string)
             return function
 
         self.ack_link = page_function(
-            "AckLink", "ack_link", "Siren: signed acknowledgement links", False,
+            "AckLink",
+            "ack_link",
+            "Siren: signed acknowledgement links",
+            False,
             {"ACK_LINK_SECRET_ARN": self.ack_link_key.secret_arn},
-        )  # fmt: skip
+        )
         self.ack_link_key.grant_read(self.ack_link.function)
         self.ack_link_url = self.ack_link.function.add_function_url(
             # Public by design: the link itself is the credential (HMAC-signed, expiring, single use), and a
@@ -167,29 +192,40 @@ class Escalation(Construct):
         }
         # The step plans who is due; the pages go out in page tasks, one per recipient (a Map state). The step
         # still sends the canary's dry-run check (End User Messaging's DryRun takes the send permission).
-        self.step = page_function("Step", "escalation_step", "Siren escalation: plan who is due", True,
-                                  paging_environment)  # fmt: skip
-        self.hold = page_function("Hold", "hold_for_ack", "Siren escalation: hold the wait's task token", False,
-                                  ends_waits=True)  # fmt: skip
-        self.roles = page_function("Roles", "page_roles", "Siren escalation: plan incident roles' pages", False,
-                                   paging_environment)  # fmt: skip
+        self.step = page_function(
+            "Step", "escalation_step", "Siren escalation: plan who is due", True, paging_environment
+        )
+        self.hold = page_function(
+            "Hold", "hold_for_ack", "Siren escalation: hold the wait's task token", False, ends_waits=True
+        )
+        self.roles = page_function(
+            "Roles", "page_roles", "Siren escalation: plan incident roles' pages", False, paging_environment
+        )
         self.page = page_function(
-            "Page", "send_page", "Siren escalation: page one recipient", True, paging_environment,
+            "Page",
+            "send_page",
+            "Siren escalation: page one recipient",
+            True,
+            paging_environment,
             timeout_seconds=PAGE_FUNCTION_TIMEOUT_SECONDS,
-        )  # fmt: skip
+        )
         self.ack_link_key.grant_read(self.page.function)
         self.chat_webhook.grant_read(self.page.function)
         # The canary's heartbeat, here and in the watchdog's region: its own namespaces only.
-        self.step.role.add_to_policy(iam.PolicyStatement(
-            actions=["cloudwatch:PutMetricData"], resources=["*"],
-            conditions={"StringEquals": {"cloudwatch:namespace": [WATCHDOG_NAMESPACE]}},
-        ))  # fmt: skip
+        self.step.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": [WATCHDOG_NAMESPACE]}},
+            )
+        )
         acknowledge(
-            self.step.role, "AwsSolutions-IAM5[Resource::*]",
+            self.step.role,
+            "AwsSolutions-IAM5[Resource::*]",
             "Pages go to phone numbers and email addresses that are not AWS resources (SNS direct SMS publish, End "
             "User Messaging SendText/SendVoice and SES SendEmail take no narrower resource for a recipient); "
             "PutMetricData has no resource at all and is limited to the canary's namespace by condition.",
-        )  # fmt: skip
+        )
         self.failure = page_function("Failure", "record_failure", "Siren escalation: record a failed step", False)
 
         log_group = logs.LogGroup(self, "MachineLogs", retention=logs.RetentionDays.THREE_MONTHS)
@@ -213,18 +249,20 @@ class Escalation(Construct):
         for task in tasks:
             task.function.grant_invoke(self.machine)
         acknowledge_invoke_versions(
-            self.machine, [task.function for task in tasks],
+            self.machine,
+            [task.function for task in tasks],
             "The state machine invokes its own task functions (and their versions, <arn>:*), nothing else.",
-        )  # fmt: skip
+        )
         acknowledge(
-            self.machine, "AwsSolutions-IAM5[Resource::*]",
+            self.machine,
+            "AwsSolutions-IAM5[Resource::*]",
             "CloudWatch Logs log delivery and X-Ray trace segments have no resource-level permissions; CDK grants "
             "exactly the actions Step Functions needs for its own logging and tracing.",
-        )  # fmt: skip
+        )
 
-        self.lifecycle = page_function("Lifecycle", "lifecycle",
-                                       "Siren escalation: start and stop on lifecycle events", False,
-                                       ends_waits=True)  # fmt: skip
+        self.lifecycle = page_function(
+            "Lifecycle", "lifecycle", "Siren escalation: start and stop on lifecycle events", False, ends_waits=True
+        )
         self.machine.grant_start_execution(self.lifecycle.function)
         events.Rule(
             self,
@@ -276,24 +314,27 @@ class Escalation(Construct):
             return stack.format_arn(service=service, resource=resource, arn_format=ArnFormat.NO_RESOURCE_NAME)
 
         sms_voice = ["phone-number/*", "pool/*", "sender-id/*", "opt-out-list/*", "configuration-set/*"]
-        function.role.add_to_policy(iam.PolicyStatement(
-            actions=["sms-voice:SendTextMessage", "sms-voice:SendVoiceMessage"],
-            resources=[arn("sms-voice", resource) for resource in sms_voice],
-        ))  # fmt: skip
+        function.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["sms-voice:SendTextMessage", "sms-voice:SendVoiceMessage"],
+                resources=[arn("sms-voice", resource) for resource in sms_voice],
+            )
+        )
         grant_send_email(function, email_sender)
         grant_sms_via_sns(function)
         acknowledge(
-            function.role, "AwsSolutions-IAM5[Resource::*]",
+            function.role,
+            "AwsSolutions-IAM5[Resource::*]",
             "SNS direct SMS publishes to a phone number, which is not an AWS resource: sns:Publish takes no "
             "narrower resource for it, and a Deny on every topic ARN keeps it to phone numbers.",
-        )  # fmt: skip
+        )
         for resource in sms_voice:
             acknowledge(
                 function.role,
                 f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sms-voice:<AWS::Region>:<AWS::AccountId>:{resource}]",
                 "The origination identity is a stack parameter that may be a phone number, a pool or a sender id "
                 "(as an id or an ARN): sending is allowed from this account's identities of each kind.",
-            )  # fmt: skip
+            )
 
     def _reconciler(
         self, page_function: Callable[..., SirenFunction], machine_name: str, dead_letters: sqs.IQueue
@@ -302,32 +343,47 @@ class Escalation(Construct):
         must not leave an open incident paging nobody (app/reconcile.py). Repairs are counted and alarmed."""
         stack = Stack.of(self)
         reconciler = page_function(
-            "Reconciler", "reconcile_escalations",
-            "Siren escalation: every minute, repair escalations a lost event left wrong", False, ends_waits=True,
-        )  # fmt: skip
+            "Reconciler",
+            "reconcile_escalations",
+            "Siren escalation: every minute, repair escalations a lost event left wrong",
+            False,
+            ends_waits=True,
+        )
         self.machine.grant_start_execution(reconciler.function)
         reconciler.role.add_to_policy(
             iam.PolicyStatement(actions=["states:ListExecutions"], resources=[self.machine.state_machine_arn])
         )
-        executions = stack.format_arn(service="states", resource="execution", resource_name=f"{machine_name}:*",
-                                      arn_format=ArnFormat.COLON_RESOURCE_NAME)  # fmt: skip
-        reconciler.role.add_to_policy(iam.PolicyStatement(actions=["states:DescribeExecution", "states:StopExecution"],
-                                                          resources=[executions]))  # fmt: skip
+        executions = stack.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        reconciler.role.add_to_policy(
+            iam.PolicyStatement(actions=["states:DescribeExecution", "states:StopExecution"], resources=[executions])
+        )
         acknowledge(
-            reconciler.role, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:"
+            reconciler.role,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:"
             f"<AWS::AccountId>:execution:{machine_name}:*]",
             "The reconciler describes and stops runs of this one state machine, whose run names are not known "
             "in advance; the execution ARN pattern is limited to this machine.",
-        )  # fmt: skip
-        schedule_role = iam.Role(self, "ReconcileScheduleRole",
-                                 assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"))  # fmt: skip
+        )
+        schedule_role = iam.Role(
+            self, "ReconcileScheduleRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com")
+        )
         acknowledge_invoke_versions(schedule_role, [reconciler.function], "The schedule invokes the reconciler only.")
         scheduler.Schedule(
-            self, "ReconcileEveryMinute",
+            self,
+            "ReconcileEveryMinute",
             schedule=scheduler.ScheduleExpression.rate(Duration.minutes(1)),
-            target=scheduler_targets.LambdaInvoke(reconciler.function, dead_letter_queue=dead_letters,
-                                                  retry_attempts=0, max_event_age=Duration.minutes(1),
-                                                  role=schedule_role),
+            target=scheduler_targets.LambdaInvoke(
+                reconciler.function,
+                dead_letter_queue=dead_letters,
+                retry_attempts=0,
+                max_event_age=Duration.minutes(1),
+                role=schedule_role,
+            ),
             description="Siren: every minute, escalations made to match the incident store",
-        )  # fmt: skip
+        )
         return reconciler

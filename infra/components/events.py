@@ -35,27 +35,42 @@ class IncidentEvents(Construct):
         # The bus's ARN from its literal name: its own GetAtt/Ref inside its Policy would be a circular reference.
         bus_arn = stack.format_arn(service="events", resource="event-bus", resource_name=bus.name)
         account_root = iam.ArnPrincipal(f"arn:{stack.partition}:iam::{stack.account}:root")
-        policy = iam.PolicyDocument(statements=[
-            iam.PolicyStatement(
-                sid="SirenPublisherPutsLifecycleEvents", actions=["events:PutEvents"],
-                principals=[iam.ArnPrincipal(publisher.role_arn)], resources=[bus_arn],
-            ),
-            iam.PolicyStatement(
-                sid="OperatorsPutStatusPageChanges", actions=["events:PutEvents"], principals=[account_root],
-                resources=[bus_arn],
-                conditions={"ForAllValues:StringEquals": {"events:detail-type": list(OPERATOR_DETAIL_TYPES),
-                                                          "events:source": [EVENT_SOURCE]}},
-            ),
-            iam.PolicyStatement(
-                sid="NobodyElsePutsLifecycleEvents", effect=iam.Effect.DENY, actions=["events:PutEvents"],
-                principals=[iam.AnyPrincipal()], resources=[bus_arn],
-                conditions={
-                    "StringNotEquals": {"aws:PrincipalArn": publisher.role_arn,
-                                        f"aws:PrincipalTag/{OPERATOR_TAG}": "true"},
-                    "ForAnyValue:StringNotEquals": {"events:detail-type": list(OPERATOR_DETAIL_TYPES)},
-                },
-            ),
-        ])  # fmt: skip
+        policy = iam.PolicyDocument(
+            statements=[
+                iam.PolicyStatement(
+                    sid="SirenPublisherPutsLifecycleEvents",
+                    actions=["events:PutEvents"],
+                    principals=[iam.ArnPrincipal(publisher.role_arn)],
+                    resources=[bus_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="OperatorsPutStatusPageChanges",
+                    actions=["events:PutEvents"],
+                    principals=[account_root],
+                    resources=[bus_arn],
+                    conditions={
+                        "ForAllValues:StringEquals": {
+                            "events:detail-type": list(OPERATOR_DETAIL_TYPES),
+                            "events:source": [EVENT_SOURCE],
+                        }
+                    },
+                ),
+                iam.PolicyStatement(
+                    sid="NobodyElsePutsLifecycleEvents",
+                    effect=iam.Effect.DENY,
+                    actions=["events:PutEvents"],
+                    principals=[iam.AnyPrincipal()],
+                    resources=[bus_arn],
+                    conditions={
+                        "StringNotEquals": {
+                            "aws:PrincipalArn": publisher.role_arn,
+                            f"aws:PrincipalTag/{OPERATOR_TAG}": "true",
+                        },
+                        "ForAnyValue:StringNotEquals": {"events:detail-type": list(OPERATOR_DETAIL_TYPES)},
+                    },
+                ),
+            ]
+        )
         # The bus's own Policy property, not AWS::Events::EventBusPolicy resources: those are named by a
         # StatementId that must be unique in the account (two Siren stacks would collide) and each rewrites
         # the whole policy, so several of them race on one deploy.

@@ -62,11 +62,14 @@ def reserved_concurrency_condition(scope: Construct) -> CfnCondition:
     if isinstance(existing, CfnCondition):
         return existing
     parameter = CfnParameter(
-        stack, RESERVED_CONCURRENCY_PARAMETER, default="ENABLED", allowed_values=["ENABLED", "DISABLED"],
+        stack,
+        RESERVED_CONCURRENCY_PARAMETER,
+        default="ENABLED",
+        allowed_values=["ENABLED", "DISABLED"],
         description="Reserved concurrency for Siren's paging path and caps on its public URLs (about "
         f"{ReservedConcurrency.BUDGET} executions at most). Needs an account concurrency quota that leaves 100 "
         "unreserved: DISABLED on new accounts (quota 10) until the quota is raised.",
-    )  # fmt: skip
+    )
     return CfnCondition(
         stack, RESERVED_CONCURRENCY_CONDITION, expression=Fn.condition_equals(parameter.value_as_string, "ENABLED")
     )
@@ -238,10 +241,11 @@ def grant_send_email(function: SirenFunction, sender: str, *, read_identity: boo
     identities = Stack.of(function).format_arn(service="ses", resource="identity", resource_name="*")
     function.role.add_to_policy(
         iam.PolicyStatement(
-            actions=["ses:SendEmail"], resources=[identities],
+            actions=["ses:SendEmail"],
+            resources=[identities],
             conditions={"StringEquals": {"ses:FromAddress": sender}},
         )
-    )  # fmt: skip
+    )
     if read_identity:
         function.role.add_to_policy(iam.PolicyStatement(actions=["ses:GetEmailIdentity"], resources=[identities]))
     acknowledge(

@@ -64,17 +64,25 @@ class Ingest(Construct):
             name: str, handler: str, description: str, timeout_seconds: int = 30, **env: str
         ) -> SirenFunction:
             function = SirenFunction(
-                self, name, package="ingest", handler=f"ingest_handlers.{handler}", base=base,
-                environment={**common, **env}, description=description, dead_letter_queue=self.dead_letters,
+                self,
+                name,
+                package="ingest",
+                handler=f"ingest_handlers.{handler}",
+                base=base,
+                environment={**common, **env},
+                description=description,
+                dead_letter_queue=self.dead_letters,
                 timeout_seconds=timeout_seconds,
-            )  # fmt: skip
+            )
             # Signals into incidents (siren.app.ingest): read the key's state and the incident, then write the raw
             # alert, the incident, the key's state, the timeline and the lifecycle events in one transaction (its
             # Puts and Updates are authorized item by item). No Query, no Delete, nothing of other families.
             grant_table_items(
-                function, table, actions=["GetItem", "PutItem", "UpdateItem"],
+                function,
+                table,
+                actions=["GetItem", "PutItem", "UpdateItem"],
                 leading_keys=[ItemFamily.INCIDENT, ItemFamily.DEDUP_KEY, ItemFamily.RAW_ALERT, ItemFamily.EVENT],
-            )  # fmt: skip
+            )
             self.dead_letters.grant_send_messages(function.function)
             return function
 
@@ -123,18 +131,22 @@ class Ingest(Construct):
         )
         self._queue_large_requests(ingest_function, access_logs)
         self.webhook = ingest_function(
-            "Webhook", "webhook", "Siren ingest: Alertmanager, Grafana and generic webhooks",
+            "Webhook",
+            "webhook",
+            "Siren ingest: Alertmanager, Grafana and generic webhooks",
             WEBHOOK_TOKEN_SECRET_ARN=self.webhook_token.secret_arn,
             WEBHOOK_BODY_BUCKET=self.webhook_bodies.bucket_name,
             WEBHOOK_CHUNK_FUNCTION=self.webhook_chunks.function.function_arn,
             WEBHOOK_REQUESTS_PER_MINUTE=str(REQUESTS_PER_MINUTE),
-        )  # fmt: skip
+        )
         self.webhook_token.grant_read(self.webhook.function)
         # Heartbeat pings (/heartbeat/<name>: first sight and last ping) and the per-sender request counts (429).
         grant_table_items(
-            self.webhook, table, actions=["GetItem", "UpdateItem"],
+            self.webhook,
+            table,
+            actions=["GetItem", "UpdateItem"],
             leading_keys=[ItemFamily.HEARTBEATS, ItemFamily.REQUEST_RATE],
-        )  # fmt: skip
+        )
         # The front door keeps a large request's body and queues its chunks: it writes new bodies (never reads
         # them) and invokes the consumer (the function itself, not its versions).
         self.webhook.role.add_to_principal_policy(
@@ -175,19 +187,28 @@ class Ingest(Construct):
             heartbeat_schedule_role, [self.heartbeats.function], "The schedule invokes the heartbeat check only."
         )
         self.heartbeat_schedule = scheduler.Schedule(
-            self, "HeartbeatCheck",
+            self,
+            "HeartbeatCheck",
             schedule=scheduler.ScheduleExpression.rate(Duration.minutes(1)),
-            target=scheduler_targets.LambdaInvoke(self.heartbeats.function, dead_letter_queue=self.dead_letters,
-                                                  retry_attempts=0, max_event_age=Duration.minutes(1),
-                                                  role=heartbeat_schedule_role),
+            target=scheduler_targets.LambdaInvoke(
+                self.heartbeats.function,
+                dead_letter_queue=self.dead_letters,
+                retry_attempts=0,
+                max_event_age=Duration.minutes(1),
+                role=heartbeat_schedule_role,
+            ),
             description="Siren: every minute, a heartbeat past its deadline opens an incident on its service",
-        )  # fmt: skip
+        )
 
         self.publisher = SirenFunction(
-            self, "Publisher", package="ingest", handler="ingest_handlers.publish_lifecycle_events", base=base,
+            self,
+            "Publisher",
+            package="ingest",
+            handler="ingest_handlers.publish_lifecycle_events",
+            base=base,
             environment={"EVENT_BUS_NAME": bus.event_bus_name, "TABLE_NAME": table.table_name},
             description="Siren: lifecycle events from the incident store's stream onto the Siren bus",
-        )  # fmt: skip
+        )
         bus.grant_put_events_to(self.publisher.function)
         self.publisher.function.add_event_source(
             sources.DynamoEventSource(
@@ -236,7 +257,8 @@ class Ingest(Construct):
         chunk from Lambda's asynchronous queue (two retries, then the dead-letter queue; ``siren dlq redrive``
         invokes it again). A chunk applied twice is harmless: the store checks every alert's delivery id."""
         self.webhook_bodies = s3.Bucket(
-            self, "WebhookBodies",
+            self,
+            "WebhookBodies",
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             encryption=s3.BucketEncryption.S3_MANAGED,
             enforce_ssl=True,
@@ -245,7 +267,7 @@ class Ingest(Construct):
             removal_policy=RemovalPolicy.DESTROY,
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix="webhook-bodies/" if access_logs is not None else None,
-        )  # fmt: skip
+        )
         if access_logs is None:
             acknowledge(
                 self.webhook_bodies,
@@ -254,9 +276,12 @@ class Ingest(Construct):
                 "the chunk consumer only (their roles), and expire after two weeks.",
             )
         self.webhook_chunks = ingest_function(
-            "WebhookChunks", "webhook_chunk", "Siren ingest: applies a large webhook request, one chunk at a time",
-            timeout_seconds=CHUNK_TIMEOUT_SECONDS, WEBHOOK_BODY_BUCKET=self.webhook_bodies.bucket_name,
-        )  # fmt: skip
+            "WebhookChunks",
+            "webhook_chunk",
+            "Siren ingest: applies a large webhook request, one chunk at a time",
+            timeout_seconds=CHUNK_TIMEOUT_SECONDS,
+            WEBHOOK_BODY_BUCKET=self.webhook_bodies.bucket_name,
+        )
         self.webhook_chunks.role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["s3:GetObject"], resources=[self.webhook_bodies.arn_for_objects(f"{WEBHOOK_BODY_PREFIX}*")]

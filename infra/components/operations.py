@@ -32,9 +32,12 @@ ITERATOR_AGE_LIMIT_MS = 60_000
 def _siren_count(metric_name: str) -> cloudwatch.Metric:
     """A count Siren's own functions put (Powertools: siren.observability's namespace and service), over 5 minutes."""
     return cloudwatch.Metric(
-        namespace=METRICS_NAMESPACE, metric_name=metric_name, dimensions_map={"service": SERVICE},
-        period=Duration.minutes(5), statistic="Sum",
-    )  # fmt: skip
+        namespace=METRICS_NAMESPACE,
+        metric_name=metric_name,
+        dimensions_map={"service": SERVICE},
+        period=Duration.minutes(5),
+        statistic="Sum",
+    )
 
 
 def contacts_topic(
@@ -86,14 +89,22 @@ class Operations(Construct):
     """``OpsTopic`` and the ``<stack>-...`` alarms, each acting on it in ALARM and back in OK."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: OperationsConfig, watched: Watched,
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: OperationsConfig,
+        watched: Watched,
         canary_enabled: CfnCondition | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__(scope, construct_id)
         self.topic = contacts_topic(
-            self, "OpsTopic", display_name="Siren operations", key_description="Siren: encrypts the operations topic",
+            self,
+            "OpsTopic",
+            display_name="Siren operations",
+            key_description="Siren: encrypts the operations topic",
             contacts=config,
-        )  # fmt: skip
+        )
         self._action = actions.SnsAction(self.topic)
         self.alarms: list[cloudwatch.Alarm] = []
         self._watch(watched, config.heartbeat_minutes)
@@ -115,19 +126,22 @@ class Operations(Construct):
                 threshold=1,
                 description=f"A message is waiting in the dead-letter queue {name}: an alert, event or record Siren "
                 "could not process. Read it (siren dlq list), fix the cause, then replay it.",
-            )  # fmt: skip
+            )
         for name, function in watched.functions:
             self._alarm(
-                f"Errors-{name}", function.metric_errors(period=Duration.minutes(1), statistic="Sum"), threshold=1,
+                f"Errors-{name}",
+                function.metric_errors(period=Duration.minutes(1), statistic="Sum"),
+                threshold=1,
                 description=f"The {name} function failed. Its log group has the error; retries and dead-letter "
                 "queues keep the work, so check that they drain once it is fixed.",
-            )  # fmt: skip
+            )
             self._alarm(
-                f"Throttles-{name}", function.metric_throttles(period=Duration.minutes(1), statistic="Sum"),
+                f"Throttles-{name}",
+                function.metric_throttles(period=Duration.minutes(1), statistic="Sum"),
                 threshold=1,
                 description=f"The {name} function was throttled: work waits. Raise the account's concurrency limit "
                 "or the function's reserved concurrency.",
-            )  # fmt: skip
+            )
         for name, machine in watched.state_machines:
             for what, metric in (
                 ("Failed", machine.metric_failed(period=Duration.minutes(1), statistic="Sum")),
@@ -135,11 +149,13 @@ class Operations(Construct):
                 ("Aborted", machine.metric_aborted(period=Duration.minutes(1), statistic="Sum")),
             ):
                 self._alarm(
-                    f"{name}Runs{what}", metric, threshold=1,
+                    f"{name}Runs{what}",
+                    metric,
+                    threshold=1,
                     description=f"An {name} run ended {what.lower()}: that incident's escalation stopped before an "
                     "acknowledgement. Find the run in the Step Functions console, read its last event, and check "
                     "that the incident is acknowledged or paged again.",
-                )  # fmt: skip
+                )
         for name, function in watched.stream_consumers:
             self._alarm(
                 f"StreamAge-{name}",
@@ -147,50 +163,77 @@ class Operations(Construct):
                 threshold=ITERATOR_AGE_LIMIT_MS,
                 description=f"{name} reads its DynamoDB stream more than a minute behind: incident events, and so "
                 "pages, are late. Check the function's errors and duration.",
-            )  # fmt: skip
+            )
         self._alarm(
-            "PageDeliveryFailures", _siren_count("PageDeliveryFailed"), threshold=1,
+            "PageDeliveryFailures",
+            _siren_count("PageDeliveryFailed"),
+            threshold=1,
             description="A page could not be sent on one of its channels (End User Messaging, SNS, SES or the chat "
             "webhook). Siren fell back to another channel or person; find the failing channel on the incident's "
             "timeline and in the escalation functions' logs (delivery failed) before the fallback breaks too.",
-        )  # fmt: skip
+        )
         self._alarm(
-            "EscalationRepairs", _siren_count("EscalationsRepaired"), threshold=1,
+            "EscalationRepairs",
+            _siren_count("EscalationsRepaired"),
+            threshold=1,
             description="The reconciler repaired an escalation: an open incident had no running escalation (or an "
             "acknowledged one still had one) because an event was lost upstream. The incident was saved; find what "
             "lost the event: the incident's timeline (escalation_repaired), siren dlq list, the relay's and the "
             "lifecycle function's errors.",
-        )  # fmt: skip
+        )
         self._alarm(
             "CanaryMissing",
             cloudwatch.Metric(
-                namespace=METRICS_NAMESPACE, metric_name="CanaryHeartbeat", dimensions_map={"service": SERVICE},
-                period=Duration.minutes(heartbeat_minutes), statistic="Sum",
+                namespace=METRICS_NAMESPACE,
+                metric_name="CanaryHeartbeat",
+                dimensions_map={"service": SERVICE},
+                period=Duration.minutes(heartbeat_minutes),
+                statistic="Sum",
             ),
-            threshold=1, periods=2, below=True, missing_breaches=True,
+            threshold=1,
+            periods=2,
+            below=True,
+            missing_breaches=True,
             description="Siren's end-to-end canary has not come through for two intervals: an alert sent to the "
             "webhook is not reaching the first page. Check siren health, the Errors-... alarms, the canary "
             "incidents' timelines (siren incidents list --all) and siren dlq list.",
-        )  # fmt: skip
+        )
         self._alarm(
-            "AlertsRefused", _siren_count("AlertsRefused"), threshold=1,
+            "AlertsRefused",
+            _siren_count("AlertsRefused"),
+            threshold=1,
             description="Siren refused alerts (bad token, malformed or oversized body, a time in the future): a "
             "monitoring source may be misconfigured and its alerts are not becoming incidents. The ingest logs "
             "say why each was refused.",
-        )  # fmt: skip
+        )
 
     def _alarm(
-        self, name: str, metric: cloudwatch.IMetric, *, threshold: float, description: str, periods: int = 1,
-        below: bool = False, missing_breaches: bool = False,
-    ) -> None:  # fmt: skip
+        self,
+        name: str,
+        metric: cloudwatch.IMetric,
+        *,
+        threshold: float,
+        description: str,
+        periods: int = 1,
+        below: bool = False,
+        missing_breaches: bool = False,
+    ) -> None:
         alarm = cloudwatch.Alarm(
-            self, name, metric=metric, threshold=threshold, evaluation_periods=periods, datapoints_to_alarm=periods,
-            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD if below
+            self,
+            name,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=periods,
+            datapoints_to_alarm=periods,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
+            if below
             else cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.BREACHING if missing_breaches
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING
+            if missing_breaches
             else cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_name=f"{Aws.STACK_NAME}-{name}", alarm_description=description,
-        )  # fmt: skip
+            alarm_name=f"{Aws.STACK_NAME}-{name}",
+            alarm_description=description,
+        )
         alarm.add_alarm_action(self._action)
         alarm.add_ok_action(self._action)
         self.alarms.append(alarm)

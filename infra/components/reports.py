@@ -33,7 +33,8 @@ class Reports(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.artifacts = s3.Bucket(
-            self, "Artifacts",
+            self,
+            "Artifacts",
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             encryption=s3.BucketEncryption.S3_MANAGED,
             enforce_ssl=True,
@@ -41,21 +42,34 @@ class Reports(Construct):
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix="artifacts/",
             removal_policy=RemovalPolicy.RETAIN,
-        )  # fmt: skip
+        )
         self.function = SirenFunction(
-            self, "Report", package="report", handler="report_handlers.scheduled_report", base=base,
-            environment={"TABLE_NAME": table.table_name, "EVENT_BUS_NAME": "-", "EMAIL_SENDER": email_sender,
-                         "ARTIFACTS_BUCKET_NAME": self.artifacts.bucket_name},
-            description="Siren: the scheduled leadership report", dead_letter_queue=dead_letters,
-            timeout_seconds=300, memory_size=1024,
-        )  # fmt: skip
+            self,
+            "Report",
+            package="report",
+            handler="report_handlers.scheduled_report",
+            base=base,
+            environment={
+                "TABLE_NAME": table.table_name,
+                "EVENT_BUS_NAME": "-",
+                "EMAIL_SENDER": email_sender,
+                "ARTIFACTS_BUCKET_NAME": self.artifacts.bucket_name,
+            },
+            description="Siren: the scheduled leadership report",
+            dead_letter_queue=dead_letters,
+            timeout_seconds=300,
+            memory_size=1024,
+        )
         function = self.function.function
         # Reads only: the action items' partition, incidents opened in the period (by-time) and the pages and
         # escalations of the period (by-activity). No write, no incident item read by key.
         grant_table_items(
-            self.function, table, actions=["Query"], leading_keys=[ItemFamily.ACTION_ITEMS],
+            self.function,
+            table,
+            actions=["Query"],
+            leading_keys=[ItemFamily.ACTION_ITEMS],
             index_queries=["by-time", "by-activity"],
-        )  # fmt: skip
+        )
         dead_letters.grant_send_messages(function)
         grant_send_email(self.function, email_sender, read_identity=True)
 
@@ -65,14 +79,18 @@ class Reports(Construct):
             if not expression:
                 continue
             scheduler.Schedule(
-                self, name,
+                self,
+                name,
                 schedule=scheduler.ScheduleExpression.expression(expression, TimeZone.of(config.time_zone)),
                 target=scheduler_targets.LambdaInvoke(
-                    function, input=scheduler.ScheduleTargetInput.from_object({"period": name.lower()}),
-                    dead_letter_queue=dead_letters, retry_attempts=3, role=schedule_role,
+                    function,
+                    input=scheduler.ScheduleTargetInput.from_object({"period": name.lower()}),
+                    dead_letter_queue=dead_letters,
+                    retry_attempts=3,
+                    role=schedule_role,
                 ),
                 description=f"Siren {name.lower()} leadership report ({expression}, {config.time_zone})",
-            )  # fmt: skip
+            )
         CfnOutput(self, "ArtifactsBucketNameOutput", value=self.artifacts.bucket_name).override_logical_id(
             "ArtifactsBucketName"
         )

@@ -37,47 +37,69 @@ class StatusPublisher(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.publisher = SirenFunction(
-            self, "Publish", package="status", handler="status_handlers.publish", base=base,
-            environment={"TABLE_NAME": table.table_name, "EVENT_BUS_NAME": bus.event_bus_name,
-                         "STATUS_BUCKET_NAME": bucket.bucket_name, "STATUS_PAGE_URL": page_url},
-            description="Siren: publish the customer status page", dead_letter_queue=dead_letters,
-        )  # fmt: skip
+            self,
+            "Publish",
+            package="status",
+            handler="status_handlers.publish",
+            base=base,
+            environment={
+                "TABLE_NAME": table.table_name,
+                "EVENT_BUS_NAME": bus.event_bus_name,
+                "STATUS_BUCKET_NAME": bucket.bucket_name,
+                "STATUS_PAGE_URL": page_url,
+            },
+            description="Siren: publish the customer status page",
+            dead_letter_queue=dead_letters,
+        )
         function = self.publisher.function
         # Reads incidents through the by-status and by-time indexes only; reads and writes the status page's own
         # partition (hand-set component statuses and maintenance windows by Query; the publish request mark and
         # lease by UpdateItem). Nothing else of the table: no incident, code or raw alert by key.
         grant_table_items(
-            self.publisher, table, actions=["Query", "UpdateItem"], leading_keys=[ItemFamily.STATUS_PAGE],
+            self.publisher,
+            table,
+            actions=["Query", "UpdateItem"],
+            leading_keys=[ItemFamily.STATUS_PAGE],
             index_queries=["by-status", "by-time"],
-        )  # fmt: skip
+        )
         # Exactly what publishing needs: read the manifest, write objects; ListBucket so that a missing manifest
         # is NoSuchKey (the first publish) rather than AccessDenied. No delete, no ACLs.
-        self.publisher.role.add_to_policy(iam.PolicyStatement(
-            actions=["s3:GetObject", "s3:PutObject"], resources=[bucket.arn_for_objects("*")],
-        ))  # fmt: skip
-        self.publisher.role.add_to_policy(iam.PolicyStatement(actions=["s3:ListBucket"],
-                                                              resources=[bucket.bucket_arn]))  # fmt: skip
+        self.publisher.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:PutObject"],
+                resources=[bucket.arn_for_objects("*")],
+            )
+        )
+        self.publisher.role.add_to_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
         acknowledge(
-            self.publisher.role, f"AwsSolutions-IAM5[Resource::<{logical_id(bucket)}.Arn>/*]",
+            self.publisher.role,
+            f"AwsSolutions-IAM5[Resource::<{logical_id(bucket)}.Arn>/*]",
             "The publisher writes the whole site (index, incident pages, feeds, API) into this one bucket: its "
             "objects are the resource; the actions are only GetObject and PutObject.",
-        )  # fmt: skip
+        )
         dead_letters.grant_send_messages(function)
 
         events.Rule(
-            self, "OnLifecycleEvent", event_bus=bus,
+            self,
+            "OnLifecycleEvent",
+            event_bus=bus,
             description="Republish the status page on every incident lifecycle event",
             event_pattern=events.EventPattern(source=[EVENT_SOURCE]),
-            targets=[targets.LambdaFunction(function, dead_letter_queue=dead_letters, retry_attempts=20,
-                                            max_event_age=Duration.hours(2))],
-        )  # fmt: skip
+            targets=[
+                targets.LambdaFunction(
+                    function, dead_letter_queue=dead_letters, retry_attempts=20, max_event_age=Duration.hours(2)
+                )
+            ],
+        )
         # Its own role (not the stack-wide one CDK would share between schedules): it invokes this function only.
         schedule_role = iam.Role(self, "ScheduleRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"))
         acknowledge_invoke_versions(schedule_role, [function], "The schedule invokes the status publisher only.")
         scheduler.Schedule(
-            self, "Republish",
+            self,
+            "Republish",
             schedule=scheduler.ScheduleExpression.rate(REPUBLISH_EVERY),
-            target=scheduler_targets.LambdaInvoke(function, dead_letter_queue=dead_letters, retry_attempts=3,
-                                                  role=schedule_role),
+            target=scheduler_targets.LambdaInvoke(
+                function, dead_letter_queue=dead_letters, retry_attempts=3, role=schedule_role
+            ),
             description="Republish the status page: maintenance windows and the uptime day change with time alone",
-        )  # fmt: skip
+        )

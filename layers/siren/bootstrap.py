@@ -84,8 +84,11 @@ class WebhookSettings:
         rate = env.get("WEBHOOK_REQUESTS_PER_MINUTE", "").strip()
         if rate and (not rate.isdigit() or int(rate) < 1):
             raise SettingsError(f"WEBHOOK_REQUESTS_PER_MINUTE must be a whole number above 0, got {rate!r}")
-        return cls(env.get("WEBHOOK_BODY_BUCKET") or None, env.get("WEBHOOK_CHUNK_FUNCTION") or None,
-                   int(rate) if rate else None)  # fmt: skip
+        return cls(
+            env.get("WEBHOOK_BODY_BUCKET") or None,
+            env.get("WEBHOOK_CHUNK_FUNCTION") or None,
+            int(rate) if rate else None,
+        )
 
 
 def intake() -> Intake:

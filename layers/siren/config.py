@@ -412,8 +412,12 @@ _DEFAULT_IMPACT: Final = {
     "SEV5": "operational",
 }
 COMPONENT_STATUSES: Final = (
-    "operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"
-)  # fmt: skip
+    "operational",
+    "degraded_performance",
+    "partial_outage",
+    "major_outage",
+    "under_maintenance",
+)
 INCIDENT_COMPONENT_STATUSES: Final = COMPONENT_STATUSES[:4]
 
 
@@ -425,8 +429,9 @@ class StatusComponent:
     services: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return _without_none({"name": self.name, "description": self.description, "group": self.group,
-                              "services": list(self.services)})  # fmt: skip
+        return _without_none(
+            {"name": self.name, "description": self.description, "group": self.group, "services": list(self.services)}
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,11 +472,16 @@ class ReportsConfig:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "recipients": list(self.recipients), "time_zone": self.time_zone, "weekly": self.weekly or "",
+            "recipients": list(self.recipients),
+            "time_zone": self.time_zone,
+            "weekly": self.weekly or "",
             "monthly": self.monthly or "",
-            "off_hours": {"start": _time_text(self.off_hours_start), "end": _time_text(self.off_hours_end),
-                          "weekends": self.weekends_off},
-        }  # fmt: skip
+            "off_hours": {
+                "start": _time_text(self.off_hours_start),
+                "end": _time_text(self.off_hours_end),
+                "weekends": self.weekends_off,
+            },
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -526,8 +536,15 @@ class Heartbeat:
         return f"heartbeat:{self.name}"
 
     def to_json(self) -> dict[str, Any]:
-        return _without_none({"name": self.name, "service": self.service, "interval_minutes": self.interval_minutes,
-                              "grace_minutes": self.grace_minutes, "severity": self.severity})  # fmt: skip
+        return _without_none(
+            {
+                "name": self.name,
+                "service": self.service,
+                "interval_minutes": self.interval_minutes,
+                "grace_minutes": self.grace_minutes,
+                "severity": self.severity,
+            }
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -824,8 +841,12 @@ def _match(given: _Field) -> Match:
 
 # ---- the validators of the on-call sections ----------------------------------------------------------------
 
-_REFERENCE_SECTIONS: Final = {"user": "users", "schedule": "schedules", "escalation policy": "escalation_policies",
-                               "service": "services"}  # fmt: skip
+_REFERENCE_SECTIONS: Final = {
+    "user": "users",
+    "schedule": "schedules",
+    "escalation policy": "escalation_policies",
+    "service": "services",
+}
 _E164: Final = re.compile(r"\+[1-9][0-9]{6,14}")
 _EMAIL: Final = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
@@ -1127,19 +1148,24 @@ def _reports(given: _Field) -> ReportsConfig:
                 continue
             text = field_.string(allow_empty=True)
             if text and not _SCHEDULE_CRON.fullmatch(text.strip()):
-                field_.problem(f'must be an EventBridge Scheduler cron such as "cron(0 9 ? * MON *)", or "" for '
-                               f"none (got {_shown(text)})")  # fmt: skip
+                field_.problem(
+                    f'must be an EventBridge Scheduler cron such as "cron(0 9 ? * MON *)", or "" for '
+                    f"none (got {_shown(text)})"
+                )
             schedules[name] = text.strip() if text else None
         with key["off_hours"].fields() as off:
             start = _clock_time(off["start"])
             end = _clock_time(off["end"])
             weekends = off["weekends"].boolean()
     return ReportsConfig(
-        recipients=tuple(recipients), time_zone=_or(zone, fallback.time_zone),
-        weekly=schedules["weekly"], monthly=schedules["monthly"],
-        off_hours_start=_or(start, fallback.off_hours_start), off_hours_end=_or(end, fallback.off_hours_end),
+        recipients=tuple(recipients),
+        time_zone=_or(zone, fallback.time_zone),
+        weekly=schedules["weekly"],
+        monthly=schedules["monthly"],
+        off_hours_start=_or(start, fallback.off_hours_start),
+        off_hours_end=_or(end, fallback.off_hours_end),
         weekends_off=fallback.weekends_off if weekends is None else weekends,
-    )  # fmt: skip
+    )
 
 
 def _operations(given: _Field) -> Operations:
@@ -1156,13 +1182,15 @@ def _operations(given: _Field) -> Operations:
             elif _EMAIL.fullmatch(contact):
                 emails.append(contact)
             else:
-                item.problem(f'must be an E.164 phone number such as "+14255550100" or an email address '
-                             f"(got {_shown(contact)})")  # fmt: skip
+                item.problem(
+                    f'must be an E.164 phone number such as "+14255550100" or an email address (got {_shown(contact)})'
+                )
         heartbeat = key["heartbeat_minutes"].integer(minimum=1)
     return Operations(
-        phones=tuple(dict.fromkeys(phones)), emails=tuple(dict.fromkeys(emails)),
+        phones=tuple(dict.fromkeys(phones)),
+        emails=tuple(dict.fromkeys(emails)),
         heartbeat_minutes=_or(heartbeat, fallback.heartbeat_minutes),
-    )  # fmt: skip
+    )
 
 
 _HEARTBEAT_NAME_MAX: Final = 64
@@ -1178,8 +1206,11 @@ def _heartbeats(given: _Field) -> dict[str, Heartbeat]:
             interval = key["interval_minutes"].integer(minimum=1)
             grace = key["grace_minutes"].integer(minimum=0)
             severity = key["severity"].severity()
-        for required, what in (("name", "the name in the ping URL"), ("service", "the service its incidents are on"),
-                               ("interval_minutes", "how often the job pings, in minutes")):  # fmt: skip
+        for required, what in (
+            ("name", "the name in the ping URL"),
+            ("service", "the service its incidents are on"),
+            ("interval_minutes", "how often the job pings, in minutes"),
+        ):
             if not key[required].exists and isinstance(item.value, dict):
                 key[required].problem(f"required: {what}")
         if name is not None and (not _SERVICE_NAME.fullmatch(name) or len(name) > _HEARTBEAT_NAME_MAX):
@@ -1249,8 +1280,9 @@ def _status_components(given: _Field) -> dict[str, StatusComponent]:
         return components
     for component_id, entry in given.entries():
         if not _SERVICE_NAME.fullmatch(component_id):
-            entry.problem(_SERVICE_NAME_RULE.replace("service", "component") + f" (got {_shown(component_id)})",
-                          at_key=True)  # fmt: skip
+            entry.problem(
+                _SERVICE_NAME_RULE.replace("service", "component") + f" (got {_shown(component_id)})", at_key=True
+            )
         with entry.fields() as key:
             component = _status_component(entry, key)
         if component is not None:
@@ -1268,9 +1300,11 @@ def _status_component(entry: _Field, key: _Fields) -> StatusComponent | None:
             entry.problem('required: "name", the component\'s name as customers know it')
         return None
     return StatusComponent(
-        name=name, description=description or "", group=group,
+        name=name,
+        description=description or "",
+        group=group,
         services=tuple(service for service in services if service is not None),
-    )  # fmt: skip
+    )
 
 
 def _check_references(root: _Field, config: SirenConfig) -> None:

@@ -172,5 +172,8 @@ def test_csp_violations_and_security_headers_are_reported(good: dict[str, Any], 
     directives = {entry.split(": ", 1)[1].split(" blocked ")[0] for entry in enforced["csp_violations"]}
     # The style attributes, the inline <script> and the image from the page's own origin (img-src is data: only).
     assert {"style-src-attr", "script-src-elem", "img-src"} <= directives, enforced["csp_violations"]
-    assert all(f"{viewport}/{scheme}: " in " ".join(enforced["csp_violations"])
-               for viewport in ("phone", "desktop") for scheme in ("light", "dark"))  # fmt: skip
+    assert all(
+        f"{viewport}/{scheme}: " in " ".join(enforced["csp_violations"])
+        for viewport in ("phone", "desktop")
+        for scheme in ("light", "dark")
+    )

@@ -42,12 +42,33 @@ def test_status_page_is_accessible_fits_a_phone_and_runs_no_script(local_http, t
     fire_alarm(local_http.client, "checkout-5xx-rate", "ALARM", "5xx 12% > 5%", None)
     wait_for(lambda: summary(base).get("incidents"))
     incident_id = summary(base)["incidents"][0]["id"]
-    siren(local_http, "update", incident_id, "--public", f"Some checkouts fail. {HOSTILE}", "--status",
-          "identified", "--title", "Checkout errors")  # fmt: skip
-    siren(local_http, "maintenance", "add", "--components", "search", "--start", "2030-01-01T02:00Z", "--end",
-          "2030-01-01T03:00Z", "--title", "Search index rebuild")  # fmt: skip
-    wait_for(lambda: summary(base).get("scheduled_maintenances")
-             and summary(base)["incidents"][0]["status"] == "identified")  # fmt: skip
+    siren(
+        local_http,
+        "update",
+        incident_id,
+        "--public",
+        f"Some checkouts fail. {HOSTILE}",
+        "--status",
+        "identified",
+        "--title",
+        "Checkout errors",
+    )
+    siren(
+        local_http,
+        "maintenance",
+        "add",
+        "--components",
+        "search",
+        "--start",
+        "2030-01-01T02:00Z",
+        "--end",
+        "2030-01-01T03:00Z",
+        "--title",
+        "Search index rebuild",
+    )
+    wait_for(
+        lambda: summary(base).get("scheduled_maintenances") and summary(base)["incidents"][0]["status"] == "identified"
+    )
 
     report = inspect_page(base + "index.html", tmp_path, name="status")
     incident_report = inspect_page(f"{base}incidents/{incident_id}.html", tmp_path, name="incident")

@@ -46,15 +46,18 @@ def links_in(message: dict[str, Any]) -> dict[str, str]:
 
 
 def hidden_fields(page: str) -> dict[str, str]:
-    return {html.unescape(name): html.unescape(value)
-            for name, value in re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', page)}  # fmt: skip
+    return {
+        html.unescape(name): html.unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', page)
+    }
 
 
 def test_signed_link_confirms_then_acknowledges_once_and_stops_the_escalation(local_http_fast):
     fire_alarm(local_http_fast.client, "payments-card-declines", "ALARM", "declines 30% > 5%", None)  # SEV1
     # Page emails (SES), not the operations topic's (Siren's own alarms)
-    emails = wait_for(lambda: [m for m in local_http_fast.outbox_json() if m["channel"] == "email" and m["via"] == "ses"
-                               ])  # fmt: skip
+    emails = wait_for(
+        lambda: [m for m in local_http_fast.outbox_json() if m["channel"] == "email" and m["via"] == "ses"]
+    )
     # SEV1 is posted to the team's chat channel once, when the escalation starts (siren.yaml paging).
     chat = wait_for(lambda: [m for m in local_http_fast.outbox_json() if m["channel"] == "chat"])
     assert len(chat) == 1 and chat[0]["body"].startswith("[SEV1] payments:")

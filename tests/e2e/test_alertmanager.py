@@ -56,8 +56,9 @@ def alertmanager(siren: Any) -> Iterator[RunningAlertmanager]:
     except AlertmanagerSetupError as error:
         pytest.skip(f"Debian's prometheus-alertmanager could not be obtained: {error}")
     info = siren.info()
-    config = webhook_config(info["webhook_url"].rstrip("/") + "/alertmanager", info["webhook_token"],
-                            group_by=["alertname"])  # fmt: skip
+    config = webhook_config(
+        info["webhook_url"].rstrip("/") + "/alertmanager", info["webhook_token"], group_by=["alertname"]
+    )
     with running_alertmanager(config) as running:
         yield running
 
@@ -89,11 +90,17 @@ def incidents_by_key(siren: Any) -> dict[str, list[dict[str, str]]]:
     found: dict[str, list[dict[str, str]]] = {}
     # Only the incidents' key and status come back: the table also holds every raw alert (KBs each), and a poll
     # that ships them all over HTTP twice a second takes the CPU the pipeline under test needs.
-    pages = siren.client("dynamodb").get_paginator("scan").paginate(
-        TableName=table, FilterExpression="kind = :incident",
-        ExpressionAttributeValues={":incident": {"S": "incident"}},
-        ProjectionExpression="id, pk, dedup_key, opened_at, #status", ExpressionAttributeNames={"#status": "status"},
-    )  # fmt: skip
+    pages = (
+        siren.client("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=table,
+            FilterExpression="kind = :incident",
+            ExpressionAttributeValues={":incident": {"S": "incident"}},
+            ProjectionExpression="id, pk, dedup_key, opened_at, #status",
+            ExpressionAttributeNames={"#status": "status"},
+        )
+    )
     for page in pages:
         for item in page["Items"]:
             flat = {name: next(iter(value.values())) for name, value in item.items()}
@@ -141,8 +148,9 @@ def test_a_group_with_one_alert_ten_minutes_ahead_opens_all_three_incidents(sire
     assert datetime.fromisoformat(skewed["opened_at"]) < now + timedelta(minutes=5)
     timeline = siren.client("dynamodb").query(
         TableName=siren.stacks["Siren"].outputs["IncidentsTableName"],
-        KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": f"INC#{skewed['id']}"}},
-    )["Items"]  # fmt: skip
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"INC#{skewed['id']}"}},
+    )["Items"]
     notes = [json.loads(i["data"]["S"]) for i in timeline if i.get("entry_kind", {}).get("S") == "opened"]
     assert len(notes) == 1 and "s ahead of the time Siren received it" in notes[0]["details"][CLOCK_SKEW_NOTE]
 
@@ -179,8 +187,11 @@ def test_a_group_of_80_alerts_with_long_descriptions_arrives_whole_and_resolves(
 def queued_body_sizes(siren: Any) -> list[int]:
     """The sizes of the request bodies the webhook kept for its queue."""
     functions = siren.client("lambda").list_functions()["Functions"]
-    (bucket,) = {f["Environment"]["Variables"]["WEBHOOK_BODY_BUCKET"] for f in functions
-                 if "WEBHOOK_CHUNK_FUNCTION" in f.get("Environment", {}).get("Variables", {})}  # fmt: skip
+    (bucket,) = {
+        f["Environment"]["Variables"]["WEBHOOK_BODY_BUCKET"]
+        for f in functions
+        if "WEBHOOK_CHUNK_FUNCTION" in f.get("Environment", {}).get("Variables", {})
+    }
     return [o["Size"] for o in siren.client("s3").list_objects_v2(Bucket=bucket).get("Contents", [])]
 
 
@@ -188,9 +199,11 @@ def queued_body_sizes(siren: Any) -> list[int]:
 def send(siren: Any, path: str, body: bytes) -> tuple[int, dict[str, Any], Any]:
     info = siren.info()
     request = urllib.request.Request(
-        info["webhook_url"].rstrip("/") + "/" + path, data=body, method="POST",
+        info["webhook_url"].rstrip("/") + "/" + path,
+        data=body,
+        method="POST",
         headers={"Authorization": f"Bearer {info['webhook_token']}", "Content-Type": "application/json"},
-    )  # fmt: skip
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read()), response.headers
@@ -199,8 +212,13 @@ def send(siren: Any, path: str, body: bytes) -> tuple[int, dict[str, Any], Any]:
 
 
 def test_a_generic_batch_applies_its_good_alerts_and_keeps_each_refused_one_with_its_reason(siren):
-    batch = {"alerts": [{"dedup_key": "batch-ok-1", "title": "ok"}, {"title": "no key"},
-                        {"dedup_key": "batch-ok-2", "title": "ok", "occurred_at": "2099-01-01T00:00:00Z"}]}  # fmt: skip
+    batch = {
+        "alerts": [
+            {"dedup_key": "batch-ok-1", "title": "ok"},
+            {"title": "no key"},
+            {"dedup_key": "batch-ok-2", "title": "ok", "occurred_at": "2099-01-01T00:00:00Z"},
+        ]
+    }
     status, answer, _ = send(siren, "generic", json.dumps(batch).encode())
 
     assert status == 202, answer
@@ -209,8 +227,12 @@ def test_a_generic_batch_applies_its_good_alerts_and_keeps_each_refused_one_with
     assert "ahead of the time Siren received it" in answer["results"][1]["note"]  # 2099: clamped, not refused
     assert {"generic:batch-ok-1", "generic:batch-ok-2"} <= set(incidents_by_key(siren))
     queue = siren.stacks["Siren"].outputs["DeadLetterQueueUrl"]
-    kept = [json.loads(m["Body"]) for m in siren.client("sqs").receive_message(
-        QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=0)["Messages"]]  # fmt: skip
+    kept = [
+        json.loads(m["Body"])
+        for m in siren.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=0)[
+            "Messages"
+        ]
+    ]
     (refused,) = [k for k in kept if k["source"] == "generic" and k["payload"].get("index") == 1]
     assert refused["reason"] == "alerts[1].dedup_key is required"
     assert refused["payload"]["alert"] == {"title": "no key"}
@@ -218,19 +240,24 @@ def test_a_generic_batch_applies_its_good_alerts_and_keeps_each_refused_one_with
 
 def test_a_sender_that_floods_gets_429_with_retry_after_never_a_silent_drop(siren):
     lambda_client = siren.client("lambda")
-    (webhook,) = [f for f in lambda_client.list_functions()["Functions"]
-                  if "WEBHOOK_REQUESTS_PER_MINUTE" in f.get("Environment", {}).get("Variables", {})]  # fmt: skip
+    (webhook,) = [
+        f
+        for f in lambda_client.list_functions()["Functions"]
+        if "WEBHOOK_REQUESTS_PER_MINUTE" in f.get("Environment", {}).get("Variables", {})
+    ]
     variables = webhook["Environment"]["Variables"]
     limited = {**variables, "WEBHOOK_REQUESTS_PER_MINUTE": "3"}
-    lambda_client.update_function_configuration(FunctionName=webhook["FunctionName"],
-                                                Environment={"Variables": limited})  # fmt: skip
+    lambda_client.update_function_configuration(
+        FunctionName=webhook["FunctionName"], Environment={"Variables": limited}
+    )
     try:
         # A burst of 8 requests (each refused as malformed, so that only the rate is at stake): a minute's window
         # may turn over during the burst, so at most 6 pass.
         answers = [send(siren, "grafana", b"{not json") for _ in range(8)]
     finally:
-        lambda_client.update_function_configuration(FunctionName=webhook["FunctionName"],
-                                                    Environment={"Variables": variables})  # fmt: skip
+        lambda_client.update_function_configuration(
+            FunctionName=webhook["FunctionName"], Environment={"Variables": variables}
+        )
     throttled = [(answer, headers) for status, answer, headers in answers if status == 429]
     assert len(throttled) >= 2
     assert {status for status, _, _ in answers} == {400, 429}

@@ -83,8 +83,9 @@ def test_a_broken_canary_path_alarms_the_operators(local_http_canary):
 
     def alarm_texts() -> int:  # ops SMS saying the canary is missing (a slow first canary may have sent one before)
         subject = 'ALARM: "Siren-CanaryMissing" in US East (N. Virginia)'
-        return sum(1 for m in runtime.outbox.messages() if m.via == "sns-topic" and m.channel == "sms"
-                   and m.body == subject)  # fmt: skip
+        return sum(
+            1 for m in runtime.outbox.messages() if m.via == "sns-topic" and m.channel == "sms" and m.body == subject
+        )
 
     earlier = alarm_texts()
     # End User Messaging refuses the first level's numbers: the dry run fails, no heartbeat is recorded.

@@ -20,23 +20,47 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def siren(runtime, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "AWS_ENDPOINT_URL": runtime.endpoint_url, "SIREN_ACTOR": "alice"}
-    result = subprocess.run([sys.executable, "-m", "siren_cli.main", *args], capture_output=True, text=True,
-                            env=env, cwd=ROOT, timeout=120, check=False)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "siren_cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
     if check:
         assert result.returncode == 0, result.stderr
     return result
 
 
 def test_declare_list_show_change_severity_and_resolve(local_http):
-    declared = json.loads(siren(local_http, "declare", "--title", "Checkout <b>down</b>", "--severity", "sev2",
-                                "--service", "checkout", "--summary", "all regions", "--json").stdout)  # fmt: skip
+    declared = json.loads(
+        siren(
+            local_http,
+            "declare",
+            "--title",
+            "Checkout <b>down</b>",
+            "--severity",
+            "sev2",
+            "--service",
+            "checkout",
+            "--summary",
+            "all regions",
+            "--json",
+        ).stdout
+    )
     incident_id = declared["id"]
 
     listed = json.loads(siren(local_http, "incidents", "list", "--json").stdout)
     (row,) = listed
     assert {"id", "status", "severity", "title", "service", "dedup_key", "alert_count", "opened_at"} <= set(row)
-    assert (row["id"], row["status"], row["severity"], row["title"]) == (incident_id, "open", "SEV2",
-                                                                         "Checkout <b>down</b>")  # fmt: skip
+    assert (row["id"], row["status"], row["severity"], row["title"]) == (
+        incident_id,
+        "open",
+        "SEV2",
+        "Checkout <b>down</b>",
+    )
 
     siren(local_http, "severity", incident_id, "SEV1")
     siren(local_http, "resolve", incident_id, "--note", "rolled back")
@@ -55,8 +79,11 @@ def test_declare_list_show_change_severity_and_resolve(local_http):
 
 
 def test_ack_stops_the_escalation_and_assign_records_the_role(local_http):
-    declared = json.loads(siren(local_http, "declare", "--title", "Search is slow", "--severity", "SEV3",
-                                "--service", "search", "--json").stdout)  # fmt: skip
+    declared = json.loads(
+        siren(
+            local_http, "declare", "--title", "Search is slow", "--severity", "SEV3", "--service", "search", "--json"
+        ).stdout
+    )
     incident_id = declared["id"]
     sfn = local_http.client("stepfunctions")
     machine = local_http.stacks["Siren"].outputs["EscalationStateMachineArn"]

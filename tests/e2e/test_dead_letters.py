@@ -81,10 +81,13 @@ def stream_records(runtime: Any) -> list[dict[str, Any]]:
     table = runtime.stacks["Siren"].outputs["IncidentsTableName"]
     stream_arn = runtime.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
     streams = boto3.client(
-        "dynamodbstreams", region_name=runtime.region, endpoint_url=runtime.endpoint_url,
-        aws_access_key_id="testing", aws_secret_access_key="testing",
+        "dynamodbstreams",
+        region_name=runtime.region,
+        endpoint_url=runtime.endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
         config=Config(account_id_endpoint_mode="disabled"),
-    )  # fmt: skip
+    )
     (shard,) = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
     iterator = streams.get_shard_iterator(
         StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
@@ -103,18 +106,25 @@ def batch_pointer(records: list[dict[str, Any]], function_arn: str) -> dict[str,
 
     first, last = records[0], records[-1]
     return {
-        "requestContext": {"requestId": "lost-batch", "functionArn": function_arn,
-                           "condition": "RecordAgeExceeded", "approximateInvokeCount": 1200},
+        "requestContext": {
+            "requestId": "lost-batch",
+            "functionArn": function_arn,
+            "condition": "RecordAgeExceeded",
+            "approximateInvokeCount": 1200,
+        },
         "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
         "version": "1.0",
         "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
         "DDBStreamBatchInfo": {
-            "shardId": first["shardId"], "startSequenceNumber": first["dynamodb"]["SequenceNumber"],
-            "endSequenceNumber": last["dynamodb"]["SequenceNumber"], "approximateArrivalOfFirstRecord": written(first),
-            "approximateArrivalOfLastRecord": written(last), "batchSize": len(records),
+            "shardId": first["shardId"],
+            "startSequenceNumber": first["dynamodb"]["SequenceNumber"],
+            "endSequenceNumber": last["dynamodb"]["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": written(first),
+            "approximateArrivalOfLastRecord": written(last),
+            "batchSize": len(records),
             "streamArn": first["streamArn"],
         },
-    }  # fmt: skip
+    }
 
 
 def test_dead_letters_are_listed_and_redriven_from_the_table_and_to_their_functions(local_http_fast):
@@ -126,11 +136,17 @@ def test_dead_letters_are_listed_and_redriven_from_the_table_and_to_their_functi
     # GIVEN an incident whose "Incident Opened" the relay lost (its mapping was off while it was written; on AWS:
     # a batch that failed until its records left the stream), and the pointer Lambda sent for that batch
     lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
-    declared = json.loads(siren(runtime, "declare", "--title", "Checkout down", "--severity", "SEV1",
-                                "--service", "checkout", "--json").stdout)  # fmt: skip
+    declared = json.loads(
+        siren(
+            runtime, "declare", "--title", "Checkout down", "--severity", "SEV1", "--service", "checkout", "--json"
+        ).stdout
+    )
     incident_id = declared["id"]
-    lost = [r for r in stream_records(runtime) if r["eventName"] == "INSERT"
-            and r["dynamodb"].get("NewImage", {}).get("kind", {}).get("S") == "event"]  # fmt: skip
+    lost = [
+        r
+        for r in stream_records(runtime)
+        if r["eventName"] == "INSERT" and r["dynamodb"].get("NewImage", {}).get("kind", {}).get("S") == "event"
+    ]
     assert [json.loads(r["dynamodb"]["NewImage"]["detail"]["S"])["incident_id"] for r in lost] == [incident_id]
     lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=True)
     queue_url = outputs["DeadLetterQueueUrl"]
@@ -140,14 +156,22 @@ def test_dead_letters_are_listed_and_redriven_from_the_table_and_to_their_functi
     alarm_arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:payments-latency"
     event = alarm_state_change_event(
         alarm={"AlarmArn": alarm_arn, "AlarmName": "payments-latency", "AlarmDescription": "p99 > 2s"},
-        account="123456789012", region="us-east-1", previous={"value": "OK"}, state="ALARM",
-        reason="p99 2.4s > 2s", at=datetime.now(UTC),
-    )  # fmt: skip
-    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(event), MessageAttributes={
-        "RequestID": {"DataType": "String", "StringValue": "0a1b2c3d"},
-        "ErrorCode": {"DataType": "Number", "StringValue": "200"},
-        "ErrorMessage": {"DataType": "String", "StringValue": "Task timed out after 30.00 seconds"},
-    })  # fmt: skip
+        account="123456789012",
+        region="us-east-1",
+        previous={"value": "OK"},
+        state="ALARM",
+        reason="p99 2.4s > 2s",
+        at=datetime.now(UTC),
+    )
+    sqs.send_message(
+        QueueUrl=queue_url,
+        MessageBody=json.dumps(event),
+        MessageAttributes={
+            "RequestID": {"DataType": "String", "StringValue": "0a1b2c3d"},
+            "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+            "ErrorMessage": {"DataType": "String", "StringValue": "Task timed out after 30.00 seconds"},
+        },
+    )
     assert runtime.drain()
     assert executions_of(runtime, incident_id) == []  # lost: nobody is paged
     assert len(json.loads(siren(runtime, "incidents", "list", "--json").stdout)) == 1
@@ -159,8 +183,10 @@ def test_dead_letters_are_listed_and_redriven_from_the_table_and_to_their_functi
     assert set(by_kind) == {"stream-batch", "event"}
     pointer = by_kind["stream-batch"]
     assert pointer["incidents"] == [incident_id]
-    assert (pointer["shard"], pointer["start_sequence_number"]) == (lost[0]["shardId"],
-                                                                    lost[0]["dynamodb"]["SequenceNumber"])  # fmt: skip
+    assert (pointer["shard"], pointer["start_sequence_number"]) == (
+        lost[0]["shardId"],
+        lost[0]["dynamodb"]["SequenceNumber"],
+    )
     assert by_kind["event"]["event"] == "CloudWatch Alarm State Change (aws.cloudwatch)"
     assert "timed out" in by_kind["event"]["error"]
 

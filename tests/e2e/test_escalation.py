@@ -39,8 +39,12 @@ def on_call(level: int, severity: str = "SEV1") -> list[str]:
 def role_users() -> list[str]:
     roles = CONFIG.roles
     assert roles is not None
-    return [u for target in (roles.commander, roles.comms) if target for u in
-            resolve_targets([target], CONFIG, datetime.now(UTC))]  # fmt: skip
+    return [
+        u
+        for target in (roles.commander, roles.comms)
+        if target
+        for u in resolve_targets([target], CONFIG, datetime.now(UTC))
+    ]
 
 
 def messages_to(runtime: Any, user: str, channel: str) -> list[dict[str, Any]]:
@@ -112,8 +116,9 @@ def test_failing_sms_channel_falls_back_and_escalation_continues(local_http_fast
 def test_raising_the_severity_restarts_the_escalation_and_retires_the_old_one(local_http_fast):
     from tests.e2e.test_cli_incidents import siren
 
-    declared = siren(local_http_fast, "declare", "--title", "Search is slow", "--severity", "SEV3",
-                     "--service", "search", "--json")  # fmt: skip
+    declared = siren(
+        local_http_fast, "declare", "--title", "Search is slow", "--severity", "SEV3", "--service", "search", "--json"
+    )
     incident_id = json.loads(declared.stdout)["id"]
     sfn = local_http_fast.client("stepfunctions")
     machine = local_http_fast.stacks["Siren"].outputs["EscalationStateMachineArn"]

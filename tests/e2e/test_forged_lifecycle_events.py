@@ -39,9 +39,14 @@ def test_a_forged_acknowledgement_on_the_bus_does_not_stop_the_escalation(local_
     wait_for(lambda: held_wait(runtime, incident_id))  # level 1 waits for an acknowledgement: the forger's target
 
     forged = {
-        "incident_id": incident_id, "status": "acknowledged", "severity": "SEV1", "version": 99,
-        "acknowledged_by": "mallory", "via": "sms", "opened_at": datetime.now(UTC).isoformat(),
-    }  # fmt: skip
+        "incident_id": incident_id,
+        "status": "acknowledged",
+        "severity": "SEV1",
+        "version": 99,
+        "acknowledged_by": "mallory",
+        "via": "sms",
+        "opened_at": datetime.now(UTC).isoformat(),
+    }
     bus = runtime.stacks["Siren"].outputs["EventBusName"]
     entry = {"EventBusName": bus, "Source": "siren.incidents", "DetailType": "Incident Acknowledged"}
     answer = runtime.client("events").put_events(Entries=[{**entry, "Detail": json.dumps(forged)}])

@@ -37,8 +37,15 @@ HEARTBEAT = CONFIG.heartbeats[NAME]
 
 def siren(runtime: Any, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "AWS_ENDPOINT_URL": runtime.endpoint_url}
-    return subprocess.run([sys.executable, "-m", "siren_cli.main", *args], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=120, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "siren_cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
 
 
 def listed(runtime: Any) -> dict[str, Any]:
@@ -58,8 +65,9 @@ def heartbeat_incidents(runtime: Any) -> list[dict[str, Any]]:
 def post_ping(runtime: Any, name: str, token: str | None) -> tuple[int, dict[str, Any]]:
     info = runtime.info()
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    request = urllib.request.Request(info["webhook_url"].rstrip("/") + f"/heartbeat/{name}", data=b"",
-                                     headers=headers, method="POST")  # fmt: skip
+    request = urllib.request.Request(
+        info["webhook_url"].rstrip("/") + f"/heartbeat/{name}", data=b"", headers=headers, method="POST"
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())
@@ -89,8 +97,11 @@ def test_a_missed_heartbeat_opens_an_incident_and_the_next_ping_resolves_it(loca
     # WHEN the check runs: one incident, on the heartbeat's service, with its severity.
     fire_check(local_http)
     (incident,) = wait_for(lambda: heartbeat_incidents(local_http))
-    assert (incident["status"], incident["service"], incident["severity"]) == ("open", HEARTBEAT.service,
-                                                                               HEARTBEAT.severity)  # fmt: skip
+    assert (incident["status"], incident["service"], incident["severity"]) == (
+        "open",
+        HEARTBEAT.service,
+        HEARTBEAT.severity,
+    )
     assert NAME in incident["title"] and incident["severity_rule"] == "stated"
     row = listed(local_http)[NAME]
     assert row["status"] == "down" and row["last_ping_at"] == two_days_ago.isoformat(timespec="seconds")

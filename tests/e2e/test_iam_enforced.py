@@ -30,8 +30,11 @@ def enforced(siren_assembly: Path) -> Iterator[Any]:
 def function_named(runtime: Any, logical_prefix: str) -> dict[str, Any]:
     """The deployed function whose logical id starts with ``logical_prefix``: its name and its role's name."""
     resources = runtime.client("cloudformation").describe_stack_resources(StackName="Siren")["StackResources"]
-    (function,) = [r for r in resources if r["ResourceType"] == "AWS::Lambda::Function"
-                   and r["LogicalResourceId"].startswith(logical_prefix)]  # fmt: skip
+    (function,) = [
+        r
+        for r in resources
+        if r["ResourceType"] == "AWS::Lambda::Function" and r["LogicalResourceId"].startswith(logical_prefix)
+    ]
     name = function["PhysicalResourceId"].rsplit(":", 1)[-1]
     role_arn = runtime.client("lambda").get_function_configuration(FunctionName=name)["Role"]
     return {"name": name, "role": role_arn.rsplit("/", 1)[-1]}
@@ -97,8 +100,9 @@ def test_a_statement_removed_from_a_role_fails_its_function_with_access_denied(e
     denial = enforced.iam.denials[-1]
     assert denial.action == "dynamodb:UpdateItem"
     assert denial.principal.split("/")[1] == publisher["role"]  # arn:aws:sts::<account>:assumed-role/<role>/<session>
-    assert denial.resource is not None and denial.resource.endswith(":table/" + enforced.stacks["Siren"].outputs[
-        "IncidentsTableName"])  # fmt: skip
+    assert denial.resource is not None and denial.resource.endswith(
+        ":table/" + enforced.stacks["Siren"].outputs["IncidentsTableName"]
+    )
 
     # The policy as deployed again: the same function works.
     enforced.iam.denials.clear()
@@ -120,11 +124,16 @@ def test_the_local_end_user_messaging_authorizes_as_aws_does(enforced):
     role_arn = iam.get_role(RoleName=page["role"])["Role"]["Arn"]
     keys = enforced.iam.role_credentials(role_arn)
     sms = boto3.session.Session(
-        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"], aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=keys["AWS_SESSION_TOKEN"], region_name=enforced.region,
-    ).client("pinpoint-sms-voice-v2", endpoint_url=enforced.endpoint_url)  # fmt: skip
-    send = {"DestinationPhoneNumber": "+14255550177", "OriginationIdentity": LOCAL_ORIGINATION_NUMBER,
-            "MessageBody": "test page"}  # fmt: skip
+        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=keys["AWS_SESSION_TOKEN"],
+        region_name=enforced.region,
+    ).client("pinpoint-sms-voice-v2", endpoint_url=enforced.endpoint_url)
+    send = {
+        "DestinationPhoneNumber": "+14255550177",
+        "OriginationIdentity": LOCAL_ORIGINATION_NUMBER,
+        "MessageBody": "test page",
+    }
 
     sms.send_text_message(**send)
     assert [m["to"] for m in enforced.outbox_json()].count("+14255550177") == 1

@@ -36,15 +36,17 @@ def incidents(runtime: Any) -> list[dict[str, Any]]:
     )
 
 
-def post(runtime: Any, path: str, body: Any, token: str | None = "default", raw: bytes | None = None,
-         method: str = "POST") -> tuple[int, dict[str, Any]]:  # fmt: skip
+def post(
+    runtime: Any, path: str, body: Any, token: str | None = "default", raw: bytes | None = None, method: str = "POST"
+) -> tuple[int, dict[str, Any]]:
     info = runtime.info()
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {info['webhook_token'] if token == 'default' else token}"
     data = raw if raw is not None else json.dumps(body).encode()
-    request = urllib.request.Request(info["webhook_url"].rstrip("/") + "/" + path, data=data, headers=headers,
-                                     method=method)  # fmt: skip
+    request = urllib.request.Request(
+        info["webhook_url"].rstrip("/") + "/" + path, data=data, headers=headers, method=method
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())
@@ -102,8 +104,9 @@ def test_redelivered_eventbridge_event_is_applied_once(local_http):
     sample_event = sample("cw_alarm_state_change_alarm.json")
     sample_event["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     sample_event["detail"]["state"]["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime())
-    function = next(f for f in local_http.client("lambda").list_functions()["Functions"] if "AlarmEvents" in
-                    f["FunctionName"])  # fmt: skip
+    function = next(
+        f for f in local_http.client("lambda").list_functions()["Functions"] if "AlarmEvents" in f["FunctionName"]
+    )
     for _ in range(3):
         response = local_http.client("lambda").invoke(
             FunctionName=function["FunctionName"], Payload=json.dumps(sample_event)
@@ -117,8 +120,12 @@ def test_alarm_actions_through_sns_fold_into_the_eventbridge_incident(local_http
     event = fire_alarm(local_http.client, "payments-latency", "ALARM", "p99 > 2s", None)
     assert local_http.drain()
     message = json.loads(sample("cw_alarm_sns_lambda_event_single_metric.json")["Records"][0]["Sns"]["Message"])
-    message.update(AlarmName="payments-latency", AlarmArn=event["resources"][0], NewStateValue="ALARM",
-                   StateChangeTime=time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime()))  # fmt: skip
+    message.update(
+        AlarmName="payments-latency",
+        AlarmArn=event["resources"][0],
+        NewStateValue="ALARM",
+        StateChangeTime=time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime()),
+    )
     topic = local_http.stacks["Siren"].outputs["AlarmTopicArn"]
     local_http.client("sns").publish(TopicArn=topic, Message=json.dumps(message))
     assert local_http.drain()
@@ -158,8 +165,15 @@ def test_grafana_and_generic_webhooks(local_http):
 
 def test_malformed_alarm_event_goes_to_the_dead_letter_queue(local_http):
     events = local_http.client("events")
-    events.put_events(Entries=[{"Source": "aws.cloudwatch", "DetailType": "CloudWatch Alarm State Change",
-                                "Detail": json.dumps({"alarmName": 42})}])  # fmt: skip
+    events.put_events(
+        Entries=[
+            {
+                "Source": "aws.cloudwatch",
+                "DetailType": "CloudWatch Alarm State Change",
+                "Detail": json.dumps({"alarmName": 42}),
+            }
+        ]
+    )
     assert local_http.drain()
     sqs = local_http.client("sqs")
     url = local_http.stacks["Siren"].outputs["DeadLetterQueueUrl"]

@@ -36,8 +36,9 @@ SNS_SAMPLES = [
 
 def invoke(runtime: Any, function_part: str, event: Any) -> dict[str, Any]:
     lambda_client = runtime.client("lambda")
-    name = next(f["FunctionName"] for f in lambda_client.list_functions()["Functions"]
-                if function_part in f["FunctionName"])  # fmt: skip
+    name = next(
+        f["FunctionName"] for f in lambda_client.list_functions()["Functions"] if function_part in f["FunctionName"]
+    )
     response = lambda_client.invoke(FunctionName=name, Payload=json.dumps(event))
     body = json.loads(response["Payload"].read())
     assert "FunctionError" not in response, body

@@ -27,8 +27,10 @@ def test_local_up_deploys_the_synthesized_stack_and_stops_cleanly_on_ctrl_c(sire
     command = ["local", "up", "--port", str(port), "--time-scale", "60", "--assembly", str(siren_assembly)]
     process = subprocess.Popen(
         [sys.executable, "-m", "siren_cli.main", *command],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         info = None
         deadline = time.monotonic() + 120
@@ -46,8 +48,10 @@ def test_local_up_deploys_the_synthesized_stack_and_stops_cleanly_on_ctrl_c(sire
         assert info["watchdog"]["region"] == "us-west-2" and "WatchdogTopicArn" in info["watchdog"]["outputs"]
         listed = subprocess.run(
             [sys.executable, "-m", "siren_cli.main", "local", "info", "--json", "--port", str(port)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert json.loads(listed.stdout)["outputs"] == info["outputs"]
     finally:
         process.send_signal(signal.SIGINT)

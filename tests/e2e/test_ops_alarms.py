@@ -76,8 +76,13 @@ def test_an_escalation_stopped_by_hand_runs_again_says_so_and_alarms_the_operato
     assert f"{first}-r1" in running()
     table = local_http.stacks["Siren"].outputs["IncidentsTableName"]
     items = local_http.client("dynamodb").scan(TableName=table)["Items"]
-    repairs = [i["detail"]["S"] for i in items if i["kind"]["S"] == "timeline" and i["pk"]["S"] == f"INC#{incident_id}"
-               and i["entry_kind"]["S"] == "escalation_repaired"]  # fmt: skip
+    repairs = [
+        i["detail"]["S"]
+        for i in items
+        if i["kind"]["S"] == "timeline"
+        and i["pk"]["S"] == f"INC#{incident_id}"
+        and i["entry_kind"]["S"] == "escalation_repaired"
+    ]
     assert len(repairs) == 1 and f"run {first} ended aborted" in repairs[0]
     wait_for(lambda: notified(local_http, "EscalationRunsAborted"), timeout=60)
     wait_for(lambda: notified(local_http, "EscalationRepairs"), timeout=60)
@@ -115,14 +120,32 @@ def test_a_users_own_alarm_breached_with_put_metric_opens_an_incident_through_sn
     # GIVEN a team's alarm whose action is Siren's alarm topic (the classic SNS path)
     topic = local_http.stacks["Siren"].outputs["AlarmTopicArn"]
     local_http.client("cloudwatch").put_metric_alarm(
-        AlarmName="checkout-5xx", AlarmDescription="[SEV2] Checkout returns errors", Namespace="Shop",
-        MetricName="Errors5xx", Dimensions=[{"Name": "Service", "Value": "checkout"}], Statistic="Sum", Period=60,
-        EvaluationPeriods=1, Threshold=10, ComparisonOperator="GreaterThanOrEqualToThreshold",
-        TreatMissingData="notBreaching", AlarmActions=[topic], OKActions=[topic],
-    )  # fmt: skip
+        AlarmName="checkout-5xx",
+        AlarmDescription="[SEV2] Checkout returns errors",
+        Namespace="Shop",
+        MetricName="Errors5xx",
+        Dimensions=[{"Name": "Service", "Value": "checkout"}],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=10,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="notBreaching",
+        AlarmActions=[topic],
+        OKActions=[topic],
+    )
     # WHEN a datapoint breaches it
-    put = run("local", "put-metric", "Shop", "Errors5xx", "25", "--dimension", "Service=checkout",
-              "--port", str(local_http.port))  # fmt: skip
+    put = run(
+        "local",
+        "put-metric",
+        "Shop",
+        "Errors5xx",
+        "25",
+        "--dimension",
+        "Service=checkout",
+        "--port",
+        str(local_http.port),
+    )
     assert put.exit_code == 0, put.output
     assert "alarms on it: checkout-5xx (" in put.stdout  # its state then: OK, or ALARM if already evaluated
     # THEN the alarm opens one incident: its SNS notification and its EventBridge event (CloudWatch puts both)

@@ -28,12 +28,19 @@ pytestmark = pytest.mark.e2e
         ("generic", {"title": "no key"}, "default", None, "POST", 400, "dedup_key"),
         ("nagios", {"x": 1}, "default", None, "POST", 404, "unknown source"),
         # Over the old 256 KB limit, the request is read; its one alert is wrong.
-        ("generic", None, "default", b'{"dedup_key": "' + b"x" * (300 * 1024) + b'"}', "POST", 400,
-         "dedup_key must be 1 to 255 characters"),
+        (
+            "generic",
+            None,
+            "default",
+            b'{"dedup_key": "' + b"x" * (300 * 1024) + b'"}',
+            "POST",
+            400,
+            "dedup_key must be 1 to 255 characters",
+        ),
         ("alertmanager", {"version": "4", "alerts": []}, "default", None, "POST", 400, "alerts must not be empty"),
         ("generic", None, "default", b"", "GET", 405, "POST"),
     ],
-)  # fmt: skip
+)
 def test_bad_webhook_requests_are_refused_with_a_reason_and_write_nothing(
     local_http_shared, path, body, token, raw, method, status, reason
 ):
@@ -80,5 +87,11 @@ def test_info_json_lists_endpoint_outputs_and_urls(local_http_shared):
     info = json.loads(result.stdout)
     assert {"endpoint", "outputs", "status_page_url", "webhook_url", "webhook_token"} <= set(info)
     assert info["endpoint"] == f"http://127.0.0.1:{local_http_shared.port}"
-    assert {"EventBusName", "IncidentsTableName", "StatusBucketName", "StatusPageUrl", "AlarmTopicArn",
-            "InboundSmsTopicArn"} <= set(info["outputs"])  # fmt: skip
+    assert {
+        "EventBusName",
+        "IncidentsTableName",
+        "StatusBucketName",
+        "StatusPageUrl",
+        "AlarmTopicArn",
+        "InboundSmsTopicArn",
+    } <= set(info["outputs"])

@@ -40,44 +40,102 @@ def seed(runtime: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     store = IncidentStore(runtime.stacks["Siren"].outputs["IncidentsTableName"])
     for incident_id, severity, service, opened, ack, resolve in HISTORY:
         incident = Incident(
-            id=incident_id, severity=severity, service=service, title=f"seeded {incident_id}", dedup_key=incident_id,
-            source="manual", opened_at=opened, last_seen_at=opened,
+            id=incident_id,
+            severity=severity,
+            service=service,
+            title=f"seeded {incident_id}",
+            dedup_key=incident_id,
+            source="manual",
+            opened_at=opened,
+            last_seen_at=opened,
             status=IncidentStatus.RESOLVED if resolve else IncidentStatus.OPEN,
-            acknowledged_at=opened + timedelta(minutes=ack) if ack else None, acknowledged_by="alice" if ack else None,
+            acknowledged_at=opened + timedelta(minutes=ack) if ack else None,
+            acknowledged_by="alice" if ack else None,
             resolved_at=opened + timedelta(minutes=resolve) if resolve else None,
-        )  # fmt: skip
+        )
         store.apply(Outcome("opened", "seeded", incident), None)
     a_opened, c_opened = HISTORY[0][3], HISTORY[2][3]
-    store.add_timeline("INC-SEED-A", [
-        TimelineEntry(a_opened, TimelineKind.PAGED, "system", "sms to alice via sns",
-                      {"user": "alice", "channel": "sms", "via": "sns"}),
-        TimelineEntry(a_opened, TimelineKind.PAGED, "system", "voice to alice", {"user": "alice", "channel": "voice"}),
-        # Not pages (siren.domain.pages): the team's chat post, and the marker before a role's own pages.
-        TimelineEntry(a_opened, TimelineKind.PAGED, "system", "chat via webhook",
-                      {"channel": "chat", "via": "webhook"}),
-        TimelineEntry(a_opened, TimelineKind.PAGED, "escalation", "paging erin as incident commander",
-                      {"role": "commander", "user": "erin"}),
-    ])  # fmt: skip
-    store.add_timeline("INC-SEED-C", [
-        TimelineEntry(c_opened + timedelta(minutes=5), TimelineKind.ESCALATED, "escalation", "escalated to level 2",
-                      {"level": 2, "round": 1}),
-        TimelineEntry(c_opened + timedelta(minutes=5), TimelineKind.PAGED, "system", "sms to bob",
-                      {"user": "bob", "channel": "sms"}),
-    ])  # fmt: skip
+    store.add_timeline(
+        "INC-SEED-A",
+        [
+            TimelineEntry(
+                a_opened,
+                TimelineKind.PAGED,
+                "system",
+                "sms to alice via sns",
+                {"user": "alice", "channel": "sms", "via": "sns"},
+            ),
+            TimelineEntry(
+                a_opened, TimelineKind.PAGED, "system", "voice to alice", {"user": "alice", "channel": "voice"}
+            ),
+            # Not pages (siren.domain.pages): the team's chat post, and the marker before a role's own pages.
+            TimelineEntry(
+                a_opened, TimelineKind.PAGED, "system", "chat via webhook", {"channel": "chat", "via": "webhook"}
+            ),
+            TimelineEntry(
+                a_opened,
+                TimelineKind.PAGED,
+                "escalation",
+                "paging erin as incident commander",
+                {"role": "commander", "user": "erin"},
+            ),
+        ],
+    )
+    store.add_timeline(
+        "INC-SEED-C",
+        [
+            TimelineEntry(
+                c_opened + timedelta(minutes=5),
+                TimelineKind.ESCALATED,
+                "escalation",
+                "escalated to level 2",
+                {"level": 2, "round": 1},
+            ),
+            TimelineEntry(
+                c_opened + timedelta(minutes=5),
+                TimelineKind.PAGED,
+                "system",
+                "sms to bob",
+                {"user": "bob", "channel": "sms"},
+            ),
+        ],
+    )
 
 
 def test_scheduled_report_postmortem_and_action_items(local_http, monkeypatch, tmp_path):
     seed(local_http, monkeypatch)
 
     # Action items round-trip; one is overdue.
-    added = siren(local_http, "actions", "add", "INC-SEED-A", "--title", "Alert on card declines",
-                  "--owner", "alice", "--due", (NOW - timedelta(days=1)).date().isoformat())  # fmt: skip
+    added = siren(
+        local_http,
+        "actions",
+        "add",
+        "INC-SEED-A",
+        "--title",
+        "Alert on card declines",
+        "--owner",
+        "alice",
+        "--due",
+        (NOW - timedelta(days=1)).date().isoformat(),
+    )
     overdue_id = added.stdout.split()[0]
-    siren(local_http, "actions", "add", "INC-SEED-B", "--title", "Runbook for rollbacks", "--owner", "bob",
-          "--due", (NOW + timedelta(days=14)).date().isoformat())  # fmt: skip
+    siren(
+        local_http,
+        "actions",
+        "add",
+        "INC-SEED-B",
+        "--title",
+        "Runbook for rollbacks",
+        "--owner",
+        "bob",
+        "--due",
+        (NOW + timedelta(days=14)).date().isoformat(),
+    )
     listed = json.loads(siren(local_http, "actions", "list", "--json").stdout)
-    assert [(a["title"], a["overdue"]) for a in listed] == [("Alert on card declines", True),
-                                                             ("Runbook for rollbacks", False)]  # fmt: skip
+    assert [(a["title"], a["overdue"]) for a in listed] == [
+        ("Alert on card declines", True),
+        ("Runbook for rollbacks", False),
+    ]
     overdue = json.loads(siren(local_http, "actions", "list", "--overdue", "--json").stdout)
     assert [a["id"] for a in overdue] == [overdue_id]
 
@@ -87,8 +145,9 @@ def test_scheduled_report_postmortem_and_action_items(local_http, monkeypatch, t
     (weekly,) = [n for n in names if "Weekly" in n]
     local_http.scheduler.fire(weekly)
     assert local_http.drain(60)
-    emails = wait_for(lambda: [m for m in local_http.outbox_json() if m["channel"] == "email"
-                               and m["to"] == "cto@example.com"])  # fmt: skip
+    emails = wait_for(
+        lambda: [m for m in local_http.outbox_json() if m["channel"] == "email" and m["to"] == "cto@example.com"]
+    )
     (email,) = emails
     subject, body = email["subject"], email["body"]
     assert "4 incidents" in subject and "MTTA 5 min" in subject and "MTTR 1 h 10 min" in subject, subject
@@ -110,8 +169,10 @@ def test_scheduled_report_postmortem_and_action_items(local_http, monkeypatch, t
     stored = local_http.client("s3").get_object(Bucket=bucket, Key="postmortems/INC-SEED-A.md")["Body"].read()
     assert stored.decode() == draft
     shown = json.loads(siren(local_http, "incidents", "show", "INC-SEED-A", "--json").stdout)
-    assert any(e["kind"] == "postmortem_written" and f"s3://{bucket}/postmortems/INC-SEED-A.md" in e["detail"]
-               for e in shown["timeline"])  # fmt: skip
+    assert any(
+        e["kind"] == "postmortem_written" and f"s3://{bucket}/postmortems/INC-SEED-A.md" in e["detail"]
+        for e in shown["timeline"]
+    )
 
     siren(local_http, "actions", "done", overdue_id)
     assert json.loads(siren(local_http, "actions", "list", "--overdue", "--json").stdout) == []
@@ -122,8 +183,9 @@ def test_report_bad_input_is_a_clear_error_and_sends_nothing(local_http):
     assert bad.returncode == 2 and "before it starts" in bad.stderr
     bad = siren(local_http, "postmortem", "INC-nope", check=False)
     assert bad.returncode == 2 and "no incident INC-nope" in bad.stderr
-    bad = siren(local_http, "actions", "add", "INC-nope", "--title", "x", "--owner", "a", "--due", "2030-01-01",
-                check=False)  # fmt: skip
+    bad = siren(
+        local_http, "actions", "add", "INC-nope", "--title", "x", "--owner", "a", "--due", "2030-01-01", check=False
+    )
     assert bad.returncode == 2 and "no incident INC-nope" in bad.stderr
     empty = siren(local_http, "report", "--period", "2020-01-01..2020-01-07")
     assert "No incidents in this period" in empty.stdout

@@ -66,8 +66,12 @@ def test_alarm_update_resolve_on_the_page_the_api_and_the_feed(local_http):
     (incident,) = page["incidents"]
     incident_id = incident["id"]
     assert incident["name"] == "Service disruption" and incident["status"] == "investigating"
-    assert component_statuses(local_http) == {"Website": "partial_outage", "Checkout API": "partial_outage",
-                                              "Payments API": "operational", "Search": "operational"}  # fmt: skip
+    assert component_statuses(local_http) == {
+        "Website": "partial_outage",
+        "Checkout API": "partial_outage",
+        "Payments API": "operational",
+        "Search": "operational",
+    }
 
     # Nothing internal is published: not the alarm's name, reason or description, not the account.
     published = every_published_object(local_http)
@@ -88,8 +92,17 @@ def test_alarm_update_resolve_on_the_page_the_api_and_the_feed(local_http):
     assert fetch(local_http, stylesheet)[1]["content-type"].startswith("text/css")
 
     # A person's public update (whatever it contains) is what customers read, escaped.
-    siren(local_http, "update", incident_id, "--public", f"Checkout errors are elevated. {HOSTILE}",
-          "--status", "identified", "--title", "Checkout errors")  # fmt: skip
+    siren(
+        local_http,
+        "update",
+        incident_id,
+        "--public",
+        f"Checkout errors are elevated. {HOSTILE}",
+        "--status",
+        "identified",
+        "--title",
+        "Checkout errors",
+    )
     wait_for(lambda: summary(local_http)["incidents"][0]["status"] == "identified")
     (incident,) = summary(local_http)["incidents"]
     assert incident["name"] == "Checkout errors"
@@ -106,9 +119,11 @@ def test_alarm_update_resolve_on_the_page_the_api_and_the_feed(local_http):
     read = read_with_arez(base_url(local_http))
     assert read.incidents == {incident_id: ("Identified", ["Identified"])}  # the person's update replaced the default
     assert {cid: status for cid, (status, _) in read.components.items()} == {
-        "website": "Partial Outage", "checkout-api": "Partial Outage", "payments-api": "Operational",
+        "website": "Partial Outage",
+        "checkout-api": "Partial Outage",
+        "payments-api": "Operational",
         "search": "Operational",
-    }  # fmt: skip
+    }
     first_published = {c["id"]: c["created_at"] for c in summary(local_http)["components"]}
     assert all(first_published.values())
 
@@ -127,8 +142,19 @@ def test_alarm_update_resolve_on_the_page_the_api_and_the_feed(local_http):
 def test_component_status_by_hand_and_maintenance(local_http):
     siren(local_http, "status", "component", "search", "degraded_performance")
     wait_for(lambda: component_statuses(local_http).get("Search") == "degraded_performance")
-    siren(local_http, "maintenance", "add", "--components", "payments-api", "--start", "2030-01-01T02:00Z",
-          "--end", "2030-01-01T03:00Z", "--title", "Database upgrade")  # fmt: skip
+    siren(
+        local_http,
+        "maintenance",
+        "add",
+        "--components",
+        "payments-api",
+        "--start",
+        "2030-01-01T02:00Z",
+        "--end",
+        "2030-01-01T03:00Z",
+        "--title",
+        "Database upgrade",
+    )
     wait_for(lambda: summary(local_http).get("scheduled_maintenances"))
     (window,) = summary(local_http)["scheduled_maintenances"]
     assert (window["name"], window["status"]) == ("Database upgrade", "scheduled")
@@ -137,6 +163,18 @@ def test_component_status_by_hand_and_maintenance(local_http):
 
     bad = siren(local_http, "status", "component", "nope", "major_outage", check=False)
     assert bad.returncode == 2 and "unknown component 'nope'" in bad.stderr
-    bad = siren(local_http, "maintenance", "add", "--components", "search", "--start", "2030-01-01T02:00",
-                "--end", "2030-01-01T03:00Z", "--title", "x", check=False)  # fmt: skip
+    bad = siren(
+        local_http,
+        "maintenance",
+        "add",
+        "--components",
+        "search",
+        "--start",
+        "2030-01-01T02:00",
+        "--end",
+        "2030-01-01T03:00Z",
+        "--title",
+        "x",
+        check=False,
+    )
     assert bad.returncode == 2 and "needs a time zone" in bad.stderr

@@ -39,11 +39,15 @@ def runtime() -> Iterator[Any]:
 def put_heartbeat(runtime: Any, region: str) -> None:
     runtime.client("cloudwatch", region).put_metric_data(
         Namespace=WATCHDOG_NAMESPACE,
-        MetricData=[{
-            "MetricName": WATCHDOG_METRIC, "Dimensions": [{"Name": WATCHDOG_DIMENSION, "Value": "Siren"}],
-            "Value": 1, "Unit": "Count",
-        }],
-    )  # fmt: skip
+        MetricData=[
+            {
+                "MetricName": WATCHDOG_METRIC,
+                "Dimensions": [{"Name": WATCHDOG_DIMENSION, "Value": "Siren"}],
+                "Value": 1,
+                "Unit": "Count",
+            }
+        ],
+    )
 
 
 def notified(runtime: Any, state: str) -> bool:

@@ -50,9 +50,11 @@ def timeline(runtime: Any, incident_id: str) -> list[Entry]:
     """The incident's timeline, in the order it happened (one Query of its partition, as the store reads it)."""
     items: list[dict[str, Any]] = []
     query: dict[str, Any] = {
-        "TableName": table(runtime), "KeyConditionExpression": "pk = :pk AND begins_with(sk, :tl)",
-        "ExpressionAttributeValues": {":pk": {"S": f"INC#{incident_id}"}, ":tl": {"S": "TL#"}}, "ConsistentRead": True,
-    }  # fmt: skip
+        "TableName": table(runtime),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :tl)",
+        "ExpressionAttributeValues": {":pk": {"S": f"INC#{incident_id}"}, ":tl": {"S": "TL#"}},
+        "ConsistentRead": True,
+    }
     while True:
         page = runtime.client("dynamodb").query(**query)
         items += page["Items"]
@@ -76,9 +78,11 @@ def incident_titled(runtime: Any, title: str) -> dict[str, Any]:
 
     def found() -> list[dict[str, Any]]:
         items = runtime.client("dynamodb").scan(
-            TableName=table(runtime), FilterExpression="kind = :k AND title = :t",
-            ExpressionAttributeValues={":k": {"S": "incident"}, ":t": {"S": title}}, ConsistentRead=True,
-        )["Items"]  # fmt: skip
+            TableName=table(runtime),
+            FilterExpression="kind = :k AND title = :t",
+            ExpressionAttributeValues={":k": {"S": "incident"}, ":t": {"S": title}},
+            ConsistentRead=True,
+        )["Items"]
         return [{k: next(iter(v.values())) for k, v in item.items()} for item in items]
 
     (incident,) = wait_for(found, timeout=60)
@@ -92,8 +96,9 @@ def open_incident(runtime: Any, alarm: str, reason: str = "injected fault scenar
     return incident_titled(runtime, alarm)
 
 
-def sent(runtime: Any, incident: dict[str, Any], to: str | None = None, channel: str | None = None,
-         via: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+def sent(
+    runtime: Any, incident: dict[str, Any], to: str | None = None, channel: str | None = None, via: str | None = None
+) -> list[dict[str, Any]]:
     """What the providers really sent for this incident (its id is in every text and email subject; a call says
     its title), optionally to one address, on one channel, by one provider."""
 
@@ -102,9 +107,13 @@ def sent(runtime: Any, incident: dict[str, Any], to: str | None = None, channel:
         return incident["id"] in text or (message["channel"] == "voice" and incident["title"] in text)
 
     return [
-        m for m in sent_messages(runtime) if about(m) and (to is None or m["to"] == to)
-        and (channel is None or m["channel"] == channel) and (via is None or m["via"] == via)
-    ]  # fmt: skip
+        m
+        for m in sent_messages(runtime)
+        if about(m)
+        and (to is None or m["to"] == to)
+        and (channel is None or m["channel"] == channel)
+        and (via is None or m["via"] == via)
+    ]
 
 
 def sent_messages(runtime: Any) -> list[dict[str, Any]]:

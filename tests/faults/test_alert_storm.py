@@ -40,8 +40,9 @@ def deliver(runtime: Any, alert: dict[str, Any], token: str) -> int:
 
 
 def incidents_by_key(runtime: Any) -> dict[str, list[dict[str, Any]]]:
-    items = runtime.client("dynamodb").scan(TableName=table(runtime), FilterExpression="kind = :k",
-                                            ExpressionAttributeValues={":k": {"S": "incident"}})["Items"]  # fmt: skip
+    items = runtime.client("dynamodb").scan(
+        TableName=table(runtime), FilterExpression="kind = :k", ExpressionAttributeValues={":k": {"S": "incident"}}
+    )["Items"]
     found: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         incident = {k: next(iter(v.values())) for k, v in item.items()}
@@ -56,14 +57,17 @@ def test_dynamodb_throttling_writes_during_an_alert_storm_loses_and_doubles_noth
     # throttling every write for 30 seconds of AWS time
     token = runtime.info()["webhook_token"]
     assert post(runtime, "generic", {"dedup_key": "faults-storm-warm-up", "status": "resolved"}, token=token)[0] in (
-        200, 202)  # fmt: skip
+        200,
+        202,
+    )
     set_time_scale(STORM_SCALE)
     try:
         fault = runtime.add_fault("dynamodb", mode="throttle", operations=["writes"], for_seconds=30)
         alerts = [
             {"dedup_key": key, "title": key, "severity": "SEV4", "event_id": f"{key}-{n}", "summary": f"alert {n}"}
-            for n in range(REPEATS) for key in KEYS
-        ]  # fmt: skip
+            for n in range(REPEATS)
+            for key in KEYS
+        ]
 
         # WHEN the storm arrives meanwhile, four senders at a time
         with ThreadPoolExecutor(max_workers=4) as senders:
@@ -95,6 +99,11 @@ def test_dynamodb_throttling_writes_during_an_alert_storm_loses_and_doubles_noth
     for incidents in found.values():
         incident = {"id": incidents[0]["pk"].removeprefix("INC#"), "title": incidents[0]["title"]}
         wait_for(lambda incident=incident: sent(runtime, incident, phone(primary), "sms"))
-        first = wait_for(lambda incident=incident: (found := level_one(timeline(runtime, incident["id"])))
-                         and any(e.is_page(primary, "sms") for e in found) and found)  # fmt: skip
+        first = wait_for(
+            lambda incident=incident: (
+                (found := level_one(timeline(runtime, incident["id"])))
+                and any(e.is_page(primary, "sms") for e in found)
+                and found
+            )
+        )
         assert len([e for e in first if e.is_page(primary, "sms")]) == 1

@@ -82,15 +82,19 @@ def test_all_sms_down_voice_and_email_reach_the_person_and_operations_hear(runti
     # THEN their other channels reach them (voice is due 2 minutes in when sms is in their rules)...
     expected = {"voice", "email"} & methods(primary)
     for channel in expected:
-        wait_for(lambda channel=channel: sent(runtime, incident, phone(primary) if channel == "voice" else
-                                              CONFIG.users[primary].email, channel))  # fmt: skip
+        wait_for(
+            lambda channel=channel: sent(
+                runtime, incident, phone(primary) if channel == "voice" else CONFIG.users[primary].email, channel
+            )
+        )
     assert sent(runtime, incident, channel="sms") == []  # no text went anywhere
 
     def reached(entries: list[Any]) -> set[str]:
         return {e.data.get("channel") for e in entries if e.kind == "paged"}
 
-    entries = wait_for(lambda: (found := level_one(timeline(runtime, incident["id"]))) and reached(found) >= expected
-                       and found)  # fmt: skip
+    entries = wait_for(
+        lambda: (found := level_one(timeline(runtime, incident["id"]))) and reached(found) >= expected and found
+    )
     # ...the timeline has each text failing on both providers before anything else reached them by text
     assert any(e.is_page(primary, "sms", EUM, ok=False) for e in entries)
     assert any(e.is_page(primary, "sms", SNS, ok=False) for e in entries)
@@ -136,8 +140,11 @@ def test_chat_down_the_pages_still_go_and_the_failed_post_is_on_the_timeline(run
     incident = open_incident(runtime, alarm)
 
     # THEN the post's failure is on the timeline once, nothing reached the channel, and the primary is paged
-    wait_for(lambda: any(e.kind == "page_failed" and e.data.get("channel") == "chat"
-                         for e in timeline(runtime, incident["id"])))  # fmt: skip
+    wait_for(
+        lambda: any(
+            e.kind == "page_failed" and e.data.get("channel") == "chat" for e in timeline(runtime, incident["id"])
+        )
+    )
     wait_for(lambda: sent(runtime, incident, phone(primary), "sms", EUM))
     assert sent(runtime, incident, channel="chat") == []
     entries = timeline(runtime, incident["id"])
@@ -184,8 +191,13 @@ def test_a_provider_hanging_for_one_recipient_holds_up_nobody_else(runtime):
 
         # THEN the hung person is reached in the end, by the SNS fallback, with the timeout on the timeline...
         wait_for(lambda: sent(runtime, incident, phone(commander), "sms", SNS))
-        entries = wait_for(lambda: (found := timeline(runtime, incident["id"]))
-                           and any(e.is_page(commander, "sms", SNS) for e in found) and found)  # fmt: skip
+        entries = wait_for(
+            lambda: (
+                (found := timeline(runtime, incident["id"]))
+                and any(e.is_page(commander, "sms", SNS) for e in found)
+                and found
+            )
+        )
     finally:
         set_time_scale(SCALE)
     assert fault.hits >= 1
@@ -206,5 +218,6 @@ def test_a_provider_hanging_for_one_recipient_holds_up_nobody_else(runtime):
     slack = timedelta(seconds=HANG_SECONDS / HANG_SCALE / 2)  # half of one hung try: far below the three tries
     assert reached.at >= went_out - slack, (
         f"the timeline says {commander} was reached at {reached.at:%H:%M:%S.%f}, the text went out at "
-        f"{went_out:%H:%M:%S.%f}: the entry is stamped before the send happened")  # fmt: skip
+        f"{went_out:%H:%M:%S.%f}: the entry is stamped before the send happened"
+    )
     end_escalation(runtime, alarm, incident["id"])

@@ -39,8 +39,11 @@ EUM = "end-user-messaging"
 def runs_of(runtime: Any, incident_id: str) -> dict[str, str]:
     sfn = runtime.client("stepfunctions")
     machine = runtime.stacks["Siren"].outputs["EscalationStateMachineArn"]
-    return {e["name"]: e["status"] for e in sfn.list_executions(stateMachineArn=machine)["executions"]
-            if e["name"].startswith(incident_id)}  # fmt: skip
+    return {
+        e["name"]: e["status"]
+        for e in sfn.list_executions(stateMachineArn=machine)["executions"]
+        if e["name"].startswith(incident_id)
+    }
 
 
 def test_the_page_function_failing_three_times_is_on_the_timeline_and_the_escalation_goes_on(runtime):
@@ -67,8 +70,12 @@ def test_the_page_function_failing_three_times_is_on_the_timeline_and_the_escala
     addresses = {phone(primary), CONFIG.users[primary].email}
     assert not [m for m in sent(runtime, incident) if m["to"] in addresses and m["channel"] in lost]
     # the state machine's history has the three function errors
-    errors = [e for e in execution_history(runtime, incident["id"]) if "InjectedFault" in json.dumps(
-        e.get("taskFailedEventDetails") or e.get("lambdaFunctionFailedEventDetails") or {})]  # fmt: skip
+    errors = [
+        e
+        for e in execution_history(runtime, incident["id"])
+        if "InjectedFault"
+        in json.dumps(e.get("taskFailedEventDetails") or e.get("lambdaFunctionFailedEventDetails") or {})
+    ]
     assert len(errors) == 3
     end_escalation(runtime, alarm, incident["id"])
 

@@ -24,10 +24,11 @@ def heartbeat_schedule(template: dict[str, Any]) -> dict[str, Any]:
         return resources.get(name, {}).get("Properties", {}).get("Handler")
 
     (schedule,) = [
-        resource["Properties"] for resource in resources.values()
+        resource["Properties"]
+        for resource in resources.values()
         if resource["Type"] == "AWS::Scheduler::Schedule"
         and handler(resource["Properties"]["Target"]["Arn"]) == "ingest_handlers.check_heartbeats"
-    ]  # fmt: skip
+    ]
     return dict(schedule)
 
 
@@ -64,8 +65,11 @@ def test_the_schedule_role_invokes_the_heartbeat_function_only(template):
 def test_the_heartbeat_function_reads_no_secret_and_puts_no_events(template):
     function = heartbeat_schedule(template)["Target"]["Arn"]["Fn::GetAtt"][0]
     role = template["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0]
-    actions = {action for s in policies_of(template, role) for action in
-               ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}  # fmt: skip
+    actions = {
+        action
+        for s in policies_of(template, role)
+        for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
 
     assert "dynamodb:PutItem" in actions and "dynamodb:Query" in actions  # it opens incidents
     assert not {a for a in actions if a.startswith(("secretsmanager:", "events:", "sns:", "states:"))}

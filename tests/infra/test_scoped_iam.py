@@ -62,9 +62,8 @@ def table_id(template: dict[str, Any]) -> str:
 
 def dynamodb_item_statements(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
-        s for s in statements
-        if any(a.startswith("dynamodb:") and a not in STREAM_ACTIONS for a in listed(s["Action"]))
-    ]  # fmt: skip
+        s for s in statements if any(a.startswith("dynamodb:") and a not in STREAM_ACTIONS for a in listed(s["Action"]))
+    ]
 
 
 def index_resource(template: dict[str, Any], index: str) -> dict[str, Any]:

@@ -33,8 +33,11 @@ def test_incident_table_is_on_demand_with_pitr_ttl_and_indexes(template):
     assert properties["SSESpecification"]["SSEEnabled"] is True
     assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert {index["IndexName"] for index in properties["GlobalSecondaryIndexes"]} == {
-        "by-status", "by-service", "by-time", "by-activity",
-    }  # fmt: skip
+        "by-status",
+        "by-service",
+        "by-time",
+        "by-activity",
+    }
     assert table["DeletionPolicy"] == "Retain"
 
 
@@ -42,8 +45,11 @@ def test_status_bucket_is_private_and_served_only_through_cloudfront(template):
     buckets = resources(template, "AWS::S3::Bucket")
     for bucket in buckets.values():
         assert bucket["Properties"]["PublicAccessBlockConfiguration"] == {
-            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
-        }  # fmt: skip
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
         assert "BucketEncryption" in bucket["Properties"]
     assert len(resources(template, "AWS::CloudFront::OriginAccessControl")) == 1
     (distribution,) = resources(template, "AWS::CloudFront::Distribution").values()
@@ -127,9 +133,7 @@ def test_siren_alarms_on_its_own_parts_and_tells_operations_both_ways(template):
     alarms = alarms_by_metric(template)
     functions = resources(template, "AWS::Lambda::Function")
     siren_functions = {name for name, f in functions.items() if f["Properties"].get("Layers")}
-    watched_functions = {
-        alarm["Dimensions"][0]["Value"]["Ref"] for alarm in alarms[("AWS/Lambda", "Errors")]
-    }  # fmt: skip
+    watched_functions = {alarm["Dimensions"][0]["Value"]["Ref"] for alarm in alarms[("AWS/Lambda", "Errors")]}
     assert watched_functions == siren_functions  # every Siren function's errors...
     assert {a["Dimensions"][0]["Value"]["Ref"] for a in alarms[("AWS/Lambda", "Throttles")]} == siren_functions
     assert len(alarms[("AWS/SQS", "ApproximateNumberOfMessagesVisible")]) >= 1  # ...any dead letter...

@@ -85,8 +85,12 @@ def test_the_policy_sends_exactly_the_headers_the_local_runtime_serves(template)
     assert all(header["Override"] is True for header in config.values())
     assert headers_from_policy(policy_config) == status_site_headers() == status_page_headers()
     assert set(config) == {
-        "ContentSecurityPolicy", "StrictTransportSecurity", "ContentTypeOptions", "FrameOptions", "ReferrerPolicy",
-    }  # fmt: skip
+        "ContentSecurityPolicy",
+        "StrictTransportSecurity",
+        "ContentTypeOptions",
+        "FrameOptions",
+        "ReferrerPolicy",
+    }
 
 
 def test_the_csp_allows_no_script_and_no_inline_style():
@@ -124,8 +128,10 @@ def test_with_a_domain_and_certificate_only_tls_1_2_or_newer_is_served(template)
     config = evaluate(distribution_config(template), template, given)
     assert config["Aliases"] == ["status.example.com"]
     assert config["ViewerCertificate"] == {
-        "AcmCertificateArn": CERTIFICATE, "SslSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021",
-    }  # fmt: skip
+        "AcmCertificateArn": CERTIFICATE,
+        "SslSupportMethod": "sni-only",
+        "MinimumProtocolVersion": "TLSv1.2_2021",
+    }
     assert evaluate(template["Outputs"]["StatusPageUrl"]["Value"], template, given) == "https://status.example.com"
 
 

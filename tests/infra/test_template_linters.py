@@ -82,10 +82,20 @@ def checkov_findings(siren_assembly: Path) -> list[Finding]:
         pytest.fail(f"checkov is not installed at {CHECKOV}: run `make lint-tools`", pytrace=False)
     files = [arg for path in templates(siren_assembly) for arg in ("-f", str(path))]
     finished = run(
-        [str(CHECKOV), "--quiet", "--compact", "--output", "json", "--soft-fail", "--skip-download",
-         "--framework", "cloudformation", *files],
+        [
+            str(CHECKOV),
+            "--quiet",
+            "--compact",
+            "--output",
+            "json",
+            "--soft-fail",
+            "--skip-download",
+            "--framework",
+            "cloudformation",
+            *files,
+        ],
         siren_assembly,
-    )  # fmt: skip
+    )
     assert finished.returncode == 0, finished.stderr
     reports: Any = json.loads(finished.stdout)
     findings = []

@@ -41,9 +41,16 @@ def store(siren_assembly: Path) -> Iterator[IncidentStore]:
 
 def incident(number: int, status: IncidentStatus = IncidentStatus.OPEN) -> Incident:
     return Incident(
-        id=f"INC-20261130-0300-{number:06x}", status=status, severity="SEV2", title=f"alarm {number}",
-        service="search", dedup_key=f"codes:{number}", source="test", opened_at=NOW, last_seen_at=NOW,
-    )  # fmt: skip
+        id=f"INC-20261130-0300-{number:06x}",
+        status=status,
+        severity="SEV2",
+        title=f"alarm {number}",
+        service="search",
+        dedup_key=f"codes:{number}",
+        source="test",
+        opened_at=NOW,
+        last_seen_at=NOW,
+    )
 
 
 def drawing(*codes: str) -> Any:

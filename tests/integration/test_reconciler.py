@@ -67,11 +67,18 @@ class RecordedRuns:
 def incident(number: int, status: IncidentStatus, opened_minutes_ago: float) -> Incident:
     opened = NOW - timedelta(minutes=opened_minutes_ago)
     return Incident(
-        id=f"INC-20261129-1200-{number:06x}", status=status, severity="SEV2", title=f"alarm {number}",
-        service="search", dedup_key=f"test:{number}", source="test", opened_at=opened, last_seen_at=opened,
+        id=f"INC-20261129-1200-{number:06x}",
+        status=status,
+        severity="SEV2",
+        title=f"alarm {number}",
+        service="search",
+        dedup_key=f"test:{number}",
+        source="test",
+        opened_at=opened,
+        last_seen_at=opened,
         acknowledged_at=opened + timedelta(minutes=1) if status is not IncidentStatus.OPEN else None,
         resolved_at=opened + timedelta(minutes=2) if status is IncidentStatus.RESOLVED else None,
-    )  # fmt: skip
+    )
 
 
 def repairs_on_timeline(store: IncidentStore, incident_id: str) -> list[str]:

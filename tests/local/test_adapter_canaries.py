@@ -40,9 +40,13 @@ def create_function(
     iam = runtime.client("iam")
     role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     function = runtime.client("lambda").create_function(
-        FunctionName=name, Runtime="python3.13", Role=role, Handler=handler,
-        Code={"ZipFile": handler_zip(source)}, Environment={"Variables": env or {}},
-    )  # fmt: skip
+        FunctionName=name,
+        Runtime="python3.13",
+        Role=role,
+        Handler=handler,
+        Code={"ZipFile": handler_zip(source)},
+        Environment={"Variables": env or {}},
+    )
     return str(function["FunctionArn"])
 
 
@@ -77,9 +81,13 @@ def test_async_failures_go_to_the_dead_letter_queue_after_retries(bare_inprocess
     iam = bare_inprocess.client("iam")
     role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     bare_inprocess.client("lambda").create_function(
-        FunctionName="boom-async", Runtime="python3.13", Role=role, Handler="canary_handler.boom",
-        Code={"ZipFile": handler_zip(ECHO)}, DeadLetterConfig={"TargetArn": queue_arn},
-    )  # fmt: skip
+        FunctionName="boom-async",
+        Runtime="python3.13",
+        Role=role,
+        Handler="canary_handler.boom",
+        Code={"ZipFile": handler_zip(ECHO)},
+        DeadLetterConfig={"TargetArn": queue_arn},
+    )
     # An Event invoke is queued as on AWS (moto would run it once before answering), like the runtime's own:
     answer = bare_inprocess.client("lambda").invoke(
         FunctionName="boom-async", InvocationType="Event", Payload=b'{"k": 1}'
@@ -180,20 +188,24 @@ def test_waits_timeouts_and_retries_are_time_scaled(bare_inprocess):
         "States": {
             "Wait": {"Type": "Wait", "Seconds": 7200, "Next": "Call"},
             "Call": {
-                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
                 "Parameters": {"FunctionName": arn, "Payload": {}},
                 "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1800, "MaxAttempts": 2}],
-                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Hold"}], "End": True,
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Hold"}],
+                "End": True,
             },
             "Hold": {
-                "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
                 "Parameters": {"QueueUrl": "q", "MessageBody": {"t.$": "$$.Task.Token"}},
-                "TimeoutSeconds": 3600, "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "TimedOut"}],
+                "TimeoutSeconds": 3600,
+                "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "TimedOut"}],
                 "End": True,
             },
             "TimedOut": {"Type": "Succeed"},
         },
-    }  # fmt: skip
+    }
     sqs = bare_inprocess.client("sqs")
     queue = sqs.create_queue(QueueName="q")["QueueUrl"]
     definition["States"]["Hold"]["Parameters"]["QueueUrl"] = queue
@@ -240,15 +252,17 @@ def test_local_resource_types_resolve_references(bare_inprocess):
         "Resources": {
             "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": "siren-bus"}},
             "Topic": {"Type": "AWS::SNS::Topic"},
-            "Policy": {"Type": "AWS::SNS::TopicPolicy", "Properties": {"Topics": [{"Ref": "Topic"}],
-                                                                       "PolicyDocument": {}}},
+            "Policy": {
+                "Type": "AWS::SNS::TopicPolicy",
+                "Properties": {"Topics": [{"Ref": "Topic"}], "PolicyDocument": {}},
+            },
             "Cdn": {"Type": "AWS::CloudFront::Distribution", "Properties": {"DistributionConfig": {}}},
         },
         "Outputs": {
             "BusName": {"Value": {"Ref": "Bus"}},
             "CdnDomain": {"Value": {"Fn::GetAtt": ["Cdn", "DomainName"]}},
         },
-    }  # fmt: skip
+    }
     cloudformation = bare_inprocess.client("cloudformation")
     cloudformation.create_stack(StackName="refs", TemplateBody=json.dumps(template))
     outputs = {
@@ -263,17 +277,28 @@ def test_cloudwatch_alarms_from_a_template_are_stored_with_their_actions(bare_in
     template = {
         "Resources": {
             "Topic": {"Type": "AWS::SNS::Topic"},
-            "Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
-                "AlarmName": {"Fn::Join": ["", [{"Ref": "AWS::StackName"}, "-Errors"]]},
-                "AlarmDescription": "what to do", "Namespace": "AWS/Lambda", "MetricName": "Errors",
-                "Dimensions": [{"Name": "FunctionName", "Value": "ingest"}], "Statistic": "Sum", "Period": 60,
-                "EvaluationPeriods": 1, "DatapointsToAlarm": 1, "Threshold": 1,
-                "ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching",
-                "AlarmActions": [{"Ref": "Topic"}], "OKActions": [{"Ref": "Topic"}],
-            }},
+            "Alarm": {
+                "Type": "AWS::CloudWatch::Alarm",
+                "Properties": {
+                    "AlarmName": {"Fn::Join": ["", [{"Ref": "AWS::StackName"}, "-Errors"]]},
+                    "AlarmDescription": "what to do",
+                    "Namespace": "AWS/Lambda",
+                    "MetricName": "Errors",
+                    "Dimensions": [{"Name": "FunctionName", "Value": "ingest"}],
+                    "Statistic": "Sum",
+                    "Period": 60,
+                    "EvaluationPeriods": 1,
+                    "DatapointsToAlarm": 1,
+                    "Threshold": 1,
+                    "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                    "TreatMissingData": "notBreaching",
+                    "AlarmActions": [{"Ref": "Topic"}],
+                    "OKActions": [{"Ref": "Topic"}],
+                },
+            },
         },
         "Outputs": {"AlarmArn": {"Value": {"Fn::GetAtt": ["Alarm", "Arn"]}}},
-    }  # fmt: skip
+    }
     cloudformation = bare_inprocess.client("cloudformation")
     cloudformation.create_stack(StackName="watched", TemplateBody=json.dumps(template))
     topic = bare_inprocess.client("sns").list_topics()["Topics"][0]["TopicArn"]
@@ -302,13 +327,18 @@ def test_scheduler_fires_rate_schedules_on_the_scaled_clock(bare_inprocess):
     arn = create_function(bare_inprocess, "ticked")
     scheduler = bare_inprocess.client("scheduler")
     scheduler.create_schedule(
-        Name="every5", ScheduleExpression="rate(5 minutes)", FlexibleTimeWindow={"Mode": "OFF"},
+        Name="every5",
+        ScheduleExpression="rate(5 minutes)",
+        FlexibleTimeWindow={"Mode": "OFF"},
         Target={"Arn": arn, "RoleArn": "arn:aws:iam::123456789012:role/r", "Input": '{"tick": true}'},
-    )  # fmt: skip
+    )
     scheduler.create_schedule(
-        Name="paused", ScheduleExpression="rate(5 minutes)", FlexibleTimeWindow={"Mode": "OFF"}, State="DISABLED",
+        Name="paused",
+        ScheduleExpression="rate(5 minutes)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        State="DISABLED",
         Target={"Arn": arn, "RoleArn": "arn:aws:iam::123456789012:role/r"},
-    )  # fmt: skip
+    )
     wait_for(lambda: len([i for i in bare_inprocess.lambda_runtime.invocations if i.function_name == "ticked"]) >= 2)
     assert all("paused" not in schedule_arn for schedule_arn, _ in bare_inprocess.scheduler.fired)
 
@@ -320,9 +350,11 @@ def test_end_user_messaging_fake_records_and_validates(bare_http):
         DestinationPhoneNumber="+14255550182", OriginationIdentity="+12065550100", MessageBody="ACK 482193"
     )
     client.send_voice_message(
-        DestinationPhoneNumber="+14255550182", OriginationIdentity="+12065550100",
-        MessageBody="<speak>Incident</speak>", MessageBodyTextType="SSML",
-    )  # fmt: skip
+        DestinationPhoneNumber="+14255550182",
+        OriginationIdentity="+12065550100",
+        MessageBody="<speak>Incident</speak>",
+        MessageBodyTextType="SSML",
+    )
     messages = bare_http.outbox_json()
     assert [(m["channel"], m["to"], m["body"]) for m in messages] == [
         ("sms", "+14255550182", "ACK 482193"),
@@ -347,9 +379,10 @@ def test_outbox_records_sns_sms_and_ses_email(bare_inprocess):
     ses = bare_inprocess.client("sesv2")
     ses.create_email_identity(EmailIdentity="siren@example.com")
     ses.send_email(
-        FromEmailAddress="siren@example.com", Destination={"ToAddresses": ["oncall@example.com"]},
+        FromEmailAddress="siren@example.com",
+        Destination={"ToAddresses": ["oncall@example.com"]},
         Content={"Simple": {"Subject": {"Data": "SEV2"}, "Body": {"Text": {"Data": "details"}}}},
-    )  # fmt: skip
+    )
     messages = bare_inprocess.outbox_json()
     assert [(m["channel"], m["to"], m.get("subject"), m["via"]) for m in messages] == [
         ("sms", "+14255550182", None, "sns"),

@@ -67,11 +67,12 @@ def test_function_url_from_template_invokes_with_a_v2_event_and_maps_the_respons
         bare_inprocess,
         "hooks",
         {
-            "Resources": {"Url": {"Type": "AWS::Lambda::Url", "Properties": {"TargetFunctionArn": arn,
-                                                                             "AuthType": "NONE"}}},
+            "Resources": {
+                "Url": {"Type": "AWS::Lambda::Url", "Properties": {"TargetFunctionArn": arn, "AuthType": "NONE"}}
+            },
             "Outputs": {"WebhookUrl": {"Value": {"Fn::GetAtt": ["Url", "FunctionUrl"]}}},
         },
-    )  # fmt: skip
+    )
     url = outputs["WebhookUrl"]
     assert url.startswith("in-process:///_siren/function-url/") and url.endswith("/")
     assert bare_inprocess.client("lambda").get_function_url_config(FunctionName="webhook")["FunctionUrl"] == url
@@ -79,10 +80,16 @@ def test_function_url_from_template_invokes_with_a_v2_event_and_maps_the_respons
     response = bare_inprocess.call_function_url(
         url + "alerts/grafana?team=payments&team=checkout&dry",
         "POST",
-        headers=[("Content-Type", "application/json"), ("Authorization", "Bearer t0ken"), ("X-Multi", "a"),
-                 ("X-Multi", "b"), ("Cookie", "c1=v1; c2=v2"), ("User-Agent", "canary/1")],
+        headers=[
+            ("Content-Type", "application/json"),
+            ("Authorization", "Bearer t0ken"),
+            ("X-Multi", "a"),
+            ("X-Multi", "b"),
+            ("Cookie", "c1=v1; c2=v2"),
+            ("User-Agent", "canary/1"),
+        ],
         body=json.dumps({"title": "5xx"}),
-    )  # fmt: skip
+    )
     assert response.status == 201
     assert response.header("X-Siren") == "yes" and response.header("Content-Type") == "application/json"
     assert response.header_values("Set-Cookie") == ["session=abc; Path=/", "theme=dark"]
@@ -101,8 +108,13 @@ def test_function_url_from_template_invokes_with_a_v2_event_and_maps_the_respons
     url_id = url.rstrip("/").rsplit("/", 1)[1]
     assert context["apiId"] == context["domainPrefix"] == url_id
     assert context["domainName"] == f"{url_id}.lambda-url.{REGION}.on.aws"
-    assert context["http"] == {"method": "POST", "path": "/alerts/grafana", "protocol": "HTTP/1.1",
-                               "sourceIp": "127.0.0.1", "userAgent": "canary/1"}  # fmt: skip
+    assert context["http"] == {
+        "method": "POST",
+        "path": "/alerts/grafana",
+        "protocol": "HTTP/1.1",
+        "sourceIp": "127.0.0.1",
+        "userAgent": "canary/1",
+    }
     assert context["routeKey"] == context["stage"] == "$default"
     assert context["accountId"] == "anonymous" and isinstance(context["timeEpoch"], int) and context["requestId"]
 
@@ -145,16 +157,33 @@ def test_function_url_over_http_infers_responses_maps_errors_and_limits_payloads
 def test_secrets_from_template_are_generated_as_asked_and_feed_info(bare_inprocess, tmp_path):
     template = {
         "Resources": {
-            "WebhookToken": {"Type": "AWS::SecretsManager::Secret", "Properties": {
-                "Description": "bearer token", "GenerateSecretString": {"PasswordLength": 40,
-                                                                         "ExcludePunctuation": True}}},
-            "DbLogin": {"Type": "AWS::SecretsManager::Secret", "Properties": {"GenerateSecretString": {
-                "SecretStringTemplate": '{"username": "siren"}', "GenerateStringKey": "password",
-                "PasswordLength": 12, "ExcludeCharacters": "abcdefABCDEF0123", "IncludeSpace": True}}},
-            "Fixed": {"Type": "AWS::SecretsManager::Secret", "Properties": {
-                "Name": "siren/fixed", "SecretString": "s3cret", "KmsKeyId": "alias/siren"}},
-            "Rotation": {"Type": "AWS::SecretsManager::RotationSchedule", "Properties": {
-                "SecretId": {"Ref": "Fixed"}, "RotationRules": {"AutomaticallyAfterDays": 30}}},
+            "WebhookToken": {
+                "Type": "AWS::SecretsManager::Secret",
+                "Properties": {
+                    "Description": "bearer token",
+                    "GenerateSecretString": {"PasswordLength": 40, "ExcludePunctuation": True},
+                },
+            },
+            "DbLogin": {
+                "Type": "AWS::SecretsManager::Secret",
+                "Properties": {
+                    "GenerateSecretString": {
+                        "SecretStringTemplate": '{"username": "siren"}',
+                        "GenerateStringKey": "password",
+                        "PasswordLength": 12,
+                        "ExcludeCharacters": "abcdefABCDEF0123",
+                        "IncludeSpace": True,
+                    }
+                },
+            },
+            "Fixed": {
+                "Type": "AWS::SecretsManager::Secret",
+                "Properties": {"Name": "siren/fixed", "SecretString": "s3cret", "KmsKeyId": "alias/siren"},
+            },
+            "Rotation": {
+                "Type": "AWS::SecretsManager::RotationSchedule",
+                "Properties": {"SecretId": {"Ref": "Fixed"}, "RotationRules": {"AutomaticallyAfterDays": 30}},
+            },
         },
         "Outputs": {
             "WebhookTokenSecretArn": {"Value": {"Ref": "WebhookToken"}},
@@ -162,7 +191,7 @@ def test_secrets_from_template_are_generated_as_asked_and_feed_info(bare_inproce
             "FixedArn": {"Value": {"Ref": "Fixed"}},
             "RotationRef": {"Value": {"Ref": "Rotation"}},
         },
-    }  # fmt: skip
+    }
     # Deployed the way `siren local up` deploys the real stack, so info() reads the webhook token from it.
     (tmp_path / "Hooks.template.json").write_text(json.dumps(template))
     (tmp_path / "Hooks.assets.json").write_text(json.dumps({"version": "36.0.0", "files": {}}))
@@ -220,11 +249,13 @@ TABLE = {
         "TableName": "siren-outbox",
         "BillingMode": "PAY_PER_REQUEST",
         "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
-                                 {"AttributeName": "sk", "AttributeType": "S"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
         "StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"},
     },
-}  # fmt: skip
+}
 
 
 def put_requests(items: list[dict[str, str]]) -> dict[str, Any]:
@@ -241,22 +272,31 @@ def test_stream_records_reach_the_consumer_in_order_filtered_and_batched(bare_in
         {
             "Resources": {
                 "Table": TABLE,
-                "Publisher": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {
-                    "FunctionName": "publisher", "EventSourceArn": {"Fn::GetAtt": ["Table", "StreamArn"]},
-                    "StartingPosition": "LATEST", "BatchSize": 2, "MaximumBatchingWindowInSeconds": 300,
-                    "FilterCriteria": {"Filters": [{"Pattern": json.dumps(only_events)}]}}},
+                "Publisher": {
+                    "Type": "AWS::Lambda::EventSourceMapping",
+                    "Properties": {
+                        "FunctionName": "publisher",
+                        "EventSourceArn": {"Fn::GetAtt": ["Table", "StreamArn"]},
+                        "StartingPosition": "LATEST",
+                        "BatchSize": 2,
+                        "MaximumBatchingWindowInSeconds": 300,
+                        "FilterCriteria": {"Filters": [{"Pattern": json.dumps(only_events)}]},
+                    },
+                },
             },
             "Outputs": {"StreamArn": {"Value": {"Fn::GetAtt": ["Table", "StreamArn"]}}},
         },
-    )  # fmt: skip
+    )
     dynamodb = bare_inprocess.client("dynamodb")
     items = [{"pk": "incident#1", "sk": f"event#{n}", "kind": "event", "n": str(n)} for n in range(5)]
     items[1:1] = [{"pk": "incident#1", "sk": "state", "kind": "state", "n": "x"}]  # filtered out: not an event
     dynamodb.batch_write_item(RequestItems=put_requests(items))
     dynamodb.update_item(  # a MODIFY of an event item: filtered out
-        TableName="siren-outbox", Key={"pk": {"S": "incident#1"}, "sk": {"S": "event#0"}},
-        UpdateExpression="SET published = :t", ExpressionAttributeValues={":t": {"S": "yes"}},
-    )  # fmt: skip
+        TableName="siren-outbox",
+        Key={"pk": {"S": "incident#1"}, "sk": {"S": "event#0"}},
+        UpdateExpression="SET published = :t",
+        ExpressionAttributeValues={":t": {"S": "yes"}},
+    )
     assert bare_inprocess.drain(30)
 
     batches = [event["Records"] for event in captured(capture)]
@@ -267,9 +307,12 @@ def test_stream_records_reach_the_consumer_in_order_filtered_and_batched(bare_in
     assert sequence_numbers == sorted(sequence_numbers)
     first = records[0]
     assert {k: first[k] for k in ("eventName", "eventVersion", "eventSource", "awsRegion", "eventSourceARN")} == {
-        "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb", "awsRegion": REGION,
+        "eventName": "INSERT",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": REGION,
         "eventSourceARN": outputs["StreamArn"],
-    }  # fmt: skip
+    }
     assert first["dynamodb"]["Keys"] == {"pk": {"S": "incident#1"}, "sk": {"S": "event#0"}}
     assert first["dynamodb"]["StreamViewType"] == "NEW_AND_OLD_IMAGES" and "OldImage" not in first["dynamodb"]
     assert isinstance(first["dynamodb"]["ApproximateCreationDateTime"], float)
@@ -278,9 +321,12 @@ def test_stream_records_reach_the_consumer_in_order_filtered_and_batched(bare_in
     # moto emptied the shard once a consumer took the records; GetRecords still sees every write here. (botocore
     # sends stream-ARN calls to account endpoints, <account>.streams-ddb..., which moto does not intercept.)
     streams = boto3.client(
-        "dynamodbstreams", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing",
+        "dynamodbstreams",
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
         config=Config(account_id_endpoint_mode="disabled"),
-    )  # fmt: skip
+    )
     shard = streams.describe_stream(StreamArn=outputs["StreamArn"])["StreamDescription"]["Shards"][0]["ShardId"]
     iterator = streams.get_shard_iterator(
         StreamArn=outputs["StreamArn"], ShardId=shard, ShardIteratorType="TRIM_HORIZON"
@@ -290,9 +336,10 @@ def test_stream_records_reach_the_consumer_in_order_filtered_and_batched(bare_in
 
 def create_outbox_table(runtime: Any) -> str:
     outputs = create_stack(
-        runtime, "outbox", {"Resources": {"Table": TABLE},
-                            "Outputs": {"StreamArn": {"Value": {"Fn::GetAtt": ["Table", "StreamArn"]}}}}
-    )  # fmt: skip
+        runtime,
+        "outbox",
+        {"Resources": {"Table": TABLE}, "Outputs": {"StreamArn": {"Value": {"Fn::GetAtt": ["Table", "StreamArn"]}}}},
+    )
     return outputs["StreamArn"]
 
 
@@ -311,9 +358,13 @@ def test_failing_stream_consumer_retries_then_sends_the_batch_to_the_on_failure_
     # Written before the mapping exists: TRIM_HORIZON starts with it.
     dynamodb.put_item(TableName="siren-outbox", Item={"pk": {"S": "i"}, "sk": {"S": "1"}, "poison": {"S": "y"}})
     bare_inprocess.client("lambda").create_event_source_mapping(
-        FunctionName="publisher", EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=10,
-        MaximumRetryAttempts=2, DestinationConfig={"OnFailure": {"Destination": queue_arn}},
-    )  # fmt: skip
+        FunctionName="publisher",
+        EventSourceArn=stream_arn,
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=10,
+        MaximumRetryAttempts=2,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+    )
     assert bare_inprocess.drain(30)
 
     attempts = captured(capture)
@@ -330,8 +381,10 @@ def test_failing_stream_consumer_retries_then_sends_the_batch_to_the_on_failure_
     assert failure["requestContext"]["functionArn"].endswith(":function:publisher")
     info = failure["DDBStreamBatchInfo"]
     assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == (
-        poison_sequence, poison_sequence, 1
-    )  # fmt: skip
+        poison_sequence,
+        poison_sequence,
+        1,
+    )
     assert info["streamArn"] == stream_arn
 
     # The mapping moved on: the next record is delivered.
@@ -346,9 +399,13 @@ def test_unlimited_retries_stop_when_the_record_is_too_old(bare_inprocess, tmp_p
     stream_arn = create_outbox_table(bare_inprocess)
     queue_url, queue_arn = failure_queue(bare_inprocess)
     bare_inprocess.client("lambda").create_event_source_mapping(
-        FunctionName="publisher", EventSourceArn=stream_arn, StartingPosition="LATEST", MaximumRetryAttempts=-1,
-        MaximumRecordAgeInSeconds=3600, DestinationConfig={"OnFailure": {"Destination": queue_arn}},
-    )  # fmt: skip
+        FunctionName="publisher",
+        EventSourceArn=stream_arn,
+        StartingPosition="LATEST",
+        MaximumRetryAttempts=-1,
+        MaximumRecordAgeInSeconds=3600,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+    )
     bare_inprocess.client("dynamodb").put_item(
         TableName="siren-outbox", Item={"pk": {"S": "i"}, "sk": {"S": "1"}, "poison": {"S": "y"}}
     )
@@ -370,10 +427,14 @@ def test_bisect_on_function_error_isolates_the_failing_record(bare_inprocess, tm
     items[2]["poison"] = "y"
     bare_inprocess.client("dynamodb").batch_write_item(RequestItems=put_requests(items))
     bare_inprocess.client("lambda").create_event_source_mapping(
-        FunctionName="publisher", EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=10,
-        MaximumRetryAttempts=0, BisectBatchOnFunctionError=True,
+        FunctionName="publisher",
+        EventSourceArn=stream_arn,
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=10,
+        MaximumRetryAttempts=0,
+        BisectBatchOnFunctionError=True,
         DestinationConfig={"OnFailure": {"Destination": queue_arn}},
-    )  # fmt: skip
+    )
     assert bare_inprocess.drain(30)
 
     keys = [[r["dynamodb"]["Keys"]["sk"]["S"] for r in event["Records"]] for event in captured(capture)]
@@ -404,11 +465,21 @@ def test_layer_files_are_readable_at_paths_named_by_opt_env_vars(bare_inprocess)
     iam = bare_inprocess.client("iam")
     role = iam.create_role(RoleName="layered-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     client.create_function(
-        FunctionName="layered", Runtime="python3.13", Role=role, Handler="reader.handler",
-        Code={"ZipFile": zip_of({"reader.py": LAYER_READER})}, Layers=[config_layer, override_layer],
-        Environment={"Variables": {"SIREN_CONFIG_PATH": "/opt/siren-config/config.json", "SHARED": "/opt/shared.txt",
-                                   "OPT": "/opt", "OTHER": "/optional/not-a-layer-path"}},
-    )  # fmt: skip
+        FunctionName="layered",
+        Runtime="python3.13",
+        Role=role,
+        Handler="reader.handler",
+        Code={"ZipFile": zip_of({"reader.py": LAYER_READER})},
+        Layers=[config_layer, override_layer],
+        Environment={
+            "Variables": {
+                "SIREN_CONFIG_PATH": "/opt/siren-config/config.json",
+                "SHARED": "/opt/shared.txt",
+                "OPT": "/opt",
+                "OTHER": "/optional/not-a-layer-path",
+            }
+        },
+    )
     result = json.loads(client.invoke(FunctionName="layered", Payload=b"{}")["Payload"].read())
     assert result["config"] == '{"team": "payments"}'
     assert result["shared"] == "second"  # layers are extracted in order: the later one wins
@@ -426,17 +497,26 @@ def test_template_layers_reach_functions(bare_inprocess):
     reader = "import os\ndef handler(event, context):\n    return open(os.environ['SIREN_CONFIG_PATH']).read()\n"
     template = {
         "Resources": {
-            "Config": {"Type": "AWS::Lambda::LayerVersion", "Properties": {
-                "LayerName": "siren-config", "Content": {"S3Bucket": "assets", "S3Key": "config.zip"}}},
-            "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
-                "FunctionName": "cfn-layered", "Runtime": "python3.13", "Handler": "index.handler",
-                "Role": role, "Code": {"ZipFile": reader},
-                "Layers": [{"Ref": "Config"}],
-                "DeadLetterConfig": {"TargetArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq"},
-                "Environment": {"Variables": {"SIREN_CONFIG_PATH": "/opt/siren-config/config.json"}}}},
+            "Config": {
+                "Type": "AWS::Lambda::LayerVersion",
+                "Properties": {"LayerName": "siren-config", "Content": {"S3Bucket": "assets", "S3Key": "config.zip"}},
+            },
+            "Fn": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "FunctionName": "cfn-layered",
+                    "Runtime": "python3.13",
+                    "Handler": "index.handler",
+                    "Role": role,
+                    "Code": {"ZipFile": reader},
+                    "Layers": [{"Ref": "Config"}],
+                    "DeadLetterConfig": {"TargetArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq"},
+                    "Environment": {"Variables": {"SIREN_CONFIG_PATH": "/opt/siren-config/config.json"}},
+                },
+            },
         },
         "Outputs": {"LayerArn": {"Value": {"Ref": "Config"}}},
-    }  # fmt: skip
+    }
     outputs = create_stack(bare_inprocess, "layered", template)
     assert outputs["LayerArn"] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:siren-config:1"
     client = bare_inprocess.client("lambda")

@@ -35,9 +35,14 @@ def handler(event, context):
 def _sum(runtime: Any, namespace: str, name: str, dimensions: dict[str, str]) -> float:
     now = datetime.now(UTC)
     points = runtime.client("cloudwatch").get_metric_statistics(
-        Namespace=namespace, MetricName=name, Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
-        StartTime=now - timedelta(hours=1), EndTime=now + timedelta(minutes=1), Period=3600, Statistics=["Sum"],
-    )["Datapoints"]  # fmt: skip
+        Namespace=namespace,
+        MetricName=name,
+        Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
+        StartTime=now - timedelta(hours=1),
+        EndTime=now + timedelta(minutes=1),
+        Period=3600,
+        Statistics=["Sum"],
+    )["Datapoints"]
     return sum(point["Sum"] for point in points)
 
 
@@ -48,8 +53,10 @@ def test_powertools_emf_lines_become_metrics_and_leave_the_log(bare_inprocess, c
     # Summed over whatever dimensions each document carried: Powertools keeps its dimension set per process, and in
     # this process (several functions' code, as it is not on AWS) an earlier test's may be on the first document.
     listed = bare_inprocess.client("cloudwatch").list_metrics(Namespace="Canary", MetricName="Widgets")["Metrics"]
-    assert sum(_sum(bare_inprocess, "Canary", "Widgets", {d["Name"]: d["Value"] for d in m["Dimensions"]})
-               for m in listed) == 7  # fmt: skip
+    assert (
+        sum(_sum(bare_inprocess, "Canary", "Widgets", {d["Name"]: d["Value"] for d in m["Dimensions"]}) for m in listed)
+        == 7
+    )
     printed = capfd.readouterr().out
     assert "an ordinary log line" in printed
     assert '"_aws"' not in printed
@@ -120,11 +127,20 @@ def test_a_breached_alarm_notifies_its_topics_people_and_puts_its_event(bare_inp
     events.put_targets(Rule="alarms", Targets=[{"Id": "q", "Arn": queue_arn}])
     cloudwatch = bare_inprocess.client("cloudwatch")
     cloudwatch.put_metric_alarm(
-        AlarmName="Orders-Failing", AlarmDescription="Orders fail: page the team", Namespace="Shop",
-        MetricName="OrderFailures", Dimensions=[{"Name": "Region", "Value": "eu"}], Statistic="Sum", Period=60,
-        EvaluationPeriods=1, Threshold=5, ComparisonOperator="GreaterThanOrEqualToThreshold",
-        TreatMissingData="notBreaching", AlarmActions=[topic], OKActions=[topic],
-    )  # fmt: skip
+        AlarmName="Orders-Failing",
+        AlarmDescription="Orders fail: page the team",
+        Namespace="Shop",
+        MetricName="OrderFailures",
+        Dimensions=[{"Name": "Region", "Value": "eu"}],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=5,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="notBreaching",
+        AlarmActions=[topic],
+        OKActions=[topic],
+    )
 
     region = [{"Name": "Region", "Value": "eu"}]
     cloudwatch.put_metric_data(
@@ -156,10 +172,16 @@ CREATED = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 def alarm(**overrides: Any) -> SimpleNamespace:
     values: dict[str, Any] = dict(
-        period=60, evaluation_periods=3, datapoints_to_alarm=2, threshold=10.0, statistic="Sum",
-        extended_statistic=None, comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data=None,
+        period=60,
+        evaluation_periods=3,
+        datapoints_to_alarm=2,
+        threshold=10.0,
+        statistic="Sum",
+        extended_statistic=None,
+        comparison_operator="GreaterThanOrEqualToThreshold",
+        treat_missing_data=None,
         configuration_updated_timestamp=CREATED,
-    )  # fmt: skip
+    )
     values.update(overrides)
     return SimpleNamespace(**values)
 
@@ -208,12 +230,34 @@ def test_statistics_comparisons_and_percentiles():
     one_period = {"evaluation_periods": 1, "datapoints_to_alarm": 1}
     assert evaluate(alarm(statistic="Average", **one_period), data, NOW).state == "ALARM"  # 11
     assert evaluate(alarm(statistic="Maximum", threshold=31, **one_period), data, NOW).state == "OK"
-    assert evaluate(alarm(statistic="Minimum", comparison_operator="LessThanThreshold", threshold=2, **one_period),
-                    data, NOW).state == "ALARM"  # fmt: skip
-    assert evaluate(alarm(statistic="SampleCount", threshold=3, comparison_operator="GreaterThanThreshold",
-                          **one_period), data, NOW).state == "OK"  # fmt: skip
-    assert evaluate(alarm(statistic=None, extended_statistic="p50", threshold=2, comparison_operator=
-                          "LessThanOrEqualToThreshold", **one_period), data, NOW).state == "ALARM"  # fmt: skip
+    assert (
+        evaluate(
+            alarm(statistic="Minimum", comparison_operator="LessThanThreshold", threshold=2, **one_period), data, NOW
+        ).state
+        == "ALARM"
+    )
+    assert (
+        evaluate(
+            alarm(statistic="SampleCount", threshold=3, comparison_operator="GreaterThanThreshold", **one_period),
+            data,
+            NOW,
+        ).state
+        == "OK"
+    )
+    assert (
+        evaluate(
+            alarm(
+                statistic=None,
+                extended_statistic="p50",
+                threshold=2,
+                comparison_operator="LessThanOrEqualToThreshold",
+                **one_period,
+            ),
+            data,
+            NOW,
+        ).state
+        == "ALARM"
+    )
 
 
 @pytest.mark.usefixtures("real_time")

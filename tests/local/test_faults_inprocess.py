@@ -14,11 +14,15 @@ def test_in_process_clients_meet_the_same_faults(bare_inprocess):
     bare_inprocess.add_fault("dynamodb", mode="throttle")
     ddb = client(bare_inprocess, "dynamodb")
     assert error_of(lambda: ddb.get_item(TableName="t", Key={"pk": {"S": "a"}})) == (
-        "ProvisionedThroughputExceededException", 400)  # fmt: skip
+        "ProvisionedThroughputExceededException",
+        400,
+    )
     sms = client(bare_inprocess, "pinpoint-sms-voice-v2")
     bare_inprocess.add_fault("sms-voice", mode="throttle")
     assert error_of(lambda: sms.send_text_message(DestinationPhoneNumber=PAGED, MessageBody="x")) == (
-        "ThrottlingException", 400)  # fmt: skip
+        "ThrottlingException",
+        400,
+    )
 
 
 def test_in_process_a_hang_ends_in_the_sdks_read_timeout(bare_inprocess):

@@ -45,11 +45,13 @@ def client(runtime: Any, service: str, attempts: int = 1, **config: Any) -> Any:
     """A client that tries ``attempts`` times in all (botocore's standard mode), so hits can be counted."""
     import boto3
 
-    return boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                 region_name=runtime.region).client(
-        service, endpoint_url=runtime.endpoint_url,
+    return boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=runtime.region
+    ).client(
+        service,
+        endpoint_url=runtime.endpoint_url,
         config=Config(retries={"total_max_attempts": attempts, "mode": "standard"}, **config),
-    )  # fmt: skip
+    )
 
 
 def error_of(call: Any) -> tuple[str, int]:
@@ -89,7 +91,9 @@ def test_the_older_fail_route_is_an_alias_of_an_sms_voice_fault(runtime):
     sms = client(runtime, "pinpoint-sms-voice-v2")
     for to in (PAGED, OTHER):
         assert error_of(lambda to=to: sms.send_text_message(DestinationPhoneNumber=to, MessageBody="x")) == (
-            "InternalServerException", 500)  # fmt: skip
+            "InternalServerException",
+            500,
+        )
     (alias,) = runtime.faults.to_json()["faults"]
     assert (alias["target"], alias["numbers"], alias["hits"]) == ("sms-voice", [PAGED, OTHER], 2)
     assert post([]) == {"failing": []}
@@ -149,17 +153,22 @@ def test_eventbridge_put_events_fails_whole_or_per_entry(runtime):
 
 def test_dynamodb_throttles_writes_as_dynamodb_does(runtime):
     ddb = client(runtime, "dynamodb", attempts=2)
-    ddb.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])  # fmt: skip
+    ddb.create_table(
+        TableName="t",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+    )
     fault = runtime.add_fault("dynamodb", mode="throttle", operations=["writes"])
     item = {"pk": {"S": "a"}}
     assert error_of(lambda: ddb.put_item(TableName="t", Item=item)) == ("ProvisionedThroughputExceededException", 400)
     assert fault.hits == 2  # botocore retried it as throttling
     assert "Item" not in ddb.get_item(TableName="t", Key=item)  # reads go through; the write was not applied
     with pytest.raises(ddb.exceptions.TransactionCanceledException) as cancelled:
-        ddb.transact_write_items(TransactItems=[{"Put": {"TableName": "t", "Item": item}}] * 1 + [
-            {"Put": {"TableName": "t", "Item": {"pk": {"S": "b"}}}}])  # fmt: skip
+        ddb.transact_write_items(
+            TransactItems=[{"Put": {"TableName": "t", "Item": item}}] * 1
+            + [{"Put": {"TableName": "t", "Item": {"pk": {"S": "b"}}}}]
+        )
     reasons = cancelled.value.response["CancellationReasons"]
     assert [reason["Code"] for reason in reasons] == ["ThrottlingError", "ThrottlingError"]
 
@@ -255,8 +264,9 @@ def test_bad_faults_are_refused_with_the_reason(runtime):
     assert "partial" in refused("sns", mode="partial")
     assert "--for" in refused("sns", for_seconds=-1)
     # ...and over HTTP, as `siren local fault add` meets them: 400 with the reason
-    request = urllib.request.Request(f"{runtime.endpoint_url}/_siren/faults", method="POST",
-                                     data=json.dumps({"target": "sns", "rate": 0}).encode())  # fmt: skip
+    request = urllib.request.Request(
+        f"{runtime.endpoint_url}/_siren/faults", method="POST", data=json.dumps({"target": "sns", "rate": 0}).encode()
+    )
     with pytest.raises(urllib.error.HTTPError) as raised:
         urllib.request.urlopen(request, timeout=10)
     assert raised.value.code == 400 and "--rate" in json.loads(raised.value.read())["error"]

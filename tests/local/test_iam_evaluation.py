@@ -68,8 +68,13 @@ def test_not_action_and_not_resource():
 def test_leading_keys_for_all_values(leading, allowed):
     """ForAllValues: every partition key the request touches must match; a request with none (a Scan) passes,
     as on AWS."""
-    documents = [policy(allow("dynamodb:Query", TABLE, Condition={
-        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["STATUSPAGE"]}}))]  # fmt: skip
+    documents = [
+        policy(
+            allow(
+                "dynamodb:Query", TABLE, Condition={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["STATUSPAGE"]}}
+            )
+        )
+    ]
 
     check = Check("dynamodb:Query", TABLE, {"dynamodb:leadingkeys": leading})
     assert evaluate(documents, check).allowed is allowed
@@ -124,10 +129,17 @@ def request(service: str, action: str, params: dict[str, Any] | None = None, pat
 
 
 def test_resources_and_keys_of_the_requests_siren_makes():
-    query = request("dynamodb", "dynamodb:Query", {
-        "TableName": "Siren-Incidents", "IndexName": "by-status", "KeyConditionExpression": "#0 = :0",
-        "ExpressionAttributeNames": {"#0": "status_pk"}, "ExpressionAttributeValues": {":0": {"S": "OPEN"}},
-    })  # fmt: skip
+    query = request(
+        "dynamodb",
+        "dynamodb:Query",
+        {
+            "TableName": "Siren-Incidents",
+            "IndexName": "by-status",
+            "KeyConditionExpression": "#0 = :0",
+            "ExpressionAttributeNames": {"#0": "status_pk"},
+            "ExpressionAttributeValues": {":0": {"S": "OPEN"}},
+        },
+    )
     (check,) = request_checks(query)
     assert check.resource == f"{TABLE}/index/by-status"
     # The table is not in moto's backend here, so the key schema (and LeadingKeys) is unknown: not refused for it.
@@ -155,9 +167,16 @@ def test_resources_and_keys_of_the_requests_siren_makes():
     namespace = {"cloudwatch:namespace": ["Siren/Canary"]}
     assert request_checks(metric) == [Check("cloudwatch:PutMetricData", "*", namespace)]
 
-    transact = request("dynamodb", "dynamodb:TransactWriteItems", {"TransactItems": [
-        {"Put": {"TableName": "Siren-Incidents", "Item": {}}}, {"ConditionCheck": {"TableName": "Other", "Key": {}}},
-    ]})  # fmt: skip
+    transact = request(
+        "dynamodb",
+        "dynamodb:TransactWriteItems",
+        {
+            "TransactItems": [
+                {"Put": {"TableName": "Siren-Incidents", "Item": {}}},
+                {"ConditionCheck": {"TableName": "Other", "Key": {}}},
+            ]
+        },
+    )
     assert [(c.action, c.resource) for c in request_checks(transact)] == [
         ("dynamodb:PutItem", TABLE),
         ("dynamodb:ConditionCheckItem", "arn:aws:dynamodb:us-east-1:123456789012:table/Other"),

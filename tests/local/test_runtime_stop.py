@@ -75,22 +75,48 @@ def test_stop_ends_every_kind_of_waiting_run(runtime):
     failing = create_function(runtime, "failing", handler="canary_handler.fail", source=COUNTING)
     queue = runtime.client("sqs").create_queue(QueueName="tokens")["QueueUrl"]
     callback = {
-        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
         "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
-        "TimeoutSeconds": 24 * HOUR, "End": True,
-    }  # fmt: skip
+        "TimeoutSeconds": 24 * HOUR,
+        "End": True,
+    }
     hour_wait = {"Type": "Wait", "Seconds": HOUR, "End": True}
     waiting = start_run(runtime, "waiting", {"StartAt": "W", "States": {"W": hour_wait}})
     holding = start_run(runtime, "holding", {"StartAt": "C", "States": {"C": callback}})
-    retrying = start_run(runtime, "retrying", {"StartAt": "T", "States": {"T": {
-        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
-        "Parameters": {"FunctionName": failing, "Payload": {}},
-        "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": HOUR, "MaxAttempts": 3}], "End": True,
-    }}})  # fmt: skip
-    branching = start_run(runtime, "branching", {"StartAt": "P", "States": {"P": {
-        "Type": "Parallel", "End": True,
-        "Branches": [{"StartAt": "C", "States": {"C": callback}}, {"StartAt": "W", "States": {"W": hour_wait}}],
-    }}})  # fmt: skip
+    retrying = start_run(
+        runtime,
+        "retrying",
+        {
+            "StartAt": "T",
+            "States": {
+                "T": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": failing, "Payload": {}},
+                    "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": HOUR, "MaxAttempts": 3}],
+                    "End": True,
+                }
+            },
+        },
+    )
+    branching = start_run(
+        runtime,
+        "branching",
+        {
+            "StartAt": "P",
+            "States": {
+                "P": {
+                    "Type": "Parallel",
+                    "End": True,
+                    "Branches": [
+                        {"StartAt": "C", "States": {"C": callback}},
+                        {"StartAt": "W", "States": {"W": hour_wait}},
+                    ],
+                }
+            },
+        },
+    )
     wait_for(lambda: history_has(runtime, waiting, "WaitStateEntered"))
     wait_for(lambda: history_has(runtime, holding, "TaskSubmitted"))
     wait_for(lambda: history_has(runtime, retrying, "TaskFailed"))
@@ -117,17 +143,33 @@ def test_stop_ends_the_branch_still_waiting_in_a_run_that_another_branch_failed(
     try:
         holder = create_function(runtime, "holder", handler="canary_handler.hold", source=COUNTING)
         callback = {
-            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
             "Parameters": {"FunctionName": holder, "Payload": {"token.$": "$$.Task.Token"}},
-            "TimeoutSeconds": 24 * HOUR, "End": True,
-        }  # fmt: skip
-        failing = {"StartAt": "Wait", "States": {
-            "Wait": {"Type": "Wait", "Seconds": 1, "Next": "Fail"},
-            "Fail": {"Type": "Fail", "Error": "Broken", "Cause": "on purpose"},
-        }}  # fmt: skip
-        run = start_run(runtime, "halffailed", {"StartAt": "P", "States": {"P": {
-            "Type": "Parallel", "End": True, "Branches": [failing, {"StartAt": "C", "States": {"C": callback}}],
-        }}})  # fmt: skip
+            "TimeoutSeconds": 24 * HOUR,
+            "End": True,
+        }
+        failing = {
+            "StartAt": "Wait",
+            "States": {
+                "Wait": {"Type": "Wait", "Seconds": 1, "Next": "Fail"},
+                "Fail": {"Type": "Fail", "Error": "Broken", "Cause": "on purpose"},
+            },
+        }
+        run = start_run(
+            runtime,
+            "halffailed",
+            {
+                "StartAt": "P",
+                "States": {
+                    "P": {
+                        "Type": "Parallel",
+                        "End": True,
+                        "Branches": [failing, {"StartAt": "C", "States": {"C": callback}}],
+                    }
+                },
+            },
+        )
         wait_for(lambda: invocations_of(runtime, "holder") == 1)  # the second branch holds its token
         wait_for(lambda: runtime.client("stepfunctions").describe_execution(executionArn=run)["status"] == "FAILED")
 
@@ -145,15 +187,19 @@ def test_stop_ends_asynchronous_retries_stream_retries_and_the_scheduler(runtime
     invoke_asynchronously(runtime, failing, {})
     dynamodb = runtime.client("dynamodb")
     table = dynamodb.create_table(
-        TableName="outbox", BillingMode="PAY_PER_REQUEST",
+        TableName="outbox",
+        BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    )["TableDescription"]  # fmt: skip
+    )["TableDescription"]
     runtime.client("lambda").create_event_source_mapping(
-        FunctionName="failing", EventSourceArn=table["LatestStreamArn"], StartingPosition="LATEST",
-        MaximumRetryAttempts=-1, MaximumRecordAgeInSeconds=HOUR,
-    )  # fmt: skip
+        FunctionName="failing",
+        EventSourceArn=table["LatestStreamArn"],
+        StartingPosition="LATEST",
+        MaximumRetryAttempts=-1,
+        MaximumRecordAgeInSeconds=HOUR,
+    )
     dynamodb.put_item(TableName="outbox", Item={"pk": {"S": "one"}})
     wait_for(lambda: invocations_of(runtime, "failing") >= 2 and len(runtime.streams.invocations) >= 1)
     assert {thread.name.split("_")[0] for thread in runtime.lambda_runtime.threads()} == {"lambda-async"}

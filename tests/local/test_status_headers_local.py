@@ -22,17 +22,28 @@ def policy_config(siren_assembly: Path) -> dict[str, Any]:
 
 def test_the_local_headers_are_the_deployed_policys(policy_config):
     assert headers_from_policy(policy_config) == status_page_headers()
-    assert set(status_page_headers()) == {"Content-Security-Policy", "Strict-Transport-Security",
-                                          "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy"}  # fmt: skip
+    assert set(status_page_headers()) == {
+        "Content-Security-Policy",
+        "Strict-Transport-Security",
+        "X-Content-Type-Options",
+        "X-Frame-Options",
+        "Referrer-Policy",
+    }
 
 
 def test_a_policy_is_read_as_cloudfront_applies_it():
-    config = {"SecurityHeadersConfig": {
-        "StrictTransportSecurity": {"AccessControlMaxAgeSec": 63072000, "IncludeSubdomains": True, "Preload": True,
-                                    "Override": True},
-        "XSSProtection": {"Protection": True, "ModeBlock": True, "Override": True},
-        "FrameOptions": {"FrameOption": "SAMEORIGIN", "Override": True},
-    }}  # fmt: skip
+    config = {
+        "SecurityHeadersConfig": {
+            "StrictTransportSecurity": {
+                "AccessControlMaxAgeSec": 63072000,
+                "IncludeSubdomains": True,
+                "Preload": True,
+                "Override": True,
+            },
+            "XSSProtection": {"Protection": True, "ModeBlock": True, "Override": True},
+            "FrameOptions": {"FrameOption": "SAMEORIGIN", "Override": True},
+        }
+    }
     assert headers_from_policy(config) == {
         "Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",
         "X-XSS-Protection": "1; mode=block",

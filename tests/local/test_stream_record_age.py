@@ -47,10 +47,13 @@ def test_unlimited_retries_end_at_the_stream_retention_even_with_a_longer_age_li
     for name, age in (("default-age", None), ("week-age", WEEK)):
         create_function(fast_clock, name, source=CONSUMER, env={"CAPTURE": str(tmp_path / f"{name}.jsonl")})
         lam.create_event_source_mapping(
-            FunctionName=name, EventSourceArn=stream_arn, StartingPosition="LATEST", MaximumRetryAttempts=-1,
+            FunctionName=name,
+            EventSourceArn=stream_arn,
+            StartingPosition="LATEST",
+            MaximumRetryAttempts=-1,
             DestinationConfig={"OnFailure": {"Destination": queue_arn}},
             **({"MaximumRecordAgeInSeconds": age} if age else {}),
-        )  # fmt: skip
+        )
 
     # WHEN the poison record is written
     fast_clock.client("dynamodb").put_item(
@@ -62,8 +65,9 @@ def test_unlimited_retries_end_at_the_stream_retention_even_with_a_longer_age_li
     assert fast_clock.drain(45), "a consumer still retries a record older than the stream's retention"
     failures = failures_in(fast_clock, queue_url)
     assert sorted(f["requestContext"]["functionArn"].rsplit(":", 1)[-1] for f in failures) == [
-        "default-age", "week-age"
-    ]  # fmt: skip
+        "default-age",
+        "week-age",
+    ]
     assert {f["requestContext"]["condition"] for f in failures} == {"RecordAgeExceeded"}
     for name in ("default-age", "week-age"):
         assert len(captured(tmp_path / f"{name}.jsonl")) >= 2  # retried, not dropped on the first failure
@@ -82,9 +86,13 @@ def test_a_record_already_older_than_the_age_limit_is_not_delivered(fast_clock, 
 
     # WHEN the consumer starts from the oldest record
     fast_clock.client("lambda").create_event_source_mapping(
-        FunctionName="late", EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", MaximumRetryAttempts=-1,
-        MaximumRecordAgeInSeconds=60, DestinationConfig={"OnFailure": {"Destination": queue_arn}},
-    )  # fmt: skip
+        FunctionName="late",
+        EventSourceArn=stream_arn,
+        StartingPosition="TRIM_HORIZON",
+        MaximumRetryAttempts=-1,
+        MaximumRecordAgeInSeconds=60,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+    )
     assert fast_clock.drain(30)
 
     # THEN it is never invoked with the record, which goes to the on-failure queue as too old
@@ -108,9 +116,12 @@ def test_a_stop_ends_unlimited_retries_at_once_and_gives_nothing_up(fast_clock, 
     _, queue_arn = failure_queue(fast_clock)
     create_function(fast_clock, "failing", source=CONSUMER, env={"CAPTURE": str(tmp_path / "f.jsonl")})
     fast_clock.client("lambda").create_event_source_mapping(
-        FunctionName="failing", EventSourceArn=stream_arn, StartingPosition="LATEST", MaximumRetryAttempts=-1,
+        FunctionName="failing",
+        EventSourceArn=stream_arn,
+        StartingPosition="LATEST",
+        MaximumRetryAttempts=-1,
         DestinationConfig={"OnFailure": {"Destination": queue_arn}},
-    )  # fmt: skip
+    )
     fast_clock.client("dynamodb").put_item(
         TableName="siren-outbox", Item={"pk": {"S": "i"}, "sk": {"S": "1"}, "poison": {"S": "y"}}
     )

@@ -6,8 +6,13 @@ from siren.app.dead_letters import event_kind_of
 
 
 def test_a_webhook_chunk_is_named_by_its_alerts_and_body():
-    chunk = {"kind": "webhook_chunk", "start": 50, "stop": 100, "key": "webhook/2026/11/30/abc.json",
-             "function": "arn:aws:lambda:us-east-1:123456789012:function:Siren-WebhookChunks"}  # fmt: skip
+    chunk = {
+        "kind": "webhook_chunk",
+        "start": 50,
+        "stop": 100,
+        "key": "webhook/2026/11/30/abc.json",
+        "function": "arn:aws:lambda:us-east-1:123456789012:function:Siren-WebhookChunks",
+    }
     assert event_kind_of(chunk) == "webhook chunk (alerts 50..100 of webhook/2026/11/30/abc.json)"
 
 

@@ -84,9 +84,16 @@ def machine(monkeypatch: pytest.MonkeyPatch) -> Machine:
 
 def open_incident(**changes: Any) -> Incident:
     incident = Incident(
-        id="INC-20261129-0200-00abcd", status=IncidentStatus.OPEN, severity="SEV3", title="checkout errors",
-        service="checkout", dedup_key="test:checkout", source="test", opened_at=NOW, last_seen_at=NOW,
-    )  # fmt: skip
+        id="INC-20261129-0200-00abcd",
+        status=IncidentStatus.OPEN,
+        severity="SEV3",
+        title="checkout errors",
+        service="checkout",
+        dedup_key="test:checkout",
+        source="test",
+        opened_at=NOW,
+        last_seen_at=NOW,
+    )
     return replace(incident, **changes)
 
 
@@ -107,8 +114,12 @@ def raise_severity(store: Store, severity: str) -> dict[str, Any]:
 
 def test_a_forged_acknowledgement_of_an_open_incident_leaves_the_wait(machine):
     store = Store(open_incident())
-    forged = event("Incident Acknowledged", replace(open_incident(), status=IncidentStatus.ACKNOWLEDGED),
-                   acknowledged_by="mallory", via="sms")  # fmt: skip
+    forged = event(
+        "Incident Acknowledged",
+        replace(open_incident(), status=IncidentStatus.ACKNOWLEDGED),
+        acknowledged_by="mallory",
+        via="sms",
+    )
 
     answer = on_lifecycle_event(forged, store, MACHINE)  # type: ignore[arg-type]
 
@@ -139,8 +150,13 @@ def test_an_acknowledgement_the_store_confirms_ends_the_wait(machine, status):
 
 def test_a_forged_raise_with_a_huge_version_neither_restarts_nor_blocks_a_genuine_raise(machine):
     store = Store(open_incident(version=3))
-    forged = event("Severity Changed", open_incident(severity="SEV1", version=999999),
-                   previous_severity="SEV3", raised=True, changed_by="mallory")  # fmt: skip
+    forged = event(
+        "Severity Changed",
+        open_incident(severity="SEV1", version=999999),
+        previous_severity="SEV3",
+        raised=True,
+        changed_by="mallory",
+    )
 
     forged_answer = on_lifecycle_event(forged, store, MACHINE)  # type: ignore[arg-type]
 
@@ -158,8 +174,7 @@ def test_a_forged_raise_with_a_huge_version_neither_restarts_nor_blocks_a_genuin
 def test_a_raise_the_timeline_does_not_hold_is_ignored(machine):
     # the version exists, but no person raised the severity to SEV1: someone made the event up
     store = Store(open_incident(version=5))
-    forged = event("Severity Changed", open_incident(severity="SEV1", version=5),
-                   previous_severity="SEV3", raised=True)  # fmt: skip
+    forged = event("Severity Changed", open_incident(severity="SEV1", version=5), previous_severity="SEV3", raised=True)
     assert "ignored" in on_lifecycle_event(forged, store, MACHINE)  # type: ignore[arg-type]
     assert machine.started == [] and store.attempt == 1
 
@@ -186,10 +201,14 @@ def test_a_raise_of_a_resolved_incident_restarts_nothing(machine):
 
 @pytest.mark.parametrize(
     ("stored", "starts"),
-    [(open_incident(), True), (open_incident(status=IncidentStatus.RECOVERED), True),
-     (open_incident(status=IncidentStatus.ACKNOWLEDGED), False), (open_incident(status=IncidentStatus.RESOLVED), False),
-     (None, False)],
-)  # fmt: skip
+    [
+        (open_incident(), True),
+        (open_incident(status=IncidentStatus.RECOVERED), True),
+        (open_incident(status=IncidentStatus.ACKNOWLEDGED), False),
+        (open_incident(status=IncidentStatus.RESOLVED), False),
+        (None, False),
+    ],
+)
 def test_an_opened_event_starts_only_for_an_open_unacknowledged_incident(machine, stored, starts):
     store = Store(stored)
     on_lifecycle_event(event("Incident Opened", open_incident()), store, MACHINE)  # type: ignore[arg-type]

@@ -26,8 +26,11 @@ def states(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def test_every_task_has_a_time_bound():
-    unbounded = [name for name, state in states(MACHINE) if state["Type"] == "Task"
-                 and "TimeoutSeconds" not in state and "TimeoutSecondsPath" not in state]  # fmt: skip
+    unbounded = [
+        name
+        for name, state in states(MACHINE)
+        if state["Type"] == "Task" and "TimeoutSeconds" not in state and "TimeoutSecondsPath" not in state
+    ]
     assert unbounded == []
 
 

@@ -45,9 +45,20 @@ def entry(minutes: float, kind: TimelineKind, **data: object) -> TimelineEntry:
 
 def test_scorecard_counts_from_the_timeline_in_drill_time():
     scenario = load_scenario((SHIPPED / "checkout-outage.yaml").read_text(), "x", USERS)
-    incident = Incident(id="INC-1", status=IncidentStatus.ACKNOWLEDGED, severity="SEV1", title="t", service="s",
-                        dedup_key="k", source="generic", opened_at=T0, last_seen_at=T0,
-                        acknowledged_at=T0 + timedelta(seconds=7), acknowledged_by="dave", drill=True)  # fmt: skip
+    incident = Incident(
+        id="INC-1",
+        status=IncidentStatus.ACKNOWLEDGED,
+        severity="SEV1",
+        title="t",
+        service="s",
+        dedup_key="k",
+        source="generic",
+        opened_at=T0,
+        last_seen_at=T0,
+        acknowledged_at=T0 + timedelta(seconds=7),
+        acknowledged_by="dave",
+        drill=True,
+    )
     timeline = [
         entry(0.005, TimelineKind.PAGED, channel="chat", via="webhook"),  # not a page: counted apart
         entry(0.01, TimelineKind.PAGED, user="alice", channel="sms"),

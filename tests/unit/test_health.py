@@ -11,10 +11,14 @@ NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 def verdict(**changes):
     values = dict(
-        now=NOW, heartbeat_at=NOW - timedelta(minutes=3), heartbeat_minutes=5,
-        alarms=[AlarmState("Siren-Errors-X", "OK"), AlarmState("Siren-CanaryMissing", "OK")], dead_letters=0,
-        repairs_last_hour=2, watchdog=WATCHDOG_OK,
-    )  # fmt: skip
+        now=NOW,
+        heartbeat_at=NOW - timedelta(minutes=3),
+        heartbeat_minutes=5,
+        alarms=[AlarmState("Siren-Errors-X", "OK"), AlarmState("Siren-CanaryMissing", "OK")],
+        dead_letters=0,
+        repairs_last_hour=2,
+        watchdog=WATCHDOG_OK,
+    )
     values.update(changes)
     return assess(**values)
 

@@ -31,8 +31,7 @@ SEV = SeverityChoice("SEV2", "service-default", "service default")
 
 
 def signal(status: SignalStatus = SignalStatus.FIRING, delivery: str = "d1", **details: str) -> Signal:
-    return Signal(Source.CLOUDWATCH, delivery, "cloudwatch:arn:alarm:x", status, "x is broken", T0,
-                  details=details)  # fmt: skip
+    return Signal(Source.CLOUDWATCH, delivery, "cloudwatch:arn:alarm:x", status, "x is broken", T0, details=details)
 
 
 class Model:
@@ -47,8 +46,15 @@ class Model:
 
     def feed(self, status: SignalStatus, at: datetime) -> str:
         incident = self.incident if self.incident and self.incident.status is not IncidentStatus.RESOLVED else None
-        outcome = decide(signal(status), key_state=self.key, incident=incident, service="svc", severity=SEV,
-                         policy=self.policy, now=at)  # fmt: skip
+        outcome = decide(
+            signal(status),
+            key_state=self.key,
+            incident=incident,
+            service="svc",
+            severity=SEV,
+            policy=self.policy,
+            now=at,
+        )
         if outcome.key_state is not None:
             self.key = outcome.key_state
         if outcome.incident is not None:
@@ -59,8 +65,9 @@ class Model:
 
 
 def test_first_trigger_opens_and_records_the_severity_rule():
-    outcome = decide(signal(), key_state=KeyState("k"), incident=None, service="svc", severity=SEV, policy=Policy(),
-                     now=T0)  # fmt: skip
+    outcome = decide(
+        signal(), key_state=KeyState("k"), incident=None, service="svc", severity=SEV, policy=Policy(), now=T0
+    )
     assert outcome.action == "opened"
     assert outcome.incident and outcome.incident.status is IncidentStatus.OPEN and outcome.incident.severity == "SEV2"
     assert [e.kind for e in outcome.timeline] == [TimelineKind.OPENED, TimelineKind.SEVERITY_CHANGED]
@@ -96,17 +103,38 @@ def test_recover_policy_waits_for_a_person():
 
 
 def test_insufficient_data_is_ignored_unless_configured():
-    ignored = decide(signal(SignalStatus.INSUFFICIENT_DATA), key_state=KeyState("k"), incident=None, service="s",
-                     severity=SEV, policy=Policy(), now=T0)  # fmt: skip
+    ignored = decide(
+        signal(SignalStatus.INSUFFICIENT_DATA),
+        key_state=KeyState("k"),
+        incident=None,
+        service="s",
+        severity=SEV,
+        policy=Policy(),
+        now=T0,
+    )
     assert ignored.action == "ignored" and ignored.incident is None and ignored.key_state is None
-    alerting = decide(signal(SignalStatus.INSUFFICIENT_DATA), key_state=KeyState("k"), incident=None, service="s",
-                      severity=SEV, policy=Policy(insufficient_data=InsufficientData.ALERT), now=T0)  # fmt: skip
+    alerting = decide(
+        signal(SignalStatus.INSUFFICIENT_DATA),
+        key_state=KeyState("k"),
+        incident=None,
+        service="s",
+        severity=SEV,
+        policy=Policy(insufficient_data=InsufficientData.ALERT),
+        now=T0,
+    )
     assert alerting.action == "opened"
 
 
 def test_suppressed_composite_alarm_actions_do_not_open():
-    outcome = decide(signal(actions_suppressed_by="WaitPeriod"), key_state=KeyState("k"), incident=None,
-                     service="s", severity=SEV, policy=Policy(), now=T0)  # fmt: skip
+    outcome = decide(
+        signal(actions_suppressed_by="WaitPeriod"),
+        key_state=KeyState("k"),
+        incident=None,
+        service="s",
+        severity=SEV,
+        policy=Policy(),
+        now=T0,
+    )
     assert outcome.action == "ignored"
 
 
@@ -121,8 +149,9 @@ def test_flapping_alarm_stops_paging():
 
 
 @settings(max_examples=200)
-@given(st.lists(st.tuples(st.sampled_from([SignalStatus.FIRING, SignalStatus.RESOLVED]), st.integers(0, 120)),
-                max_size=60))  # fmt: skip
+@given(
+    st.lists(st.tuples(st.sampled_from([SignalStatus.FIRING, SignalStatus.RESOLVED]), st.integers(0, 120)), max_size=60)
+)
 def test_pages_are_bounded_whatever_the_sequence(steps):
     """Within one flap window an alarm opens at most ceil(N/2) incidents, however it flips."""
     policy = Policy(flapping_transitions=4, flapping_window=timedelta(hours=3))

@@ -60,10 +60,14 @@ def test_fired_alarm_event_has_the_shape_of_the_real_one():
         "Statistic": "Average",
     }
     event = alarm_state_change_event(
-        alarm=alarm, account="123456789012", region="us-east-1",
-        previous=sample["detail"]["previousState"], state="ALARM", reason="Threshold Crossed",
+        alarm=alarm,
+        account="123456789012",
+        region="us-east-1",
+        previous=sample["detail"]["previousState"],
+        state="ALARM",
+        reason="Threshold Crossed",
         at=datetime(2019, 10, 2, 17, 4, 40, 989000, tzinfo=UTC),
-    )  # fmt: skip
+    )
 
     def shape(value):
         if isinstance(value, dict):

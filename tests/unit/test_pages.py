@@ -45,31 +45,49 @@ def demo_night() -> list[TimelineEntry]:
         sent(0.2, "bob", "sms", "eum", ok=False),
         sent(0.2, "bob", "sms", "sns"),
         sent(0.2, "bob", "email", "ses"),
-        TimelineEntry(at(0.3), TimelineKind.PAGED, "escalation", "paging erin as incident commander",
-                      {"role": "commander", "user": "erin"}),
+        TimelineEntry(
+            at(0.3),
+            TimelineKind.PAGED,
+            "escalation",
+            "paging erin as incident commander",
+            {"role": "commander", "user": "erin"},
+        ),
         sent(0.3, "erin", "sms", "eum", ok=False, role="commander"),
         sent(0.3, "erin", "sms", "sns", ok=False, role="commander"),
-        TimelineEntry(at(0.3), TimelineKind.PAGED, "escalation", "paging alice as incident comms",
-                      {"role": "comms", "user": "alice"}),
+        TimelineEntry(
+            at(0.3),
+            TimelineKind.PAGED,
+            "escalation",
+            "paging alice as incident comms",
+            {"role": "comms", "user": "alice"},
+        ),
         sent(0.3, "alice", "sms", "eum", role="comms"),
         TimelineEntry(at(300), TimelineKind.ESCALATED, "escalation", "escalated to level 2", {"level": 2, "round": 1}),
         sent(300, "dave", "voice", "eum", ok=False),
         sent(300, "dave", "sms", "eum"),
         sent(300, "erin", "sms", "eum", role="commander"),
         TimelineEntry(at(301), TimelineKind.PAGE_FAILED, "escalation", "cannot voice frank: not configured"),
-        TimelineEntry(at(302), TimelineKind.PAGED, "system", "canary: sms to bob via eum checked, not sent",
-                      {"user": "bob", "channel": "sms", "via": "eum", "canary": True, "dry_run": True}),
+        TimelineEntry(
+            at(302),
+            TimelineKind.PAGED,
+            "system",
+            "canary: sms to bob via eum checked, not sent",
+            {"user": "bob", "channel": "sms", "via": "eum", "canary": True, "dry_run": True},
+        ),
         TimelineEntry(at(360), TimelineKind.ACKNOWLEDGED, "dave", "acknowledged by dave via sms", {"via": "sms"}),
         TimelineEntry(at(3600), TimelineKind.RESOLVED, "dave", "resolved by dave"),
-    ]  # fmt: skip
+    ]
 
 
 def test_a_page_is_a_notification_that_reached_a_person():
     counted = count_pages(demo_night())
     assert [(p.user, p.channel, p.via) for p in counted.pages] == [
-        ("bob", "sms", "sns"), ("bob", "email", "ses"), ("alice", "sms", "eum"), ("dave", "sms", "eum"),
+        ("bob", "sms", "sns"),
+        ("bob", "email", "ses"),
+        ("alice", "sms", "eum"),
+        ("dave", "sms", "eum"),
         ("erin", "sms", "eum"),
-    ]  # fmt: skip
+    ]
     assert counted.total == 5 and counted.responders == ["bob", "alice", "dave", "erin"]
     assert counted.chat_posts == 1 and counted.chat_failures == 0
 
@@ -92,8 +110,13 @@ def test_chat_posts_markers_and_dry_runs_are_not_pages():
     marker = TimelineEntry(
         at(0), TimelineKind.PAGED, "escalation", "paging erin", {"role": "commander", "user": "erin"}
     )
-    dry = TimelineEntry(at(0), TimelineKind.PAGED, "system", "canary", {"user": "bob", "channel": "sms",
-                                                                         "dry_run": True, "canary": True})  # fmt: skip
+    dry = TimelineEntry(
+        at(0),
+        TimelineKind.PAGED,
+        "system",
+        "canary",
+        {"user": "bob", "channel": "sms", "dry_run": True, "canary": True},
+    )
     assert [as_page(entry) for entry in (chat, marker, dry)] == [None, None, None]
     assert is_chat_post(chat) and not is_chat_post(marker)
     failed_chat = TimelineEntry(at(1), TimelineKind.PAGE_FAILED, "system", "chat failed", {"channel": "chat"})
@@ -135,10 +158,21 @@ def test_the_report_the_postmortem_and_the_scorecard_count_the_same_pages_of_one
     from siren.app.reports import Reports
 
     config = load_config(ROOT / "siren.yaml")
-    incident = Incident(id=INCIDENT_ID, status=IncidentStatus.RESOLVED, severity="SEV1", title="checkout down",
-                        service="checkout", dedup_key="k", source="cloudwatch", opened_at=OPENED,
-                        last_seen_at=OPENED, acknowledged_at=at(360), acknowledged_by="dave", resolved_at=at(3600),
-                        resolved_by="dave")  # fmt: skip
+    incident = Incident(
+        id=INCIDENT_ID,
+        status=IncidentStatus.RESOLVED,
+        severity="SEV1",
+        title="checkout down",
+        service="checkout",
+        dedup_key="k",
+        source="cloudwatch",
+        opened_at=OPENED,
+        last_seen_at=OPENED,
+        acknowledged_at=at(360),
+        acknowledged_by="dave",
+        resolved_at=at(3600),
+        resolved_by="dave",
+    )
     store = FakeStore(incident, demo_night())
     reports = Reports(store, config, clock=lambda: OPENED + timedelta(days=1))  # type: ignore[arg-type]
 

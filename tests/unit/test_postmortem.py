@@ -44,11 +44,21 @@ def at(minutes: float) -> datetime:
 
 def incident(**changes: object) -> Incident:
     base = Incident(
-        id="INC-20261127-1100-abc123", status=IncidentStatus.RESOLVED, severity="SEV2", title="checkout 5xx > 5%",
-        service="checkout", dedup_key="cloudwatch:arn", source="cloudwatch", opened_at=OPENED,
-        last_seen_at=at(64), alert_count=4, acknowledged_at=at(4), acknowledged_by="alice", resolved_at=at(64),
+        id="INC-20261127-1100-abc123",
+        status=IncidentStatus.RESOLVED,
+        severity="SEV2",
+        title="checkout 5xx > 5%",
+        service="checkout",
+        dedup_key="cloudwatch:arn",
+        source="cloudwatch",
+        opened_at=OPENED,
+        last_seen_at=at(64),
+        alert_count=4,
+        acknowledged_at=at(4),
+        acknowledged_by="alice",
+        resolved_at=at(64),
         resolved_by="alice",
-    )  # fmt: skip
+    )
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
@@ -136,8 +146,15 @@ def test_detection_and_response_figures():
 
 
 def test_an_unresolved_unacknowledged_incident_is_ongoing():
-    open_incident = incident(status=IncidentStatus.OPEN, acknowledged_at=None, acknowledged_by=None,
-                             resolved_at=None, resolved_by=None, source="manual", alert_count=1)  # fmt: skip
+    open_incident = incident(
+        status=IncidentStatus.OPEN,
+        acknowledged_at=None,
+        acknowledged_by=None,
+        resolved_at=None,
+        resolved_by=None,
+        source="manual",
+        alert_count=1,
+    )
     markdown = draft(incident=open_incident, timeline=timeline()[:1], components=[])
     assert "- **Duration:** ongoing (2d 22h so far, as of 2026-11-30 09:00:00 UTC)" in markdown
     assert "- **Time to acknowledge:** not acknowledged" in markdown
@@ -244,10 +261,15 @@ def test_action_items_table_marks_done_open_and_overdue():
     items = [
         Item("A-1", "Alarm on checkout p99 latency", "alice", date(2026, 11, 29)),
         Item("A-2", "Runbook: roll back checkout", "bob", date(2026, 12, 15)),
-        Item("A-3", "Page by voice as a fallback", "carol", date(2026, 11, 28), done_at=datetime(2026, 11, 28, 16, 0,
-                                                                                                 tzinfo=UTC)),
+        Item(
+            "A-3",
+            "Page by voice as a fallback",
+            "carol",
+            date(2026, 11, 28),
+            done_at=datetime(2026, 11, 28, 16, 0, tzinfo=UTC),
+        ),
         Item("A-4", "Due today | is not overdue", "dan", date(2026, 11, 30)),
-    ]  # fmt: skip
+    ]
     actions = section(draft(action_items=items), "Action items")
     rows = table(actions)
     assert rows[:2] == ["| ID | Title | Owner | Due | Status |", "| --- | --- | --- | --- | --- |"]
@@ -266,8 +288,9 @@ def test_an_odd_incident_id_is_not_put_in_the_command_example():
 
 def test_reflection_prompts_are_about_systems_never_people():
     markdown = draft(action_items=[Item("A-1", "Alarm on latency", "alice", date(2026, 12, 1))])
-    reflection = "\n".join(section(markdown, title) for title in
-                           ("Contributing factors", "What went well", "What was hard", "Lessons"))  # fmt: skip
+    reflection = "\n".join(
+        section(markdown, title) for title in ("Contributing factors", "What went well", "What was hard", "Lessons")
+    )
     for person in PEOPLE:
         assert person not in reflection.lower()
     assert "Which signal could have detected this earlier" in reflection

@@ -493,8 +493,13 @@ def test_the_email_carries_the_figures_in_both_parts() -> None:
 
 
 def test_the_email_is_safe_for_mail_clients() -> None:
-    week = metrics(WEEK, [incident("INC-1", "SEV1", SCRIPT, utc(21, 10), 120, 3600)], [], [],
-                   [ActionItem("AI-1", "INC-1", f"Fix {SCRIPT}", IMG, date(2026, 11, 20), utc(21), None)])  # fmt: skip
+    week = metrics(
+        WEEK,
+        [incident("INC-1", "SEV1", SCRIPT, utc(21, 10), 120, 3600)],
+        [],
+        [],
+        [ActionItem("AI-1", "INC-1", f"Fix {SCRIPT}", IMG, date(2026, 11, 20), utc(21), None)],
+    )
     nothing = metrics(WEEK.previous(), [], [], [], [])
     subject, text, html = render_report(Report(week, nothing, NOW, title=f"Report {IMG}"))
     lowered = html.lower()

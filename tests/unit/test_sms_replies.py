@@ -22,9 +22,16 @@ PAGED = "+14255550182"
 STRANGER = "+14255559999"
 LIVE_CODE = "482193"
 INCIDENT = Incident(
-    id="INC-1", status=IncidentStatus.OPEN, severity="SEV2", title="disk full", service="billing",
-    dedup_key="generic:disk", source="generic", opened_at=NOW, last_seen_at=NOW,
-)  # fmt: skip
+    id="INC-1",
+    status=IncidentStatus.OPEN,
+    severity="SEV2",
+    title="disk full",
+    service="billing",
+    dedup_key="generic:disk",
+    source="generic",
+    opened_at=NOW,
+    last_seen_at=NOW,
+)
 
 
 @dataclass
@@ -77,8 +84,13 @@ class Phone:
     def text(self, sender: str, body: str) -> dict[str, Any]:
         message = {"originationNumber": sender, "messageBody": body}
         return handle_inbound_sms(
-            message, self.store, self.incidents, self.config, self.pager, clock=lambda: self.now,  # type: ignore[arg-type]
-        )  # fmt: skip
+            message,
+            self.store,
+            self.incidents,
+            self.config,
+            self.pager,
+            clock=lambda: self.now,  # type: ignore[arg-type]
+        )
 
     def answers_to(self, number: str) -> list[str]:
         return [text for to, text in self.pager.sent if to == number]

@@ -26,17 +26,30 @@ COMPONENTS = [
     Component("checkout-api", "Checkout API", group="APIs", services=("checkout",)),
     Component("search", "Search", services=("search",)),
 ]
-IMPACT = {"SEV1": "major_outage", "SEV2": "partial_outage", "SEV3": "degraded_performance", "SEV4": "operational",
-          "SEV5": "operational"}  # fmt: skip
+IMPACT = {
+    "SEV1": "major_outage",
+    "SEV2": "partial_outage",
+    "SEV3": "degraded_performance",
+    "SEV4": "operational",
+    "SEV5": "operational",
+}
 SECRET_TITLE = "checkout-5xx arn:aws:cloudwatch:us-east-1:123456789012:alarm:checkout-5xx alice +14255550100"
 
 
 def incident(service: str = "checkout", severity: str = "SEV2", **changes: object) -> Incident:
     base = Incident(
-        id="INC-20261127-1100-abc123", status=IncidentStatus.OPEN, severity=severity, title=SECRET_TITLE,
-        service=service, dedup_key="cloudwatch:arn", source="cloudwatch", opened_at=NOW - timedelta(hours=1),
-        last_seen_at=NOW, summary="internal: threshold crossed", acknowledged_by="alice",
-    )  # fmt: skip
+        id="INC-20261127-1100-abc123",
+        status=IncidentStatus.OPEN,
+        severity=severity,
+        title=SECRET_TITLE,
+        service=service,
+        dedup_key="cloudwatch:arn",
+        source="cloudwatch",
+        opened_at=NOW - timedelta(hours=1),
+        last_seen_at=NOW,
+        summary="internal: threshold crossed",
+        acknowledged_by="alice",
+    )
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
@@ -67,8 +80,10 @@ def test_an_incident_without_public_updates_shows_neutral_text_and_nothing_inter
 
 
 def test_public_updates_set_title_status_and_order():
-    notes = (PublicNote(NOW - timedelta(minutes=30), "investigating", "Looking", "alice"),
-             PublicNote(NOW - timedelta(minutes=10), "identified", "Found it", "bob"))  # fmt: skip
+    notes = (
+        PublicNote(NOW - timedelta(minutes=30), "investigating", "Looking", "alice"),
+        PublicNote(NOW - timedelta(minutes=10), "identified", "Found it", "bob"),
+    )
     public = public_incident(incident(public_title="Checkout errors", public_updates=notes), COMPONENTS, IMPACT)
     assert public is not None
     assert public.title == "Checkout errors" and public.status is PublicStatus.IDENTIFIED
@@ -99,19 +114,37 @@ def test_the_worst_of_incidents_overrides_and_maintenance_wins():
     override = {"website": ComponentOverride("website", ComponentStatus.MAJOR_OUTAGE, NOW)}
     page = snapshot([incident(severity="SEV3")], overrides=override, maintenances=[window])
     statuses = {v.component.id: v.status for v in page.components}
-    assert statuses == {"website": ComponentStatus.MAJOR_OUTAGE, "checkout-api": ComponentStatus.DEGRADED_PERFORMANCE,
-                        "search": ComponentStatus.UNDER_MAINTENANCE}  # fmt: skip
+    assert statuses == {
+        "website": ComponentStatus.MAJOR_OUTAGE,
+        "checkout-api": ComponentStatus.DEGRADED_PERFORMANCE,
+        "search": ComponentStatus.UNDER_MAINTENANCE,
+    }
     assert (page.indicator, page.description) == (Impact.CRITICAL, "Major System Outage")
     assert page.maintenances == (window,) and page.page_url == "https://status.example.com"
 
 
 def test_uptime_weights_major_fully_and_partial_at_thirty_percent():
     day_start = datetime(2026, 11, 26, tzinfo=UTC)
-    major = public_incident(incident(severity="SEV1", opened_at=day_start, status=IncidentStatus.RESOLVED,
-                                     resolved_at=day_start + timedelta(hours=6)), COMPONENTS, IMPACT)  # fmt: skip
-    partial = public_incident(incident(severity="SEV2", opened_at=day_start + timedelta(hours=12),
-                                       status=IncidentStatus.RESOLVED, resolved_at=day_start + timedelta(hours=24)),
-                              COMPONENTS, IMPACT)  # fmt: skip
+    major = public_incident(
+        incident(
+            severity="SEV1",
+            opened_at=day_start,
+            status=IncidentStatus.RESOLVED,
+            resolved_at=day_start + timedelta(hours=6),
+        ),
+        COMPONENTS,
+        IMPACT,
+    )
+    partial = public_incident(
+        incident(
+            severity="SEV2",
+            opened_at=day_start + timedelta(hours=12),
+            status=IncidentStatus.RESOLVED,
+            resolved_at=day_start + timedelta(hours=24),
+        ),
+        COMPONENTS,
+        IMPACT,
+    )
     assert major is not None and partial is not None
     days = uptime_days("website", [major, partial], NOW)
     assert len(days) == 90 and days[-1].day == NOW.date()

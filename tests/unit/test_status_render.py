@@ -319,9 +319,19 @@ def test_summary_has_statuspage_shape():
     assert by_id["search"]["group_id"] == "group-apis" and by_id["website"]["group_id"] is None
     assert by_id["website"]["description"] == f"The shop {IMG}" and by_id["search"]["description"] is None
     assert set(by_id["search"]) >= {
-        "id", "name", "status", "created_at", "updated_at", "position", "description", "showcase", "group_id",
-        "page_id", "group", "only_show_if_degraded",
-    }  # fmt: skip
+        "id",
+        "name",
+        "status",
+        "created_at",
+        "updated_at",
+        "position",
+        "description",
+        "showcase",
+        "group_id",
+        "page_id",
+        "group",
+        "only_show_if_degraded",
+    }
     [incident] = summary["incidents"]
     assert incident["id"] == UNRESOLVED.id and incident["name"] == f"Checkout errors {SCRIPT}"
     assert incident["status"] == "identified" and incident["impact"] == "major" and incident["resolved_at"] is None
@@ -370,9 +380,13 @@ def test_an_incident_id_that_is_not_a_plain_name_is_refused(bad_id):
 
 def test_empty_page():
     empty = snapshot(
-        components=(), unresolved=(), history=(), maintenances=(), indicator=Impact.NONE,
+        components=(),
+        unresolved=(),
+        history=(),
+        maintenances=(),
+        indicator=Impact.NONE,
         description="All Systems Operational",
-    )  # fmt: skip
+    )
     objects = site(empty)
     index = text(objects["index.html"])
     assert "No incidents in the last 14 days." in index and "Active incidents" not in index
@@ -398,10 +412,15 @@ def test_the_index_shows_the_recent_past_and_links_the_whole_history():
     base = snapshot()
     resolved = base.history[0]
     many = tuple(
-        replace(resolved, id=f"INC-OLD-{n:04d}", title=f"Old incident {n}",
-                resolved_at=base.generated_at - timedelta(hours=n), updated_at=base.generated_at - timedelta(hours=n))
+        replace(
+            resolved,
+            id=f"INC-OLD-{n:04d}",
+            title=f"Old incident {n}",
+            resolved_at=base.generated_at - timedelta(hours=n),
+            updated_at=base.generated_at - timedelta(hours=n),
+        )
         for n in range(1, 1000)
-    )  # fmt: skip
+    )
     site_objects = {obj.key: obj for obj in render_site(replace(base, history=many))}
     index = site_objects["index.html"].body.decode()
     history = site_objects["history.html"].body.decode()
@@ -414,10 +433,13 @@ def test_the_index_stays_under_50_kb_when_every_day_of_every_component_differs()
     cycle = [ComponentStatus.DEGRADED_PERFORMANCE, ComponentStatus.PARTIAL_OUTAGE, ComponentStatus.MAJOR_OUTAGE]
     busy = {ago: (0.9 - ago / 1000, cycle[ago % 3]) for ago in range(90)}
     views = tuple(
-        view(Component(f"component-{n:02d}", f"Component number {n:02d}", "A part of the product", f"Group {n // 5}"),
-             ComponentStatus.PARTIAL_OUTAGE, bad=busy)
+        view(
+            Component(f"component-{n:02d}", f"Component number {n:02d}", "A part of the product", f"Group {n // 5}"),
+            ComponentStatus.PARTIAL_OUTAGE,
+            bad=busy,
+        )
         for n in range(20)
-    )  # fmt: skip
+    )
     index = render_site(replace(snapshot(), components=views))[-1]
     assert index.key == "index.html"
     assert len(index.body) < 50_000, len(index.body)
@@ -469,8 +491,9 @@ def test_every_page_satisfies_the_csp_it_is_served_with():
 def test_the_stylesheet_comes_first_and_its_name_follows_its_content():
     objects = render_site(snapshot())
     assert objects[0].key.startswith("assets/site-") and objects[0].key.endswith(".css")
-    fewer_days = replace(snapshot(), components=tuple(replace(v, uptime_days=v.uptime_days[-30:])
-                                                      for v in snapshot().components))  # fmt: skip
+    fewer_days = replace(
+        snapshot(), components=tuple(replace(v, uptime_days=v.uptime_days[-30:]) for v in snapshot().components)
+    )
     other = render_site(fewer_days)[0]
     assert other.key != objects[0].key and b".g30{" in other.body and b".g31{" not in other.body
 

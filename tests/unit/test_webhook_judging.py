@@ -170,22 +170,27 @@ class Door:
     chunks: FakeChunkQueue
 
     def post(self, source: str, body: Any, ip: str = "192.0.2.7") -> tuple[int, dict[str, Any], dict[str, str]]:
-        response = self.intake.webhook({
-            "rawPath": f"/{source}",
-            "requestContext": {"http": {"method": "POST", "sourceIp": ip}},
-            "headers": {"authorization": "Bearer secret"},
-            "body": body if isinstance(body, str) else json.dumps(body),
-        })  # fmt: skip
+        response = self.intake.webhook(
+            {
+                "rawPath": f"/{source}",
+                "requestContext": {"http": {"method": "POST", "sourceIp": ip}},
+                "headers": {"authorization": "Bearer secret"},
+                "body": body if isinstance(body, str) else json.dumps(body),
+            }
+        )
         return response["statusCode"], json.loads(response["body"]), response["headers"]
 
 
 def door(rates: FakeRates | None = None) -> Door:
     ingestor, dead_letters, bodies, chunks = RecordingIngestor(), RecordingDeadLetters(), FakeBodies(), FakeChunkQueue()
     intake = Intake(
-        ingestor, dead_letters, webhook_token=lambda: "secret", clock=lambda: NOW,  # type: ignore[arg-type]
+        ingestor,
+        dead_letters,
+        webhook_token=lambda: "secret",
+        clock=lambda: NOW,  # type: ignore[arg-type]
         queue=WebhookQueue(bodies, chunks),  # type: ignore[arg-type]
         rate_limit=RateLimit(rates, per_minute=5) if rates else None,  # type: ignore[arg-type]
-    )  # fmt: skip
+    )
     return Door(intake, ingestor, dead_letters, bodies, chunks)
 
 
@@ -198,8 +203,9 @@ def test_a_group_with_one_wrong_alert_applies_the_others_and_names_and_keeps_the
 
     assert status == 202
     assert answer["accepted"] == 2
-    assert answer["refused"] == [{"index": 2, "reason": "alerts[2].status must be \"firing\" or \"resolved\", "
-                                                        "not 'pending'"}]  # fmt: skip
+    assert answer["refused"] == [
+        {"index": 2, "reason": 'alerts[2].status must be "firing" or "resolved", not \'pending\''}
+    ]
     assert [signal.dedup_key for signal, _ in front.ingestor.ingested] == [
         signal.dedup_key for signal in parse_alertmanager(alertmanager_group(2), NOW)
     ]
@@ -244,9 +250,11 @@ def test_a_large_request_is_kept_and_queued_in_chunks_and_each_alert_is_applied_
     assert front.ingestor.ingested == [] and front.dead_letters.kept == []  # nothing applied while the sender waits
     assert front.bodies.objects == {answer["queued"]["request"]: text.encode()}
     assert [(c.start, c.stop) for c in front.chunks.sent] == [
-        (0, CHUNK_ALERTS), (CHUNK_ALERTS, 2 * CHUNK_ALERTS), (2 * CHUNK_ALERTS, 3 * CHUNK_ALERTS),
+        (0, CHUNK_ALERTS),
+        (CHUNK_ALERTS, 2 * CHUNK_ALERTS),
+        (2 * CHUNK_ALERTS, 3 * CHUNK_ALERTS),
         (3 * CHUNK_ALERTS, count),
-    ]  # fmt: skip
+    ]
 
     # WHEN the consumer applies every chunk (as the queue delivers them, through their JSON form)
     for chunk in front.chunks.sent:
@@ -263,8 +271,9 @@ def test_a_large_request_is_kept_and_queued_in_chunks_and_each_alert_is_applied_
 def test_a_request_the_queue_will_not_take_is_a_503_to_retry_not_a_silent_drop():
     front = door()
     front.chunks.broken = True
-    status, answer, headers = front.post("generic", {"alerts": [{"dedup_key": f"k{n}", "title": "t"}
-                                                                for n in range(CHUNK_ALERTS + 1)]})  # fmt: skip
+    status, answer, headers = front.post(
+        "generic", {"alerts": [{"dedup_key": f"k{n}", "title": "t"} for n in range(CHUNK_ALERTS + 1)]}
+    )
     assert status == 503 and "send it again" in answer["error"]
     assert headers["retry-after"] == "5"
 
@@ -288,9 +297,19 @@ def test_over_six_megabytes_is_a_413():
 
 @pytest.mark.parametrize(
     "event",
-    [{"kind": "webhook_chunk", "source": "generic", "key": "k", "received_at": NOW.isoformat(), "start": 5,
-      "stop": 5}, {"Records": []}, {"kind": "webhook_chunk", "source": "generic"}],
-)  # fmt: skip
+    [
+        {
+            "kind": "webhook_chunk",
+            "source": "generic",
+            "key": "k",
+            "received_at": NOW.isoformat(),
+            "start": 5,
+            "stop": 5,
+        },
+        {"Records": []},
+        {"kind": "webhook_chunk", "source": "generic"},
+    ],
+)
 def test_an_event_that_is_not_a_chunk_is_refused_by_the_consumer(event):
     with pytest.raises(ChunkMessageError):
         Chunk.from_json(event)

@@ -28,9 +28,11 @@ def post_alert(webhook_url: str, token: str, body: dict[str, Any]) -> dict[str, 
     if urlsplit(url).scheme not in ("https", "http"):
         raise CanaryNotDelivered(f"the webhook URL must be an http(s) URL, got {webhook_url!r}")
     request = urllib.request.Request(  # noqa: S310 (the scheme is checked above)
-        url, data=json.dumps(body).encode(), method="POST",
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-    )  # fmt: skip
+    )
     try:
         with urllib.request.urlopen(request, timeout=SEND_TIMEOUT_SECONDS) as response:  # noqa: S310
             answer: dict[str, Any] = json.loads(response.read(64 * 1024) or b"{}")
@@ -54,9 +56,15 @@ class WatchdogBeacon:
         try:
             cached_client("cloudwatch", self._region, endpoint_url()).put_metric_data(
                 Namespace=WATCHDOG_NAMESPACE,
-                MetricData=[{"MetricName": WATCHDOG_METRIC, "Value": 1.0, "Unit": "Count",
-                             "Dimensions": [{"Name": WATCHDOG_DIMENSION, "Value": self._stack_name}]}],
-            )  # fmt: skip
+                MetricData=[
+                    {
+                        "MetricName": WATCHDOG_METRIC,
+                        "Value": 1.0,
+                        "Unit": "Count",
+                        "Dimensions": [{"Name": WATCHDOG_DIMENSION, "Value": self._stack_name}],
+                    }
+                ],
+            )
         except (BotoCoreError, ClientError) as error:
             # The canary itself went through; the watchdog will say that it heard nothing, which is the truth.
             logger.error("watchdog heartbeat not delivered", extra={"region": self._region, "error": str(error)})

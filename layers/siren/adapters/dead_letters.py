@@ -78,9 +78,13 @@ class DeadLetterQueues:
         found: dict[str, QueuedMessage] = {}
         while len(found) < limit:
             response = client("sqs").receive_message(
-                QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=visibility, WaitTimeSeconds=0,
-                MessageAttributeNames=["All"], MessageSystemAttributeNames=["SentTimestamp"],
-            )  # fmt: skip
+                QueueUrl=queue_url,
+                MaxNumberOfMessages=10,
+                VisibilityTimeout=visibility,
+                WaitTimeSeconds=0,
+                MessageAttributeNames=["All"],
+                MessageSystemAttributeNames=["SentTimestamp"],
+            )
             new = [m for m in response.get("Messages", []) if m["MessageId"] not in found]
             if not new:
                 break
@@ -161,15 +165,22 @@ class StackWiring:
                         continue
                     pattern = json.loads(rule["EventPattern"])
                     targets = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus).get("Targets", [])
-                    found += [EventTarget(str(rule["Name"]), pattern, str(t["Arn"])) for t in targets
-                              if self.owns_function(str(t["Arn"]))]  # fmt: skip
+                    found += [
+                        EventTarget(str(rule["Name"]), pattern, str(t["Arn"]))
+                        for t in targets
+                        if self.owns_function(str(t["Arn"]))
+                    ]
         return found
 
     def topic_functions(self, topic_arn: str) -> list[str]:
         """The stack's functions subscribed to ``topic_arn``."""
         pages = client("sns").get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
-        return [str(s["Endpoint"]) for page in pages for s in page.get("Subscriptions", [])
-                if s.get("Protocol") == "lambda" and self.owns_function(str(s["Endpoint"]))]  # fmt: skip
+        return [
+            str(s["Endpoint"])
+            for page in pages
+            for s in page.get("Subscriptions", [])
+            if s.get("Protocol") == "lambda" and self.owns_function(str(s["Endpoint"]))
+        ]
 
 
 class FunctionInvoker:
@@ -191,21 +202,30 @@ class OutboxEvents:
     def written_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Event items written in [start, end] (detail parsed). A scan: this serves an operator's redrive of a
         batch the relay gave up on, never a request path, and event items expire after 7 days."""
-        pages = client("dynamodb").get_paginator("scan").paginate(
-            TableName=self._table_name,
-            FilterExpression="#kind = :event AND created_at BETWEEN :start AND :end",
-            ExpressionAttributeNames={"#kind": "kind"},
-            ExpressionAttributeValues={":event": {"S": "event"}, ":start": {"S": start.isoformat()},
-                                       ":end": {"S": end.isoformat()}},
-        )  # fmt: skip
+        pages = (
+            client("dynamodb")
+            .get_paginator("scan")
+            .paginate(
+                TableName=self._table_name,
+                FilterExpression="#kind = :event AND created_at BETWEEN :start AND :end",
+                ExpressionAttributeNames={"#kind": "kind"},
+                ExpressionAttributeValues={
+                    ":event": {"S": "event"},
+                    ":start": {"S": start.isoformat()},
+                    ":end": {"S": end.isoformat()},
+                },
+            )
+        )
         found = []
         for page in pages:
             for item in page.get("Items", []):
-                found.append({
-                    "event_id": item["pk"]["S"].removeprefix("EVENT#"),
-                    "source": item["source"]["S"],
-                    "detail_type": item["detail_type"]["S"],
-                    "detail": json.loads(item["detail"]["S"]),
-                    "created_at": item["created_at"]["S"],
-                })  # fmt: skip
+                found.append(
+                    {
+                        "event_id": item["pk"]["S"].removeprefix("EVENT#"),
+                        "source": item["source"]["S"],
+                        "detail_type": item["detail_type"]["S"],
+                        "detail": json.loads(item["detail"]["S"]),
+                        "created_at": item["created_at"]["S"],
+                    }
+                )
         return sorted(found, key=lambda event: event["created_at"])

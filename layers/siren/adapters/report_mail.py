@@ -35,9 +35,11 @@ class ReportMail:
         response = client("sesv2").send_email(
             FromEmailAddress=sender,
             Destination={"ToAddresses": recipients},
-            Content={"Simple": {
-                "Subject": {"Data": subject, "Charset": "UTF-8"},
-                "Body": {"Text": {"Data": text, "Charset": "UTF-8"}, "Html": {"Data": html, "Charset": "UTF-8"}},
-            }},
-        )  # fmt: skip
+            Content={
+                "Simple": {
+                    "Subject": {"Data": subject, "Charset": "UTF-8"},
+                    "Body": {"Text": {"Data": text, "Charset": "UTF-8"}, "Html": {"Data": html, "Charset": "UTF-8"}},
+                }
+            },
+        )
         return str(response.get("MessageId", ""))

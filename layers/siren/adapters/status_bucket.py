@@ -68,15 +68,21 @@ class StatusBucket:
                 unchanged += 1
                 continue
             s3.put_object(
-                Bucket=self._bucket, Key=obj.key, Body=obj.body, ContentType=obj.content_type,
+                Bucket=self._bucket,
+                Key=obj.key,
+                Body=obj.body,
+                ContentType=obj.content_type,
                 CacheControl=obj.cache_control,
-            )  # fmt: skip
+            )
             manifest[obj.key] = fingerprint
             written += 1
             size += len(obj.body)
         if written:
             s3.put_object(
-                Bucket=self._bucket, Key=MANIFEST_KEY, Body=json.dumps(manifest, sort_keys=True).encode(),
-                ContentType="application/json", CacheControl="no-store",
-            )  # fmt: skip
+                Bucket=self._bucket,
+                Key=MANIFEST_KEY,
+                Body=json.dumps(manifest, sort_keys=True).encode(),
+                ContentType="application/json",
+                CacheControl="no-store",
+            )
         return PublishResult(written, unchanged, size)

@@ -310,9 +310,23 @@ def bind_models(table_name: str, region: str, host: str | None) -> BoundModels:
         created_at = UnicodeAttribute()
 
     connection = Connection(region=region, host=host)
-    return BoundModels(Item, IncidentItem, TimelineItem, KeyItem, AlertItem, EventItem, EscalationItem, AckCodeItem,
-                       LinkNonceItem, StatusOverrideItem, MaintenanceItem, PublishStateItem,
-                       ActionItemItem, connection, heartbeat=HeartbeatItem)  # fmt: skip
+    return BoundModels(
+        Item,
+        IncidentItem,
+        TimelineItem,
+        KeyItem,
+        AlertItem,
+        EventItem,
+        EscalationItem,
+        AckCodeItem,
+        LinkNonceItem,
+        StatusOverrideItem,
+        MaintenanceItem,
+        PublishStateItem,
+        ActionItemItem,
+        connection,
+        heartbeat=HeartbeatItem,
+    )
 
 
 def models_for(table_name: str) -> BoundModels:
@@ -448,9 +462,15 @@ class IncidentStore:
     # -- action items ----------------------------------------------------------------------------------------
     def add_action_item(self, item: ActionItemRecord) -> None:
         self._models.action_item(
-            ACTIONS_PK, item.id, incident_id=item.incident_id, title=item.title, owner=item.owner,
-            due=item.due.isoformat(), created_at=_iso(item.created_at), created_by=item.created_by,
-        ).save(condition=self._models.action_item.pk.does_not_exist())  # fmt: skip
+            ACTIONS_PK,
+            item.id,
+            incident_id=item.incident_id,
+            title=item.title,
+            owner=item.owner,
+            due=item.due.isoformat(),
+            created_at=_iso(item.created_at),
+            created_by=item.created_by,
+        ).save(condition=self._models.action_item.pk.does_not_exist())
 
     def complete_action_item(self, action_id: str, actor: str, now: datetime) -> ActionItemRecord | None:
         """Mark done (once); None when there is no such item. Done again: unchanged."""
@@ -469,10 +489,16 @@ class IncidentStore:
 
     def _action_item(self, item: Any) -> ActionItemRecord:
         return ActionItemRecord(
-            id=item.sk, incident_id=item.incident_id, title=item.title, owner=item.owner,
-            due=date.fromisoformat(item.due), created_at=datetime.fromisoformat(item.created_at),
-            created_by=item.created_by, done_at=_dt(item.done_at), done_by=item.done_by,
-        )  # fmt: skip
+            id=item.sk,
+            incident_id=item.incident_id,
+            title=item.title,
+            owner=item.owner,
+            due=date.fromisoformat(item.due),
+            created_at=datetime.fromisoformat(item.created_at),
+            created_by=item.created_by,
+            done_at=_dt(item.done_at),
+            done_by=item.done_by,
+        )
 
     def get_raw_alert(self, source: str, delivery_id: str) -> RawAlert | None:
         try:
@@ -576,8 +602,14 @@ class IncidentStore:
             for position, entry in enumerate(entries):
                 transaction.save(self._timeline_item(incident_id, entry, position))
             if sent:
-                transaction.save(models.escalation(f"INC#{incident_id}", f"SENT#{page_id}", sent=list(sent),
-                                                   expires_at=int((now + SENT_MARK_TTL).timestamp())))  # fmt: skip
+                transaction.save(
+                    models.escalation(
+                        f"INC#{incident_id}",
+                        f"SENT#{page_id}",
+                        sent=list(sent),
+                        expires_at=int((now + SENT_MARK_TTL).timestamp()),
+                    )
+                )
 
     def hold_token(self, incident_id: str, token: str, execution: str, attempt: int = 1) -> bool:
         """Keep the wait's task token, unless a later attempt (a raised severity) has taken over: then False."""
@@ -601,12 +633,17 @@ class IncidentStore:
         escalation = self._models.escalation
         try:
             response = escalation._get_connection().update_item(
-                f"INC#{incident_id}", "ESC#TOKEN",
-                actions=[escalation.attempt.set(attempt), escalation.token.remove(), escalation.execution.remove(),
-                         escalation.kind.set(escalation)],
+                f"INC#{incident_id}",
+                "ESC#TOKEN",
+                actions=[
+                    escalation.attempt.set(attempt),
+                    escalation.token.remove(),
+                    escalation.execution.remove(),
+                    escalation.kind.set(escalation),
+                ],
                 condition=escalation.attempt.does_not_exist() | (escalation.attempt < attempt),
                 return_values="ALL_OLD",
-            )  # fmt: skip
+            )
         except UpdateError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 return None  # this attempt (or a later one) is already current: a redelivered event
@@ -634,9 +671,13 @@ class IncidentStore:
     # the condition that it is free (absent or expired: TTL deletes within days, not on time) or already this
     # incident's, so a code is never held by two live incidents and never outlives its binding.
     def ack_code(
-        self, incident_id: str, new_code: Callable[[], str], now: datetime, ttl: timedelta = ACK_CODE_TTL,
+        self,
+        incident_id: str,
+        new_code: Callable[[], str],
+        now: datetime,
+        ttl: timedelta = ACK_CODE_TTL,
         attempts: int = 20,
-    ) -> str | None:  # fmt: skip
+    ) -> str | None:
         """The incident's live acknowledgement code, its life renewed to ``now + ttl`` (an incident open for weeks
         keeps its code while it keeps paging); a new code when it has none or its code expired or was freed. None
         when no free code was found in ``attempts`` draws: the caller pages without a code and records it."""
@@ -653,10 +694,11 @@ class IncidentStore:
             try:
                 with TransactWrite(connection=models.connection) as transaction:
                     transaction.save(
-                        models.ack_code(f"ACKCODE#{code}", "CODE", incident_id=incident_id, numbers=[],
-                                        expires_at=expires),
+                        models.ack_code(
+                            f"ACKCODE#{code}", "CODE", incident_id=incident_id, numbers=[], expires_at=expires
+                        ),
                         condition=models.ack_code.pk.does_not_exist() | (models.ack_code.expires_at <= now_s),
-                    )  # fmt: skip
+                    )
                     transaction.save(
                         models.escalation(f"INC#{incident_id}", "ESC#CODE", code=code, expires_at=expires),
                         condition=binding_free,
@@ -840,10 +882,13 @@ class IncidentStore:
         item = model(HEARTBEATS_PK, name)
         try:
             item.update(
-                actions=[model.last_ping_at.set(at), model.first_seen_at.set(model.first_seen_at | at),
-                         model.kind.set(model)],
+                actions=[
+                    model.last_ping_at.set(at),
+                    model.first_seen_at.set(model.first_seen_at | at),
+                    model.kind.set(model),
+                ],
                 condition=model.last_ping_at.does_not_exist() | (model.last_ping_at < at),
-            )  # fmt: skip
+            )
         except UpdateError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 return self.heartbeat_state(name)
@@ -875,15 +920,22 @@ class IncidentStore:
         if status == "operational":
             item.delete()
             return
-        self._models.status_override(STATUS_PAGE_PK, f"COMPONENT#{component_id}", status=status, at=_iso(now),
-                                     actor=actor).save()  # fmt: skip
+        self._models.status_override(
+            STATUS_PAGE_PK, f"COMPONENT#{component_id}", status=status, at=_iso(now), actor=actor
+        ).save()
 
     def add_maintenance(self, window: Maintenance, actor: str) -> None:
         self._models.maintenance(
-            STATUS_PAGE_PK, f"MAINT#{window.id}", title=window.title, components=list(window.component_ids),
-            starts_at=_iso(window.starts_at), ends_at=_iso(window.ends_at), body=window.body or None,
-            created_at=_iso(window.created_at or datetime.now(UTC)), actor=actor,
-        ).save(condition=self._models.maintenance.pk.does_not_exist())  # fmt: skip
+            STATUS_PAGE_PK,
+            f"MAINT#{window.id}",
+            title=window.title,
+            components=list(window.component_ids),
+            starts_at=_iso(window.starts_at),
+            ends_at=_iso(window.ends_at),
+            body=window.body or None,
+            created_at=_iso(window.created_at or datetime.now(UTC)),
+            actor=actor,
+        ).save(condition=self._models.maintenance.pk.does_not_exist())
 
     # Publishing is coalesced: every trigger marks a request; one publisher at a time holds a lease and publishes
     # until no request came in while it worked. Concurrent triggers then cost one extra publish, not one each,
@@ -901,11 +953,15 @@ class IncidentStore:
         item = state(STATUS_PAGE_PK, "PUBLISH")
         try:
             item.update(
-                actions=[state.lease_owner.set(owner), state.lease_until.set(moment + int(lease.total_seconds())),
-                         state.kind.set(state)],
-                condition=state.lease_until.does_not_exist() | (state.lease_until < moment)
+                actions=[
+                    state.lease_owner.set(owner),
+                    state.lease_until.set(moment + int(lease.total_seconds())),
+                    state.kind.set(state),
+                ],
+                condition=state.lease_until.does_not_exist()
+                | (state.lease_until < moment)
                 | (state.lease_owner == owner),
-            )  # fmt: skip
+            )
         except UpdateError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 return None
@@ -933,11 +989,17 @@ class IncidentStore:
                     component_id, ComponentStatus(item.status), datetime.fromisoformat(item.at)
                 )
             elif item.sk.startswith("MAINT#"):
-                windows.append(Maintenance(
-                    id=item.sk.removeprefix("MAINT#"), title=item.title, component_ids=tuple(item.components or ()),
-                    starts_at=datetime.fromisoformat(item.starts_at), ends_at=datetime.fromisoformat(item.ends_at),
-                    body=item.body or "", created_at=datetime.fromisoformat(item.created_at),
-                ))  # fmt: skip
+                windows.append(
+                    Maintenance(
+                        id=item.sk.removeprefix("MAINT#"),
+                        title=item.title,
+                        component_ids=tuple(item.components or ()),
+                        starts_at=datetime.fromisoformat(item.starts_at),
+                        ends_at=datetime.fromisoformat(item.ends_at),
+                        body=item.body or "",
+                        created_at=datetime.fromisoformat(item.created_at),
+                    )
+                )
         return overrides, windows
 
     def _remember(self, incident: Incident) -> None:
@@ -1117,9 +1179,11 @@ def _instant(moment: datetime) -> str:
 
 def _heartbeat_state(item: Any) -> HeartbeatState:
     return HeartbeatState(
-        first_seen_at=_dt(item.first_seen_at), last_ping_at=_dt(item.last_ping_at),
-        missed_deadline=_dt(item.missed_deadline), recovered=bool(item.recovered),
-    )  # fmt: skip
+        first_seen_at=_dt(item.first_seen_at),
+        last_ping_at=_dt(item.last_ping_at),
+        missed_deadline=_dt(item.missed_deadline),
+        recovered=bool(item.recovered),
+    )
 
 
 @contextlib.contextmanager

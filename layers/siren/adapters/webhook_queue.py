@@ -53,8 +53,13 @@ class Chunk:
         if not isinstance(event, Mapping) or event.get("kind") != "webhook_chunk":
             raise ChunkMessageError(f"not a webhook chunk message: {str(event)[:200]}")
         try:
-            chunk = cls(str(event["source"]), str(event["key"]), str(event["received_at"]), int(event["start"]),
-                        int(event["stop"]))  # fmt: skip
+            chunk = cls(
+                str(event["source"]),
+                str(event["key"]),
+                str(event["received_at"]),
+                int(event["start"]),
+                int(event["stop"]),
+            )
         except (KeyError, TypeError, ValueError) as error:
             raise ChunkMessageError(f"a webhook chunk message without a valid {error}") from None
         if not 0 <= chunk.start < chunk.stop:
@@ -101,8 +106,9 @@ class ChunkQueue:
             FunctionName=self._function_name, InvocationType="Event", Payload=json.dumps(payload).encode()
         )
         if int(response.get("StatusCode", 0)) // 100 != 2:
-            raise RuntimeError(f"Lambda did not queue chunk {chunk.start}..{chunk.stop} of {chunk.key}: "
-                               f"{response.get('StatusCode')}")  # fmt: skip
+            raise RuntimeError(
+                f"Lambda did not queue chunk {chunk.start}..{chunk.stop} of {chunk.key}: {response.get('StatusCode')}"
+            )
 
 
 @functools.cache

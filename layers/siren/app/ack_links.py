@@ -54,8 +54,11 @@ class PageResponse:
 
     def to_lambda(self) -> dict[str, Any]:
         """The function URL response."""
-        return {"statusCode": self.status, "headers": {**SECURITY_HEADERS, **(self.extra_headers or {})},
-                "body": self.html}  # fmt: skip
+        return {
+            "statusCode": self.status,
+            "headers": {**SECURITY_HEADERS, **(self.extra_headers or {})},
+            "body": self.html,
+        }
 
 
 _REFUSALS = {
@@ -63,10 +66,11 @@ _REFUSALS = {
     "malformed": (400, "Invalid link", "This link is not valid."),
     "bad_signature": (403, "Invalid link", "This link is not valid. Open it from the page you received."),
     "expired": (
-        410, "Link expired",
+        410,
+        "Link expired",
         "This link has expired. Use the link in the latest page, reply to the SMS with its code, or run siren ack.",
     ),
-}  # fmt: skip
+}
 
 
 class AckLinkEndpoint:
@@ -121,11 +125,14 @@ class AckLinkEndpoint:
             return claims
         now = self._clock()
         if not self._store.use_link_nonce(claims.nonce, claims.incident_id, claims.expires_at, now):
-            return PageResponse(409, refused_page(
-                "Link already used",
-                "This link has been used already. Each link works once: use the latest page, reply to the SMS "
-                "with its code, or run siren ack.",
-            ))  # fmt: skip
+            return PageResponse(
+                409,
+                refused_page(
+                    "Link already used",
+                    "This link has been used already. Each link works once: use the latest page, reply to the SMS "
+                    "with its code, or run siren ack.",
+                ),
+            )
         before = self._store.get(claims.incident_id)
         if before is None:
             return PageResponse(404, refused_page("No such incident", "This incident no longer exists."))
@@ -139,12 +146,18 @@ class AckLinkEndpoint:
         except Exception:
             self._store.release_link_nonce(claims.nonce)
             logger.exception("ack link action failed", extra={"incident_id": claims.incident_id})
-            return PageResponse(503, refused_page(
-                "Not done: please try again", "Siren could not record this just now. Use the link again in a moment."
-            ))  # fmt: skip
+            return PageResponse(
+                503,
+                refused_page(
+                    "Not done: please try again",
+                    "Siren could not record this just now. Use the link again in a moment.",
+                ),
+            )
         changed = before.status != after.status
-        logger.info("ack link used", extra={"incident_id": after.id, "action": str(claims.action),
-                                            "user": claims.user, "changed": changed})  # fmt: skip
+        logger.info(
+            "ack link used",
+            extra={"incident_id": after.id, "action": str(claims.action), "user": claims.user, "changed": changed},
+        )
         return PageResponse(200, done_page(claims.action, claims.user, _summary(after), changed))
 
 

@@ -158,8 +158,16 @@ def _sns_topic(event: Mapping[str, Any]) -> str | None:
 
 def sns_lambda_event(envelope: Mapping[str, Any], subscription: str) -> dict[str, Any]:
     """The event a Lambda subscriber receives for an SNS message envelope (what SNS's own DLQ keeps)."""
-    return {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": subscription,
-                         "Sns": dict(envelope)}]}  # fmt: skip
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": subscription,
+                "Sns": dict(envelope),
+            }
+        ]
+    }
 
 
 def pattern_matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
@@ -243,9 +251,16 @@ class ReplayFailed(RuntimeError):
 
 class DeadLetterReplays:
     def __init__(
-        self, *, queues: Queues, wiring: Wiring, outbox: Outbox, store: Store, bus: Bus, invoker: Invoker,
+        self,
+        *,
+        queues: Queues,
+        wiring: Wiring,
+        outbox: Outbox,
+        store: Store,
+        bus: Bus,
+        invoker: Invoker,
         bus_names: Sequence[str],
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._queues = queues
         self._wiring = wiring
         self._outbox = outbox
@@ -275,8 +290,10 @@ class DeadLetterReplays:
                 replays.append(self._replay(classify(queue, message)))
         if wanted is not None:
             found = {replay.id for replay in replays}
-            replays += [Replay("-", missing, "-", "failed", "no such message in any dead-letter queue")
-                        for missing in sorted(wanted - found)]  # fmt: skip
+            replays += [
+                Replay("-", missing, "-", "failed", "no such message in any dead-letter queue")
+                for missing in sorted(wanted - found)
+            ]
         return replays
 
     # -- one message -------------------------------------------------------------------------------------------
@@ -296,8 +313,9 @@ class DeadLetterReplays:
                 raise ReplayFailed("not a message Siren knows how to replay")
         except Exception as error:
             self._queues.release(letter.message)
-            return done("failed", f"{type(error).__name__}: {error}" if not isinstance(error, ReplayFailed)
-                        else str(error))  # fmt: skip
+            return done(
+                "failed", f"{type(error).__name__}: {error}" if not isinstance(error, ReplayFailed) else str(error)
+            )
         self._queues.delete(letter.message)
         return done("replayed", detail)
 
@@ -331,11 +349,15 @@ class DeadLetterReplays:
                 raise ReplayFailed(f"{incident_id} is not in the table")
             republished += current_lifecycle_events(incident)
         # Events about no incident (status page changes) carry no state to re-read: they are published as written.
-        republished += [BusEvent(e["source"], e["detail_type"], {**e["detail"], "event_id": e["event_id"]})
-                        for e in events if not e["detail"].get("incident_id")]  # fmt: skip
+        republished += [
+            BusEvent(e["source"], e["detail_type"], {**e["detail"], "event_id": e["event_id"]})
+            for e in events
+            if not e["detail"].get("incident_id")
+        ]
         self._bus.put(republished)
-        return "published " + ", ".join(f"{e.detail_type} {e.detail.get('incident_id', '')}".strip()
-                                        for e in republished)  # fmt: skip
+        return "published " + ", ".join(
+            f"{e.detail_type} {e.detail.get('incident_id', '')}".strip() for e in republished
+        )
 
     def _redeliver(self, letter: DeadLetter) -> str:
         event = letter.event
@@ -348,11 +370,14 @@ class DeadLetterReplays:
             targets = [(str(event["function"]), event)]  # a queued chunk names its consumer
         elif topic:
             envelope = event if event.get("Type") == "Notification" else None
-            targets = [(arn, sns_lambda_event(envelope, f"{topic}:redrive") if envelope else event)
-                       for arn in self._wiring.topic_functions(topic)]  # fmt: skip
+            targets = [
+                (arn, sns_lambda_event(envelope, f"{topic}:redrive") if envelope else event)
+                for arn in self._wiring.topic_functions(topic)
+            ]
         elif "detail-type" in event:
-            matching = [t.function_arn for t in self._wiring.event_targets(self._bus_names)
-                        if pattern_matches(t.pattern, event)]  # fmt: skip
+            matching = [
+                t.function_arn for t in self._wiring.event_targets(self._bus_names) if pattern_matches(t.pattern, event)
+            ]
             targets = [(arn, event) for arn in dict.fromkeys(matching)]
         if not targets:
             raise ReplayFailed("no function of the stack takes this event")

@@ -99,9 +99,17 @@ class Escalation:
         if incident.canary:
             return self._canary(incident, now)
         if cursor_json.get("done"):
-            self._store.add_timeline(incident_id, [TimelineEntry(
-                now, TimelineKind.ESCALATION_ENDED, ACTOR, "escalation policy exhausted: nobody acknowledged",
-            )])  # fmt: skip
+            self._store.add_timeline(
+                incident_id,
+                [
+                    TimelineEntry(
+                        now,
+                        TimelineKind.ESCALATION_ENDED,
+                        ACTOR,
+                        "escalation policy exhausted: nobody acknowledged",
+                    )
+                ],
+            )
             return _stop(incident_id, "policy exhausted")
         cursor = Cursor.from_json(cursor_json)
         if cursor.attempt < self._store.current_attempt(incident_id):
@@ -135,8 +143,12 @@ class Escalation:
         tasks = page_tasks(cursor, step.due) + tasks  # people first: the chat post is the least urgent
         self._store.add_timeline(incident_id, entries)
         following = step.next.to_json() if step.next else {"incident_id": incident_id, "done": True}
-        return {"action": "wait", "cursor": following, "wait_seconds": step.wait_seconds,
-                "pages": [task.to_json() for task in tasks]}  # fmt: skip
+        return {
+            "action": "wait",
+            "cursor": following,
+            "wait_seconds": step.wait_seconds,
+            "pages": [task.to_json() for task in tasks],
+        }
 
     def roles(self, cursor_json: Mapping[str, Any]) -> dict[str, Any]:
         """SEV1/SEV2 (per config) also page the incident commander and the communications lead: one page task per
@@ -153,8 +165,15 @@ class Escalation:
             if target is None:
                 continue
             for user in self._drill_only(incident, resolve_targets([target], self._config, now), now, entries):
-                entries.append(TimelineEntry(now, TimelineKind.PAGED, ACTOR, f"paging {user} as incident {role}",
-                                             {"role": role, "user": user}))  # fmt: skip
+                entries.append(
+                    TimelineEntry(
+                        now,
+                        TimelineKind.PAGED,
+                        ACTOR,
+                        f"paging {user} as incident {role}",
+                        {"role": role, "user": user},
+                    )
+                )
                 due = [Notification(user, str(rule.method), 0) for rule in self._config.users[user].notify]
                 tasks.extend(page_tasks(cursor, due, role=role))
         self._store.add_timeline(incident.id, entries)
@@ -195,11 +214,18 @@ class Escalation:
         """A step failed after its retries: put it on the timeline and move on to the next level."""
         incident_id = str(cursor_json["incident_id"])
         cause = str(error.get("Cause", ""))[:500]
-        self._store.add_timeline(incident_id, [TimelineEntry(
-            self._clock(), TimelineKind.ESCALATION_FAILED, ACTOR,
-            f"{state} failed ({error.get('Error', 'error')}); escalation continues",
-            {"error": error.get("Error"), "cause": cause, "state": state},
-        )])  # fmt: skip
+        self._store.add_timeline(
+            incident_id,
+            [
+                TimelineEntry(
+                    self._clock(),
+                    TimelineKind.ESCALATION_FAILED,
+                    ACTOR,
+                    f"{state} failed ({error.get('Error', 'error')}); escalation continues",
+                    {"error": error.get("Error"), "cause": cause, "state": state},
+                )
+            ],
+        )
         if cursor_json.get("done"):
             return _stop(incident_id, "failed after the policy was exhausted")
         cursor = Cursor.from_json(cursor_json)
@@ -216,12 +242,26 @@ class Escalation:
         task = PageTask.from_json(task_json)
         who = task.user or "the chat channel"
         cause = str(error.get("Cause", ""))[:500]
-        self._store.add_timeline(task.incident_id, [TimelineEntry(
-            self._clock(), TimelineKind.PAGE_FAILED, ACTOR,
-            f"paging {who} failed ({error.get('Error', 'error')}): {', '.join(task.methods)} may not have gone out",
-            {"user": task.user, "role": task.role, "methods": list(task.methods), "error": error.get("Error"),
-             "cause": cause, "state": "Page"},
-        )])  # fmt: skip
+        self._store.add_timeline(
+            task.incident_id,
+            [
+                TimelineEntry(
+                    self._clock(),
+                    TimelineKind.PAGE_FAILED,
+                    ACTOR,
+                    f"paging {who} failed ({error.get('Error', 'error')}): "
+                    f"{', '.join(task.methods)} may not have gone out",
+                    {
+                        "user": task.user,
+                        "role": task.role,
+                        "methods": list(task.methods),
+                        "error": error.get("Error"),
+                        "cause": cause,
+                        "state": "Page",
+                    },
+                )
+            ],
+        )
         return {"recorded": True}
 
     def hold(self, token: str, cursor_json: Mapping[str, Any], execution: str) -> dict[str, Any]:
@@ -247,9 +287,15 @@ class Escalation:
         code = self._store.ack_code(incident.id, lambda: new_ack_code(self._rng), now)
         if code is not None:
             return code, []
-        return None, [TimelineEntry(now, TimelineKind.PAGE_FAILED, ACTOR,
-                                    "no acknowledgement code could be allocated: paging without one",
-                                    {"code": None, "drill": incident.drill})]  # fmt: skip
+        return None, [
+            TimelineEntry(
+                now,
+                TimelineKind.PAGE_FAILED,
+                ACTOR,
+                "no acknowledgement code could be allocated: paging without one",
+                {"code": None, "drill": incident.drill},
+            )
+        ]
 
     def _notify_one(
         self, incident: Incident, notification: Notification, code: str | None, now: datetime
@@ -259,10 +305,15 @@ class Escalation:
         method = str(notification.method)
         address = user.email if method == "email" else user.phone
         if method not in ("sms", "voice", "email") or not address:
-            return [TimelineEntry(now, TimelineKind.PAGE_FAILED, ACTOR,
-                                  f"cannot {method} {notification.user}: not configured",
-                                  {"user": notification.user, "channel": method, "error": "not configured",
-                                   "drill": incident.drill})]  # fmt: skip
+            return [
+                TimelineEntry(
+                    now,
+                    TimelineKind.PAGE_FAILED,
+                    ACTOR,
+                    f"cannot {method} {notification.user}: not configured",
+                    {"user": notification.user, "channel": method, "error": "not configured", "drill": incident.drill},
+                )
+            ]
         if (
             method in ("sms", "voice")
             and code is not None
@@ -283,10 +334,11 @@ class Escalation:
                 attempts.extend(self._pager.send_sms(address, sms_text(incident, code)))
         else:
             message = email(
-                incident, code,
+                incident,
+                code,
                 ack_url=self._link(incident, AckAction.ACK, notification.user, now),
                 resolve_url=self._link(incident, AckAction.RESOLVE, notification.user, now),
-            )  # fmt: skip
+            )
             attempts.append(self._pager.send_email(address, message, self._settings.email_sender))
         done = self._clock()  # when the attempts came back: the timeline says when each page happened
         entries: list[TimelineEntry] = []
@@ -295,10 +347,22 @@ class Escalation:
             detail = f"{attempt.channel} to {notification.user} via {attempt.via}" + (
                 "" if attempt.ok else f" failed: {attempt.error}"
             )
-            entries.append(TimelineEntry(done, kind, SYSTEM_ACTOR, detail, {
-                "user": notification.user, "channel": attempt.channel, "via": attempt.via,
-                "message_id": attempt.message_id, "error": attempt.error, "drill": incident.drill,
-            }))  # fmt: skip
+            entries.append(
+                TimelineEntry(
+                    done,
+                    kind,
+                    SYSTEM_ACTOR,
+                    detail,
+                    {
+                        "user": notification.user,
+                        "channel": attempt.channel,
+                        "via": attempt.via,
+                        "message_id": attempt.message_id,
+                        "error": attempt.error,
+                        "drill": incident.drill,
+                    },
+                )
+            )
         return entries
 
     def _canary(self, incident: Incident, now: datetime) -> dict[str, Any]:
@@ -311,8 +375,11 @@ class Escalation:
         entries: list[TimelineEntry] = []
         healthy = bool(users)
         if not users:
-            entries.append(TimelineEntry(now, TimelineKind.PAGE_FAILED, ACTOR, "canary: nobody is on call at level 1",
-                                         {"canary": True}))  # fmt: skip
+            entries.append(
+                TimelineEntry(
+                    now, TimelineKind.PAGE_FAILED, ACTOR, "canary: nobody is on call at level 1", {"canary": True}
+                )
+            )
         for user in users:
             phone = self._config.users[user].phone
             if not phone:
@@ -323,9 +390,22 @@ class Escalation:
                 "" if check.ok else f": failed: {check.error}"
             )
             kind = TimelineKind.PAGED if check.ok else TimelineKind.PAGE_FAILED
-            entries.append(TimelineEntry(now, kind, SYSTEM_ACTOR, detail, {
-                "user": user, "channel": "sms", "via": check.via, "canary": True, "dry_run": True, "error": check.error,
-            }))  # fmt: skip
+            entries.append(
+                TimelineEntry(
+                    now,
+                    kind,
+                    SYSTEM_ACTOR,
+                    detail,
+                    {
+                        "user": user,
+                        "channel": "sms",
+                        "via": check.via,
+                        "canary": True,
+                        "dry_run": True,
+                        "error": check.error,
+                    },
+                )
+            )
         self._store.add_timeline(incident.id, entries)
         if self._canary_port is not None:
             if healthy:
@@ -342,15 +422,25 @@ class Escalation:
             return tuple(users)
         skipped = [user for user in users if user not in incident.drill_participants]
         if skipped:
-            entries.append(TimelineEntry(now, TimelineKind.PAGE_FAILED, ACTOR,
-                                         f"drill: not paging {', '.join(skipped)} (not a participant)",
-                                         {"drill": True, "skipped": skipped}))  # fmt: skip
+            entries.append(
+                TimelineEntry(
+                    now,
+                    TimelineKind.PAGE_FAILED,
+                    ACTOR,
+                    f"drill: not paging {', '.join(skipped)} (not a participant)",
+                    {"drill": True, "skipped": skipped},
+                )
+            )
         return tuple(user for user in users if user in incident.drill_participants)
 
     def _posts_to_chat(self, incident: Incident) -> bool:
         """Once per escalation, when it starts: the incident in the team's chat channel (per config)."""
-        return not (incident.drill or incident.canary or self._settings.chat_webhook_url is None
-                    or incident.severity not in self._config.paging.chat_severities)  # fmt: skip
+        return not (
+            incident.drill
+            or incident.canary
+            or self._settings.chat_webhook_url is None
+            or incident.severity not in self._config.paging.chat_severities
+        )
 
     def _post_to_chat(self, incident: Incident, now: datetime, code: str | None) -> list[TimelineEntry]:
         read_url = self._settings.chat_webhook_url
@@ -366,8 +456,15 @@ class Escalation:
         attempt = self._pager.send_chat(url, chat_payload(incident, code))
         kind = TimelineKind.PAGED if attempt.ok else TimelineKind.PAGE_FAILED
         detail = f"chat via {attempt.via}" + ("" if attempt.ok else f" failed: {attempt.error}")
-        return [TimelineEntry(self._clock(), kind, SYSTEM_ACTOR, detail, {"channel": "chat", "via": attempt.via,
-                                                                 "error": attempt.error})]  # fmt: skip
+        return [
+            TimelineEntry(
+                self._clock(),
+                kind,
+                SYSTEM_ACTOR,
+                detail,
+                {"channel": "chat", "via": attempt.via, "error": attempt.error},
+            )
+        ]
 
     @property
     def _sms_links(self) -> bool:
@@ -383,8 +480,13 @@ class Escalation:
 
 
 def _stop(incident_id: str, reason: str) -> dict[str, Any]:
-    return {"action": "stop", "cursor": {"incident_id": incident_id, "done": True}, "wait_seconds": 0,
-            "pages": [], "reason": reason}  # fmt: skip
+    return {
+        "action": "stop",
+        "cursor": {"incident_id": incident_id, "done": True},
+        "wait_seconds": 0,
+        "pages": [],
+        "reason": reason,
+    }
 
 
 def canary_seconds(incident: Incident, now: datetime) -> float:

@@ -23,9 +23,12 @@ UNACKNOWLEDGED = (IncidentStatus.OPEN, IncidentStatus.RECOVERED)
 
 
 def on_lifecycle_event(
-    event: Mapping[str, Any], store: IncidentStore, state_machine_arn: str,
-    *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> dict[str, Any]:  # fmt: skip
+    event: Mapping[str, Any],
+    store: IncidentStore,
+    state_machine_arn: str,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> dict[str, Any]:
     now = clock()
     detail_type = event.get("detail-type")
     detail = event.get("detail") or {}
@@ -95,10 +98,14 @@ def _rank(severity: str) -> int:
 def _ignored(incident_id: str, detail_type: Any, incident: Incident | None, why: str) -> dict[str, Any]:
     logger.warning(
         "lifecycle event ignored: the store does not confirm it",
-        extra={"incident_id": incident_id, "detail_type": str(detail_type), "reason": why,
-               "store_status": str(incident.status) if incident else None,
-               "store_version": incident.version if incident else None},
-    )  # fmt: skip
+        extra={
+            "incident_id": incident_id,
+            "detail_type": str(detail_type),
+            "reason": why,
+            "store_status": str(incident.status) if incident else None,
+            "store_version": incident.version if incident else None,
+        },
+    )
     return {"incident_id": incident_id, "ignored": str(detail_type), "reason": why}
 
 

@@ -100,8 +100,10 @@ class Heartbeats:
         """Every configured heartbeat's status now, in file order (one Query)."""
         now = self._clock()
         states = self._store.heartbeat_states()
-        return [_view(heartbeat, states.get(name) or HeartbeatState(), now)
-                for name, heartbeat in self._config.heartbeats.items()]  # fmt: skip
+        return [
+            _view(heartbeat, states.get(name) or HeartbeatState(), now)
+            for name, heartbeat in self._config.heartbeats.items()
+        ]
 
     def _settle(self, heartbeat: Heartbeat, state: HeartbeatState, now: datetime) -> Verdict:
         """Send what :func:`verdict` says is owed, then remember it was sent (the signal first: a crash between the
@@ -118,22 +120,30 @@ class Heartbeats:
             self._store.mark_heartbeat_recovered(heartbeat.name, decided.deadline)
         logger.info(
             "heartbeat reported",
-            extra={"heartbeat": heartbeat.name, "verdict": str(decided.action), "deadline": _text(decided.deadline),
-                   "action": result.action, "incident_id": result.incident_id},
-        )  # fmt: skip
+            extra={
+                "heartbeat": heartbeat.name,
+                "verdict": str(decided.action),
+                "deadline": _text(decided.deadline),
+                "action": result.action,
+                "incident_id": result.incident_id,
+            },
+        )
         return decided
 
 
 def _view(heartbeat: Heartbeat, state: HeartbeatState, now: datetime) -> HeartbeatView:
     current = reading(heartbeat.interval, heartbeat.grace, state, now)
-    return HeartbeatView(heartbeat.name, heartbeat.service, current.status, state.last_ping_at, current.due_at,
-                         current.deadline)  # fmt: skip
+    return HeartbeatView(
+        heartbeat.name, heartbeat.service, current.status, state.last_ping_at, current.due_at, current.deadline
+    )
 
 
 def _missed_signal(heartbeat: Heartbeat, state: HeartbeatState, decided: Verdict, now: datetime) -> Signal:
-    since = f"the last ping at {_text(state.last_ping_at)}" if state.last_ping_at else (
-        f"Siren started watching it at {_text(state.first_seen_at)}, and it has never pinged"
-    )  # fmt: skip
+    since = (
+        f"the last ping at {_text(state.last_ping_at)}"
+        if state.last_ping_at
+        else (f"Siren started watching it at {_text(state.first_seen_at)}, and it has never pinged")
+    )
     summary = (
         f"No ping from heartbeat {heartbeat.name} since {since}: it pings every {heartbeat.interval_minutes} min, "
         f"with {heartbeat.grace_minutes} min of grace, so it was due by {_text(decided.deadline)}."

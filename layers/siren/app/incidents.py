@@ -79,8 +79,11 @@ class Incidents:
         if status is not None:
             found = self._store.list_by_status(status, limit)
         else:
-            found = [i for s in (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED, IncidentStatus.RECOVERED)
-                     for i in self._store.list_by_status(s, limit)]  # fmt: skip
+            found = [
+                i
+                for s in (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED, IncidentStatus.RECOVERED)
+                for i in self._store.list_by_status(s, limit)
+            ]
         chosen = [incident for incident in found if canaries or not incident.canary]
         return sorted(chosen, key=lambda incident: incident.opened_at, reverse=True)[:limit]
 

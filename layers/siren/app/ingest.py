@@ -113,8 +113,13 @@ class Ingestor:
         raw = RawAlert(str(signal.source), signal.delivery_id, now, raw_payload)
 
         if _is_plain_duplicate_candidate(signal, policy):
-            entry = TimelineEntry(now, TimelineKind.ALERT_APPENDED, str(signal.source), "alert appended",
-                                  {"delivery_id": signal.delivery_id, "summary": signal.summary[:500]})  # fmt: skip
+            entry = TimelineEntry(
+                now,
+                TimelineKind.ALERT_APPENDED,
+                str(signal.source),
+                "alert appended",
+                {"delivery_id": signal.delivery_id, "summary": signal.summary[:500]},
+            )
             try:
                 appended = self._store.append_duplicate(signal.dedup_key, entry, raw)
             except DuplicateDelivery:
@@ -135,9 +140,14 @@ class Ingestor:
                 decision = resolve_severity(signal, service, self._config)
                 severity = SeverityChoice(decision.severity, decision.rule, decision.reason)
             outcome = decide(
-                signal, key_state=key_state, incident=incident, service=service, severity=severity, policy=policy,
+                signal,
+                key_state=key_state,
+                incident=incident,
+                service=service,
+                severity=severity,
+                policy=policy,
                 now=now,
-            )  # fmt: skip
+            )
             if signal.scoped_delivery:
                 delivery_id = scoped_delivery_id(signal, key_state, outcome)
                 outcome = _with_delivery_id(outcome, signal.delivery_id, delivery_id)

@@ -132,9 +132,15 @@ class Intake:
         metrics.add_metric(name=f"Signals_{result.action}", unit=MetricUnit.Count, value=1)
         logger.info(
             "signal applied",
-            extra={"source": str(signal.source), "dedup_key": signal.dedup_key, "delivery_id": signal.delivery_id,
-                   "action": result.action, "incident_id": result.incident_id, "reason": result.reason},
-        )  # fmt: skip
+            extra={
+                "source": str(signal.source),
+                "dedup_key": signal.dedup_key,
+                "delivery_id": signal.delivery_id,
+                "action": result.action,
+                "incident_id": result.incident_id,
+                "reason": result.reason,
+            },
+        )
         return result
 
     def _refuse(self, payload: Any, source: str, reason: str) -> None:
@@ -198,8 +204,7 @@ class Intake:
             return HttpResponse(202, {**_summary(results), "refused": refused})
         queued = self._enqueue(source, raw_body, now, judged, self._queue)
         if queued is None:
-            return HttpResponse(503, {"error": "the request could not be queued; send it again"},
-                                {"retry-after": "5"})  # fmt: skip
+            return HttpResponse(503, {"error": "the request could not be queued; send it again"}, {"retry-after": "5"})
         return HttpResponse(202, {"accepted": len(judged.accepted), "refused": refused, "queued": queued})
 
     def _throttled(self, sender: str, now: datetime) -> HttpResponse | None:
@@ -210,9 +215,14 @@ class Intake:
             return None
         logger.warning("webhook throttled", extra={"sender": sender, "retry_after": wait})
         metrics.add_metric(name="WebhookThrottled", unit=MetricUnit.Count, value=1)
-        return HttpResponse(429, {"error": f"more than {self._rate_limit.per_minute} requests a minute from "
-                                           f"{sender}; send again in {wait} s"},
-                            {"retry-after": str(wait)})  # fmt: skip
+        return HttpResponse(
+            429,
+            {
+                "error": f"more than {self._rate_limit.per_minute} requests a minute from "
+                f"{sender}; send again in {wait} s"
+            },
+            {"retry-after": str(wait)},
+        )
 
     def _enqueue(
         self, source: str, raw_body: bytes, now: datetime, judged: Judgement, queue: WebhookQueue
@@ -222,16 +232,20 @@ class Intake:
         from siren.adapters.webhook_queue import Chunk
 
         key = f"webhook/{source}/{now:%Y/%m/%d/%H%M%S}-{uuid.uuid4().hex}.json"
-        chunks = [Chunk(source, key, now.isoformat(), start, min(start + CHUNK_ALERTS, judged.total))
-                  for start in range(0, judged.total, CHUNK_ALERTS)]  # fmt: skip
+        chunks = [
+            Chunk(source, key, now.isoformat(), start, min(start + CHUNK_ALERTS, judged.total))
+            for start in range(0, judged.total, CHUNK_ALERTS)
+        ]
         try:
             queue.bodies.put(key, raw_body)
             queue.chunks.send(chunks)
         except Exception:  # any failure of S3 or Lambda: the sender must retry, not lose the request
             logger.exception("webhook request not queued", extra={"source": source, "key": key})
             return None
-        logger.info("webhook request queued", extra={"source": source, "key": key, "alerts": judged.total,
-                                                     "chunks": len(chunks)})  # fmt: skip
+        logger.info(
+            "webhook request queued",
+            extra={"source": source, "key": key, "alerts": judged.total, "chunks": len(chunks)},
+        )
         return {"request": key, "alerts": judged.total, "chunks": len(chunks)}
 
     def apply_chunk(self, chunk: Chunk, bodies: RawBodies) -> dict[str, Any]:
@@ -239,8 +253,9 @@ class Intake:
         its valid alerts applied, its refused ones kept in the dead-letter queue. Raises (and Lambda retries the
         chunk, then keeps it in the DLQ) when the store fails; applying a chunk again is harmless."""
         payload = decode_json(bodies.get(chunk.key))
-        judged = JUDGES_BY_SOURCE[chunk.source](payload, datetime.fromisoformat(chunk.received_at),
-                                                range(chunk.start, chunk.stop))  # fmt: skip
+        judged = JUDGES_BY_SOURCE[chunk.source](
+            payload, datetime.fromisoformat(chunk.received_at), range(chunk.start, chunk.stop)
+        )
         self._keep_refused(payload, chunk.source, judged.refused)
         results = [self._apply(signal, _raw_for(payload, index)) for index, signal in judged.accepted]
         return {**_summary(results), "refused": [refusal.to_json() for refusal in judged.refused]}
@@ -249,16 +264,18 @@ class Intake:
         for refusal in refused:
             logger.warning("alert refused", extra={"source": source, "index": refusal.index, "reason": refusal.reason})
             metrics.add_metric(name="AlertsRefused", unit=MetricUnit.Count, value=1)
-            self._dead_letters.keep({**_raw_for(payload, refusal.index), "index": refusal.index}, source,
-                                    refusal.reason)  # fmt: skip
+            self._dead_letters.keep(
+                {**_raw_for(payload, refusal.index), "index": refusal.index}, source, refusal.reason
+            )
 
     def _heartbeat_ping(self, name: str) -> HttpResponse:
         """``POST /heartbeat/<name>``: a job says it ran. The body, if any, is not read."""
         if not name or name == HEARTBEAT_ROUTE:
             return HttpResponse(404, {"error": "no heartbeat named: POST to /heartbeat/<name>"})
         if self._heartbeats is None or not self._heartbeats.known(name):
-            return HttpResponse(404, {"error": f"unknown heartbeat {name!r}: heartbeats are declared under "
-                                               "`heartbeats:` in siren.yaml"})  # fmt: skip
+            return HttpResponse(
+                404, {"error": f"unknown heartbeat {name!r}: heartbeats are declared under `heartbeats:` in siren.yaml"}
+            )
         view = self._heartbeats.ping(name)
         metrics.add_metric(name="HeartbeatPings", unit=MetricUnit.Count, value=1)
         return HttpResponse(200, view.to_json())

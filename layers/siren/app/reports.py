@@ -86,8 +86,16 @@ class Reports:
         for incident in self._store.iter_opened_between(period.start, period.end):
             if incident.drill or incident.canary:
                 continue  # game days rehearse and the canary checks Siren itself; neither counts
-            builder.add_incident(IncidentFacts(incident.id, incident.severity, incident.service, incident.opened_at,
-                                               incident.acknowledged_at, incident.resolved_at))  # fmt: skip
+            builder.add_incident(
+                IncidentFacts(
+                    incident.id,
+                    incident.severity,
+                    incident.service,
+                    incident.opened_at,
+                    incident.acknowledged_at,
+                    incident.resolved_at,
+                )
+            )
         escalated: set[str] = set()  # incidents that reached level 2+ in the period: one fact each
         for incident_id, entry in self._store.iter_activity(period.start, period.end):
             if entry.data.get("drill") or entry.data.get("canary"):
@@ -127,14 +135,27 @@ class Reports:
             raise IncidentError("an action item needs an owner")
         now = self._clock()
         record = ActionItemRecord(
-            id=f"AI-{now:%Y%m%d}-{secrets.token_hex(3)}", incident_id=incident_id, title=title, owner=owner,
-            due=due, created_at=now, created_by=actor,
-        )  # fmt: skip
+            id=f"AI-{now:%Y%m%d}-{secrets.token_hex(3)}",
+            incident_id=incident_id,
+            title=title,
+            owner=owner,
+            due=due,
+            created_at=now,
+            created_by=actor,
+        )
         self._store.add_action_item(record)
-        self._store.add_timeline(incident_id, [TimelineEntry(
-            now, TimelineKind.ACTION_ITEM_ADDED, actor, f"action item {record.id}: {title} (owner {owner}, due {due})",
-            {"action_id": record.id, "owner": owner, "due": due.isoformat()},
-        )])  # fmt: skip
+        self._store.add_timeline(
+            incident_id,
+            [
+                TimelineEntry(
+                    now,
+                    TimelineKind.ACTION_ITEM_ADDED,
+                    actor,
+                    f"action item {record.id}: {title} (owner {owner}, due {due})",
+                    {"action_id": record.id, "owner": owner, "due": due.isoformat()},
+                )
+            ],
+        )
         return record
 
     def complete_action(self, action_id: str, actor: str) -> ActionItemRecord:
@@ -161,21 +182,35 @@ class Reports:
         ]
         items = [a for a in self._store.action_items() if a.incident_id == incident_id]
         now = self._clock()
-        markdown = postmortem_markdown(view.incident, view.timeline, components=components, action_items=items,
-                                       generated_at=now.astimezone(self._config.reports.zone))  # fmt: skip
+        markdown = postmortem_markdown(
+            view.incident,
+            view.timeline,
+            components=components,
+            action_items=items,
+            generated_at=now.astimezone(self._config.reports.zone),
+        )
         if artifacts is None:
             return markdown, None
         location = artifacts.put_markdown(f"postmortems/{incident_id}.md", markdown)
-        self._store.add_timeline(incident_id, [TimelineEntry(
-            now, TimelineKind.POSTMORTEM_WRITTEN, actor, f"postmortem draft written: {location}",
-            {"location": location},
-        )])  # fmt: skip
+        self._store.add_timeline(
+            incident_id,
+            [
+                TimelineEntry(
+                    now,
+                    TimelineKind.POSTMORTEM_WRITTEN,
+                    actor,
+                    f"postmortem draft written: {location}",
+                    {"location": location},
+                )
+            ],
+        )
         return markdown, location
 
 
 def _action(record: ActionItemRecord) -> ActionItem:
-    return ActionItem(record.id, record.incident_id, record.title, record.owner, record.due, record.created_at,
-                      record.done_at)  # fmt: skip
+    return ActionItem(
+        record.id, record.incident_id, record.title, record.owner, record.due, record.created_at, record.done_at
+    )
 
 
 def action_items_of(records: Iterable[ActionItemRecord]) -> list[ActionItem]:

@@ -22,9 +22,14 @@ from siren.domain.incidents import IncidentStatus
 
 
 def handle_inbound_sms(
-    message: str | Mapping[str, Any], store: IncidentStore, incidents: Incidents, config: SirenConfig,
-    pager: PagerPort, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> dict[str, Any]:  # fmt: skip
+    message: str | Mapping[str, Any],
+    store: IncidentStore,
+    incidents: Incidents,
+    config: SirenConfig,
+    pager: PagerPort,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> dict[str, Any]:
     body = json.loads(message) if isinstance(message, str) else message
     sender = str(body.get("originationNumber", ""))
     command = parse_sms_reply(str(body.get("messageBody", "")))

@@ -88,10 +88,14 @@ class StatusPage:
             raise IncidentError("the maintenance must end after it starts")
         now = self._clock()
         window = Maintenance(
-            id=f"MNT-{starts_at.astimezone(UTC):%Y%m%d-%H%M}-{secrets.token_hex(3)}", title=title,
-            component_ids=tuple(component_ids), starts_at=starts_at, ends_at=ends_at, body=body.strip(),
+            id=f"MNT-{starts_at.astimezone(UTC):%Y%m%d-%H%M}-{secrets.token_hex(3)}",
+            title=title,
+            component_ids=tuple(component_ids),
+            starts_at=starts_at,
+            ends_at=ends_at,
+            body=body.strip(),
             created_at=now,
-        )  # fmt: skip
+        )
         self._store.add_maintenance(window, actor)
         return window
 
@@ -104,10 +108,16 @@ class StatusPage:
         page = self._config.status_page
         published = site.read(API_PREFIX + "components.json") if site is not None else None
         return build_snapshot(
-            page_name=page.name, page_url=self._page_url, components=components_of(self._config),
-            impact=page.impact, incidents=self._incidents(now), overrides=overrides, maintenances=windows, now=now,
+            page_name=page.name,
+            page_url=self._page_url,
+            components=components_of(self._config),
+            impact=page.impact,
+            incidents=self._incidents(now),
+            overrides=overrides,
+            maintenances=windows,
+            now=now,
             first_published=first_published_in(published) if published else None,
-        )  # fmt: skip
+        )
 
     def _incidents(self, now: datetime) -> Iterator[Incident]:
         seen: set[str] = set()

@@ -96,9 +96,13 @@ def _render(
     action: str = "ack",
 ) -> str:
     return _template().render(
-        heading=heading, message=message, incident=incident, form=form, button=button,
+        heading=heading,
+        message=message,
+        incident=incident,
+        form=form,
+        button=button,
         colour=_COLOURS.get(action, "#1d4ed8"),
-    )  # fmt: skip
+    )
 
 
 def confirm_page(action: str, user: str, incident: IncidentSummary, form: Mapping[str, str]) -> str:
@@ -107,8 +111,11 @@ def confirm_page(action: str, user: str, incident: IncidentSummary, form: Mappin
     return _render(
         f"{verb} {incident.id}?",
         f"You are signed in by this link as {user}. {verb} the incident below?",
-        incident=incident, form=form, button=f"{verb} as {user}", action=action,
-    )  # fmt: skip
+        incident=incident,
+        form=form,
+        button=f"{verb} as {user}",
+        action=action,
+    )
 
 
 def done_page(action: str, user: str, incident: IncidentSummary, changed: bool) -> str:

@@ -122,8 +122,13 @@ class PageTask:
         return f"{run}/{self.step}/{self.role or 'level'}/{self.user or CHAT}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"incident_id": self.incident_id, "user": self.user, "methods": list(self.methods),
-                "step": self.step, "role": self.role}  # fmt: skip
+        return {
+            "incident_id": self.incident_id,
+            "user": self.user,
+            "methods": list(self.methods),
+            "step": self.step,
+            "role": self.role,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PageTask:

@@ -88,8 +88,9 @@ def load_scenario(text: str, source: str, users: Sequence[str]) -> Scenario:
     _require(isinstance(data, dict), f"{source}: a scenario is a mapping")
     known = {"name", "description", "severity", "service", "title", "participants", "steps", "expect"}
     unknown = sorted(set(data) - known)
-    _require(not unknown, f"{source}: unknown field {unknown[0]!r} (known: {', '.join(sorted(known))})" if unknown
-             else "")  # fmt: skip
+    _require(
+        not unknown, f"{source}: unknown field {unknown[0]!r} (known: {', '.join(sorted(known))})" if unknown else ""
+    )
     name = str(data.get("name", ""))
     _require(bool(_NAME.fullmatch(name)), f"{source}: name must be lowercase letters, digits and '-' (got {name!r})")
     severity = str(data.get("severity", "SEV3"))
@@ -109,10 +110,15 @@ def load_scenario(text: str, source: str, users: Sequence[str]) -> Scenario:
         _require(key in EXPECTATIONS, f"{source}: expect.{key}: unknown (known: {', '.join(EXPECTATIONS)})")
         _require(isinstance(value, int | float) and value >= 0, f"{source}: expect.{key}: a number >= 0")
     return Scenario(
-        name=name, description=str(data.get("description", "")), severity=severity,
-        service=str(data.get("service", "default")), title=str(data.get("title") or f"[DRILL] {name}"),
-        participants=tuple(participants), steps=steps, expect={k: float(v) for k, v in expect.items()},
-    )  # fmt: skip
+        name=name,
+        description=str(data.get("description", "")),
+        severity=severity,
+        service=str(data.get("service", "default")),
+        title=str(data.get("title") or f"[DRILL] {name}"),
+        participants=tuple(participants),
+        steps=steps,
+        expect={k: float(v) for k, v in expect.items()},
+    )
 
 
 def _step(raw: Any, where: str, participants: Sequence[str]) -> Step:
@@ -125,8 +131,10 @@ def _step(raw: Any, where: str, participants: Sequence[str]) -> Step:
     if action != "ack":
         return Step(float(at), action)
     target = raw["ack"]
-    _require(isinstance(target, dict) and len(target) == 1 and ("level" in target or "user" in target),
-             f"{where}.ack: {{level: N}} or {{user: id}}")  # fmt: skip
+    _require(
+        isinstance(target, dict) and len(target) == 1 and ("level" in target or "user" in target),
+        f"{where}.ack: {{level: N}} or {{user: id}}",
+    )
     if "user" in target:
         _require(target["user"] in participants, f"{where}.ack.user: must be a participant")
         return Step(float(at), action, ack_user=str(target["user"]))
@@ -184,16 +192,22 @@ def scorecard(
 
     counted = count_pages(timeline)
     skipped = [e for e in timeline if e.kind is TimelineKind.PAGE_FAILED and e.data.get("skipped")]
-    failures = [e for e in timeline if (e.kind is TimelineKind.PAGE_FAILED and not e.data.get("skipped"))
-                or e.kind is TimelineKind.ESCALATION_FAILED]  # fmt: skip
+    failures = [
+        e
+        for e in timeline
+        if (e.kind is TimelineKind.PAGE_FAILED and not e.data.get("skipped"))
+        or e.kind is TimelineKind.ESCALATION_FAILED
+    ]
     levels = max((int(e.data.get("level", 1)) for e in timeline if e.kind is TimelineKind.ESCALATED), default=1)
     first_at = counted.first_at
     first_page = round((first_at - incident.opened_at).total_seconds(), 2) if first_at else None
     acknowledged = minutes(incident.acknowledged_at - incident.opened_at) if incident.acknowledged_at else None
     actual: dict[str, float | None] = {
-        "first_page_within_seconds": first_page, "acknowledged_within_minutes": acknowledged,
-        "levels_reached": float(levels), "failures": float(len(failures)),
-    }  # fmt: skip
+        "first_page_within_seconds": first_page,
+        "acknowledged_within_minutes": acknowledged,
+        "levels_reached": float(levels),
+        "failures": float(len(failures)),
+    }
     checks = []
     for key, expected in scenario.expect.items():
         value = actual[key]
@@ -205,11 +219,19 @@ def scorecard(
             shown = f"<= {expected:g} {'s' if key.endswith('seconds') else 'min'}"
         checks.append(Check(key, shown, "never" if value is None else f"{value:g}", passed))
     return Scorecard(
-        scenario=scenario.name, incident_id=incident.id, first_page_seconds=first_page,
-        acknowledge_minutes=acknowledged, acknowledged_by=incident.acknowledged_by, levels_reached=levels,
-        pages=counted.total, failures=len(failures), skipped_non_participants=len(skipped), checks=tuple(checks),
-        chat_posts=counted.chat_posts, failed_attempts=len(counted.failed_attempts),
-    )  # fmt: skip
+        scenario=scenario.name,
+        incident_id=incident.id,
+        first_page_seconds=first_page,
+        acknowledge_minutes=acknowledged,
+        acknowledged_by=incident.acknowledged_by,
+        levels_reached=levels,
+        pages=counted.total,
+        failures=len(failures),
+        skipped_non_participants=len(skipped),
+        checks=tuple(checks),
+        chat_posts=counted.chat_posts,
+        failed_attempts=len(counted.failed_attempts),
+    )
 
 
 def run_started(now: datetime) -> str:

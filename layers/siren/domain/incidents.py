@@ -117,8 +117,9 @@ class PublicNote:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PublicNote:
-        return cls(datetime.fromisoformat(str(data["at"])), str(data["status"]), str(data["body"]),
-                   str(data.get("author", "")))  # fmt: skip
+        return cls(
+            datetime.fromisoformat(str(data["at"])), str(data["status"]), str(data["body"]), str(data.get("author", ""))
+        )
 
 
 PUBLIC_STATUSES = ("investigating", "identified", "monitoring", "resolved")
@@ -303,9 +304,14 @@ def decide(
             if flapping and not incident.flapping:
                 entries.append(_flapping_entry(next_state, policy, now))
             return Outcome(
-                "retriggered", "firing again while recovered", retriggered, incident, next_state, tuple(entries),
+                "retriggered",
+                "firing again while recovered",
+                retriggered,
+                incident,
+                next_state,
+                tuple(entries),
                 (LifecycleEvent(LifecycleEventType.UPDATED, retriggered.event_detail(change="retriggered")),),
-            )  # fmt: skip
+            )
         entry = TimelineEntry(now, TimelineKind.ALERT_APPENDED, actor, f"alert #{appended.alert_count}", alert_data)
         key_update = next_state if next_state.transitions != key_state.transitions else None
         return Outcome("appended", "duplicate of an unresolved incident", appended, incident, key_update, (entry,))
@@ -318,36 +324,57 @@ def decide(
     if policy.on_recovery is Recovery.RECOVER or flapping:
         why = "flapping: kept open so the next trigger does not page again" if flapping else "service policy"
         recovered = replace(
-            incident, status=IncidentStatus.RECOVERED, recovered_at=now, flapping=incident.flapping or flapping,
-            last_seen_at=max(incident.last_seen_at, now), version=incident.version + 1,
-        )  # fmt: skip
-        entries = [TimelineEntry(now, TimelineKind.RECOVERED, actor, f"recovered ({why}); a person resolves it",
-                                 alert_data)]  # fmt: skip
+            incident,
+            status=IncidentStatus.RECOVERED,
+            recovered_at=now,
+            flapping=incident.flapping or flapping,
+            last_seen_at=max(incident.last_seen_at, now),
+            version=incident.version + 1,
+        )
+        entries = [
+            TimelineEntry(now, TimelineKind.RECOVERED, actor, f"recovered ({why}); a person resolves it", alert_data)
+        ]
         if flapping and not incident.flapping:
             entries.append(_flapping_entry(next_state, policy, now))
         return Outcome(
-            "recovered", why, recovered, incident, next_state, tuple(entries),
+            "recovered",
+            why,
+            recovered,
+            incident,
+            next_state,
+            tuple(entries),
             (LifecycleEvent(LifecycleEventType.UPDATED, recovered.event_detail(change="recovered")),),
-        )  # fmt: skip
+        )
     resolved = replace(
-        incident, status=IncidentStatus.RESOLVED, resolved_at=now, resolved_by=actor,
-        last_seen_at=max(incident.last_seen_at, now), version=incident.version + 1,
-    )  # fmt: skip
+        incident,
+        status=IncidentStatus.RESOLVED,
+        resolved_at=now,
+        resolved_by=actor,
+        last_seen_at=max(incident.last_seen_at, now),
+        version=incident.version + 1,
+    )
     resolved_state = replace(next_state, open_incident_id=None)
     entry = TimelineEntry(now, TimelineKind.RESOLVED, actor, "resolved by the source's recovery signal", alert_data)
     return Outcome(
-        "resolved", "recovery signal", resolved, incident, resolved_state, (entry,),
+        "resolved",
+        "recovery signal",
+        resolved,
+        incident,
+        resolved_state,
+        (entry,),
         (LifecycleEvent(LifecycleEventType.RESOLVED, resolved.event_detail(resolved_by=actor)),),
-    )  # fmt: skip
+    )
 
 
 def _flapping_entry(state: KeyState, policy: Policy, now: datetime) -> TimelineEntry:
     minutes = int(policy.flapping_window.total_seconds() // 60)
     return TimelineEntry(
-        now, TimelineKind.FLAPPING, SYSTEM_ACTOR,
+        now,
+        TimelineKind.FLAPPING,
+        SYSTEM_ACTOR,
         f"flapping: {len(state.transitions)} transitions in {minutes} minutes; it will not page again",
         {"transitions": len(state.transitions)},
-    )  # fmt: skip
+    )
 
 
 def _open(
@@ -379,17 +406,34 @@ def _open(
         canary=signal.canary,
     )
     entries = (
-        TimelineEntry(now, TimelineKind.OPENED, actor, f"opened: {signal.title}",
-                      {"delivery_id": signal.delivery_id, "occurred_at": signal.occurred_at.isoformat(),
-                       "details": dict(signal.details)}),
-        TimelineEntry(now, TimelineKind.SEVERITY_CHANGED, SYSTEM_ACTOR,
-                      f"severity {severity.severity}: {severity.reason}",
-                      {"severity": severity.severity, "rule": severity.rule}),
-    )  # fmt: skip
+        TimelineEntry(
+            now,
+            TimelineKind.OPENED,
+            actor,
+            f"opened: {signal.title}",
+            {
+                "delivery_id": signal.delivery_id,
+                "occurred_at": signal.occurred_at.isoformat(),
+                "details": dict(signal.details),
+            },
+        ),
+        TimelineEntry(
+            now,
+            TimelineKind.SEVERITY_CHANGED,
+            SYSTEM_ACTOR,
+            f"severity {severity.severity}: {severity.reason}",
+            {"severity": severity.severity, "rule": severity.rule},
+        ),
+    )
     return Outcome(
-        "opened", "first signal for this key", incident, None, replace(state, open_incident_id=incident.id), entries,
+        "opened",
+        "first signal for this key",
+        incident,
+        None,
+        replace(state, open_incident_id=incident.id),
+        entries,
         (LifecycleEvent(LifecycleEventType.OPENED, incident.event_detail(severity_rule=severity.rule)),),
-    )  # fmt: skip
+    )
 
 
 # -- changes people make ---------------------------------------------------------------------------------
@@ -401,18 +445,31 @@ def change_severity(incident: Incident, severity: str, actor: str, now: datetime
         return Outcome("ignored", f"{incident.id} is already {severity}")
     changed = replace(incident, severity=severity, severity_rule="manual", version=incident.version + 1)
     raised = SEVERITIES.index(severity) < SEVERITIES.index(incident.severity)
-    entry = TimelineEntry(now, TimelineKind.SEVERITY_CHANGED, actor, f"severity {incident.severity} -> {severity}",
-                          {"severity": severity, "previous": incident.severity, "rule": "manual"})  # fmt: skip
+    entry = TimelineEntry(
+        now,
+        TimelineKind.SEVERITY_CHANGED,
+        actor,
+        f"severity {incident.severity} -> {severity}",
+        {"severity": severity, "previous": incident.severity, "rule": "manual"},
+    )
     detail = changed.event_detail(previous_severity=incident.severity, raised=raised, changed_by=actor)
-    return Outcome("severity_changed", "changed by a person", changed, incident, None, (entry,),
-                   (LifecycleEvent(LifecycleEventType.SEVERITY_CHANGED, detail),))  # fmt: skip
+    return Outcome(
+        "severity_changed",
+        "changed by a person",
+        changed,
+        incident,
+        None,
+        (entry,),
+        (LifecycleEvent(LifecycleEventType.SEVERITY_CHANGED, detail),),
+    )
 
 
 def resolve(incident: Incident, actor: str, note: str | None, now: datetime) -> Outcome:
     if incident.status is IncidentStatus.RESOLVED:
         raise IncidentError(f"{incident.id} is already resolved")
-    resolved = replace(incident, status=IncidentStatus.RESOLVED, resolved_at=now, resolved_by=actor,
-                       version=incident.version + 1)  # fmt: skip
+    resolved = replace(
+        incident, status=IncidentStatus.RESOLVED, resolved_at=now, resolved_by=actor, version=incident.version + 1
+    )
     text = f"resolved by {actor}" + (f": {note}" if note else "")
     entry = TimelineEntry(now, TimelineKind.RESOLVED, actor, text, {"note": note} if note else {})
     event = LifecycleEvent(LifecycleEventType.RESOLVED, resolved.event_detail(resolved_by=actor))
@@ -424,12 +481,24 @@ def acknowledge(incident: Incident, actor: str, via: str, now: datetime) -> Outc
         raise IncidentError(f"{incident.id} is resolved; there is nothing to acknowledge")
     if incident.status is IncidentStatus.ACKNOWLEDGED:
         return Outcome("ignored", f"{incident.id} was already acknowledged by {incident.acknowledged_by}")
-    acknowledged = replace(incident, status=IncidentStatus.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=actor,
-                           version=incident.version + 1)  # fmt: skip
+    acknowledged = replace(
+        incident,
+        status=IncidentStatus.ACKNOWLEDGED,
+        acknowledged_at=now,
+        acknowledged_by=actor,
+        version=incident.version + 1,
+    )
     entry = TimelineEntry(now, TimelineKind.ACKNOWLEDGED, actor, f"acknowledged by {actor} via {via}", {"via": via})
     detail = acknowledged.event_detail(acknowledged_by=actor, via=via)
-    return Outcome("acknowledged", via, acknowledged, incident, None, (entry,),
-                   (LifecycleEvent(LifecycleEventType.ACKNOWLEDGED, detail),))  # fmt: skip
+    return Outcome(
+        "acknowledged",
+        via,
+        acknowledged,
+        incident,
+        None,
+        (entry,),
+        (LifecycleEvent(LifecycleEventType.ACKNOWLEDGED, detail),),
+    )
 
 
 ROLES = ("commander", "comms", "sme")
@@ -443,11 +512,19 @@ def assign_role(incident: Incident, role: str, user: str, actor: str, now: datet
     if incident.roles.get(role) == user:
         return Outcome("ignored", f"{user} is already {role} of {incident.id}")
     changed = replace(incident, roles={**incident.roles, role: user}, version=incident.version + 1)
-    entry = TimelineEntry(now, TimelineKind.ROLE_ASSIGNED, actor, f"{user} is {role} (assigned by {actor})",
-                          {"role": role, "user": user})  # fmt: skip
+    entry = TimelineEntry(
+        now, TimelineKind.ROLE_ASSIGNED, actor, f"{user} is {role} (assigned by {actor})", {"role": role, "user": user}
+    )
     detail = changed.event_detail(change="role_assigned", role=role, user=user)
-    return Outcome("role_assigned", "assigned by a person", changed, incident, None, (entry,),
-                   (LifecycleEvent(LifecycleEventType.UPDATED, detail),))  # fmt: skip
+    return Outcome(
+        "role_assigned",
+        "assigned by a person",
+        changed,
+        incident,
+        None,
+        (entry,),
+        (LifecycleEvent(LifecycleEventType.UPDATED, detail),),
+    )
 
 
 def post_public_update(
@@ -468,13 +545,29 @@ def post_public_update(
         if not public_title or len(public_title) > PUBLIC_TITLE_MAX:
             raise IncidentError(f"a public title is 1 to {PUBLIC_TITLE_MAX} characters")
     note = PublicNote(now, status, text, actor)
-    changed = replace(incident, public_title=public_title, public_updates=(*incident.public_updates, note),
-                      version=incident.version + 1)  # fmt: skip
-    entry = TimelineEntry(now, TimelineKind.UPDATE_POSTED, actor, f"public update ({status}): {text}",
-                          {"public": True, "status": status, "title": public_title})  # fmt: skip
+    changed = replace(
+        incident,
+        public_title=public_title,
+        public_updates=(*incident.public_updates, note),
+        version=incident.version + 1,
+    )
+    entry = TimelineEntry(
+        now,
+        TimelineKind.UPDATE_POSTED,
+        actor,
+        f"public update ({status}): {text}",
+        {"public": True, "status": status, "title": public_title},
+    )
     detail = changed.event_detail(change="public_update", public_status=status)
-    return Outcome("updated", "public update posted", changed, incident, None, (entry,),
-                   (LifecycleEvent(LifecycleEventType.UPDATED, detail),))  # fmt: skip
+    return Outcome(
+        "updated",
+        "public update posted",
+        changed,
+        incident,
+        None,
+        (entry,),
+        (LifecycleEvent(LifecycleEventType.UPDATED, detail),),
+    )
 
 
 _SEVERITY = re.compile(r"^sev([1-5])$", re.IGNORECASE)

@@ -52,8 +52,9 @@ def _person_send(entry: TimelineEntry) -> Page | None:
     if not isinstance(user, str) or not user or channel not in PERSON_CHANNELS:
         return None
     role = data.get("role")
-    return Page(entry.at, user, str(channel), str(data.get("via") or ""), str(role) if role else None,
-                bool(data.get("drill")))  # fmt: skip
+    return Page(
+        entry.at, user, str(channel), str(data.get("via") or ""), str(role) if role else None, bool(data.get("drill"))
+    )
 
 
 def as_page(entry: TimelineEntry) -> Page | None:

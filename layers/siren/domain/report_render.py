@@ -194,9 +194,12 @@ def _headlines(current: PeriodMetrics, previous: PeriodMetrics) -> list[_Headlin
             else f"none {verb}"
         )
         return _Headline(
-            label, humanize_duration(now.mean_s), humanize_duration(before.mean_s), change(now.mean_s, before.mean_s),
+            label,
+            humanize_duration(now.mean_s),
+            humanize_duration(before.mean_s),
+            change(now.mean_s, before.mean_s),
             detail,
-        )  # fmt: skip
+        )
 
     escalated_detail = (
         f"{_share(current.escalated_incidents, current.incidents)} of incidents" if current.incidents else ""
@@ -225,9 +228,14 @@ def _severity_chart(current: PeriodMetrics, previous: PeriodMetrics) -> _Chart:
         now, before = current.by_severity.get(severity, 0), previous.by_severity.get(severity, 0)
         colour = _SEVERITY_COLOURS.get(severity, _DEFAULT_COLOUR)
         rows.append(
-            _Row(_name(severity), (_Segment(_width(now, largest), colour),), str(now),
-                 f"{change(now, before)} (was {before})", colour)
-        )  # fmt: skip
+            _Row(
+                _name(severity),
+                (_Segment(_width(now, largest), colour),),
+                str(now),
+                f"{change(now, before)} (was {before})",
+                colour,
+            )
+        )
     return _Chart("Incidents by severity", tuple(rows))
 
 
@@ -262,10 +270,20 @@ def _duration_chart(title: str, summaries: Mapping[str, DurationSummary], colour
             )
         else:
             note = f"none {verb}"
-        rows.append(_Row(_name(severity), (_Segment(_width(summary.mean_s or 0.0, largest), colour),),
-                         humanize_duration(summary.mean_s), note))  # fmt: skip
-    return _Chart(title, tuple(rows), "Mean per severity, with the median and the 90th percentile (p90).",
-                  legend="The bars compare the means.")  # fmt: skip
+        rows.append(
+            _Row(
+                _name(severity),
+                (_Segment(_width(summary.mean_s or 0.0, largest), colour),),
+                humanize_duration(summary.mean_s),
+                note,
+            )
+        )
+    return _Chart(
+        title,
+        tuple(rows),
+        "Mean per severity, with the median and the 90th percentile (p90).",
+        legend="The bars compare the means.",
+    )
 
 
 def _pages_chart(current: PeriodMetrics) -> _Chart:
@@ -278,8 +296,14 @@ def _pages_chart(current: PeriodMetrics) -> _Chart:
         total_width = _width(pages, largest)
         off_width = min(total_width, _width(off, largest))
         segments = (_Segment(off_width, _OFF_HOURS_COLOUR), _Segment(total_width - off_width, _WORKING_HOURS_COLOUR))
-        rows.append(_Row(_one_line(user) or "(unknown)", segments, _plural(pages, "page"),
-                         f"{off} off-hours ({_share(off, pages)})"))  # fmt: skip
+        rows.append(
+            _Row(
+                _one_line(user) or "(unknown)",
+                segments,
+                _plural(pages, "page"),
+                f"{off} off-hours ({_share(off, pages)})",
+            )
+        )
     more = ""
     if hidden:
         more = f"And {_plural(len(hidden), 'more responder')} with {_plural(sum(p for _, p in hidden), 'page')}."
@@ -325,8 +349,10 @@ def _columns(rows: Sequence[Sequence[str]], right: frozenset[int], indent: str =
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))] if rows else []
     lines = []
     for row in rows:
-        cells = [cell.rjust(width) if column in right else cell.ljust(width)
-                 for column, (cell, width) in enumerate(zip(row, widths, strict=True))]  # fmt: skip
+        cells = [
+            cell.rjust(width) if column in right else cell.ljust(width)
+            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
         lines.append((indent + "  ".join(cells)).rstrip())
     return lines
 
@@ -529,9 +555,17 @@ def render_report(report: Report) -> tuple[str, str, str]:
     overdue = _overdue(current)
     subject = _subject(report)
     html = _html_template().render(
-        subject=subject, title=_one_line(report.title, _TITLE_LIMIT), current=current, previous=previous,
-        empty=report.is_empty, previous_incidents=_plural(previous.incidents, "incident"), headlines=headlines,
-        charts=charts, actions_summary=_actions_summary(current), overdue=overdue,
-        more_overdue=len(current.overdue_action_items) - len(overdue), generated=_moment(report.generated_at),
-    )  # fmt: skip
+        subject=subject,
+        title=_one_line(report.title, _TITLE_LIMIT),
+        current=current,
+        previous=previous,
+        empty=report.is_empty,
+        previous_incidents=_plural(previous.incidents, "incident"),
+        headlines=headlines,
+        charts=charts,
+        actions_summary=_actions_summary(current),
+        overdue=overdue,
+        more_overdue=len(current.overdue_action_items) - len(overdue),
+        generated=_moment(report.generated_at),
+    )
     return subject, _text(report, headlines, charts, overdue), html

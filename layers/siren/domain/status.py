@@ -362,8 +362,9 @@ def build_snapshot(
     since = now - timedelta(days=HISTORY_DAYS)
     history = sorted(
         (p for p in public if p.resolved_at is not None and p.resolved_at >= since),
-        key=lambda p: p.resolved_at or p.created_at, reverse=True,
-    )  # fmt: skip
+        key=lambda p: p.resolved_at or p.created_at,
+        reverse=True,
+    )
     windows = sorted(
         (w for w in maintenances if w.status(now) is not MaintenanceStatus.COMPLETED), key=lambda w: w.starts_at
     )
@@ -375,7 +376,13 @@ def build_snapshot(
         views.append(ComponentView(component, statuses[component.id], days, uptime_percent(days), created))
     indicator, description = overall(statuses.values())
     return StatusSnapshot(
-        page_name=page_name, page_url=page_url.rstrip("/"), generated_at=now, components=tuple(views),
-        indicator=indicator, description=description, unresolved=tuple(unresolved), history=tuple(history),
+        page_name=page_name,
+        page_url=page_url.rstrip("/"),
+        generated_at=now,
+        components=tuple(views),
+        indicator=indicator,
+        description=description,
+        unresolved=tuple(unresolved),
+        history=tuple(history),
         maintenances=tuple(windows),
-    )  # fmt: skip
+    )

@@ -536,9 +536,13 @@ def _environment() -> jinja2.Environment:
     env.filters["incident_path"] = _incident_path
     env.filters["display_time"] = _display_time
     env.globals.update(
-        component_status=COMPONENT_STATUS_TEXT, public_status=PUBLIC_STATUS_TEXT, impact_text=IMPACT_TEXT,
-        maintenance_status=MAINTENANCE_STATUS_TEXT, impact_colour=_IMPACT_COLOUR, history_days=HISTORY_DAYS,
-    )  # fmt: skip
+        component_status=COMPONENT_STATUS_TEXT,
+        public_status=PUBLIC_STATUS_TEXT,
+        impact_text=IMPACT_TEXT,
+        maintenance_status=MAINTENANCE_STATUS_TEXT,
+        impact_colour=_IMPACT_COLOUR,
+        history_days=HISTORY_DAYS,
+    )
     return env
 
 
@@ -591,18 +595,32 @@ def render_index(snapshot: StatusSnapshot) -> str:
     maintenances = [(window, window.status(snapshot.generated_at)) for window in snapshot.maintenances]
     recent, more = _recent(snapshot)
     return _templates()[0].render(
-        s=snapshot, title=snapshot.page_name, root="", stylesheet=stylesheet(snapshot).key,
-        entries=_entries(snapshot.components), history=_history_days(recent), maintenances=maintenances,
-        affected=_affected(snapshot), more_history=more, shown_days=INDEX_HISTORY_DAYS,
-    )  # fmt: skip
+        s=snapshot,
+        title=snapshot.page_name,
+        root="",
+        stylesheet=stylesheet(snapshot).key,
+        entries=_entries(snapshot.components),
+        history=_history_days(recent),
+        maintenances=maintenances,
+        affected=_affected(snapshot),
+        more_history=more,
+        shown_days=INDEX_HISTORY_DAYS,
+    )
 
 
 def render_history_page(snapshot: StatusSnapshot) -> str:
     """Every resolved incident of the last HISTORY_DAYS, by day."""
-    return _environment().from_string(_HISTORY).render(
-        s=snapshot, title=f"{snapshot.page_name} - incident history", root="", stylesheet=stylesheet(snapshot).key,
-        history=_history_days(snapshot.history),
-    )  # fmt: skip
+    return (
+        _environment()
+        .from_string(_HISTORY)
+        .render(
+            s=snapshot,
+            title=f"{snapshot.page_name} - incident history",
+            root="",
+            stylesheet=stylesheet(snapshot).key,
+            history=_history_days(snapshot.history),
+        )
+    )
 
 
 def render_incident_page(snapshot: StatusSnapshot, incident: PublicIncident) -> str:
@@ -610,9 +628,13 @@ def render_incident_page(snapshot: StatusSnapshot, incident: PublicIncident) -> 
     no current component status), so a resolved incident's page keeps its bytes and can be cached longer."""
     require_safe_ids([incident])
     return _templates()[1].render(
-        s=snapshot, title=f"{incident.title} - {snapshot.page_name}", root="../", stylesheet=stylesheet(snapshot).key,
-        incident=incident, affected=_affected(snapshot),
-    )  # fmt: skip
+        s=snapshot,
+        title=f"{incident.title} - {snapshot.page_name}",
+        root="../",
+        stylesheet=stylesheet(snapshot).key,
+        incident=incident,
+        affected=_affected(snapshot),
+    )
 
 
 # -- Atom --------------------------------------------------------------------------------------------------
@@ -667,9 +689,12 @@ def page_id(page_name: str) -> str:
 
 def _page_json(snapshot: StatusSnapshot) -> dict[str, Any]:
     return {
-        "id": page_id(snapshot.page_name), "name": snapshot.page_name, "url": snapshot.page_url,
-        "time_zone": snapshot.time_zone, "updated_at": _api_time(snapshot.generated_at),
-    }  # fmt: skip
+        "id": page_id(snapshot.page_name),
+        "name": snapshot.page_name,
+        "url": snapshot.page_url,
+        "time_zone": snapshot.time_zone,
+        "updated_at": _api_time(snapshot.generated_at),
+    }
 
 
 def _components_json(snapshot: StatusSnapshot) -> list[dict[str, Any]]:
@@ -683,29 +708,50 @@ def _components_json(snapshot: StatusSnapshot) -> list[dict[str, Any]]:
 
     def component(**fields: Any) -> dict[str, Any]:
         return {
-            "id": fields["id"], "name": fields["name"], "status": fields["status"], "created_at": fields["created"],
-            "updated_at": updated, "position": fields["position"], "description": fields["description"],
-            "showcase": fields["showcase"], "start_date": None, "group_id": fields["group_id"], "page_id": pid,
-            "group": fields["group"], "only_show_if_degraded": False,
-        }  # fmt: skip
+            "id": fields["id"],
+            "name": fields["name"],
+            "status": fields["status"],
+            "created_at": fields["created"],
+            "updated_at": updated,
+            "position": fields["position"],
+            "description": fields["description"],
+            "showcase": fields["showcase"],
+            "start_date": None,
+            "group_id": fields["group_id"],
+            "page_id": pid,
+            "group": fields["group"],
+            "only_show_if_degraded": False,
+        }
 
     out: list[dict[str, Any]] = []
     for entry in _entries(snapshot.components):
         if entry.name is not None:
             group = component(
-                id=entry.group_id, name=entry.name, status=entry.status.value, position=len(out) + 1,
-                description=None, showcase=False, group_id=None, group=True,
+                id=entry.group_id,
+                name=entry.name,
+                status=entry.status.value,
+                position=len(out) + 1,
+                description=None,
+                showcase=False,
+                group_id=None,
+                group=True,
                 created=created(row.view for row in entry.rows),
-            )  # fmt: skip
+            )
             group["components"] = [row.view.component.id for row in entry.rows]
             out.append(group)
         for row in entry.rows:
             view = row.view
             child = component(
-                id=view.component.id, name=view.component.name, status=view.status.value, position=len(out) + 1,
-                description=view.component.description or None, showcase=True, group_id=entry.group_id, group=False,
+                id=view.component.id,
+                name=view.component.name,
+                status=view.status.value,
+                position=len(out) + 1,
+                description=view.component.description or None,
+                showcase=True,
+                group_id=entry.group_id,
+                group=False,
                 created=created([view]),
-            )  # fmt: skip
+            )
             out.append(child)
     return out
 
@@ -717,12 +763,20 @@ def _monitoring_at(incident: PublicIncident) -> datetime | None:
 
 def _update_json(update_id: str, incident_id: str, status: str, body: str, at: datetime) -> dict[str, Any]:
     return {
-        "id": update_id, "status": status, "body": body, "incident_id": incident_id, "created_at": _api_time(at),
-        "updated_at": _api_time(at), "display_at": _api_time(at), "affected_components": None,
+        "id": update_id,
+        "status": status,
+        "body": body,
+        "incident_id": incident_id,
+        "created_at": _api_time(at),
+        "updated_at": _api_time(at),
+        "display_at": _api_time(at),
+        "affected_components": None,
         # Every public update is meant for subscribers (Siren publishes each one to the Atom feed), so a client
         # that relays only notified updates relays these; Siren posts no tweets.
-        "deliver_notifications": True, "custom_tweet": None, "tweet_id": None,
-    }  # fmt: skip
+        "deliver_notifications": True,
+        "custom_tweet": None,
+        "tweet_id": None,
+    }
 
 
 def _affected_json(item: PublicIncident | Maintenance, components: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -740,13 +794,20 @@ def _incident_json(
         for index, update in enumerate(incident.updates)
     ]
     return {
-        "id": incident.id, "name": incident.title, "status": incident.status.value, "created_at": created,
-        "updated_at": updated, "monitoring_at": _api_time(_monitoring_at(incident)),
-        "resolved_at": _api_time(incident.resolved_at), "impact": incident.impact.value,
-        "shortlink": _incident_url(snapshot, incident.id), "started_at": created,
-        "page_id": page_id(snapshot.page_name), "incident_updates": updates,
+        "id": incident.id,
+        "name": incident.title,
+        "status": incident.status.value,
+        "created_at": created,
+        "updated_at": updated,
+        "monitoring_at": _api_time(_monitoring_at(incident)),
+        "resolved_at": _api_time(incident.resolved_at),
+        "impact": incident.impact.value,
+        "shortlink": _incident_url(snapshot, incident.id),
+        "started_at": created,
+        "page_id": page_id(snapshot.page_name),
+        "incident_updates": updates,
         "components": _affected_json(incident, components),
-    }  # fmt: skip
+    }
 
 
 def _maintenance_json(
@@ -757,14 +818,22 @@ def _maintenance_json(
     updated = created if status is MaintenanceStatus.SCHEDULED else max(created, window.starts_at)
     update = _update_json(f"{window.id}-1", window.id, MaintenanceStatus.SCHEDULED.value, window.body, created)
     return {
-        "id": window.id, "name": window.title, "status": status.value, "created_at": _api_time(created),
-        "updated_at": _api_time(updated), "monitoring_at": None,
+        "id": window.id,
+        "name": window.title,
+        "status": status.value,
+        "created_at": _api_time(created),
+        "updated_at": _api_time(updated),
+        "monitoring_at": None,
         "resolved_at": _api_time(window.ends_at) if status is MaintenanceStatus.COMPLETED else None,
-        "impact": Impact.MAINTENANCE.value, "shortlink": f"{snapshot.page_url}/#{_url_part(window.id)}",
-        "started_at": _api_time(window.starts_at), "page_id": page_id(snapshot.page_name),
-        "incident_updates": [update], "components": _affected_json(window, components),
-        "scheduled_for": _api_time(window.starts_at), "scheduled_until": _api_time(window.ends_at),
-    }  # fmt: skip
+        "impact": Impact.MAINTENANCE.value,
+        "shortlink": f"{snapshot.page_url}/#{_url_part(window.id)}",
+        "started_at": _api_time(window.starts_at),
+        "page_id": page_id(snapshot.page_name),
+        "incident_updates": [update],
+        "components": _affected_json(window, components),
+        "scheduled_for": _api_time(window.starts_at),
+        "scheduled_until": _api_time(window.ends_at),
+    }
 
 
 def api_documents(snapshot: StatusSnapshot) -> dict[str, dict[str, Any]]:
@@ -781,7 +850,10 @@ def api_documents(snapshot: StatusSnapshot) -> dict[str, dict[str, Any]]:
     active = [w for w in windows if w["status"] == MaintenanceStatus.IN_PROGRESS.value]
     return {
         "summary.json": {
-            "page": page, "components": components, "incidents": unresolved, "scheduled_maintenances": windows,
+            "page": page,
+            "components": components,
+            "incidents": unresolved,
+            "scheduled_maintenances": windows,
             "status": status,
         },
         "status.json": {"page": page, "status": status},
@@ -791,7 +863,7 @@ def api_documents(snapshot: StatusSnapshot) -> dict[str, dict[str, Any]]:
         "scheduled-maintenances.json": {"page": page, "scheduled_maintenances": windows},
         "scheduled-maintenances/upcoming.json": {"page": page, "scheduled_maintenances": upcoming},
         "scheduled-maintenances/active.json": {"page": page, "scheduled_maintenances": active},
-    }  # fmt: skip
+    }
 
 
 # -- the site ----------------------------------------------------------------------------------------------

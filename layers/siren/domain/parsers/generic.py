@@ -179,12 +179,13 @@ def _alert(alert: Mapping[str, Any], where: str, received_at: datetime) -> Signa
         occurred_at=occurred_at,
         service=service,
         summary=truncate(summary or "", MAX_SUMMARY),
-        hints=SeverityHints(description=truncate(summary, MAX_SUMMARY) if summary else None, labels=labels,
-                            explicit=severity),
+        hints=SeverityHints(
+            description=truncate(summary, MAX_SUMMARY) if summary else None, labels=labels, explicit=severity
+        ),
         link=link,
         drill=drill,
         participants=participants,
-    )  # fmt: skip
+    )
 
 
 MAX_PARTICIPANTS = 50
@@ -258,5 +259,11 @@ def judge_canary(body: Any, received_at: datetime, window: range | None = None) 
 
 
 def _as_canary(signal: Signal) -> Signal:
-    return replace(signal, source=Source.CANARY, dedup_key="canary:" + signal.dedup_key.removeprefix("generic:"),
-                   canary=True, drill=False, participants=())  # fmt: skip
+    return replace(
+        signal,
+        source=Source.CANARY,
+        dedup_key="canary:" + signal.dedup_key.removeprefix("generic:"),
+        canary=True,
+        drill=False,
+        participants=(),
+    )
