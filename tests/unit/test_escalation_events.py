@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from siren.adapters.store import IncidentView
 from siren.app import escalation_events
 from siren.app.escalation_events import on_lifecycle_event
 from siren.domain.incidents import Incident, IncidentStatus, TimelineEntry, change_severity
+from siren.domain.records import IncidentView
 
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:Escalation"

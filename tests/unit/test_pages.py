@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from siren.adapters.store import IncidentView, _activity_partition
+from siren.adapters.store import _activity_partition
 from siren.config import load_config
 from siren.domain.gameday import first_paged_at_level, load_scenario, scorecard
 from siren.domain.incidents import Incident, IncidentStatus, TimelineEntry, TimelineKind
 from siren.domain.pages import as_page, count_pages, is_chat_post
+from siren.domain.records import IncidentView
 from siren.domain.reports import Period
 
 ROOT = Path(__file__).resolve().parents[2]

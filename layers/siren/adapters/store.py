@@ -32,7 +32,7 @@ import functools
 import json
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
@@ -62,8 +62,10 @@ from siren.domain.incidents import (
     TimelineEntry,
     TimelineKind,
 )
+from siren.domain.records import ActionItemRecord, IncidentView, RawAlert
 from siren.domain.signals import SignalStatus
 from siren.domain.status import ComponentOverride, ComponentStatus, Maintenance
+from siren.ports import ConcurrentChange, DuplicateDelivery
 
 RAW_ALERT_MAX_BYTES = 100_000
 EVENT_TTL = timedelta(days=7)
@@ -71,14 +73,6 @@ ACK_CODE_TTL = timedelta(days=7)  # a code lives this long after its incident la
 ACK_CODE_GRACE = timedelta(hours=1)  # after a resolve, late replies still get "already resolved"
 SENT_MARK_TTL = timedelta(days=2)  # a page task is retried within minutes; its marks need not outlive that long
 TIMELINE_PAGE = 1000
-
-
-class ConcurrentChange(RuntimeError):
-    """Someone else changed the incident or key first; read again and retry."""
-
-
-class DuplicateDelivery(RuntimeError):
-    """This delivery was already applied (a redelivery): nothing to do."""
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -105,19 +99,6 @@ def _activity_partition(entry: TimelineEntry) -> str | None:
 
 def month_of(at: datetime) -> str:
     return f"MONTH#{at.astimezone(UTC):%Y-%m}"
-
-
-@dataclass(frozen=True, slots=True)
-class ActionItemRecord:
-    id: str
-    incident_id: str
-    title: str
-    owner: str
-    due: date
-    created_at: datetime
-    created_by: str
-    done_at: datetime | None = None
-    done_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,20 +312,6 @@ def bind_models(table_name: str, region: str, host: str | None) -> BoundModels:
 
 def models_for(table_name: str) -> BoundModels:
     return bind_models(table_name, region_name(), endpoint_url())
-
-
-@dataclass(frozen=True, slots=True)
-class RawAlert:
-    source: str
-    delivery_id: str
-    received_at: datetime
-    payload: Mapping[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class IncidentView:
-    incident: Incident
-    timeline: list[TimelineEntry]
 
 
 class IncidentStore:

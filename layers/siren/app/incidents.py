@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from siren.adapters.store import ConcurrentChange, IncidentStore, IncidentView
+from siren.adapters.store import IncidentStore
 from siren.app.ingest import Ingestor, IngestResult
 from siren.config import SirenConfig
 from siren.domain.incidents import (
@@ -27,7 +27,9 @@ from siren.domain.incidents import (
     post_public_update,
     resolve,
 )
+from siren.domain.records import IncidentView
 from siren.domain.signals import SeverityHints, Signal, SignalStatus, Source
+from siren.ports import ConcurrentChange
 
 # Racing deliveries of one key retry with jittered, capped backoff; past this the caller's retry takes over.
 MAX_ATTEMPTS = 20

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from siren.adapters.store import ConcurrentChange, DuplicateDelivery, IncidentStore, RawAlert
+from siren.adapters.store import IncidentStore
 from siren.config import SirenConfig
 from siren.domain.incidents import (
     MAX_CLOCK_SKEW,
@@ -26,8 +26,10 @@ from siren.domain.incidents import (
     decide,
 )
 from siren.domain.parsers._common import stable_hash
+from siren.domain.records import RawAlert
 from siren.domain.severity import policy_for, resolve_service, resolve_severity
 from siren.domain.signals import CLOCK_SKEW_NOTE, Signal, SignalStatus, clamped_to_receipt
+from siren.ports import ConcurrentChange, DuplicateDelivery
 
 # Racing deliveries of one key retry with jittered, capped backoff; past this the caller's retry takes over.
 MAX_ATTEMPTS = 20

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
-from siren.adapters.store import ActionItemRecord, IncidentStore
+from siren.adapters.store import IncidentStore
 from siren.config import SirenConfig
 from siren.domain.incidents import IncidentError, TimelineEntry, TimelineKind
 from siren.domain.pages import Page, as_page, is_chat_post
 from siren.domain.postmortem import postmortem_markdown
+from siren.domain.records import ActionItemRecord
 from siren.domain.report_render import render_report
 from siren.domain.reports import (
     ActionItem,

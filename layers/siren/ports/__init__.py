@@ -1,1 +1,0 @@
-"""Small abstract interfaces the domain needs from the outside world; adapters implement them."""
