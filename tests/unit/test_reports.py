@@ -11,11 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from siren.domain.durations import MAX_BUCKETS, DurationSketch
 from siren.domain.report_render import humanize_duration, render_report
 from siren.domain.reports import (
-    MAX_BUCKETS,
     ActionItem,
-    DurationSketch,
     DurationSummary,
     EscalationFacts,
     IncidentFacts,
