@@ -53,15 +53,16 @@ def register(app: typer.Typer) -> None:
 
 
 def _instant(at: str | None) -> datetime:
+    from siren.domain.times import aware_moment
+
     if at is None:
         return datetime.now(UTC)
-    try:
-        moment = datetime.fromisoformat(at)
-    except ValueError:
-        raise UsageError(f"--at must be an ISO 8601 date-time such as 2026-03-08T09:00-05:00, got {at!r}") from None
-    if moment.tzinfo is None:
-        raise UsageError(f"--at needs an offset or Z (the schedules are in different time zones), got {at!r}")
-    return moment
+    return aware_moment(
+        at,
+        unreadable=f"--at must be an ISO 8601 date-time such as 2026-03-08T09:00-05:00, got {at!r}",
+        naive=f"--at needs an offset or Z (the schedules are in different time zones), got {at!r}",
+        error=UsageError,
+    )
 
 
 def _schedules(config: SirenConfig, chosen: str | None) -> list[str]:

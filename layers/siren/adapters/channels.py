@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from siren.adapters.ses import simple_email_request
 from siren.clients import paging_client
 from siren.domain.messages import EmailMessage
 from siren.observability import logger, metrics
@@ -117,26 +118,10 @@ class Pager:
         return self.sms_via_end_user_messaging(to, text, dry_run=True)
 
     def sms_via_end_user_messaging(self, to: str, text: str, *, dry_run: bool = False) -> Delivery:
-        if not _E164.fullmatch(to):
-            return _refused("sms", to, VIA_END_USER_MESSAGING, f"not an E.164 phone number: {to!r}")
-        if not self._origination_identity:
-            return _refused("sms", to, VIA_END_USER_MESSAGING, "no origination identity is configured")
-        request: dict[str, Any] = {
-            "DestinationPhoneNumber": to,
-            "OriginationIdentity": self._origination_identity,
-            "MessageBody": text,
-            "MessageType": "TRANSACTIONAL",
-        }
-        if self._configuration_set:
-            request["ConfigurationSetName"] = self._configuration_set
-        if dry_run:
-            request["DryRun"] = True
-
-        def send() -> str | None:
-            response = paging_client("pinpoint-sms-voice-v2").send_text_message(**request)
-            return response.get("MessageId")  # type: ignore[no-any-return]
-
-        return _attempt("sms", to, VIA_END_USER_MESSAGING, send)
+        extra = {"DryRun": True} if dry_run else {}
+        return self._end_user_messaging(
+            "sms", to, "send_text_message", MessageBody=text, MessageType="TRANSACTIONAL", **extra
+        )
 
     def sms_via_sns(self, to: str, text: str) -> Delivery:
         if not _E164.fullmatch(to):
@@ -155,44 +140,37 @@ class Pager:
     # -- voice --------------------------------------------------------------------------------------------
     def send_voice(self, to: str, ssml: str) -> Delivery:
         """A call reading ``ssml``. There is no SNS voice: on failure the caller falls back to SMS."""
+        return self._end_user_messaging(
+            "voice", to, "send_voice_message", MessageBody=ssml, MessageBodyTextType="SSML", VoiceId=VOICE_ID
+        )
+
+    def _end_user_messaging(self, channel: str, to: str, operation: str, **message: Any) -> Delivery:
+        """One End User Messaging (SMS and voice v2) ``operation`` to ``to``, from the origination identity and
+        through the configuration set; refused before any request when the number or the identity is missing."""
         if not _E164.fullmatch(to):
-            return _refused("voice", to, VIA_END_USER_MESSAGING, f"not an E.164 phone number: {to!r}")
+            return _refused(channel, to, VIA_END_USER_MESSAGING, f"not an E.164 phone number: {to!r}")
         if not self._origination_identity:
-            return _refused("voice", to, VIA_END_USER_MESSAGING, "no origination identity is configured")
+            return _refused(channel, to, VIA_END_USER_MESSAGING, "no origination identity is configured")
         request: dict[str, Any] = {
             "DestinationPhoneNumber": to,
             "OriginationIdentity": self._origination_identity,
-            "MessageBody": ssml,
-            "MessageBodyTextType": "SSML",
-            "VoiceId": VOICE_ID,
+            **message,
         }
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set
 
         def send() -> str | None:
-            response = paging_client("pinpoint-sms-voice-v2").send_voice_message(**request)
+            response = getattr(paging_client("pinpoint-sms-voice-v2"), operation)(**request)
             return response.get("MessageId")  # type: ignore[no-any-return]
 
-        return _attempt("voice", to, VIA_END_USER_MESSAGING, send)
+        return _attempt(channel, to, VIA_END_USER_MESSAGING, send)
 
     # -- email --------------------------------------------------------------------------------------------
     def send_email(self, to: str, message: EmailMessage, sender: str) -> Delivery:
         """Through SES v2; ``sender`` must be a verified identity (an address or one on a verified domain)."""
-        request: dict[str, Any] = {
-            "FromEmailAddress": sender,
-            "Destination": {"ToAddresses": [to]},
-            "Content": {
-                "Simple": {
-                    "Subject": {"Data": message.subject, "Charset": "UTF-8"},
-                    "Body": {
-                        "Text": {"Data": message.text, "Charset": "UTF-8"},
-                        "Html": {"Data": message.html, "Charset": "UTF-8"},
-                    },
-                }
-            },
-        }
-        if self._configuration_set:
-            request["ConfigurationSetName"] = self._configuration_set
+        request = simple_email_request(
+            sender, [to], message.subject, message.text, message.html, configuration_set=self._configuration_set
+        )
 
         def send() -> str | None:
             return paging_client("sesv2").send_email(**request).get("MessageId")  # type: ignore[no-any-return]

@@ -6,6 +6,7 @@ clear error before anything is sent, not a half-delivered report.
 
 from __future__ import annotations
 
+from siren.adapters.ses import simple_email_request
 from siren.clients import client
 
 
@@ -32,14 +33,5 @@ class ReportMail:
                 f"the report sender {sender} is not verified in SES (verify the address or its domain, or set the "
                 "EmailSender parameter): nothing was sent"
             )
-        response = client("sesv2").send_email(
-            FromEmailAddress=sender,
-            Destination={"ToAddresses": recipients},
-            Content={
-                "Simple": {
-                    "Subject": {"Data": subject, "Charset": "UTF-8"},
-                    "Body": {"Text": {"Data": text, "Charset": "UTF-8"}, "Html": {"Data": html, "Charset": "UTF-8"}},
-                }
-            },
-        )
+        response = client("sesv2").send_email(**simple_email_request(sender, recipients, subject, text, html))
         return str(response.get("MessageId", ""))

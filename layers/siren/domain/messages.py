@@ -22,6 +22,7 @@ from xml.sax.saxutils import escape as xml_escape
 import jinja2
 
 from siren.domain.ack import is_ack_code
+from siren.domain.shapes import IncidentLike
 
 SMS_MAX_SEPTETS = 160
 ELLIPSIS = "..."
@@ -80,19 +81,11 @@ _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-class IncidentLike(Protocol):
-    """What a page needs to know about an incident (``siren.domain.incidents.Incident`` is one)."""
+class PagedIncident(IncidentLike, Protocol):
+    """What a page says of an incident: the shared shape and its internal title (responders may read it)."""
 
     @property
-    def id(self) -> str: ...
-    @property
-    def severity(self) -> str: ...
-    @property
     def title(self) -> str: ...
-    @property
-    def service(self) -> str: ...
-    @property
-    def opened_at(self) -> datetime: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +199,7 @@ def _shorten_gsm7(text: str, budget: int) -> str:
 _MIN_TITLE_SEPTETS = 24
 
 
-def sms_text(incident: IncidentLike, code: str | None, ack_url: str | None = None) -> str:
+def sms_text(incident: PagedIncident, code: str | None, ack_url: str | None = None) -> str:
     """``SEV1 checkout: <title> | INC-... | Reply ACK 482193 to acknowledge, RES 482193 to resolve[ | <link>]``,
     at most 160 GSM-7 septets. Without a code (``None``) the link is the way to acknowledge: it is kept."""
     _require_code(code)
@@ -266,7 +259,7 @@ def _spoken_severity(severity: str) -> str:
     return _SEVERITY_WORDS[match[1]] if match else severity
 
 
-def voice_ssml(incident: IncidentLike, code: str | None) -> str:
+def voice_ssml(incident: PagedIncident, code: str | None) -> str:
     """SSML for a call: severity, service and title, then the code digit by digit, said twice (without a code,
     where to acknowledge instead)."""
     _require_code(code)
@@ -359,7 +352,7 @@ def _email_templates() -> tuple[jinja2.Template, jinja2.Template]:
 
 
 def email(
-    incident: IncidentLike, code: str | None, ack_url: str | None = None, resolve_url: str | None = None
+    incident: PagedIncident, code: str | None, ack_url: str | None = None, resolve_url: str | None = None
 ) -> EmailMessage:
     """Subject ``[SEV1] checkout: <title> (INC-...)``, a plain text body and an HTML body (inline styles only:
     mail clients drop style sheets) with Acknowledge and Resolve buttons when the links are given."""
@@ -396,7 +389,7 @@ def slack_escape(text: str) -> str:
 
 
 def chat_payload(
-    incident: IncidentLike, code: str | None, ack_url: str | None = None, resolve_url: str | None = None
+    incident: PagedIncident, code: str | None, ack_url: str | None = None, resolve_url: str | None = None
 ) -> dict[str, Any]:
     """A Slack incoming-webhook payload (other tools that accept Slack's format take it too)."""
     _require_code(code)

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from siren.domain.durations import DurationSketch
+from siren.domain.times import aware_moment
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MAX_PERIOD_DAYS = 3660  # ten years and change: "Nd" beyond this is a typo, not a report
@@ -98,13 +99,9 @@ def _endpoint(text: str, tz: ZoneInfo, *, inclusive_date: bool) -> tuple[datetim
         if inclusive_date:
             day += timedelta(days=1)
         return datetime(day.year, day.month, day.day, tzinfo=tz), True
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        raise ReportError(f"cannot read {text!r} as a date or an ISO time: {_USAGE}") from None
-    if at.tzinfo is None:
-        raise ReportError(f"{text!r} needs a UTC offset, such as {text}Z or {text}+01:00")
-    return at, False
+    unreadable = f"cannot read {text!r} as a date or an ISO time: {_USAGE}"
+    naive = f"{text!r} needs a UTC offset, such as {text}Z or {text}+01:00"
+    return aware_moment(text, unreadable=unreadable, naive=naive, error=ReportError), False
 
 
 def parse_period(text: str, now: datetime, tz: ZoneInfo) -> Period:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
+from siren.domain.shapes import IncidentLike
+
 
 class ComponentStatus(enum.StrEnum):
     OPERATIONAL = "operational"
@@ -272,17 +274,10 @@ def uptime_percent(days: Sequence[UptimeDay]) -> float:
 DEFAULT_RESOLVED_BODY = "This incident has been resolved."
 
 
-class IncidentLike(Protocol):
-    """What the status page reads of an incident (siren.domain.incidents.Incident)."""
+class PublishableIncident(IncidentLike, Protocol):
+    """What the status page reads of an incident (siren.domain.incidents.Incident): the shared shape, what
+    people wrote for customers, and whether it is a drill or the canary; never its internal title."""
 
-    @property
-    def id(self) -> str: ...
-    @property
-    def severity(self) -> str: ...
-    @property
-    def service(self) -> str: ...
-    @property
-    def opened_at(self) -> datetime: ...
     @property
     def resolved_at(self) -> datetime | None: ...
     @property
@@ -305,7 +300,7 @@ class NoteLike(Protocol):
 
 
 def public_incident(
-    incident: IncidentLike, components: Sequence[Component], impact: Mapping[str, str]
+    incident: PublishableIncident, components: Sequence[Component], impact: Mapping[str, str]
 ) -> PublicIncident | None:
     """The public face of ``incident``, or None when it is not for customers: it touches no component and
     nobody wrote about it, or its severity does not affect components and nobody wrote about it.
@@ -348,7 +343,7 @@ def build_snapshot(
     page_url: str,
     components: Sequence[Component],
     impact: Mapping[str, str],
-    incidents: Iterable[IncidentLike],
+    incidents: Iterable[PublishableIncident],
     overrides: Mapping[str, ComponentOverride],
     maintenances: Iterable[Maintenance],
     now: datetime,
