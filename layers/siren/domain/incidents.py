@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from siren.domain.policy import InsufficientData, OnRecovery, ServicePolicy
 from siren.domain.signals import SEVERITIES, ParseError, Signal, SignalStatus
 
 # A signal stamped further ahead than this is refused: clocks drift, but not by this much.
@@ -71,29 +72,8 @@ class LifecycleEventType(enum.StrEnum):
 EVENT_SOURCE = "siren.incidents"
 
 
-class Recovery(enum.StrEnum):
-    RESOLVE = "resolve"
-    RECOVER = "recover"
-
-
-class InsufficientData(enum.StrEnum):
-    IGNORE = "ignore"
-    ALERT = "alert"  # treat as firing
-    RECOVER = "recover"  # treat as resolved
-
-
 class IncidentError(ValueError):
     """A request about an incident that cannot be honoured (unknown id, already resolved...)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    """How one service's signals behave (see siren.config for where it comes from)."""
-
-    on_recovery: Recovery = Recovery.RESOLVE
-    insufficient_data: InsufficientData = InsufficientData.IGNORE
-    flapping_transitions: int = 4
-    flapping_window: timedelta = timedelta(minutes=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +216,7 @@ def check_signal_time(signal: Signal, now: datetime) -> None:
         )
 
 
-def _effective_status(signal: Signal, policy: Policy) -> SignalStatus | None:
+def _effective_status(signal: Signal, policy: ServicePolicy) -> SignalStatus | None:
     if signal.status is not SignalStatus.INSUFFICIENT_DATA:
         return signal.status
     return {
@@ -246,7 +226,7 @@ def _effective_status(signal: Signal, policy: Policy) -> SignalStatus | None:
     }[policy.insufficient_data]
 
 
-def _with_transition(state: KeyState, status: SignalStatus, at: datetime, policy: Policy) -> KeyState:
+def _with_transition(state: KeyState, status: SignalStatus, at: datetime, policy: ServicePolicy) -> KeyState:
     """The key state after a signal; a change of status is a transition, kept only within the flap window."""
     transitions = state.transitions
     if state.last_status is not status:
@@ -256,7 +236,7 @@ def _with_transition(state: KeyState, status: SignalStatus, at: datetime, policy
     return replace(state, last_status=status, transitions=transitions, version=state.version + 1)
 
 
-def is_flapping(state: KeyState, policy: Policy) -> bool:
+def is_flapping(state: KeyState, policy: ServicePolicy) -> bool:
     return len(state.transitions) >= policy.flapping_transitions
 
 
@@ -267,7 +247,7 @@ def decide(
     incident: Incident | None,
     service: str,
     severity: SeverityChoice,
-    policy: Policy,
+    policy: ServicePolicy,
     now: datetime,
 ) -> Outcome:
     """What ``signal`` does, given the key's state and its unresolved incident (if any)."""
@@ -321,7 +301,7 @@ def decide(
         return Outcome("ignored", "resolved signal with no unresolved incident", key_state=next_state)
     if incident.status is IncidentStatus.RECOVERED and not flapping:
         return Outcome("ignored", "already recovered; waiting for a person to resolve", key_state=next_state)
-    if policy.on_recovery is Recovery.RECOVER or flapping:
+    if policy.on_recovery is OnRecovery.RECOVER or flapping:
         why = "flapping: kept open so the next trigger does not page again" if flapping else "service policy"
         recovered = replace(
             incident,
@@ -366,7 +346,7 @@ def decide(
     )
 
 
-def _flapping_entry(state: KeyState, policy: Policy, now: datetime) -> TimelineEntry:
+def _flapping_entry(state: KeyState, policy: ServicePolicy, now: datetime) -> TimelineEntry:
     minutes = int(policy.flapping_window.total_seconds() // 60)
     return TimelineEntry(
         now,

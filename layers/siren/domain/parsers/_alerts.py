@@ -20,18 +20,11 @@ from siren.domain.parsers._common import (
     MAX_SUMMARY,
     MAX_TITLE,
     aware_utc,
-    describe,
     http_url,
-    mapping,
-    optional_str,
-    optional_string_map,
     optional_timestamp,
-    sequence,
     stable_hash,
-    string_map,
     timestamp,
     truncate,
-    where_of,
 )
 from siren.domain.signals import (
     Judgement,
@@ -41,6 +34,15 @@ from siren.domain.signals import (
     Signal,
     SignalStatus,
     Source,
+)
+from siren.domain.validation import (
+    describe,
+    mapping,
+    optional_str,
+    optional_string_map,
+    sequence,
+    string_map,
+    where_of,
 )
 
 _STATUSES: Final = {"firing": SignalStatus.FIRING, "resolved": SignalStatus.RESOLVED}

@@ -30,21 +30,23 @@ from siren.domain.parsers._common import (
     MAX_SUMMARY,
     MAX_TITLE,
     decode_json,
+    optional_timestamp,
+    stable_hash,
+    timestamp,
+    truncate,
+)
+from siren.domain.signals import ParseError, SeverityHints, Signal, SignalStatus, Source
+from siren.domain.validation import (
     describe,
     mapping,
     optional_mapping,
     optional_str,
     optional_string_map,
-    optional_timestamp,
     required_str,
     sequence,
-    stable_hash,
     string_map,
-    timestamp,
-    truncate,
     where_of,
 )
-from siren.domain.signals import ParseError, SeverityHints, Signal, SignalStatus, Source
 
 ALARM_STATE_CHANGE: Final = "CloudWatch Alarm State Change"
 CONTRIBUTOR_STATE_CHANGE: Final = "CloudWatch Alarm Contributor State Change"

@@ -65,16 +65,10 @@ from siren.domain.parsers._common import (
     MAX_SUMMARY,
     MAX_TITLE,
     aware_utc,
-    describe,
     http_url,
-    mapping,
-    optional_str,
-    optional_string_map,
-    sequence,
     stable_hash,
     timestamp,
     truncate,
-    where_of,
 )
 from siren.domain.signals import (
     SEVERITIES,
@@ -85,6 +79,14 @@ from siren.domain.signals import (
     Signal,
     SignalStatus,
     Source,
+)
+from siren.domain.validation import (
+    describe,
+    mapping,
+    optional_str,
+    optional_string_map,
+    sequence,
+    where_of,
 )
 
 MAX_KEY: Final = 255
