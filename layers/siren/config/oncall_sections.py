@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from siren.config.fields import Field, first_at, or_default, shown
+from siren.config.fields import Field, first_at, or_default
 from siren.config.values import (
     check_name,
     read_email,
@@ -35,6 +35,7 @@ from siren.domain.policy import (
 )
 from siren.domain.policy._json import clock_text
 from siren.domain.signals import SEVERITIES
+from siren.domain.validation import shown
 
 if TYPE_CHECKING:
     from siren.domain.policy import SirenConfig

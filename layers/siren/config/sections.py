@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from siren.config.fields import SERVICE_NAME, SERVICE_NAME_RULE, Field, Fields, first_at, or_default, shown
+from siren.config.fields import SERVICE_NAME, SERVICE_NAME_RULE, Field, Fields, first_at, or_default
 from siren.config.oncall_sections import (
     check_every_severity_has_a_policy,
     read_escalation_policies,
@@ -45,6 +45,7 @@ from siren.domain.policy import (
     WhenRule,
 )
 from siren.domain.signals import SEVERITIES, Source
+from siren.domain.validation import shown
 
 
 def validated_config(root: Field) -> SirenConfig:

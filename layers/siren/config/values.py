@@ -10,7 +10,8 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from siren.config.fields import SERVICE_NAME, Field, shown
+from siren.config.fields import SERVICE_NAME, Field
+from siren.domain.validation import shown
 
 if TYPE_CHECKING:
     from siren.domain.policy import SirenConfig
