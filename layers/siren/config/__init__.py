@@ -6,105 +6,16 @@
 - :mod:`siren.config.yaml_reader`: YAML to values with lines; the only place PyYAML is imported.
 
 What the configuration declares, the policy, is domain data: :mod:`siren.domain.policy`. Its names are
-importable from here too, so that ``from siren.config import SirenConfig`` keeps working.
+importable from here too (every one, by the star import below), so ``from siren.config import SirenConfig``
+keeps working; new code imports them from :mod:`siren.domain.policy`.
 
 Validation is plain code: pydantic v2 was measured (``make bench``: ``pydantic_cold_import_ms``) and its import
 alone is about half of ``import boto3``, which the handlers' cold-start budget has no room for.
 """
 
-from siren.config.fields import ConfigError, ConfigProblem
-from siren.config.loading import config_from_json, load_config, load_config_text
-from siren.domain.policy import (
-    COMPONENT_STATUSES,
-    DEFAULT_LABEL_MAP,
-    DEFAULT_NOTIFY,
-    DEFAULT_RULES,
-    INCIDENT_COMPONENT_STATUSES,
-    RESERVED_RULE_NAMES,
-    ROTATION_HOURS,
-    SEVERITY_POLICY_KEYS,
-    BuiltinRule,
-    Defaults,
-    EscalationLevel,
-    EscalationPolicy,
-    Flapping,
-    FlappingOverride,
-    Heartbeat,
-    InsufficientData,
-    Match,
-    NotificationMethod,
-    NotificationRule,
-    OnRecovery,
-    Operations,
-    Override,
-    Paging,
-    ReportsConfig,
-    Restriction,
-    Roles,
-    Rotation,
-    Schedule,
-    ScheduleLayer,
-    Service,
-    ServicePolicy,
-    SeverityConfig,
-    SeverityRule,
-    SirenConfig,
-    StatusComponent,
-    StatusPageConfig,
-    Target,
-    TargetKind,
-    User,
-    UseRule,
-    Weekday,
-    WhenRule,
-)
-
-__all__ = [
-    "COMPONENT_STATUSES",
-    "DEFAULT_LABEL_MAP",
-    "DEFAULT_NOTIFY",
-    "DEFAULT_RULES",
-    "INCIDENT_COMPONENT_STATUSES",
-    "RESERVED_RULE_NAMES",
-    "ROTATION_HOURS",
-    "SEVERITY_POLICY_KEYS",
-    "BuiltinRule",
-    "ConfigError",
-    "ConfigProblem",
-    "Defaults",
-    "EscalationLevel",
-    "EscalationPolicy",
-    "Flapping",
-    "FlappingOverride",
-    "Heartbeat",
-    "InsufficientData",
-    "Match",
-    "NotificationMethod",
-    "NotificationRule",
-    "OnRecovery",
-    "Operations",
-    "Override",
-    "Paging",
-    "ReportsConfig",
-    "Restriction",
-    "Roles",
-    "Rotation",
-    "Schedule",
-    "ScheduleLayer",
-    "Service",
-    "ServicePolicy",
-    "SeverityConfig",
-    "SeverityRule",
-    "SirenConfig",
-    "StatusComponent",
-    "StatusPageConfig",
-    "Target",
-    "TargetKind",
-    "UseRule",
-    "User",
-    "Weekday",
-    "WhenRule",
-    "config_from_json",
-    "load_config",
-    "load_config_text",
-]
+from siren.config.fields import ConfigError as ConfigError
+from siren.config.fields import ConfigProblem as ConfigProblem
+from siren.config.loading import config_from_json as config_from_json
+from siren.config.loading import load_config as load_config
+from siren.config.loading import load_config_text as load_config_text
+from siren.domain.policy import *  # noqa: F403

@@ -137,14 +137,19 @@ class Field:
             self.problem(f"must be {expected} (got nothing)")
         return self.value
 
-    def string(self, *, allow_empty: bool = False) -> str | None:
-        value = self._scalar("a string")
+    def _typed(self, expected: str, kind: type[_T], *, not_kind: type | None = None) -> _T | None:
+        """The value if it is a ``kind`` (and not a ``not_kind``: a bool is an int to Python, not to a person)."""
+        value = self._scalar(expected)
         if value is None:
             return None
-        if not isinstance(value, str):
-            self.problem(f"must be a string (got {shown(value)})")
+        if not isinstance(value, kind) or (not_kind is not None and isinstance(value, not_kind)):
+            self.problem(f"must be {expected} (got {shown(value)})")
             return None
-        if not allow_empty and not value.strip():
+        return value
+
+    def string(self, *, allow_empty: bool = False) -> str | None:
+        value = self._typed("a string", str)
+        if value is not None and not allow_empty and not value.strip():
             self.problem("must not be empty")
             return None
         return value
@@ -162,25 +167,14 @@ class Field:
         return {key: value for key, value in values.items() if value is not None}
 
     def integer(self, *, minimum: int) -> int | None:
-        value = self._scalar("a whole number")
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(f"must be a whole number (got {shown(value)})")
-            return None
-        if value < minimum:
+        value = self._typed("a whole number", int, not_kind=bool)
+        if value is not None and value < minimum:
             self.problem(f"must be at least {minimum} (got {value})")
             return None
         return value
 
     def boolean(self) -> bool | None:
-        value = self._scalar("true or false")
-        if value is None:
-            return None
-        if not isinstance(value, bool):
-            self.problem(f"must be true or false (got {shown(value)})")
-            return None
-        return value
+        return self._typed("true or false", bool)
 
     def choice(self, options: type[_E]) -> _E | None:
         chosen = self.one_of([option.value for option in options])

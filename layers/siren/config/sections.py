@@ -7,7 +7,8 @@ Adding a section takes a frozen dataclass in :mod:`siren.domain.policy`, a valid
 from __future__ import annotations
 
 import re
-from typing import Final
+from collections.abc import Callable, Mapping
+from typing import Any, Final
 
 from siren.config.fields import SERVICE_NAME, SERVICE_NAME_RULE, Field, Fields, first_at, or_default
 from siren.config.oncall_sections import (
@@ -49,22 +50,9 @@ from siren.domain.validation import shown
 
 
 def validated_config(root: Field) -> SirenConfig:
+    """The whole configuration, each section by its validator (:data:`_SECTIONS`), then the checks across them."""
     with root.fields() as section:
-        config = SirenConfig(
-            defaults=_defaults(section["defaults"]),
-            services=_services(section["services"]),
-            severity=_severity(section["severity"]),
-            users=read_users(section["users"]),
-            schedules=read_schedules(section["schedules"]),
-            escalation_policies=read_escalation_policies(section["escalation_policies"]),
-            severity_policies=read_severity_policies(section["severity_policies"]),
-            roles=read_roles(section["roles"]),
-            paging=_paging(section["paging"]),
-            status_page=_status_page(section["status_page"]),
-            reports=_reports(section["reports"]),
-            operations=_operations(section["operations"]),
-            heartbeats=_heartbeats(section["heartbeats"]),
-        )
+        config = SirenConfig(**{name: validate(section[name]) for name, validate in _SECTIONS.items()})
         check_every_severity_has_a_policy(config, section["severity_policies"])
     check_references(root, config)
     return config
@@ -385,3 +373,21 @@ def _status_component(entry: Field, key: Fields) -> StatusComponent | None:
         group=group,
         services=tuple(service for service in services if service is not None),
     )
+
+
+# Each section of siren.yaml, in the order problems are listed in, and the validator that reads it.
+_SECTIONS: Final[Mapping[str, Callable[[Field], Any]]] = {
+    "defaults": _defaults,
+    "services": _services,
+    "severity": _severity,
+    "users": read_users,
+    "schedules": read_schedules,
+    "escalation_policies": read_escalation_policies,
+    "severity_policies": read_severity_policies,
+    "roles": read_roles,
+    "paging": _paging,
+    "status_page": _status_page,
+    "reports": _reports,
+    "operations": _operations,
+    "heartbeats": _heartbeats,
+}

@@ -55,6 +55,11 @@ def describe(value: Any) -> str:
     return next((name for kind, name in kinds if isinstance(value, kind)), type(value).__name__)
 
 
+def quoted(value: Any) -> str:
+    """A value as a parser's message shows it: a string as Python writes it ('ALARM'), anything else by its type."""
+    return repr(value) if isinstance(value, str) else describe(value)
+
+
 def mapping(value: Any, where: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise ParseError(f"{where} must be an object, not {describe(value)}")

@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from siren.domain.signals import ParseError
+from siren.domain.signals import Judgement, ParseError, Refusal, Signal
 from siren.domain.validation import describe, where_of
 
 MAX_TITLE: Final = 255
@@ -106,3 +106,24 @@ def stable_hash(value: Any) -> str:
 def aware_utc(moment: datetime) -> datetime:
     """``moment`` in UTC; a naive datetime is taken to be UTC already."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def judge_each(
+    places: Sequence[tuple[Any, str]], window: range | None, read: Callable[[Any, str], Signal]
+) -> Judgement:
+    """Each alert of a request, with its JSON path, judged on its own: a signal, or a Refusal that carries the
+    ParseError's message, so one wrong alert never costs its neighbours their page.
+
+    ``window``: judge only the alerts at these indexes (a chunk of a large request); ``total`` counts them all.
+    """
+    accepted: list[tuple[int, Signal]] = []
+    refused: list[Refusal] = []
+    for index in window if window is not None else range(len(places)):
+        if not 0 <= index < len(places):
+            break
+        alert, where = places[index]
+        try:
+            accepted.append((index, read(alert, where)))
+        except ParseError as error:
+            refused.append(Refusal(index, str(error)))
+    return Judgement(len(places), tuple(accepted), tuple(refused))
