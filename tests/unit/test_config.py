@@ -668,6 +668,63 @@ def test_the_json_has_every_default_filled_in():
     }
 
 
+def test_the_json_files_each_part_under_its_key_and_leaves_out_what_is_absent():
+    config = load(
+        """
+        services:
+          api: {flapping: {}, alarm_patterns: [api-*]}
+        users:
+          alice: {phone: "+14255550100"}
+        schedules:
+          primary:
+            time_zone: UTC
+            layers:
+              - name: nights
+                rotation: daily
+                handoff: "2026-01-05T09:00"
+                participants: [alice]
+                restrict: [{start: "22:00", end: "06:00", days: [mon]}]
+        escalation_policies:
+          pager: {levels: [{targets: [{schedule: primary}, {user: alice}], delay_minutes: 5}]}
+        severity_policies: {default: pager}
+        """
+    )
+
+    data = config.to_json()
+
+    assert data["services"] == [{"name": "api", "description": "", "alarm_patterns": ["api-*"]}]
+    assert data["users"] == {
+        "alice": {
+            "name": "alice",
+            "phone": "+14255550100",
+            "time_zone": "UTC",
+            "notify": [{"method": "sms", "after_minutes": 0}, {"method": "voice", "after_minutes": 2}],
+        }
+    }
+    assert data["schedules"] == {
+        "primary": {
+            "time_zone": "UTC",
+            "layers": [
+                {
+                    "name": "nights",
+                    "rotation": "daily",
+                    "handoff": "2026-01-05T09:00",
+                    "participants": ["alice"],
+                    "restrict": [{"start": "22:00", "end": "06:00", "days": ["mon"]}],
+                }
+            ],
+            "overrides": [],
+        }
+    }
+    assert data["escalation_policies"] == {
+        "pager": {
+            "levels": [{"targets": [{"schedule": "primary"}, {"user": "alice"}], "delay_minutes": 5}],
+            "repeat": 1,
+        }
+    }
+    assert data["roles"] is None
+
+
 def test_invalid_json_is_reported_without_lines():
     data = load_config(SHIPPED).to_json()
     data["defaults"]["on_recovery"] = "close"

@@ -104,6 +104,11 @@ class Field:
     def problem(self, message: str, *, at_key: bool = False) -> None:
         self._check.add(self.key_line if at_key else self.line, self.path, message)
 
+    @property
+    def references(self) -> list[tuple[str, str, Field]]:
+        """Every (kind, name, where) recorded by :meth:`refers_to` in this file so far."""
+        return self._check.references
+
     def refers_to(self, kind: str, name: str) -> None:
         """Record that this field names a user, schedule or escalation policy, checked when all is read."""
         self._check.references.append((kind, name, self))

@@ -33,7 +33,7 @@ from siren.domain.policy import (
     User,
     Weekday,
 )
-from siren.domain.policy._json import clock_text
+from siren.domain.policy.serialization import clock_text
 from siren.domain.signals import SEVERITIES
 from siren.domain.validation import shown
 

@@ -60,7 +60,7 @@ def check_references(root: Field, config: SirenConfig) -> None:
         "escalation policy": config.escalation_policies,
         "service": config.services,
     }
-    for kind, name, where in root._check.references:
+    for kind, name, where in root.references:
         names = known[kind]
         if name not in names:
             close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.65)

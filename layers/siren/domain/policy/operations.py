@@ -7,7 +7,7 @@ from datetime import time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from siren.domain.policy._json import PolicyPart, as_json
+from siren.domain.policy.serialization import PolicyPart, as_json
 
 
 @dataclass(frozen=True, slots=True)

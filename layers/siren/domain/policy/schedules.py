@@ -9,7 +9,7 @@ from datetime import datetime, time
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from siren.domain.policy._json import KEY, PolicyPart
+from siren.domain.policy.serialization import KEY, PolicyPart
 
 
 class Rotation(enum.StrEnum):

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from siren.domain.policy._json import KEY, OMIT_EMPTY, PolicyPart
+from siren.domain.policy.serialization import KEY, OMIT_EMPTY, PolicyPart
 
 
 class OnRecovery(enum.StrEnum):

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from siren.domain.policy._json import OMIT_EMPTY, PolicyPart
+from siren.domain.policy.serialization import OMIT_EMPTY, PolicyPart
 from siren.domain.signals import Source
 
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from siren.domain.policy._json import PolicyPart, as_json
 from siren.domain.policy.escalation import EscalationPolicy, Roles
 from siren.domain.policy.operations import Heartbeat, Operations, Paging, ReportsConfig
 from siren.domain.policy.schedules import Schedule
+from siren.domain.policy.serialization import PolicyPart, as_json
 from siren.domain.policy.services import Defaults, Service, ServicePolicy
 from siren.domain.policy.severity_rules import SeverityConfig
 from siren.domain.policy.status_page import StatusPageConfig

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from siren.domain.policy._json import PolicyPart, as_json
+from siren.domain.policy.serialization import PolicyPart, as_json
 
 _DEFAULT_IMPACT: Final = {
     "SEV1": "major_outage",

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Final
 
-from siren.domain.policy._json import KEY, PolicyPart
+from siren.domain.policy.serialization import KEY, PolicyPart
 
 
 class NotificationMethod(enum.StrEnum):
