@@ -34,7 +34,7 @@ _CLOUDWATCH: Final = frozenset({Source.CLOUDWATCH, Source.CLOUDWATCH_SNS})
 @dataclass(frozen=True, slots=True)
 class SeverityDecision:
     severity: str  # one of SEVERITIES
-    rule: str  # the configured rule's name, or "service-default" / "default"
+    rule: str  # the configured rule's name, or "service-default" / "default" / "declared" (siren declare)
     reason: str  # for the incident timeline
 
 

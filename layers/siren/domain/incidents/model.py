@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from siren.domain.severity import SeverityDecision
 from siren.domain.signals import SignalStatus
 
 # A signal stamped further ahead than this is refused: clocks drift, but not by this much.
@@ -67,11 +68,8 @@ class IncidentError(ValueError):
     """A request about an incident that cannot be honoured (unknown id, already resolved...)."""
 
 
-@dataclass(frozen=True, slots=True)
-class SeverityChoice:
-    severity: str
-    rule: str
-    reason: str
+# The severity an incident gets and why: the decision of the severity rules, or a person's ("declared").
+SeverityChoice = SeverityDecision
 
 
 @dataclass(frozen=True, slots=True)
