@@ -80,15 +80,7 @@ from siren.domain.signals import (
     SignalStatus,
     Source,
 )
-from siren.domain.validation import (
-    describe,
-    mapping,
-    optional_str,
-    optional_string_map,
-    quoted,
-    sequence,
-    where_of,
-)
+from siren.domain.validation import describe, mapping, optional_str, optional_string_map, quoted, sequence, where_of
 
 MAX_KEY: Final = 255
 FIELDS: Final = (
