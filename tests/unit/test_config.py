@@ -13,14 +13,13 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from siren.config import (
+from siren.config import ConfigError, ConfigProblem, config_from_json, load_config, load_config_text
+from siren.domain.policy import (
     DEFAULT_LABEL_MAP,
     DEFAULT_NOTIFY,
     DEFAULT_RULES,
     RESERVED_RULE_NAMES,
     BuiltinRule,
-    ConfigError,
-    ConfigProblem,
     Defaults,
     EscalationLevel,
     EscalationPolicy,
@@ -46,9 +45,6 @@ from siren.config import (
     UseRule,
     Weekday,
     WhenRule,
-    config_from_json,
-    load_config,
-    load_config_text,
 )
 from siren.domain.severity import policy_for
 from siren.domain.signals import SEVERITIES, Source
