@@ -40,6 +40,27 @@ def _median_import(statement: str, extra_path: list[str]) -> float:
     return statistics.median(_timed_import(statement, extra_path) for _ in range(IMPORT_REPEATS))
 
 
+def _can_import(module: str) -> bool:
+    """Whether ``module`` is importable by the interpreter the figures are measured with (a fresh process)."""
+    probe = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
+    return subprocess.run([sys.executable, "-c", probe], check=False, capture_output=True).returncode == 0
+
+
+def pydantic_figure(report: Report, baseline: float) -> None:
+    """pydantic v2's cold import, against ``import boto3`` in the same run: the measured cost behind choosing plain
+    code over a validation library for siren.yaml and the alert parsers (both sit on the handlers' cold path)."""
+    if not _can_import("pydantic"):
+        print("pydantic_cold_import_ms: skipped: pydantic is not importable here (pip install pydantic to measure it)")
+        return
+    seconds = _median_import("from pydantic import BaseModel", [])
+    report.add(
+        "pydantic_cold_import_ms",
+        round(seconds * 1000, 1),
+        "ms",
+        f"from pydantic import BaseModel, median of {IMPORT_REPEATS}; {seconds / baseline:.2f}x import boto3",
+    )
+
+
 def run(report: Report) -> None:
     out_dir = Path(tempfile.mkdtemp(prefix="bench-cdk-"))
     started = time.perf_counter()
@@ -61,6 +82,7 @@ def run(report: Report) -> None:
     layer_dir = PROJECT_ROOT / "build" / "layer" / "python"
     baseline = _median_import("import boto3", [])
     report.add("import_boto3_ms", round(baseline * 1000, 1), "ms", "baseline, same run")
+    pydantic_figure(report, baseline)
     for resource in template["Resources"].values():
         if resource["Type"] == "AWS::Lambda::LayerVersion":
             code_dir = asset_dirs[resource["Properties"]["Content"]["S3Key"].split(".")[0]]

@@ -13,14 +13,13 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from siren.config import (
+from siren.config import ConfigError, ConfigProblem, config_from_json, load_config, load_config_text
+from siren.domain.policy import (
     DEFAULT_LABEL_MAP,
     DEFAULT_NOTIFY,
     DEFAULT_RULES,
     RESERVED_RULE_NAMES,
     BuiltinRule,
-    ConfigError,
-    ConfigProblem,
     Defaults,
     EscalationLevel,
     EscalationPolicy,
@@ -46,9 +45,6 @@ from siren.config import (
     UseRule,
     Weekday,
     WhenRule,
-    config_from_json,
-    load_config,
-    load_config_text,
 )
 from siren.domain.severity import policy_for
 from siren.domain.signals import SEVERITIES, Source
@@ -666,6 +662,63 @@ def test_the_json_has_every_default_filled_in():
         "operations": {"contacts": [], "heartbeat_minutes": 5},
         "heartbeats": [],
     }
+
+
+def test_the_json_files_each_part_under_its_key_and_leaves_out_what_is_absent():
+    config = load(
+        """
+        services:
+          api: {flapping: {}, alarm_patterns: [api-*]}
+        users:
+          alice: {phone: "+14255550100"}
+        schedules:
+          primary:
+            time_zone: UTC
+            layers:
+              - name: nights
+                rotation: daily
+                handoff: "2026-01-05T09:00"
+                participants: [alice]
+                restrict: [{start: "22:00", end: "06:00", days: [mon]}]
+        escalation_policies:
+          pager: {levels: [{targets: [{schedule: primary}, {user: alice}], delay_minutes: 5}]}
+        severity_policies: {default: pager}
+        """
+    )
+
+    data = config.to_json()
+
+    assert data["services"] == [{"name": "api", "description": "", "alarm_patterns": ["api-*"]}]
+    assert data["users"] == {
+        "alice": {
+            "name": "alice",
+            "phone": "+14255550100",
+            "time_zone": "UTC",
+            "notify": [{"method": "sms", "after_minutes": 0}, {"method": "voice", "after_minutes": 2}],
+        }
+    }
+    assert data["schedules"] == {
+        "primary": {
+            "time_zone": "UTC",
+            "layers": [
+                {
+                    "name": "nights",
+                    "rotation": "daily",
+                    "handoff": "2026-01-05T09:00",
+                    "participants": ["alice"],
+                    "restrict": [{"start": "22:00", "end": "06:00", "days": ["mon"]}],
+                }
+            ],
+            "overrides": [],
+        }
+    }
+    assert data["escalation_policies"] == {
+        "pager": {
+            "levels": [{"targets": [{"schedule": "primary"}, {"user": "alice"}], "delay_minutes": 5}],
+            "repeat": 1,
+        }
+    }
+    assert data["roles"] is None
 
 
 def test_invalid_json_is_reported_without_lines():

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from siren.app.intake import Intake
-from siren.config import ConfigError, Heartbeat, SirenConfig, config_from_json, load_config, load_config_text
+from siren.config import ConfigError, config_from_json, load_config, load_config_text
+from siren.domain.policy import Heartbeat, SirenConfig
 
 SHIPPED = Path(__file__).resolve().parents[2] / "siren.yaml"
 SERVICES = "services: {backup: {}, search: {}}\n"

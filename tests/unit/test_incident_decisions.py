@@ -12,11 +12,8 @@ from hypothesis import strategies as st
 from siren.domain.incidents import (
     IncidentError,
     IncidentStatus,
-    InsufficientData,
     KeyState,
     LifecycleEventType,
-    Policy,
-    Recovery,
     SeverityChoice,
     TimelineKind,
     change_severity,
@@ -24,6 +21,7 @@ from siren.domain.incidents import (
     decide,
     resolve,
 )
+from siren.domain.policy import InsufficientData, OnRecovery, ServicePolicy
 from siren.domain.signals import ParseError, Signal, SignalStatus, Source
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -37,8 +35,8 @@ def signal(status: SignalStatus = SignalStatus.FIRING, delivery: str = "d1", **d
 class Model:
     """Replays decisions the way the store would apply them."""
 
-    def __init__(self, policy: Policy | None = None) -> None:
-        self.policy = policy or Policy()
+    def __init__(self, policy: ServicePolicy | None = None) -> None:
+        self.policy = policy or ServicePolicy()
         self.key = KeyState("cloudwatch:arn:alarm:x")
         self.incident = None
         self.opened = 0
@@ -66,7 +64,7 @@ class Model:
 
 def test_first_trigger_opens_and_records_the_severity_rule():
     outcome = decide(
-        signal(), key_state=KeyState("k"), incident=None, service="svc", severity=SEV, policy=Policy(), now=T0
+        signal(), key_state=KeyState("k"), incident=None, service="svc", severity=SEV, policy=ServicePolicy(), now=T0
     )
     assert outcome.action == "opened"
     assert outcome.incident and outcome.incident.status is IncidentStatus.OPEN and outcome.incident.severity == "SEV2"
@@ -85,7 +83,7 @@ def test_duplicates_append_and_never_reopen_or_page():
 
 
 def test_resolve_then_trigger_opens_a_new_incident():
-    model = Model(Policy(flapping_transitions=10))
+    model = Model(ServicePolicy(flapping_transitions=10))
     model.feed(SignalStatus.FIRING, T0)
     first = model.incident.id
     assert model.feed(SignalStatus.RESOLVED, T0 + timedelta(minutes=1)) == "resolved"
@@ -94,7 +92,7 @@ def test_resolve_then_trigger_opens_a_new_incident():
 
 
 def test_recover_policy_waits_for_a_person():
-    model = Model(Policy(on_recovery=Recovery.RECOVER))
+    model = Model(ServicePolicy(on_recovery=OnRecovery.RECOVER))
     model.feed(SignalStatus.FIRING, T0)
     assert model.feed(SignalStatus.RESOLVED, T0 + timedelta(minutes=1)) == "recovered"
     assert model.incident.status is IncidentStatus.RECOVERED
@@ -109,7 +107,7 @@ def test_insufficient_data_is_ignored_unless_configured():
         incident=None,
         service="s",
         severity=SEV,
-        policy=Policy(),
+        policy=ServicePolicy(),
         now=T0,
     )
     assert ignored.action == "ignored" and ignored.incident is None and ignored.key_state is None
@@ -119,7 +117,7 @@ def test_insufficient_data_is_ignored_unless_configured():
         incident=None,
         service="s",
         severity=SEV,
-        policy=Policy(insufficient_data=InsufficientData.ALERT),
+        policy=ServicePolicy(insufficient_data=InsufficientData.ALERT),
         now=T0,
     )
     assert alerting.action == "opened"
@@ -132,14 +130,14 @@ def test_suppressed_composite_alarm_actions_do_not_open():
         incident=None,
         service="s",
         severity=SEV,
-        policy=Policy(),
+        policy=ServicePolicy(),
         now=T0,
     )
     assert outcome.action == "ignored"
 
 
 def test_flapping_alarm_stops_paging():
-    model = Model(Policy(flapping_transitions=4, flapping_window=timedelta(minutes=30)))
+    model = Model(ServicePolicy(flapping_transitions=4, flapping_window=timedelta(minutes=30)))
     statuses = [SignalStatus.FIRING, SignalStatus.RESOLVED] * 10
     for minute, status in enumerate(statuses):
         model.feed(status, T0 + timedelta(minutes=minute))
@@ -154,7 +152,7 @@ def test_flapping_alarm_stops_paging():
 )
 def test_pages_are_bounded_whatever_the_sequence(steps):
     """Within one flap window an alarm opens at most ceil(N/2) incidents, however it flips."""
-    policy = Policy(flapping_transitions=4, flapping_window=timedelta(hours=3))
+    policy = ServicePolicy(flapping_transitions=4, flapping_window=timedelta(hours=3))
     model = Model(policy)
     at = T0
     for status, gap in steps:

@@ -16,19 +16,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from siren.config import (
-    Override,
-    Restriction,
-    Rotation,
-    Schedule,
-    ScheduleLayer,
-    Target,
-    TargetKind,
-    Weekday,
-    load_config,
-    load_config_text,
-)
+from siren.config import load_config, load_config_text
 from siren.domain.oncall import Shift, on_call, resolve_targets, shift_at, shifts
+from siren.domain.policy import Override, Restriction, Rotation, Schedule, ScheduleLayer, Target, TargetKind, Weekday
 from siren_cli.context import CliContext
 from siren_cli.oncall_cmd import register
 

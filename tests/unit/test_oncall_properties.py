@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from siren.config import Override, Restriction, Rotation, Schedule, ScheduleLayer, Weekday
 from siren.domain.oncall import Shift, on_call, shifts
+from siren.domain.policy import Override, Restriction, Rotation, Schedule, ScheduleLayer, Weekday
 
 ZONES = ("America/New_York", "Europe/Berlin", "Australia/Sydney", "Asia/Kolkata", "UTC")
 PEOPLE = ("alice", "bob", "carol", "dave", "erin")

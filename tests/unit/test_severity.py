@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from siren.config import InsufficientData, OnRecovery, SirenConfig, load_config, load_config_text
+from siren.config import load_config, load_config_text
+from siren.domain.policy import InsufficientData, OnRecovery, SirenConfig
 from siren.domain.severity import (
     ServicePolicy,
     SeverityDecision,

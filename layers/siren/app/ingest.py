@@ -15,19 +15,17 @@ from siren.domain.incidents import (
     MAX_CLOCK_SKEW,
     Incident,
     IncidentStatus,
-    InsufficientData,
     KeyState,
     Outcome,
-    Policy,
-    Recovery,
     SeverityChoice,
     TimelineEntry,
     TimelineKind,
     decide,
 )
 from siren.domain.parsers._common import stable_hash
+from siren.domain.policy import InsufficientData, ServicePolicy
 from siren.domain.records import RawAlert
-from siren.domain.severity import policy_for, resolve_service, resolve_severity
+from siren.domain.severity import resolve_service, resolve_severity
 from siren.domain.signals import CLOCK_SKEW_NOTE, Signal, SignalStatus, clamped_to_receipt
 from siren.ports import ConcurrentChange, DuplicateDelivery
 
@@ -42,16 +40,6 @@ class IngestResult:
     incident_id: str | None = None
     dedup_key: str = ""
     note: str | None = None  # e.g. the sender's clock ran ahead and its time was taken as the receive time
-
-
-def service_policy(service: str, config: SirenConfig) -> Policy:
-    configured = policy_for(service, config)
-    return Policy(
-        on_recovery=Recovery(configured.on_recovery),
-        insufficient_data=InsufficientData(configured.insufficient_data),
-        flapping_transitions=configured.flapping_transitions,
-        flapping_window=configured.flapping_window,
-    )
 
 
 def scoped_delivery_id(signal: Signal, key_state: KeyState, outcome: Outcome) -> str:
@@ -79,7 +67,7 @@ def _with_delivery_id(outcome: Outcome, unscoped: str, delivery_id: str) -> Outc
     return replace(outcome, timeline=timeline)
 
 
-def _is_plain_duplicate_candidate(signal: Signal, policy: Policy) -> bool:
+def _is_plain_duplicate_candidate(signal: Signal, policy: ServicePolicy) -> bool:
     if signal.scoped_delivery:
         return False  # its delivery id needs the key's state: the full path reads it
     firing = signal.status is SignalStatus.FIRING or (
@@ -111,7 +99,7 @@ class Ingestor:
         signal = clamped_to_receipt(signal, now, MAX_CLOCK_SKEW)
         note = signal.details.get(CLOCK_SKEW_NOTE)
         service = resolve_service(signal, self._config)
-        policy = service_policy(service, self._config)
+        policy = self._config.service_policy(service)
         raw = RawAlert(str(signal.source), signal.delivery_id, now, raw_payload)
 
         if _is_plain_duplicate_candidate(signal, policy):

@@ -1,6 +1,6 @@
 """Who is on call: the pure calculator behind paging, ``siren oncall`` and the schedule views.
 
-A schedule (:class:`siren.config.Schedule`) is a stack of rotation layers plus overrides. Each layer hands off
+A schedule (:class:`siren.domain.policy.Schedule`) is a stack of rotation layers plus overrides. Each layer hands off
 at its handoff's wall-clock time in the schedule's zone, every day or week (so a shift across a DST change is 23
 or 25 hours long), or every ``length_hours`` of real time for a custom rotation; a restricted layer has nobody
 outside its windows. Where several layers have someone, the last layer wins; an override wins over every layer.
@@ -24,10 +24,10 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
-from siren.config import Restriction, Rotation, Schedule, ScheduleLayer, TargetKind
+from siren.domain.policy import Restriction, Rotation, Schedule, ScheduleLayer, TargetKind
 
 if TYPE_CHECKING:
-    from siren.config import SirenConfig, Target
+    from siren.domain.policy import SirenConfig, Target
 
 _DAY: Final = timedelta(days=1)
 SHIFT_HORIZON: Final = timedelta(days=28)  # how far shift_at looks either side by default

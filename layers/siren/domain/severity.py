@@ -1,6 +1,6 @@
 """Which service a signal belongs to, what severity it gets and why, and how its service treats signals.
 
-Pure functions of a signal and the configuration (:mod:`siren.config`); every decision carries the rule that
+Pure functions of a signal and the configuration (:mod:`siren.domain.policy`); every decision carries the rule that
 made it and a sentence for the incident timeline, so responders can see why they were paged at SEV1.
 """
 
@@ -9,15 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from fnmatch import fnmatchcase
-from typing import Final, TypeVar
+from typing import Final
 
-from siren.config import (
+from siren.domain.policy import (
     BuiltinRule,
-    InsufficientData,
     Match,
-    OnRecovery,
+    ServicePolicy,
     SeverityRule,
     SirenConfig,
     UseRule,
@@ -31,25 +29,13 @@ DEFAULT_RULE: Final = "default"
 
 _TAG: Final = re.compile(r"\[(SEV[1-5])\]", re.IGNORECASE)
 _CLOUDWATCH: Final = frozenset({Source.CLOUDWATCH, Source.CLOUDWATCH_SNS})
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
 class SeverityDecision:
     severity: str  # one of SEVERITIES
-    rule: str  # the configured rule's name, or "service-default" / "default"
+    rule: str  # the configured rule's name, or "service-default" / "default" / "declared" (siren declare)
     reason: str  # for the incident timeline
-
-
-@dataclass(frozen=True, slots=True)
-class ServicePolicy:
-    """A service's settings over the defaults."""
-
-    on_recovery: OnRecovery
-    insufficient_data: InsufficientData
-    flapping_transitions: int
-    flapping_window: timedelta
-    default_severity: str | None
 
 
 def resolve_service(signal: Signal, config: SirenConfig) -> str:
@@ -87,28 +73,7 @@ def resolve_severity(signal: Signal, service: str, config: SirenConfig) -> Sever
 
 def policy_for(service: str, config: SirenConfig) -> ServicePolicy:
     """The service's settings over the defaults; a service the configuration does not name gets the defaults."""
-    defaults = config.defaults
-    configured = config.services.get(service)
-    if configured is None:
-        return ServicePolicy(
-            on_recovery=defaults.on_recovery,
-            insufficient_data=defaults.insufficient_data,
-            flapping_transitions=defaults.flapping.transitions,
-            flapping_window=timedelta(minutes=defaults.flapping.window_minutes),
-            default_severity=None,
-        )
-    flapping = configured.flapping
-    return ServicePolicy(
-        on_recovery=_or(configured.on_recovery, defaults.on_recovery),
-        insufficient_data=_or(configured.insufficient_data, defaults.insufficient_data),
-        flapping_transitions=_or(flapping.transitions, defaults.flapping.transitions),
-        flapping_window=timedelta(minutes=_or(flapping.window_minutes, defaults.flapping.window_minutes)),
-        default_severity=configured.default_severity,
-    )
-
-
-def _or(value: _T | None, default: _T) -> _T:
-    return default if value is None else value
+    return config.service_policy(service)
 
 
 def _apply(rule: SeverityRule, signal: Signal, service: str, config: SirenConfig) -> SeverityDecision | None:

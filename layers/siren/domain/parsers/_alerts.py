@@ -20,27 +20,30 @@ from siren.domain.parsers._common import (
     MAX_SUMMARY,
     MAX_TITLE,
     aware_utc,
-    describe,
     http_url,
-    mapping,
-    optional_str,
-    optional_string_map,
+    judge_each,
     optional_timestamp,
-    sequence,
     stable_hash,
-    string_map,
     timestamp,
     truncate,
-    where_of,
 )
 from siren.domain.signals import (
     Judgement,
     ParseError,
-    Refusal,
     SeverityHints,
     Signal,
     SignalStatus,
     Source,
+)
+from siren.domain.validation import (
+    describe,
+    mapping,
+    optional_str,
+    optional_string_map,
+    quoted,
+    sequence,
+    string_map,
+    where_of,
 )
 
 _STATUSES: Final = {"firing": SignalStatus.FIRING, "resolved": SignalStatus.RESOLVED}
@@ -101,17 +104,8 @@ def judge_group(body: Any, received_at: datetime | None, family: Family, window:
         },
         received_at=aware_utc(received_at) if received_at is not None else None,
     )
-    accepted: list[tuple[int, Signal]] = []
-    refused: list[Refusal] = []
-    for index in window if window is not None else range(len(alerts)):
-        if not 0 <= index < len(alerts):
-            break
-        where = f"alerts[{index}]"
-        try:
-            accepted.append((index, _alert(mapping(alerts[index], where), where, group)))
-        except ParseError as error:
-            refused.append(Refusal(index, str(error)))
-    return Judgement(len(alerts), tuple(accepted), tuple(refused))
+    places = [(alert, f"alerts[{index}]") for index, alert in enumerate(alerts)]
+    return judge_each(places, window, lambda alert, where: _alert(mapping(alert, where), where, group))
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +123,7 @@ def _alert(alert: Mapping[str, Any], where: str, group: _Group) -> Signal:
     status_text = alert.get("status")
     status = _STATUSES.get(status_text) if isinstance(status_text, str) else None
     if status is None:
-        raise ParseError(f'{where}.status must be "firing" or "resolved", not {_shown(status_text)}')
+        raise ParseError(f'{where}.status must be "firing" or "resolved", not {quoted(status_text)}')
     if alert.get("labels") is None:
         raise ParseError(f"{where}.labels is required")
     own_labels = string_map(alert["labels"], where_of(where, "labels"))
@@ -185,7 +179,3 @@ def _alert(alert: Mapping[str, Any], where: str, group: _Group) -> Signal:
 
 def _non_blank(value: str | None) -> str | None:
     return value if value is not None and value.strip() else None
-
-
-def _shown(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else describe(value)

@@ -1,9 +1,8 @@
-"""What every parser needs: typed reads of untrusted JSON that fail with a ParseError naming the place, timestamps,
-bounded text and stable hashes.
+"""What every parser needs beyond the typed reads of :mod:`siren.domain.validation`: bounded JSON decoding,
+timestamps, bounded text, safe links and stable hashes.
 
 Every reader takes ``where``, the JSON path of the value ("alerts[2].labels"), so that the sender reads exactly what
-was wrong and where. Optional fields that are present but ``null`` count as absent: senders write ``null`` for
-"nothing here" (CloudWatch's ``"AlarmDescription": null``), and that is not an error.
+was wrong and where.
 """
 
 from __future__ import annotations
@@ -11,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from siren.domain.signals import ParseError
+from siren.domain.signals import Judgement, ParseError, Refusal, Signal
+from siren.domain.validation import describe, where_of
 
 MAX_TITLE: Final = 255
 MAX_SUMMARY: Final = 4000
@@ -53,90 +53,6 @@ def decode_json(text: str | bytes) -> Any:
                 raise ParseError(_TOO_DEEP)
             pending.extend((child, depth + 1) for child in (current.values() if isinstance(current, dict) else current))
     return value
-
-
-def where_of(parent: str, key: str | int) -> str:
-    """The JSON path of ``key`` under ``parent``: "alerts[2]", "alerts[2].labels", "detail.state"."""
-    if isinstance(key, int):
-        return f"{parent}[{key}]"
-    return f"{parent}.{key}" if parent else key
-
-
-def describe(value: Any) -> str:
-    """A JSON type name for messages: "a string", "null", "an array"."""
-    kinds: tuple[tuple[type | tuple[type, ...], str], ...] = (
-        (bool, "a boolean"),
-        ((int, float), "a number"),
-        (str, "a string"),
-        (Mapping, "an object"),
-        (Sequence, "an array"),
-    )
-    if value is None:
-        return "null"
-    return next((name for kind, name in kinds if isinstance(value, kind)), type(value).__name__)
-
-
-def mapping(value: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ParseError(f"{where} must be an object, not {describe(value)}")
-    return value
-
-
-def optional_mapping(container: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
-    """The object at ``key``, or an empty one when it is absent or null."""
-    value = container.get(key)
-    if value is None:
-        return {}
-    return mapping(value, where_of(where, key))
-
-
-def sequence(value: Any, where: str) -> Sequence[Any]:
-    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
-        raise ParseError(f"{where} must be an array, not {describe(value)}")
-    return value
-
-
-def required_str(container: Mapping[str, Any], key: str, where: str, *, max_length: int | None = None) -> str:
-    """A string that must be there and must not be blank."""
-    path = where_of(where, key)
-    if key not in container or container[key] is None:
-        raise ParseError(f"{path} is required")
-    value = container[key]
-    if not isinstance(value, str):
-        raise ParseError(f"{path} must be a string, not {describe(value)}")
-    if not value.strip():
-        raise ParseError(f"{path} must not be empty")
-    if max_length is not None and len(value) > max_length:
-        raise ParseError(f"{path} must be at most {max_length} characters, not {len(value)}")
-    return value
-
-
-def optional_str(container: Mapping[str, Any], key: str, where: str, *, max_length: int | None = None) -> str | None:
-    """A string, or None when it is absent, null or blank."""
-    value = container.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ParseError(f"{where_of(where, key)} must be a string, not {describe(value)}")
-    if max_length is not None and len(value) > max_length:
-        raise ParseError(f"{where_of(where, key)} must be at most {max_length} characters, not {len(value)}")
-    return value if value.strip() else None
-
-
-def string_map(value: Any, where: str) -> dict[str, str]:
-    """An object whose values are all strings (labels, annotations, dimensions)."""
-    if not isinstance(value, Mapping) or not all(
-        isinstance(key, str) and isinstance(item, str) for key, item in value.items()
-    ):
-        raise ParseError(f"{where} must be an object of strings")
-    return dict(value)
-
-
-def optional_string_map(container: Mapping[str, Any], key: str, where: str) -> dict[str, str]:
-    value = container.get(key)
-    if value is None:
-        return {}
-    return string_map(value, where_of(where, key))
 
 
 def timestamp(value: Any, where: str) -> datetime:
@@ -190,3 +106,24 @@ def stable_hash(value: Any) -> str:
 def aware_utc(moment: datetime) -> datetime:
     """``moment`` in UTC; a naive datetime is taken to be UTC already."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def judge_each(
+    places: Sequence[tuple[Any, str]], window: range | None, read: Callable[[Any, str], Signal]
+) -> Judgement:
+    """Each alert of a request, with its JSON path, judged on its own: a signal, or a Refusal that carries the
+    ParseError's message, so one wrong alert never costs its neighbours their page.
+
+    ``window``: judge only the alerts at these indexes (a chunk of a large request); ``total`` counts them all.
+    """
+    accepted: list[tuple[int, Signal]] = []
+    refused: list[Refusal] = []
+    for index in window if window is not None else range(len(places)):
+        if not 0 <= index < len(places):
+            break
+        alert, where = places[index]
+        try:
+            accepted.append((index, read(alert, where)))
+        except ParseError as error:
+            refused.append(Refusal(index, str(error)))
+    return Judgement(len(places), tuple(accepted), tuple(refused))

@@ -21,7 +21,7 @@ its attributes if a sender leaves the id out). delivery_id is the EventBridge ev
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import quote
@@ -30,21 +30,24 @@ from siren.domain.parsers._common import (
     MAX_SUMMARY,
     MAX_TITLE,
     decode_json,
+    optional_timestamp,
+    stable_hash,
+    timestamp,
+    truncate,
+)
+from siren.domain.signals import ParseError, SeverityHints, Signal, SignalStatus, Source
+from siren.domain.validation import (
     describe,
     mapping,
     optional_mapping,
     optional_str,
     optional_string_map,
-    optional_timestamp,
+    quoted,
     required_str,
     sequence,
-    stable_hash,
     string_map,
-    timestamp,
-    truncate,
     where_of,
 )
-from siren.domain.signals import ParseError, SeverityHints, Signal, SignalStatus, Source
 
 ALARM_STATE_CHANGE: Final = "CloudWatch Alarm State Change"
 CONTRIBUTOR_STATE_CHANGE: Final = "CloudWatch Alarm Contributor State Change"
@@ -247,8 +250,7 @@ def _envelope(event: Any) -> tuple[str, AlarmArn, Mapping[str, Any]]:
         raise ParseError(f"the event must be an object, not {describe(event)}")
     detail_type = event.get("detail-type")
     if detail_type not in DETAIL_TYPES:
-        shown = repr(detail_type) if isinstance(detail_type, str) else describe(detail_type)
-        raise ParseError(f"detail-type must be {' or '.join(repr(t) for t in DETAIL_TYPES)}, not {shown}")
+        raise ParseError(f"detail-type must be {' or '.join(repr(t) for t in DETAIL_TYPES)}, not {quoted(detail_type)}")
     delivery_id = required_str(event, "id", "", max_length=MAX_ID)
     if event.get("resources") is None:
         raise ParseError("resources is required (the alarm ARN)")
@@ -289,30 +291,47 @@ def _contributor(detail: Mapping[str, Any], required: bool) -> tuple[str, dict[s
 
 
 def _event_metrics(configuration: Mapping[str, Any]) -> _Metrics:
-    """The alarm's kind and first metric, from an event's ``configuration.metrics`` (lowerCamel keys; dimensions
-    as an object)."""
+    """The alarm's kind and first metric, from an event's ``configuration.metrics``."""
     if configuration.get("metrics") is None:
         return _Metrics("metric")
     queries = sequence(configuration["metrics"], "detail.configuration.metrics")
+    return _query_metrics(queries, "detail.configuration.metrics", _EVENT_KEYS, "thresholdMetricId" in configuration)
+
+
+@dataclass(frozen=True, slots=True)
+class _MetricKeys:
+    """How one metric query is spelled: lowerCamel in EventBridge events (dimensions as an object), UpperCamel in
+    SNS notifications (dimensions as a list of {"name", "value"})."""
+
+    expression: str
+    metric_stat: str
+    metric: str
+    namespace: str
+    name: str
+    dimensions: Callable[[Mapping[str, Any], str], dict[str, str]]
+
+
+def _query_metrics(queries: Sequence[Any], where: str, keys: _MetricKeys, threshold_metric_id: bool) -> _Metrics:
+    """The alarm's kind (from its expressions) and the first metric its queries name."""
     expressions: list[str] = []
     first: _Metrics | None = None
     for index, raw in enumerate(queries):
-        where = f"detail.configuration.metrics[{index}]"
-        query = mapping(raw, where)
-        expression = optional_str(query, "expression", where)
+        query_where = f"{where}[{index}]"
+        query = mapping(raw, query_where)
+        expression = optional_str(query, keys.expression, query_where)
         if expression is not None:
             expressions.append(expression)
-        stat = optional_mapping(query, "metricStat", where)
+        stat = optional_mapping(query, keys.metric_stat, query_where)
         if first is None and stat:
-            metric = optional_mapping(stat, "metric", where_of(where, "metricStat"))
-            metric_where = f"{where}.metricStat.metric"
+            metric = optional_mapping(stat, keys.metric, where_of(query_where, keys.metric_stat))
+            metric_where = f"{query_where}.{keys.metric_stat}.{keys.metric}"
             first = _Metrics(
                 "metric",
-                namespace=optional_str(metric, "namespace", metric_where),
-                metric=optional_str(metric, "name", metric_where),
-                dimensions=optional_string_map(metric, "dimensions", metric_where),
+                namespace=optional_str(metric, keys.namespace, metric_where),
+                metric=optional_str(metric, keys.name, metric_where),
+                dimensions=keys.dimensions(metric, metric_where),
             )
-    alarm_type = _alarm_type(expressions, "thresholdMetricId" in configuration)
+    alarm_type = _alarm_type(expressions, threshold_metric_id)
     if first is None:
         return _Metrics(alarm_type)
     return _Metrics(alarm_type, first.namespace, first.metric, first.dimensions)
@@ -395,31 +414,10 @@ def _trigger_metrics(trigger: Mapping[str, Any]) -> _Metrics:
             "metric",
             namespace=optional_str(trigger, "Namespace", where),
             metric=optional_str(trigger, "MetricName", where),
-            dimensions=_dimension_list(trigger.get("Dimensions"), where_of(where, "Dimensions")),
+            dimensions=_sns_dimensions(trigger, where),
         )
     queries = sequence(trigger["Metrics"], where_of(where, "Metrics"))
-    expressions: list[str] = []
-    first: _Metrics | None = None
-    for index, raw in enumerate(queries):
-        query_where = f"{where}.Metrics[{index}]"
-        query = mapping(raw, query_where)
-        expression = optional_str(query, "Expression", query_where)
-        if expression is not None:
-            expressions.append(expression)
-        stat = optional_mapping(query, "MetricStat", query_where)
-        if first is None and stat:
-            metric = optional_mapping(stat, "Metric", where_of(query_where, "MetricStat"))
-            metric_where = f"{query_where}.MetricStat.Metric"
-            first = _Metrics(
-                "metric",
-                namespace=optional_str(metric, "Namespace", metric_where),
-                metric=optional_str(metric, "MetricName", metric_where),
-                dimensions=_dimension_list(metric.get("Dimensions"), where_of(metric_where, "Dimensions")),
-            )
-    alarm_type = _alarm_type(expressions, trigger.get("ThresholdMetricId") is not None)
-    if first is None:
-        return _Metrics(alarm_type)
-    return _Metrics(alarm_type, first.namespace, first.metric, first.dimensions)
+    return _query_metrics(queries, where_of(where, "Metrics"), _SNS_KEYS, trigger.get("ThresholdMetricId") is not None)
 
 
 def _dimension_list(value: Any, where: str) -> dict[str, str]:
@@ -439,12 +437,26 @@ def _dimension_list(value: Any, where: str) -> dict[str, str]:
     return dimensions
 
 
+def _sns_dimensions(metric: Mapping[str, Any], where: str) -> dict[str, str]:
+    return _dimension_list(metric.get("Dimensions"), where_of(where, "Dimensions"))
+
+
+_EVENT_KEYS: Final = _MetricKeys(
+    "expression",
+    "metricStat",
+    "metric",
+    "namespace",
+    "name",
+    lambda metric, where: optional_string_map(metric, "dimensions", where),
+)
+_SNS_KEYS: Final = _MetricKeys("Expression", "MetricStat", "Metric", "Namespace", "MetricName", _sns_dimensions)
+
+
 # -- both ---------------------------------------------------------------------------------------------------------
 def _status(value: Any, where: str) -> SignalStatus:
     status = _STATES.get(value) if isinstance(value, str) else None
     if status is None:
-        shown = repr(value) if isinstance(value, str) else describe(value)
-        raise ParseError(f"{where} must be one of {', '.join(_STATES)}, not {shown}")
+        raise ParseError(f"{where} must be one of {', '.join(_STATES)}, not {quoted(value)}")
     return status
 
 

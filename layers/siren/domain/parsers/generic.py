@@ -65,27 +65,22 @@ from siren.domain.parsers._common import (
     MAX_SUMMARY,
     MAX_TITLE,
     aware_utc,
-    describe,
     http_url,
-    mapping,
-    optional_str,
-    optional_string_map,
-    sequence,
+    judge_each,
     stable_hash,
     timestamp,
     truncate,
-    where_of,
 )
 from siren.domain.signals import (
     SEVERITIES,
     Judgement,
     ParseError,
-    Refusal,
     SeverityHints,
     Signal,
     SignalStatus,
     Source,
 )
+from siren.domain.validation import describe, mapping, optional_str, optional_string_map, quoted, sequence, where_of
 
 MAX_KEY: Final = 255
 FIELDS: Final = (
@@ -129,17 +124,9 @@ def judge_generic(body: Any, received_at: datetime, window: range | None = None)
         places = [(alert, f"alerts[{index}]") for index, alert in enumerate(alerts)]
     else:
         places = [(body, "")]
-    accepted: list[tuple[int, Signal]] = []
-    refused: list[Refusal] = []
-    for index in window if window is not None else range(len(places)):
-        if not 0 <= index < len(places):
-            break
-        alert, where = places[index]
-        try:
-            accepted.append((index, _alert(mapping(alert, where or "the alert"), where, received)))
-        except ParseError as error:
-            refused.append(Refusal(index, str(error)))
-    return Judgement(len(places), tuple(accepted), tuple(refused))
+    return judge_each(
+        places, window, lambda alert, where: _alert(mapping(alert, where or "the alert"), where, received)
+    )
 
 
 def _alert(alert: Mapping[str, Any], where: str, received_at: datetime) -> Signal:
@@ -228,8 +215,7 @@ def _status(value: Any, where: str) -> SignalStatus:
         return SignalStatus.FIRING
     status = _STATUSES.get(value.strip().lower()) if isinstance(value, str) else None
     if status is None:
-        shown = repr(value) if isinstance(value, str) else describe(value)
-        raise ParseError(f'{where} must be "firing" or "resolved", not {shown}')
+        raise ParseError(f'{where} must be "firing" or "resolved", not {quoted(value)}')
     return status
 
 
@@ -238,8 +224,7 @@ def _severity(value: Any, where: str) -> str | None:
         return None
     severity = value.strip().upper() if isinstance(value, str) else None
     if severity not in SEVERITIES:
-        shown = repr(value) if isinstance(value, str) else describe(value)
-        raise ParseError(f"{where} must be one of {', '.join(SEVERITIES)}, not {shown}")
+        raise ParseError(f"{where} must be one of {', '.join(SEVERITIES)}, not {quoted(value)}")
     return severity
 
 
