@@ -285,6 +285,7 @@ class FakeAckCodes:
     nonces: dict[str, str] = field(default_factory=dict)  # nonce -> incident id
     reply_windows: dict[str, int] = field(default_factory=dict)  # number -> end of its window (epoch seconds)
     released: list[str] = field(default_factory=list)  # nonces given back
+    freed: list[str] = field(default_factory=list)  # codes given back by resolved incidents
 
     def ack_code(
         self,
@@ -346,6 +347,7 @@ class FakeAckCodes:
             record.expires_at = binding.expires_at = _seconds(now + grace)
         else:  # the code record is another incident's already (this binding was stale): end the binding alone
             binding.expires_at = now_s
+        self.freed.append(code)
         return code
 
     def code_binding(self, code: str, now: datetime | None = None) -> tuple[str, list[str]] | None:
