@@ -101,6 +101,10 @@ class FakeIncidentRepository:
         self.timelines[incident.id].extend(timeline)
         return incident
 
+    def forget_hints(self) -> None:
+        """Another container: no memory of which incident a key has open (the duplicate fast path reads it)."""
+        self._open_hints.clear()
+
     def events_of(self, detail_type: str) -> list[LifecycleEvent]:
         return [event for event in self.outbox if event.detail_type == detail_type]
 
