@@ -564,13 +564,16 @@ class FakeAckLinks:
 
 @dataclass
 class FakeEscalationRuns:
-    """EscalationRuns (and EscalationWaits): the machine's runs by name, and the waits ended (a wait ends once)."""
+    """EscalationRuns (and EscalationWaits): the machine's runs by name, what was started and stopped, and the
+    waits ended (a wait ends once; a wait ``held`` by a run finishes that run, as the real machine's does)."""
 
     runs: dict[str, RunStatus] = field(default_factory=dict)
-    started: list[tuple[str, int, str]] = field(default_factory=list)  # (incident, attempt, run name)
-    stopped: list[tuple[str, str]] = field(default_factory=list)  # (run name, cause)
+    started: list[str] = field(default_factory=list)  # run names, in order
+    stopped: list[str] = field(default_factory=list)  # run names, in order
+    causes: dict[str, str] = field(default_factory=dict)  # run name -> why it was stopped
     waits_ended: list[str] = field(default_factory=list)  # task tokens, in order
     reasons: dict[str, str] = field(default_factory=dict)  # task token -> why its wait ended
+    held: dict[str, str] = field(default_factory=dict)  # task token -> the run whose wait holds it
 
     def running(self) -> list[str]:
         return [name for name, status in self.runs.items() if status is RunStatus.RUNNING]
@@ -586,14 +589,15 @@ class FakeEscalationRuns:
         if name in self.runs:
             return False  # a run of that name exists: Step Functions refuses it
         self.runs[name] = RunStatus.RUNNING
-        self.started.append((incident_id, attempt, name))
+        self.started.append(name)
         return True
 
     def stop(self, name: str, cause: str) -> bool:
         if self.runs.get(name) is not RunStatus.RUNNING:
             return False
         self.runs[name] = RunStatus.ABORTED
-        self.stopped.append((name, cause))
+        self.stopped.append(name)
+        self.causes[name] = cause
         return True
 
     def end_wait(self, token: str, why: str) -> bool:
@@ -601,6 +605,8 @@ class FakeEscalationRuns:
             return False
         self.waits_ended.append(token)
         self.reasons[token] = why
+        if token in self.held:
+            self.runs[self.held[token]] = RunStatus.SUCCEEDED
         return True
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from siren.app.escalation_events import EscalationEvents
+from siren.domain.escalation import parse_execution_name
 from siren.domain.incidents import Incident, IncidentStatus, change_severity
 from tests.fakes import FakeEscalationRuns, FakeStore
 
@@ -68,7 +69,7 @@ class Machine:
 
     @property
     def started(self) -> list[int]:
-        return [attempt for _, attempt, _ in self.runs.started]
+        return [parsed.attempt for name in self.runs.started if (parsed := parse_execution_name(name))]
 
     @property
     def waits_ended(self) -> list[str]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from siren.app.incidents import Incidents
 from siren.app.sms_replies import SmsReplies
 from siren.config import SirenConfig, User
 from siren.domain.ack import OPT_OUT_KEYWORDS, ReplyKind, SmsCommand, SmsCommandKind, parse_sms_reply, reply_text
@@ -165,3 +166,34 @@ def test_a_paged_numbers_confirmations_are_never_withheld(phone):
         reply_text(ReplyKind.ACKNOWLEDGED, "INC-1", LIVE_CODE),
         reply_text(ReplyKind.RESOLVED, "INC-1", LIVE_CODE),
     ]
+
+
+# -- through the real incident use case, on the fake store ---------------------------------------------------
+def test_an_ack_reply_acknowledges_the_incident_in_the_store_and_a_late_res_is_told_it_is_resolved():
+    # GIVEN the incident and its code in the fake store, and the real Incidents use case over it
+    phone = Phone()
+    changes = Incidents(phone.store.incidents, phone.config, clock=lambda: phone.now)
+    phone.replies = SmsReplies(
+        incidents=phone.store.incidents,
+        codes=phone.store.codes,
+        changes=changes,
+        config=phone.config,
+        pager=phone.pager,
+        clock=lambda: phone.now,
+    )
+
+    # WHEN the paged number acknowledges, then resolves, then resolves again
+    assert phone.text(PAGED, f"ACK {LIVE_CODE}")["outcome"] == "acknowledged"
+    acknowledged = phone.store.incidents.get("INC-1")
+    assert phone.text(PAGED, f"RES {LIVE_CODE}")["outcome"] == "resolved"
+    late = phone.text(PAGED, f"RES {LIVE_CODE}")
+
+    # THEN the store went acknowledged (by alice, by SMS) then resolved, each with its lifecycle event, and the
+    # late reply is answered "already resolved"
+    assert acknowledged is not None and acknowledged.status is IncidentStatus.ACKNOWLEDGED
+    assert acknowledged.acknowledged_by == "alice"
+    assert phone.store.incidents.incidents["INC-1"].status is IncidentStatus.RESOLVED
+    kinds = [str(event.detail_type) for event in phone.store.incidents.outbox]
+    assert kinds == ["Incident Acknowledged", "Incident Resolved"]
+    assert late == {"outcome": "already resolved", "incident_id": "INC-1"}
+    assert phone.answers_to(PAGED)[-1] == reply_text(ReplyKind.ALREADY_RESOLVED, "INC-1", LIVE_CODE)
