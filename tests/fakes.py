@@ -17,6 +17,10 @@ The store fakes keep the semantics of the real store (siren.adapters.store) that
 - heartbeats, the status page's overrides, maintenance windows and publish lease, action items: as the store
   keeps them (a late ping changes nothing, a missed deadline is marked once, the lease is free, expired or ours).
 
+tests/store_contract.py holds these semantics as checks; the fakes pass them
+(tests/unit/test_fakes_keep_the_store_contract.py) and so does the real store
+(tests/integration/test_store_contract.py): run it against the split store too.
+
 What only the real store has (tested in tests/integration and tests/local against DynamoDB as moto serves it):
 the wire format and its item sizes, TTL deletion, transactions under real concurrency (these fakes are not
 thread-safe and have no TransactionConflict), the process-wide open-incident hints shared by every store object,
