@@ -133,7 +133,7 @@ def _reconciler_sweep(report: Report, assembly: Path) -> None:
 
         store.bulk_put(incident(n, IncidentStatus.RESOLVED) for n in range(RESOLVED_HISTORY))
         store.bulk_put(incident(RESOLVED_HISTORY + n, IncidentStatus.OPEN) for n in range(OPEN_INCIDENTS))
-        reconciler = Reconciler(store, StepFunctionsRuns(outputs["EscalationStateMachineArn"]), lambda: now)
+        reconciler = Reconciler(store, store, StepFunctionsRuns(outputs["EscalationStateMachineArn"]), lambda: now)
         first = reconciler.sweep()  # starts the 10 escalations nothing started (they were written directly)
         runtime.drain()
         counter = RequestCounter()

@@ -115,7 +115,7 @@ def run(report: Report) -> None:
         started = time.perf_counter()
         store.bulk_put(_history(now))
         load_seconds = time.perf_counter() - started
-        reports = Reports(store, load_config(Path("siren.yaml")))
+        reports = Reports(store, store, load_config(Path("siren.yaml")))
         period = Period(now - timedelta(days=PERIOD_DAYS), now)
         meter = ReadUnits()
         with meter.installed():

@@ -79,7 +79,7 @@ def run(report: Report) -> None:
         store = IncidentStore(outputs["IncidentsTableName"])
         now = datetime.now(UTC)
         _seed(store, now)
-        page = StatusPage(store, _config(), "https://status.example.com")
+        page = StatusPage(store, store, _config(), "https://status.example.com")
         bucket = StatusBucket(outputs["StatusBucketName"])
         counter = RequestCounter()
 

@@ -71,7 +71,8 @@ class CliContext:
         from siren.adapters.store import IncidentStore
         from siren.app.reports import Reports
 
-        return Reports(IncidentStore(self.output("IncidentsTableName")), self.config)
+        store = IncidentStore(self.output("IncidentsTableName"))
+        return Reports(store, store, self.config)
 
     def email_sender(self) -> str:
         """The deployed EmailSender parameter (what the stack's functions send from)."""
@@ -81,12 +82,14 @@ class CliContext:
         from siren.adapters.store import IncidentStore
         from siren.app.status_page import StatusPage
 
-        return StatusPage(IncidentStore(self.output("IncidentsTableName")), self.config, self.output("StatusPageUrl"))
+        store = IncidentStore(self.output("IncidentsTableName"))
+        return StatusPage(store, store, self.config, self.output("StatusPageUrl"))
 
     def request_status_publish(self, why: str) -> None:
         """Changes that are not incident lifecycle events reach the publisher as an event of their own."""
-        from siren.adapters.bus import BusEvent, EventBus
+        from siren.adapters.bus import EventBus
         from siren.domain.incidents import EVENT_SOURCE, LifecycleEventType
+        from siren.ports import BusEvent
 
         EventBus(self.output("EventBusName")).put(
             [BusEvent(EVENT_SOURCE, str(LifecycleEventType.STATUS_CHANGED), {"change": why})]

@@ -118,7 +118,7 @@ def run_demo(runtime: Any, console: Console) -> dict[str, str]:  # noqa: PLR0915
     config = load_config(Path("siren.yaml"))
     store = IncidentStore(outputs["IncidentsTableName"])
     incidents = Incidents(store, config)
-    reports = Reports(store, config)
+    reports = Reports(store, store, config)
     narrator = Narrator(console, runtime, incidents)
     now = datetime.now(UTC)
     policy = config.policy_for_severity("SEV1")

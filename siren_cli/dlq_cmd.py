@@ -33,7 +33,7 @@ def replays(cli: CliContext) -> DeadLetterReplays:
         queues=DeadLetterQueues(),
         wiring=StackWiring(cli.stack),
         outbox=OutboxEvents(table),
-        store=IncidentStore(table),
+        incidents=IncidentStore(table),
         bus=EventBus(bus),
         invoker=FunctionInvoker(),
         bus_names=["default", bus],

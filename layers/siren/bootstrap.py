@@ -2,6 +2,10 @@
 
 Each function imports only what its own use case needs (imports sit inside the builders): an ingest function
 does not pay the cold start of the paging channels, and a paging function not that of the parsers.
+
+The use cases ask for ports (siren.ports), one per noun; the builders below hand each the real adapter, and the
+return type of each port's builder makes mypy prove that the adapter satisfies its port. Tests wire the same use
+cases with tests/fakes.py and pass them to the handlers (each handler takes an optional ``dependencies``).
 """
 
 from __future__ import annotations
@@ -20,18 +24,33 @@ from siren.settings import Settings, SettingsError, environment
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from siren.adapters.bus import EventBus
-    from siren.adapters.channels import Pager
-    from siren.adapters.status_bucket import StatusBucket
     from siren.app.ack_links import AckLinkEndpoint, LinkSigner
     from siren.app.canary import CanaryRecorder
     from siren.app.escalation import Escalation
+    from siren.app.escalation_events import EscalationEvents
     from siren.app.heartbeats import Heartbeats
     from siren.app.incidents import Incidents
     from siren.app.intake import Intake
     from siren.app.reconcile import Reconciler
     from siren.app.reports import Reports
+    from siren.app.sms_replies import SmsReplies
     from siren.app.status_page import StatusPage
+    from siren.ports import (
+        AckCodes,
+        ActionItems,
+        AlertPoster,
+        EscalationRuns,
+        EscalationState,
+        EscalationWaits,
+        EventBus,
+        HeartbeatRecords,
+        IncidentRepository,
+        Mailer,
+        Pager,
+        StatusPageState,
+        StatusSite,
+        Watchdog,
+    )
 
 
 def forget_built() -> None:
@@ -70,6 +89,31 @@ def store(settings: Settings) -> IncidentStore:
     return IncidentStore(settings.table_name, timedelta(days=settings.raw_alert_ttl_days))
 
 
+# -- the store's ports: one table serves every noun (the one IncidentStore satisfies each port) ----------------
+def incident_repository(settings: Settings) -> IncidentRepository:
+    return store(settings)
+
+
+def escalation_state(settings: Settings) -> EscalationState:
+    return store(settings)
+
+
+def ack_codes(settings: Settings) -> AckCodes:
+    return store(settings)
+
+
+def heartbeat_records(settings: Settings) -> HeartbeatRecords:
+    return store(settings)
+
+
+def status_page_state(settings: Settings) -> StatusPageState:
+    return store(settings)
+
+
+def action_items(settings: Settings) -> ActionItems:
+    return store(settings)
+
+
 @dataclass(frozen=True, slots=True)
 class WebhookSettings:
     """The webhook's queue and rate limit (the front door and the chunk consumer; unset elsewhere)."""
@@ -106,7 +150,7 @@ def _intake(settings: Settings, webhook: WebhookSettings) -> Intake:
     from siren.app.intake import Intake, RateLimit, WebhookQueue
 
     token_arn = settings.webhook_token_secret_arn
-    ingestor = Ingestor(store(settings), deployed_config(settings))
+    ingestor = Ingestor(incident_repository(settings), deployed_config(settings))
     queue = None
     if webhook.body_bucket and webhook.chunk_function:
         queue = WebhookQueue(RawBodies(webhook.body_bucket), ChunkQueue(webhook.chunk_function))
@@ -117,7 +161,7 @@ def _intake(settings: Settings, webhook: WebhookSettings) -> Intake:
         ingestor,
         DeadLetters(settings.dead_letter_queue_url),
         webhook_token=(lambda: secret_string(token_arn)) if token_arn else None,
-        heartbeats=Heartbeats(store(settings), deployed_config(settings), ingestor),
+        heartbeats=Heartbeats(heartbeat_records(settings), deployed_config(settings), ingestor),
         queue=queue,
         rate_limit=rate_limit,
     )
@@ -139,14 +183,15 @@ def heartbeats() -> Heartbeats:
     from siren.app.ingest import Ingestor
 
     settings = Settings.load()
-    return Heartbeats(store(settings), deployed_config(settings), Ingestor(store(settings), deployed_config(settings)))
+    config = deployed_config(settings)
+    return Heartbeats(heartbeat_records(settings), config, Ingestor(incident_repository(settings), config))
 
 
 def incidents() -> Incidents:
     from siren.app.incidents import Incidents
 
     settings = Settings.load()
-    return Incidents(store(settings), deployed_config(settings))
+    return Incidents(incident_repository(settings), deployed_config(settings))
 
 
 def escalation() -> Escalation:
@@ -157,23 +202,67 @@ def escalation() -> Escalation:
         email_sender=settings.email_sender, links=link_signer(settings), chat_webhook_url=chat_webhook_url(settings)
     )
     return Escalation(
-        store(settings), deployed_config(settings), pager(settings), paging, canary=canary_recorder(settings)
+        incidents=incident_repository(settings),
+        escalations=escalation_state(settings),
+        codes=ack_codes(settings),
+        pager=pager(settings),
+        waits=escalation_waits(),
+        config=deployed_config(settings),
+        settings=paging,
+        canary=canary_recorder(settings),
+    )
+
+
+def escalation_events() -> EscalationEvents:
+    """Starting and ending escalations on lifecycle events (the lifecycle function)."""
+    from siren.app.escalation_events import EscalationEvents
+
+    settings = Settings.load()
+    return EscalationEvents(
+        incidents=incident_repository(settings),
+        escalations=escalation_state(settings),
+        codes=ack_codes(settings),
+        runs=escalation_runs(),
+    )
+
+
+def sms_replies() -> SmsReplies:
+    """Two-way SMS: replies to pages (the inbound-SMS function)."""
+    from siren.app.sms_replies import SmsReplies
+
+    settings = Settings.load()
+    return SmsReplies(
+        incidents=incident_repository(settings),
+        codes=ack_codes(settings),
+        changes=incidents(),
+        config=deployed_config(settings),
+        pager=pager(settings),
     )
 
 
 def canary_recorder(settings: Settings) -> CanaryRecorder:
-    from siren.adapters.canary import WatchdogBeacon
     from siren.app.canary import CanaryRecorder
     from siren.app.incidents import Incidents
 
-    incidents = Incidents(store(settings), deployed_config(settings))
-    return CanaryRecorder(
-        store(settings), incidents.resolve, WatchdogBeacon(settings.watchdog_region, settings.stack_name)
-    )
+    incidents = Incidents(incident_repository(settings), deployed_config(settings))
+    return CanaryRecorder(heartbeat_records(settings), incidents.resolve, watchdog(settings))
 
 
-def send_canary() -> dict[str, Any]:
-    """The canary's alert through the webhook (the every-heartbeat_minutes schedule)."""
+def watchdog(settings: Settings) -> Watchdog:
+    from siren.adapters.canary import WatchdogBeacon
+
+    return WatchdogBeacon(settings.watchdog_region, settings.stack_name)
+
+
+def alert_poster() -> AlertPoster:
+    from siren.adapters.canary import post_alert
+
+    return post_alert
+
+
+def send_canary(post: AlertPoster | None = None) -> dict[str, Any]:
+    """The canary's alert through the webhook (the every-heartbeat_minutes schedule); ``post``: how it is sent
+    (a test's fake; by default, an HTTPS POST to the webhook)."""
     from siren.adapters.secrets import secret_string
     from siren.app.canary import send_canary as send
 
@@ -182,15 +271,30 @@ def send_canary() -> dict[str, Any]:
     webhook_url, token_arn = env.get("WEBHOOK_URL"), env.get("WEBHOOK_TOKEN_SECRET_ARN")
     if not webhook_url or not token_arn:
         raise SettingsError("WEBHOOK_URL and WEBHOOK_TOKEN_SECRET_ARN are required by the canary")
-    return send(webhook_url, lambda: secret_string(token_arn), datetime.now(UTC))
+    return send(webhook_url, lambda: secret_string(token_arn), datetime.now(UTC), post or alert_poster())
+
+
+def escalation_runs() -> EscalationRuns:
+    """The escalation state machine's runs (Step Functions); its ARN is read when this is built."""
+    from siren.adapters.escalations import StepFunctionsRuns
+
+    return StepFunctionsRuns(state_machine_arn())
+
+
+def escalation_waits() -> EscalationWaits:
+    """Ending a wait needs its task token only: paging goes on even where the machine's ARN is not set."""
+    from siren.adapters.escalations import StepFunctionsRuns
+
+    return StepFunctionsRuns(Settings.load().state_machine_arn or "")
 
 
 def reconciler() -> Reconciler:
-    from siren.adapters.escalations import StepFunctionsRuns
     from siren.app.reconcile import Reconciler
 
     settings = Settings.load()
-    return Reconciler(store(settings), StepFunctionsRuns(state_machine_arn()), lambda: datetime.now(UTC))
+    return Reconciler(
+        incident_repository(settings), escalation_state(settings), escalation_runs(), lambda: datetime.now(UTC)
+    )
 
 
 def chat_webhook_url(settings: Settings) -> Callable[[], str | None] | None:
@@ -238,10 +342,15 @@ def status_page() -> StatusPage:
     from siren.app.status_page import StatusPage
 
     settings = Settings.load()
-    return StatusPage(store(settings), deployed_config(settings), settings.status_page_url or "")
+    return StatusPage(
+        incident_repository(settings),
+        status_page_state(settings),
+        deployed_config(settings),
+        settings.status_page_url or "",
+    )
 
 
-def status_bucket() -> StatusBucket:
+def status_bucket() -> StatusSite:
     from siren.adapters.status_bucket import StatusBucket
 
     name = Settings.load().status_bucket_name
@@ -254,13 +363,19 @@ def reports() -> Reports:
     from siren.app.reports import Reports
 
     settings = Settings.load()
-    return Reports(store(settings), deployed_config(settings))
+    return Reports(incident_repository(settings), action_items(settings), deployed_config(settings))
+
+
+def report_mailer() -> Mailer:
+    from siren.adapters.report_mail import ReportMail
+
+    return ReportMail()
 
 
 def pager(settings: Settings) -> Pager:
-    from siren.adapters.channels import Pager
+    from siren.adapters.channels import Pager as ChannelPager
 
-    return Pager(settings.origination_identity)
+    return ChannelPager(settings.origination_identity)
 
 
 def state_machine_arn() -> str:
@@ -271,6 +386,34 @@ def state_machine_arn() -> str:
 
 
 def event_bus() -> EventBus:
-    from siren.adapters.bus import EventBus
+    from siren.adapters.bus import EventBus as EventBridgeBus
 
-    return EventBus(Settings.load().event_bus_name)
+    return EventBridgeBus(Settings.load().event_bus_name)
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledReports:
+    """What the report function needs: the use case, the mailer, and who the report is from and in which zone."""
+
+    reports: Reports
+    mailer: Mailer
+    sender: str
+    time_zone: str
+
+
+def scheduled_reports() -> ScheduledReports:
+    settings = Settings.load()
+    config = deployed_config(settings)
+    return ScheduledReports(reports(), report_mailer(), settings.email_sender, config.reports.time_zone)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusPublishing:
+    """What the status function needs: the use case and the site it publishes to."""
+
+    page: StatusPage
+    site: StatusSite
+
+
+def status_publishing() -> StatusPublishing:
+    return StatusPublishing(status_page(), status_bucket())

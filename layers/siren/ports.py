@@ -2,19 +2,27 @@
 
 The adapters (siren.adapters) implement them against AWS; tests/fakes.py implements them in memory and records
 what it was asked. One table holds every noun, but each use case sees only the nouns it needs, so a fake for a
-test is small and a use case's dependencies are read off its constructor.
+test is small and a use case's dependencies are read off its constructor. The values that cross a port
+(Delivery, BusEvent, ...) live here too, so that a use case never imports an adapter to name what it gets back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from siren.domain.heartbeats import HeartbeatState
 from siren.domain.incidents import Incident, IncidentStatus, KeyState, Outcome, TimelineEntry
 from siren.domain.records import ActionItemRecord, IncidentView, RawAlert
 from siren.domain.status import ComponentOverride, Maintenance
+
+if TYPE_CHECKING:  # named in annotations only: a function that never pages or publishes does not load them
+    from siren.domain.ack import AckAction
+    from siren.domain.escalation import Run
+    from siren.domain.messages import EmailMessage
+    from siren.domain.status_render import SiteObject
 
 
 class ConcurrentChange(RuntimeError):
@@ -99,3 +107,167 @@ class ActionItems(Protocol):
     def add_action_item(self, item: ActionItemRecord) -> None: ...
     def complete_action_item(self, action_id: str, actor: str, now: datetime) -> ActionItemRecord | None: ...
     def action_items(self) -> Iterator[ActionItemRecord]: ...
+
+
+# -- values that cross the ports below ---------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One attempt to reach someone. ``to`` of a chat delivery is the webhook's origin only: its path is the
+    webhook's secret and must not reach the timeline."""
+
+    channel: str  # sms | voice | email | chat
+    to: str
+    via: str  # end-user-messaging | sns | ses | webhook
+    ok: bool
+    message_id: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BusEvent:
+    """One event for Siren's bus (EventBridge): a lifecycle event, or a status-page change."""
+
+    source: str
+    detail_type: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    """What one publish of the status site wrote: only objects whose content changed are written."""
+
+    written: int
+    unchanged: int
+    bytes_written: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedMessage:
+    """A message read from a dead-letter queue; its receipt handle deletes or releases it."""
+
+    queue_url: str
+    message_id: str
+    body: str
+    attributes: Mapping[str, str]  # message attributes (string values): ErrorMessage, RULE_ARN, TARGET_ARN...
+    sent_at: datetime | None
+    receipt_handle: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventTarget:
+    """A rule of the stack that sends matching events to one of the stack's functions."""
+
+    rule: str
+    pattern: Mapping[str, Any]
+    function_arn: str
+
+
+# -- paging ----------------------------------------------------------------------------------------------------
+class Pager(Protocol):
+    """Every channel a page goes out on. A failed send is a Delivery with ``ok`` False, never an exception: the
+    escalation records it and falls back (voice to SMS; End User Messaging SMS to SNS inside the pager)."""
+
+    def send_sms(self, to: str, text: str) -> list[Delivery]: ...
+    def check_sms(self, to: str, text: str) -> Delivery: ...
+    def send_voice(self, to: str, ssml: str) -> Delivery: ...
+    def send_email(self, to: str, message: EmailMessage, sender: str) -> Delivery: ...
+    def send_chat(self, webhook_url: str, payload: Mapping[str, Any]) -> Delivery: ...
+
+
+class AckLinks(Protocol):
+    """Signed acknowledgement links for pages (the ack-link endpoint verifies them)."""
+
+    def link(self, incident_id: str, action: AckAction, user: str, now: datetime) -> str: ...
+
+
+class EscalationWaits(Protocol):
+    """Ending a run's wait for acknowledgement (its held task token), so the run stops at once."""
+
+    def end_wait(self, token: str, why: str) -> bool: ...
+
+
+class EscalationRuns(EscalationWaits, Protocol):
+    """The escalation state machine's runs: which are running, the latest of an attempt, starting and stopping."""
+
+    def running(self) -> list[str]: ...
+    def latest(self, incident_id: str, attempt: int) -> Run | None: ...
+    def start(self, incident_id: str, attempt: int, name: str) -> bool: ...
+    def stop(self, name: str, cause: str) -> bool: ...
+
+
+# -- the canary --------------------------------------------------------------------------------------------------
+class Canary(Protocol):
+    """What the escalation's first step does for a canary incident besides the dry run: record, then resolve."""
+
+    def heartbeat(self, at: datetime, end_to_end_seconds: float) -> None: ...
+    def resolve(self, incident_id: str) -> None: ...
+
+
+class Watchdog(Protocol):
+    """The canary's heartbeat in another region, where the watchdog alarms when it stops."""
+
+    def beat(self) -> bool: ...
+
+
+class AlertPoster(Protocol):
+    """Posts an alert to Siren's own webhook, as a sender would (raises when the front door refuses it)."""
+
+    def __call__(self, webhook_url: str, token: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+
+# -- out to people and the world -----------------------------------------------------------------------------
+class Mailer(Protocol):
+    """Sends a rendered report; returns the message id."""
+
+    def send_report(self, sender: str, recipients: list[str], subject: str, text: str, html: str) -> str: ...
+
+
+class Artifacts(Protocol):
+    """Keeps a document (a postmortem draft); returns where it is (an S3 URI)."""
+
+    def put_markdown(self, key: str, body: str) -> str: ...
+
+
+class StatusSite(Protocol):
+    """The published status site: its objects written (only what changed), and one read back."""
+
+    def publish(self, objects: list[SiteObject]) -> PublishResult: ...
+    def read(self, key: str) -> bytes | None: ...
+
+
+class EventBus(Protocol):
+    """Siren's bus: puts every event or raises (the caller's retry redelivers them)."""
+
+    def put(self, events: Sequence[BusEvent]) -> int: ...
+
+
+# -- dead letters (``siren dlq``) --------------------------------------------------------------------------------
+class DeadLetterQueues(Protocol):
+    """The queues' messages: counted, read without consuming, taken (hidden) and then deleted or released."""
+
+    def waiting(self, queue_url: str) -> int: ...
+    def peek(self, queue_url: str) -> list[QueuedMessage]: ...
+    def take(self, queue_url: str) -> list[QueuedMessage]: ...
+    def delete(self, message: QueuedMessage) -> None: ...
+    def release(self, message: QueuedMessage) -> None: ...
+
+
+class StackWiring(Protocol):
+    """What the deployed stack holds: its dead-letter queues, its functions and how events reach them."""
+
+    def queues(self) -> dict[str, str]: ...
+    def owns_function(self, arn: str) -> bool: ...
+    def event_targets(self, bus_names: Sequence[str]) -> list[EventTarget]: ...
+    def topic_functions(self, topic_arn: str) -> list[str]: ...
+
+
+class Outbox(Protocol):
+    """The lifecycle events written with each change, by when they were written."""
+
+    def written_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]: ...
+
+
+class Invoker(Protocol):
+    """Invokes one of the stack's functions asynchronously."""
+
+    def invoke_async(self, function_arn: str, event: Any) -> None: ...

@@ -55,7 +55,7 @@ def test_shipped_scenario_runs_in_drill_mode_and_scores(local_http, monkeypatch,
             assert json.loads(response.read())["incidents"] == []
     except urllib.error.HTTPError as error:
         assert error.code == 404  # nothing published at all is fine too
-    report = Reports(store, load_config(Path(ROOT / "siren.yaml"))).build(Period(now - timedelta(hours=1), now))
+    report = Reports(store, store, load_config(Path(ROOT / "siren.yaml"))).build(Period(now - timedelta(hours=1), now))
     assert report.report.current.incidents == 0 and report.report.current.pages_total == 0
 
 

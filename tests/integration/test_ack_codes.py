@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from siren.adapters.channels import Delivery
 from siren.adapters.store import ACK_CODE_GRACE, ACK_CODE_TTL, IncidentStore
 from siren.app.escalation import Escalation, PagingSettings
 from siren.config import load_config
@@ -25,7 +24,9 @@ from siren.domain.ack import AckAction
 from siren.domain.escalation import PageTask
 from siren.domain.incidents import Incident, IncidentStatus, TimelineKind
 from siren.domain.messages import EmailMessage
+from siren.ports import Delivery
 from tests.conftest import running_runtime
+from tests.fakes import FakeEscalationRuns
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "siren.yaml")
 NOW = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
@@ -160,7 +161,17 @@ class AlwaysDraws(random.Random):
 
 def escalation(store: IncidentStore, pager: RecordingPager, rng: random.Random | None = None) -> Escalation:
     settings = PagingSettings(email_sender="siren@example.com", links=Links())
-    return Escalation(store, CONFIG, pager, settings, clock=lambda: NOW, rng=rng or random.Random(7))
+    return Escalation(
+        incidents=store,
+        escalations=store,
+        codes=store,
+        pager=pager,
+        waits=FakeEscalationRuns(),
+        config=CONFIG,
+        settings=settings,
+        clock=lambda: NOW,
+        rng=rng or random.Random(7),
+    )
 
 
 def timeline(store: IncidentStore, incident_id: str) -> list[Any]:

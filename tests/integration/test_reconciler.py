@@ -122,7 +122,7 @@ def test_each_difference_is_repaired_once_and_said_on_the_timeline(quiet_runtime
         }
     )
     store.hold_token(acknowledged.id, f"token-{execution_name(acknowledged.id, 1)}", "arn", attempt=1)
-    reconciler = Reconciler(store, runs, clock=lambda: NOW)
+    reconciler = Reconciler(store, store, runs, clock=lambda: NOW)
 
     report = reconciler.sweep()
 
@@ -154,7 +154,7 @@ def test_a_sweep_reads_only_unresolved_incidents(quiet_runtime):
     counter = RequestCounter()
 
     with counter.installed():
-        report = Reconciler(store, runs, clock=lambda: NOW).sweep()
+        report = Reconciler(store, store, runs, clock=lambda: NOW).sweep()
 
     requests: dict[str, Any] = dict(counter.take())
     assert report.unacknowledged == 10 and report.repairs == []

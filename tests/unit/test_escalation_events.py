@@ -15,76 +15,87 @@ from typing import Any
 
 import pytest
 
-from siren.app import escalation_events
-from siren.app.escalation_events import on_lifecycle_event
-from siren.domain.incidents import Incident, IncidentStatus, TimelineEntry, change_severity
-from siren.domain.records import IncidentView
+from siren.app.escalation_events import EscalationEvents
+from siren.domain.escalation import parse_execution_name
+from siren.domain.incidents import Incident, IncidentStatus, change_severity
+from tests.fakes import FakeEscalationRuns, FakeStore
 
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
-MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:Escalation"
+INCIDENT_ID = "INC-20261129-0200-00abcd"
 
 
 @dataclass
 class Store:
-    """The store as the handler uses it: the incident, its timeline, and the escalation record."""
+    """The store's ports as the handler uses them (fakes), seeded with the incident, its held wait and its code."""
 
-    incident: Incident | None
-    timeline: list[TimelineEntry] = field(default_factory=list)
-    attempt: int = 1
-    token: str | None = "token-attempt-1"
+    seeded: Incident | None
+    fakes: FakeStore = field(default_factory=FakeStore)
     code: str | None = "482193"
-    freed: list[str] = field(default_factory=list)
 
-    def get(self, incident_id: str, consistent: bool = True) -> Incident | None:
-        return self.incident if self.incident and self.incident.id == incident_id else None
+    def __post_init__(self) -> None:
+        if self.seeded is not None:
+            self.fakes.incidents.put(self.seeded)
+        self.fakes.escalations.hold_token(INCIDENT_ID, "token-attempt-1", "execution", attempt=1)
+        if self.code is not None:
+            self.fakes.codes.ack_code(INCIDENT_ID, lambda: self.code or "", NOW)
 
-    def view(self, incident_id: str) -> IncidentView | None:
-        incident = self.get(incident_id)
-        return IncidentView(incident, list(self.timeline)) if incident else None
+    @property
+    def incident(self) -> Incident | None:
+        return self.fakes.incidents.incidents.get(INCIDENT_ID)
 
-    def held_token(self, incident_id: str) -> tuple[str, str] | None:
-        return (self.token, "execution") if self.token else None
+    @incident.setter
+    def incident(self, incident: Incident) -> None:
+        self.fakes.incidents.incidents[INCIDENT_ID] = incident
 
-    def free_ack_code(self, incident_id: str, now: datetime) -> str | None:
-        if self.code:
-            self.freed.append(self.code)
-        return self.code
+    @property
+    def attempt(self) -> int:
+        return self.fakes.escalations.current_attempt(INCIDENT_ID)
 
-    def supersede_escalation(self, incident_id: str, attempt: int) -> str | None:
-        if attempt <= self.attempt:
-            return None
-        self.attempt, token, self.token = attempt, self.token, None
-        return token
+    @property
+    def token(self) -> str | None:
+        held = self.fakes.escalations.held_token(INCIDENT_ID)
+        return held[0] if held else None
+
+    @property
+    def freed(self) -> list[str]:
+        return self.fakes.codes.freed
 
 
 @dataclass
 class Machine:
-    started: list[int] = field(default_factory=list)
-    waits_ended: list[str] = field(default_factory=list)
+    """The escalation machine's runs (a fake), read as the attempts started and the waits ended."""
+
+    runs: FakeEscalationRuns = field(default_factory=FakeEscalationRuns)
+
+    @property
+    def started(self) -> list[int]:
+        return [parsed.attempt for name in self.runs.started if (parsed := parse_execution_name(name))]
+
+    @property
+    def waits_ended(self) -> list[str]:
+        return self.runs.waits_ended
 
 
 @pytest.fixture
-def machine(monkeypatch: pytest.MonkeyPatch) -> Machine:
-    recorded = Machine()
+def machine() -> Machine:
+    return Machine()
 
-    def start(state_machine_arn: str, incident_id: str, attempt: int, name: str | None = None) -> bool:
-        if attempt in recorded.started:
-            return False
-        recorded.started.append(attempt)
-        return True
 
-    def complete(token: str, output: dict[str, Any]) -> bool:
-        recorded.waits_ended.append(token)
-        return True
-
-    monkeypatch.setattr(escalation_events, "start_escalation", start)
-    monkeypatch.setattr(escalation_events, "complete_wait", complete)
-    return recorded
+def on_lifecycle_event(event: dict[str, Any], store: Store, machine: Machine) -> dict[str, Any]:
+    fakes = store.fakes
+    events = EscalationEvents(
+        incidents=fakes.incidents,
+        escalations=fakes.escalations,
+        codes=fakes.codes,
+        runs=machine.runs,
+        clock=lambda: NOW,
+    )
+    return events.on_lifecycle_event(event)
 
 
 def open_incident(**changes: Any) -> Incident:
     incident = Incident(
-        id="INC-20261129-0200-00abcd",
+        id=INCIDENT_ID,
         status=IncidentStatus.OPEN,
         severity="SEV3",
         title="checkout errors",
@@ -107,7 +118,7 @@ def raise_severity(store: Store, severity: str) -> dict[str, Any]:
     outcome = change_severity(store.incident, severity, "alice", NOW)
     assert outcome.incident is not None
     store.incident = outcome.incident
-    store.timeline += list(outcome.timeline)
+    store.fakes.incidents.add_timeline(INCIDENT_ID, list(outcome.timeline))
     (lifecycle,) = outcome.events
     return {"detail-type": str(lifecycle.detail_type), "source": "siren.incidents", "detail": dict(lifecycle.detail)}
 
@@ -121,7 +132,7 @@ def test_a_forged_acknowledgement_of_an_open_incident_leaves_the_wait(machine):
         via="sms",
     )
 
-    answer = on_lifecycle_event(forged, store, MACHINE)  # type: ignore[arg-type]
+    answer = on_lifecycle_event(forged, store, machine)
 
     assert answer["ignored"] == "Incident Acknowledged"
     assert machine.waits_ended == []
@@ -130,7 +141,7 @@ def test_a_forged_acknowledgement_of_an_open_incident_leaves_the_wait(machine):
 
 def test_a_forged_resolve_of_an_open_incident_leaves_the_wait(machine):
     store = Store(open_incident())
-    answer = on_lifecycle_event(event("Incident Resolved", open_incident()), store, MACHINE)  # type: ignore[arg-type]
+    answer = on_lifecycle_event(event("Incident Resolved", open_incident()), store, machine)
     assert "ignored" in answer and machine.waits_ended == []
 
 
@@ -140,7 +151,7 @@ def test_an_acknowledgement_the_store_confirms_ends_the_wait(machine, status):
     store = Store(incident)
     kind = "Incident Acknowledged" if status is IncidentStatus.ACKNOWLEDGED else "Incident Resolved"
 
-    answer = on_lifecycle_event(event(kind, incident), store, MACHINE)  # type: ignore[arg-type]
+    answer = on_lifecycle_event(event(kind, incident), store, machine)
 
     assert answer["stopped"] is True
     assert machine.waits_ended == ["token-attempt-1"]
@@ -158,13 +169,13 @@ def test_a_forged_raise_with_a_huge_version_neither_restarts_nor_blocks_a_genuin
         changed_by="mallory",
     )
 
-    forged_answer = on_lifecycle_event(forged, store, MACHINE)  # type: ignore[arg-type]
+    forged_answer = on_lifecycle_event(forged, store, machine)
 
     assert "ignored" in forged_answer
     assert machine.started == [] and machine.waits_ended == [] and store.attempt == 1
     # WHEN a person really raises the severity afterwards
     genuine = raise_severity(store, "SEV2")
-    answer = on_lifecycle_event(genuine, store, MACHINE)  # type: ignore[arg-type]
+    answer = on_lifecycle_event(genuine, store, machine)
     # THEN the escalation restarts as attempt 4 (the incident's version) and the old wait ends
     assert answer["restarted"] is True
     assert machine.started == [4] and store.attempt == 4
@@ -175,17 +186,17 @@ def test_a_raise_the_timeline_does_not_hold_is_ignored(machine):
     # the version exists, but no person raised the severity to SEV1: someone made the event up
     store = Store(open_incident(version=5))
     forged = event("Severity Changed", open_incident(severity="SEV1", version=5), previous_severity="SEV3", raised=True)
-    assert "ignored" in on_lifecycle_event(forged, store, MACHINE)  # type: ignore[arg-type]
+    assert "ignored" in on_lifecycle_event(forged, store, machine)
     assert machine.started == [] and store.attempt == 1
 
 
 def test_a_redelivered_raise_after_later_changes_starts_nothing_twice(machine):
     store = Store(open_incident(version=2))
     genuine = raise_severity(store, "SEV1")
-    assert on_lifecycle_event(genuine, store, MACHINE)["restarted"] is True  # type: ignore[arg-type]
-    store.incident = replace(store.incident, version=store.incident.version + 4)  # type: ignore[arg-type]
+    assert on_lifecycle_event(genuine, store, machine)["restarted"] is True
+    store.incident = replace(store.incident, version=store.incident.version + 4)
 
-    again = on_lifecycle_event(genuine, store, MACHINE)  # type: ignore[arg-type]
+    again = on_lifecycle_event(genuine, store, machine)
 
     assert again["restarted"] is False
     assert machine.started == [3]
@@ -194,8 +205,8 @@ def test_a_redelivered_raise_after_later_changes_starts_nothing_twice(machine):
 def test_a_raise_of_a_resolved_incident_restarts_nothing(machine):
     store = Store(open_incident(version=2))
     genuine = raise_severity(store, "SEV1")
-    store.incident = replace(store.incident, status=IncidentStatus.RESOLVED, version=4)  # type: ignore[arg-type]
-    assert "ignored" in on_lifecycle_event(genuine, store, MACHINE)  # type: ignore[arg-type]
+    store.incident = replace(store.incident, status=IncidentStatus.RESOLVED, version=4)
+    assert "ignored" in on_lifecycle_event(genuine, store, machine)
     assert machine.started == []
 
 
@@ -211,5 +222,5 @@ def test_a_raise_of_a_resolved_incident_restarts_nothing(machine):
 )
 def test_an_opened_event_starts_only_for_an_open_unacknowledged_incident(machine, stored, starts):
     store = Store(stored)
-    on_lifecycle_event(event("Incident Opened", open_incident()), store, MACHINE)  # type: ignore[arg-type]
+    on_lifecycle_event(event("Incident Opened", open_incident()), store, machine)
     assert machine.started == ([1] if starts else [])

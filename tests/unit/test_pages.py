@@ -175,7 +175,7 @@ def test_the_report_the_postmortem_and_the_scorecard_count_the_same_pages_of_one
         resolved_by="dave",
     )
     store = FakeStore(incident, demo_night())
-    reports = Reports(store, config, clock=lambda: OPENED + timedelta(days=1))  # type: ignore[arg-type]
+    reports = Reports(store, store, config, clock=lambda: OPENED + timedelta(days=1))  # type: ignore[arg-type]
 
     report = reports.build(Period(OPENED - timedelta(days=1), OPENED + timedelta(days=1)))
     markdown, _ = reports.postmortem(INCIDENT_ID, None, actor="test")

@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 
-from siren.app.sms_replies import handle_inbound_sms
+from siren.app.incidents import Incidents
+from siren.app.sms_replies import SmsReplies
 from siren.config import SirenConfig, User
 from siren.domain.ack import OPT_OUT_KEYWORDS, ReplyKind, SmsCommand, SmsCommandKind, parse_sms_reply, reply_text
 from siren.domain.incidents import Incident, IncidentStatus
+from tests.fakes import FakePager, FakeStore
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 PAGED = "+14255550182"
@@ -35,33 +37,6 @@ INCIDENT = Incident(
 
 
 @dataclass
-class FakeStore:
-    bindings: dict[str, tuple[str, list[str]]] = field(default_factory=lambda: {LIVE_CODE: ("INC-1", [PAGED])})
-    reply_windows: dict[str, datetime] = field(default_factory=dict)
-
-    def code_binding(self, code: str) -> tuple[str, list[str]] | None:
-        return self.bindings.get(code)
-
-    def get(self, incident_id: str) -> Incident | None:
-        return INCIDENT if incident_id == "INC-1" else None
-
-    def claim_sms_reply(self, number: str, now: datetime, window: timedelta = timedelta(minutes=1)) -> bool:
-        if number in self.reply_windows and now < self.reply_windows[number]:
-            return False
-        self.reply_windows[number] = now + window
-        return True
-
-
-@dataclass
-class FakePager:
-    sent: list[tuple[str, str]] = field(default_factory=list)
-
-    def send_sms(self, to: str, text: str) -> list[Any]:
-        self.sent.append((to, text))
-        return []
-
-
-@dataclass
 class FakeIncidents:
     acknowledged: list[tuple[str, str]] = field(default_factory=list)
     resolved: list[tuple[str, str]] = field(default_factory=list)
@@ -78,22 +53,27 @@ class Phone:
 
     def __init__(self) -> None:
         self.store, self.pager, self.incidents = FakeStore(), FakePager(), FakeIncidents()
+        self.store.incidents.put(INCIDENT)
+        # The live code, bound to the paged number (the store reads a binding's life by the wall clock).
+        issued = datetime.now(UTC)
+        assert self.store.codes.ack_code("INC-1", lambda: LIVE_CODE, issued) == LIVE_CODE
+        assert self.store.codes.bind_number(LIVE_CODE, "INC-1", PAGED, issued)
         self.config = SirenConfig(users={"alice": User("alice", "Alice", phone=PAGED)})
         self.now = NOW
-
-    def text(self, sender: str, body: str) -> dict[str, Any]:
-        message = {"originationNumber": sender, "messageBody": body}
-        return handle_inbound_sms(
-            message,
-            self.store,
-            self.incidents,
-            self.config,
-            self.pager,
-            clock=lambda: self.now,  # type: ignore[arg-type]
+        self.replies = SmsReplies(
+            incidents=self.store.incidents,
+            codes=self.store.codes,
+            changes=self.incidents,  # type: ignore[arg-type]
+            config=self.config,
+            pager=self.pager,
+            clock=lambda: self.now,
         )
 
+    def text(self, sender: str, body: str) -> dict[str, Any]:
+        return self.replies.reply({"originationNumber": sender, "messageBody": body})
+
     def answers_to(self, number: str) -> list[str]:
-        return [text for to, text in self.pager.sent if to == number]
+        return self.pager.to(number)
 
 
 @pytest.fixture
@@ -110,7 +90,7 @@ def test_a_stranger_cannot_tell_a_live_code_from_a_dead_one(phone):
     phone.text("+14255550004", "ok thanks")
 
     # THEN each got the very same answer, and nothing was acknowledged
-    answers = [text for _, text in phone.pager.sent]
+    answers = [text for _, _, text in phone.pager.sent]
     assert len(answers) == 4 and len(set(answers)) == 1
     assert answers[0] == reply_text(ReplyKind.CODE_REFUSED)
     assert "INC-1" not in answers[0] and LIVE_CODE not in answers[0]
@@ -186,3 +166,34 @@ def test_a_paged_numbers_confirmations_are_never_withheld(phone):
         reply_text(ReplyKind.ACKNOWLEDGED, "INC-1", LIVE_CODE),
         reply_text(ReplyKind.RESOLVED, "INC-1", LIVE_CODE),
     ]
+
+
+# -- through the real incident use case, on the fake store ---------------------------------------------------
+def test_an_ack_reply_acknowledges_the_incident_in_the_store_and_a_late_res_is_told_it_is_resolved():
+    # GIVEN the incident and its code in the fake store, and the real Incidents use case over it
+    phone = Phone()
+    changes = Incidents(phone.store.incidents, phone.config, clock=lambda: phone.now)
+    phone.replies = SmsReplies(
+        incidents=phone.store.incidents,
+        codes=phone.store.codes,
+        changes=changes,
+        config=phone.config,
+        pager=phone.pager,
+        clock=lambda: phone.now,
+    )
+
+    # WHEN the paged number acknowledges, then resolves, then resolves again
+    assert phone.text(PAGED, f"ACK {LIVE_CODE}")["outcome"] == "acknowledged"
+    acknowledged = phone.store.incidents.get("INC-1")
+    assert phone.text(PAGED, f"RES {LIVE_CODE}")["outcome"] == "resolved"
+    late = phone.text(PAGED, f"RES {LIVE_CODE}")
+
+    # THEN the store went acknowledged (by alice, by SMS) then resolved, each with its lifecycle event, and the
+    # late reply is answered "already resolved"
+    assert acknowledged is not None and acknowledged.status is IncidentStatus.ACKNOWLEDGED
+    assert acknowledged.acknowledged_by == "alice"
+    assert phone.store.incidents.incidents["INC-1"].status is IncidentStatus.RESOLVED
+    kinds = [str(event.detail_type) for event in phone.store.incidents.outbox]
+    assert kinds == ["Incident Acknowledged", "Incident Resolved"]
+    assert late == {"outcome": "already resolved", "incident_id": "INC-1"}
+    assert phone.answers_to(PAGED)[-1] == reply_text(ReplyKind.ALREADY_RESOLVED, "INC-1", LIVE_CODE)

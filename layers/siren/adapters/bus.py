@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from siren.clients import client
+from siren.ports import BusEvent
 
 MAX_ENTRIES_PER_CALL = 10  # EventBridge PutEvents limit
 
 
 class PublishFailed(RuntimeError):
     pass
-
-
-@dataclass(frozen=True, slots=True)
-class BusEvent:
-    source: str
-    detail_type: str
-    detail: dict[str, Any]
 
 
 class EventBus:

@@ -13,7 +13,6 @@ import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from email.message import Message
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -24,6 +23,7 @@ from siren.adapters.ses import simple_email_request
 from siren.clients import paging_client
 from siren.domain.messages import EmailMessage
 from siren.observability import logger, metrics
+from siren.ports import Delivery
 
 VIA_END_USER_MESSAGING = "end-user-messaging"
 VIA_SNS = "sns"
@@ -34,19 +34,6 @@ CHAT_TIMEOUT_SECONDS = 5.0
 VOICE_ID = "JOANNA"
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _ERROR_MAX_CHARS = 500
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One attempt to reach someone. ``to`` of a chat delivery is the webhook's origin only: its path is the
-    webhook's secret and must not reach the timeline."""
-
-    channel: str  # sms | voice | email | chat
-    to: str
-    via: str  # end-user-messaging | sns | ses | webhook
-    ok: bool
-    message_id: str | None = None
-    error: str | None = None
 
 
 # One datapoint per failed send, even when a fallback then reaches the person: the ``Siren-PageDeliveryFailures``

@@ -10,11 +10,11 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from siren.clients import client
+from siren.ports import EventTarget, QueuedMessage
 
 
 class DeadLetters:
@@ -37,16 +37,6 @@ class DeadLetters:
 # -- reading and replaying what reached a dead-letter queue (``siren dlq``) -----------------------------------
 PEEK_LIMIT = 1000  # messages a listing reads from one queue at most
 TAKE_VISIBILITY_S = 300  # a message being replayed stays hidden this long; released at once if its replay fails
-
-
-@dataclass(frozen=True, slots=True)
-class QueuedMessage:
-    queue_url: str
-    message_id: str
-    body: str
-    attributes: Mapping[str, str]  # message attributes (string values): ErrorMessage, RULE_ARN, TARGET_ARN...
-    sent_at: datetime | None
-    receipt_handle: str
 
 
 class DeadLetterQueues:
@@ -108,15 +98,6 @@ def _queued(queue_url: str, raw: Mapping[str, Any]) -> QueuedMessage:
         sent_at=datetime.fromtimestamp(int(sent) / 1000, UTC) if sent else None,
         receipt_handle=str(raw["ReceiptHandle"]),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class EventTarget:
-    """A rule of the stack that sends matching events to one of the stack's functions."""
-
-    rule: str
-    pattern: Mapping[str, Any]
-    function_arn: str
 
 
 class StackWiring:

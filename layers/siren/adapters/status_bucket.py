@@ -11,20 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from siren.clients import client
 from siren.domain.status_render import SiteObject
+from siren.ports import PublishResult
 
 MANIFEST_KEY = "_siren/manifest.json"
-
-
-@dataclass(frozen=True, slots=True)
-class PublishResult:
-    written: int
-    unchanged: int
-    bytes_written: int
 
 
 def _fingerprint(obj: SiteObject) -> str:

@@ -16,10 +16,9 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from siren.adapters.canary import WatchdogBeacon, post_alert
-from siren.adapters.store import IncidentStore
 from siren.domain.incidents import IncidentError
 from siren.observability import logger, metrics
+from siren.ports import AlertPoster, HeartbeatRecords, Watchdog
 
 ACTOR = "siren-canary"
 HEARTBEAT_METRIC = "CanaryHeartbeat"
@@ -39,9 +38,10 @@ def canary_alert(now: datetime) -> dict[str, Any]:
     }
 
 
-def send_canary(webhook_url: str, token: Callable[[], str], now: datetime) -> dict[str, Any]:
-    """Send one canary alert through the webhook; raises CanaryNotDelivered when the front door refuses it."""
-    answer = post_alert(webhook_url, token(), canary_alert(now))
+def send_canary(webhook_url: str, token: Callable[[], str], now: datetime, post: AlertPoster) -> dict[str, Any]:
+    """Send one canary alert through the webhook; raises (siren.adapters.canary.CanaryNotDelivered) when the
+    front door refuses it."""
+    answer = post(webhook_url, token(), canary_alert(now))
     logger.info("canary sent", extra={"answer": answer})
     return answer
 
@@ -49,15 +49,17 @@ def send_canary(webhook_url: str, token: Callable[[], str], now: datetime) -> di
 class CanaryRecorder:
     """What the escalation's first step does for a canary incident besides the dry run (app/escalation.py)."""
 
-    def __init__(self, store: IncidentStore, resolve: Callable[[str, str, str | None], Any], beacon: WatchdogBeacon):
-        self._store = store
+    def __init__(
+        self, heartbeats: HeartbeatRecords, resolve: Callable[[str, str, str | None], Any], beacon: Watchdog
+    ) -> None:
+        self._heartbeats = heartbeats
         self._resolve = resolve
         self._beacon = beacon
 
     def heartbeat(self, at: datetime, end_to_end_seconds: float) -> None:
         metrics.add_metric(name=HEARTBEAT_METRIC, unit=MetricUnit.Count, value=1)
         metrics.add_metric(name=END_TO_END_METRIC, unit=MetricUnit.Seconds, value=end_to_end_seconds)
-        self._store.record_canary(at, end_to_end_seconds)
+        self._heartbeats.record_canary(at, end_to_end_seconds)
         self._beacon.beat()
 
     def resolve(self, incident_id: str) -> None:

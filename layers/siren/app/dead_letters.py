@@ -26,11 +26,19 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from siren.adapters.bus import BusEvent
-from siren.adapters.dead_letters import EventTarget, QueuedMessage
 from siren.domain.incidents import EVENT_SOURCE, Incident, IncidentStatus, LifecycleEventType
+from siren.ports import (
+    BusEvent,
+    DeadLetterQueues,
+    EventBus,
+    IncidentRepository,
+    Invoker,
+    Outbox,
+    QueuedMessage,
+    StackWiring,
+)
 
 # Stream records carry their creation time to the second, and the event items their writer's clock: the window
 # of a batch is widened by this much on both sides. Extra incidents in it are harmless (their current event is
@@ -43,38 +51,6 @@ class DeadLetterKind(enum.StrEnum):
     EVENT = "event"
     REFUSED_ALERT = "refused-alert"
     UNKNOWN = "unknown"
-
-
-# -- ports ------------------------------------------------------------------------------------------------------
-class Queues(Protocol):
-    def waiting(self, queue_url: str) -> int: ...
-    def peek(self, queue_url: str) -> list[QueuedMessage]: ...
-    def take(self, queue_url: str) -> list[QueuedMessage]: ...
-    def delete(self, message: QueuedMessage) -> None: ...
-    def release(self, message: QueuedMessage) -> None: ...
-
-
-class Wiring(Protocol):
-    def queues(self) -> dict[str, str]: ...
-    def owns_function(self, arn: str) -> bool: ...
-    def event_targets(self, bus_names: Sequence[str]) -> list[EventTarget]: ...
-    def topic_functions(self, topic_arn: str) -> list[str]: ...
-
-
-class Outbox(Protocol):
-    def written_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]: ...
-
-
-class Store(Protocol):
-    def get(self, incident_id: str, consistent: bool = True) -> Incident | None: ...
-
-
-class Bus(Protocol):
-    def put(self, events: Sequence[BusEvent]) -> int: ...
-
-
-class Invoker(Protocol):
-    def invoke_async(self, function_arn: str, event: Any) -> None: ...
 
 
 # -- what a message holds (pure) --------------------------------------------------------------------------------
@@ -253,18 +229,18 @@ class DeadLetterReplays:
     def __init__(
         self,
         *,
-        queues: Queues,
-        wiring: Wiring,
+        queues: DeadLetterQueues,
+        wiring: StackWiring,
         outbox: Outbox,
-        store: Store,
-        bus: Bus,
+        incidents: IncidentRepository,
+        bus: EventBus,
         invoker: Invoker,
         bus_names: Sequence[str],
     ) -> None:
         self._queues = queues
         self._wiring = wiring
         self._outbox = outbox
-        self._store = store
+        self._incidents = incidents
         self._bus = bus
         self._invoker = invoker
         self._bus_names = list(bus_names)
@@ -344,7 +320,7 @@ class DeadLetterReplays:
         incident_ids = sorted({str(e["detail"]["incident_id"]) for e in events if e["detail"].get("incident_id")})
         republished: list[BusEvent] = []
         for incident_id in incident_ids:
-            incident = self._store.get(incident_id)
+            incident = self._incidents.get(incident_id)
             if incident is None:
                 raise ReplayFailed(f"{incident_id} is not in the table")
             republished += current_lifecycle_events(incident)

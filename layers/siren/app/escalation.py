@@ -11,10 +11,8 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
-from siren.adapters.channels import Delivery
-from siren.adapters.store import IncidentStore
 from siren.config import SirenConfig
 from siren.domain.ack import AckAction, new_ack_code
 from siren.domain.escalation import (
@@ -28,57 +26,53 @@ from siren.domain.escalation import (
     step_label,
 )
 from siren.domain.incidents import SYSTEM_ACTOR, Incident, IncidentStatus, TimelineEntry, TimelineKind
-from siren.domain.messages import EmailMessage, chat_payload, email, sms_text, voice_ssml
+from siren.domain.messages import chat_payload, email, sms_text, voice_ssml
 from siren.domain.oncall import resolve_targets
+from siren.ports import (
+    AckCodes,
+    AckLinks,
+    Canary,
+    Delivery,
+    EscalationState,
+    EscalationWaits,
+    IncidentRepository,
+    Pager,
+)
 
 ACTOR = "escalation"
-
-
-class PagerPort(Protocol):
-    """What the escalation needs of a pager (siren.adapters.channels.Pager; tests can pass a fake)."""
-
-    def send_sms(self, to: str, text: str) -> list[Delivery]: ...
-    def check_sms(self, to: str, text: str) -> Delivery: ...
-    def send_voice(self, to: str, ssml: str) -> Delivery: ...
-    def send_email(self, to: str, message: EmailMessage, sender: str) -> Delivery: ...
-    def send_chat(self, webhook_url: str, payload: Mapping[str, Any]) -> Delivery: ...
-
-
-class LinkMaker(Protocol):
-    """Signed acknowledgement links (siren.app.ack_links.LinkSigner)."""
-
-    def link(self, incident_id: str, action: AckAction, user: str, now: datetime) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
 class PagingSettings:
     email_sender: str
-    links: LinkMaker | None = None  # None: pages carry the SMS code only
+    links: AckLinks | None = None  # None: pages carry the SMS code only
     # The chat webhook's URL, read when it is needed (a secret); None or "": no chat channel.
     chat_webhook_url: Callable[[], str | None] | None = None
 
 
-class CanaryPort(Protocol):
-    """What the canary's first step needs beyond paging (siren.adapters.canary; tests can pass a fake)."""
-
-    def heartbeat(self, at: datetime, end_to_end_seconds: float) -> None: ...
-    def resolve(self, incident_id: str) -> None: ...
-
-
 class Escalation:
+    """Each port is one noun the escalation reads or changes: the incident and its timeline, the escalation's own
+    state (attempt, held wait, pages sent), acknowledgement codes, the channels, and the machine's waits."""
+
     def __init__(
         self,
-        store: IncidentStore,
-        config: SirenConfig,
-        pager: PagerPort,
-        settings: PagingSettings,
         *,
+        incidents: IncidentRepository,
+        escalations: EscalationState,
+        codes: AckCodes,
+        pager: Pager,
+        waits: EscalationWaits,
+        config: SirenConfig,
+        settings: PagingSettings,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         rng: random.Random | None = None,
-        canary: CanaryPort | None = None,
+        canary: Canary | None = None,
     ) -> None:
         self._canary_port = canary
-        self._store = store
+        self._incidents = incidents
+        self._escalations = escalations
+        self._codes = codes
+        self._waits = waits
         self._config = config
         self._pager = pager
         self._settings = settings
@@ -90,7 +84,7 @@ class Escalation:
         """Plan the notifications due at the cursor, one page task per recipient (the state machine sends them,
         each in a task of its own); return them with how long to wait for an acknowledgement, or stop."""
         incident_id = str(cursor_json["incident_id"])
-        incident = self._store.get(incident_id)
+        incident = self._incidents.get(incident_id)
         if incident is None:
             return _stop(incident_id, "no such incident")
         if incident.status in (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED):
@@ -99,7 +93,7 @@ class Escalation:
         if incident.canary:
             return self._canary(incident, now)
         if cursor_json.get("done"):
-            self._store.add_timeline(
+            self._incidents.add_timeline(
                 incident_id,
                 [
                     TimelineEntry(
@@ -112,7 +106,7 @@ class Escalation:
             )
             return _stop(incident_id, "policy exhausted")
         cursor = Cursor.from_json(cursor_json)
-        if cursor.attempt < self._store.current_attempt(incident_id):
+        if cursor.attempt < self._escalations.current_attempt(incident_id):
             return _stop(incident_id, "superseded by a later escalation (severity raised)")
         policy = self._config.policy_for_severity(incident.severity)
         entries: list[TimelineEntry] = []
@@ -141,7 +135,7 @@ class Escalation:
         ]
         step = plan_step(cursor, levels, policy.repeat)
         tasks = page_tasks(cursor, step.due) + tasks  # people first: the chat post is the least urgent
-        self._store.add_timeline(incident_id, entries)
+        self._incidents.add_timeline(incident_id, entries)
         following = step.next.to_json() if step.next else {"incident_id": incident_id, "done": True}
         return {
             "action": "wait",
@@ -153,7 +147,7 @@ class Escalation:
     def roles(self, cursor_json: Mapping[str, Any]) -> dict[str, Any]:
         """SEV1/SEV2 (per config) also page the incident commander and the communications lead: one page task per
         person, marked with the role (these pages are not the escalation's levels: reports and drills read it)."""
-        incident = self._store.get(str(cursor_json["incident_id"]))
+        incident = self._incidents.get(str(cursor_json["incident_id"]))
         roles = self._config.roles
         if incident is None or incident.canary or roles is None or incident.severity not in roles.severities:
             return {"paged": [], "pages": []}  # the canary checks the escalation's first step only
@@ -176,7 +170,7 @@ class Escalation:
                 )
                 due = [Notification(user, str(rule.method), 0) for rule in self._config.users[user].notify]
                 tasks.extend(page_tasks(cursor, due, role=role))
-        self._store.add_timeline(incident.id, entries)
+        self._incidents.add_timeline(incident.id, entries)
         return {"paged": [task.user for task in tasks], "pages": [task.to_json() for task in tasks]}
 
     def page(self, task_json: Mapping[str, Any], run: str) -> dict[str, Any]:
@@ -185,17 +179,17 @@ class Escalation:
         The incident is read first: acknowledged or resolved meanwhile, nobody is paged. A retried task (the
         function timed out, the state machine retries it) skips the channels it already sent."""
         task = PageTask.from_json(task_json)
-        incident = self._store.get(task.incident_id)
+        incident = self._incidents.get(task.incident_id)
         if incident is None or incident.status in (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED):
             return {"user": task.user, "sent": [], "skipped": str(incident.status) if incident else "missing"}
         page_id = task.page_id(run)
-        sent = list(self._store.sent_channels(incident.id, page_id))
+        sent = list(self._escalations.sent_channels(incident.id, page_id))
         if all(method in sent for method in task.methods):
             return {"user": task.user, "sent": sent}  # a retry of a task that had sent everything
         now = self._clock()
         code, code_entries = self._code_for(incident, now)
         if code_entries:
-            self._store.add_timeline(incident.id, code_entries)
+            self._incidents.add_timeline(incident.id, code_entries)
         for method in task.methods:
             if method in sent:
                 continue
@@ -207,14 +201,14 @@ class Escalation:
                 entries = [replace(entry, data={**entry.data, "role": task.role}) for entry in entries]
             if any(entry.kind is TimelineKind.PAGED for entry in entries):
                 sent.append(method)
-            self._store.record_send(incident.id, entries, page_id=page_id, sent=tuple(sent), now=now)
+            self._escalations.record_send(incident.id, entries, page_id=page_id, sent=tuple(sent), now=now)
         return {"user": task.user, "sent": sent}
 
     def record_failure(self, cursor_json: Mapping[str, Any], error: Mapping[str, Any], state: str) -> dict[str, Any]:
         """A step failed after its retries: put it on the timeline and move on to the next level."""
         incident_id = str(cursor_json["incident_id"])
         cause = str(error.get("Cause", ""))[:500]
-        self._store.add_timeline(
+        self._incidents.add_timeline(
             incident_id,
             [
                 TimelineEntry(
@@ -242,7 +236,7 @@ class Escalation:
         task = PageTask.from_json(task_json)
         who = task.user or "the chat channel"
         cause = str(error.get("Cause", ""))[:500]
-        self._store.add_timeline(
+        self._incidents.add_timeline(
             task.incident_id,
             [
                 TimelineEntry(
@@ -268,23 +262,19 @@ class Escalation:
         """Keep the wait's task token; if the incident was acknowledged meanwhile, end the wait at once."""
         incident_id = str(cursor_json["incident_id"])
         attempt = int(cursor_json.get("attempt", 1))
-        if not self._store.hold_token(incident_id, token, execution, attempt):
-            from siren.adapters.escalations import complete_wait
-
-            complete_wait(token, {"stopped": "superseded by a later escalation (severity raised)"})
+        if not self._escalations.hold_token(incident_id, token, execution, attempt):
+            self._waits.end_wait(token, "superseded by a later escalation (severity raised)")
             return {"held": False}
-        incident = self._store.get(incident_id)
+        incident = self._incidents.get(incident_id)
         if incident is None or incident.status in (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED):
-            from siren.adapters.escalations import complete_wait
-
-            complete_wait(token, {"stopped": str(incident.status) if incident else "missing"})
+            self._waits.end_wait(token, str(incident.status) if incident else "missing")
         return {"held": True}
 
     # -- paging -------------------------------------------------------------------------------------------
     def _code_for(self, incident: Incident, now: datetime) -> tuple[str | None, list[TimelineEntry]]:
         """The incident's acknowledgement code; when none can be allocated the page goes out without one (with the
         link when configured) and that is recorded: a page without a code beats no page."""
-        code = self._store.ack_code(incident.id, lambda: new_ack_code(self._rng), now)
+        code = self._codes.ack_code(incident.id, lambda: new_ack_code(self._rng), now)
         if code is not None:
             return code, []
         return None, [
@@ -317,7 +307,7 @@ class Escalation:
         if (
             method in ("sms", "voice")
             and code is not None
-            and not self._store.bind_number(code, incident.id, address, now)
+            and not self._codes.bind_number(code, incident.id, address, now)
         ):
             # The code stopped being this incident's (freed or expired meanwhile): a reply with it must not reach
             # another incident, so this page goes without a code.
@@ -406,7 +396,7 @@ class Escalation:
                     },
                 )
             )
-        self._store.add_timeline(incident.id, entries)
+        self._incidents.add_timeline(incident.id, entries)
         if self._canary_port is not None:
             if healthy:
                 self._canary_port.heartbeat(now, canary_seconds(incident, now))
@@ -475,7 +465,7 @@ class Escalation:
         return links.link(incident.id, action, user, now) if links else None
 
     def _incident_severity(self, incident_id: str) -> str:
-        incident = self._store.get(incident_id)
+        incident = self._incidents.get(incident_id)
         return incident.severity if incident else "SEV3"
 
 

@@ -12,56 +12,83 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from siren.adapters.escalations import complete_wait, start_escalation
-from siren.adapters.store import IncidentStore
+from siren.domain.escalation import execution_name
 from siren.domain.incidents import Incident, IncidentStatus, LifecycleEventType, TimelineKind
 from siren.domain.signals import SEVERITIES
 from siren.observability import logger
+from siren.ports import AckCodes, EscalationRuns, EscalationState, IncidentRepository
 
 ENDED = (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED)
 UNACKNOWLEDGED = (IncidentStatus.OPEN, IncidentStatus.RECOVERED)
 
 
-def on_lifecycle_event(
-    event: Mapping[str, Any],
-    store: IncidentStore,
-    state_machine_arn: str,
-    *,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> dict[str, Any]:
-    now = clock()
-    detail_type = event.get("detail-type")
-    detail = event.get("detail") or {}
-    incident_id = str(detail["incident_id"])
-    if detail_type == LifecycleEventType.OPENED:
-        incident = store.get(incident_id)
-        if incident is None or incident.status not in UNACKNOWLEDGED:
-            return _ignored(incident_id, detail_type, incident, "the incident is not open and unacknowledged")
-        started = start_escalation(state_machine_arn, incident_id, attempt=1)
-        return {"incident_id": incident_id, "started": started}
-    if detail_type == LifecycleEventType.SEVERITY_CHANGED and detail.get("raised"):
-        attempt, refusal = _confirmed_raise(store, incident_id, detail)
-        if attempt is None:
-            return _ignored(incident_id, detail_type, store.get(incident_id), refusal)
-        # Each raise is its own attempt: the version of the incident makes the execution name unique. The new
-        # attempt becomes current first, so the one it replaces can no longer hold a wait or page again.
-        previous_wait = store.supersede_escalation(incident_id, attempt)
-        stopped = complete_wait(previous_wait, {"stopped": "severity raised"}) if previous_wait else False
-        started = start_escalation(state_machine_arn, incident_id, attempt=attempt)
-        return {"incident_id": incident_id, "restarted": started, "stopped_previous": stopped}
-    if detail_type in (LifecycleEventType.ACKNOWLEDGED, LifecycleEventType.RESOLVED):
-        incident = store.get(incident_id)
-        if incident is None or incident.status not in ENDED:
-            return _ignored(incident_id, detail_type, incident, "the store says the incident is not acknowledged")
-        stopped = _end_wait(store, incident_id, str(detail_type))
-        if incident.status is IncidentStatus.RESOLVED:
-            # The code goes back to the pool (after a grace for late replies): codes never run out.
-            return {"incident_id": incident_id, "stopped": stopped, "freed_code": store.free_ack_code(incident_id, now)}
-        return {"incident_id": incident_id, "stopped": stopped}
-    return {"incident_id": incident_id, "ignored": detail_type}
+class EscalationEvents:
+    """The lifecycle function's use case: reads the incident and the escalation's state, starts runs and ends
+    waits through the machine, and gives a resolved incident's code back."""
+
+    def __init__(
+        self,
+        *,
+        incidents: IncidentRepository,
+        escalations: EscalationState,
+        codes: AckCodes,
+        runs: EscalationRuns,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._incidents = incidents
+        self._escalations = escalations
+        self._codes = codes
+        self._runs = runs
+        self._clock = clock
+
+    def on_lifecycle_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        now = self._clock()
+        detail_type = event.get("detail-type")
+        detail = event.get("detail") or {}
+        incident_id = str(detail["incident_id"])
+        if detail_type == LifecycleEventType.OPENED:
+            incident = self._incidents.get(incident_id)
+            if incident is None or incident.status not in UNACKNOWLEDGED:
+                return _ignored(incident_id, detail_type, incident, "the incident is not open and unacknowledged")
+            started = self._start(incident_id, attempt=1)
+            return {"incident_id": incident_id, "started": started}
+        if detail_type == LifecycleEventType.SEVERITY_CHANGED and detail.get("raised"):
+            attempt, refusal = _confirmed_raise(self._incidents, incident_id, detail)
+            if attempt is None:
+                return _ignored(incident_id, detail_type, self._incidents.get(incident_id), refusal)
+            # Each raise is its own attempt: the version of the incident makes the execution name unique. The new
+            # attempt becomes current first, so the one it replaces can no longer hold a wait or page again.
+            previous_wait = self._escalations.supersede_escalation(incident_id, attempt)
+            stopped = self._runs.end_wait(previous_wait, "severity raised") if previous_wait else False
+            started = self._start(incident_id, attempt=attempt)
+            return {"incident_id": incident_id, "restarted": started, "stopped_previous": stopped}
+        if detail_type in (LifecycleEventType.ACKNOWLEDGED, LifecycleEventType.RESOLVED):
+            incident = self._incidents.get(incident_id)
+            if incident is None or incident.status not in ENDED:
+                return _ignored(incident_id, detail_type, incident, "the store says the incident is not acknowledged")
+            stopped = self._end_wait(incident_id, str(detail_type))
+            if incident.status is IncidentStatus.RESOLVED:
+                # The code goes back to the pool (after a grace for late replies): codes never run out.
+                freed = self._codes.free_ack_code(incident_id, now)
+                return {"incident_id": incident_id, "stopped": stopped, "freed_code": freed}
+            return {"incident_id": incident_id, "stopped": stopped}
+        return {"incident_id": incident_id, "ignored": detail_type}
+
+    def _start(self, incident_id: str, attempt: int) -> bool:
+        """Start the attempt's run under its own name: False when it already started (a redelivered event)."""
+        return self._runs.start(incident_id, attempt, execution_name(incident_id, attempt))
+
+    def _end_wait(self, incident_id: str, why: str) -> bool:
+        held = self._escalations.held_token(incident_id)
+        if held is None:
+            return False
+        token, _execution = held
+        return self._runs.end_wait(token, why)
 
 
-def _confirmed_raise(store: IncidentStore, incident_id: str, detail: Mapping[str, Any]) -> tuple[int | None, str]:
+def _confirmed_raise(
+    incidents: IncidentRepository, incident_id: str, detail: Mapping[str, Any]
+) -> tuple[int | None, str]:
     """The attempt a "Severity Changed" event may start, or None and why not.
 
     The attempt is the incident version the raise wrote, so a redelivered event starts nothing twice. The event
@@ -71,7 +98,7 @@ def _confirmed_raise(store: IncidentStore, incident_id: str, detail: Mapping[str
         attempt = int(detail.get("version"))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None, "the event names no incident version"
-    view = store.view(incident_id)
+    view = incidents.view(incident_id)
     if view is None:
         return None, "no such incident"
     incident = view.incident
@@ -107,11 +134,3 @@ def _ignored(incident_id: str, detail_type: Any, incident: Incident | None, why:
         },
     )
     return {"incident_id": incident_id, "ignored": str(detail_type), "reason": why}
-
-
-def _end_wait(store: IncidentStore, incident_id: str, why: str) -> bool:
-    held = store.held_token(incident_id)
-    if held is None:
-        return False
-    token, _execution = held
-    return complete_wait(token, {"stopped": why})

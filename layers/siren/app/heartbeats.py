@@ -15,12 +15,12 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from siren.adapters.store import IncidentStore
 from siren.app.ingest import Ingestor
 from siren.config import Heartbeat, SirenConfig
 from siren.domain.heartbeats import Action, HeartbeatState, HeartbeatStatus, Verdict, reading, verdict
 from siren.domain.signals import SeverityHints, Signal, SignalStatus, Source
 from siren.observability import logger, metrics
+from siren.ports import HeartbeatRecords
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +48,12 @@ class HeartbeatView:
 class Heartbeats:
     def __init__(
         self,
-        store: IncidentStore,
+        heartbeats: HeartbeatRecords,
         config: SirenConfig,
         ingestor: Ingestor,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._store = store
+        self._heartbeats = heartbeats
         self._config = config
         self._ingestor = ingestor
         self._clock = clock
@@ -65,7 +65,7 @@ class Heartbeats:
         """A job's ping: recorded, and an incident its silence opened is resolved (or recovered). KeyError: unknown."""
         heartbeat = self._config.heartbeats[name]
         now = self._clock()
-        state = self._store.record_heartbeat_ping(name, now)
+        state = self._heartbeats.record_heartbeat_ping(name, now)
         self._settle(heartbeat, state, now)
         return _view(heartbeat, state, now)
 
@@ -76,7 +76,7 @@ class Heartbeats:
         as an error (and Siren's own error alarm sees it).
         """
         now = self._clock()
-        states = self._store.heartbeat_states() if self._config.heartbeats else {}
+        states = self._heartbeats.heartbeat_states() if self._config.heartbeats else {}
         actions: dict[str, str] = {}
         down = 0
         failed: list[str] = []
@@ -84,7 +84,7 @@ class Heartbeats:
             try:
                 state = states.get(name) or HeartbeatState()
                 if state.first_seen_at is None:
-                    state = self._store.heartbeat_seen(name, now)  # its first deadline counts from now
+                    state = self._heartbeats.heartbeat_seen(name, now)  # its first deadline counts from now
                 actions[name] = str(self._settle(heartbeat, state, now).action)
                 down += reading(heartbeat.interval, heartbeat.grace, state, now).status is HeartbeatStatus.DOWN
             except Exception:
@@ -99,7 +99,7 @@ class Heartbeats:
     def views(self) -> list[HeartbeatView]:
         """Every configured heartbeat's status now, in file order (one Query)."""
         now = self._clock()
-        states = self._store.heartbeat_states()
+        states = self._heartbeats.heartbeat_states()
         return [
             _view(heartbeat, states.get(name) or HeartbeatState(), now)
             for name, heartbeat in self._config.heartbeats.items()
@@ -113,11 +113,11 @@ class Heartbeats:
             return decided
         if decided.action is Action.REPORT_MISSED:
             result = self._ingestor.ingest(_missed_signal(heartbeat, state, decided, now), _raw(heartbeat, state))
-            self._store.mark_heartbeat_missed(heartbeat.name, decided.deadline)
+            self._heartbeats.mark_heartbeat_missed(heartbeat.name, decided.deadline)
             metrics.add_metric(name="HeartbeatsMissed", unit=MetricUnit.Count, value=1)
         else:
             result = self._ingestor.ingest(_recovered_signal(heartbeat, state, decided, now), _raw(heartbeat, state))
-            self._store.mark_heartbeat_recovered(heartbeat.name, decided.deadline)
+            self._heartbeats.mark_heartbeat_recovered(heartbeat.name, decided.deadline)
         logger.info(
             "heartbeat reported",
             extra={

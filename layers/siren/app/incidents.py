@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from siren.adapters.store import IncidentStore
 from siren.app.ingest import Ingestor, IngestResult
 from siren.config import SirenConfig
 from siren.domain.incidents import (
@@ -29,7 +28,7 @@ from siren.domain.incidents import (
 )
 from siren.domain.records import IncidentView
 from siren.domain.signals import SeverityHints, Signal, SignalStatus, Source
-from siren.ports import ConcurrentChange
+from siren.ports import ConcurrentChange, IncidentRepository
 
 # Racing deliveries of one key retry with jittered, capped backoff; past this the caller's retry takes over.
 MAX_ATTEMPTS = 20
@@ -38,9 +37,12 @@ NOTE_MAX = 2000
 
 class Incidents:
     def __init__(
-        self, store: IncidentStore, config: SirenConfig, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        incidents: IncidentRepository,
+        config: SirenConfig,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._store = store
+        self._incidents = incidents
         self._config = config
         self._clock = clock
 
@@ -67,10 +69,10 @@ class Incidents:
         )
         choice = SeverityChoice(severity, "declared", f"declared {severity} by {actor}")
         payload = {"title": title, "severity": severity, "service": service, "summary": summary, "actor": actor}
-        return Ingestor(self._store, self._config, self._clock).ingest(signal, payload, severity_override=choice)
+        return Ingestor(self._incidents, self._config, self._clock).ingest(signal, payload, severity_override=choice)
 
     def get(self, incident_id: str) -> IncidentView:
-        view = self._store.view(incident_id)
+        view = self._incidents.view(incident_id)
         if view is None:
             raise IncidentError(f"no incident {incident_id}")
         return view
@@ -79,12 +81,12 @@ class Incidents:
         """Newest first. Siren's own canary incidents (open for a few seconds each) only with ``canaries``; resolved
         ones are never listed (the by-time index keeps them apart)."""
         if status is not None:
-            found = self._store.list_by_status(status, limit)
+            found = self._incidents.list_by_status(status, limit)
         else:
             found = [
                 i
                 for s in (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED, IncidentStatus.RECOVERED)
-                for i in self._store.list_by_status(s, limit)
+                for i in self._incidents.list_by_status(s, limit)
             ]
         chosen = [incident for incident in found if canaries or not incident.canary]
         return sorted(chosen, key=lambda incident: incident.opened_at, reverse=True)[:limit]
@@ -107,10 +109,10 @@ class Incidents:
             raise IncidentError("a note needs some text")
         if len(note) > NOTE_MAX:
             raise IncidentError(f"a note is at most {NOTE_MAX} characters, got {len(note)}")
-        if self._store.get(incident_id) is None:
+        if self._incidents.get(incident_id) is None:
             raise IncidentError(f"no incident {incident_id}")
         entry = TimelineEntry(self._clock(), TimelineKind.NOTE, actor, note)
-        self._store.add_timeline(incident_id, [entry])
+        self._incidents.add_timeline(incident_id, [entry])
         return entry
 
     def post_update(self, incident_id: str, body: str, status: str, actor: str, title: str | None = None) -> Incident:
@@ -124,7 +126,7 @@ class Incidents:
 
     def _change(self, incident_id: str, decide: Callable[[Incident, datetime], Outcome]) -> Incident:
         for attempt in range(MAX_ATTEMPTS):
-            incident = self._store.get(incident_id)
+            incident = self._incidents.get(incident_id)
             if incident is None:
                 raise IncidentError(f"no incident {incident_id}")
             now = self._clock()
@@ -134,11 +136,11 @@ class Incidents:
             changed = outcome.incident
             if outcome.incident.status is IncidentStatus.RESOLVED:
                 # The key is free again: its next trigger opens a new incident.
-                key = self._store.key_state(incident.dedup_key)
+                key = self._incidents.key_state(incident.dedup_key)
                 if key.open_incident_id == incident.id:
                     outcome = replace(outcome, key_state=replace(key, open_incident_id=None, version=key.version + 1))
             try:
-                self._store.apply(outcome, None, now)
+                self._incidents.apply(outcome, None, now)
             except ConcurrentChange:
                 time.sleep(random.uniform(0, min(0.005 * (2**attempt), 0.25)))  # noqa: S311 - jitter, not security
                 continue

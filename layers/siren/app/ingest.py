@@ -9,7 +9,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from siren.adapters.store import IncidentStore
 from siren.config import SirenConfig
 from siren.domain.incidents import (
     MAX_CLOCK_SKEW,
@@ -27,7 +26,7 @@ from siren.domain.policy import InsufficientData, ServicePolicy
 from siren.domain.records import RawAlert
 from siren.domain.severity import resolve_service, resolve_severity
 from siren.domain.signals import CLOCK_SKEW_NOTE, Signal, SignalStatus, clamped_to_receipt
-from siren.ports import ConcurrentChange, DuplicateDelivery
+from siren.ports import ConcurrentChange, DuplicateDelivery, IncidentRepository
 
 # Racing deliveries of one key retry with jittered, capped backoff; past this the caller's retry takes over.
 MAX_ATTEMPTS = 20
@@ -83,11 +82,11 @@ def _is_plain_duplicate_candidate(signal: Signal, policy: ServicePolicy) -> bool
 class Ingestor:
     def __init__(
         self,
-        store: IncidentStore,
+        incidents: IncidentRepository,
         config: SirenConfig,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._store = store
+        self._incidents = incidents
         self._config = config
         self._clock = clock
 
@@ -111,17 +110,17 @@ class Ingestor:
                 {"delivery_id": signal.delivery_id, "summary": signal.summary[:500]},
             )
             try:
-                appended = self._store.append_duplicate(signal.dedup_key, entry, raw)
+                appended = self._incidents.append_duplicate(signal.dedup_key, entry, raw)
             except DuplicateDelivery:
                 return IngestResult("duplicate_delivery", "already applied", dedup_key=signal.dedup_key, note=note)
             if appended is not None:
                 return IngestResult("appended", "duplicate of an open incident", appended, signal.dedup_key, note)
 
         for attempt in range(MAX_ATTEMPTS):
-            key_state = self._store.key_state(signal.dedup_key)
+            key_state = self._incidents.key_state(signal.dedup_key)
             incident: Incident | None = None
             if key_state.open_incident_id:
-                incident = self._store.get(key_state.open_incident_id)
+                incident = self._incidents.get(key_state.open_incident_id)
                 if incident is not None and incident.status is IncidentStatus.RESOLVED:
                     incident = None
             if severity_override is not None:
@@ -144,10 +143,10 @@ class Ingestor:
                 raw = replace(raw, delivery_id=delivery_id)
             try:
                 if outcome.incident is None and outcome.key_state is None:
-                    first = self._store.record_raw_alert(raw)
+                    first = self._incidents.record_raw_alert(raw)
                     action = "ignored" if first else "duplicate_delivery"
                     return IngestResult(action, outcome.reason, dedup_key=signal.dedup_key, note=note)
-                self._store.apply(outcome, raw, now)
+                self._incidents.apply(outcome, raw, now)
             except DuplicateDelivery:
                 return IngestResult("duplicate_delivery", "already applied", dedup_key=signal.dedup_key, note=note)
             except ConcurrentChange:

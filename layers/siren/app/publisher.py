@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from siren.adapters.bus import BusEvent, EventBus
+from siren.ports import BusEvent, EventBus
 
 
 def lifecycle_events_in(stream_event: Mapping[str, Any]) -> list[BusEvent]:

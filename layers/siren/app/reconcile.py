@@ -23,14 +23,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from siren.adapters.store import IncidentStore
-from siren.domain.escalation import Run, parse_execution_name, repair_for_unacknowledged
+from siren.domain.escalation import parse_execution_name, repair_for_unacknowledged
 from siren.domain.incidents import Incident, IncidentStatus, TimelineEntry, TimelineKind
 from siren.observability import logger, metrics
+from siren.ports import EscalationRuns, EscalationState, IncidentRepository
 
 ACTOR = "siren-reconciler"
 REPAIRED_METRIC = "EscalationsRepaired"
@@ -39,14 +38,6 @@ REPAIRED_METRIC = "EscalationsRepaired"
 DEFAULT_GRACE = timedelta(minutes=2)
 UNACKNOWLEDGED = (IncidentStatus.OPEN, IncidentStatus.RECOVERED)
 MAX_UNRESOLVED_READ = 1000
-
-
-class EscalationRuns(Protocol):
-    def running(self) -> list[str]: ...
-    def latest(self, incident_id: str, attempt: int) -> Run | None: ...
-    def start(self, incident_id: str, attempt: int, name: str) -> bool: ...
-    def stop(self, name: str, cause: str) -> bool: ...
-    def end_wait(self, token: str, why: str) -> bool: ...
 
 
 @dataclass
@@ -62,12 +53,14 @@ class SweepReport:
 class Reconciler:
     def __init__(
         self,
-        store: IncidentStore,
+        incidents: IncidentRepository,
+        escalations: EscalationState,
         runs: EscalationRuns,
         clock: Callable[[], datetime],
         grace: timedelta = DEFAULT_GRACE,
     ) -> None:
-        self._store = store
+        self._incidents = incidents
+        self._escalations = escalations
         self._runs = runs
         self._clock = clock
         self._grace = grace
@@ -85,7 +78,7 @@ class Reconciler:
         unacknowledged = [
             incident
             for status in UNACKNOWLEDGED
-            for incident in self._store.list_by_status(status, limit=MAX_UNRESOLVED_READ)
+            for incident in self._incidents.list_by_status(status, limit=MAX_UNRESOLVED_READ)
         ]
         report.unacknowledged = len(unacknowledged)
         for incident in unacknowledged:
@@ -99,7 +92,7 @@ class Reconciler:
         return report
 
     def _keep_escalating(self, incident: Incident, running: list[str], now: datetime, report: SweepReport) -> None:
-        attempt = self._store.current_attempt(incident.id)
+        attempt = self._escalations.current_attempt(incident.id)
         if any((parsed := parse_execution_name(name)) and parsed.attempt == attempt for name in running):
             return
         latest = self._runs.latest(incident.id, attempt)
@@ -111,14 +104,14 @@ class Reconciler:
         self._record(incident.id, now, f"escalation started again as {repair.name}: {repair.why}", report)
 
     def _end_escalation(self, incident_id: str, names: list[str], now: datetime, report: SweepReport) -> None:
-        incident = self._store.get(incident_id)
+        incident = self._incidents.get(incident_id)
         if incident is not None and incident.status in UNACKNOWLEDGED:
             return  # changed since the list was read: the next sweep looks again
         since = (incident.resolved_at or incident.acknowledged_at) if incident is not None else None
         if since is not None and now - since < self._grace:
             return  # the Acknowledged / Resolved event that ends it may be on its way
         why = f"incident is {incident.status}" if incident is not None else "no such incident"
-        held = self._store.held_token(incident_id)
+        held = self._escalations.held_token(incident_id)
         ended = self._runs.end_wait(held[0], why) if held is not None else False
         if not ended:
             ended = any([self._runs.stop(name, why) for name in names])
@@ -127,5 +120,5 @@ class Reconciler:
 
     def _record(self, incident_id: str, now: datetime, detail: str, report: SweepReport) -> None:
         logger.warning("escalation repaired", extra={"incident_id": incident_id, "repair": detail})
-        self._store.add_timeline(incident_id, [TimelineEntry(now, TimelineKind.ESCALATION_REPAIRED, ACTOR, detail)])
+        self._incidents.add_timeline(incident_id, [TimelineEntry(now, TimelineKind.ESCALATION_REPAIRED, ACTOR, detail)])
         report.repairs.append({"incident_id": incident_id, "repair": detail})

@@ -11,9 +11,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol
 
-from siren.adapters.store import IncidentStore
 from siren.config import SirenConfig
 from siren.domain.incidents import IncidentError, TimelineEntry, TimelineKind
 from siren.domain.pages import Page, as_page, is_chat_post
@@ -31,16 +29,9 @@ from siren.domain.reports import (
     Report,
     ReportBuilder,
 )
+from siren.ports import ActionItems, Artifacts, IncidentRepository, Mailer
 
 ACTION_TITLE_MAX = 200
-
-
-class MailPort(Protocol):
-    def send_report(self, sender: str, recipients: list[str], subject: str, text: str, html: str) -> str: ...
-
-
-class ArtifactPort(Protocol):
-    def put_markdown(self, key: str, body: str) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +54,22 @@ def monthly_period(now: datetime, zone_name: str) -> Period:
 
 class Reports:
     def __init__(
-        self, store: IncidentStore, config: SirenConfig, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        incidents: IncidentRepository,
+        action_items: ActionItems,
+        config: SirenConfig,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._store = store
+        self._incidents = incidents
+        self._action_items = action_items
         self._config = config
         self._clock = clock
 
     # -- reports ----------------------------------------------------------------------------------------------
     def build(self, period: Period, title: str = "Siren incident report") -> RenderedReport:
         now = self._clock()
-        actions = [_action(item) for item in self._store.action_items()]
+        actions = [_action(item) for item in self._action_items.action_items()]
         current = self._metrics(period, actions, now)
         previous = self._metrics(period.previous(), actions, now)
         report = Report(current=current, previous=previous, generated_at=now, title=title)
@@ -84,7 +81,7 @@ class Reports:
         builder = ReportBuilder(
             period, OffHours(settings.off_hours_start, settings.off_hours_end, settings.weekends_off)
         )
-        for incident in self._store.iter_opened_between(period.start, period.end):
+        for incident in self._incidents.iter_opened_between(period.start, period.end):
             if incident.drill or incident.canary:
                 continue  # game days rehearse and the canary checks Siren itself; neither counts
             builder.add_incident(
@@ -98,7 +95,7 @@ class Reports:
                 )
             )
         escalated: set[str] = set()  # incidents that reached level 2+ in the period: one fact each
-        for incident_id, entry in self._store.iter_activity(period.start, period.end):
+        for incident_id, entry in self._incidents.iter_activity(period.start, period.end):
             if entry.data.get("drill") or entry.data.get("canary"):
                 continue
             if (page := as_page(entry)) is not None:
@@ -118,7 +115,7 @@ class Reports:
         known = self._config.users.get(page.user)
         return PageFacts(page.at, page.user, known.time_zone if known else "UTC", incident_id, page.channel)
 
-    def send(self, rendered: RenderedReport, mail: MailPort, sender: str) -> str:
+    def send(self, rendered: RenderedReport, mail: Mailer, sender: str) -> str:
         recipients = list(self._config.reports.recipients)
         if not recipients:
             raise IncidentError("no report recipients: add reports.recipients to siren.yaml")
@@ -126,7 +123,7 @@ class Reports:
 
     # -- action items -----------------------------------------------------------------------------------------
     def add_action(self, incident_id: str, title: str, owner: str, due: date, actor: str) -> ActionItemRecord:
-        if self._store.get(incident_id) is None:
+        if self._incidents.get(incident_id) is None:
             raise IncidentError(f"no incident {incident_id}")
         title = " ".join(title.split())
         if not title or len(title) > ACTION_TITLE_MAX:
@@ -144,8 +141,8 @@ class Reports:
             created_at=now,
             created_by=actor,
         )
-        self._store.add_action_item(record)
-        self._store.add_timeline(
+        self._action_items.add_action_item(record)
+        self._incidents.add_timeline(
             incident_id,
             [
                 TimelineEntry(
@@ -160,20 +157,22 @@ class Reports:
         return record
 
     def complete_action(self, action_id: str, actor: str) -> ActionItemRecord:
-        record = self._store.complete_action_item(action_id, actor, self._clock())
+        record = self._action_items.complete_action_item(action_id, actor, self._clock())
         if record is None:
             raise IncidentError(f"no action item {action_id}")
         return record
 
     def actions(self, *, overdue_only: bool = False) -> list[ActionItemRecord]:
         today = self._clock().astimezone(self._config.reports.zone).date()
-        found = [a for a in self._store.action_items() if not overdue_only or (a.done_at is None and a.due < today)]
+        found = [
+            a for a in self._action_items.action_items() if not overdue_only or (a.done_at is None and a.due < today)
+        ]
         return sorted(found, key=lambda a: (a.done_at is not None, a.due, a.id))
 
     # -- postmortems ------------------------------------------------------------------------------------------
-    def postmortem(self, incident_id: str, artifacts: ArtifactPort | None, actor: str) -> tuple[str, str | None]:
+    def postmortem(self, incident_id: str, artifacts: Artifacts | None, actor: str) -> tuple[str, str | None]:
         """The draft's Markdown and, when stored, its location (S3 URI), linked from the incident's timeline."""
-        view = self._store.view(incident_id)
+        view = self._incidents.view(incident_id)
         if view is None:
             raise IncidentError(f"no incident {incident_id}")
         components = [
@@ -181,7 +180,7 @@ class Reports:
             for component in self._config.status_page.components.values()
             if view.incident.service in component.services
         ]
-        items = [a for a in self._store.action_items() if a.incident_id == incident_id]
+        items = [a for a in self._action_items.action_items() if a.incident_id == incident_id]
         now = self._clock()
         markdown = postmortem_markdown(
             view.incident,
@@ -193,7 +192,7 @@ class Reports:
         if artifacts is None:
             return markdown, None
         location = artifacts.put_markdown(f"postmortems/{incident_id}.md", markdown)
-        self._store.add_timeline(
+        self._incidents.add_timeline(
             incident_id,
             [
                 TimelineEntry(

@@ -13,57 +13,70 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from siren.adapters.store import IncidentStore
-from siren.app.escalation import PagerPort
 from siren.app.incidents import Incidents
 from siren.config import SirenConfig
 from siren.domain.ack import ReplyKind, SmsCommandKind, help_text, parse_sms_reply, reply_text
 from siren.domain.incidents import IncidentStatus
+from siren.ports import AckCodes, IncidentRepository, Pager
 
 
-def handle_inbound_sms(
-    message: str | Mapping[str, Any],
-    store: IncidentStore,
-    incidents: Incidents,
-    config: SirenConfig,
-    pager: PagerPort,
-    *,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> dict[str, Any]:
-    body = json.loads(message) if isinstance(message, str) else message
-    sender = str(body.get("originationNumber", ""))
-    command = parse_sms_reply(str(body.get("messageBody", "")))
-    if command.kind is SmsCommandKind.STOP:
-        return {"outcome": "opt-out left to AWS"}
+class SmsReplies:
+    """The inbound-SMS function's use case: the code's binding and the reply window (codes), the incident it
+    names (incidents), the acknowledgement or resolve a reply makes (changes), and the answer texted back."""
 
-    def limited(text: str, outcome: dict[str, Any]) -> dict[str, Any]:
-        """Send ``text`` unless ``sender`` had such an answer less than a minute ago."""
-        if not store.claim_sms_reply(sender, clock()):
-            return {**outcome, "reply": "withheld: one a minute"}
-        pager.send_sms(sender, text)
-        return outcome
+    def __init__(
+        self,
+        *,
+        incidents: IncidentRepository,
+        codes: AckCodes,
+        changes: Incidents,
+        config: SirenConfig,
+        pager: Pager,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._incidents = incidents
+        self._codes = codes
+        self._changes = changes
+        self._config = config
+        self._pager = pager
+        self._clock = clock
 
-    if command.kind is SmsCommandKind.HELP:
-        return limited(help_text(), {"outcome": "help"})
-    refused = reply_text(ReplyKind.CODE_REFUSED)
-    if command.kind is SmsCommandKind.UNKNOWN or not command.code:
-        return limited(refused, {"outcome": "unknown command"})
-    binding = store.code_binding(command.code)
-    if binding is None:
-        return limited(refused, {"outcome": "unknown code"})
-    incident_id, numbers = binding
-    if sender not in numbers:
-        # The outcome (logged, never sent) keeps the reason; the sender gets the same answer as for a dead code.
-        return limited(refused, {"outcome": "not paged", "incident_id": incident_id})
-    incident = store.get(incident_id)
-    if incident is None or incident.status is IncidentStatus.RESOLVED:
-        pager.send_sms(sender, reply_text(ReplyKind.ALREADY_RESOLVED, incident_id, command.code))
-        return {"outcome": "already resolved", "incident_id": incident_id}
-    actor = next((name for name, user in config.users.items() if user.phone == sender), sender)
-    if command.kind is SmsCommandKind.ACK:
-        incidents.acknowledge(incident_id, actor, via="sms")
-        pager.send_sms(sender, reply_text(ReplyKind.ACKNOWLEDGED, incident_id, command.code))
-        return {"outcome": "acknowledged", "incident_id": incident_id, "by": actor}
-    incidents.resolve(incident_id, actor, note="resolved by SMS reply")
-    pager.send_sms(sender, reply_text(ReplyKind.RESOLVED, incident_id, command.code))
-    return {"outcome": "resolved", "incident_id": incident_id, "by": actor}
+    def reply(self, message: str | Mapping[str, Any]) -> dict[str, Any]:
+        codes, pager, incidents = self._codes, self._pager, self._changes
+        body = json.loads(message) if isinstance(message, str) else message
+        sender = str(body.get("originationNumber", ""))
+        command = parse_sms_reply(str(body.get("messageBody", "")))
+        if command.kind is SmsCommandKind.STOP:
+            return {"outcome": "opt-out left to AWS"}
+
+        def limited(text: str, outcome: dict[str, Any]) -> dict[str, Any]:
+            """Send ``text`` unless ``sender`` had such an answer less than a minute ago."""
+            if not codes.claim_sms_reply(sender, self._clock()):
+                return {**outcome, "reply": "withheld: one a minute"}
+            pager.send_sms(sender, text)
+            return outcome
+
+        if command.kind is SmsCommandKind.HELP:
+            return limited(help_text(), {"outcome": "help"})
+        refused = reply_text(ReplyKind.CODE_REFUSED)
+        if command.kind is SmsCommandKind.UNKNOWN or not command.code:
+            return limited(refused, {"outcome": "unknown command"})
+        binding = codes.code_binding(command.code)
+        if binding is None:
+            return limited(refused, {"outcome": "unknown code"})
+        incident_id, numbers = binding
+        if sender not in numbers:
+            # The outcome (logged, never sent) keeps the reason; the sender gets the same answer as for a dead code.
+            return limited(refused, {"outcome": "not paged", "incident_id": incident_id})
+        incident = self._incidents.get(incident_id)
+        if incident is None or incident.status is IncidentStatus.RESOLVED:
+            pager.send_sms(sender, reply_text(ReplyKind.ALREADY_RESOLVED, incident_id, command.code))
+            return {"outcome": "already resolved", "incident_id": incident_id}
+        actor = next((name for name, user in self._config.users.items() if user.phone == sender), sender)
+        if command.kind is SmsCommandKind.ACK:
+            incidents.acknowledge(incident_id, actor, via="sms")
+            pager.send_sms(sender, reply_text(ReplyKind.ACKNOWLEDGED, incident_id, command.code))
+            return {"outcome": "acknowledged", "incident_id": incident_id, "by": actor}
+        incidents.resolve(incident_id, actor, note="resolved by SMS reply")
+        pager.send_sms(sender, reply_text(ReplyKind.RESOLVED, incident_id, command.code))
+        return {"outcome": "resolved", "incident_id": incident_id, "by": actor}

@@ -1,7 +1,7 @@
 """The customer status page: what people set (component statuses, maintenance, public updates) and publishing.
 
 Publishing reacts to every lifecycle event (and runs every few minutes, for maintenance windows that start or
-end and for the uptime day that rolls over). It is coalesced (see IncidentStore.request_publish): a burst of
+end and for the uptime day that rolls over). It is coalesced (see StatusPageState.request_publish): a burst of
 events becomes one or two publishes, and two publishers never race each other.
 """
 
@@ -12,26 +12,18 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
-from siren.adapters.status_bucket import PublishResult
-from siren.adapters.store import IncidentStore
 from siren.config import COMPONENT_STATUSES, SirenConfig
 from siren.domain.incidents import Incident, IncidentError, IncidentStatus
 from siren.domain.status import HISTORY_DAYS, Component, Maintenance, StatusSnapshot, build_snapshot
-from siren.domain.status_render import API_PREFIX, SiteObject, first_published_in, render_site
+from siren.domain.status_render import API_PREFIX, first_published_in, render_site
+from siren.ports import IncidentRepository, PublishResult, StatusPageState, StatusSite
 
 # A resolved incident stays in the history for HISTORY_DAYS after it is resolved, so look back further than that
 # for when it was opened.
 LOOKBACK = timedelta(days=HISTORY_DAYS + 30)
 LEASE = timedelta(minutes=2)
 MAX_ROUNDS = 5
-
-
-class SitePort(Protocol):
-    def publish(self, objects: list[SiteObject]) -> PublishResult: ...
-
-    def read(self, key: str) -> bytes | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +44,15 @@ def components_of(config: SirenConfig) -> list[Component]:
 class StatusPage:
     def __init__(
         self,
-        store: IncidentStore,
+        incidents: IncidentRepository,
+        page_state: StatusPageState,
         config: SirenConfig,
         page_url: str,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._store = store
+        self._incidents = incidents
+        self._page_state = page_state
         self._config = config
         self._page_url = page_url
         self._clock = clock
@@ -70,7 +64,7 @@ class StatusPage:
             raise IncidentError(f"unknown component {component_id!r} (components: {known})")
         if status not in COMPONENT_STATUSES:
             raise IncidentError(f"status must be one of {', '.join(COMPONENT_STATUSES)}, got {status!r}")
-        self._store.set_component_status(component_id, status, actor, self._clock())
+        self._page_state.set_component_status(component_id, status, actor, self._clock())
 
     def add_maintenance(
         self, *, title: str, component_ids: list[str], starts_at: datetime, ends_at: datetime, body: str, actor: str
@@ -96,15 +90,15 @@ class StatusPage:
             body=body.strip(),
             created_at=now,
         )
-        self._store.add_maintenance(window, actor)
+        self._page_state.add_maintenance(window, actor)
         return window
 
     # -- publishing -----------------------------------------------------------------------------------------
-    def snapshot(self, site: SitePort | None = None) -> StatusSnapshot:
+    def snapshot(self, site: StatusSite | None = None) -> StatusSnapshot:
         """What the page shows now; with ``site``, components keep the ``created_at`` they were first published
         with (read back from the published components.json)."""
         now = self._clock()
-        overrides, windows = self._store.status_page_items()
+        overrides, windows = self._page_state.status_page_items()
         page = self._config.status_page
         published = site.read(API_PREFIX + "components.json") if site is not None else None
         return build_snapshot(
@@ -112,36 +106,36 @@ class StatusPage:
             page_url=self._page_url,
             components=components_of(self._config),
             impact=page.impact,
-            incidents=self._incidents(now),
+            incidents=self._shown_incidents(now),
             overrides=overrides,
             maintenances=windows,
             now=now,
             first_published=first_published_in(published) if published else None,
         )
 
-    def _incidents(self, now: datetime) -> Iterator[Incident]:
+    def _shown_incidents(self, now: datetime) -> Iterator[Incident]:
         seen: set[str] = set()
         for status in (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED, IncidentStatus.RECOVERED):
-            for incident in self._store.list_by_status(status, limit=1000):
+            for incident in self._incidents.list_by_status(status, limit=1000):
                 seen.add(incident.id)
                 yield incident
-        for incident in self._store.iter_opened_between(now - LOOKBACK, now + timedelta(minutes=5)):
+        for incident in self._incidents.iter_opened_between(now - LOOKBACK, now + timedelta(minutes=5)):
             if incident.id not in seen:
                 seen.add(incident.id)
                 yield incident
 
-    def publish_now(self, site: SitePort) -> PublishResult:
+    def publish_now(self, site: StatusSite) -> PublishResult:
         """Render and write the site once, without coordination (the coalescing publish calls this)."""
         return site.publish(render_site(self.snapshot(site)))
 
-    def publish(self, site: SitePort) -> PublishReport:
+    def publish(self, site: StatusSite) -> PublishReport:
         """Ask for a publish and, unless another publisher holds the lease (it will see the request), publish
         until no request came in meanwhile."""
-        self._store.request_publish(self._clock())
+        self._page_state.request_publish(self._clock())
         owner = uuid.uuid4().hex
         written = unchanged = size = 0
         for rounds in range(1, MAX_ROUNDS + 1):
-            up_to = self._store.acquire_publish_lease(owner, self._clock(), LEASE)
+            up_to = self._page_state.acquire_publish_lease(owner, self._clock(), LEASE)
             if up_to is None:
                 return PublishReport(rounds > 1, rounds - 1, written, unchanged, size)
             result = self.publish_now(site)
@@ -150,7 +144,7 @@ class StatusPage:
                 unchanged + result.unchanged,
                 size + result.bytes_written,
             )
-            if self._store.release_publish_lease(owner, up_to):
+            if self._page_state.release_publish_lease(owner, up_to):
                 return PublishReport(True, rounds, written, unchanged, size)
         # Requests keep coming faster than publishes: leave the lease to expire; the next trigger publishes.
         return PublishReport(True, MAX_ROUNDS, written, unchanged, size)

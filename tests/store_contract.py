@@ -1,0 +1,153 @@
+"""What the use cases rely on of the store, as checks that run against any implementation of its ports: the fakes
+(tests/unit/test_fakes_keep_the_store_contract.py, milliseconds) and the real store on the local AWS
+(tests/integration/test_store_contract.py). When the two pass the same checks, a use-case test on the fakes says
+what the use case does on the real store.
+
+Each check takes a ``Store`` (the ports and a way to write an incident as it is) and ids of its own, so that the
+checks can share one table.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from siren.domain.incidents import Incident, IncidentStatus, KeyState, Outcome, TimelineEntry, TimelineKind
+from siren.domain.records import RawAlert
+from siren.ports import AckCodes, ConcurrentChange, DuplicateDelivery, EscalationState, IncidentRepository
+
+NOW = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Store:
+    incidents: IncidentRepository
+    escalations: EscalationState
+    codes: AckCodes
+    seed: Callable[[Incident], None]  # writes an incident as it is (no timeline, no event, no condition)
+
+
+def new_incident(**changes: object) -> Incident:
+    unique = uuid.uuid4().hex[:6]
+    incident = Incident(
+        id=f"INC-20261130-0300-{unique}",
+        status=IncidentStatus.OPEN,
+        severity="SEV2",
+        title="contract",
+        service="search",
+        dedup_key=f"contract:{unique}",
+        source="test",
+        opened_at=NOW,
+        last_seen_at=NOW,
+    )
+    return replace(incident, **changes)  # type: ignore[arg-type]
+
+
+def opening(incident: Incident) -> Outcome:
+    entry = TimelineEntry(NOW, TimelineKind.OPENED, "test", "opened")
+    key = KeyState(incident.dedup_key, incident.id, version=1)
+    return Outcome("opened", "contract", incident, None, key, (entry,))
+
+
+def raw(delivery_id: str) -> RawAlert:
+    return RawAlert("test", delivery_id, NOW, {"delivery": delivery_id})
+
+
+def check_a_change_from_a_stale_read_is_refused(store: Store) -> None:
+    incident = new_incident()
+    store.incidents.apply(opening(incident), raw(uuid.uuid4().hex))
+    assert store.incidents.get(incident.id) == incident
+
+    fresh = replace(incident, alert_count=2, version=2)
+    store.incidents.apply(Outcome("appended", "contract", fresh, incident), None)
+    with pytest.raises(ConcurrentChange):  # read at version 1, but the incident is at 2 now
+        store.incidents.apply(Outcome("appended", "contract", replace(incident, version=2), incident), None)
+    with pytest.raises(ConcurrentChange):  # opened twice
+        store.incidents.apply(opening(new_incident(id=incident.id)), None)
+    assert store.incidents.get(incident.id) == fresh
+
+
+def check_a_delivery_is_applied_once(store: Store) -> None:
+    delivery = uuid.uuid4().hex
+    store.incidents.apply(opening(new_incident()), raw(delivery))
+    with pytest.raises(DuplicateDelivery):
+        store.incidents.apply(opening(new_incident()), raw(delivery))
+    other = raw(uuid.uuid4().hex)
+    assert store.incidents.record_raw_alert(other) is True
+    assert store.incidents.record_raw_alert(other) is False
+    assert store.incidents.get_raw_alert("test", other.delivery_id) is not None
+
+
+def check_a_later_attempt_takes_over_the_wait(store: Store) -> None:
+    incident_id = new_incident().id
+    assert store.escalations.current_attempt(incident_id) == 1
+    assert store.escalations.hold_token(incident_id, "token-1", "run-1", attempt=1)
+    assert store.escalations.held_token(incident_id) == ("token-1", "run-1")
+
+    assert store.escalations.supersede_escalation(incident_id, 2) == "token-1"
+    assert store.escalations.supersede_escalation(incident_id, 2) is None  # a redelivered raise
+    assert store.escalations.current_attempt(incident_id) == 2 and store.escalations.held_token(incident_id) is None
+    assert not store.escalations.hold_token(incident_id, "token-old", "run-1", attempt=1)
+    assert store.escalations.hold_token(incident_id, "token-2", "run-2", attempt=2)
+    assert store.escalations.held_token(incident_id) == ("token-2", "run-2")
+
+
+def check_a_page_task_remembers_what_it_sent(store: Store) -> None:
+    incident = new_incident()
+    store.seed(incident)
+    entry = TimelineEntry(NOW, TimelineKind.PAGED, "system", "sms", {"channel": "sms"})
+    store.escalations.record_send(incident.id, [entry], page_id="run/s/level/alice", sent=("sms",), now=NOW)
+    assert store.escalations.sent_channels(incident.id, "run/s/level/alice") == ("sms",)
+    assert store.escalations.sent_channels(incident.id, "run/s/level/bob") == ()
+    view = store.incidents.view(incident.id)
+    assert view is not None and [e.detail for e in view.timeline] == ["sms"]
+
+
+def check_a_code_is_live_for_one_incident_only(store: Store) -> None:
+    first, second = new_incident().id, new_incident().id
+    code, other = f"{uuid.uuid4().int % 10**6:06d}", f"{uuid.uuid4().int % 10**6:06d}"
+    draws = iter([code, other])
+    assert store.codes.ack_code(first, lambda: code, NOW) == code
+    assert store.codes.ack_code(first, lambda: other, NOW) == code  # renewed, not replaced
+    assert store.codes.ack_code(second, lambda: next(draws), NOW) == other  # the live one is drawn past
+    assert store.codes.bind_number(code, first, "+14255550101", NOW)
+    assert not store.codes.bind_number(code, second, "+14255550102", NOW)  # not its code
+    assert store.codes.code_binding(code, NOW) == (first, ["+14255550101"])
+
+
+def check_a_freed_code_answers_late_replies_then_goes_back_to_the_pool(store: Store) -> None:
+    first, later = new_incident().id, new_incident().id
+    code = f"{uuid.uuid4().int % 10**6:06d}"
+    assert store.codes.ack_code(first, lambda: code, NOW) == code
+    assert store.codes.free_ack_code(first, NOW, timedelta(hours=1)) == code
+    assert store.codes.code_binding(code, NOW + timedelta(minutes=59)) == (first, [])
+    assert store.codes.code_binding(code, NOW + timedelta(hours=1)) is None
+    assert store.codes.ack_code(later, lambda: code, NOW + timedelta(hours=1, seconds=1)) == code
+
+
+def check_a_link_is_used_once_and_a_reply_answered_once_a_minute(store: Store) -> None:
+    nonce, number = uuid.uuid4().hex, f"+1425555{uuid.uuid4().int % 10**4:04d}"
+    expires = NOW + timedelta(hours=1)
+    assert store.codes.use_link_nonce(nonce, "INC-1", expires, NOW)
+    assert not store.codes.use_link_nonce(nonce, "INC-1", expires, NOW)
+    store.codes.release_link_nonce(nonce)
+    assert store.codes.use_link_nonce(nonce, "INC-1", expires, NOW)
+
+    assert store.codes.claim_sms_reply(number, NOW)
+    assert not store.codes.claim_sms_reply(number, NOW + timedelta(seconds=59))
+    assert store.codes.claim_sms_reply(number, NOW + timedelta(minutes=1))
+
+
+CHECKS = [
+    check_a_change_from_a_stale_read_is_refused,
+    check_a_delivery_is_applied_once,
+    check_a_later_attempt_takes_over_the_wait,
+    check_a_page_task_remembers_what_it_sent,
+    check_a_code_is_live_for_one_incident_only,
+    check_a_freed_code_answers_late_replies_then_goes_back_to_the_pool,
+    check_a_link_is_used_once_and_a_reply_answered_once_a_minute,
+]
