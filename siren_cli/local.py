@@ -46,7 +46,7 @@ def start_local_aws(
     and its watchdog into the watchdog's region of the same runtime); nothing is left running if a step fails.
 
     ``enforce_iam``: every request is authorized against its caller's identity policies, each function calling as
-    its own role (siren_local/iam.py), so that a grant narrowed too far fails here as it would on AWS."""
+    its own role (siren_local/iam/), so that a grant narrowed too far fails here as it would on AWS."""
     from siren_local.deploy import assembly_region
     from siren_local.runtime import LocalAws, PortInUseError, port_is_free
 

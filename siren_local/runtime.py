@@ -33,7 +33,8 @@ from siren_local.faults import LAMBDA_PREFIX, Fault, FaultError, FaultInjector
 from siren_local.function_urls import serve, split_url
 from siren_local.http_messages import CONTROL_PREFIX, HttpRequest, HttpResponse
 from siren_local.http_server import SERVER_THREAD, PortInUseError, make_server, port_is_free
-from siren_local.iam import Enforcement
+from siren_local.iam import credentials, enforcement
+from siren_local.iam.enforcement import Enforcement
 from siren_local.inbound_sms import LOCAL_ORIGINATION_NUMBER
 from siren_local.lambda_runtime import InProcessLambdaRuntime
 from siren_local.outbox import Outbox
@@ -81,7 +82,7 @@ class LocalAws:
     alarms: AlarmEvaluator = field(init=False)
     faults: FaultInjector = field(default_factory=FaultInjector)
     # Authorize every request against its caller's identity policies, each function calling as its own role
-    # (siren_local/iam.py): a grant narrowed too far fails here as it would on AWS.
+    # (siren_local/iam/): a grant narrowed too far fails here as it would on AWS.
     enforce_iam: bool = False
     iam: Enforcement | None = None
     unstopped: list[str] = field(default_factory=list)  # threads that outlived the last stop() (see stop)
@@ -144,10 +145,8 @@ class LocalAws:
     def _enforce_iam(self) -> None:
         from moto.core.models import DEFAULT_ACCOUNT_ID
 
-        from siren_local import iam
-
-        iam.install_credentials()
-        self.iam = iam.enable(DEFAULT_ACCOUNT_ID, self.region)
+        credentials.install_credentials()
+        self.iam = enforcement.enable(DEFAULT_ACCOUNT_ID, self.region)
         self.lambda_runtime.role_credentials = self.iam.role_credentials
 
     def _start_server(self) -> None:
@@ -198,9 +197,7 @@ class LocalAws:
                 self._mock = None
             self._restore_environment()
             if self.iam is not None:
-                from siren_local import iam
-
-                iam.disable()
+                enforcement.disable()
             _running.discard(id(self))
         self.unstopped = [thread.name for thread in unstopped if thread.is_alive()]
         if self.unstopped:
