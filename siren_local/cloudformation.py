@@ -142,20 +142,22 @@ class ResourcePolicy(LocalResource):
     """Resource policies: recorded; moto does not enforce IAM, and neither does the local runtime."""
 
 
-class BucketPolicy(ResourcePolicy):
-    TYPE = "AWS::S3::BucketPolicy"
+def recorded_types(base: type[LocalResource], *resource_types: str) -> tuple[type[LocalResource], ...]:
+    """One subclass of ``base`` per resource type, with no behaviour of its own: ``base``'s docstring says why such
+    a resource is only recorded. Each is named after its type (``AWS::S3::BucketPolicy``: ``S3BucketPolicy``)."""
+    return tuple(
+        type(resource_type.removeprefix("AWS::").replace("::", ""), (base,), {"TYPE": resource_type})
+        for resource_type in resource_types
+    )
 
 
-class TopicPolicy(ResourcePolicy):
-    TYPE = "AWS::SNS::TopicPolicy"
-
-
-class QueuePolicy(ResourcePolicy):
-    TYPE = "AWS::SQS::QueuePolicy"
-
-
-class EventBusPolicy(ResourcePolicy):
-    TYPE = "AWS::Events::EventBusPolicy"
+RESOURCE_POLICY_TYPES = recorded_types(
+    ResourcePolicy,
+    "AWS::S3::BucketPolicy",
+    "AWS::SNS::TopicPolicy",
+    "AWS::SQS::QueuePolicy",
+    "AWS::Events::EventBusPolicy",
+)
 
 
 class LambdaEventInvokeConfig(LocalResource):
@@ -243,10 +245,7 @@ LOCAL_RESOURCE_TYPES: tuple[type[LocalResource], ...] = (
     CloudFrontDistribution,
     CloudFrontOriginAccessControl,
     CloudFrontResponseHeadersPolicy,
-    BucketPolicy,
-    TopicPolicy,
-    QueuePolicy,
-    EventBusPolicy,
+    *RESOURCE_POLICY_TYPES,
     LambdaEventInvokeConfig,
     SnsSubscription,
 )

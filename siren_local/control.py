@@ -28,11 +28,13 @@ from typing import Any, Protocol
 
 from werkzeug.wrappers import Request, Response
 
-from siren_local.faults import Fault, FaultError, FaultInjector, Injected, might_intercept
+from siren_local.aws_calls import might_intercept
+from siren_local.faults import Fault, FaultError, FaultInjector
 from siren_local.function_urls import serve
 from siren_local.http_messages import CONTROL_PREFIX, FUNCTION_URL_ROUTE, HttpRequest
 from siren_local.outbox import Outbox
 from siren_local.scheduler import SchedulerTicker
+from siren_local.service_failures import Injected
 from siren_local.sms_voice import SmsVoiceFake
 from siren_local.status_headers import status_page_headers
 

@@ -51,6 +51,7 @@ from moto.dynamodb.models import table as table_models
 
 from siren_local.clock import scaled, time_scale
 from siren_local.cloudwatch import record_metric
+from siren_local.patching import require_moto
 
 log = logging.getLogger("siren.local.dynamodb_streams")
 
@@ -495,16 +496,16 @@ def _create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
 
 def install(dispatcher: StreamDispatcher) -> None:
     global _active
-    needed = (
-        (table_models.StreamShard, "add"),
-        (table_models, "StreamRecord"),
-        (lambda_models.LambdaBackend, "create_event_source_mapping"),
-        (lambda_models.LambdaBackend, "list_event_source_mappings"),
-        (lambda_models.LambdaBackend, "get_event_source_mapping"),
+    require_moto(
+        "DynamoDB streams",
+        (
+            (table_models.StreamShard, "add"),
+            (table_models, "StreamRecord"),
+            (lambda_models.LambdaBackend, "create_event_source_mapping"),
+            (lambda_models.LambdaBackend, "list_event_source_mappings"),
+            (lambda_models.LambdaBackend, "get_event_source_mapping"),
+        ),
     )
-    for owner, name in needed:
-        if not hasattr(owner, name):
-            raise RuntimeError(f"moto changed: {owner.__name__}.{name} is gone; the DynamoDB streams adapter needs it")
     _active = dispatcher
     setattr(table_models.StreamShard, "add", _add)  # noqa: B010
     setattr(lambda_models.LambdaBackend, "create_event_source_mapping", _create_event_source_mapping)  # noqa: B010

@@ -35,6 +35,7 @@ from moto.awslambda import models as lambda_models
 from siren_local.cloudformation import LocalResource
 from siren_local.http_messages import CONTROL_PREFIX, FUNCTION_URL_ROUTE, HttpRequest, HttpResponse
 from siren_local.lambda_runtime import active_runtime
+from siren_local.patching import require_moto
 
 log = logging.getLogger("siren.local.function_urls")
 
@@ -263,15 +264,15 @@ def _config_init(self: Any, function: Any, config: dict[str, Any]) -> None:
 def install(base_url: str) -> None:
     """Serve function URLs under ``base_url`` (the runtime's endpoint, or ``in-process://``)."""
     global _base
-    needed = (
-        (lambda_models.FunctionUrlConfig, "__init__"),
-        (lambda_models.LambdaFunction, "create_url_config"),
-        (lambda_models.LambdaBackend, "create_function_url_config"),
-        (lambda_models.LambdaBackend, "delete_function_url_config"),
+    require_moto(
+        "function URL",
+        (
+            (lambda_models.FunctionUrlConfig, "__init__"),
+            (lambda_models.LambdaFunction, "create_url_config"),
+            (lambda_models.LambdaBackend, "create_function_url_config"),
+            (lambda_models.LambdaBackend, "delete_function_url_config"),
+        ),
     )
-    for owner, name in needed:
-        if not hasattr(owner, name):
-            raise RuntimeError(f"moto changed: {owner.__name__}.{name} is gone; the function URL adapter needs it")
     with _lock:
         _base = base_url
         _configs.clear()

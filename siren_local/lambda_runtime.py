@@ -47,6 +47,7 @@ from moto.utilities import docker_utilities
 from siren.settings import function_environment
 from siren_local.cloudwatch import invocation_metrics, lambda_invoked
 from siren_local.faults import FaultInjector
+from siren_local.patching import require_moto
 
 log = logging.getLogger("siren.local.lambda")
 
@@ -437,17 +438,17 @@ def _invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -
 
 def install(runtime: InProcessLambdaRuntime) -> None:
     global _active
-    needed = (
-        (lambda_models.LambdaFunction, "_invoke_lambda"),
-        (lambda_models.LambdaFunction, "invoke"),
-        (lambda_models.LambdaFunction, "_get_layers_data"),
-        (lambda_models.LambdaFunction, "create_from_cloudformation_json"),
-        (lambda_models.LambdaBackend, "layers_versions_by_arn"),
-        (lambda_models.LayerVersion, "arn"),
+    require_moto(
+        "Lambda runtime",
+        (
+            (lambda_models.LambdaFunction, "_invoke_lambda"),
+            (lambda_models.LambdaFunction, "invoke"),
+            (lambda_models.LambdaFunction, "_get_layers_data"),
+            (lambda_models.LambdaFunction, "create_from_cloudformation_json"),
+            (lambda_models.LambdaBackend, "layers_versions_by_arn"),
+            (lambda_models.LayerVersion, "arn"),
+        ),
     )
-    for owner, name in needed:
-        if not hasattr(owner, name):
-            raise RuntimeError(f"moto changed: {owner.__name__}.{name} is gone; the Lambda runtime adapter needs it")
     _active = runtime
     setattr(lambda_models.LambdaFunction, "_invoke_lambda", _invoke_lambda)  # noqa: B010
     setattr(lambda_models.LambdaFunction, "invoke", _invoke)  # noqa: B010

@@ -15,7 +15,7 @@ import secrets
 import string
 from typing import Any
 
-from siren_local.cloudformation import LocalResource, ResourcePolicy
+from siren_local.cloudformation import LocalResource, ResourcePolicy, recorded_types
 
 _random = secrets.SystemRandom()
 MAX_PASSWORD_LENGTH = 4096
@@ -168,32 +168,18 @@ class Secret(LocalResource):
 
 
 class SecretRecorded(LocalResource):
-    """A resource about a secret that has no local effect; Ref is the secret's ARN, as on AWS."""
+    """A resource about a secret that has no local effect (nothing rotates secrets locally, and there is no database
+    to attach); Ref is the secret's ARN, as on AWS."""
 
     @classmethod
     def create(cls, name: str, properties: dict[str, Any], account_id: str, region: str) -> LocalResource:
         return cls(str(properties.get("SecretId", name)), properties, {})
 
 
-class SecretRotationSchedule(SecretRecorded):
-    """Recorded only: nothing rotates secrets locally."""
-
-    TYPE = "AWS::SecretsManager::RotationSchedule"
-
-
-class SecretTargetAttachment(SecretRecorded):
-    """Recorded only: no database to attach locally."""
-
-    TYPE = "AWS::SecretsManager::SecretTargetAttachment"
-
-
-class SecretResourcePolicy(ResourcePolicy):
-    TYPE = "AWS::SecretsManager::ResourcePolicy"
-
-
 LOCAL_TYPES: tuple[type[LocalResource], ...] = (
     Secret,
-    SecretRotationSchedule,
-    SecretTargetAttachment,
-    SecretResourcePolicy,
+    *recorded_types(
+        SecretRecorded, "AWS::SecretsManager::RotationSchedule", "AWS::SecretsManager::SecretTargetAttachment"
+    ),
+    *recorded_types(ResourcePolicy, "AWS::SecretsManager::ResourcePolicy"),
 )

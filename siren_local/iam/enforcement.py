@@ -8,12 +8,13 @@ import datetime
 import json
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from siren_local.iam.actions import Request, request_checks, request_params
 from siren_local.iam.policy import evaluate
+from siren_local.patching import patch_once
 from siren_local.sms_voice import TARGET_PREFIX, SmsVoiceFake
 
 log = logging.getLogger("siren.local.iam")
@@ -280,10 +281,10 @@ def _raise_as_the_service_does(moto_request: Any, denial: Denial) -> None:
 
 def _install_sms_voice_check() -> None:
     """The local End User Messaging (sms_voice.py) is not moto: authorize its requests here, as AWS would."""
-    if getattr(SmsVoiceFake.handle, "_siren_iam", False):
-        return
-    original = SmsVoiceFake.handle
+    patch_once("iam: sms-voice", SmsVoiceFake, "handle", _authorizing_handle)
 
+
+def _authorizing_handle(original: Callable[..., Any]) -> Callable[..., Any]:
     def handle(self: SmsVoiceFake, headers: Any, body: bytes | str | None) -> tuple[int, dict[str, str], str]:
         if _active is not None:
             operation = self._target(headers)[len(TARGET_PREFIX) :]
@@ -291,10 +292,10 @@ def _install_sms_voice_check() -> None:
             denial = authorize_signed(plain, "sms-voice", operation, request_params(body, None))
             if denial is not None:
                 return self._error(400, "AccessDeniedException", denial.message())
-        return original(self, headers, body)
+        result: tuple[int, dict[str, str], str] = original(self, headers, body)
+        return result
 
-    handle._siren_iam = True  # type: ignore[attr-defined]
-    SmsVoiceFake.handle = handle  # type: ignore[method-assign]
+    return handle
 
 
 def authorize_signed(
