@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from siren_cli.context import context
-from siren_cli.errors import UsageError, one_line_errors
+from siren_cli.errors import UsageError, domain_errors, one_line_errors
 
 console = Console(emoji=False)
 incidents_app = typer.Typer(help="Read incidents.", no_args_is_help=True)
@@ -43,15 +43,6 @@ def incident_json(incident: Any) -> dict[str, Any]:
         "link": incident.link,
         "roles": dict(incident.roles),
     }
-
-
-def _domain_errors(action: Any) -> Any:
-    from siren.domain.incidents import IncidentError
-
-    try:
-        return action()
-    except IncidentError as error:
-        raise UsageError(str(error)) from None
 
 
 @incidents_app.command("list")
@@ -95,8 +86,8 @@ def show(
     ctx: typer.Context, incident_id: Annotated[str, typer.Argument(help="Incident id.")], as_json: JsonOption = False
 ) -> None:
     """One incident and its timeline."""
-    view = _domain_errors(lambda: context(ctx).incidents().get(incident_id))
-    timeline = [
+    view = domain_errors(lambda: context(ctx).incidents().get(incident_id))
+    timeline: list[dict[str, Any]] = [
         {"at": e.at.isoformat(), "kind": str(e.kind), "actor": e.actor, "detail": e.detail, "data": dict(e.data)}
         for e in view.timeline
     ]
@@ -128,7 +119,7 @@ def declare(
 ) -> None:
     """Declare an incident by hand; it escalates like any other."""
     cli = context(ctx)
-    result = _domain_errors(lambda: cli.incidents().declare(title, severity, service, summary, cli.target.actor()))
+    result = domain_errors(lambda: cli.incidents().declare(title, severity, service, summary, cli.target.actor()))
     if as_json:
         print(json.dumps({"id": result.incident_id, "action": result.action}))
     else:
@@ -143,7 +134,7 @@ def resolve(
 ) -> None:
     """Resolve an incident."""
     cli = context(ctx)
-    incident = _domain_errors(lambda: cli.incidents().resolve(incident_id, cli.target.actor(), note))
+    incident = domain_errors(lambda: cli.incidents().resolve(incident_id, cli.target.actor(), note))
     console.print(f"{incident.id} resolved at {datetime.now(UTC):%H:%M:%S}Z.")
 
 
@@ -155,7 +146,7 @@ def severity(
 ) -> None:
     """Change an incident's severity (raising it restarts the escalation at the new level)."""
     cli = context(ctx)
-    incident = _domain_errors(lambda: cli.incidents().change_severity(incident_id, level, cli.target.actor()))
+    incident = domain_errors(lambda: cli.incidents().change_severity(incident_id, level, cli.target.actor()))
     console.print(f"{incident.id} is now {incident.severity}.")
 
 
@@ -163,7 +154,7 @@ def severity(
 def ack(ctx: typer.Context, incident_id: Annotated[str, typer.Argument(help="Incident id.")]) -> None:
     """Acknowledge an incident: you own it, and its escalation stops."""
     cli = context(ctx)
-    incident = _domain_errors(lambda: cli.incidents().acknowledge(incident_id, cli.target.actor(), via="cli"))
+    incident = domain_errors(lambda: cli.incidents().acknowledge(incident_id, cli.target.actor(), via="cli"))
     console.print(f"{incident.id} acknowledged by {incident.acknowledged_by}.")
 
 
@@ -176,7 +167,7 @@ def assign(
 ) -> None:
     """Give someone an incident role."""
     cli = context(ctx)
-    incident = _domain_errors(lambda: cli.incidents().assign(incident_id, role, user, cli.target.actor()))
+    incident = domain_errors(lambda: cli.incidents().assign(incident_id, role, user, cli.target.actor()))
     console.print(f"{user} is {role} of {incident.id}.")
 
 
@@ -188,7 +179,7 @@ def note(
 ) -> None:
     """Add an internal note to the incident's timeline (never shown on the status page)."""
     cli = context(ctx)
-    _domain_errors(lambda: cli.incidents().add_note(incident_id, text, cli.target.actor()))
+    domain_errors(lambda: cli.incidents().add_note(incident_id, text, cli.target.actor()))
     console.print(f"Noted on {escape(incident_id)}.")
 
 

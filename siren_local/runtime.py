@@ -25,7 +25,8 @@ from botocore.config import Config
 
 from siren_local import clock
 from siren_local.adapters import install_adapters
-from siren_local.cloudwatch import AlarmEvaluator, restore_stdout
+from siren_local.cloudwatch import restore_stdout
+from siren_local.cloudwatch_alarms import AlarmEvaluator
 from siren_local.control import ControlMiddleware
 from siren_local.deploy import DeployedStack, default_region, deploy_stack
 from siren_local.dynamodb_streams import StreamDispatcher

@@ -9,7 +9,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from siren_local.cloudwatch import EVALUATOR_THREAD
+from siren_local.cloudwatch_alarms import EVALUATOR_THREAD
 from siren_local.dynamodb_streams import STREAM_THREAD_PREFIX
 from siren_local.http_server import REQUEST_THREAD_PREFIX, SERVER_THREAD
 from siren_local.lambda_runtime import ASYNC_THREAD_PREFIX
