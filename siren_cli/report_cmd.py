@@ -14,6 +14,7 @@ from rich.table import Table
 
 from siren_cli.context import context
 from siren_cli.errors import CliError, UsageError, domain_errors, one_line_errors
+from siren_cli.options import IncidentIdArgument, JsonOption
 
 console = Console(emoji=False)
 actions_app = typer.Typer(help="Action items from incidents, tracked to completion.", no_args_is_help=True)
@@ -50,7 +51,7 @@ def report(
 @one_line_errors
 def postmortem(
     ctx: typer.Context,
-    incident_id: Annotated[str, typer.Argument(help="Incident id.")],
+    incident_id: IncidentIdArgument,
     out: Annotated[Path | None, typer.Option("--out", help="Also write the Markdown to this file.")] = None,
 ) -> None:
     """A blameless postmortem draft from the timeline, stored beside the incident and linked from it."""
@@ -78,7 +79,7 @@ def _due(value: str) -> date:
 @one_line_errors
 def add_action(
     ctx: typer.Context,
-    incident_id: Annotated[str, typer.Argument(help="Incident id.")],
+    incident_id: IncidentIdArgument,
     title: Annotated[str, typer.Option("--title", help="What is to be done.")],
     owner: Annotated[str, typer.Option("--owner", help="Who sees it through.")],
     due: Annotated[str, typer.Option("--due", help="Due date, YYYY-MM-DD.")],
@@ -109,7 +110,7 @@ def _action_json(record: Any, today: date) -> dict[str, Any]:
 def list_actions(
     ctx: typer.Context,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only open items past their due date.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Action items: open ones first, by due date."""
     cli = context(ctx)

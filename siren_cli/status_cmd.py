@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from siren_cli.context import context
 from siren_cli.errors import UsageError, domain_errors, one_line_errors
+from siren_cli.options import IncidentIdArgument, JsonOption
 
 console = Console(emoji=False)
 status_app = typer.Typer(help="The customer status page.", no_args_is_help=True)
@@ -22,7 +23,7 @@ PUBLIC_STATUSES = ("investigating", "identified", "monitoring", "resolved")
 @one_line_errors
 def update(
     ctx: typer.Context,
-    incident_id: Annotated[str, typer.Argument(help="Incident id.")],
+    incident_id: IncidentIdArgument,
     public: Annotated[str, typer.Option("--public", help="The update customers read (plain text).")],
     status: Annotated[str, typer.Option("--status", help="investigating, identified, monitoring or resolved.")],
     title: Annotated[str | None, typer.Option("--title", help="The incident's public title.")] = None,
@@ -58,7 +59,7 @@ def component(
 
 @status_app.command("show")
 @one_line_errors
-def show(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def show(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """What the status page shows now (computed from the store, as the publisher does)."""
     cli = context(ctx)
     snapshot = cli.status_page().snapshot()

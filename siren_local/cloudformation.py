@@ -63,6 +63,13 @@ class LocalResource(CloudFormationModel):
         return cls(name, properties, {})
 
     @classmethod
+    def update(
+        cls, original: LocalResource, name: str, properties: dict[str, Any], account_id: str, region: str
+    ) -> LocalResource:
+        """A stack update changed the resource's properties: by default it is created anew with them."""
+        return cls.create(name, properties, account_id, region)
+
+    @classmethod
     def create_from_cloudformation_json(
         cls,
         resource_name: str,
@@ -82,7 +89,8 @@ class LocalResource(CloudFormationModel):
         account_id: str,
         region_name: str,
     ) -> LocalResource:
-        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        properties = cloudformation_json.get("Properties", {})
+        return cls.update(original_resource, new_resource_name, properties, account_id, region_name)
 
     @classmethod
     def delete_from_cloudformation_json(

@@ -392,15 +392,14 @@ def _create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
 
 def install(dispatcher: StreamDispatcher) -> None:
     global _active
+    require_moto("DynamoDB streams", table_models.StreamShard, "add")
+    require_moto("DynamoDB streams", table_models, "StreamRecord")
     require_moto(
         "DynamoDB streams",
-        (
-            (table_models.StreamShard, "add"),
-            (table_models, "StreamRecord"),
-            (lambda_models.LambdaBackend, "create_event_source_mapping"),
-            (lambda_models.LambdaBackend, "list_event_source_mappings"),
-            (lambda_models.LambdaBackend, "get_event_source_mapping"),
-        ),
+        lambda_models.LambdaBackend,
+        "create_event_source_mapping",
+        "list_event_source_mappings",
+        "get_event_source_mapping",
     )
     _active = dispatcher
     setattr(table_models.StreamShard, "add", _add)  # noqa: B010

@@ -331,6 +331,16 @@ class FaultInjector:
             return None
         return self.answer(fault, operation, request)
 
+    def answer_request(self, request: Any) -> tuple[int, dict[str, str], str] | None:
+        """:meth:`intercept` for an in-process boto3 request (botocore's ``AWSPreparedRequest``)."""
+        if not self.armed:
+            return None
+        body = request.body or b""
+        # A streamed body (an S3 upload) is never one a fault reads: leave it for moto to read.
+        body = body.encode() if isinstance(body, str) else body if isinstance(body, bytes) else b""
+        injected = self.intercept(request.headers, request.method, urlsplit(request.url).path, body)
+        return None if injected is None else (injected.status, injected.headers, injected.body)
+
     def answer(self, fault: Fault, operation: str, request: Any = None) -> Injected:
         """The service's failure for ``fault``; for a hang, after the hang, no answer at all (:attr:`Injected.drop`)."""
         if fault.mode == "hang":
@@ -393,15 +403,4 @@ def install(injector: FaultInjector) -> None:
     """Serve faults to in-process boto3 clients too (under ``mock_aws``), as the middleware does over HTTP."""
     global _active
     _active = injector
-    answer_in_process("faults", _in_process_fault)
-
-
-def _in_process_fault(request: Any) -> tuple[int, dict[str, str], str] | None:
-    injector = _active
-    if injector is None or not injector.armed:
-        return None
-    body = request.body or b""
-    # A streamed body (an S3 upload) is never one a fault reads: leave it for moto to read.
-    body = body.encode() if isinstance(body, str) else body if isinstance(body, bytes) else b""
-    injected = injector.intercept(request.headers, request.method, urlsplit(request.url).path, body)
-    return None if injected is None else (injected.status, injected.headers, injected.body)
+    answer_in_process("faults", lambda: _active)

@@ -264,14 +264,10 @@ def _config_init(self: Any, function: Any, config: dict[str, Any]) -> None:
 def install(base_url: str) -> None:
     """Serve function URLs under ``base_url`` (the runtime's endpoint, or ``in-process://``)."""
     global _base
+    require_moto("function URL", lambda_models.FunctionUrlConfig, "__init__")
+    require_moto("function URL", lambda_models.LambdaFunction, "create_url_config")
     require_moto(
-        "function URL",
-        (
-            (lambda_models.FunctionUrlConfig, "__init__"),
-            (lambda_models.LambdaFunction, "create_url_config"),
-            (lambda_models.LambdaBackend, "create_function_url_config"),
-            (lambda_models.LambdaBackend, "delete_function_url_config"),
-        ),
+        "function URL", lambda_models.LambdaBackend, "create_function_url_config", "delete_function_url_config"
     )
     with _lock:
         _base = base_url

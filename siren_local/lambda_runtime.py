@@ -440,15 +440,14 @@ def install(runtime: InProcessLambdaRuntime) -> None:
     global _active
     require_moto(
         "Lambda runtime",
-        (
-            (lambda_models.LambdaFunction, "_invoke_lambda"),
-            (lambda_models.LambdaFunction, "invoke"),
-            (lambda_models.LambdaFunction, "_get_layers_data"),
-            (lambda_models.LambdaFunction, "create_from_cloudformation_json"),
-            (lambda_models.LambdaBackend, "layers_versions_by_arn"),
-            (lambda_models.LayerVersion, "arn"),
-        ),
+        lambda_models.LambdaFunction,
+        "_invoke_lambda",
+        "invoke",
+        "_get_layers_data",
+        "create_from_cloudformation_json",
     )
+    require_moto("Lambda runtime", lambda_models.LambdaBackend, "layers_versions_by_arn")
+    require_moto("Lambda runtime", lambda_models.LayerVersion, "arn")
     _active = runtime
     setattr(lambda_models.LambdaFunction, "_invoke_lambda", _invoke_lambda)  # noqa: B010
     setattr(lambda_models.LambdaFunction, "invoke", _invoke)  # noqa: B010

@@ -7,8 +7,8 @@ runtime's objects from its module (``_active``) at call time; starting another r
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from siren_local.service_failures import in_process_answer
 
@@ -28,14 +28,20 @@ def patch_once(patch: str, owner: Any, name: str, wrap: Wrapper) -> None:
         _applied.add(patch)
 
 
-def answer_in_process(patch: str, answer: Callable[[Any], InProcessAnswer | None]) -> None:
-    """Let ``answer`` answer in-process boto3 requests (under ``mock_aws``) before moto does: it gets botocore's
-    request and returns ``(status, headers, body)``, or None to pass the request on."""
+class InProcessAnswerer(Protocol):
+    def answer_request(self, request: Any) -> InProcessAnswer | None:
+        """``(status, headers, body)`` for botocore's ``request``, or None to pass it on."""
+
+
+def answer_in_process(patch: str, current: Callable[[], InProcessAnswerer | None]) -> None:
+    """Let the answerer that ``current()`` returns (the running runtime's, read per request) answer in-process
+    boto3 requests (under ``mock_aws``) before moto does."""
     from moto.core import botocore_stubber
 
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         def process_request(self: Any, request: Any) -> Any:
-            answered = answer(request)
+            answerer = current()
+            answered = None if answerer is None else answerer.answer_request(request)
             if answered is not None:
                 return in_process_answer(*answered, request.url)
             return original(self, request)
@@ -45,9 +51,9 @@ def answer_in_process(patch: str, answer: Callable[[Any], InProcessAnswer | None
     patch_once(patch, botocore_stubber.BotocoreStubber, "process_request", wrap)
 
 
-def require_moto(adapter: str, needed: Iterable[tuple[Any, str]]) -> None:
-    """Fail at once, naming what is gone, when moto no longer has what ``adapter`` patches or reads: a moto upgrade
-    fails loudly here instead of quietly running moto's own behaviour."""
-    for owner, name in needed:
+def require_moto(adapter: str, owner: Any, *names: str) -> None:
+    """Fail at once, naming what is gone, when moto no longer has what ``adapter`` patches or reads on ``owner``: a
+    moto upgrade fails loudly here instead of quietly running moto's own behaviour."""
+    for name in names:
         if not hasattr(owner, name):
             raise RuntimeError(f"moto changed: {owner.__name__}.{name} is gone; the {adapter} adapter needs it")

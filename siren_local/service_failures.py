@@ -68,23 +68,11 @@ def service_failure(kind: str, throttle: bool, operation: str, request: Any, det
         return dynamodb_answer(throttle, operation, request, detail)
     if kind == "sns":
         code = "Throttling" if throttle else "InternalError"
-        return query_answer(
-            SNS_XMLNS,
-            400 if throttle else 500,
-            code,
-            "Sender" if throttle else "Server",
-            "Rate exceeded" if throttle else f"Internal error: {detail}",
-        )
+        return query_failure(SNS_XMLNS, throttle, code, "Rate exceeded" if throttle else f"Internal error: {detail}")
     if kind == "ses":
         if isinstance(request, dict) and request.get("__query__"):  # SES v1 (query protocol)
             code = "Throttling" if throttle else "InternalFailure"
-            return query_answer(
-                SES_XMLNS,
-                400 if throttle else 500,
-                code,
-                "Sender" if throttle else "Server",
-                "Maximum sending rate exceeded." if throttle else detail,
-            )
+            return query_failure(SES_XMLNS, throttle, code, "Maximum sending rate exceeded." if throttle else detail)
         code = "TooManyRequestsException" if throttle else "InternalFailure"
         status = 429 if throttle else 500
         message = "Maximum sending rate exceeded." if throttle else f"InternalFailure: {detail}"
@@ -139,6 +127,11 @@ def dynamodb_answer(throttle: bool, operation: str, request: Any, detail: str) -
         "provisioning level with the UpdateTable API."
     )
     return json_answer(400, "1.0", DYNAMODB_PREFIX + code, {"message": message})
+
+
+def query_failure(xmlns: str, throttle: bool, code: str, message: str) -> Injected:
+    """A query-protocol service's failure: throttling is the sender's fault (400), anything else the server's."""
+    return query_answer(xmlns, 400 if throttle else 500, code, "Sender" if throttle else "Server", message)
 
 
 def query_answer(xmlns: str, status: int, code: str, kind: str, message: str) -> Injected:

@@ -50,6 +50,10 @@ class SmsVoiceFake:
     def handles(self, headers: Any) -> bool:
         return self._target(headers).startswith(TARGET_PREFIX)
 
+    def answer_request(self, request: Any) -> tuple[int, dict[str, str], str] | None:
+        """The answer to an in-process boto3 request, if it is one for End User Messaging."""
+        return self.handle(request.headers, request.body) if self.handles(request.headers) else None
+
     def handle(self, headers: Any, body: bytes | str | None) -> tuple[int, dict[str, str], str]:
         operation = self._target(headers)[len(TARGET_PREFIX) :]
         try:
@@ -132,10 +136,4 @@ def install(fake: SmsVoiceFake) -> None:
     """Serve the fake to in-process boto3 clients too (under ``mock_aws``)."""
     global _active
     _active = fake
-    answer_in_process("sms-voice", _in_process_answer)
-
-
-def _in_process_answer(request: Any) -> tuple[int, dict[str, str], str] | None:
-    if _active is None or not _active.handles(request.headers):
-        return None
-    return _active.handle(request.headers, request.body)
+    answer_in_process("sms-voice", lambda: _active)
