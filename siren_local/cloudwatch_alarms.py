@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from siren_local import clock
+from siren_local.alarms import alarm_state_change_event
 from siren_local.cloudwatch import ServiceSampler, as_utc, epoch_seconds
 
 log = logging.getLogger("siren.local.cloudwatch")
@@ -283,8 +284,6 @@ class AlarmEvaluator:
         return index
 
     def _transition(self, account: str, region: str, alarm: Any, result: Evaluation) -> None:
-        from siren_local.alarms import alarm_state_change_event
-
         self.transitions += 1
         previous = {
             "reason": alarm.state_reason,

@@ -61,6 +61,7 @@ from siren_local.dynamodb_stream_records import (
     record_age_limit,
     stream_arn,
 )
+from siren_local.lambda_runtime import active_runtime, send_to_queue
 from siren_local.patching import require_moto
 
 log = logging.getLogger("siren.local.dynamodb_streams")
@@ -261,8 +262,6 @@ class StreamDispatcher:
         """One synchronous invocation: (errored, request id, index of the first record to retry)."""
         from moto.awslambda.utils import get_backend
 
-        from siren_local.lambda_runtime import active_runtime
-
         sequence_numbers = [record.sequence_number for record in batch]
         try:
             function = get_backend(mapping.account_id, mapping.region).get_function(mapping.function_arn)
@@ -314,8 +313,6 @@ class StreamDispatcher:
         body = json.dumps(destination_record(mapping, batch, condition, invocations, request_id or str(uuid.uuid4())))
         _, _, service, region, account, _rest = destination.split(":", 5)
         if service == "sqs":
-            from siren_local.lambda_runtime import send_to_queue
-
             send_to_queue(destination, body, {})
         elif service == "sns":
             from moto.sns.models import sns_backends

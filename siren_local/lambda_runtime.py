@@ -45,6 +45,7 @@ from moto.awslambda import models as lambda_models
 from moto.utilities import docker_utilities
 
 from siren.settings import function_environment
+from siren_local.clock import scaled_sleep
 from siren_local.cloudwatch import invocation_metrics, lambda_invoked
 from siren_local.faults import FaultInjector
 from siren_local.patching import require_moto
@@ -268,8 +269,6 @@ class InProcessLambdaRuntime:
             self._pending.discard(future)
 
     def _invoke_with_retries(self, function: Any, event: Any) -> None:
-        from siren_local.clock import scaled_sleep
-
         response = ""
         for attempt in range(ASYNC_ATTEMPTS):
             response, errored = self.invoke(function, event, asynchronous=True)
