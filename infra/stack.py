@@ -13,6 +13,7 @@ from infra.components.events import IncidentEvents
 from infra.components.functions import FunctionBase, ReservedConcurrency, SharedLayer, SirenFunction
 from infra.components.ingest import Ingest
 from infra.components.operations import Operations, Watched
+from infra.components.pipeline import Pipeline
 from infra.components.reports import Reports
 from infra.components.status_publisher import StatusPublisher
 from infra.components.status_site import StatusSite
@@ -57,12 +58,11 @@ class SirenStack(Stack):
         shared = SharedLayer(self, "SharedLayer")
         config = ConfigLayer(self, "Config")
         base = FunctionBase(layers=[shared.layer, config.layer], environment=config.environment)
+        pipeline = Pipeline(base=base, table=store.table, bus=incident_events.bus)
         ingest = Ingest(
             self,
             "Ingest",
-            base=base,
-            table=store.table,
-            bus=incident_events.bus,
+            pipeline,
             alarm_topic=topics.alarm_topic,
             access_logs=status_site.access_logs,
         )
@@ -76,9 +76,7 @@ class SirenStack(Stack):
         escalation = Escalation(
             self,
             "Escalation",
-            base=base,
-            table=store.table,
-            bus=incident_events.bus,
+            pipeline,
             inbound_sms_topic=topics.inbound_sms_topic,
             dead_letters=ingest.dead_letters,
             watchdog_region=watchdog_region(self),
@@ -106,8 +104,7 @@ class SirenStack(Stack):
         Reports(
             self,
             "Reports",
-            base=base,
-            table=store.table,
+            pipeline,
             config=config.config.reports,
             email_sender=escalation.email_sender,
             access_logs=status_site.access_logs,
@@ -116,9 +113,7 @@ class SirenStack(Stack):
         StatusPublisher(
             self,
             "StatusPublisher",
-            base=base,
-            table=store.table,
-            bus=incident_events.bus,
+            pipeline,
             bucket=status_site.bucket,
             page_url=status_site.url,
             dead_letters=ingest.dead_letters,

@@ -13,6 +13,7 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 class CliError(Exception):
@@ -24,6 +25,18 @@ class CliError(Exception):
 class UsageError(CliError):
     def __init__(self, message: str) -> None:
         super().__init__(message, EXIT_USAGE)
+
+
+def domain_errors(action: Callable[[], T]) -> T:
+    """Run ``action``; an incident or report refusing what was asked (bad input: no such incident, a bad period)
+    becomes a usage error, told in one line with exit code 2."""
+    from siren.domain.incidents import IncidentError
+    from siren.domain.reports import ReportError
+
+    try:
+        return action()
+    except (IncidentError, ReportError) as error:
+        raise UsageError(str(error)) from None
 
 
 def fail(message: str, exit_code: int) -> typer.Exit:

@@ -97,7 +97,7 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print the scorecard as JSON.")] = False,
 ) -> None:
     """Run a drill and print its scorecard (exit code 1 when an expectation is missed)."""
-    from siren.domain.gameday import ScenarioError, first_paged_at_level, load_scenario, run_started, scorecard
+    from siren_cli.gameday_scenarios import ScenarioError, first_paged_at_level, load_scenario, run_started, scorecard
 
     cli = context(ctx)
     path = _scenario_path(scenario_name)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -12,12 +13,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from siren_cli.context import context
-from siren_cli.errors import UsageError, one_line_errors
+from siren_cli.errors import UsageError, domain_errors, one_line_errors
+from siren_cli.options import IncidentIdArgument, JsonOption
 
 console = Console(emoji=False)
 incidents_app = typer.Typer(help="Read incidents.", no_args_is_help=True)
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 STATUSES = ("open", "acknowledged", "recovered", "resolved")
+T = TypeVar("T")
 
 
 def incident_json(incident: Any) -> dict[str, Any]:
@@ -45,13 +47,10 @@ def incident_json(incident: Any) -> dict[str, Any]:
     }
 
 
-def _domain_errors(action: Any) -> Any:
-    from siren.domain.incidents import IncidentError
-
-    try:
-        return action()
-    except IncidentError as error:
-        raise UsageError(str(error)) from None
+def _as_user(ctx: typer.Context, change: Callable[[Any, str], T]) -> T:
+    """``change(incidents, actor)``: the incident use cases acted on as the CLI's user; a refusal is one line."""
+    cli = context(ctx)
+    return domain_errors(lambda: change(cli.incidents(), cli.target.actor()))
 
 
 @incidents_app.command("list")
@@ -91,12 +90,10 @@ def list_incidents(
 
 @incidents_app.command("show")
 @one_line_errors
-def show(
-    ctx: typer.Context, incident_id: Annotated[str, typer.Argument(help="Incident id.")], as_json: JsonOption = False
-) -> None:
+def show(ctx: typer.Context, incident_id: IncidentIdArgument, as_json: JsonOption = False) -> None:
     """One incident and its timeline."""
-    view = _domain_errors(lambda: context(ctx).incidents().get(incident_id))
-    timeline = [
+    view = domain_errors(lambda: context(ctx).incidents().get(incident_id))
+    timeline: list[dict[str, Any]] = [
         {"at": e.at.isoformat(), "kind": str(e.kind), "actor": e.actor, "detail": e.detail, "data": dict(e.data)}
         for e in view.timeline
     ]
@@ -127,8 +124,7 @@ def declare(
     as_json: JsonOption = False,
 ) -> None:
     """Declare an incident by hand; it escalates like any other."""
-    cli = context(ctx)
-    result = _domain_errors(lambda: cli.incidents().declare(title, severity, service, summary, cli.target.actor()))
+    result = _as_user(ctx, lambda incidents, actor: incidents.declare(title, severity, service, summary, actor))
     if as_json:
         print(json.dumps({"id": result.incident_id, "action": result.action}))
     else:
@@ -138,57 +134,52 @@ def declare(
 @one_line_errors
 def resolve(
     ctx: typer.Context,
-    incident_id: Annotated[str, typer.Argument(help="Incident id.")],
+    incident_id: IncidentIdArgument,
     note: Annotated[str | None, typer.Option("--note", help="Why it is resolved (on the timeline).")] = None,
 ) -> None:
     """Resolve an incident."""
-    cli = context(ctx)
-    incident = _domain_errors(lambda: cli.incidents().resolve(incident_id, cli.target.actor(), note))
+    incident = _as_user(ctx, lambda incidents, actor: incidents.resolve(incident_id, actor, note))
     console.print(f"{incident.id} resolved at {datetime.now(UTC):%H:%M:%S}Z.")
 
 
 @one_line_errors
 def severity(
     ctx: typer.Context,
-    incident_id: Annotated[str, typer.Argument(help="Incident id.")],
+    incident_id: IncidentIdArgument,
     level: Annotated[str, typer.Argument(help="SEV1 (worst) .. SEV5.")],
 ) -> None:
     """Change an incident's severity (raising it restarts the escalation at the new level)."""
-    cli = context(ctx)
-    incident = _domain_errors(lambda: cli.incidents().change_severity(incident_id, level, cli.target.actor()))
+    incident = _as_user(ctx, lambda incidents, actor: incidents.change_severity(incident_id, level, actor))
     console.print(f"{incident.id} is now {incident.severity}.")
 
 
 @one_line_errors
-def ack(ctx: typer.Context, incident_id: Annotated[str, typer.Argument(help="Incident id.")]) -> None:
+def ack(ctx: typer.Context, incident_id: IncidentIdArgument) -> None:
     """Acknowledge an incident: you own it, and its escalation stops."""
-    cli = context(ctx)
-    incident = _domain_errors(lambda: cli.incidents().acknowledge(incident_id, cli.target.actor(), via="cli"))
+    incident = _as_user(ctx, lambda incidents, actor: incidents.acknowledge(incident_id, actor, via="cli"))
     console.print(f"{incident.id} acknowledged by {incident.acknowledged_by}.")
 
 
 @one_line_errors
 def assign(
     ctx: typer.Context,
-    incident_id: Annotated[str, typer.Argument(help="Incident id.")],
+    incident_id: IncidentIdArgument,
     role: Annotated[str, typer.Option("--role", help="commander, comms or sme.")],
     user: Annotated[str, typer.Option("--user", help="A user from siren.yaml.")],
 ) -> None:
     """Give someone an incident role."""
-    cli = context(ctx)
-    incident = _domain_errors(lambda: cli.incidents().assign(incident_id, role, user, cli.target.actor()))
+    incident = _as_user(ctx, lambda incidents, actor: incidents.assign(incident_id, role, user, actor))
     console.print(f"{user} is {role} of {incident.id}.")
 
 
 @one_line_errors
 def note(
     ctx: typer.Context,
-    incident_id: Annotated[str, typer.Argument(help="Incident id.")],
+    incident_id: IncidentIdArgument,
     text: Annotated[str, typer.Argument(help='What happened, e.g. "rolled back checkout 4.2.1".')],
 ) -> None:
     """Add an internal note to the incident's timeline (never shown on the status page)."""
-    cli = context(ctx)
-    _domain_errors(lambda: cli.incidents().add_note(incident_id, text, cli.target.actor()))
+    _as_user(ctx, lambda incidents, actor: incidents.add_note(incident_id, text, actor))
     console.print(f"Noted on {escape(incident_id)}.")
 
 

@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +17,7 @@ from rich.table import Table
 
 from siren_cli.aws import DEFAULT_LOCAL_PORT, Target, local_endpoint
 from siren_cli.errors import CliError, UsageError, one_line_errors
+from siren_cli.options import JsonOption
 
 app = typer.Typer(help="Run Siren on the embedded local AWS (moto plus Siren's adapters).", no_args_is_help=True)
 console = Console(emoji=False)
@@ -23,7 +25,6 @@ STACK_NAME = "Siren"
 WATCHDOG_STACK_NAME = f"{STACK_NAME}Watchdog"  # in a second region (infra/watchdog.py)
 
 PortOption = Annotated[int, typer.Option("--port", help="Port of the embedded local AWS on 127.0.0.1.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _target(port: int | None) -> Target:
@@ -46,7 +47,7 @@ def start_local_aws(
     and its watchdog into the watchdog's region of the same runtime); nothing is left running if a step fails.
 
     ``enforce_iam``: every request is authorized against its caller's identity policies, each function calling as
-    its own role (siren_local/iam.py), so that a grant narrowed too far fails here as it would on AWS."""
+    its own role (siren_local/iam/), so that a grant narrowed too far fails here as it would on AWS."""
     from siren_local.deploy import assembly_region
     from siren_local.runtime import LocalAws, PortInUseError, port_is_free
 
@@ -160,21 +161,26 @@ def serve_until_interrupted() -> None:
 @one_line_errors
 def info(port: PortOption = DEFAULT_LOCAL_PORT, as_json: JsonOption = False) -> None:
     """What is deployed: endpoint, stack outputs, status page and webhook URLs, webhook token."""
-    details = _target(port).control("info")
-    if as_json:
-        print(json.dumps(details, indent=2))
-    else:
-        print_info(details)
+    _print_control(port, "info", as_json, print_info)
 
 
 @app.command()
 @one_line_errors
 def outbox(port: PortOption = DEFAULT_LOCAL_PORT, as_json: JsonOption = False) -> None:
     """Every SMS, voice call, email and chat message sent, oldest first."""
-    messages = _target(port).control("outbox")
+    _print_control(port, "outbox", as_json, _print_outbox)
+
+
+def _print_control(port: int, route: str, as_json: bool, show: Callable[[Any], None]) -> None:
+    """GET a control route of the running runtime and print what it answers: as JSON, or as ``show`` shows it."""
+    answer = _target(port).control(route)
     if as_json:
-        print(json.dumps(messages, indent=2))
-        return
+        print(json.dumps(answer, indent=2))
+    else:
+        show(answer)
+
+
+def _print_outbox(messages: list[dict[str, Any]]) -> None:
     table = Table(title=f"Outbox ({len(messages)} messages)")
     for column in ("sent_at", "channel", "to", "subject", "body"):
         table.add_column(column, overflow="fold")

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from siren_cli.context import context
 from siren_cli.errors import UsageError, one_line_errors
+from siren_cli.options import JsonOption
 
 if TYPE_CHECKING:
     from siren.config import SirenConfig
@@ -27,7 +28,7 @@ def oncall(
     at: Annotated[
         str | None, typer.Option("--at", help="An ISO 8601 instant with its offset, e.g. 2026-03-08T09:00-05:00.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Who is on call per schedule, until when, and how to reach them."""
     config = context(ctx).config

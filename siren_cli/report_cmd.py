@@ -13,20 +13,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from siren_cli.context import context
-from siren_cli.errors import CliError, UsageError, one_line_errors
+from siren_cli.errors import CliError, UsageError, domain_errors, one_line_errors
+from siren_cli.options import IncidentIdArgument, JsonOption
 
 console = Console(emoji=False)
 actions_app = typer.Typer(help="Action items from incidents, tracked to completion.", no_args_is_help=True)
-
-
-def _domain_errors(action: Any) -> Any:
-    from siren.domain.incidents import IncidentError
-    from siren.domain.reports import ReportError
-
-    try:
-        return action()
-    except (IncidentError, ReportError) as error:
-        raise UsageError(str(error)) from None
 
 
 @one_line_errors
@@ -42,7 +33,7 @@ def report(
 
     cli = context(ctx)
     reports = cli.reports()
-    chosen = _domain_errors(lambda: parse_period(period, datetime.now(UTC), cli.config.reports.zone))
+    chosen = domain_errors(lambda: parse_period(period, datetime.now(UTC), cli.config.reports.zone))
     rendered = reports.build(chosen)
     if out is not None:
         out.write_text(rendered.html, encoding="utf-8")
@@ -51,7 +42,7 @@ def report(
     if send:
         sender = cli.email_sender()
         try:
-            message_id = _domain_errors(lambda: reports.send(rendered, ReportMail(), sender))
+            message_id = domain_errors(lambda: reports.send(rendered, ReportMail(), sender))
         except UnverifiedSender as error:
             raise CliError(str(error)) from None
         console.print(f"Sent to {', '.join(cli.config.reports.recipients)} ({message_id}).")
@@ -60,7 +51,7 @@ def report(
 @one_line_errors
 def postmortem(
     ctx: typer.Context,
-    incident_id: Annotated[str, typer.Argument(help="Incident id.")],
+    incident_id: IncidentIdArgument,
     out: Annotated[Path | None, typer.Option("--out", help="Also write the Markdown to this file.")] = None,
 ) -> None:
     """A blameless postmortem draft from the timeline, stored beside the incident and linked from it."""
@@ -68,7 +59,7 @@ def postmortem(
 
     cli = context(ctx)
     artifacts = Artifacts(cli.output("ArtifactsBucketName"))
-    markdown, location = _domain_errors(lambda: cli.reports().postmortem(incident_id, artifacts, cli.target.actor()))
+    markdown, location = domain_errors(lambda: cli.reports().postmortem(incident_id, artifacts, cli.target.actor()))
     if out is not None:
         out.write_text(markdown, encoding="utf-8")
         console.print(f"Written to {escape(str(out))}")
@@ -88,7 +79,7 @@ def _due(value: str) -> date:
 @one_line_errors
 def add_action(
     ctx: typer.Context,
-    incident_id: Annotated[str, typer.Argument(help="Incident id.")],
+    incident_id: IncidentIdArgument,
     title: Annotated[str, typer.Option("--title", help="What is to be done.")],
     owner: Annotated[str, typer.Option("--owner", help="Who sees it through.")],
     due: Annotated[str, typer.Option("--due", help="Due date, YYYY-MM-DD.")],
@@ -96,7 +87,7 @@ def add_action(
     """Add an action item to an incident."""
     cli = context(ctx)
     due_date = _due(due)
-    record = _domain_errors(lambda: cli.reports().add_action(incident_id, title, owner, due_date, cli.target.actor()))
+    record = domain_errors(lambda: cli.reports().add_action(incident_id, title, owner, due_date, cli.target.actor()))
     console.print(f"{record.id} added to {escape(incident_id)} (owner {escape(owner)}, due {due_date}).")
 
 
@@ -119,7 +110,7 @@ def _action_json(record: Any, today: date) -> dict[str, Any]:
 def list_actions(
     ctx: typer.Context,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only open items past their due date.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Action items: open ones first, by due date."""
     cli = context(ctx)
@@ -142,7 +133,7 @@ def list_actions(
 def done_action(ctx: typer.Context, action_id: Annotated[str, typer.Argument(help="Action item id.")]) -> None:
     """Mark an action item done."""
     cli = context(ctx)
-    record = _domain_errors(lambda: cli.reports().complete_action(action_id, cli.target.actor()))
+    record = domain_errors(lambda: cli.reports().complete_action(action_id, cli.target.actor()))
     console.print(f"{record.id} is done.")
 
 

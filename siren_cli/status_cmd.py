@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from siren_cli.context import context
-from siren_cli.errors import UsageError, one_line_errors
+from siren_cli.errors import UsageError, domain_errors, one_line_errors
+from siren_cli.options import IncidentIdArgument, JsonOption
 
 console = Console(emoji=False)
 status_app = typer.Typer(help="The customer status page.", no_args_is_help=True)
@@ -19,19 +20,10 @@ maintenance_app = typer.Typer(help="Scheduled maintenance on the status page.", 
 PUBLIC_STATUSES = ("investigating", "identified", "monitoring", "resolved")
 
 
-def _domain_errors(action: Any) -> Any:
-    from siren.domain.incidents import IncidentError
-
-    try:
-        return action()
-    except IncidentError as error:
-        raise UsageError(str(error)) from None
-
-
 @one_line_errors
 def update(
     ctx: typer.Context,
-    incident_id: Annotated[str, typer.Argument(help="Incident id.")],
+    incident_id: IncidentIdArgument,
     public: Annotated[str, typer.Option("--public", help="The update customers read (plain text).")],
     status: Annotated[str, typer.Option("--status", help="investigating, identified, monitoring or resolved.")],
     title: Annotated[str | None, typer.Option("--title", help="The incident's public title.")] = None,
@@ -40,7 +32,7 @@ def update(
     if status not in PUBLIC_STATUSES:
         raise UsageError(f"--status must be one of {', '.join(PUBLIC_STATUSES)}, got {status!r}")
     cli = context(ctx)
-    incident = _domain_errors(
+    incident = domain_errors(
         lambda: cli.incidents().post_update(incident_id, public, status, cli.target.actor(), title=title)
     )
     console.print(f"Public update posted on {escape(incident.id)} ({status}).")
@@ -60,14 +52,14 @@ def component(
 ) -> None:
     """Set a component's status by hand (operational gives it back to its incidents)."""
     cli = context(ctx)
-    _domain_errors(lambda: cli.status_page().set_component_status(component_id, status, cli.target.actor()))
+    domain_errors(lambda: cli.status_page().set_component_status(component_id, status, cli.target.actor()))
     cli.request_status_publish(f"component {component_id} set to {status}")
     console.print(f"{escape(component_id)} is {status}.")
 
 
 @status_app.command("show")
 @one_line_errors
-def show(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def show(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """What the status page shows now (computed from the store, as the publisher does)."""
     cli = context(ctx)
     snapshot = cli.status_page().snapshot()
@@ -113,7 +105,7 @@ def add_maintenance(
     """Schedule maintenance: shown as scheduled, then in progress (components under maintenance), then gone."""
     cli = context(ctx)
     ids = [part.strip() for part in components.split(",") if part.strip()]
-    window = _domain_errors(
+    window = domain_errors(
         lambda: cli.status_page().add_maintenance(
             title=title,
             component_ids=ids,

@@ -63,6 +63,13 @@ class LocalResource(CloudFormationModel):
         return cls(name, properties, {})
 
     @classmethod
+    def update(
+        cls, original: LocalResource, name: str, properties: dict[str, Any], account_id: str, region: str
+    ) -> LocalResource:
+        """A stack update changed the resource's properties: by default it is created anew with them."""
+        return cls.create(name, properties, account_id, region)
+
+    @classmethod
     def create_from_cloudformation_json(
         cls,
         resource_name: str,
@@ -82,7 +89,8 @@ class LocalResource(CloudFormationModel):
         account_id: str,
         region_name: str,
     ) -> LocalResource:
-        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        properties = cloudformation_json.get("Properties", {})
+        return cls.update(original_resource, new_resource_name, properties, account_id, region_name)
 
     @classmethod
     def delete_from_cloudformation_json(
@@ -142,20 +150,22 @@ class ResourcePolicy(LocalResource):
     """Resource policies: recorded; moto does not enforce IAM, and neither does the local runtime."""
 
 
-class BucketPolicy(ResourcePolicy):
-    TYPE = "AWS::S3::BucketPolicy"
+def recorded_types(base: type[LocalResource], *resource_types: str) -> tuple[type[LocalResource], ...]:
+    """One subclass of ``base`` per resource type, with no behaviour of its own: ``base``'s docstring says why such
+    a resource is only recorded. Each is named after its type (``AWS::S3::BucketPolicy``: ``S3BucketPolicy``)."""
+    return tuple(
+        type(resource_type.removeprefix("AWS::").replace("::", ""), (base,), {"TYPE": resource_type})
+        for resource_type in resource_types
+    )
 
 
-class TopicPolicy(ResourcePolicy):
-    TYPE = "AWS::SNS::TopicPolicy"
-
-
-class QueuePolicy(ResourcePolicy):
-    TYPE = "AWS::SQS::QueuePolicy"
-
-
-class EventBusPolicy(ResourcePolicy):
-    TYPE = "AWS::Events::EventBusPolicy"
+RESOURCE_POLICY_TYPES = recorded_types(
+    ResourcePolicy,
+    "AWS::S3::BucketPolicy",
+    "AWS::SNS::TopicPolicy",
+    "AWS::SQS::QueuePolicy",
+    "AWS::Events::EventBusPolicy",
+)
 
 
 class LambdaEventInvokeConfig(LocalResource):
@@ -243,10 +253,7 @@ LOCAL_RESOURCE_TYPES: tuple[type[LocalResource], ...] = (
     CloudFrontDistribution,
     CloudFrontOriginAccessControl,
     CloudFrontResponseHeadersPolicy,
-    BucketPolicy,
-    TopicPolicy,
-    QueuePolicy,
-    EventBusPolicy,
+    *RESOURCE_POLICY_TYPES,
     LambdaEventInvokeConfig,
     SnsSubscription,
 )

@@ -24,22 +24,43 @@ import io
 import json
 import mimetypes
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from werkzeug.wrappers import Request, Response
 
-from siren_local.faults import FaultError, Injected, might_intercept
+from siren_local.aws_calls import might_intercept
+from siren_local.faults import Fault, FaultError, FaultInjector
+from siren_local.function_urls import serve
+from siren_local.http_messages import CONTROL_PREFIX, FUNCTION_URL_ROUTE, HttpRequest
+from siren_local.outbox import Outbox
+from siren_local.scheduler import SchedulerTicker
+from siren_local.service_failures import Injected
+from siren_local.sms_voice import SmsVoiceFake
 from siren_local.status_headers import status_page_headers
 
-if TYPE_CHECKING:
-    from siren_local.runtime import LocalAws
 
-CONTROL_PREFIX = "/_siren/"
-FUNCTION_URL_ROUTE = "function-url/"
+class ControlledRuntime(Protocol):
+    """What the control routes use of the runtime they serve (``LocalAws``): named here so that this module
+    depends on that surface, not on the runtime module that builds the middleware."""
+
+    outbox: Outbox
+    sms_voice: SmsVoiceFake
+    scheduler: SchedulerTicker
+    faults: FaultInjector
+
+    def info(self, stack_name: str = ...) -> dict[str, Any]: ...
+
+    def outbox_json(self) -> list[dict[str, Any]]: ...
+
+    def drain(self, timeout: float = ...) -> bool: ...
+
+    def add_fault(self, target: str, **options: Any) -> Fault: ...
+
+    def client(self, service: str, region: str | None = ...) -> Any: ...
 
 
 class ControlMiddleware:
-    def __init__(self, app: Any, runtime: LocalAws) -> None:
+    def __init__(self, app: Any, runtime: ControlledRuntime) -> None:
         self.app = app
         self.runtime = runtime
 
@@ -122,8 +143,6 @@ class ControlMiddleware:
         return _json({"error": f"no such control route: {request.method} {route}"}, status=404)
 
     def _function_url(self, request: Request, route: str) -> Response:
-        from siren_local.function_urls import HttpRequest, serve
-
         url_id, _, rest = route.partition("/")
         served = serve(
             url_id,

@@ -35,7 +35,6 @@ again); a deleted mapping's queued records are dropped; the 6 MB batch payload l
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import threading
@@ -49,26 +48,27 @@ from typing import Any
 from moto.awslambda import models as lambda_models
 from moto.dynamodb.models import table as table_models
 
-from siren_local.clock import scaled, time_scale
+from siren_local.clock import scaled
 from siren_local.cloudwatch import record_metric
+from siren_local.dynamodb_stream_records import (
+    QueuedRecord,
+    aws_age,
+    destination_record,
+    event_pattern,
+    first_reported_failure,
+    lambda_record,
+    passes_filters,
+    record_age_limit,
+    stream_arn,
+)
+from siren_local.lambda_runtime import active_runtime, send_to_queue
+from siren_local.patching import require_moto
 
 log = logging.getLogger("siren.local.dynamodb_streams")
 
 DEFAULT_BATCH_SIZE = 100
-STREAM_RETENTION_SECONDS = 24 * 3600
 MAX_BACKOFF_SECONDS = 60.0
 AGE_STEP_S = 0.001  # a backoff cut to a record's age limit ends just past it (wall-clock seconds)
-
-
-@dataclass(frozen=True)
-class QueuedRecord:
-    record: dict[str, Any]  # the Lambda event record
-    shard_id: str
-    arrived: float  # time.monotonic() when the record was written
-
-    @property
-    def sequence_number(self) -> str:
-        return str(self.record["dynamodb"]["SequenceNumber"])
 
 
 @dataclass(frozen=True)
@@ -87,82 +87,6 @@ class _MappingQueue:
     busy: bool = False
     last_done: float = 0.0
     thread: threading.Thread | None = None
-
-
-# -- records -------------------------------------------------------------------------------------------------
-def stream_arn(table: Any) -> str:
-    return f"{table.table_arn}/stream/{table.latest_stream_label}"
-
-
-def _epoch(value: Any) -> float:
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return float(int(moment.timestamp()))
-    return float(value)
-
-
-def lambda_record(stream_record: Any, table: Any, source_arn: str) -> dict[str, Any]:
-    """AWS's DynamoDB stream record as Lambda delivers it (epoch seconds, real region, eventSourceARN)."""
-    record = stream_record.to_json()
-    dynamodb = dict(record["dynamodb"])
-    dynamodb["ApproximateCreationDateTime"] = _epoch(dynamodb["ApproximateCreationDateTime"])
-    return {
-        "eventID": record["eventID"],
-        "eventName": record["eventName"],
-        "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb",
-        "awsRegion": table.region_name,
-        "dynamodb": dynamodb,
-        "eventSourceARN": source_arn,
-    }
-
-
-@functools.lru_cache(maxsize=256)
-def _pattern(raw: str) -> Any:
-    from moto.events.models import EventPattern
-
-    return EventPattern.load(raw)
-
-
-def filter_patterns(mapping: Any) -> list[str]:
-    criteria = getattr(mapping, "filter_criteria", None) or {}
-    return [str(entry["Pattern"]) for entry in criteria.get("Filters") or [] if entry.get("Pattern")]
-
-
-def passes_filters(mapping: Any, record: dict[str, Any]) -> bool:
-    """Lambda's event filtering: no filter passes everything; otherwise any one matching filter does."""
-    patterns = filter_patterns(mapping)
-    return not patterns or any(_pattern(raw).matches_event(record) for raw in patterns)
-
-
-def _destination_record(
-    mapping: Any, batch: list[QueuedRecord], condition: str, invocations: int, request_id: str
-) -> dict[str, Any]:
-    def iso(record: QueuedRecord) -> str:
-        moment = datetime.fromtimestamp(record.record["dynamodb"]["ApproximateCreationDateTime"], UTC)
-        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    now = datetime.now(UTC)
-    return {
-        "requestContext": {
-            "requestId": request_id,
-            "functionArn": mapping.function_arn,
-            "condition": condition,
-            "approximateInvokeCount": invocations,
-        },
-        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-        "version": "1.0",
-        "timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
-        "DDBStreamBatchInfo": {
-            "shardId": batch[0].shard_id,
-            "startSequenceNumber": batch[0].sequence_number,
-            "endSequenceNumber": batch[-1].sequence_number,
-            "approximateArrivalOfFirstRecord": iso(batch[0]),
-            "approximateArrivalOfLastRecord": iso(batch[-1]),
-            "batchSize": len(batch),
-            "streamArn": mapping.event_source_arn,
-        },
-    }
 
 
 STREAM_THREAD_PREFIX = "ddb-stream-"
@@ -338,8 +262,6 @@ class StreamDispatcher:
         """One synchronous invocation: (errored, request id, index of the first record to retry)."""
         from moto.awslambda.utils import get_backend
 
-        from siren_local.lambda_runtime import active_runtime
-
         sequence_numbers = [record.sequence_number for record in batch]
         try:
             function = get_backend(mapping.account_id, mapping.region).get_function(mapping.function_arn)
@@ -368,7 +290,7 @@ class StreamDispatcher:
         if errored and isinstance(result, dict):
             request_id = str(result.get("requestId") or request_id)
         elif not errored and "ReportBatchItemFailures" in (mapping.function_response_types or []):
-            failed = _first_reported_failure(result, sequence_numbers)
+            failed = first_reported_failure(result, sequence_numbers)
             if failed is not None:
                 errored, first_failed = True, failed
         self.invocations.append(StreamInvocation(mapping.uuid, sequence_numbers, errored))
@@ -388,11 +310,9 @@ class StreamDispatcher:
                 condition,
             )
             return
-        body = json.dumps(_destination_record(mapping, batch, condition, invocations, request_id or str(uuid.uuid4())))
+        body = json.dumps(destination_record(mapping, batch, condition, invocations, request_id or str(uuid.uuid4())))
         _, _, service, region, account, _rest = destination.split(":", 5)
         if service == "sqs":
-            from siren_local.lambda_runtime import send_to_queue
-
             send_to_queue(destination, body, {})
         elif service == "sns":
             from moto.sns.models import sns_backends
@@ -417,32 +337,6 @@ def _backoff(retries: int) -> float:
     """Seconds of AWS time before retry number ``retries``: 1, 2, 4... up to a minute. The exponent is capped:
     with unlimited retries ``2.0 ** retries`` overflows after about a thousand of them."""
     return min(MAX_BACKOFF_SECONDS, 2.0 ** min(retries - 1, 16))
-
-
-def record_age_limit(mapping: Any) -> float:
-    """Seconds of AWS time a record of ``mapping`` is tried for: MaximumRecordAgeInSeconds when set (-1 or unset:
-    infinite), never beyond the stream's retention, when the record itself expires."""
-    configured = float(mapping.max_record_age) if mapping.max_record_age is not None else -1.0
-    return STREAM_RETENTION_SECONDS if configured < 0 else min(configured, STREAM_RETENTION_SECONDS)
-
-
-def aws_age(record: QueuedRecord) -> float:
-    """The record's age in AWS seconds: wall-clock time since it was written, on the scaled clock."""
-    return (time.monotonic() - record.arrived) * time_scale()
-
-
-def _first_reported_failure(result: Any, sequence_numbers: list[str]) -> int | None:
-    """Index of the first record a ReportBatchItemFailures response names; 0 if the response is not valid."""
-    if result is None or not isinstance(result, dict):
-        return None
-    failures = result.get("batchItemFailures")
-    if not failures:
-        return None
-    try:
-        indexes = [sequence_numbers.index(str(failure["itemIdentifier"])) for failure in failures]
-    except (KeyError, TypeError, ValueError):
-        return 0  # an invalid response fails the whole batch
-    return min(indexes)
 
 
 def _flag(value: Any) -> bool:
@@ -476,7 +370,7 @@ def _create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
 
     for entry in (spec.get("FilterCriteria") or {}).get("Filters") or []:
         try:
-            _pattern(str(entry.get("Pattern", "")))
+            event_pattern(str(entry.get("Pattern", "")))
         except Exception as error:
             raise InvalidParameterValueException(f"Invalid filter pattern {entry.get('Pattern')!r}: {error}") from None
     with _shard_lock:
@@ -495,16 +389,15 @@ def _create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
 
 def install(dispatcher: StreamDispatcher) -> None:
     global _active
-    needed = (
-        (table_models.StreamShard, "add"),
-        (table_models, "StreamRecord"),
-        (lambda_models.LambdaBackend, "create_event_source_mapping"),
-        (lambda_models.LambdaBackend, "list_event_source_mappings"),
-        (lambda_models.LambdaBackend, "get_event_source_mapping"),
+    require_moto("DynamoDB streams", table_models.StreamShard, "add")
+    require_moto("DynamoDB streams", table_models, "StreamRecord")
+    require_moto(
+        "DynamoDB streams",
+        lambda_models.LambdaBackend,
+        "create_event_source_mapping",
+        "list_event_source_mappings",
+        "get_event_source_mapping",
     )
-    for owner, name in needed:
-        if not hasattr(owner, name):
-            raise RuntimeError(f"moto changed: {owner.__name__}.{name} is gone; the DynamoDB streams adapter needs it")
     _active = dispatcher
     setattr(table_models.StreamShard, "add", _add)  # noqa: B010
     setattr(lambda_models.LambdaBackend, "create_event_source_mapping", _create_event_source_mapping)  # noqa: B010

@@ -21,6 +21,8 @@ from jsonpath_ng.ext.parser import parse as parse_json_path
 from moto.events import models as events_models
 from moto.events.utils import EventTemplateParser
 
+from siren_local.lambda_runtime import active_runtime, send_to_queue
+
 log = logging.getLogger("siren.local.eventbridge")
 
 _original_send_to_targets = events_models.Rule.send_to_targets
@@ -56,8 +58,6 @@ def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
 
 def _deliver_to_lambda(target_arn: str, payload: Any) -> None:
     from moto.awslambda.utils import get_backend
-
-    from siren_local.lambda_runtime import active_runtime
 
     _, _, _, region, account, _rest = target_arn.split(":", 5)
     try:
@@ -115,8 +115,6 @@ def _send_to_targets(self: Any, original_event: dict[str, Any], transform_input:
             dead_letter = (target.get("DeadLetterConfig") or {}).get("Arn")
             log.error("rule %s could not deliver to %s: %s", self.name, arn, error)
             if dead_letter:
-                from siren_local.lambda_runtime import send_to_queue
-
                 send_to_queue(dead_letter, json.dumps(event), {"ERROR_MESSAGE": str(error)[:1000]})
             else:
                 raise

@@ -37,18 +37,19 @@ attribute and moves on.
 from __future__ import annotations
 
 import itertools
-import json
 import random
 import threading
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
+from siren_local.aws_calls import identify
 from siren_local.clock import scaled, time_scale
+from siren_local.patching import answer_in_process
+from siren_local.service_failures import Injected, dropped_connection, partial_put_events, service_failure
 
 SERVICE_TARGETS = ("sms-voice", "sns", "ses", "chat", "events", "dynamodb")
 LAMBDA_PREFIX = "lambda:"
@@ -80,10 +81,6 @@ MODES_BY_KIND = {
     "lambda": ("error",),
 }
 _DEFAULT_MODES = ("error", "throttle", "hang")
-
-_DYNAMODB_PREFIX = "com.amazonaws.dynamodb.v20120810#"
-_SNS_XMLNS = "http://sns.amazonaws.com/doc/2010-03-31/"
-_SES_XMLNS = "http://ses.amazonaws.com/doc/2010-12-01/"
 
 
 class FaultError(ValueError):
@@ -142,33 +139,6 @@ class Fault:
             "hits": self.hits,
             "calls": self.calls,
         }
-
-
-# The header of an answer that must not be sent: the connection is closed instead (a hang's end). It never leaves
-# the runtime: the middleware and the in-process hooks act on it.
-DROP_HEADER = "x-siren-drop-connection"
-
-
-@dataclass(frozen=True)
-class Injected:
-    """An HTTP answer standing in for the service's: what the middleware or the in-process hook returns."""
-
-    status: int
-    headers: dict[str, str]
-    body: str
-
-    @property
-    def drop(self) -> bool:
-        return DROP_HEADER in self.headers
-
-
-def in_process_answer(status: int, headers: dict[str, str], body: str, url: str) -> tuple[int, dict[str, str], str]:
-    """What an in-process hook hands moto's stubber: the answer, or, for a hang's end, the SDK's read timeout."""
-    if DROP_HEADER in headers:
-        from botocore.exceptions import ReadTimeoutError
-
-        raise ReadTimeoutError(endpoint_url=url)
-    return status, headers, body
 
 
 class FaultInjector:
@@ -361,62 +331,29 @@ class FaultInjector:
             return None
         return self.answer(fault, operation, request)
 
+    def answer_request(self, request: Any) -> tuple[int, dict[str, str], str] | None:
+        """:meth:`intercept` for an in-process boto3 request (botocore's ``AWSPreparedRequest``)."""
+        if not self.armed:
+            return None
+        body = request.body or b""
+        # A streamed body (an S3 upload) is never one a fault reads: leave it for moto to read.
+        body = body.encode() if isinstance(body, str) else body if isinstance(body, bytes) else b""
+        injected = self.intercept(request.headers, request.method, urlsplit(request.url).path, body)
+        return None if injected is None else (injected.status, injected.headers, injected.body)
+
     def answer(self, fault: Fault, operation: str, request: Any = None) -> Injected:
         """The service's failure for ``fault``; for a hang, after the hang, no answer at all (:attr:`Injected.drop`)."""
         if fault.mode == "hang":
             self.hang(fault)
-            return Injected(504, {DROP_HEADER: "1", "Content-Type": "text/plain"}, "")
-        kind = fault.kind
-        if kind == "events" and fault.mode == "partial":
+            return dropped_connection()
+        if fault.kind == "events" and fault.mode == "partial":
             entries = (request or {}).get("Entries") or [{}]
-            failed = self.partial_entries(fault, len(entries))
-            results = [
-                {"ErrorCode": "InternalFailure", "ErrorMessage": "Internal Failure (injected)"}
-                if failed_one
-                else {"EventId": str(uuid.uuid4())}
-                for failed_one in failed
-            ]
-            return _json_answer(200, "1.1", None, {"FailedEntryCount": sum(failed), "Entries": results})
-        throttle = fault.mode == "throttle"
+            return partial_put_events(self.partial_entries(fault, len(entries)))
         detail = f"injected by the embedded local AWS (fault {fault.id})"
-        if kind == "sms-voice":
-            code = "ThrottlingException" if throttle else "InternalServerException"
-            return _json_answer(400 if throttle else 500, "1.0", code, {"message": f"{code}: {detail}"})
-        if kind == "events":
-            code = "ThrottlingException" if throttle else "InternalException"
-            return _json_answer(400 if throttle else 500, "1.1", code, {"message": f"{code}: {detail}"})
-        if kind == "dynamodb":
-            return _dynamodb_answer(throttle, operation, request, detail)
-        if kind == "sns":
-            code = "Throttling" if throttle else "InternalError"
-            return _query_answer(
-                _SNS_XMLNS,
-                400 if throttle else 500,
-                code,
-                "Sender" if throttle else "Server",
-                "Rate exceeded" if throttle else f"Internal error: {detail}",
-            )
-        if kind == "ses":
-            if isinstance(request, dict) and request.get("__query__"):  # SES v1 (query protocol)
-                code = "Throttling" if throttle else "InternalFailure"
-                return _query_answer(
-                    _SES_XMLNS,
-                    400 if throttle else 500,
-                    code,
-                    "Sender" if throttle else "Server",
-                    "Maximum sending rate exceeded." if throttle else detail,
-                )
-            code = "TooManyRequestsException" if throttle else "InternalFailure"
-            status = 429 if throttle else 500
-            message = "Maximum sending rate exceeded." if throttle else f"InternalFailure: {detail}"
-            headers = {"Content-Type": "application/json", "x-amzn-ErrorType": code}
-            headers["x-amzn-RequestId"] = str(uuid.uuid4())
-            return Injected(status, headers, json.dumps({"message": message}))
-        if kind == "chat":
-            if throttle:  # Slack's incoming webhooks: 429 with Retry-After
-                return Injected(429, {"Content-Type": "text/plain", "Retry-After": "1"}, "rate_limited")
-            return Injected(500, {"Content-Type": "text/plain"}, "rollup_error")
-        raise FaultError(f"no HTTP answer for target {fault.target}")
+        failure = service_failure(fault.kind, fault.mode == "throttle", operation, request, detail)
+        if failure is None:
+            raise FaultError(f"no HTTP answer for target {fault.target}")
+        return failure
 
 
 def _kind_of(target: str) -> str:
@@ -458,116 +395,6 @@ def _operations(kind: str, given: list[str] | None) -> frozenset[str] | None:
     return frozenset(chosen)
 
 
-def _json_answer(status: int, version: str, code: str | None, body: dict[str, Any]) -> Injected:
-    headers = {"Content-Type": f"application/x-amz-json-{version}", "x-amzn-RequestId": str(uuid.uuid4())}
-    if code is not None:
-        headers["x-amzn-ErrorType"] = code
-        body = {"__type": code, **body}
-    return Injected(status, headers, json.dumps(body))
-
-
-def _dynamodb_answer(throttle: bool, operation: str, request: Any, detail: str) -> Injected:
-    if not throttle:
-        code = "InternalServerError"
-        return _json_answer(500, "1.0", _DYNAMODB_PREFIX + code, {"message": f"Internal server error ({detail})"})
-    if operation in ("TransactWriteItems", "TransactGetItems"):
-        # A throttled transaction is cancelled, with a reason per item (what DynamoDB answers; botocore does not
-        # retry it, the caller must).
-        items = (request or {}).get("TransactItems") or [{}]
-        reasons = [
-            {
-                "Code": "ThrottlingError",
-                "Message": "Throughput exceeds the current capacity of your table or "
-                "index. DynamoDB is automatically scaling your table or index so please try again shortly.",
-            }
-            for _ in items
-        ]
-        message = (
-            "Transaction cancelled, please refer cancellation reasons for specific reasons ["
-            + ", ".join("ThrottlingError" for _ in items)
-            + "]"
-        )
-        return _json_answer(
-            400,
-            "1.0",
-            _DYNAMODB_PREFIX + "TransactionCanceledException",
-            {"message": message, "CancellationReasons": reasons},
-        )
-    code = "ProvisionedThroughputExceededException"
-    message = (
-        "The level of configured provisioned throughput for the table was exceeded. Consider increasing your "
-        "provisioning level with the UpdateTable API."
-    )
-    return _json_answer(400, "1.0", _DYNAMODB_PREFIX + code, {"message": message})
-
-
-def _query_answer(xmlns: str, status: int, code: str, kind: str, message: str) -> Injected:
-    request_id = str(uuid.uuid4())
-    error = f"<Error><Type>{kind}</Type><Code>{code}</Code><Message>{_xml_escape(message)}</Message></Error>"
-    body = f'<ErrorResponse xmlns="{xmlns}">{error}<RequestId>{request_id}</RequestId></ErrorResponse>'
-    return Injected(status, {"Content-Type": "text/xml", "x-amzn-RequestId": request_id}, body)
-
-
-def _xml_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _header(headers: Mapping[str, Any], name: str) -> str:
-    value = headers.get(name)
-    if value is None:
-        lowered = name.lower()
-        value = next((v for k, v in headers.items() if str(k).lower() == lowered), "")
-    return value.decode() if isinstance(value, bytes) else str(value or "")
-
-
-def signing_service(headers: Mapping[str, Any]) -> str:
-    """The service a SigV4 request was signed for (the credential scope's fourth part), or ""."""
-    authorization = _header(headers, "Authorization")
-    _, found, rest = authorization.partition("Credential=")
-    if not found:
-        return ""
-    parts = rest.split(",", 1)[0].split("/")
-    return parts[3] if len(parts) >= 5 else ""
-
-
-def might_intercept(headers: Mapping[str, Any]) -> bool:
-    """Whether a request could be one :meth:`FaultInjector.intercept` answers, from its headers alone: any other
-    request (an S3 upload, say) is passed on with its body untouched."""
-    amz_target = _header(headers, "X-Amz-Target")
-    if amz_target:
-        return amz_target.startswith(("DynamoDB_20120810.", "AWSEvents."))
-    return signing_service(headers) in ("sns", "ses")
-
-
-def identify(
-    headers: Mapping[str, Any], method: str, path: str, body: bytes
-) -> tuple[str, str, str | None, Any] | None:
-    """(target, operation, destination number, parsed request) of an AWS API call a fault could fail, or None."""
-    amz_target = _header(headers, "X-Amz-Target")
-    if amz_target:
-        prefix, _, operation = amz_target.partition(".")
-        target = {"DynamoDB_20120810": "dynamodb", "AWSEvents": "events"}.get(prefix)
-        if target is None:
-            return None
-        try:
-            request = json.loads(body or b"{}")
-        except ValueError:
-            request = {}
-        return target, operation, None, request
-    service = signing_service(headers)
-    if service == "sns" and method == "POST":
-        form = {key: values[0] for key, values in parse_qs(body.decode("utf-8", "replace")).items()}
-        return "sns", form.get("Action", ""), form.get("PhoneNumber"), form
-    if service == "ses" and method == "POST":
-        if path.rstrip("/") in ("/v2/email/outbound-emails", "/v2/email/outbound-bulk-emails"):
-            operation = "SendEmail" if path.rstrip("/").endswith("outbound-emails") else "SendBulkEmail"
-            return "ses", operation, None, {}
-        form = {key: values[0] for key, values in parse_qs(body.decode("utf-8", "replace")).items()}
-        if form.get("Action"):
-            return "ses", form["Action"], None, {**form, "__query__": True}
-    return None
-
-
 # -- the in-process transport -------------------------------------------------------------------------------------
 _active: FaultInjector | None = None
 
@@ -576,24 +403,4 @@ def install(injector: FaultInjector) -> None:
     """Serve faults to in-process boto3 clients too (under ``mock_aws``), as the middleware does over HTTP."""
     global _active
     _active = injector
-    from moto.core import botocore_stubber
-
-    if getattr(botocore_stubber.BotocoreStubber.process_request, "_siren_faults", False):
-        return
-    original = botocore_stubber.BotocoreStubber.process_request
-
-    def process_request(self: Any, request: Any) -> Any:
-        injector = _active
-        if injector is not None and injector.armed:
-            from urllib.parse import urlsplit
-
-            body = request.body or b""
-            # A streamed body (an S3 upload) is never one a fault reads: leave it for moto to read.
-            body = body.encode() if isinstance(body, str) else body if isinstance(body, bytes) else b""
-            injected = injector.intercept(request.headers, request.method, urlsplit(request.url).path, body)
-            if injected is not None:
-                return in_process_answer(injected.status, injected.headers, injected.body, request.url)
-        return original(self, request)
-
-    process_request._siren_faults = True  # type: ignore[attr-defined]
-    botocore_stubber.BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
+    answer_in_process("faults", lambda: _active)

@@ -26,7 +26,6 @@ import re
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
@@ -34,7 +33,9 @@ from urllib.parse import parse_qsl
 from moto.awslambda import models as lambda_models
 
 from siren_local.cloudformation import LocalResource
-from siren_local.control import CONTROL_PREFIX, FUNCTION_URL_ROUTE
+from siren_local.http_messages import CONTROL_PREFIX, FUNCTION_URL_ROUTE, HttpRequest, HttpResponse
+from siren_local.lambda_runtime import active_runtime
+from siren_local.patching import require_moto
 
 log = logging.getLogger("siren.local.function_urls")
 
@@ -50,34 +51,6 @@ _TEXT_TYPES = (
     "application/yaml",
     "application/graphql",
 )
-
-
-@dataclass(frozen=True)
-class HttpRequest:
-    method: str
-    path: str = "/"  # the path after the URL's root, with its leading "/"
-    query: str = ""  # the raw query string, without "?"
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes = b""
-    source_ip: str = "127.0.0.1"
-    protocol: str = "HTTP/1.1"
-
-
-@dataclass(frozen=True)
-class HttpResponse:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        """The first header called ``name`` (any case), or None."""
-        return next((value for key, value in self.headers if key.lower() == name.lower()), None)
-
-    def header_values(self, name: str) -> list[str]:
-        return [value for key, value in self.headers if key.lower() == name.lower()]
-
-    def json(self) -> Any:
-        return json.loads(self.body)
 
 
 # -- URLs ----------------------------------------------------------------------------------------------------
@@ -226,8 +199,6 @@ def http_response(payload: str, errored: bool, request_id: str) -> HttpResponse:
 
 def serve(url_id: str, request: HttpRequest) -> HttpResponse:
     """Answer a request to the function URL ``url_id`` as Lambda does."""
-    from siren_local.lambda_runtime import active_runtime
-
     request_id = str(uuid.uuid4())
     found = _live_config(url_id)
     if found is None:
@@ -293,15 +264,11 @@ def _config_init(self: Any, function: Any, config: dict[str, Any]) -> None:
 def install(base_url: str) -> None:
     """Serve function URLs under ``base_url`` (the runtime's endpoint, or ``in-process://``)."""
     global _base
-    needed = (
-        (lambda_models.FunctionUrlConfig, "__init__"),
-        (lambda_models.LambdaFunction, "create_url_config"),
-        (lambda_models.LambdaBackend, "create_function_url_config"),
-        (lambda_models.LambdaBackend, "delete_function_url_config"),
+    require_moto("function URL", lambda_models.FunctionUrlConfig, "__init__")
+    require_moto("function URL", lambda_models.LambdaFunction, "create_url_config")
+    require_moto(
+        "function URL", lambda_models.LambdaBackend, "create_function_url_config", "delete_function_url_config"
     )
-    for owner, name in needed:
-        if not hasattr(owner, name):
-            raise RuntimeError(f"moto changed: {owner.__name__}.{name} is gone; the function URL adapter needs it")
     with _lock:
         _base = base_url
         _configs.clear()

@@ -45,8 +45,10 @@ from moto.awslambda import models as lambda_models
 from moto.utilities import docker_utilities
 
 from siren.settings import function_environment
+from siren_local.clock import scaled_sleep
 from siren_local.cloudwatch import invocation_metrics, lambda_invoked
 from siren_local.faults import FaultInjector
+from siren_local.patching import require_moto
 
 log = logging.getLogger("siren.local.lambda")
 
@@ -267,8 +269,6 @@ class InProcessLambdaRuntime:
             self._pending.discard(future)
 
     def _invoke_with_retries(self, function: Any, event: Any) -> None:
-        from siren_local.clock import scaled_sleep
-
         response = ""
         for attempt in range(ASYNC_ATTEMPTS):
             response, errored = self.invoke(function, event, asynchronous=True)
@@ -437,17 +437,16 @@ def _invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -
 
 def install(runtime: InProcessLambdaRuntime) -> None:
     global _active
-    needed = (
-        (lambda_models.LambdaFunction, "_invoke_lambda"),
-        (lambda_models.LambdaFunction, "invoke"),
-        (lambda_models.LambdaFunction, "_get_layers_data"),
-        (lambda_models.LambdaFunction, "create_from_cloudformation_json"),
-        (lambda_models.LambdaBackend, "layers_versions_by_arn"),
-        (lambda_models.LayerVersion, "arn"),
+    require_moto(
+        "Lambda runtime",
+        lambda_models.LambdaFunction,
+        "_invoke_lambda",
+        "invoke",
+        "_get_layers_data",
+        "create_from_cloudformation_json",
     )
-    for owner, name in needed:
-        if not hasattr(owner, name):
-            raise RuntimeError(f"moto changed: {owner.__name__}.{name} is gone; the Lambda runtime adapter needs it")
+    require_moto("Lambda runtime", lambda_models.LambdaBackend, "layers_versions_by_arn")
+    require_moto("Lambda runtime", lambda_models.LayerVersion, "arn")
     _active = runtime
     setattr(lambda_models.LambdaFunction, "_invoke_lambda", _invoke_lambda)  # noqa: B010
     setattr(lambda_models.LambdaFunction, "invoke", _invoke)  # noqa: B010

@@ -7,9 +7,12 @@ through moto's SES backend), and chat webhooks posted to the local runtime.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from siren_local.patching import patch_once
 
 CHANNELS = ("sms", "voice", "email", "chat")
 
@@ -73,12 +76,12 @@ def install(outbox: Outbox) -> None:
     from moto.ses import models as ses_models
     from moto.sns import models as sns_models
 
-    if getattr(sns_models.SNSBackend.publish, "_siren_outbox", False):
-        return
-    original_publish = sns_models.SNSBackend.publish
-    original_send_email = ses_models.SESBackend.send_email
-    original_send_raw = ses_models.SESBackend.send_raw_email
+    patch_once("outbox: SNS publish", sns_models.SNSBackend, "publish", _recording_publish)
+    patch_once("outbox: SES send_email", ses_models.SESBackend, "send_email", _recording_send_email)
+    patch_once("outbox: SES send_raw_email", ses_models.SESBackend, "send_raw_email", _recording_send_raw_email)
 
+
+def _recording_publish(original_publish: Callable[..., Any]) -> Callable[..., Any]:
     def publish(
         self: Any, message: str, arn: str | None, phone_number: str | None = None, *args: Any, **kwargs: Any
     ) -> str:
@@ -87,6 +90,10 @@ def install(outbox: Outbox) -> None:
             _active.record(channel="sms", to=phone_number, body=message, via="sns", message_id=message_id)
         return message_id
 
+    return publish
+
+
+def _recording_send_email(original_send_email: Callable[..., Any]) -> Callable[..., Any]:
     def send_email(self: Any, source: str, subject: str, body: str, destinations: dict[str, list[str]]) -> Any:
         sent = original_send_email(self, source, subject, body, destinations)
         if _active is not None:
@@ -102,6 +109,10 @@ def install(outbox: Outbox) -> None:
                 )
         return sent
 
+    return send_email
+
+
+def _recording_send_raw_email(original_send_raw: Callable[..., Any]) -> Callable[..., Any]:
     def send_raw_email(self: Any, source: str, destinations: list[str], raw_data: str) -> Any:
         import email
         from email import policy
@@ -130,7 +141,4 @@ def install(outbox: Outbox) -> None:
                 )
         return sent
 
-    publish._siren_outbox = True  # type: ignore[attr-defined]
-    sns_models.SNSBackend.publish = publish  # type: ignore[method-assign]
-    ses_models.SESBackend.send_email = send_email  # type: ignore[method-assign]
-    ses_models.SESBackend.send_raw_email = send_raw_email  # type: ignore[method-assign]
+    return send_raw_email

@@ -14,10 +14,8 @@ import errno
 import json
 import logging
 import os
-import socket
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,17 +24,28 @@ import boto3
 from botocore.config import Config
 
 from siren_local import clock
-from siren_local.cloudwatch import EVALUATOR_THREAD, AlarmEvaluator, restore_stdout
-from siren_local.control import CONTROL_PREFIX
+from siren_local.adapters import install_adapters
+from siren_local.cloudwatch import restore_stdout
+from siren_local.cloudwatch_alarms import AlarmEvaluator
+from siren_local.control import ControlMiddleware
 from siren_local.deploy import DeployedStack, default_region, deploy_stack
 from siren_local.dynamodb_streams import StreamDispatcher
 from siren_local.faults import LAMBDA_PREFIX, Fault, FaultError, FaultInjector
-from siren_local.function_urls import HttpRequest, HttpResponse
-from siren_local.iam import Enforcement
+from siren_local.function_urls import serve, split_url
+from siren_local.http_messages import CONTROL_PREFIX, HttpRequest, HttpResponse
+from siren_local.http_server import SERVER_THREAD, PortInUseError, make_server, port_is_free
+from siren_local.iam import credentials, enforcement
+from siren_local.iam.enforcement import Enforcement
+from siren_local.inbound_sms import LOCAL_ORIGINATION_NUMBER
 from siren_local.lambda_runtime import InProcessLambdaRuntime
 from siren_local.outbox import Outbox
-from siren_local.scheduler import SchedulerSchedule, SchedulerTicker
+from siren_local.scheduler import SchedulerTicker
 from siren_local.sms_voice import SmsVoiceFake
+from siren_local.stepfunctions import execution_threads, stop_running_executions
+from siren_local.threads import LOOK_INTERVAL_S, background_threads, thread_stacks, wait_for
+
+# What callers outside the package import from here: the runtime, and what they need to run it.
+__all__ = ["LocalAws", "PortInUseError", "background_threads", "port_is_free", "running_runtimes"]
 
 log = logging.getLogger("siren.local")
 
@@ -48,183 +57,12 @@ IN_PROCESS_BASE = "in-process://"
 # How long stop() waits, in all, for what the runtime started: handlers in flight finish within it (on a busy
 # 2-core machine, a few dozen runs and stream batches winding down at once were seen to take 8 s).
 STOP_TIMEOUT_S = 30.0
-SERVER_THREAD = "local-aws-server"
-REQUEST_THREAD_PREFIX = "local-aws-request-"
-_LOOK_INTERVAL_S = 0.05
-
-
-class PortInUseError(OSError):
-    pass
-
-
-def _wait_for(
-    live_threads: Callable[[], list[threading.Thread]],
-    deadline: float,
-    before_each_look: Callable[[], object] | None = None,
-) -> list[threading.Thread]:
-    """Wait until ``live_threads()`` is empty or ``deadline`` passes; returns those still alive."""
-    while True:
-        if before_each_look is not None:
-            before_each_look()
-        alive = live_threads()
-        remaining = deadline - time.monotonic()
-        if not alive or remaining <= 0:
-            return alive
-        alive[0].join(min(remaining, _LOOK_INTERVAL_S))
-
-
-_installed = False
-_install_lock = threading.Lock()
 _running: set[int] = set()  # id() of each LocalAws between start() and stop(): one at a time per process
 
 
 def running_runtimes() -> set[int]:
     """Which runtimes run now (as ``id()`` values): a test guard tells a shared runtime's threads from a leak."""
     return set(_running)
-
-
-def install_adapters(
-    lambda_runtime: InProcessLambdaRuntime,
-    outbox: Outbox,
-    sms_voice: SmsVoiceFake,
-    streams: StreamDispatcher,
-    function_url_base: str,
-) -> None:
-    """Patch moto's gaps (each adapter module says which). Idempotent; the latest runtime objects win."""
-    global _installed
-    from moto.core.config import default_user_config
-
-    from siren_local import (
-        cloudformation,
-        dynamodb_streams,
-        dynamodb_transactions,
-        environ,
-        eventbridge,
-        function_urls,
-        sns,
-        stepfunctions,
-    )
-    from siren_local import faults as faults_module
-    from siren_local import lambda_runtime as lambda_module
-    from siren_local import outbox as outbox_module
-    from siren_local import secretsmanager as secretsmanager_module
-    from siren_local import sms_voice as sms_voice_module
-
-    with _install_lock:
-        lambda_module.install(lambda_runtime)
-        outbox_module.install(outbox)
-        sms_voice_module.install(sms_voice)
-        faults_module.install(sms_voice.faults)  # the runtime's faults, for in-process clients
-        dynamodb_streams.install(streams)
-        function_urls.install(function_url_base)
-        if not _installed:
-            environ.install()
-            dynamodb_transactions.install()
-            eventbridge.install()
-            sns.install()
-            stepfunctions.install()
-            cloudformation.install(
-                extra_types=(SchedulerSchedule, function_urls.LambdaUrl, *secretsmanager_module.LOCAL_TYPES)
-            )
-            _installed = True
-        # State machines execute (moto's default only records them).
-        default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
-
-
-def background_threads() -> list[threading.Thread]:
-    """Every live thread of the embedded local AWS in this process, whichever runtime started it: Step Functions
-    runs (moto's, named or not), stream workers, asynchronous invocations, schedulers, servers and connections."""
-    from siren_local.dynamodb_streams import STREAM_THREAD_PREFIX
-    from siren_local.lambda_runtime import ASYNC_THREAD_PREFIX
-    from siren_local.scheduler import SCHEDULER_THREAD
-    from siren_local.stepfunctions import execution_threads
-
-    prefixes = (
-        STREAM_THREAD_PREFIX,
-        ASYNC_THREAD_PREFIX,
-        SCHEDULER_THREAD,
-        EVALUATOR_THREAD,
-        SERVER_THREAD,
-        REQUEST_THREAD_PREFIX,
-    )
-    named = [thread for thread in threading.enumerate() if thread.name.startswith(prefixes)]
-    return list(dict.fromkeys(execution_threads() + named))
-
-
-def _stacks(threads: list[threading.Thread]) -> str:
-    """Where each thread is now: what a thread that would not stop is waiting on."""
-    import sys
-    import traceback
-
-    frames = sys._current_frames()
-    return "\n".join(
-        f"--- {thread.name}\n" + "".join(traceback.format_stack(frames[thread.ident])[-12:])
-        for thread in threads
-        if thread.ident in frames
-    )
-
-
-def port_is_free(host: str, port: int) -> bool:
-    """Whether a server could listen on ``port`` now. SO_REUSEADDR, as the server itself binds: connections of a
-    server that just stopped linger in TIME_WAIT for a minute and must not make the port look taken; a listening
-    socket still does."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def _make_server(host: str, port: int, app: Any) -> Any:
-    """werkzeug's threaded server, with each connection's thread named and kept, so that stopping can wait for
-    them with a bound (socketserver's own close waits for them without one)."""
-    from werkzeug.serving import ThreadedWSGIServer
-
-    class LocalAwsServer(ThreadedWSGIServer):
-        block_on_close = False  # LocalAws.stop waits for the connection threads itself, with a bound
-
-        def __init__(self) -> None:
-            super().__init__(host, port, app, handler=_quiet_handler())
-            self._connections: set[threading.Thread] = set()
-            self._connections_lock = threading.Lock()
-
-        def process_request(self, request: Any, client_address: Any) -> None:
-            thread = threading.Thread(
-                target=self._serve_connection,
-                args=(request, client_address),
-                name=f"{REQUEST_THREAD_PREFIX}{client_address[1]}",
-                daemon=True,
-            )
-            with self._connections_lock:
-                self._connections.add(thread)
-            thread.start()
-
-        def _serve_connection(self, request: Any, client_address: Any) -> None:
-            try:
-                self.process_request_thread(request, client_address)
-            finally:
-                with self._connections_lock:
-                    self._connections.discard(threading.current_thread())
-
-        def connection_threads(self) -> list[threading.Thread]:
-            with self._connections_lock:
-                return [thread for thread in self._connections if thread.is_alive()]
-
-    return LocalAwsServer()
-
-
-def _quiet_handler() -> Any:
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-
-    class QuietRequestHandler(MotoRequestHandler):
-        """Request lines only at debug level: ``siren local up`` shows what happens, not every HTTP call."""
-
-        def log_request(self, code: Any = "-", size: Any = "-") -> None:
-            log.debug("%s %s", self.requestline, code)
-
-    return QuietRequestHandler
 
 
 @dataclass
@@ -245,7 +83,7 @@ class LocalAws:
     alarms: AlarmEvaluator = field(init=False)
     faults: FaultInjector = field(default_factory=FaultInjector)
     # Authorize every request against its caller's identity policies, each function calling as its own role
-    # (siren_local/iam.py): a grant narrowed too far fails here as it would on AWS.
+    # (siren_local/iam/): a grant narrowed too far fails here as it would on AWS.
     enforce_iam: bool = False
     iam: Enforcement | None = None
     unstopped: list[str] = field(default_factory=list)  # threads that outlived the last stop() (see stop)
@@ -308,24 +146,20 @@ class LocalAws:
     def _enforce_iam(self) -> None:
         from moto.core.models import DEFAULT_ACCOUNT_ID
 
-        from siren_local import iam
-
-        iam.install_credentials()
-        self.iam = iam.enable(DEFAULT_ACCOUNT_ID, self.region)
+        credentials.install_credentials()
+        self.iam = enforcement.enable(DEFAULT_ACCOUNT_ID, self.region)
         self.lambda_runtime.role_credentials = self.iam.role_credentials
 
     def _start_server(self) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-        from siren_local.control import ControlMiddleware
-
         app = ControlMiddleware(DomainDispatcherApplication(create_backend_app), self)
         try:
-            self._server = _make_server(self.host, self.port, app)
+            self._server = make_server(self.host, self.port, app)
         except OSError as error:
             raise PortInUseError(error.errno, f"cannot listen on {self.host}:{self.port}: {error.strerror}") from error
         self._server_thread = threading.Thread(
-            target=self._server.serve_forever, args=(_LOOK_INTERVAL_S,), name=SERVER_THREAD, daemon=True
+            target=self._server.serve_forever, args=(LOOK_INTERVAL_S,), name=SERVER_THREAD, daemon=True
         )
         self._server_thread.start()
 
@@ -337,8 +171,6 @@ class LocalAws:
         Returns the names of the threads still running when the time ran out (also logged, and kept in
         ``unstopped``); empty when everything stopped. Whatever happens, the server stops and moto's state is reset.
         """
-        from siren_local.stepfunctions import stop_running_executions
-
         deadline = time.monotonic() + timeout
         # Runs first: a retry interval cut short below must find its run already stopped, not retry the task.
         stop_running_executions()
@@ -352,7 +184,7 @@ class LocalAws:
             self.alarms.stop()
             self.streams.stop()
             self.lambda_runtime.shutdown()
-            unstopped = _wait_for(self._worker_threads, deadline, before_each_look=stop_running_executions)
+            unstopped = wait_for(self._worker_threads, deadline, before_each_look=stop_running_executions)
         finally:
             unstopped += self._stop_server(deadline)
             self.lambda_runtime.remove_code()
@@ -366,9 +198,7 @@ class LocalAws:
                 self._mock = None
             self._restore_environment()
             if self.iam is not None:
-                from siren_local import iam
-
-                iam.disable()
+                enforcement.disable()
             _running.discard(id(self))
         self.unstopped = [thread.name for thread in unstopped if thread.is_alive()]
         if self.unstopped:
@@ -377,13 +207,11 @@ class LocalAws:
                 len(self.unstopped),
                 timeout,
                 ", ".join(self.unstopped),
-                _stacks(unstopped),
+                thread_stacks(unstopped),
             )
         return self.unstopped
 
     def _worker_threads(self) -> list[threading.Thread]:
-        from siren_local.stepfunctions import execution_threads
-
         current = threading.current_thread()  # a function that stops the runtime it runs in cannot wait for itself
         threads = (
             execution_threads()
@@ -402,7 +230,7 @@ class LocalAws:
         # At least a moment for the server's own threads, even when the workers used up the time: a connection's
         # response in flight and the loop's thread end at once once the loop has stopped.
         deadline = max(deadline, time.monotonic() + 1.0)
-        unstopped = _wait_for(server.connection_threads, deadline)
+        unstopped = wait_for(server.connection_threads, deadline)
         server.server_close()
         if self._server_thread is not None:
             self._server_thread.join(timeout=max(0.0, deadline - time.monotonic()))
@@ -462,8 +290,6 @@ class LocalAws:
         ``canary``: whether Siren's end-to-end canary runs (the ``CanaryState`` parameter). By default it does over
         HTTP; the in-process transport has no HTTP front door for it to go through. Tests of other behaviour turn
         it off: each canary run is an incident of its own, which they would see."""
-        from siren_local.inbound_sms import LOCAL_ORIGINATION_NUMBER
-
         sender = "siren@example.com"
         self.client("sesv2").create_email_identity(EmailIdentity=sender)
         stack = self.deploy(
@@ -561,8 +387,6 @@ class LocalAws:
 
         ``url`` may carry a sub-path and a query string after the URL's root.
         """
-        from siren_local.function_urls import serve, split_url
-
         url_id, path, query = split_url(url)
         header_list = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
         content = body.encode() if isinstance(body, str) else body

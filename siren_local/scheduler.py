@@ -27,6 +27,7 @@ from cronsim import CronSim
 
 from siren_local.clock import time_scale
 from siren_local.cloudformation import LocalResource
+from siren_local.lambda_runtime import active_runtime, send_to_queue
 
 log = logging.getLogger("siren.local.scheduler")
 
@@ -199,8 +200,6 @@ def deliver_scheduled_target(target: dict[str, Any], payload_text: str, schedule
     if service == "lambda":
         from moto.awslambda.utils import get_backend
 
-        from siren_local.lambda_runtime import active_runtime
-
         active_runtime().invoke_async(get_backend(account, region).get_function(arn), json.loads(payload_text))
     elif service == "states":
         from moto.stepfunctions.parser.models import stepfunctions_parser_backends
@@ -209,8 +208,6 @@ def deliver_scheduled_target(target: dict[str, Any], payload_text: str, schedule
             arn, name=f"schedule-{uuid.uuid4()}", execution_input=payload_text
         )
     elif service == "sqs":
-        from siren_local.lambda_runtime import send_to_queue
-
         send_to_queue(arn, payload_text, {"schedule": schedule_arn})
     elif service == "events":
         from moto.events.models import events_backends

@@ -15,7 +15,7 @@ import secrets
 import string
 from typing import Any
 
-from siren_local.cloudformation import LocalResource, ResourcePolicy
+from siren_local.cloudformation import LocalResource, ResourcePolicy, recorded_types
 
 _random = secrets.SystemRandom()
 MAX_PASSWORD_LENGTH = 4096
@@ -129,30 +129,24 @@ class Secret(LocalResource):
         return cls(arn, properties, {"Id": arn})
 
     @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
+    def update(
+        cls, original: LocalResource, name: str, properties: dict[str, Any], account_id: str, region: str
     ) -> LocalResource:
         """As CloudFormation updates a secret: same secret, a new value only if the value's properties changed."""
         from moto.secretsmanager.models import secretsmanager_backends
 
-        properties = cloudformation_json.get("Properties", {})
-        before = original_resource.properties
+        before = original.properties
         if properties.get("Name", before.get("Name")) != before.get("Name"):  # a new name replaces the secret
-            return cls.create(new_resource_name, properties, account_id, region_name)
+            return cls.create(name, properties, account_id, region)
         value_keys = ("SecretString", "GenerateSecretString")
         changed = any(properties.get(key) != before.get(key) for key in value_keys)
-        secretsmanager_backends[account_id][region_name].update_secret(
-            original_resource.physical_id,
-            secret_string=cls._value(new_resource_name, properties) if changed else None,
+        secretsmanager_backends[account_id][region].update_secret(
+            original.physical_id,
+            secret_string=cls._value(name, properties) if changed else None,
             kms_key_id=properties.get("KmsKeyId"),
             description=properties.get("Description"),
         )
-        return cls(original_resource.physical_id, properties, dict(original_resource.attributes))
+        return cls(original.physical_id, properties, dict(original.attributes))
 
     @classmethod
     def delete_from_cloudformation_json(
@@ -168,32 +162,18 @@ class Secret(LocalResource):
 
 
 class SecretRecorded(LocalResource):
-    """A resource about a secret that has no local effect; Ref is the secret's ARN, as on AWS."""
+    """A resource about a secret that has no local effect (nothing rotates secrets locally, and there is no database
+    to attach); Ref is the secret's ARN, as on AWS."""
 
     @classmethod
     def create(cls, name: str, properties: dict[str, Any], account_id: str, region: str) -> LocalResource:
         return cls(str(properties.get("SecretId", name)), properties, {})
 
 
-class SecretRotationSchedule(SecretRecorded):
-    """Recorded only: nothing rotates secrets locally."""
-
-    TYPE = "AWS::SecretsManager::RotationSchedule"
-
-
-class SecretTargetAttachment(SecretRecorded):
-    """Recorded only: no database to attach locally."""
-
-    TYPE = "AWS::SecretsManager::SecretTargetAttachment"
-
-
-class SecretResourcePolicy(ResourcePolicy):
-    TYPE = "AWS::SecretsManager::ResourcePolicy"
-
-
 LOCAL_TYPES: tuple[type[LocalResource], ...] = (
     Secret,
-    SecretRotationSchedule,
-    SecretTargetAttachment,
-    SecretResourcePolicy,
+    *recorded_types(
+        SecretRecorded, "AWS::SecretsManager::RotationSchedule", "AWS::SecretsManager::SecretTargetAttachment"
+    ),
+    *recorded_types(ResourcePolicy, "AWS::SecretsManager::ResourcePolicy"),
 )

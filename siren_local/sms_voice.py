@@ -22,6 +22,7 @@ from botocore.validate import ParamValidator
 
 from siren_local.faults import SMS_VOICE_ALIAS_ID, FaultInjector
 from siren_local.outbox import Outbox
+from siren_local.patching import answer_in_process
 
 TARGET_PREFIX = "PinpointSMSVoiceV2."
 SERVICE_NAME = "pinpoint-sms-voice-v2"
@@ -48,6 +49,10 @@ class SmsVoiceFake:
 
     def handles(self, headers: Any) -> bool:
         return self._target(headers).startswith(TARGET_PREFIX)
+
+    def answer_request(self, request: Any) -> tuple[int, dict[str, str], str] | None:
+        """The answer to an in-process boto3 request, if it is one for End User Messaging."""
+        return self.handle(request.headers, request.body) if self.handles(request.headers) else None
 
     def handle(self, headers: Any, body: bytes | str | None) -> tuple[int, dict[str, str], str]:
         operation = self._target(headers)[len(TARGET_PREFIX) :]
@@ -131,18 +136,4 @@ def install(fake: SmsVoiceFake) -> None:
     """Serve the fake to in-process boto3 clients too (under ``mock_aws``)."""
     global _active
     _active = fake
-    from moto.core import botocore_stubber
-
-    if getattr(botocore_stubber.BotocoreStubber.process_request, "_siren_sms_voice", False):
-        return
-    original = botocore_stubber.BotocoreStubber.process_request
-
-    def process_request(self: Any, request: Any) -> Any:
-        if _active is not None and _active.handles(request.headers):
-            from siren_local.faults import in_process_answer
-
-            return in_process_answer(*_active.handle(request.headers, request.body), request.url)
-        return original(self, request)
-
-    process_request._siren_sms_voice = True  # type: ignore[attr-defined]
-    botocore_stubber.BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
+    answer_in_process("sms-voice", lambda: _active)

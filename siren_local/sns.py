@@ -14,6 +14,9 @@ from typing import Any
 
 from moto.sns import models as sns_models
 
+from siren_local.lambda_runtime import active_runtime
+from siren_local.outbox import active_outbox
+
 _original_publish = sns_models.Subscription.publish
 
 
@@ -76,8 +79,6 @@ def _publish(
         message = self._parse_message_structure(message, self.protocol)
     from moto.awslambda.utils import get_backend
 
-    from siren_local.lambda_runtime import active_runtime
-
     _, _, _, region, account, _ = self.endpoint.split(":", 5)
     function = get_backend(account, region).get_function(self.endpoint)
     active_runtime().invoke_async(function, lambda_record(self, message, message_id, subject, message_attributes))
@@ -94,8 +95,6 @@ def _deliver_to_person(
 ) -> None:
     """A topic's SMS or email subscriber gets the message: recorded in the outbox (moto does nothing with these
     protocols). Subscriptions count as confirmed: there is no one to click the confirmation link locally."""
-    from siren_local.outbox import active_outbox
-
     if subscription._filter_policy_matcher is not None and not subscription._filter_policy_matcher.matches(
         message_attributes, message
     ):

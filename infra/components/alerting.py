@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -35,26 +37,27 @@ class AlertTopics(Construct):
                 )
             )
         this_accounts_alarms = f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:*"
-        self.alarm_topic = sns.Topic(
-            self, "AlarmTopic", display_name="Siren alarms", master_key=self.key, enforce_ssl=True
+        # Any alarm of this account (the user's own alarms point here), none of another's.
+        self.alarm_topic = self._topic(
+            "AlarmTopic",
+            "Siren alarms",
+            "cloudwatch.amazonaws.com",
+            {**from_this_account, "ArnLike": {"aws:SourceArn": this_accounts_alarms}},
         )
-        self.alarm_topic.add_to_resource_policy(
+        self.inbound_sms_topic = self._topic(
+            "InboundSmsTopic", "Siren SMS replies", "sms-voice.amazonaws.com", from_this_account
+        )
+
+    def _topic(self, construct_id: str, display_name: str, publisher: str, conditions: dict[str, Any]) -> sns.Topic:
+        """A topic encrypted with the key, that only ``publisher`` (a service principal) may publish to, and only
+        under ``conditions``."""
+        topic = sns.Topic(self, construct_id, display_name=display_name, master_key=self.key, enforce_ssl=True)
+        topic.add_to_resource_policy(
             iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                principals=[iam.ServicePrincipal(publisher)],
                 actions=["sns:Publish"],
-                resources=[self.alarm_topic.topic_arn],
-                # Any alarm of this account (the user's own alarms point here), none of another's.
-                conditions={**from_this_account, "ArnLike": {"aws:SourceArn": this_accounts_alarms}},
+                resources=[topic.topic_arn],
+                conditions=conditions,
             )
         )
-        self.inbound_sms_topic = sns.Topic(
-            self, "InboundSmsTopic", display_name="Siren SMS replies", master_key=self.key, enforce_ssl=True
-        )
-        self.inbound_sms_topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("sms-voice.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[self.inbound_sms_topic.topic_arn],
-                conditions=from_this_account,
-            )
-        )
+        return topic

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from aws_cdk import ArnFormat, CfnOutput, CfnParameter, Duration, SecretValue, Stack
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -23,12 +22,13 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.components.functions import (
-    FunctionBase,
     SirenFunction,
     grant_send_email,
     grant_sms_via_sns,
     grant_table_items,
 )
+from infra.components.pipeline import Pipeline
+from infra.components.secrets import generated_secret
 from infra.components.store import ItemFamily
 from infra.nag import acknowledge, acknowledge_invoke_versions
 from siren.domain.incidents import EVENT_SOURCE, LifecycleEventType
@@ -69,15 +69,14 @@ class Escalation(Construct):
         self,
         scope: Construct,
         construct_id: str,
+        pipeline: Pipeline,
         *,
-        base: FunctionBase,
-        table: dynamodb.Table,
-        bus: events.IEventBus,
         inbound_sms_topic: sns.ITopic,
         dead_letters: sqs.IQueue,
         watchdog_region: str,
     ) -> None:
         super().__init__(scope, construct_id)
+        base, table, bus = pipeline.base, pipeline.table, pipeline.bus
         stack = Stack.of(self)
         origination = CfnParameter(
             stack,
@@ -113,17 +112,15 @@ class Escalation(Construct):
             "SIREN_STACK_NAME": stack.stack_name,
         }
 
-        self.ack_link_key = secretsmanager.Secret(
+        self.ack_link_key = generated_secret(
             self,
             "AckLinkKey",
             description="Siren: the HMAC key that signs acknowledgement links in pages",
-            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
-        )
-        acknowledge(
-            self.ack_link_key,
-            "AwsSolutions-SMG4",
-            "Replacing the key invalidates every outstanding link (they live 24 hours); rotate it by replacing the "
-            "value when needed, not on a schedule that would break links in pages people are about to open.",
+            length=64,
+            why_not_rotated=(
+                "Replacing the key invalidates every outstanding link (they live 24 hours); rotate it by replacing the "
+                "value when needed, not on a schedule that would break links in pages people are about to open."
+            ),
         )
         self.chat_webhook = secretsmanager.Secret(
             self,

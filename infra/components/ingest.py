@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aws_cdk import Aws, CfnElement, CfnOutput, Duration, RemovalPolicy, Stack
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -14,13 +13,15 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
-from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.components.functions import FunctionBase, SirenFunction, grant_table_items
+from infra.components.buckets import private_bucket
+from infra.components.functions import SirenFunction, grant_table_items
+from infra.components.pipeline import Pipeline
+from infra.components.secrets import generated_secret
 from infra.components.store import ItemFamily
 from infra.nag import acknowledge, acknowledge_invoke_versions
 from siren.adapters.webhook_queue import BODY_RETENTION_DAYS
@@ -38,14 +39,13 @@ class Ingest(Construct):
         self,
         scope: Construct,
         construct_id: str,
+        pipeline: Pipeline,
         *,
-        base: FunctionBase,
-        table: dynamodb.Table,
-        bus: events.IEventBus,
         alarm_topic: sns.ITopic,
         access_logs: s3.IBucket | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        base, table, bus = pipeline.base, pipeline.table, pipeline.bus
         # Refused alerts and deliveries that failed every retry are kept here, with the reason; never dropped.
         self.dead_letters = sqs.Queue(
             self,
@@ -117,17 +117,15 @@ class Ingest(Construct):
             subscriptions.LambdaSubscription(self.alarm_sns.function, dead_letter_queue=self.dead_letters)
         )
 
-        self.webhook_token = secretsmanager.Secret(
+        self.webhook_token = generated_secret(
             self,
             "WebhookToken",
             description="Siren webhook bearer token (Alertmanager, Grafana, generic senders)",
-            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=48, exclude_punctuation=True),
-        )
-        acknowledge(
-            self.webhook_token,
-            "AwsSolutions-SMG4",
-            "A shared bearer token that senders are configured with; it is rotated by replacing the secret value "
-            "(functions re-read it within 5 minutes), not by a rotation Lambda that senders could not follow.",
+            length=48,
+            why_not_rotated=(
+                "A shared bearer token that senders are configured with; it is rotated by replacing the secret value "
+                "(functions re-read it within 5 minutes), not by a rotation Lambda that senders could not follow."
+            ),
         )
         self._queue_large_requests(ingest_function, access_logs)
         self.webhook = ingest_function(
@@ -256,12 +254,9 @@ class Ingest(Construct):
         (siren.app.intake): their bodies in a private, encrypted bucket, and the consumer that applies them chunk by
         chunk from Lambda's asynchronous queue (two retries, then the dead-letter queue; ``siren dlq redrive``
         invokes it again). A chunk applied twice is harmless: the store checks every alert's delivery id."""
-        self.webhook_bodies = s3.Bucket(
+        self.webhook_bodies = private_bucket(
             self,
             "WebhookBodies",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
             # Kept as long as the dead-letter queue keeps a chunk that failed, so that its redrive finds the body.
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(BODY_RETENTION_DAYS))],
             removal_policy=RemovalPolicy.DESTROY,

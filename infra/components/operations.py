@@ -123,25 +123,25 @@ class Operations(Construct):
             self._alarm(
                 f"DeadLetters-{name}",
                 queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum"),
-                threshold=1,
                 description=f"A message is waiting in the dead-letter queue {name}: an alert, event or record Siren "
                 "could not process. Read it (siren dlq list), fix the cause, then replay it.",
             )
         for name, function in watched.functions:
-            self._alarm(
-                f"Errors-{name}",
-                function.metric_errors(period=Duration.minutes(1), statistic="Sum"),
-                threshold=1,
-                description=f"The {name} function failed. Its log group has the error; retries and dead-letter "
-                "queues keep the work, so check that they drain once it is fixed.",
-            )
-            self._alarm(
-                f"Throttles-{name}",
-                function.metric_throttles(period=Duration.minutes(1), statistic="Sum"),
-                threshold=1,
-                description=f"The {name} function was throttled: work waits. Raise the account's concurrency limit "
-                "or the function's reserved concurrency.",
-            )
+            for what, metric, description in (
+                (
+                    "Errors",
+                    function.metric_errors(period=Duration.minutes(1), statistic="Sum"),
+                    f"The {name} function failed. Its log group has the error; retries and dead-letter queues keep "
+                    "the work, so check that they drain once it is fixed.",
+                ),
+                (
+                    "Throttles",
+                    function.metric_throttles(period=Duration.minutes(1), statistic="Sum"),
+                    f"The {name} function was throttled: work waits. Raise the account's concurrency limit or the "
+                    "function's reserved concurrency.",
+                ),
+            ):
+                self._alarm(f"{what}-{name}", metric, description=description)
         for name, machine in watched.state_machines:
             for what, metric in (
                 ("Failed", machine.metric_failed(period=Duration.minutes(1), statistic="Sum")),
@@ -151,7 +151,6 @@ class Operations(Construct):
                 self._alarm(
                     f"{name}Runs{what}",
                     metric,
-                    threshold=1,
                     description=f"An {name} run ended {what.lower()}: that incident's escalation stopped before an "
                     "acknowledgement. Find the run in the Step Functions console, read its last event, and check "
                     "that the incident is acknowledged or paged again.",
@@ -167,7 +166,6 @@ class Operations(Construct):
         self._alarm(
             "PageDeliveryFailures",
             _siren_count("PageDeliveryFailed"),
-            threshold=1,
             description="A page could not be sent on one of its channels (End User Messaging, SNS, SES or the chat "
             "webhook). Siren fell back to another channel or person; find the failing channel on the incident's "
             "timeline and in the escalation functions' logs (delivery failed) before the fallback breaks too.",
@@ -175,7 +173,6 @@ class Operations(Construct):
         self._alarm(
             "EscalationRepairs",
             _siren_count("EscalationsRepaired"),
-            threshold=1,
             description="The reconciler repaired an escalation: an open incident had no running escalation (or an "
             "acknowledged one still had one) because an event was lost upstream. The incident was saved; find what "
             "lost the event: the incident's timeline (escalation_repaired), siren dlq list, the relay's and the "
@@ -190,7 +187,6 @@ class Operations(Construct):
                 period=Duration.minutes(heartbeat_minutes),
                 statistic="Sum",
             ),
-            threshold=1,
             periods=2,
             below=True,
             missing_breaches=True,
@@ -201,7 +197,6 @@ class Operations(Construct):
         self._alarm(
             "AlertsRefused",
             _siren_count("AlertsRefused"),
-            threshold=1,
             description="Siren refused alerts (bad token, malformed or oversized body, a time in the future): a "
             "monitoring source may be misconfigured and its alerts are not becoming incidents. The ingest logs "
             "say why each was refused.",
@@ -212,8 +207,8 @@ class Operations(Construct):
         name: str,
         metric: cloudwatch.IMetric,
         *,
-        threshold: float,
         description: str,
+        threshold: float = 1,  # most of Siren's alarms fire on the first occurrence
         periods: int = 1,
         below: bool = False,
         missing_breaches: bool = False,

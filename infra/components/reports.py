@@ -4,7 +4,6 @@ private artifacts bucket where postmortem drafts are kept beside their incidents
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, RemovalPolicy, TimeZone
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
@@ -12,7 +11,9 @@ from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.components.functions import FunctionBase, SirenFunction, grant_send_email, grant_table_items
+from infra.components.buckets import private_bucket
+from infra.components.functions import SirenFunction, grant_send_email, grant_table_items
+from infra.components.pipeline import Pipeline
 from infra.components.store import ItemFamily
 from infra.nag import acknowledge_invoke_versions
 from siren.config import ReportsConfig
@@ -23,21 +24,18 @@ class Reports(Construct):
         self,
         scope: Construct,
         construct_id: str,
+        pipeline: Pipeline,
         *,
-        base: FunctionBase,
-        table: dynamodb.Table,
         config: ReportsConfig,
         email_sender: str,
         access_logs: s3.IBucket,
         dead_letters: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.artifacts = s3.Bucket(
+        base, table = pipeline.base, pipeline.table
+        self.artifacts = private_bucket(
             self,
             "Artifacts",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
             versioned=True,
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix="artifacts/",

@@ -4,7 +4,6 @@ changes (a maintenance window starting or ending, the uptime day rolling over)."
 from __future__ import annotations
 
 from aws_cdk import Duration
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -14,7 +13,8 @@ from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.components.functions import FunctionBase, SirenFunction, grant_table_items
+from infra.components.functions import SirenFunction, grant_table_items
+from infra.components.pipeline import Pipeline
 from infra.components.store import ItemFamily
 from infra.nag import acknowledge, acknowledge_invoke_versions, logical_id
 from siren.domain.incidents import EVENT_SOURCE
@@ -27,15 +27,14 @@ class StatusPublisher(Construct):
         self,
         scope: Construct,
         construct_id: str,
+        pipeline: Pipeline,
         *,
-        base: FunctionBase,
-        table: dynamodb.Table,
-        bus: events.IEventBus,
         bucket: s3.IBucket,
         page_url: str,
         dead_letters: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
+        base, table, bus = pipeline.base, pipeline.table, pipeline.bus
         self.publisher = SirenFunction(
             self,
             "Publish",

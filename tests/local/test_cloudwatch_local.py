@@ -1,5 +1,5 @@
-"""Canaries of the local CloudWatch (siren_local/cloudwatch.py): one per adapter, each on a bare runtime, and the
-alarm evaluator's arithmetic on its own.
+"""Canaries of the local CloudWatch (siren_local/cloudwatch.py, cloudwatch_alarms.py): one per adapter, each on a
+bare runtime, and the alarm evaluator's arithmetic on its own.
 
 GIVEN a bare embedded local AWS (time scale 600: a one-minute period lasts 0.1 s of wall-clock time)
 WHEN something happens that CloudWatch would measure
@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from siren_local import clock
-from siren_local.cloudwatch import evaluate, metrics_from_emf
+from siren_local.cloudwatch import metrics_from_emf
+from siren_local.cloudwatch_alarms import evaluate
 from tests.local.test_adapter_canaries import create_function
 from tests.support import wait_for
 

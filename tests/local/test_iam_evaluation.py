@@ -1,4 +1,4 @@
-"""The local IAM evaluation (siren_local/iam.py): AWS's rules for identity policies in one account, for what the
+"""The local IAM evaluation (siren_local/iam/): AWS's rules for identity policies in one account, for what the
 runtime can know; what it cannot know never refuses.
 
 Pure: policies and requests in, a decision out (the DynamoDB key schema is the one thing read from moto, and the
@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from siren_local.iam import Check, Request, condition_holds, evaluate, request_checks
+from siren_local.iam.actions import Request, request_checks
+from siren_local.iam.policy import Check, condition_holds, evaluate
 
 TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/Siren-Incidents"
 
@@ -189,7 +190,7 @@ def test_a_client_cached_by_one_function_signs_with_the_keys_of_the_function_run
 
     from siren.settings import function_environment
     from siren_local import environ
-    from siren_local.iam import install_credentials
+    from siren_local.iam.credentials import install_credentials
 
     environ.install()
     install_credentials()

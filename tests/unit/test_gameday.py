@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from siren.domain.gameday import ScenarioError, first_paged_at_level, load_scenario, scorecard
 from siren.domain.incidents import Incident, IncidentStatus, TimelineEntry, TimelineKind
 from siren.domain.parsers.generic import parse_generic
 from siren.domain.signals import ParseError
+from siren_cli.gameday_scenarios import ScenarioError, first_paged_at_level, load_scenario, scorecard
 
 USERS = ["alice", "bob", "carol", "dave", "erin", "frank"]
 SHIPPED = Path(__file__).resolve().parents[2] / "gamedays"

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from siren.adapters.store import _activity_partition
 from siren.config import load_config
-from siren.domain.gameday import first_paged_at_level, load_scenario, scorecard
 from siren.domain.incidents import Incident, IncidentStatus, TimelineEntry, TimelineKind
 from siren.domain.pages import as_page, count_pages, is_chat_post
 from siren.domain.records import IncidentView
 from siren.domain.reports import Period
+from siren_cli.gameday_scenarios import first_paged_at_level, load_scenario, scorecard
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENED = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)

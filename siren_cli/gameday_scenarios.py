@@ -1,9 +1,9 @@
 """Game-day drills: a scripted incident, the responses expected, and the scorecard.
 
-Pure: the scenario is read from YAML text, and the scorecard is computed from the drill incident's timeline.
-A drill runs through the real pipeline (webhook, escalation, paging, acknowledgement) in drill mode: the
-incident is marked as a drill, pages only the scenario's participants, never reaches the public status page and
-is left out of the MTTA/MTTR reports.
+CLI-only (``siren gameday``; it reads YAML), so it lives here, not in the Lambda layer. Pure: the scenario is read
+from YAML text, and the scorecard is computed from the drill incident's timeline. A drill runs through the real
+pipeline (webhook, escalation, paging, acknowledgement) in drill mode: the incident is marked as a drill, pages
+only the scenario's participants, never reaches the public status page and is left out of the MTTA/MTTR reports.
 
 Scenario (YAML)::
 
