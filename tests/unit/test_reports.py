@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from siren.domain.report_render import humanize_duration, render_report
+from siren.render.report_email import humanize_duration, render_report
 from siren.domain.reports import (
     MAX_BUCKETS,
     ActionItem,

@@ -25,7 +25,9 @@ from siren.domain.status import (
     UptimeDay,
 )
 from siren.domain.status_headers import status_site_headers
-from siren.domain.status_render import SiteObject, first_published_in, render_site
+from siren.domain.site import SiteObject
+from siren.render.status_api import first_published_in
+from siren.render.status_site import render_site
 
 NOW = datetime(2026, 11, 27, 3, 15, tzinfo=UTC)
 SCRIPT = "<script>alert(1)</script>"
@@ -407,7 +409,7 @@ def test_uptime_days_run_oldest_to_newest():
 
 
 def test_the_index_shows_the_recent_past_and_links_the_whole_history():
-    from siren.domain.status_render import INDEX_HISTORY_LIMIT
+    from siren.render.status_site import INDEX_HISTORY_LIMIT
 
     base = snapshot()
     resolved = base.history[0]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from siren.clients import client
-from siren.domain.status_render import SiteObject
+from siren.domain.site import SiteObject
 
 MANIFEST_KEY = "_siren/manifest.json"
 
