@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from siren.render.report_email import humanize_duration, render_report
 from siren.domain.reports import (
     MAX_BUCKETS,
     ActionItem,
@@ -29,6 +28,7 @@ from siren.domain.reports import (
     change,
     parse_period,
 )
+from siren.render.report_email import humanize_duration, render_report
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # a Friday; 10:00 in Berlin

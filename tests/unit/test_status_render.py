@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from siren.domain.site import SiteObject
 from siren.domain.status import (
     Component,
     ComponentStatus,
@@ -25,7 +26,6 @@ from siren.domain.status import (
     UptimeDay,
 )
 from siren.domain.status_headers import status_site_headers
-from siren.domain.site import SiteObject
 from siren.render.status_api import first_published_in
 from siren.render.status_site import render_site
 

@@ -18,8 +18,8 @@ from siren.adapters.status_bucket import PublishResult
 from siren.adapters.store import IncidentStore
 from siren.config import COMPONENT_STATUSES, SirenConfig
 from siren.domain.incidents import Incident, IncidentError, IncidentStatus
-from siren.domain.status import HISTORY_DAYS, Component, Maintenance, StatusSnapshot, build_snapshot
 from siren.domain.site import SiteObject
+from siren.domain.status import HISTORY_DAYS, Component, Maintenance, StatusSnapshot, build_snapshot
 from siren.render.status_api import first_published_in
 from siren.render.status_site import API_PREFIX, render_site
 
