@@ -3,6 +3,10 @@
 Third-party wheels are fetched for the Lambda platform (``pip install --platform ... --only-binary``) into a
 cache keyed by the requirements file and target, then the layer directory is assembled from that cache plus
 the ``siren`` package source. Only a change of requirements costs a download.
+
+The package is copied whole, data files included: siren.render reads its Jinja2 templates
+(``siren/render/templates/**/*.j2``) from beside its modules at run time, so they must ship in the layer
+(tests/infra/test_layer_templates.py opens the synthesized asset and finds them).
 """
 
 from __future__ import annotations
@@ -101,6 +105,7 @@ def build_layer() -> Path:
         layer_dir = BUILD_ROOT / "layer"
         shutil.rmtree(layer_dir, ignore_errors=True)
         shutil.copytree(dependencies / "python", layer_dir / "python")
+        # Everything but bytecode: modules and the data files they read (the renderer's templates).
         shutil.copytree(
             PACKAGE_SOURCE, layer_dir / "python" / "siren", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
         )

@@ -301,6 +301,26 @@ def test_feed_drops_characters_xml_cannot_carry():
     assert feed.findall(f"{ATOM}entry")[1].findtext(f"{ATOM}title") == "bell  and nul "
 
 
+def test_feed_escapes_text_and_attributes_a_stranger_could_have_typed():
+    # GIVEN a page name, a base URL and a title with quotes, ampersands, markup and a line end
+    page_url = 'https://status.example.com/a&b"c<d>'
+    hostile = replace(RESOLVED, title=f"Q \"quoted\" & 'single' ]]> {SCRIPT}\nsecond line")
+    body = site(snapshot(page_url=page_url, page_name=f"Name & {IMG}", history=(hostile,)))["history.atom"].body
+    # WHEN an XML parser reads the feed THEN every value comes back exactly as typed, and nothing became markup
+    feed = ET.fromstring(body)
+    assert feed.findtext(f"{ATOM}title") == f"Name & {IMG} status - incident history"
+    assert feed.findtext(f"{ATOM}author/{ATOM}name") == f"Name & {IMG}"
+    links = {link.get("rel"): link.get("href") for link in feed.findall(f"{ATOM}link")}
+    assert links == {"self": f"{page_url}/history.atom", "alternate": f"{page_url}/"}
+    entry = feed.findall(f"{ATOM}entry")[1]
+    assert entry.findtext(f"{ATOM}title") == hostile.title
+    assert entry.find(f"{ATOM}link").get("href") == f"{page_url}/incidents/{RESOLVED.id}.html"
+    assert {element.tag for element in feed.iter()} <= {f"{ATOM}{tag}" for tag in ATOM_TAGS}
+
+
+ATOM_TAGS = ("feed", "id", "title", "updated", "link", "author", "name", "entry", "published", "content")
+
+
 def test_summary_has_statuspage_shape():
     summary = api("summary.json")
     assert set(summary) == {"page", "components", "incidents", "scheduled_maintenances", "status"}
