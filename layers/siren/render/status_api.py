@@ -9,19 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from siren.domain.status import (
-    ComponentView,
-    Impact,
-    Maintenance,
-    MaintenanceStatus,
-    PublicIncident,
-    PublicStatus,
-    StatusSnapshot,
-)
+from siren.domain.status import Impact, MaintenanceStatus, PublicStatus
 from siren.render.status_view import entries, incident_path, require_safe_ids, slug, url_part
 from siren.render.text import utc
+
+if TYPE_CHECKING:
+    from siren.domain.status import ComponentView, Maintenance, PublicIncident, StatusSnapshot
 
 
 def _api_time(at: datetime | None) -> str | None:
