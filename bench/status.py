@@ -70,7 +70,7 @@ def run(report: Report) -> None:
     from siren.app.incidents import Incidents
     from siren.app.status_page import StatusPage
     from siren.domain.incidents import IncidentStatus
-    from siren.domain.status_render import render_site
+    from siren.render.status_site import render_site
     from siren_local.runtime import LocalAws
 
     assembly = Path(synthesize(Path(tempfile.mkdtemp(prefix="bench-status-"))).directory)

@@ -3,6 +3,11 @@
 Third-party wheels are fetched for the Lambda platform (``pip install --platform ... --only-binary``) into a
 cache keyed by the requirements file and target, then the layer directory is assembled from that cache plus
 the ``siren`` package source. Only a change of requirements costs a download.
+
+The package is copied whole, data files included: siren.render reads its Jinja2 templates
+(``siren/render/templates/*/*.j2``) from beside its modules. The layer also carries them compiled to Python
+modules (``siren/render/templates_compiled/``), by the layer's own Jinja2, so a cold function skips compiling
+them (tests/infra/test_layer_templates.py opens the synthesized asset and finds both).
 """
 
 from __future__ import annotations
@@ -94,6 +99,23 @@ def build_lock() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+# Run with the layer first on sys.path: the templates are compiled by the layer's pinned Jinja2 (the one that
+# will run them) from the layer's copy of the package.
+_COMPILE_TEMPLATES = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from siren.render.templates import COMPILED_DIR, compile_templates; compile_templates(COMPILED_DIR)"
+)
+
+
+def _compile_templates(python_dir: Path) -> None:
+    command = [sys.executable, "-c", _COMPILE_TEMPLATES, str(python_dir)]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if completed.returncode != 0:
+        raise LayerBuildError(f"could not compile the layer's templates: {completed.stderr.strip()[-2000:]}")
+    for cache_dir in python_dir.rglob("__pycache__"):
+        shutil.rmtree(cache_dir, ignore_errors=True)
+
+
 def build_layer() -> Path:
     """Assemble ``build/layer`` (``python/`` holds the dependencies and the ``siren`` package) and return it."""
     with build_lock():
@@ -101,7 +123,9 @@ def build_layer() -> Path:
         layer_dir = BUILD_ROOT / "layer"
         shutil.rmtree(layer_dir, ignore_errors=True)
         shutil.copytree(dependencies / "python", layer_dir / "python")
+        # Everything but bytecode: modules and the data files they read (the renderer's templates).
         shutil.copytree(
             PACKAGE_SOURCE, layer_dir / "python" / "siren", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
         )
+        _compile_templates(layer_dir / "python")
         return layer_dir

@@ -63,7 +63,7 @@ from siren.ports import (
 
 if TYPE_CHECKING:
     from siren.domain.ack import AckAction
-    from siren.domain.status_render import SiteObject
+    from siren.domain.site import SiteObject
 
 # The real store's defaults (siren.adapters.store): how long a code lives after its last page, and how long a
 # resolved incident's code still answers late replies.

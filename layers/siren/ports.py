@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # named in annotations only: a function that never pages or p
     from siren.domain.ack import AckAction
     from siren.domain.escalation import Run
     from siren.domain.messages import EmailMessage
-    from siren.domain.status_render import SiteObject
+    from siren.domain.site import SiteObject
 
 
 class ConcurrentChange(RuntimeError):

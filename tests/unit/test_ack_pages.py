@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from siren.domain.ack_pages import SECURITY_HEADERS, IncidentSummary, confirm_page, done_page, refused_page
+from siren.render.ack_pages import SECURITY_HEADERS, IncidentSummary, confirm_page, done_page, refused_page
 
 HOSTILE = IncidentSummary(
     id="INC-1", severity="SEV1", service="checkout", title='<script>alert(1)</script> "quoted" & <b>', status="open"

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from siren.domain.durations import MAX_BUCKETS, DurationSketch
-from siren.domain.report_render import humanize_duration, render_report
 from siren.domain.reports import (
     ActionItem,
     DurationSummary,
@@ -28,6 +27,7 @@ from siren.domain.reports import (
     change,
     parse_period,
 )
+from siren.render.report_email import humanize_duration, render_report
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # a Friday; 10:00 in Berlin

@@ -17,7 +17,7 @@ import pytest
 from siren.app.status_page import StatusPage
 from siren.config import load_config
 from siren.domain.incidents import Incident, IncidentError, IncidentStatus
-from siren.domain.status_render import API_PREFIX
+from siren.render.status_site import API_PREFIX
 from tests.fakes import FakeStatusSite, FakeStore
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "siren.yaml")

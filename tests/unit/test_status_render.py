@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from siren.domain.site import SiteObject
 from siren.domain.status import (
     Component,
     ComponentStatus,
@@ -25,7 +26,8 @@ from siren.domain.status import (
     UptimeDay,
 )
 from siren.domain.status_headers import status_site_headers
-from siren.domain.status_render import SiteObject, first_published_in, render_site
+from siren.render.status_api import first_published_in
+from siren.render.status_site import render_site
 
 NOW = datetime(2026, 11, 27, 3, 15, tzinfo=UTC)
 SCRIPT = "<script>alert(1)</script>"
@@ -299,6 +301,26 @@ def test_feed_drops_characters_xml_cannot_carry():
     assert feed.findall(f"{ATOM}entry")[1].findtext(f"{ATOM}title") == "bell  and nul "
 
 
+def test_feed_escapes_text_and_attributes_a_stranger_could_have_typed():
+    # GIVEN a page name, a base URL and a title with quotes, ampersands, markup and a line end
+    page_url = 'https://status.example.com/a&b"c<d>'
+    hostile = replace(RESOLVED, title=f"Q \"quoted\" & 'single' ]]> {SCRIPT}\nsecond line")
+    body = site(snapshot(page_url=page_url, page_name=f"Name & {IMG}", history=(hostile,)))["history.atom"].body
+    # WHEN an XML parser reads the feed THEN every value comes back exactly as typed, and nothing became markup
+    feed = ET.fromstring(body)
+    assert feed.findtext(f"{ATOM}title") == f"Name & {IMG} status - incident history"
+    assert feed.findtext(f"{ATOM}author/{ATOM}name") == f"Name & {IMG}"
+    links = {link.get("rel"): link.get("href") for link in feed.findall(f"{ATOM}link")}
+    assert links == {"self": f"{page_url}/history.atom", "alternate": f"{page_url}/"}
+    entry = feed.findall(f"{ATOM}entry")[1]
+    assert entry.findtext(f"{ATOM}title") == hostile.title
+    assert entry.find(f"{ATOM}link").get("href") == f"{page_url}/incidents/{RESOLVED.id}.html"
+    assert {element.tag for element in feed.iter()} <= {f"{ATOM}{tag}" for tag in ATOM_TAGS}
+
+
+ATOM_TAGS = ("feed", "id", "title", "updated", "link", "author", "name", "entry", "published", "content")
+
+
 def test_summary_has_statuspage_shape():
     summary = api("summary.json")
     assert set(summary) == {"page", "components", "incidents", "scheduled_maintenances", "status"}
@@ -407,7 +429,7 @@ def test_uptime_days_run_oldest_to_newest():
 
 
 def test_the_index_shows_the_recent_past_and_links_the_whole_history():
-    from siren.domain.status_render import INDEX_HISTORY_LIMIT
+    from siren.render.status_site import INDEX_HISTORY_LIMIT
 
     base = snapshot()
     resolved = base.history[0]

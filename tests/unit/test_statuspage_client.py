@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from siren.domain.status_render import render_site
+from siren.render.status_site import render_site
 from tests.statuspage_client import read_with_arez
 from tests.unit.test_status_render import RESOLVED, UNRESOLVED, snapshot
 

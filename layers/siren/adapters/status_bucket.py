@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from siren.clients import client
-from siren.domain.status_render import SiteObject
+from siren.domain.site import SiteObject
 from siren.ports import PublishResult
 
 MANIFEST_KEY = "_siren/manifest.json"

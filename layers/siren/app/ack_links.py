@@ -20,9 +20,9 @@ from urllib.parse import parse_qsl
 from siren.adapters.store import IncidentStore
 from siren.app.incidents import Incidents
 from siren.domain.ack import AckAction, AckLinkClaims, AckLinkError, sign_ack_link, verify_ack_link
-from siren.domain.ack_pages import SECURITY_HEADERS, IncidentSummary, confirm_page, done_page, refused_page
 from siren.domain.incidents import Incident, IncidentError, IncidentStatus
 from siren.observability import logger
+from siren.render.ack_pages import SECURITY_HEADERS, IncidentSummary, confirm_page, done_page, refused_page
 
 # Long enough for a page sent at night to be answered in the morning; an incident that is still open by then
 # has been paged again with fresh links.

@@ -17,7 +17,6 @@ from siren.domain.incidents import IncidentError, TimelineEntry, TimelineKind
 from siren.domain.pages import Page, as_page, is_chat_post
 from siren.domain.postmortem import postmortem_markdown
 from siren.domain.records import ActionItemRecord
-from siren.domain.report_render import render_report
 from siren.domain.reports import (
     ActionItem,
     EscalationFacts,
@@ -30,6 +29,7 @@ from siren.domain.reports import (
     ReportBuilder,
 )
 from siren.ports import ActionItems, Artifacts, IncidentRepository, Mailer
+from siren.render.report_email import render_report
 
 ACTION_TITLE_MAX = 200
 

@@ -16,8 +16,9 @@ from datetime import UTC, datetime, timedelta
 from siren.config import COMPONENT_STATUSES, SirenConfig
 from siren.domain.incidents import Incident, IncidentError, IncidentStatus
 from siren.domain.status import HISTORY_DAYS, Component, Maintenance, StatusSnapshot, build_snapshot
-from siren.domain.status_render import API_PREFIX, first_published_in, render_site
 from siren.ports import IncidentRepository, PublishResult, StatusPageState, StatusSite
+from siren.render.status_api import first_published_in
+from siren.render.status_site import API_PREFIX, render_site
 
 # A resolved incident stays in the history for HISTORY_DAYS after it is resolved, so look back further than that
 # for when it was opened.

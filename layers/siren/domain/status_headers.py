@@ -2,7 +2,7 @@
 (infra/components/status_site.py) and by the local runtime when it serves the page (siren_local/status_headers.py),
 so that the browser test enforces exactly the policy that AWS sends.
 
-The Content-Security-Policy is what the renderer (siren.domain.status_render) makes true: no script at all, styles
+The Content-Security-Policy is what the renderer (siren.render.status_site) makes true: no script at all, styles
 only from the site's own stylesheet, no inline style, nothing from another origin, no framing, no form. The favicon
 is an empty ``data:`` URL (so browsers do not ask for /favicon.ico): that is the one image source allowed.
 """

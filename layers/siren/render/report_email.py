@@ -11,18 +11,16 @@ resources, no script. Long lists are capped so the message stays well under the 
 
 Service names, responders, action item titles and owners were typed by people or come from alarms: none is trusted.
 The HTML is autoescaped by Jinja2 and every such text is put on one line and shortened first, in both bodies.
+
+The bodies are templates/report/report.html.j2 and report.txt.j2; this module works out what they show.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-
-import jinja2
 
 from siren.domain.reports import (
     MINUS,
@@ -33,8 +31,9 @@ from siren.domain.reports import (
     Report,
     change,
 )
+from siren.render.templates import template
+from siren.render.text import display_day, display_time
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 # How many rows a list shows before it sums up the rest: a report for a large organisation stays readable and
@@ -89,15 +88,6 @@ def _one_line(text: str, limit: int = _NAME_LIMIT) -> str:
 
 def _name(text: str) -> str:
     return _one_line(text) or "(none)"
-
-
-def _day(day: date) -> str:
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def _moment(at: datetime) -> str:
-    moment = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-    return f"{_day(moment.date())}, {moment:%H:%M} UTC"
 
 
 def _share(part: int, whole: int) -> str:
@@ -318,7 +308,7 @@ def _overdue(current: PeriodMetrics) -> list[_Overdue]:
             _one_line(item.title, _TITLE_LIMIT),
             _name(item.owner),
             _one_line(item.incident_id),
-            _day(item.due),
+            display_day(item.due),
             f"{_plural((current.as_of - item.due).days, 'day')} late",
         )
         for item in current.overdue_action_items[:MAX_OVERDUE]
@@ -328,7 +318,7 @@ def _overdue(current: PeriodMetrics) -> list[_Overdue]:
 def _actions_summary(current: PeriodMetrics) -> str:
     return (
         f"{current.open_action_items} open \u00b7 {len(current.overdue_action_items)} overdue \u00b7 "
-        f"{current.action_items_done} done in this period (as of {_day(current.as_of)})."
+        f"{current.action_items_done} done in this period (as of {display_day(current.as_of)})."
     )
 
 
@@ -357,185 +347,24 @@ def _columns(rows: Sequence[Sequence[str]], right: frozenset[int], indent: str =
     return lines
 
 
-def _text(report: Report, headlines: Sequence[_Headline], charts: Sequence[_Chart], overdue: Sequence[_Overdue]) -> str:
-    current, previous = report.current, report.previous
-    lines = [
-        f"{_one_line(report.title, _TITLE_LIMIT)}: {current.period.label}",
-        f"Compared with the period before: {previous.period.label}.",
-        "",
-    ]
-    if report.is_empty:
-        lines += ["No incidents in this period, and nobody was paged.", ""]
-        if previous.incidents:
-            lines += [f"The period before had {_plural(previous.incidents, 'incident')}.", ""]
-    else:
-        # The details go on lines of their own, so they do not widen the label column.
-        rows = [("", "This period", "Previous", "Change")]
-        rows += [(h.label, h.value, h.previous, h.change) for h in headlines]
-        table = _columns(rows, frozenset({1, 2, 3}), "")
-        lines.append(table[0])
-        for headline, line in zip(headlines, table[1:], strict=True):
-            lines.append(line)
-            if headline.detail:
-                lines.append(f"  {headline.detail}")
-        lines.append("")
-        if current.incidents == 0:
-            lines += ["No incidents in this period.", ""]
-        for chart in charts:
-            lines += [chart.title.upper()]
-            if chart.caption:
-                lines.append(chart.caption)
-            lines += _columns([(row.label, row.value, row.note) for row in chart.rows], frozenset({1}))
-            if chart.more:
-                lines.append("  " + chart.more)
-            lines.append("")
-    lines += ["ACTION ITEMS", _actions_summary(current)]
-    if overdue:
-        lines.append("Overdue:")
-        lines += _columns(
-            [("Due", "Late", "Owner", "Incident", "Item")]
-            + [(item.due, item.late, item.owner, item.incident_id, f"{item.title} ({item.id})") for item in overdue],
-            frozenset(),
-        )
-        hidden = len(current.overdue_action_items) - len(overdue)
-        if hidden:
-            lines.append(f"  And {hidden} more.")
-    else:
-        lines.append("No overdue action items.")
-    lines += ["", f"Generated {_moment(report.generated_at)} by Siren.", ""]
-    return "\n".join(lines)
+def _glance(headlines: Sequence[_Headline]) -> list[str]:
+    """The headline figures as a table; the details go on lines of their own, so they do not widen the label
+    column."""
+    rows = [("", "This period", "Previous", "Change")]
+    rows += [(h.label, h.value, h.previous, h.change) for h in headlines]
+    table = _columns(rows, frozenset({1, 2, 3}), "")
+    lines = [table[0]]
+    for headline, line in zip(headlines, table[1:], strict=True):
+        lines.append(line)
+        if headline.detail:
+            lines.append(f"  {headline.detail}")
+    return lines
 
 
-# -- HTML ------------------------------------------------------------------------------------------------------
-_FONT = "font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;"
-_H2 = "margin:28px 0 8px;font-size:16px;line-height:22px;color:#18181b;"
-_SMALL = "margin:0 0 8px;font-size:12px;line-height:18px;color:#52525b;"
-_CELL = "padding:8px 0;border-bottom:1px solid #e4e4e7;vertical-align:top;"
-
-_HTML = """\
-{% macro bar(row) -%}
-<table role="presentation" aria-hidden="true" width="100%" cellpadding="0" cellspacing="0" border="0" \
-style="border-collapse:collapse;"><tr>
-{% for segment in row.segments if segment.width %}
-<td width="{{ segment.width }}%" height="12" style="width:{{ segment.width }}%;height:12px;\
-background:{{ segment.colour }};font-size:0;line-height:0;">&nbsp;</td>
-{% endfor %}
-{% if row.rest %}
-<td width="{{ row.rest }}%" height="12" style="width:{{ row.rest }}%;height:12px;background:{{ track }};\
-font-size:0;line-height:0;">&nbsp;</td>
-{% endif %}
-</tr></table>
-{%- endmacro %}
-{% macro chart(c) %}
-<h2 style="{{ h2 }}">{{ c.title }}</h2>
-{% if c.caption or c.legend %}<p style="{{ small }}">{{ c.caption }}{% if c.caption and c.legend %} {% endif %}\
-{{ c.legend }}</p>{% endif %}
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
-{% for row in c.rows %}
-<tr>
-<td width="28%" valign="top" style="width:28%;padding:6px 8px 6px 0;font-size:13px;line-height:18px;\
-font-weight:bold;color:{{ row.label_colour }};word-break:break-word;">{{ row.label }}</td>
-<td width="44%" valign="top" style="width:44%;padding:9px 0;">{{ bar(row) }}</td>
-<td width="28%" valign="top" align="right" style="width:28%;padding:6px 0 6px 8px;font-size:13px;line-height:18px;">\
-<strong>{{ row.value }}</strong>{% if row.note %}<br><span style="font-size:12px;color:#52525b;">{{ row.note }}</span>\
-{% endif %}</td>
-</tr>
-{% endfor %}
-</table>
-{% if c.more %}<p style="{{ small }}">{{ c.more }}</p>{% endif %}
-{% endmacro %}
-<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light">
-<title>{{ subject }}</title>
-<style>table{border-collapse:collapse}td{mso-line-height-rule:exactly}</style>
-</head>
-<body style="margin:0;padding:0;background:#f4f4f5;">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#f4f4f5;">
-<tr><td align="center" style="padding:24px 12px;">
-<table role="presentation" width="640" cellpadding="0" cellspacing="0" border="0" style="width:100%;max-width:640px;\
-background:#ffffff;border-radius:8px;border-top:6px solid #18181b;{{ font }}color:#18181b;">
-<tr><td style="padding:24px;">
-<p style="margin:0 0 4px;font-size:13px;line-height:18px;font-weight:bold;color:#52525b;">{{ title }}</p>
-<h1 style="margin:0 0 4px;font-size:22px;line-height:28px;color:#18181b;">{{ current.period.label }}</h1>
-<p style="margin:0;font-size:13px;line-height:18px;color:#52525b;">Compared with the period before: \
-{{ previous.period.label }}</p>
-{% if empty %}
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin-top:24px;">
-<tr><td style="padding:16px;background:#f0fdf4;border-left:4px solid #15803d;font-size:15px;line-height:22px;">
-<strong>No incidents in this period</strong>, and nobody was paged.
-{% if previous.incidents %}<br><span style="font-size:13px;color:#52525b;">The period before had \
-{{ previous_incidents }}.</span>{% endif %}
-</td></tr></table>
-{% else %}
-<h2 style="{{ h2 }}">At a glance</h2>
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
-<tr>
-<td style="{{ cell }}font-size:12px;color:#52525b;">&nbsp;</td>
-<td align="right" style="{{ cell }}padding-left:12px;font-size:12px;color:#52525b;white-space:nowrap;">This period</td>
-<td align="right" style="{{ cell }}padding-left:12px;font-size:12px;color:#52525b;white-space:nowrap;">\
-Change (previous)</td>
-</tr>
-{% for h in headlines %}
-<tr>
-<td style="{{ cell }}font-size:14px;line-height:20px;">{{ h.label }}\
-{% if h.detail %}<br><span style="font-size:12px;line-height:18px;color:#52525b;">{{ h.detail }}</span>{% endif %}</td>
-<td align="right" style="{{ cell }}padding-left:12px;font-size:20px;line-height:24px;font-weight:bold;\
-white-space:nowrap;">{{ h.value }}</td>
-<td align="right" style="{{ cell }}padding-left:12px;font-size:14px;line-height:20px;white-space:nowrap;">\
-<strong style="color:{{ h.colour }};">{{ h.change }}</strong><br>\
-<span style="font-size:12px;color:#52525b;">was {{ h.previous }}</span></td>
-</tr>
-{% endfor %}
-</table>
-{% if not current.incidents %}
-<p style="margin:24px 0 0;font-size:15px;line-height:22px;"><strong>No incidents in this period.</strong></p>
-{% endif %}
-{% for c in charts %}{{ chart(c) }}{% endfor %}
-{% endif %}
-<h2 style="{{ h2 }}">Action items</h2>
-<p style="{{ small }}">{{ actions_summary }}</p>
-{% if overdue %}
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
-<tr>
-<td style="{{ cell }}font-size:12px;color:#52525b;">Overdue</td>
-<td style="{{ cell }}padding-left:8px;font-size:12px;color:#52525b;">Owner</td>
-<td style="{{ cell }}padding-left:8px;font-size:12px;color:#52525b;">Incident</td>
-<td align="right" style="{{ cell }}padding-left:8px;font-size:12px;color:#52525b;">Due</td>
-</tr>
-{% for item in overdue %}
-<tr>
-<td style="{{ cell }}font-size:13px;line-height:18px;word-break:break-word;">{{ item.title }}<br>\
-<span style="font-size:12px;color:#52525b;">{{ item.id }}</span></td>
-<td style="{{ cell }}padding-left:8px;font-size:13px;line-height:18px;word-break:break-word;">{{ item.owner }}</td>
-<td style="{{ cell }}padding-left:8px;font-size:12px;line-height:18px;font-family:monospace;word-break:break-all;">\
-{{ item.incident_id }}</td>
-<td align="right" style="{{ cell }}padding-left:8px;font-size:13px;line-height:18px;white-space:nowrap;">\
-{{ item.due }}<br><span style="font-size:12px;color:{{ worse }};">{{ item.late }}</span></td>
-</tr>
-{% endfor %}
-</table>
-{% if more_overdue %}<p style="{{ small }}">And {{ more_overdue }} more.</p>{% endif %}
-{% else %}
-<p style="{{ small }}">No overdue action items.</p>
-{% endif %}
-<p style="margin:28px 0 0;font-size:12px;line-height:18px;color:#71717a;">Generated {{ generated }} by Siren. \
-Means and counts are exact; medians and 90th percentiles are within 1%.</p>
-</td></tr></table>
-</td></tr></table>
-</body>
-</html>
-"""
-
-
-@functools.cache
-def _html_template() -> jinja2.Template:
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(h2=_H2, small=_SMALL, cell=_CELL, font=_FONT, track=_TRACK_COLOUR, worse=_WORSE)
-    return env.from_string(_HTML)
+def _overdue_table(overdue: Sequence[_Overdue]) -> list[str]:
+    header = ("Due", "Late", "Owner", "Incident", "Item")
+    rows = [(item.due, item.late, item.owner, item.incident_id, f"{item.title} ({item.id})") for item in overdue]
+    return _columns([header, *rows], frozenset())
 
 
 def render_report(report: Report) -> tuple[str, str, str]:
@@ -554,18 +383,31 @@ def render_report(report: Report) -> tuple[str, str, str]:
         charts.append(_pages_chart(current))
     overdue = _overdue(current)
     subject = _subject(report)
-    html = _html_template().render(
+    shared = {
+        "title": _one_line(report.title, _TITLE_LIMIT),
+        "current": current,
+        "previous": previous,
+        "empty": report.is_empty,
+        "previous_incidents": _plural(previous.incidents, "incident"),
+        "actions_summary": _actions_summary(current),
+        "more_overdue": len(current.overdue_action_items) - len(overdue),
+        "generated": display_time(report.generated_at),
+    }
+    text = template("report/report.txt.j2").render(
+        shared,
+        glance=_glance(headlines),
+        charts=[
+            (chart, _columns([(r.label, r.value, r.note) for r in chart.rows], frozenset({1}))) for chart in charts
+        ],
+        overdue=_overdue_table(overdue) if overdue else [],
+    )
+    html = template("report/report.html.j2").render(
+        shared,
         subject=subject,
-        title=_one_line(report.title, _TITLE_LIMIT),
-        current=current,
-        previous=previous,
-        empty=report.is_empty,
-        previous_incidents=_plural(previous.incidents, "incident"),
         headlines=headlines,
         charts=charts,
-        actions_summary=_actions_summary(current),
         overdue=overdue,
-        more_overdue=len(current.overdue_action_items) - len(overdue),
-        generated=_moment(report.generated_at),
+        track=_TRACK_COLOUR,
+        worse=_WORSE,
     )
-    return subject, _text(report, headlines, charts, overdue), html
+    return subject, text, html

@@ -1,17 +1,16 @@
 """The small HTML pages behind a signed acknowledgement link: confirm, done, and refused.
 
-Pure rendering (Jinja2, autoescaped): every value shown may come from an alert, so nothing is trusted. The
-pages carry no script and no external resource, so a strict Content-Security-Policy holds them; they are
-readable on a phone (viewport, one column, large button).
+Pure rendering (templates/ack/page.html.j2, autoescaped): every value shown may come from an alert, so nothing
+is trusted. The pages carry no script and no external resource, so a strict Content-Security-Policy holds them;
+they are readable on a phone (viewport, one column, large button).
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import jinja2
+from siren.render.templates import template
 
 # No script, no external resource, the form posts back to where it came from, no framing, no referrer (the
 # link's signature is in its query string).
@@ -26,49 +25,6 @@ SECURITY_HEADERS: Mapping[str, str] = {
     "x-frame-options": "DENY",
 }
 
-_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex, nofollow">
-<title>{{ heading }} - Siren</title>
-<style>
-body{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;
-background:#f6f7f9;color:#1d2433}
-main{max-width:32rem;margin:2rem auto;padding:1.5rem;background:#fff;border-radius:8px;
-box-shadow:0 1px 3px rgba(0,0,0,.12)}
-h1{font-size:1.3rem;margin:0 0 1rem}
-dl{margin:0 0 1.5rem}dt{font-size:.8rem;color:#5b6475;margin-top:.6rem}dd{margin:0;word-wrap:break-word}
-button{font-size:1.1rem;padding:.8rem 1.4rem;border:0;border-radius:6px;color:#fff;background:{{ colour }};
-width:100%;cursor:pointer}
-p{line-height:1.45}
-</style>
-</head>
-<body>
-<main>
-<h1>{{ heading }}</h1>
-{% if message %}<p>{{ message }}</p>{% endif %}
-{% if incident %}
-<dl>
-<dt>Incident</dt><dd>{{ incident.id }}</dd>
-<dt>Severity</dt><dd>{{ incident.severity }}</dd>
-<dt>Service</dt><dd>{{ incident.service }}</dd>
-<dt>Title</dt><dd>{{ incident.title }}</dd>
-<dt>Status</dt><dd>{{ incident.status }}</dd>
-</dl>
-{% endif %}
-{% if form %}
-<form method="post">
-{% for name, value in form.items() %}<input type="hidden" name="{{ name }}" value="{{ value }}">
-{% endfor %}<button type="submit">{{ button }}</button>
-</form>
-{% endif %}
-</main>
-</body>
-</html>
-"""
-
 _COLOURS = {"ack": "#b45309", "resolve": "#15803d"}
 
 
@@ -81,11 +37,6 @@ class IncidentSummary:
     status: str
 
 
-@functools.cache
-def _template() -> jinja2.Template:
-    return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string(_PAGE)
-
-
 def _render(
     heading: str,
     message: str = "",
@@ -95,7 +46,7 @@ def _render(
     button: str = "",
     action: str = "ack",
 ) -> str:
-    return _template().render(
+    return template("ack/page.html.j2").render(
         heading=heading,
         message=message,
         incident=incident,

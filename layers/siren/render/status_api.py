@@ -1,0 +1,232 @@
+"""Statuspage's public v2 API (as https://metastatuspage.com/api/v2 serves it), built as data: dicts the site
+serializes with json.dumps, never text from a template, so no value typed by a person can break the JSON.
+
+Ids, order and groups are those of the HTML pages (siren.render.status_view), so the two never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from siren.domain.status import Impact, MaintenanceStatus, PublicStatus
+from siren.render.status_view import entries, incident_path, require_safe_ids, slug, url_part
+from siren.render.text import utc
+
+if TYPE_CHECKING:
+    from siren.domain.status import ComponentView, Maintenance, PublicIncident, StatusSnapshot
+
+
+def _api_time(at: datetime | None) -> str | None:
+    """Statuspage's timestamps: ISO 8601 in UTC with milliseconds, '2026-11-27T03:15:00.000Z'."""
+    if at is None:
+        return None
+    moment = utc(at)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+
+def page_id(page_name: str) -> str:
+    """A stable id for the page, from its name ('Example Status' -> 'example-status')."""
+    return slug(page_name) or "status"
+
+
+def _page_json(snapshot: StatusSnapshot) -> dict[str, Any]:
+    return {
+        "id": page_id(snapshot.page_name),
+        "name": snapshot.page_name,
+        "url": snapshot.page_url,
+        "time_zone": snapshot.time_zone,
+        "updated_at": _api_time(snapshot.generated_at),
+    }
+
+
+def _components_json(snapshot: StatusSnapshot) -> list[dict[str, Any]]:
+    """Components in display order, groups included (Statuspage lists a group as a component with ``group``
+    true and its members' ids, before its members)."""
+    pid, updated = page_id(snapshot.page_name), _api_time(snapshot.generated_at)
+
+    def created(views: Iterable[ComponentView]) -> str | None:
+        # A group appeared with its first component.
+        return _api_time(min((view.created_at or snapshot.generated_at for view in views), default=None))
+
+    def component(**fields: Any) -> dict[str, Any]:
+        return {
+            "id": fields["id"],
+            "name": fields["name"],
+            "status": fields["status"],
+            "created_at": fields["created"],
+            "updated_at": updated,
+            "position": fields["position"],
+            "description": fields["description"],
+            "showcase": fields["showcase"],
+            "start_date": None,
+            "group_id": fields["group_id"],
+            "page_id": pid,
+            "group": fields["group"],
+            "only_show_if_degraded": False,
+        }
+
+    out: list[dict[str, Any]] = []
+    for entry in entries(snapshot.components):
+        if entry.name is not None:
+            group = component(
+                id=entry.group_id,
+                name=entry.name,
+                status=entry.status.value,
+                position=len(out) + 1,
+                description=None,
+                showcase=False,
+                group_id=None,
+                group=True,
+                created=created(row.view for row in entry.rows),
+            )
+            group["components"] = [row.view.component.id for row in entry.rows]
+            out.append(group)
+        for row in entry.rows:
+            view = row.view
+            child = component(
+                id=view.component.id,
+                name=view.component.name,
+                status=view.status.value,
+                position=len(out) + 1,
+                description=view.component.description or None,
+                showcase=True,
+                group_id=entry.group_id,
+                group=False,
+                created=created([view]),
+            )
+            out.append(child)
+    return out
+
+
+def _monitoring_at(incident: PublicIncident) -> datetime | None:
+    times = [update.at for update in incident.updates if update.status is PublicStatus.MONITORING]
+    return min(times, default=None)
+
+
+def _update_json(update_id: str, incident_id: str, status: str, body: str, at: datetime) -> dict[str, Any]:
+    return {
+        "id": update_id,
+        "status": status,
+        "body": body,
+        "incident_id": incident_id,
+        "created_at": _api_time(at),
+        "updated_at": _api_time(at),
+        "display_at": _api_time(at),
+        "affected_components": None,
+        # Every public update is meant for subscribers (Siren publishes each one to the Atom feed), so a client
+        # that relays only notified updates relays these; Siren posts no tweets.
+        "deliver_notifications": True,
+        "custom_tweet": None,
+        "tweet_id": None,
+    }
+
+
+def _affected_json(item: PublicIncident | Maintenance, components: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    return [components[cid] for cid in item.component_ids if cid in components]
+
+
+def _incident_json(
+    snapshot: StatusSnapshot, incident: PublicIncident, components: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    created, updated = _api_time(incident.created_at), _api_time(incident.updated_at)
+    count = len(incident.updates)
+    # Numbered from the oldest, so an update keeps its id when newer ones arrive.
+    updates = [
+        _update_json(f"{incident.id}-{count - index}", incident.id, update.status.value, update.body, update.at)
+        for index, update in enumerate(incident.updates)
+    ]
+    return {
+        "id": incident.id,
+        "name": incident.title,
+        "status": incident.status.value,
+        "created_at": created,
+        "updated_at": updated,
+        "monitoring_at": _api_time(_monitoring_at(incident)),
+        "resolved_at": _api_time(incident.resolved_at),
+        "impact": incident.impact.value,
+        "shortlink": f"{snapshot.page_url}/{incident_path(incident.id)}",
+        "started_at": created,
+        "page_id": page_id(snapshot.page_name),
+        "incident_updates": updates,
+        "components": _affected_json(incident, components),
+    }
+
+
+def _maintenance_json(
+    snapshot: StatusSnapshot, window: Maintenance, components: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    status = window.status(snapshot.generated_at)
+    created = window.created_at or window.starts_at
+    updated = created if status is MaintenanceStatus.SCHEDULED else max(created, window.starts_at)
+    update = _update_json(f"{window.id}-1", window.id, MaintenanceStatus.SCHEDULED.value, window.body, created)
+    return {
+        "id": window.id,
+        "name": window.title,
+        "status": status.value,
+        "created_at": _api_time(created),
+        "updated_at": _api_time(updated),
+        "monitoring_at": None,
+        "resolved_at": _api_time(window.ends_at) if status is MaintenanceStatus.COMPLETED else None,
+        "impact": Impact.MAINTENANCE.value,
+        "shortlink": f"{snapshot.page_url}/#{url_part(window.id)}",
+        "started_at": _api_time(window.starts_at),
+        "page_id": page_id(snapshot.page_name),
+        "incident_updates": [update],
+        "components": _affected_json(window, components),
+        "scheduled_for": _api_time(window.starts_at),
+        "scheduled_until": _api_time(window.ends_at),
+    }
+
+
+def api_documents(snapshot: StatusSnapshot) -> dict[str, dict[str, Any]]:
+    """Statuspage's public v2 documents, by path under api/v2/."""
+    require_safe_ids(snapshot.incidents)
+    page = _page_json(snapshot)
+    status = {"indicator": snapshot.indicator.value, "description": snapshot.description}
+    components = _components_json(snapshot)
+    by_id = {component["id"]: component for component in components if not component["group"]}
+    unresolved = [_incident_json(snapshot, incident, by_id) for incident in snapshot.unresolved]
+    history = [_incident_json(snapshot, incident, by_id) for incident in snapshot.history]
+    windows = [_maintenance_json(snapshot, window, by_id) for window in snapshot.maintenances]
+    upcoming = [w for w in windows if w["status"] == MaintenanceStatus.SCHEDULED.value]
+    active = [w for w in windows if w["status"] == MaintenanceStatus.IN_PROGRESS.value]
+    return {
+        "summary.json": {
+            "page": page,
+            "components": components,
+            "incidents": unresolved,
+            "scheduled_maintenances": windows,
+            "status": status,
+        },
+        "status.json": {"page": page, "status": status},
+        "components.json": {"page": page, "components": components},
+        "incidents.json": {"page": page, "incidents": unresolved + history},
+        "incidents/unresolved.json": {"page": page, "incidents": unresolved},
+        "scheduled-maintenances.json": {"page": page, "scheduled_maintenances": windows},
+        "scheduled-maintenances/upcoming.json": {"page": page, "scheduled_maintenances": upcoming},
+        "scheduled-maintenances/active.json": {"page": page, "scheduled_maintenances": active},
+    }
+
+
+def first_published_in(components_document: bytes) -> dict[str, datetime]:
+    """When each component first appeared, read back from a published ``components.json`` (the page is its own
+    record of what it has shown). Anything unreadable counts as never published: that component appears now."""
+    try:
+        document = json.loads(components_document)
+        entries_found = document["components"]
+    except (ValueError, TypeError, KeyError):
+        return {}
+    found: dict[str, datetime] = {}
+    for entry in entries_found if isinstance(entries_found, list) else []:
+        if not isinstance(entry, dict) or entry.get("group") or not isinstance(entry.get("id"), str):
+            continue
+        try:
+            created = datetime.fromisoformat(str(entry["created_at"]).replace("Z", "+00:00"))
+        except (KeyError, ValueError):
+            continue
+        if created.tzinfo is not None:
+            found[entry["id"]] = created
+    return found

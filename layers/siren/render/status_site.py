@@ -1,0 +1,159 @@
+"""The status site, rendered from one StatusSnapshot: HTML pages, its stylesheet, an Atom feed and Statuspage's
+public v2 JSON API (siren.render.status_api), as the objects the status bucket holds.
+
+Pure: no I/O and no clock; every time shown comes from the snapshot, so rendering the same snapshot twice gives the
+same bytes (the bucket skips unchanged objects, and a resolved incident's page stays byte-identical for good).
+
+Every text in the snapshot was typed by a person (titles, update bodies) or read from configuration (page and
+component names), and none of it is trusted: the HTML templates are autoescaped, the Atom feed escapes every value
+for XML (the HTML it carries escaped first), ids in links are percent-encoded, and an incident id that could not be
+a plain file name is refused before anything is rendered.
+
+The pages carry no script, no inline style (no <style> element, no style attribute) and nothing from another
+origin: their one stylesheet is published with the site under a name derived from its content. So the
+Content-Security-Policy of siren.domain.status_headers (``default-src 'none'; style-src 'self'``...), which CloudFront
+sends with every object and the local runtime too, holds them; tests/browser checks it in Chromium with the policy
+enforced. They work in light and dark colour schemes, on a 375px phone, and state every status in words.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from datetime import timedelta
+
+from siren.domain.site import SiteObject
+from siren.domain.status import PublicIncident, StatusSnapshot
+from siren.render.status_api import api_documents
+from siren.render.status_view import AffectedNames, entries, history_days, incident_path, require_safe_ids
+from siren.render.templates import template
+from siren.render.text import utc
+
+HTML = "text/html; charset=utf-8"
+ATOM = "application/atom+xml; charset=utf-8"
+JSON = "application/json; charset=utf-8"
+CSS = "text/css; charset=utf-8"
+# Live documents change with every publish: short, and a stale copy may be served while the next is fetched.
+LIVE_CACHE = "public, max-age=30, stale-while-revalidate=30"
+# A resolved incident's page no longer changes.
+RESOLVED_CACHE = "public, max-age=300"
+# The stylesheet's name changes with its content: a cached copy is never stale.
+IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
+STYLESHEET_PREFIX = "assets/site-"
+
+INDEX_KEY = "index.html"
+FEED_KEY = "history.atom"
+HISTORY_PAGE_KEY = "history.html"
+API_PREFIX = "api/v2/"
+
+# The index shows the recent past only, so that it stays small (under 50 KB) whatever the history holds; the
+# whole HISTORY_DAYS are on history.html.
+INDEX_HISTORY_DAYS = 14
+INDEX_HISTORY_LIMIT = 20
+
+
+# -- the stylesheet ----------------------------------------------------------------------------------------
+def _days_shown(snapshot: StatusSnapshot) -> int:
+    return max((len(view.uptime_days) for view in snapshot.components), default=1) or 1
+
+
+@functools.cache
+def _stylesheet_for(days: int) -> SiteObject:
+    """The site's one stylesheet, for rows of ``days`` bars (status/site.css.j2)."""
+    body = template("status/site.css.j2").render(days=days).encode("utf-8")
+    key = f"{STYLESHEET_PREFIX}{hashlib.sha256(body).hexdigest()[:16]}.css"
+    return SiteObject(key, body, CSS, IMMUTABLE_CACHE)
+
+
+def stylesheet(snapshot: StatusSnapshot) -> SiteObject:
+    return _stylesheet_for(_days_shown(snapshot))
+
+
+# -- HTML --------------------------------------------------------------------------------------------------
+def _recent(snapshot: StatusSnapshot) -> tuple[list[PublicIncident], bool]:
+    since = snapshot.generated_at - timedelta(days=INDEX_HISTORY_DAYS)
+    recent = [i for i in snapshot.history if (i.resolved_at or i.updated_at) >= since][:INDEX_HISTORY_LIMIT]
+    return recent, len(recent) < len(snapshot.history)
+
+
+def render_index(snapshot: StatusSnapshot) -> str:
+    maintenances = [(window, window.status(snapshot.generated_at)) for window in snapshot.maintenances]
+    recent, more = _recent(snapshot)
+    return template("status/index.html.j2").render(
+        s=snapshot,
+        title=snapshot.page_name,
+        root="",
+        stylesheet=stylesheet(snapshot).key,
+        entries=entries(snapshot.components),
+        history=history_days(recent),
+        maintenances=maintenances,
+        affected=AffectedNames(snapshot),
+        more_history=more,
+        shown_days=INDEX_HISTORY_DAYS,
+    )
+
+
+def render_history_page(snapshot: StatusSnapshot) -> str:
+    """Every resolved incident of the last HISTORY_DAYS, by day."""
+    return template("status/history.html.j2").render(
+        s=snapshot,
+        title=f"{snapshot.page_name} - incident history",
+        root="",
+        stylesheet=stylesheet(snapshot).key,
+        history=history_days(snapshot.history),
+    )
+
+
+def render_incident_page(
+    snapshot: StatusSnapshot, incident: PublicIncident, affected: AffectedNames | None = None
+) -> str:
+    """One incident's page. It reads nothing that changes once the incident is resolved (no generation time,
+    no current component status), so a resolved incident's page keeps its bytes and can be cached longer."""
+    require_safe_ids([incident])
+    return template("status/incident.html.j2").render(
+        s=snapshot,
+        title=f"{incident.title} - {snapshot.page_name}",
+        root="../",
+        stylesheet=stylesheet(snapshot).key,
+        incident=incident,
+        affected=affected or AffectedNames(snapshot),
+    )
+
+
+# -- Atom --------------------------------------------------------------------------------------------------
+def render_feed(snapshot: StatusSnapshot) -> bytes:
+    """The incident history as Atom 1.0, newest change first. ``updated`` is the newest incident change (not the
+    generation time), so the feed's bytes change only when an incident does."""
+    require_safe_ids(snapshot.incidents)
+    incidents = sorted(snapshot.incidents, key=lambda incident: utc(incident.updated_at), reverse=True)
+    feed = template("status/feed.atom.j2").render(
+        s=snapshot,
+        page_url=snapshot.page_url,
+        feed_url=f"{snapshot.page_url}/{FEED_KEY}",
+        title=f"{snapshot.page_name} status - incident history",
+        updated=incidents[0].updated_at if incidents else snapshot.generated_at,
+        incidents=incidents,
+        affected=AffectedNames(snapshot),
+    )
+    return feed.encode("utf-8")
+
+
+# -- the site ----------------------------------------------------------------------------------------------
+def render_site(snapshot: StatusSnapshot) -> list[SiteObject]:
+    """Every object of the site. Order matters: the stylesheet, incident pages and feeds first, index.html LAST
+    (so a reader following a link from a freshly written index never lands on a missing page or style)."""
+    require_safe_ids(snapshot.incidents)
+    objects = [stylesheet(snapshot)]  # before every page that links it
+    affected = AffectedNames(snapshot)
+    for incident in snapshot.incidents:
+        page = render_incident_page(snapshot, incident, affected).encode("utf-8")
+        cache = RESOLVED_CACHE if incident.resolved else LIVE_CACHE
+        objects.append(SiteObject(incident_path(incident.id), page, HTML, cache))
+    objects.append(SiteObject(FEED_KEY, render_feed(snapshot), ATOM, LIVE_CACHE))
+    for path, document in api_documents(snapshot).items():
+        body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        objects.append(SiteObject(API_PREFIX + path, body, JSON, LIVE_CACHE))
+    objects.append(SiteObject(HISTORY_PAGE_KEY, render_history_page(snapshot).encode("utf-8"), HTML, LIVE_CACHE))
+    objects.append(SiteObject(INDEX_KEY, render_index(snapshot).encode("utf-8"), HTML, LIVE_CACHE))
+    return objects
