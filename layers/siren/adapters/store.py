@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 
-from siren.adapters.dynamodb import DynamoIncidents, dynamo_store
+from siren.adapters.dynamodb import DynamoIncidents, DynamoStore, dynamo_store
 from siren.adapters.dynamodb.ack_codes import ACK_CODE_GRACE, ACK_CODE_TTL, SMS_REPLY_WINDOW
 from siren.adapters.dynamodb.incident_items import activity_partition as _activity_partition
 from siren.adapters.dynamodb.incidents import RAW_ALERT_TTL
@@ -30,7 +30,16 @@ class IncidentStore:
         DynamoIncidents.forget_hints()
 
     def __init__(self, table_name: str, raw_alert_ttl: timedelta = RAW_ALERT_TTL) -> None:
-        stores = dynamo_store(table_name, raw_alert_ttl)
+        self._take(dynamo_store(table_name, raw_alert_ttl))
+
+    @classmethod
+    def over(cls, stores: DynamoStore) -> IncidentStore:
+        """The one-class store over repositories already made (a caller that also uses them directly)."""
+        store = cls.__new__(cls)
+        store._take(stores)
+        return store
+
+    def _take(self, stores: DynamoStore) -> None:
         self._incidents = stores.incidents
         self._escalations = stores.escalations
         self._ack_codes = stores.ack_codes
