@@ -83,6 +83,8 @@ def bind_models(table_name: str, region: str, host: str | None) -> BoundTable:
     def meta() -> type:
         return type("Meta", (), dict(meta_attributes))
 
+    # The table's base has a discriminator of its own: the module-level one maps each value to one class, and each
+    # table's classes must be what a Query of that table's base returns.
     base = cast(
         "type[Item]",
         types.new_class(
