@@ -54,15 +54,15 @@ def _pages_of_the_incident(runtime: Any, table: str) -> PageCount:
     """The bench's one incident's pages, read from its timeline in the deployed table."""
     import os
 
-    from siren.adapters.store import IncidentStore
+    from siren.adapters.dynamodb import DynamoIncidents
 
     previous = os.environ.get("AWS_ENDPOINT_URL")
     os.environ["AWS_ENDPOINT_URL"] = runtime.endpoint_url
     try:
-        store = IncidentStore(table)
+        incidents = DynamoIncidents(table)
         now = datetime.now(UTC)
-        (incident,) = store.iter_opened_between(now - timedelta(days=1), now + timedelta(days=1))
-        view = store.view(incident.id)
+        (incident,) = incidents.iter_opened_between(now - timedelta(days=1), now + timedelta(days=1))
+        view = incidents.view(incident.id)
     finally:
         if previous is None:
             os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -83,7 +83,7 @@ def _format(counts: Counter[str]) -> str:
 
 def run(report: Report) -> None:
     from infra.app import synthesize
-    from siren.adapters.store import IncidentStore
+    from siren.adapters.dynamodb import DynamoIncidents
     from siren.app.ingest import Ingestor
     from siren.config import load_config
     from siren.domain.parsers import parse_cloudwatch_event
@@ -94,8 +94,7 @@ def run(report: Report) -> None:
     with LocalAws.in_process() as runtime:
         outputs = runtime.deploy_siren(assembly, canary=False).outputs
         table = outputs["IncidentsTableName"]
-        store = IncidentStore(table)
-        ingestor = Ingestor(store, config)
+        ingestor = Ingestor(DynamoIncidents(table), config)
         counter = RequestCounter()
 
         def ingest(event: dict[str, Any]) -> str:
@@ -107,7 +106,7 @@ def run(report: Report) -> None:
             new = counter.take()
             assert ingest(alarm_event("bench-cost", "ALARM")) == "appended"
             duplicate_warm = counter.take()
-            IncidentStore._open_incident_cache.clear()
+            DynamoIncidents.forget_hints()
             assert ingest(alarm_event("bench-cost", "ALARM")) == "appended"
             duplicate_cold = counter.take()
             redelivered = alarm_event("bench-cost", "ALARM")
@@ -142,7 +141,7 @@ def run(report: Report) -> None:
             events += [dict(e) for e in random.sample(events, per_phase // 10)]
             random.shuffle(events)
             phases.append(events)
-        IncidentStore._open_incident_cache.clear()
+        DynamoIncidents.forget_hints()
         started = time.perf_counter()
         actions: Counter[str] = Counter()
         with counter.installed(), ThreadPoolExecutor(THREADS) as pool:

@@ -104,8 +104,8 @@ def _canary_at(runtime: Any, outputs: dict[str, str]) -> str | None:
 
 
 def _reconciler_sweep(report: Report, assembly: Path) -> None:
+    from siren.adapters.dynamodb import dynamo_store
     from siren.adapters.escalations import StepFunctionsRuns
-    from siren.adapters.store import IncidentStore
     from siren.app.reconcile import Reconciler
     from siren.domain.incidents import Incident, IncidentStatus
     from siren_local.runtime import LocalAws
@@ -114,7 +114,7 @@ def _reconciler_sweep(report: Report, assembly: Path) -> None:
     with LocalAws.in_process(time_scale=1) as runtime:
         outputs = runtime.deploy_siren(assembly, canary=False).outputs
         runtime.pause_schedules("Reconcile")  # the deployed one would sweep on its own
-        store = IncidentStore(outputs["IncidentsTableName"])
+        stores = dynamo_store(outputs["IncidentsTableName"])
 
         def incident(number: int, status: IncidentStatus) -> Incident:
             opened = now - timedelta(days=number % 80, minutes=5)
@@ -131,9 +131,11 @@ def _reconciler_sweep(report: Report, assembly: Path) -> None:
                 resolved_at=opened + timedelta(minutes=30) if status is IncidentStatus.RESOLVED else None,
             )
 
-        store.bulk_put(incident(n, IncidentStatus.RESOLVED) for n in range(RESOLVED_HISTORY))
-        store.bulk_put(incident(RESOLVED_HISTORY + n, IncidentStatus.OPEN) for n in range(OPEN_INCIDENTS))
-        reconciler = Reconciler(store, store, StepFunctionsRuns(outputs["EscalationStateMachineArn"]), lambda: now)
+        stores.incidents.bulk_put(incident(n, IncidentStatus.RESOLVED) for n in range(RESOLVED_HISTORY))
+        stores.incidents.bulk_put(incident(RESOLVED_HISTORY + n, IncidentStatus.OPEN) for n in range(OPEN_INCIDENTS))
+        reconciler = Reconciler(
+            stores.incidents, stores.escalations, StepFunctionsRuns(outputs["EscalationStateMachineArn"]), lambda: now
+        )
         first = reconciler.sweep()  # starts the 10 escalations nothing started (they were written directly)
         runtime.drain()
         counter = RequestCounter()

@@ -101,7 +101,7 @@ def _history(now: datetime) -> Iterator[Any]:
 
 def run(report: Report) -> None:
     from infra.app import synthesize
-    from siren.adapters.store import IncidentStore
+    from siren.adapters.dynamodb import dynamo_store
     from siren.app.reports import Reports
     from siren.config import load_config
     from siren.domain.reports import Period
@@ -110,12 +110,12 @@ def run(report: Report) -> None:
     assembly = Path(synthesize(Path(tempfile.mkdtemp(prefix="bench-reports-"))).directory)
     with LocalAws.in_process() as runtime:
         outputs = runtime.deploy_siren(assembly, canary=False).outputs
-        store = IncidentStore(outputs["IncidentsTableName"])
+        stores = dynamo_store(outputs["IncidentsTableName"])
         now = datetime.now(UTC)
         started = time.perf_counter()
-        store.bulk_put(_history(now))
+        stores.incidents.bulk_put(_history(now))
         load_seconds = time.perf_counter() - started
-        reports = Reports(store, store, load_config(Path("siren.yaml")))
+        reports = Reports(stores.incidents, stores.action_items, load_config(Path("siren.yaml")))
         period = Period(now - timedelta(days=PERIOD_DAYS), now)
         meter = ReadUnits()
         with meter.installed():

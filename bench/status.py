@@ -36,7 +36,7 @@ def _config() -> Any:
     return SirenConfig(status_page=StatusPageConfig(name="Bench Status", components=components))
 
 
-def _seed(store: Any, now: datetime) -> None:
+def _seed(incidents: Any, now: datetime) -> None:
     from siren.domain.incidents import Incident, IncidentStatus, Outcome, PublicNote
 
     rng = random.Random(7)  # noqa: S311 (reproducible bench data, not secrets)
@@ -60,13 +60,13 @@ def _seed(store: Any, now: datetime) -> None:
                 PublicNote(opened + timedelta(minutes=20), "identified", "We found the cause.", "b"),
             ),
         )
-        store.apply(Outcome("opened", "bench", incident), None)
+        incidents.apply(Outcome("opened", "bench", incident), None)
 
 
 def run(report: Report) -> None:
     from infra.app import synthesize
+    from siren.adapters.dynamodb import dynamo_store
     from siren.adapters.status_bucket import StatusBucket
-    from siren.adapters.store import IncidentStore
     from siren.app.incidents import Incidents
     from siren.app.status_page import StatusPage
     from siren.domain.incidents import IncidentStatus
@@ -76,10 +76,10 @@ def run(report: Report) -> None:
     assembly = Path(synthesize(Path(tempfile.mkdtemp(prefix="bench-status-"))).directory)
     with LocalAws.in_process() as runtime:
         outputs = runtime.deploy_siren(assembly, canary=False).outputs
-        store = IncidentStore(outputs["IncidentsTableName"])
+        stores = dynamo_store(outputs["IncidentsTableName"])
         now = datetime.now(UTC)
-        _seed(store, now)
-        page = StatusPage(store, store, _config(), "https://status.example.com")
+        _seed(stores.incidents, now)
+        page = StatusPage(stores.incidents, stores.status_page, _config(), "https://status.example.com")
         bucket = StatusBucket(outputs["StatusBucketName"])
         counter = RequestCounter()
 
@@ -96,9 +96,11 @@ def run(report: Report) -> None:
         render_seconds = time.perf_counter() - render_started
 
         # One public update on an open incident, then publish again: only what changed is written.
-        open_incident = store.list_by_status(IncidentStatus.OPEN, limit=1)[0]
+        open_incident = stores.incidents.list_by_status(IncidentStatus.OPEN, limit=1)[0]
 
-        Incidents(store, _config()).post_update(open_incident.id, "A fix is rolling out.", "monitoring", "bench")
+        Incidents(stores.incidents, _config()).post_update(
+            open_incident.id, "A fix is rolling out.", "monitoring", "bench"
+        )
         with counter.installed():
             started = time.perf_counter()
             incremental = page.publish_now(bucket)

@@ -14,6 +14,7 @@ from siren_cli.aws import Target, local_endpoint
 from siren_cli.errors import CliError, UsageError
 
 if TYPE_CHECKING:
+    from siren.adapters.dynamodb import DynamoStore
     from siren.app.incidents import Incidents
     from siren.app.reports import Reports
     from siren.app.status_page import StatusPage
@@ -61,29 +62,32 @@ class CliContext:
             more = f" (and {len(problems) - 1} more: siren config validate lists them)" if len(problems) > 1 else ""
             raise UsageError(problems[0] + more) from None
 
+    def stores(self) -> DynamoStore:
+        """The deployed table's repositories, one per noun."""
+        from siren.adapters.dynamodb import dynamo_store
+
+        return dynamo_store(self.output("IncidentsTableName"))
+
     def incidents(self) -> Incidents:
-        from siren.adapters.store import IncidentStore
         from siren.app.incidents import Incidents
 
-        return Incidents(IncidentStore(self.output("IncidentsTableName")), self.config)
+        return Incidents(self.stores().incidents, self.config)
 
     def reports(self) -> Reports:
-        from siren.adapters.store import IncidentStore
         from siren.app.reports import Reports
 
-        store = IncidentStore(self.output("IncidentsTableName"))
-        return Reports(store, store, self.config)
+        stores = self.stores()
+        return Reports(stores.incidents, stores.action_items, self.config)
 
     def email_sender(self) -> str:
         """The deployed EmailSender parameter (what the stack's functions send from)."""
         return self.target.parameter(self.stack, "EmailSender") or "siren@example.com"
 
     def status_page(self) -> StatusPage:
-        from siren.adapters.store import IncidentStore
         from siren.app.status_page import StatusPage
 
-        store = IncidentStore(self.output("IncidentsTableName"))
-        return StatusPage(store, store, self.config, self.output("StatusPageUrl"))
+        stores = self.stores()
+        return StatusPage(stores.incidents, stores.status_page, self.config, self.output("StatusPageUrl"))
 
     def request_status_publish(self, why: str) -> None:
         """Changes that are not incident lifecycle events reach the publisher as an event of their own."""

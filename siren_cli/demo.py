@@ -105,7 +105,7 @@ def _summary(info: dict[str, Any]) -> dict[str, Any]:
 def run_demo(runtime: Any, console: Console) -> dict[str, str]:  # noqa: PLR0915 (the story, in order)
     """Play the story; returns where to look afterwards."""
     from siren.adapters.artifacts import Artifacts
-    from siren.adapters.store import IncidentStore
+    from siren.adapters.dynamodb import dynamo_store
     from siren.app.incidents import Incidents
     from siren.app.reports import Reports
     from siren.config import load_config
@@ -116,9 +116,9 @@ def run_demo(runtime: Any, console: Console) -> dict[str, str]:  # noqa: PLR0915
     info = runtime.info()
     outputs = info["outputs"]
     config = load_config(Path("siren.yaml"))
-    store = IncidentStore(outputs["IncidentsTableName"])
-    incidents = Incidents(store, config)
-    reports = Reports(store, store, config)
+    stores = dynamo_store(outputs["IncidentsTableName"])
+    incidents = Incidents(stores.incidents, config)
+    reports = Reports(stores.incidents, stores.action_items, config)
     narrator = Narrator(console, runtime, incidents)
     now = datetime.now(UTC)
     policy = config.policy_for_severity("SEV1")

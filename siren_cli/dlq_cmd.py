@@ -24,7 +24,7 @@ dlq_app = typer.Typer(help="Dead letters: what failed every retry, and its repla
 def replays(cli: CliContext) -> DeadLetterReplays:
     from siren.adapters.bus import EventBus
     from siren.adapters.dead_letters import DeadLetterQueues, FunctionInvoker, OutboxEvents, StackWiring
-    from siren.adapters.store import IncidentStore
+    from siren.adapters.dynamodb import DynamoIncidents
     from siren.app.dead_letters import DeadLetterReplays
 
     cli.target  # noqa: B018 - points this process's AWS clients at the stack's AWS
@@ -33,7 +33,7 @@ def replays(cli: CliContext) -> DeadLetterReplays:
         queues=DeadLetterQueues(),
         wiring=StackWiring(cli.stack),
         outbox=OutboxEvents(table),
-        incidents=IncidentStore(table),
+        incidents=DynamoIncidents(table),
         bus=EventBus(bus),
         invoker=FunctionInvoker(),
         bus_names=["default", bus],

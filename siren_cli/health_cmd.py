@@ -69,12 +69,12 @@ def _repairs_last_hour(now: datetime) -> int:
 
 def read_health(cli: CliContext, watchdog_region: str | None = None) -> Any:
     from siren.adapters.dead_letters import DeadLetterQueues, StackWiring
-    from siren.adapters.store import IncidentStore
+    from siren.adapters.dynamodb import DynamoHeartbeats
     from siren.domain.health import AlarmState, assess, watchdog_verdict
 
     cli.target  # noqa: B018 - points siren.clients at the target (local or AWS) before any read
     now = datetime.now(UTC)
-    canary = IncidentStore(cli.output("IncidentsTableName")).canary()
+    canary = DynamoHeartbeats(cli.output("IncidentsTableName")).canary()
     alarms = [AlarmState(name, state) for name, state in _alarm_states(f"{cli.stack}-")]
     queues = DeadLetterQueues()
     dead_letters = sum(queues.waiting(url) for url in StackWiring(cli.stack).queues().values())

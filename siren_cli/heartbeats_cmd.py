@@ -26,12 +26,11 @@ STATUS_STYLE = {"up": "green", "late": "yellow", "down": "bold red", "never": "d
 
 
 def _heartbeats(cli: CliContext) -> Heartbeats:
-    from siren.adapters.store import IncidentStore
     from siren.app.heartbeats import Heartbeats
     from siren.app.ingest import Ingestor
 
-    store = IncidentStore(cli.output("IncidentsTableName"))
-    return Heartbeats(store, cli.config, Ingestor(store, cli.config))
+    stores = cli.stores()
+    return Heartbeats(stores.heartbeats, cli.config, Ingestor(stores.incidents, cli.config))
 
 
 @heartbeats_app.command("list")

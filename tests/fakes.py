@@ -1,7 +1,7 @@
 """In-memory fakes for every port in siren.ports: use cases run on them in milliseconds, and each records what it
 was asked (a fake pager keeps what it "sent", fake runs what they started and which waits they ended).
 
-The store fakes keep the semantics of the real store (siren.adapters.store) that the use cases rely on:
+The store fakes keep the semantics of the real store (siren.adapters.dynamodb) that the use cases rely on:
 
 - incidents: optimistic versions (``apply`` raises ConcurrentChange when the incident's or the key's version moved
   since it was read), DuplicateDelivery when a raw alert's delivery was applied before (checked first, as the real
@@ -65,7 +65,7 @@ if TYPE_CHECKING:
     from siren.domain.ack import AckAction
     from siren.domain.site import SiteObject
 
-# The real store's defaults (siren.adapters.store): how long a code lives after its last page, and how long a
+# The real store's defaults (siren.adapters.dynamodb): how long a code lives after its last page, and how long a
 # resolved incident's code still answers late replies.
 ACK_CODE_TTL = timedelta(days=7)
 ACK_CODE_GRACE = timedelta(hours=1)

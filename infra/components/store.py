@@ -8,7 +8,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-# Item attributes that the indexes key on; the store adapter (siren.adapters.store) writes them.
+# Item attributes that the indexes key on; the store adapter (siren.adapters.dynamodb) writes them.
 TTL_ATTRIBUTE = "expires_at"
 INDEXES = {
     # name: (partition key, sort key)
@@ -21,10 +21,10 @@ INDEXES = {
 
 
 class ItemFamily(StrEnum):
-    """The partition keys of each family of items (siren.adapters.store), as ``dynamodb:LeadingKeys`` patterns.
+    """The partition keys of each family of items (siren.adapters.dynamodb), as ``dynamodb:LeadingKeys`` patterns.
 
     A function is granted the families it touches (infra.components.functions.grant_table_items), so a new family
-    in the store adapter is a new member here: tests/infra/test_table_grants.py fails until it is.
+    in the store adapter is a new member here: tests/infra/test_scoped_iam.py fails until it is.
     """
 
     INCIDENT = "INC#*"  # the incident (META), its timeline (TL#...), its escalation's token, code and sends

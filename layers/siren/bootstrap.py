@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from siren.adapters.store import IncidentStore
 from siren.config import SirenConfig, config_from_json
 from siren.settings import Settings, SettingsError, environment
 
@@ -62,13 +61,13 @@ def forget_built() -> None:
     and would point the next runtime's functions at a server that is gone.
     """
     from siren import clients
-    from siren.adapters import secrets, store, webhook_queue
+    from siren.adapters import dynamodb, secrets, webhook_queue
 
-    for cached in (_intake, _deployed_config, store.bind_models, clients.cached_client, clients.cached_paging_client):
+    for cached in (_intake, _deployed_config, clients.cached_client, clients.cached_paging_client):
         cached.cache_clear()
+    dynamodb.forget()
     secrets.forget()
     webhook_queue.forget()
-    store.IncidentStore.forget_hints()
 
 
 @functools.cache
@@ -85,33 +84,42 @@ def deployed_config(settings: Settings) -> SirenConfig:
     return _deployed_config(settings.config_path)
 
 
-def store(settings: Settings) -> IncidentStore:
-    return IncidentStore(settings.table_name, timedelta(days=settings.raw_alert_ttl_days))
-
-
-# -- the store's ports: one table serves every noun (the one IncidentStore satisfies each port) ----------------
+# -- the store's ports: one table serves every noun, one repository per noun (siren.adapters.dynamodb) ----------
+# Each imports its own module: PynamoDB's models are bound to the table on first use, per process.
 def incident_repository(settings: Settings) -> IncidentRepository:
-    return store(settings)
+    from siren.adapters.dynamodb.incidents import DynamoIncidents
+
+    return DynamoIncidents(settings.table_name, timedelta(days=settings.raw_alert_ttl_days))
 
 
 def escalation_state(settings: Settings) -> EscalationState:
-    return store(settings)
+    from siren.adapters.dynamodb.escalations import DynamoEscalations
+
+    return DynamoEscalations(settings.table_name)
 
 
 def ack_codes(settings: Settings) -> AckCodes:
-    return store(settings)
+    from siren.adapters.dynamodb.ack_codes import DynamoAckCodes
+
+    return DynamoAckCodes(settings.table_name)
 
 
 def heartbeat_records(settings: Settings) -> HeartbeatRecords:
-    return store(settings)
+    from siren.adapters.dynamodb.heartbeats import DynamoHeartbeats
+
+    return DynamoHeartbeats(settings.table_name)
 
 
 def status_page_state(settings: Settings) -> StatusPageState:
-    return store(settings)
+    from siren.adapters.dynamodb.status_page import DynamoStatusPage
+
+    return DynamoStatusPage(settings.table_name)
 
 
 def action_items(settings: Settings) -> ActionItems:
-    return store(settings)
+    from siren.adapters.dynamodb.action_items import DynamoActionItems
+
+    return DynamoActionItems(settings.table_name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,15 +39,15 @@ def test_shipped_scenario_runs_in_drill_mode_and_scores(local_http, monkeypatch,
     assert passed["levels_reached"] and passed["failures"]
 
     # The drill incident is marked, and it is not public and not in the figures.
-    from siren.adapters.store import IncidentStore
+    from siren.adapters.dynamodb import dynamo_store
     from siren.app.reports import Reports
     from siren.config import load_config
     from siren.domain.reports import Period
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", local_http.endpoint_url)
-    store = IncidentStore(local_http.stacks["Siren"].outputs["IncidentsTableName"])
+    stores = dynamo_store(local_http.stacks["Siren"].outputs["IncidentsTableName"])
     now = datetime.now(UTC)
-    (drill,) = list(store.iter_opened_between(now - timedelta(hours=1), now + timedelta(minutes=1)))
+    (drill,) = list(stores.incidents.iter_opened_between(now - timedelta(hours=1), now + timedelta(minutes=1)))
     assert drill.drill and drill.acknowledged_at is not None
     base = local_http.info()["status_page_url"].removesuffix("index.html")
     try:
@@ -55,7 +55,9 @@ def test_shipped_scenario_runs_in_drill_mode_and_scores(local_http, monkeypatch,
             assert json.loads(response.read())["incidents"] == []
     except urllib.error.HTTPError as error:
         assert error.code == 404  # nothing published at all is fine too
-    report = Reports(store, store, load_config(Path(ROOT / "siren.yaml"))).build(Period(now - timedelta(hours=1), now))
+    report = Reports(stores.incidents, stores.action_items, load_config(Path(ROOT / "siren.yaml"))).build(
+        Period(now - timedelta(hours=1), now)
+    )
     assert report.report.current.incidents == 0 and report.report.current.pages_total == 0
 
 

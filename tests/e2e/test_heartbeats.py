@@ -83,15 +83,15 @@ def fire_check(runtime: Any) -> None:
 
 
 def test_a_missed_heartbeat_opens_an_incident_and_the_next_ping_resolves_it(local_http, monkeypatch):
-    from siren.adapters.store import IncidentStore
+    from siren.adapters.dynamodb import DynamoHeartbeats
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", local_http.endpoint_url)
-    store = IncidentStore(local_http.stacks["Siren"].outputs["IncidentsTableName"])
+    heartbeats = DynamoHeartbeats(local_http.stacks["Siren"].outputs["IncidentsTableName"])
     assert heartbeat_incidents(local_http) == []
 
     # GIVEN the job last pinged two days ago: past its interval and grace.
     two_days_ago = datetime.now(UTC) - timedelta(days=2)
-    store.record_heartbeat_ping(NAME, two_days_ago)
+    heartbeats.record_heartbeat_ping(NAME, two_days_ago)
     assert listed(local_http)[NAME]["status"] == "down"
 
     # WHEN the check runs: one incident, on the heartbeat's service, with its severity.

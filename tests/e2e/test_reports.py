@@ -33,11 +33,11 @@ HISTORY = [
 
 
 def seed(runtime: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from siren.adapters.store import IncidentStore
+    from siren.adapters.dynamodb import DynamoIncidents
     from siren.domain.incidents import Incident, IncidentStatus, Outcome, TimelineEntry, TimelineKind
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", runtime.endpoint_url)
-    store = IncidentStore(runtime.stacks["Siren"].outputs["IncidentsTableName"])
+    incidents = DynamoIncidents(runtime.stacks["Siren"].outputs["IncidentsTableName"])
     for incident_id, severity, service, opened, ack, resolve in HISTORY:
         incident = Incident(
             id=incident_id,
@@ -53,9 +53,9 @@ def seed(runtime: Any, monkeypatch: pytest.MonkeyPatch) -> None:
             acknowledged_by="alice" if ack else None,
             resolved_at=opened + timedelta(minutes=resolve) if resolve else None,
         )
-        store.apply(Outcome("opened", "seeded", incident), None)
+        incidents.apply(Outcome("opened", "seeded", incident), None)
     a_opened, c_opened = HISTORY[0][3], HISTORY[2][3]
-    store.add_timeline(
+    incidents.add_timeline(
         "INC-SEED-A",
         [
             TimelineEntry(
@@ -81,7 +81,7 @@ def seed(runtime: Any, monkeypatch: pytest.MonkeyPatch) -> None:
             ),
         ],
     )
-    store.add_timeline(
+    incidents.add_timeline(
         "INC-SEED-C",
         [
             TimelineEntry(

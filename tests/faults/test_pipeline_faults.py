@@ -139,11 +139,11 @@ def test_a_forged_severity_change_on_the_bus_is_ignored_and_a_real_raise_still_w
     assert not any("as incident" in e.detail for e in timeline(runtime, incident_id))
 
     # ...and a genuine raise afterwards still restarts the escalation (the forged version did not make it stale)
-    from siren.adapters.store import IncidentStore
+    from siren.adapters.dynamodb import DynamoIncidents
     from siren.app.incidents import Incidents
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", runtime.endpoint_url)  # this process's SDK calls go to the runtime
-    Incidents(IncidentStore(table(runtime)), CONFIG).change_severity(incident_id, "SEV1", "alice")
+    Incidents(DynamoIncidents(table(runtime)), CONFIG).change_severity(incident_id, "SEV1", "alice")
     wait_for(lambda: len(runs_of(runtime, incident_id)) == 2)
     wait_for(lambda: any("as incident commander" in e.detail for e in timeline(runtime, incident_id)))
     end_escalation(runtime, alarm, incident_id)

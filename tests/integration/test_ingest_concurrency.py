@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.ingest import alarm_event
-from siren.adapters.store import IncidentStore
+from siren.adapters.dynamodb import DynamoIncidents
 from siren.app.ingest import Ingestor
 from siren.config import load_config
 from siren.domain.incidents import IncidentStatus
@@ -30,8 +30,8 @@ def items_of_kind(runtime: Any, kind: str) -> list[dict[str, Any]]:
 
 
 def test_concurrent_duplicates_and_redeliveries_open_one_incident_per_episode(local_inprocess):
-    store = IncidentStore(local_inprocess.stacks["Siren"].outputs["IncidentsTableName"])
-    ingestor = Ingestor(store, load_config(ROOT / "siren.yaml"))
+    incidents = DynamoIncidents(local_inprocess.stacks["Siren"].outputs["IncidentsTableName"])
+    ingestor = Ingestor(incidents, load_config(ROOT / "siren.yaml"))
     alarms = [f"search-shard-{n}" for n in range(10)]  # service "search": on_recovery resolve (the default)
 
     def ingest(event: dict[str, Any]) -> str:
@@ -42,7 +42,7 @@ def test_concurrent_duplicates_and_redeliveries_open_one_incident_per_episode(lo
         events = [alarm_event(rng.choice(alarms), state) for _ in range(300)]
         events += [dict(event) for event in rng.sample(events, 60)]  # redelivered: same event id
         rng.shuffle(events)
-        IncidentStore.forget_hints()
+        DynamoIncidents.forget_hints()
         with ThreadPoolExecutor(8) as pool:
             actions = list(pool.map(ingest, events))
         assert actions.count("duplicate_delivery") >= 60

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bench.ingest import RequestCounter
-from siren.adapters.store import IncidentStore
+from siren.adapters.dynamodb import DynamoIncidents, DynamoStore, dynamo_store
 from siren.app.reconcile import Reconciler
 from siren.domain.escalation import Run, RunStatus, execution_name
 from siren.domain.incidents import Incident, IncidentStatus, TimelineKind
@@ -81,15 +81,15 @@ def incident(number: int, status: IncidentStatus, opened_minutes_ago: float) -> 
     )
 
 
-def repairs_on_timeline(store: IncidentStore, incident_id: str) -> list[str]:
-    view = store.view(incident_id)
+def repairs_on_timeline(incidents: DynamoIncidents, incident_id: str) -> list[str]:
+    view = incidents.view(incident_id)
     assert view is not None
     return [entry.detail for entry in view.timeline if entry.kind is TimelineKind.ESCALATION_REPAIRED]
 
 
-def put(store: IncidentStore, *incidents: Incident) -> None:
+def put(stores: DynamoStore, *incidents: Incident) -> None:
     """Written as they are, with no lifecycle event: nothing in the runtime starts an escalation for them."""
-    store.bulk_put(incidents)
+    stores.incidents.bulk_put(incidents)
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ def quiet_runtime(local_inprocess: Any) -> Any:
 
 def test_each_difference_is_repaired_once_and_said_on_the_timeline(quiet_runtime):
     local_inprocess = quiet_runtime
-    store = IncidentStore(local_inprocess.stacks["Siren"].outputs["IncidentsTableName"])
+    stores = dynamo_store(local_inprocess.stacks["Siren"].outputs["IncidentsTableName"])
     lost_start = incident(1, IncidentStatus.OPEN, opened_minutes_ago=10)
     just_opened = incident(2, IncidentStatus.OPEN, opened_minutes_ago=0.5)
     stopped_by_hand = incident(3, IncidentStatus.OPEN, opened_minutes_ago=10)
@@ -111,7 +111,7 @@ def test_each_difference_is_repaired_once_and_said_on_the_timeline(quiet_runtime
     acknowledged = incident(5, IncidentStatus.ACKNOWLEDGED, opened_minutes_ago=10)
     resolved = incident(6, IncidentStatus.RESOLVED, opened_minutes_ago=10)
     healthy = incident(7, IncidentStatus.OPEN, opened_minutes_ago=10)
-    put(store, lost_start, just_opened, stopped_by_hand, exhausted, acknowledged, resolved, healthy)
+    put(stores, lost_start, just_opened, stopped_by_hand, exhausted, acknowledged, resolved, healthy)
     runs = RecordedRuns(
         runs={
             execution_name(stopped_by_hand.id, 1): RunStatus.ABORTED,
@@ -121,8 +121,8 @@ def test_each_difference_is_repaired_once_and_said_on_the_timeline(quiet_runtime
             execution_name(healthy.id, 1): RunStatus.RUNNING,
         }
     )
-    store.hold_token(acknowledged.id, f"token-{execution_name(acknowledged.id, 1)}", "arn", attempt=1)
-    reconciler = Reconciler(store, store, runs, clock=lambda: NOW)
+    stores.escalations.hold_token(acknowledged.id, f"token-{execution_name(acknowledged.id, 1)}", "arn", attempt=1)
+    reconciler = Reconciler(stores.incidents, stores.escalations, runs, clock=lambda: NOW)
 
     report = reconciler.sweep()
 
@@ -130,11 +130,11 @@ def test_each_difference_is_repaired_once_and_said_on_the_timeline(quiet_runtime
     assert runs.waits_ended == [f"token-{execution_name(acknowledged.id, 1)}"]
     assert runs.stopped == [execution_name(resolved.id, 1)]
     assert len(report.repairs) == 4
-    assert "event lost" in repairs_on_timeline(store, lost_start.id)[0]
-    assert "ended aborted" in repairs_on_timeline(store, stopped_by_hand.id)[0]
-    assert "acknowledged" in repairs_on_timeline(store, acknowledged.id)[0]
+    assert "event lost" in repairs_on_timeline(stores.incidents, lost_start.id)[0]
+    assert "ended aborted" in repairs_on_timeline(stores.incidents, stopped_by_hand.id)[0]
+    assert "acknowledged" in repairs_on_timeline(stores.incidents, acknowledged.id)[0]
     for untouched in (just_opened, exhausted, healthy):
-        assert repairs_on_timeline(store, untouched.id) == []
+        assert repairs_on_timeline(stores.incidents, untouched.id) == []
 
     # A second sweep finds nothing left to repair.
     assert reconciler.sweep().repairs == []
@@ -146,15 +146,15 @@ def test_each_difference_is_repaired_once_and_said_on_the_timeline(quiet_runtime
 
 def test_a_sweep_reads_only_unresolved_incidents(quiet_runtime):
     local_inprocess = quiet_runtime
-    store = IncidentStore(local_inprocess.stacks["Siren"].outputs["IncidentsTableName"])
-    put(store, *(incident(n, IncidentStatus.RESOLVED, opened_minutes_ago=100 + n) for n in range(300)))
+    stores = dynamo_store(local_inprocess.stacks["Siren"].outputs["IncidentsTableName"])
+    put(stores, *(incident(n, IncidentStatus.RESOLVED, opened_minutes_ago=100 + n) for n in range(300)))
     open_ones = [incident(1000 + n, IncidentStatus.OPEN, opened_minutes_ago=10) for n in range(10)]
-    put(store, *open_ones)
+    put(stores, *open_ones)
     runs = RecordedRuns(runs={execution_name(each.id, 1): RunStatus.RUNNING for each in open_ones})
     counter = RequestCounter()
 
     with counter.installed():
-        report = Reconciler(store, store, runs, clock=lambda: NOW).sweep()
+        report = Reconciler(stores.incidents, stores.escalations, runs, clock=lambda: NOW).sweep()
 
     requests: dict[str, Any] = dict(counter.take())
     assert report.unacknowledged == 10 and report.repairs == []

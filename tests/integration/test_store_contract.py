@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from siren.adapters.store import IncidentStore
+from siren.adapters.dynamodb import DynamoStore, dynamo_store
 from siren.domain.incidents import Incident
 from tests.conftest import running_runtime
 from tests.store_contract import CHECKS, Store
@@ -19,13 +19,13 @@ def store(siren_assembly: Path) -> Iterator[Store]:
     for runtime in running_runtime("in-process", 600, siren_assembly):
         runtime.pause_schedules("Siren-")  # nothing but the test writes to the table
         assert runtime.drain(30)
-        real = IncidentStore(runtime.stacks["Siren"].outputs["IncidentsTableName"])
-        yield Store(real, real, real, seed=seeding(real))
+        real = dynamo_store(runtime.stacks["Siren"].outputs["IncidentsTableName"])
+        yield Store(real.incidents, real.escalations, real.ack_codes, seed=seeding(real))
 
 
-def seeding(real: IncidentStore) -> Callable[[Incident], None]:
+def seeding(real: DynamoStore) -> Callable[[Incident], None]:
     def seed(incident: Incident) -> None:
-        real.bulk_put([incident])
+        real.incidents.bulk_put([incident])
 
     return seed
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from siren.adapters.store import _activity_partition
+from siren.adapters.dynamodb.incident_items import activity_partition
 from siren.config import load_config
 from siren.domain.incidents import Incident, IncidentStatus, TimelineEntry, TimelineKind
 from siren.domain.pages import as_page, count_pages, is_chat_post
@@ -145,7 +145,7 @@ class FakeStore:
 
     def iter_activity(self, start: datetime, end: datetime) -> Iterator[tuple[str, TimelineEntry]]:
         for entry in self.timeline:
-            if _activity_partition(entry) and start <= entry.at < end:
+            if activity_partition(entry) and start <= entry.at < end:
                 yield self.incident.id, entry
 
     def action_items(self) -> Iterator[object]:

@@ -1,0 +1,87 @@
+"""The incident store: one DynamoDB table, typed item kinds, through PynamoDB; one module per noun.
+
+Item kinds (single-table design; ``kind`` is PynamoDB's discriminator):
+
+  incident  pk=INC#<id>                   sk=META          GSIs: by-status (unresolved only), by-service, by-time
+  timeline  pk=INC#<id>                   sk=TL#<at>#<rnd>  one per state change, with actor and timestamp
+  key       pk=KEY#<dedup key>            sk=STATE         the key's unresolved incident and recent transitions
+  alert     pk=ALERT#<source>#<delivery>  sk=ALERT         the raw payload; doubles as the delivery's idempotency
+                                                           guard; TTL ``expires_at``
+  event     pk=EVENT#<uuid>               sk=EVENT         a lifecycle event (transactional outbox); the table's
+                                                           stream feeds the publisher, which puts it on the bus
+  escalation pk=INC#<id>                  sk=ESC#TOKEN     the current escalation attempt and its wait's task token
+            pk=INC#<id>                   sk=ESC#CODE      the incident's acknowledgement code (expires with it)
+            pk=INC#<id>                   sk=SENT#<page>   the channels a page task has sent; TTL
+  ack_code  pk=ACKCODE#<code>             sk=CODE          the code's incident and the numbers paged with it; TTL
+  link_nonce pk=LINKNONCE#<nonce>         sk=USED          a signed ack link that was used (single use); TTL at
+                                                           the link's expiry
+  sms_reply pk=SMSREPLY#<number>          sk=WINDOW        when the number may next get an SMS answer (one a
+                                                           minute); TTL ``expires_at``
+  heartbeat pk=HEARTBEATS                 sk=<name>         a heartbeat's first sight, last ping and the deadline last
+                                                           reported missed (one Query reads them all)
+            pk=CANARY                     sk=HEARTBEAT      Siren's own canary: its last good run and end-to-end seconds
+  status_override pk=STATUSPAGE           sk=COMPONENT#<id> a component status set by hand
+  maintenance pk=STATUSPAGE               sk=MAINT#<id>     a scheduled maintenance window
+  publish_state pk=STATUSPAGE             sk=PUBLISH        the publisher's request mark and lease
+  action_item pk=ACTIONS                  sk=<action id>    a postmortem action item
+
+Modules: ``table`` (the base item, binding to a table at run time, transactions), ``incident_items`` (the
+items of an incident's life) and one repository per port of siren.ports: ``incidents``, ``escalations``,
+``ack_codes``, ``heartbeats``, ``status_page``, ``action_items``. Every model module is imported here, because a
+table is bound with every item kind defined (see :func:`siren.adapters.dynamodb.table.bind_models`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from siren.adapters.dynamodb.ack_codes import DynamoAckCodes
+from siren.adapters.dynamodb.action_items import DynamoActionItems
+from siren.adapters.dynamodb.escalations import DynamoEscalations
+from siren.adapters.dynamodb.heartbeats import DynamoHeartbeats
+from siren.adapters.dynamodb.incidents import RAW_ALERT_TTL, DynamoIncidents
+from siren.adapters.dynamodb.status_page import DynamoStatusPage
+from siren.adapters.dynamodb.table import bind_models
+
+__all__ = [
+    "DynamoAckCodes",
+    "DynamoActionItems",
+    "DynamoEscalations",
+    "DynamoHeartbeats",
+    "DynamoIncidents",
+    "DynamoStatusPage",
+    "DynamoStore",
+    "dynamo_store",
+    "forget",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DynamoStore:
+    """Every noun of one table, for a caller that needs several (the CLI, benchmarks, tests)."""
+
+    incidents: DynamoIncidents
+    escalations: DynamoEscalations
+    ack_codes: DynamoAckCodes
+    heartbeats: DynamoHeartbeats
+    status_page: DynamoStatusPage
+    action_items: DynamoActionItems
+
+
+def dynamo_store(table_name: str, raw_alert_ttl: timedelta = RAW_ALERT_TTL) -> DynamoStore:
+    return DynamoStore(
+        incidents=DynamoIncidents(table_name, raw_alert_ttl),
+        escalations=DynamoEscalations(table_name),
+        ack_codes=DynamoAckCodes(table_name),
+        heartbeats=DynamoHeartbeats(table_name),
+        status_page=DynamoStatusPage(table_name),
+        action_items=DynamoActionItems(table_name),
+    )
+
+
+def forget() -> None:
+    """Drop every per-process cache of the store: the bound models (and their connections) and the open-incident
+    hints. For siren.bootstrap.forget_built: a process that outlives an endpoint must not keep either."""
+    bind_models.cache_clear()
+    DynamoIncidents.forget_hints()
