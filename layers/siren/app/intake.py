@@ -4,41 +4,66 @@ Refused input never disappears: refused EventBridge and SNS deliveries, and ever
 go to the dead-letter queue with the reason (and a structured log line and an AlertsRefused datapoint); webhook
 callers also read each refused alert's index and reason in the answer.
 
-The webhook (see :meth:`Intake.webhook`), in order: POST only (405); the bearer token (401); the path names a
-format (404); at most :data:`MAX_WEBHOOK_BODY_BYTES`, the function URL's own limit (413); at most
-:data:`REQUESTS_PER_MINUTE` requests a minute per sender, the format and the source IP (429 with Retry-After); JSON,
-nested at most 64 deep (400); the format's document (400). Then each alert is judged on its own: a request whose every
-alert is refused gets 400 with the refusals; otherwise 202, and the valid alerts are applied whatever their
-neighbours. A request of at most :data:`CHUNK_ALERTS` alerts is applied before the answer, which gives each alert's
-incident; a larger one is kept as it came (S3) and applied by the consumer in chunks of :data:`CHUNK_ALERTS`, from
-Lambda's asynchronous queue (:mod:`siren.adapters.webhook_queue`), so that a group of thousands of alerts neither
-times out nor holds its sender; its answer says how many alerts were queued. Per-alert validity is judged at the door
-in both cases, so the answer always names every refused alert.
+The webhook (see :meth:`Intake.webhook`, routed by :mod:`siren.app.function_url`), in order: POST only (405 with
+Allow); the bearer token (401); the path names a format or a heartbeat (404); at most :data:`MAX_WEBHOOK_BODY_BYTES`,
+the function URL's own limit (413); at most :data:`REQUESTS_PER_MINUTE` requests a minute per sender, the format and
+the source IP (429 with Retry-After); JSON, nested at most 64 deep (400); the format's document (400). Then each
+alert is judged on its own: a request whose every alert is refused gets 400 with the refusals; otherwise 202, and
+the valid alerts are applied whatever their neighbours. A request of at most :data:`CHUNK_ALERTS` alerts is applied
+before the answer, which gives each alert's incident; a larger one is kept as it came (S3) and applied by the
+consumer in chunks of :data:`CHUNK_ALERTS`, from Lambda's asynchronous queue (:mod:`siren.adapters.webhook_queue`),
+so that a group of thousands of alerts neither times out nor holds its sender; its answer says how many alerts were
+queued. Per-alert validity is judged at the door in both cases, so the answer always names every refused alert.
 """
 
 from __future__ import annotations
 
-import base64
 import hmac
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from siren.adapters.dead_letters import DeadLetters
+from siren.app.function_url import ANY_PATH, Request, Route, Router
 from siren.app.ingest import Ingestor, IngestResult
 from siren.domain.parsers import JUDGES_BY_SOURCE, decode_json, parse_cloudwatch_event, parse_cloudwatch_sns_message
 from siren.domain.signals import Judgement, ParseError, Refusal, Signal
 from siren.observability import logger, metrics
 
 if TYPE_CHECKING:
-    from siren.adapters.rate_limits import RequestRates
-    from siren.adapters.webhook_queue import Chunk, ChunkQueue, RawBodies
+    from siren.adapters.webhook_queue import Chunk
     from siren.app.heartbeats import Heartbeats
+
+
+class DeadLetters(Protocol):  # moves to siren.ports at merge
+    """Where refused input is kept, with the reason, for a person to read and redrive."""
+
+    def keep(self, payload: Any, source: str, reason: str) -> None: ...
+
+
+class RawBodies(Protocol):  # moves to siren.ports at merge
+    """Webhook request bodies kept as they came, by key, until their chunks are applied."""
+
+    def put(self, key: str, body: bytes) -> None: ...
+    def get(self, key: str) -> bytes: ...
+
+
+class ChunkQueue(Protocol):  # moves to siren.ports at merge
+    """The consumer's queue of chunks; raises when any chunk could not be queued."""
+
+    def send(self, chunks: Sequence[Chunk]) -> None: ...
+
+
+class RequestRates(Protocol):  # moves to siren.ports at merge
+    """Counts a sender's requests: None while within ``limit`` a ``window``, else the seconds to wait."""
+
+    def take(self, sender: str, now: datetime, limit: int, window: timedelta) -> int | None: ...
+
 
 # Lambda function URLs take requests of up to 6 MB; the check here holds where the event was built another way.
 MAX_WEBHOOK_BODY_BYTES = 6 * 1024 * 1024
@@ -50,6 +75,9 @@ CHUNK_ALERTS = 50
 MAX_ALERTS_PER_REQUEST = 10_000
 REQUESTS_PER_MINUTE = 600  # per sender (format + source IP): ten a second, far above any real sender's pace
 HEARTBEAT_ROUTE = "heartbeat"  # POST <WebhookUrl>heartbeat/<name>
+# Paths are matched without their outer slashes, by their last segments: a prefix before them is not read.
+_HEARTBEAT_PATH = rf"(?:.*/)?{HEARTBEAT_ROUTE}(?:/(?P<name>[^/]+))?"
+_SOURCE_PATH = rf"(?:.*/)?(?P<source>{'|'.join(re.escape(source) for source in sorted(JUDGES_BY_SOURCE))})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +127,10 @@ class Intake:
         self._heartbeats = heartbeats
         self._queue = queue
         self._rate_limit = rate_limit
+        routes = [Route.of(_HEARTBEAT_PATH, self._heartbeat_ping), Route.of(_SOURCE_PATH, self._receive)]
+        self._router = Router(
+            {"POST": [*routes, Route.of(ANY_PATH, _unknown_source)]}, _use_post, guard=self._authenticate
+        )
 
     # -- EventBridge and SNS -----------------------------------------------------------------------------
     def cloudwatch_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -150,34 +182,22 @@ class Intake:
 
     # -- the webhook (Lambda function URL, payload format 2.0) -------------------------------------------
     def webhook(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        response = self._webhook(event)
+        response = self._router.resolve(event)
         if 400 <= response.status < 500 and not response.body.get("refused"):
             # A sender that is refused (bad token, malformed, oversized, unknown route) is losing its alerts.
             # (Refused alerts are counted one by one where they are kept.)
             metrics.add_metric(name="AlertsRefused", unit=MetricUnit.Count, value=1)
         return response.to_lambda()
 
-    def _webhook(self, event: Mapping[str, Any]) -> HttpResponse:
-        http = event.get("requestContext", {}).get("http", {})
-        method = str(http.get("method", "")).upper()
-        if method != "POST":
-            return HttpResponse(405, {"error": f"use POST, not {method or 'an unknown method'}"})
-        refusal = self._authenticate(event.get("headers") or {})
-        if refusal:
-            return refusal
-        route, _, source = str(event.get("rawPath", "")).strip("/").rpartition("/")
-        if route.rsplit("/", 1)[-1] == HEARTBEAT_ROUTE or source == HEARTBEAT_ROUTE:
-            return self._heartbeat_ping(source if route else "")
-        judge = JUDGES_BY_SOURCE.get(source)
-        if judge is None:
-            known = ", ".join(sorted(JUDGES_BY_SOURCE))
-            return HttpResponse(404, {"error": f"unknown source {source!r}: POST to /{known.replace(', ', ', /')}"})
-        body = event.get("body") or ""
-        raw_body = base64.b64decode(body) if event.get("isBase64Encoded") else str(body).encode()
+    def _receive(self, request: Request, path: Mapping[str, str]) -> HttpResponse:
+        """``POST /<source>``: a format's document of one or more alerts."""
+        source = path["source"]
+        judge = JUDGES_BY_SOURCE[source]
+        raw_body = request.body()
         if len(raw_body) > MAX_WEBHOOK_BODY_BYTES:
             return HttpResponse(413, {"error": f"body is {len(raw_body)} bytes; the limit is {MAX_WEBHOOK_BODY_BYTES}"})
         now = self._clock()
-        throttled = self._throttled(f"{source}:{http.get('sourceIp') or 'unknown'}", now)
+        throttled = self._throttled(f"{source}:{request.source_ip or 'unknown'}", now)
         if throttled is not None:
             return throttled
         try:
@@ -268,8 +288,9 @@ class Intake:
                 {**_raw_for(payload, refusal.index), "index": refusal.index}, source, refusal.reason
             )
 
-    def _heartbeat_ping(self, name: str) -> HttpResponse:
+    def _heartbeat_ping(self, request: Request, path: Mapping[str, str]) -> HttpResponse:
         """``POST /heartbeat/<name>``: a job says it ran. The body, if any, is not read."""
+        name = path.get("name", "")
         if not name or name == HEARTBEAT_ROUTE:
             return HttpResponse(404, {"error": "no heartbeat named: POST to /heartbeat/<name>"})
         if self._heartbeats is None or not self._heartbeats.known(name):
@@ -280,19 +301,25 @@ class Intake:
         metrics.add_metric(name="HeartbeatPings", unit=MetricUnit.Count, value=1)
         return HttpResponse(200, view.to_json())
 
-    def _authenticate(self, headers: Mapping[str, str]) -> HttpResponse | None:
+    def _authenticate(self, request: Request) -> HttpResponse | None:
         if self._webhook_token is None:
             return HttpResponse(503, {"error": "the webhook has no token configured"})
-        supplied = ""
-        for name, value in headers.items():
-            if name.lower() == "authorization":
-                supplied = str(value)
-        scheme, _, token = supplied.partition(" ")
+        scheme, _, token = request.header("authorization").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return HttpResponse(401, {"error": "missing bearer token: send 'Authorization: Bearer <token>'"})
         if not hmac.compare_digest(token.strip().encode(), self._webhook_token().encode()):
             return HttpResponse(401, {"error": "invalid token"})
         return None
+
+
+def _use_post(request: Request, allow: str) -> HttpResponse:
+    return HttpResponse(405, {"error": f"use POST, not {request.method or 'an unknown method'}"}, {"allow": allow})
+
+
+def _unknown_source(request: Request, path: Mapping[str, str]) -> HttpResponse:
+    source = request.path.strip("/").rpartition("/")[2]
+    known = ", ".join(sorted(JUDGES_BY_SOURCE))
+    return HttpResponse(404, {"error": f"unknown source {source!r}: POST to /{known.replace(', ', ', /')}"})
 
 
 def _raw_for(payload: Any, index: int) -> Mapping[str, Any]:

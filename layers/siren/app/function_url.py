@@ -1,0 +1,109 @@
+"""Requests to a Lambda function URL (payload format 2.0), routed by method and path: the webhook and the ack links.
+
+An endpoint lists, for each method it serves, its routes in order: a path pattern and the function that answers.
+The router checks, in this order: the method (the endpoint's ``not_allowed`` answer, given the Allow header's
+value); the endpoint's guard (the webhook's bearer token, checked before the path so that a caller without the token
+learns nothing of the paths); the path, against each route of the method until one matches. HEAD is answered as GET
+(RFC 9110, 9.3.2) and not listed in Allow. A pattern matches the whole path without its outer slashes, and the last
+route of a method matches any path (:data:`ANY_PATH`), so that the endpoint words its own 404. A pattern's ``.``
+matches any character, newlines too.
+
+Why not Powertools' ``LambdaFunctionUrlResolver``, which the layer ships: measured with ``python -m bench.routing``
+(2-core machine, medians of fresh processes and of repeated calls):
+
+- cold import: ``aws_lambda_powertools.event_handler`` costs about 12 ms more after the Logger and Metrics that
+  Siren imports anyway (its package imports every resolver: AppSync's asyncio, Bedrock, OpenAPI, 102 modules);
+  this module costs nothing measurable (stdlib only). The webhook answers a paging alert: its cold start counts.
+- per request: the resolver takes about 19 us to route a request and build its answer, this router about 2 us.
+- the resolver keeps the request in a class attribute shared by every resolver in the process
+  (``BaseRouter.current_event``): the embedded local AWS runs concurrent invocations as threads of one process,
+  where two requests can route on each other's path (``bench.routing`` shows it happen).
+- what it would do here is little: these endpoints check the method and the token before the path and answer
+  405, 401 and 404 in their own words, which the resolver leaves to a catch-all route and a not-found handler.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from urllib.parse import parse_qsl
+
+Answer = TypeVar("Answer")
+ANY_PATH = ".*"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What the endpoints read of a function URL event; a part the event lacks reads as empty."""
+
+    method: str  # upper case
+    path: str  # as sent (rawPath)
+    event: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, event: Mapping[str, Any]) -> Request:
+        return cls(str(_http(event).get("method", "")).upper(), str(event.get("rawPath", "")), event)
+
+    @property
+    def source_ip(self) -> str:
+        return str(_http(self.event).get("sourceIp") or "")
+
+    def header(self, name: str) -> str:
+        """The value of header ``name`` (lower case), whatever the case it came in; '' when absent."""
+        found = ""
+        for key, value in (self.event.get("headers") or {}).items():
+            if key.lower() == name:
+                found = str(value)
+        return found
+
+    def body(self) -> bytes:
+        """The body as sent (Lambda base64-encodes a body it does not take for text); ValueError if that fails."""
+        body = self.event.get("body") or ""
+        return base64.b64decode(body) if self.event.get("isBase64Encoded") else str(body).encode()
+
+    def query(self) -> dict[str, str]:
+        raw = self.event.get("rawQueryString")
+        if isinstance(raw, str):
+            return dict(parse_qsl(raw, keep_blank_values=True))
+        return {str(k): str(v) for k, v in (self.event.get("queryStringParameters") or {}).items()}
+
+
+def _http(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    return (event.get("requestContext") or {}).get("http") or {}
+
+
+@dataclass(frozen=True, slots=True)
+class Route(Generic[Answer]):
+    """``answer`` is given the request and the pattern's named groups."""
+
+    pattern: re.Pattern[str]
+    answer: Callable[[Request, Mapping[str, str]], Answer]
+
+    @classmethod
+    def of(cls, pattern: str, answer: Callable[[Request, Mapping[str, str]], Answer]) -> Route[Answer]:
+        return cls(re.compile(pattern, re.DOTALL), answer)  # a path may hold any character, newlines too
+
+
+@dataclass(frozen=True, slots=True)
+class Router(Generic[Answer]):
+    routes: Mapping[str, Sequence[Route[Answer]]]  # by method
+    not_allowed: Callable[[Request, str], Answer]  # given the Allow header's value
+    guard: Callable[[Request], Answer | None] | None = None  # an answer refuses the request
+
+    def resolve(self, event: Mapping[str, Any]) -> Answer:
+        request = Request.of(event)
+        routes = self.routes.get("GET" if request.method == "HEAD" else request.method)
+        if routes is None:
+            return self.not_allowed(request, ", ".join(self.routes))
+        refusal = self.guard(request) if self.guard is not None else None
+        if refusal is not None:
+            return refusal
+        path = request.path.strip("/")
+        for route in routes:
+            matched = route.pattern.fullmatch(path)
+            if matched:
+                return route.answer(request, {k: v for k, v in matched.groupdict().items() if v is not None})
+        raise LookupError(f"no route for {request.method} /{path}: the last route of a method must match any path")
