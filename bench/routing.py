@@ -82,7 +82,7 @@ def _siren_endpoint() -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     def answer(status: int, body: str, extra: Mapping[str, str] | None = None) -> dict[str, Any]:
         return {"statusCode": status, "headers": {**headers, **(extra or {})}, "body": body}
 
-    def guard(request: Request) -> dict[str, Any] | None:
+    def guard(endpoint: None, request: Request) -> dict[str, Any] | None:
         return None if request.header("authorization") == "Bearer secret" else answer(401, '{"error": "invalid token"}')
 
     router = Router(
@@ -90,15 +90,15 @@ def _siren_endpoint() -> Callable[[Mapping[str, Any]], dict[str, Any]]:
             "POST": [
                 Route.of(
                     r"(?:.*/)?(?P<source>alertmanager|grafana|generic)",
-                    lambda request, found: answer(202, f'{{"source": "{found["source"]}"}}'),
+                    lambda endpoint, request, found: answer(202, f'{{"source": "{found["source"]}"}}'),
                 ),
-                Route.of(ANY_PATH, lambda request, found: answer(404, '{"error": "unknown source"}')),
+                Route.of(ANY_PATH, lambda endpoint, request, found: answer(404, '{"error": "unknown source"}')),
             ]
         },
         lambda request, allow: answer(405, '{"error": "use POST"}', {"allow": allow}),
         guard,
     )
-    return router.resolve
+    return lambda event: router.resolve(None, event)
 
 
 def _microseconds_per_request(resolve: Callable[[Mapping[str, Any]], dict[str, Any]]) -> float:

@@ -12,15 +12,14 @@ import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from siren.app.function_url import ANY_PATH, Request, Route, Router
-from siren.app.ingest import IngestResult
 from siren.app.intake import MAX_WEBHOOK_BODY_BYTES, Intake, RateLimit
-from siren.domain.signals import Signal
+from tests.unit.test_webhook_judging import FakeRates, RecordingIngestor
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -35,62 +34,73 @@ def event(
 
 # -- the router --------------------------------------------------------------------------------------------------
 @dataclass
-class Calls:
+class Endpoint:
+    """Records which of its answers the router called, and with what."""
+
+    token: str = "secret"
     made: list[str] = field(default_factory=list)
 
-    def answer(self, name: str) -> Route[str]:
-        return Route.of(
-            {"item": r"items/(?P<item>[^/]+)", "any": ANY_PATH}.get(name, name),
-            lambda request, found: self.took(name, found),
-        )
+    def item(self, request: Request, found: Mapping[str, str]) -> str:
+        return self._took("item", found)
 
-    def took(self, name: str, found: Mapping[str, str]) -> str:
+    def anything(self, request: Request, found: Mapping[str, str]) -> str:
+        return self._took("anything", found)
+
+    def guard(self, request: Request) -> str | None:
+        return None if request.header("authorization") == f"Bearer {self.token}" else "401"
+
+    def _took(self, name: str, found: Mapping[str, str]) -> str:
         self.made.append(name)
         return f"{name} {dict(found)}"
 
 
-def router(calls: Calls, guard: bool = False) -> Router[str]:
+def router(guard: bool = False) -> Router[Endpoint, str]:
     return Router(
-        {"GET": [calls.answer("item"), calls.answer("any")], "POST": [calls.answer("any")]},
+        {
+            "GET": [Route.of(r"items/(?P<item>[^/]+)", Endpoint.item), Route.of(ANY_PATH, Endpoint.anything)],
+            "POST": [Route.of(ANY_PATH, Endpoint.anything)],
+        },
         lambda request, allow: f"405 {request.method or '-'} allow={allow}",
-        (lambda request: None if request.header("authorization") == "Bearer secret" else "401") if guard else None,
+        Endpoint.guard if guard else None,
     )
 
 
 @pytest.mark.parametrize(("method", "answer"), [("PUT", "405 PUT allow=GET, POST"), (None, "405 - allow=GET, POST")])
 def test_a_method_no_route_takes_is_refused_with_the_methods_that_are_allowed(method, answer):
-    calls = Calls()
-    assert router(calls).resolve(event("/items/1", method=method)) == answer
-    assert calls.made == []
+    endpoint = Endpoint()
+    assert router().resolve(endpoint, event("/items/1", method=method)) == answer
+    assert endpoint.made == []
 
 
 def test_head_is_answered_as_get_and_a_lower_case_method_is_read_in_upper_case():
-    calls = Calls()
-    assert router(calls).resolve(event("/items/7", method="HEAD")) == "item {'item': '7'}"
-    assert router(calls).resolve(event("/items/8", method="get")) == "item {'item': '8'}"
+    endpoint = Endpoint()
+    assert router().resolve(endpoint, event("/items/7", method="HEAD")) == "item {'item': '7'}"
+    assert router().resolve(endpoint, event("/items/8", method="get")) == "item {'item': '8'}"
+    assert endpoint.made == ["item", "item"]
 
 
 def test_the_path_is_matched_whole_without_its_outer_slashes_and_the_last_route_takes_the_rest():
-    calls = Calls()
-    assert router(calls).resolve(event("//items/3//", method="GET")) == "item {'item': '3'}"
-    assert router(calls).resolve(event("/items/3/more", method="GET")) == "any {}"
-    assert router(calls).resolve(event("/items/a\nb", method="GET")) == "item {'item': 'a\\nb'}"
+    endpoint = Endpoint()
+    assert router().resolve(endpoint, event("//items/3//", method="GET")) == "item {'item': '3'}"
+    assert router().resolve(endpoint, event("/items/3/more", method="GET")) == "anything {}"
+    assert router().resolve(endpoint, event("/items/a\nb", method="GET")) == "item {'item': 'a\\nb'}"
+    assert router().resolve(endpoint, event("/items/3", method="POST")) == "anything {}"
 
 
 def test_the_guard_refuses_after_the_method_and_before_any_route():
-    calls = Calls()
-    guarded = router(calls, guard=True)
-    assert guarded.resolve(event("/items/1", method="DELETE", token=None)) == "405 DELETE allow=GET, POST"
-    assert guarded.resolve(event("/items/1", method="GET", token="wrong")) == "401"
-    assert calls.made == []
-    assert guarded.resolve(event("/items/1", method="GET")) == "item {'item': '1'}"
+    endpoint = Endpoint()
+    guarded = router(guard=True)
+    assert guarded.resolve(endpoint, event("/items/1", method="DELETE", token=None)) == "405 DELETE allow=GET, POST"
+    assert guarded.resolve(endpoint, event("/items/1", method="GET", token="wrong")) == "401"
+    assert endpoint.made == []
+    assert guarded.resolve(endpoint, event("/items/1", method="GET")) == "item {'item': '1'}"
+    assert guarded.resolve(Endpoint(token="other"), event("/items/1", method="GET")) == "401"
 
 
 def test_a_method_whose_routes_miss_the_path_is_a_programming_error_said_loudly():
-    calls = Calls()
-    narrow = Router({"GET": [calls.answer("item")]}, lambda request, allow: "405")
+    narrow: Router[Endpoint, str] = Router({"GET": [Route.of("items/(?P<item>.+)", Endpoint.item)]}, lambda r, a: "405")
     with pytest.raises(LookupError, match="no route for GET /elsewhere"):
-        narrow.resolve(event("/elsewhere", method="GET"))
+        narrow.resolve(Endpoint(), event("/elsewhere", method="GET"))
 
 
 def test_the_request_reads_headers_in_any_case_bodies_in_base64_and_either_form_of_query():
@@ -111,25 +121,6 @@ def test_the_request_reads_headers_in_any_case_bodies_in_base64_and_either_form_
 
 
 # -- the webhook through it --------------------------------------------------------------------------------------
-class RecordingIngestor:
-    def __init__(self) -> None:
-        self.ingested: list[Signal] = []
-
-    def ingest(self, signal: Signal, raw: Any) -> IngestResult:
-        self.ingested.append(signal)
-        return IngestResult("opened", "new", "INC-1", signal.dedup_key)
-
-
-@dataclass
-class FakeRates:
-    limit_reached_after: int
-    taken: list[str] = field(default_factory=list)
-
-    def take(self, sender: str, now: datetime, limit: int, window: timedelta) -> int | None:
-        self.taken.append(sender)
-        return 17 if len(self.taken) > self.limit_reached_after else None
-
-
 @dataclass
 class Door:
     ingestor: RecordingIngestor = field(default_factory=RecordingIngestor)
@@ -163,7 +154,7 @@ def test_a_good_request_is_applied_and_answered_as_json_that_is_not_cached():
         },
     )
     assert headers == {"content-type": "application/json", "cache-control": "no-store"}
-    assert [signal.dedup_key for signal in door.ingestor.ingested] == ["generic:disk-full"]
+    assert [signal.dedup_key for signal, _ in door.ingestor.ingested] == ["generic:disk-full"]
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD", "PUT", None])
@@ -228,7 +219,7 @@ def test_a_sender_over_its_rate_is_a_429_with_retry_after_and_nothing_applied():
     assert door.post(event("/generic", body=ALERT))[0] == 202
     status, answer, headers = door.post(event("/generic", body=ALERT))
     assert status == 429
-    assert answer == {"error": "more than 1 requests a minute from generic:192.0.2.7; send again in 17 s"}
-    assert headers["retry-after"] == "17"
+    assert answer == {"error": "more than 1 requests a minute from generic:192.0.2.7; send again in 42 s"}
+    assert headers["retry-after"] == "42"
     assert door.rates.taken == ["generic:192.0.2.7", "generic:192.0.2.7"]
     assert len(door.ingestor.ingested) == 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
@@ -31,6 +31,10 @@ LINK_LIFETIME = timedelta(hours=24)
 # A form post carries six short fields; anything much larger is not ours.
 MAX_FORM_BYTES = 4096
 _SIGNED_FIELDS = ("i", "a", "u", "e", "n", "s")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,31 +78,24 @@ _REFUSALS = {
 }
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class AckLinkEndpoint:
-    def __init__(
-        self,
-        repository: IncidentRepository,
-        codes: AckCodes,
-        incidents: Incidents,
-        secret: Callable[[], bytes],
-        *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._repository = repository
-        self._codes = codes
-        self._incidents = incidents
-        self._secret = secret
-        self._clock = clock
-        routes = {"GET": [Route.of(ANY_PATH, self._confirm)], "POST": [Route.of(ANY_PATH, self._act)]}
-        self._router = Router(routes, _not_allowed)
+    """``secret`` is read for each request (cached by the caller's secret reader)."""
+
+    repository: IncidentRepository
+    codes: AckCodes
+    incidents: Incidents
+    secret: Callable[[], bytes]
+    _: KW_ONLY
+    clock: Callable[[], datetime] = _utc_now
 
     def handle(self, event: Mapping[str, Any]) -> PageResponse:
         """A function URL request (payload format 2.0): GET shows the confirmation, POST acts."""
-        return self._router.resolve(event)
+        return _ACK_LINKS.resolve(self, event)
 
     def _verified(self, fields: Mapping[str, str]) -> AckLinkClaims | PageResponse:
         try:
-            return verify_ack_link(fields, self._secret(), self._clock())
+            return verify_ack_link(fields, self.secret(), self.clock())
         except AckLinkError as refusal:
             logger.info("ack link refused", extra={"reason": refusal.reason})
             status, heading, message = _REFUSALS.get(refusal.reason, _REFUSALS["malformed"])
@@ -109,7 +106,7 @@ class AckLinkEndpoint:
         claims = self._verified(fields)
         if isinstance(claims, PageResponse):
             return claims
-        incident = self._repository.get(claims.incident_id)
+        incident = self.repository.get(claims.incident_id)
         if incident is None:
             return _no_such_incident()
         if _already_done(incident, claims.action):
@@ -124,8 +121,8 @@ class AckLinkEndpoint:
         claims = self._verified(fields)
         if isinstance(claims, PageResponse):
             return claims
-        now = self._clock()
-        if not self._codes.use_link_nonce(claims.nonce, claims.incident_id, claims.expires_at, now):
+        now = self.clock()
+        if not self.codes.use_link_nonce(claims.nonce, claims.incident_id, claims.expires_at, now):
             return PageResponse(
                 409,
                 refused_page(
@@ -134,18 +131,18 @@ class AckLinkEndpoint:
                     "with its code, or run siren ack.",
                 ),
             )
-        before = self._repository.get(claims.incident_id)
+        before = self.repository.get(claims.incident_id)
         if before is None:
             return _no_such_incident()
         try:
             if claims.action is AckAction.ACK:
-                after = self._incidents.acknowledge(claims.incident_id, claims.user, via="link")
+                after = self.incidents.acknowledge(claims.incident_id, claims.user, via="link")
             else:
-                after = self._incidents.resolve(claims.incident_id, claims.user, note="resolved by signed link")
+                after = self.incidents.resolve(claims.incident_id, claims.user, note="resolved by signed link")
         except IncidentError as refusal:  # the incident's state does not allow it (e.g. resolved meanwhile)
             return PageResponse(409, refused_page("Not done", str(refusal)))
         except Exception:
-            self._codes.release_link_nonce(claims.nonce)
+            self.codes.release_link_nonce(claims.nonce)
             logger.exception("ack link action failed", extra={"incident_id": claims.incident_id})
             return PageResponse(
                 503,
@@ -176,8 +173,12 @@ def _no_such_incident() -> PageResponse:
     return PageResponse(404, refused_page("No such incident", "This incident no longer exists."))
 
 
-def _not_allowed(request: Request, allow: str) -> PageResponse:
-    return PageResponse(405, refused_page("Not allowed", "Open the link from your page."), {"allow": allow})
+_ACK_LINKS: Router[AckLinkEndpoint, PageResponse] = Router(
+    {"GET": [Route.of(ANY_PATH, AckLinkEndpoint._confirm)], "POST": [Route.of(ANY_PATH, AckLinkEndpoint._act)]},
+    lambda request, allow: PageResponse(
+        405, refused_page("Not allowed", "Open the link from your page."), {"allow": allow}
+    ),
+)
 
 
 def _form(request: Request) -> dict[str, str] | None:

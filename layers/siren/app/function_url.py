@@ -1,7 +1,7 @@
 """Requests to a Lambda function URL (payload format 2.0), routed by method and path: the webhook and the ack links.
 
-An endpoint lists, for each method it serves, its routes in order: a path pattern and the function that answers.
-The router checks, in this order: the method (the endpoint's ``not_allowed`` answer, given the Allow header's
+An endpoint lists, for each method it serves, its routes in order: a path pattern and the method of the endpoint that
+answers (the table is declared once, at import, beside the endpoint's class). The router checks, in this order: the method (the endpoint's ``not_allowed`` answer, given the Allow header's
 value); the endpoint's guard (the webhook's bearer token, checked before the path so that a caller without the token
 learns nothing of the paths); the path, against each route of the method until one matches. HEAD is answered as GET
 (RFC 9110, 9.3.2) and not listed in Allow. A pattern matches the whole path without its outer slashes, and the last
@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qsl
 
+Endpoint = TypeVar("Endpoint")
 Answer = TypeVar("Answer")
 ANY_PATH = ".*"
 
@@ -75,35 +76,38 @@ def _http(event: Mapping[str, Any]) -> Mapping[str, Any]:
     return (event.get("requestContext") or {}).get("http") or {}
 
 
+Answering = Callable[[Endpoint, Request, Mapping[str, str]], Answer]
+
+
 @dataclass(frozen=True, slots=True)
-class Route(Generic[Answer]):
-    """``answer`` is given the request and the pattern's named groups."""
+class Route(Generic[Endpoint, Answer]):
+    """``answer`` is given the endpoint, the request and the pattern's named groups that matched."""
 
     pattern: re.Pattern[str]
-    answer: Callable[[Request, Mapping[str, str]], Answer]
+    answer: Answering[Endpoint, Answer]
 
     @classmethod
-    def of(cls, pattern: str, answer: Callable[[Request, Mapping[str, str]], Answer]) -> Route[Answer]:
+    def of(cls, pattern: str, answer: Answering[Endpoint, Answer]) -> Route[Endpoint, Answer]:
         return cls(re.compile(pattern, re.DOTALL), answer)  # a path may hold any character, newlines too
 
 
 @dataclass(frozen=True, slots=True)
-class Router(Generic[Answer]):
-    routes: Mapping[str, Sequence[Route[Answer]]]  # by method
+class Router(Generic[Endpoint, Answer]):
+    routes: Mapping[str, Sequence[Route[Endpoint, Answer]]]  # by method
     not_allowed: Callable[[Request, str], Answer]  # given the Allow header's value
-    guard: Callable[[Request], Answer | None] | None = None  # an answer refuses the request
+    guard: Callable[[Endpoint, Request], Answer | None] | None = None  # an answer refuses the request
 
-    def resolve(self, event: Mapping[str, Any]) -> Answer:
+    def resolve(self, endpoint: Endpoint, event: Mapping[str, Any]) -> Answer:
         request = Request.of(event)
         routes = self.routes.get("GET" if request.method == "HEAD" else request.method)
         if routes is None:
             return self.not_allowed(request, ", ".join(self.routes))
-        refusal = self.guard(request) if self.guard is not None else None
+        refusal = self.guard(endpoint, request) if self.guard is not None else None
         if refusal is not None:
             return refusal
         path = request.path.strip("/")
         for route in routes:
             matched = route.pattern.fullmatch(path)
             if matched:
-                return route.answer(request, {k: v for k, v in matched.groupdict().items() if v is not None})
+                return route.answer(endpoint, request, {k: v for k, v in matched.groupdict().items() if v is not None})
         raise LookupError(f"no route for {request.method} /{path}: the last route of a method must match any path")
