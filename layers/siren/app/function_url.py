@@ -1,25 +1,27 @@
 """Requests to a Lambda function URL (payload format 2.0), routed by method and path: the webhook and the ack links.
 
-An endpoint lists, for each method it serves, its routes in order: a path pattern and the method of the endpoint that
-answers (the table is declared once, at import, beside the endpoint's class). The router checks, in this order: the method (the endpoint's ``not_allowed`` answer, given the Allow header's
-value); the endpoint's guard (the webhook's bearer token, checked before the path so that a caller without the token
-learns nothing of the paths); the path, against each route of the method until one matches. HEAD is answered as GET
-(RFC 9110, 9.3.2) and not listed in Allow. A pattern matches the whole path without its outer slashes, and the last
-route of a method matches any path (:data:`ANY_PATH`), so that the endpoint words its own 404. A pattern's ``.``
-matches any character, newlines too.
+An endpoint declares, beside its class, a table of the methods it serves and for each its routes in order: a path
+pattern and the endpoint's method that answers. The router checks, in this order: the method (the endpoint's
+``not_allowed`` answer, given the Allow header's value); the endpoint's guard (the webhook's bearer token, checked
+before the path so that a caller without the token learns nothing of the paths); the path, against each route of
+the method until one matches. HEAD is answered as GET (RFC 9110, 9.3.2) and not listed in Allow. A pattern matches
+the whole path without its outer slashes (its ``.`` matches any character, newlines too), and the last route of a
+method matches any path (:data:`ANY_PATH`), so that the endpoint words its own 404.
 
-Why not Powertools' ``LambdaFunctionUrlResolver``, which the layer ships: measured with ``python -m bench.routing``
-(2-core machine, medians of fresh processes and of repeated calls):
+Why not Powertools' ``LambdaFunctionUrlResolver``, which the layer ships: measured by ``python -m bench.routing``
+(three runs on a shared 2-core machine; cold imports are medians of 15 fresh interpreters):
 
-- cold import: ``aws_lambda_powertools.event_handler`` costs about 12 ms more after the Logger and Metrics that
-  Siren imports anyway (its package imports every resolver: AppSync's asyncio, Bedrock, OpenAPI, 102 modules);
-  this module costs nothing measurable (stdlib only). The webhook answers a paging alert: its cold start counts.
-- per request: the resolver takes about 19 us to route a request and build its answer, this router about 2 us.
-- the resolver keeps the request in a class attribute shared by every resolver in the process
-  (``BaseRouter.current_event``): the embedded local AWS runs concurrent invocations as threads of one process,
-  where two requests can route on each other's path (``bench.routing`` shows it happen).
-- what it would do here is little: these endpoints check the method and the token before the path and answer
-  405, 401 and 404 in their own words, which the resolver leaves to a catch-all route and a not-found handler.
+- cold import: ``aws_lambda_powertools.event_handler`` adds 24 to 35 ms after what the webhook function imports
+  anyway (its package imports every resolver: AppSync's asyncio, Bedrock, OpenAPI; 102 modules), this module about
+  2 ms. The webhook answers paging alerts, and every new container pays it.
+- per request: the resolver takes 16 to 40 us to route a request and build its answer, this router 2 to 6 us (a
+  seventh to a ninth of the resolver's time in the same run).
+- the resolver keeps the request in a class attribute shared by every resolver of the process
+  (``BaseRouter.current_event``) and its route arguments in the resolver: the embedded local AWS runs concurrent
+  invocations as threads of one process, where 5 to 18 of 6,000 requests on two threads were answered for the
+  other thread's path or not at all. This router keeps no state between requests.
+- what it would do here is little: these endpoints check the method and the token before the path and word their
+  own 405, 401 and 404, which the resolver leaves to catch-all routes and a not-found handler.
 """
 
 from __future__ import annotations
