@@ -80,7 +80,8 @@ _REFUSALS = {
 
 @dataclass(frozen=True, slots=True, eq=False)
 class AckLinkEndpoint:
-    """``secret`` is read for each request (cached by the caller's secret reader)."""
+    """Reads incidents in ``repository``, spends and gives back link nonces in ``codes``, acts through
+    ``incidents``; ``secret`` is read for each request (cached by the caller's secret reader)."""
 
     repository: IncidentRepository
     codes: AckCodes
