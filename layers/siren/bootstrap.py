@@ -343,7 +343,9 @@ def ack_link_endpoint() -> AckLinkEndpoint:
     settings = Settings.load()
     if not settings.ack_link_secret_arn:
         raise SettingsError("environment variable ACK_LINK_SECRET_ARN is required but not set")
-    return AckLinkEndpoint(store(settings), incidents(), ack_link_key(settings.ack_link_secret_arn))
+    return AckLinkEndpoint(
+        incident_repository(settings), ack_codes(settings), incidents(), ack_link_key(settings.ack_link_secret_arn)
+    )
 
 
 def status_page() -> StatusPage:

@@ -4,24 +4,25 @@ A link (see :mod:`siren.domain.ack`) names the incident, the action, the person 
 nonce, signed with HMAC-SHA256 by a key kept in Secrets Manager. Opening it (GET) changes nothing: mail
 scanners fetch every link in a message before the person does, so the page asks for a click, and the click
 (POST) acts. The nonce is spent by a conditional write at that POST: a link works once, also when two clicks
-race; if the action then fails, the nonce is given back so that the person can try again.
+race; if the action then fails, the nonce is given back so that the person can try again. Requests are routed by
+:mod:`siren.app.function_url`: GET (and HEAD) confirm, POST acts, any other method is answered 405 with Allow.
 """
 
 from __future__ import annotations
 
-import base64
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
-from siren.adapters.store import IncidentStore
+from siren.app.function_url import ANY_PATH, Request, Route, Router
 from siren.app.incidents import Incidents
 from siren.domain.ack import AckAction, AckLinkClaims, AckLinkError, sign_ack_link, verify_ack_link
 from siren.domain.incidents import Incident, IncidentError, IncidentStatus
 from siren.observability import logger
+from siren.ports import AckCodes, IncidentRepository
 from siren.render.ack_pages import SECURITY_HEADERS, IncidentSummary, confirm_page, done_page, refused_page
 
 # Long enough for a page sent at night to be answered in the morning; an incident that is still open by then
@@ -30,6 +31,10 @@ LINK_LIFETIME = timedelta(hours=24)
 # A form post carries six short fields; anything much larger is not ours.
 MAX_FORM_BYTES = 4096
 _SIGNED_FIELDS = ("i", "a", "u", "e", "n", "s")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,58 +78,52 @@ _REFUSALS = {
 }
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class AckLinkEndpoint:
-    def __init__(
-        self,
-        store: IncidentStore,
-        incidents: Incidents,
-        secret: Callable[[], bytes],
-        *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._store = store
-        self._incidents = incidents
-        self._secret = secret
-        self._clock = clock
+    """Reads incidents in ``repository``, spends and gives back link nonces in ``codes``, acts through
+    ``incidents``; ``secret`` is read for each request (cached by the caller's secret reader)."""
+
+    repository: IncidentRepository
+    codes: AckCodes
+    incidents: Incidents
+    secret: Callable[[], bytes]
+    _: KW_ONLY
+    clock: Callable[[], datetime] = _utc_now
 
     def handle(self, event: Mapping[str, Any]) -> PageResponse:
         """A function URL request (payload format 2.0): GET shows the confirmation, POST acts."""
-        method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
-        if method in ("GET", "HEAD"):
-            return self._confirm(_query(event))
-        if method == "POST":
-            form = _form(event)
-            if form is None:
-                return PageResponse(400, refused_page("Invalid request", "The form could not be read."))
-            return self._act(form)
-        return PageResponse(405, refused_page("Not allowed", "Open the link from your page."), {"allow": "GET, POST"})
+        return _ACK_LINKS.resolve(self, event)
 
     def _verified(self, fields: Mapping[str, str]) -> AckLinkClaims | PageResponse:
         try:
-            return verify_ack_link(fields, self._secret(), self._clock())
+            return verify_ack_link(fields, self.secret(), self.clock())
         except AckLinkError as refusal:
             logger.info("ack link refused", extra={"reason": refusal.reason})
             status, heading, message = _REFUSALS.get(refusal.reason, _REFUSALS["malformed"])
             return PageResponse(status, refused_page(heading, message))
 
-    def _confirm(self, fields: Mapping[str, str]) -> PageResponse:
+    def _confirm(self, request: Request, path: Mapping[str, str]) -> PageResponse:
+        fields = request.query()
         claims = self._verified(fields)
         if isinstance(claims, PageResponse):
             return claims
-        incident = self._store.get(claims.incident_id)
+        incident = self.repository.get(claims.incident_id)
         if incident is None:
-            return PageResponse(404, refused_page("No such incident", "This incident no longer exists."))
+            return _no_such_incident()
         if _already_done(incident, claims.action):
             return PageResponse(200, done_page(claims.action, claims.user, _summary(incident), changed=False))
         signed = {name: fields[name] for name in _SIGNED_FIELDS}
         return PageResponse(200, confirm_page(claims.action, claims.user, _summary(incident), signed))
 
-    def _act(self, fields: Mapping[str, str]) -> PageResponse:
+    def _act(self, request: Request, path: Mapping[str, str]) -> PageResponse:
+        fields = _form(request)
+        if fields is None:
+            return PageResponse(400, refused_page("Invalid request", "The form could not be read."))
         claims = self._verified(fields)
         if isinstance(claims, PageResponse):
             return claims
-        now = self._clock()
-        if not self._store.use_link_nonce(claims.nonce, claims.incident_id, claims.expires_at, now):
+        now = self.clock()
+        if not self.codes.use_link_nonce(claims.nonce, claims.incident_id, claims.expires_at, now):
             return PageResponse(
                 409,
                 refused_page(
@@ -133,18 +132,18 @@ class AckLinkEndpoint:
                     "with its code, or run siren ack.",
                 ),
             )
-        before = self._store.get(claims.incident_id)
+        before = self.repository.get(claims.incident_id)
         if before is None:
-            return PageResponse(404, refused_page("No such incident", "This incident no longer exists."))
+            return _no_such_incident()
         try:
             if claims.action is AckAction.ACK:
-                after = self._incidents.acknowledge(claims.incident_id, claims.user, via="link")
+                after = self.incidents.acknowledge(claims.incident_id, claims.user, via="link")
             else:
-                after = self._incidents.resolve(claims.incident_id, claims.user, note="resolved by signed link")
+                after = self.incidents.resolve(claims.incident_id, claims.user, note="resolved by signed link")
         except IncidentError as refusal:  # the incident's state does not allow it (e.g. resolved meanwhile)
             return PageResponse(409, refused_page("Not done", str(refusal)))
         except Exception:
-            self._store.release_link_nonce(claims.nonce)
+            self.codes.release_link_nonce(claims.nonce)
             logger.exception("ack link action failed", extra={"incident_id": claims.incident_id})
             return PageResponse(
                 503,
@@ -171,17 +170,21 @@ def _summary(incident: Incident) -> IncidentSummary:
     return IncidentSummary(incident.id, incident.severity, incident.service, incident.title, str(incident.status))
 
 
-def _query(event: Mapping[str, Any]) -> dict[str, str]:
-    raw = event.get("rawQueryString")
-    if isinstance(raw, str):
-        return dict(parse_qsl(raw, keep_blank_values=True))
-    return {str(k): str(v) for k, v in (event.get("queryStringParameters") or {}).items()}
+def _no_such_incident() -> PageResponse:
+    return PageResponse(404, refused_page("No such incident", "This incident no longer exists."))
 
 
-def _form(event: Mapping[str, Any]) -> dict[str, str] | None:
-    body = event.get("body") or ""
+_ACK_LINKS: Router[AckLinkEndpoint, PageResponse] = Router(
+    {"GET": [Route.of(ANY_PATH, AckLinkEndpoint._confirm)], "POST": [Route.of(ANY_PATH, AckLinkEndpoint._act)]},
+    lambda request, allow: PageResponse(
+        405, refused_page("Not allowed", "Open the link from your page."), {"allow": allow}
+    ),
+)
+
+
+def _form(request: Request) -> dict[str, str] | None:
     try:
-        raw = base64.b64decode(body) if event.get("isBase64Encoded") else str(body).encode()
+        raw = request.body()
         if len(raw) > MAX_FORM_BYTES:
             return None
         return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw)))

@@ -4,41 +4,66 @@ Refused input never disappears: refused EventBridge and SNS deliveries, and ever
 go to the dead-letter queue with the reason (and a structured log line and an AlertsRefused datapoint); webhook
 callers also read each refused alert's index and reason in the answer.
 
-The webhook (see :meth:`Intake.webhook`), in order: POST only (405); the bearer token (401); the path names a
-format (404); at most :data:`MAX_WEBHOOK_BODY_BYTES`, the function URL's own limit (413); at most
-:data:`REQUESTS_PER_MINUTE` requests a minute per sender, the format and the source IP (429 with Retry-After); JSON,
-nested at most 64 deep (400); the format's document (400). Then each alert is judged on its own: a request whose every
-alert is refused gets 400 with the refusals; otherwise 202, and the valid alerts are applied whatever their
-neighbours. A request of at most :data:`CHUNK_ALERTS` alerts is applied before the answer, which gives each alert's
-incident; a larger one is kept as it came (S3) and applied by the consumer in chunks of :data:`CHUNK_ALERTS`, from
-Lambda's asynchronous queue (:mod:`siren.adapters.webhook_queue`), so that a group of thousands of alerts neither
-times out nor holds its sender; its answer says how many alerts were queued. Per-alert validity is judged at the door
-in both cases, so the answer always names every refused alert.
+The webhook (see :meth:`Intake.webhook`, routed by :mod:`siren.app.function_url`), in order: POST only (405 with
+Allow); the bearer token (401); the path names a format or a heartbeat (404); at most :data:`MAX_WEBHOOK_BODY_BYTES`,
+the function URL's own limit (413); at most :data:`REQUESTS_PER_MINUTE` requests a minute per sender, the format and
+the source IP (429 with Retry-After); JSON, nested at most 64 deep (400); the format's document (400). Then each
+alert is judged on its own: a request whose every alert is refused gets 400 with the refusals; otherwise 202, and
+the valid alerts are applied whatever their neighbours. A request of at most :data:`CHUNK_ALERTS` alerts is applied
+before the answer, which gives each alert's incident; a larger one is kept as it came (S3) and applied by the
+consumer in chunks of :data:`CHUNK_ALERTS`, from Lambda's asynchronous queue (:mod:`siren.adapters.webhook_queue`),
+so that a group of thousands of alerts neither times out nor holds its sender; its answer says how many alerts were
+queued. Per-alert validity is judged at the door in both cases, so the answer always names every refused alert.
 """
 
 from __future__ import annotations
 
-import base64
 import hmac
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from siren.adapters.dead_letters import DeadLetters
+from siren.app.function_url import ANY_PATH, Request, Route, Router
 from siren.app.ingest import Ingestor, IngestResult
 from siren.domain.parsers import JUDGES_BY_SOURCE, decode_json, parse_cloudwatch_event, parse_cloudwatch_sns_message
 from siren.domain.signals import Judgement, ParseError, Refusal, Signal
 from siren.observability import logger, metrics
 
 if TYPE_CHECKING:
-    from siren.adapters.rate_limits import RequestRates
-    from siren.adapters.webhook_queue import Chunk, ChunkQueue, RawBodies
+    from siren.adapters.webhook_queue import Chunk
     from siren.app.heartbeats import Heartbeats
+
+
+class DeadLetters(Protocol):  # moves to siren.ports at merge
+    """Where refused input is kept, with the reason, for a person to read and redrive."""
+
+    def keep(self, payload: Any, source: str, reason: str) -> None: ...
+
+
+class RawBodies(Protocol):  # moves to siren.ports at merge
+    """Webhook request bodies kept as they came, by key, until their chunks are applied."""
+
+    def put(self, key: str, body: bytes) -> None: ...
+    def get(self, key: str) -> bytes: ...
+
+
+class ChunkQueue(Protocol):  # moves to siren.ports at merge
+    """The consumer's queue of chunks; raises when any chunk could not be queued."""
+
+    def send(self, chunks: Sequence[Chunk]) -> None: ...
+
+
+class RequestRates(Protocol):  # moves to siren.ports at merge
+    """Counts a sender's requests: None while within ``limit`` a ``window``, else the seconds to wait."""
+
+    def take(self, sender: str, now: datetime, limit: int, window: timedelta) -> int | None: ...
+
 
 # Lambda function URLs take requests of up to 6 MB; the check here holds where the event was built another way.
 MAX_WEBHOOK_BODY_BYTES = 6 * 1024 * 1024
@@ -50,6 +75,10 @@ CHUNK_ALERTS = 50
 MAX_ALERTS_PER_REQUEST = 10_000
 REQUESTS_PER_MINUTE = 600  # per sender (format + source IP): ten a second, far above any real sender's pace
 HEARTBEAT_ROUTE = "heartbeat"  # POST <WebhookUrl>heartbeat/<name>
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,32 +102,45 @@ class WebhookQueue:
     bodies: RawBodies
     chunks: ChunkQueue
 
+    def keep(self, key: str, source: str, raw_body: bytes, received_at: datetime, alerts: int) -> int:
+        """Keep the body at ``key`` and queue its chunks of :data:`CHUNK_ALERTS` alerts; returns how many chunks.
+        Raises when the body or any chunk was not taken."""
+        from siren.adapters.webhook_queue import Chunk
+
+        chunks = [
+            Chunk(source, key, received_at.isoformat(), start, min(start + CHUNK_ALERTS, alerts))
+            for start in range(0, alerts, CHUNK_ALERTS)
+        ]
+        self.bodies.put(key, raw_body)
+        self.chunks.send(chunks)
+        return len(chunks)
+
 
 @dataclass(frozen=True, slots=True)
 class RateLimit:
+    """At most ``per_minute`` requests a minute from one sender, counted by ``rates``."""
+
     rates: RequestRates
     per_minute: int = REQUESTS_PER_MINUTE
 
+    def wait(self, sender: str, now: datetime) -> int | None:
+        """Counts this request: None while ``sender`` is within the limit, else the seconds until it may send."""
+        return self.rates.take(sender, now, self.per_minute, timedelta(minutes=1))
 
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Intake:
-    def __init__(
-        self,
-        ingestor: Ingestor,
-        dead_letters: DeadLetters,
-        *,
-        webhook_token: Callable[[], str] | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        heartbeats: Heartbeats | None = None,
-        queue: WebhookQueue | None = None,
-        rate_limit: RateLimit | None = None,
-    ) -> None:
-        self._ingestor = ingestor
-        self._dead_letters = dead_letters
-        self._webhook_token = webhook_token
-        self._clock = clock
-        self._heartbeats = heartbeats
-        self._queue = queue
-        self._rate_limit = rate_limit
+    """The front door. Without ``webhook_token`` the webhook refuses every request; without ``queue`` a large
+    request is applied before the answer; without ``rate_limit`` no sender is limited."""
+
+    ingestor: Ingestor
+    dead_letters: DeadLetters
+    _: KW_ONLY
+    webhook_token: Callable[[], str] | None = None
+    clock: Callable[[], datetime] = _utc_now
+    heartbeats: Heartbeats | None = None
+    queue: WebhookQueue | None = None
+    rate_limit: RateLimit | None = None
 
     # -- EventBridge and SNS -----------------------------------------------------------------------------
     def cloudwatch_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -128,7 +170,7 @@ class Intake:
         return {**_summary(results), "refused": refused}
 
     def _apply(self, signal: Signal, raw: Mapping[str, Any]) -> IngestResult:
-        result = self._ingestor.ingest(signal, raw)
+        result = self.ingestor.ingest(signal, raw)
         metrics.add_metric(name=f"Signals_{result.action}", unit=MetricUnit.Count, value=1)
         logger.info(
             "signal applied",
@@ -146,38 +188,26 @@ class Intake:
     def _refuse(self, payload: Any, source: str, reason: str) -> None:
         logger.error("alert refused", extra={"source": source, "reason": reason})
         metrics.add_metric(name="AlertsRefused", unit=MetricUnit.Count, value=1)
-        self._dead_letters.keep(payload, source, reason)
+        self.dead_letters.keep(payload, source, reason)
 
     # -- the webhook (Lambda function URL, payload format 2.0) -------------------------------------------
     def webhook(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        response = self._webhook(event)
+        response = _WEBHOOK.resolve(self, event)
         if 400 <= response.status < 500 and not response.body.get("refused"):
             # A sender that is refused (bad token, malformed, oversized, unknown route) is losing its alerts.
             # (Refused alerts are counted one by one where they are kept.)
             metrics.add_metric(name="AlertsRefused", unit=MetricUnit.Count, value=1)
         return response.to_lambda()
 
-    def _webhook(self, event: Mapping[str, Any]) -> HttpResponse:
-        http = event.get("requestContext", {}).get("http", {})
-        method = str(http.get("method", "")).upper()
-        if method != "POST":
-            return HttpResponse(405, {"error": f"use POST, not {method or 'an unknown method'}"})
-        refusal = self._authenticate(event.get("headers") or {})
-        if refusal:
-            return refusal
-        route, _, source = str(event.get("rawPath", "")).strip("/").rpartition("/")
-        if route.rsplit("/", 1)[-1] == HEARTBEAT_ROUTE or source == HEARTBEAT_ROUTE:
-            return self._heartbeat_ping(source if route else "")
-        judge = JUDGES_BY_SOURCE.get(source)
-        if judge is None:
-            known = ", ".join(sorted(JUDGES_BY_SOURCE))
-            return HttpResponse(404, {"error": f"unknown source {source!r}: POST to /{known.replace(', ', ', /')}"})
-        body = event.get("body") or ""
-        raw_body = base64.b64decode(body) if event.get("isBase64Encoded") else str(body).encode()
+    def _receive(self, request: Request, path: Mapping[str, str]) -> HttpResponse:
+        """``POST /<source>``: a format's document of one or more alerts."""
+        source = path["source"]
+        judge = JUDGES_BY_SOURCE[source]
+        raw_body = request.body()
         if len(raw_body) > MAX_WEBHOOK_BODY_BYTES:
             return HttpResponse(413, {"error": f"body is {len(raw_body)} bytes; the limit is {MAX_WEBHOOK_BODY_BYTES}"})
-        now = self._clock()
-        throttled = self._throttled(f"{source}:{http.get('sourceIp') or 'unknown'}", now)
+        now = self.clock()
+        throttled = self._throttled(f"{source}:{request.source_ip or 'unknown'}", now)
         if throttled is not None:
             return throttled
         try:
@@ -198,19 +228,19 @@ class Intake:
         if not judged.accepted:
             self._keep_refused(payload, source, judged.refused)
             return HttpResponse(400, {"error": judged.refused[0].reason, "accepted": 0, "refused": refused})
-        if judged.total <= CHUNK_ALERTS or self._queue is None:
+        if judged.total <= CHUNK_ALERTS or self.queue is None:
             self._keep_refused(payload, source, judged.refused)
             results = [self._apply(signal, _raw_for(payload, index)) for index, signal in judged.accepted]
             return HttpResponse(202, {**_summary(results), "refused": refused})
-        queued = self._enqueue(source, raw_body, now, judged, self._queue)
+        queued = self._enqueue(source, raw_body, now, judged, self.queue)
         if queued is None:
             return HttpResponse(503, {"error": "the request could not be queued; send it again"}, {"retry-after": "5"})
         return HttpResponse(202, {"accepted": len(judged.accepted), "refused": refused, "queued": queued})
 
     def _throttled(self, sender: str, now: datetime) -> HttpResponse | None:
-        if self._rate_limit is None:
+        if self.rate_limit is None:
             return None
-        wait = self._rate_limit.rates.take(sender, now, self._rate_limit.per_minute, timedelta(minutes=1))
+        wait = self.rate_limit.wait(sender, now)
         if wait is None:
             return None
         logger.warning("webhook throttled", extra={"sender": sender, "retry_after": wait})
@@ -218,7 +248,7 @@ class Intake:
         return HttpResponse(
             429,
             {
-                "error": f"more than {self._rate_limit.per_minute} requests a minute from "
+                "error": f"more than {self.rate_limit.per_minute} requests a minute from "
                 f"{sender}; send again in {wait} s"
             },
             {"retry-after": str(wait)},
@@ -229,24 +259,16 @@ class Intake:
     ) -> dict[str, Any] | None:
         """Keep the body and queue its chunks; the chunks' alerts are applied (and refused ones kept) by
         :meth:`apply_chunk`. None when the queue would not take them."""
-        from siren.adapters.webhook_queue import Chunk
-
         key = f"webhook/{source}/{now:%Y/%m/%d/%H%M%S}-{uuid.uuid4().hex}.json"
-        chunks = [
-            Chunk(source, key, now.isoformat(), start, min(start + CHUNK_ALERTS, judged.total))
-            for start in range(0, judged.total, CHUNK_ALERTS)
-        ]
         try:
-            queue.bodies.put(key, raw_body)
-            queue.chunks.send(chunks)
+            chunks = queue.keep(key, source, raw_body, now, judged.total)
         except Exception:  # any failure of S3 or Lambda: the sender must retry, not lose the request
             logger.exception("webhook request not queued", extra={"source": source, "key": key})
             return None
         logger.info(
-            "webhook request queued",
-            extra={"source": source, "key": key, "alerts": judged.total, "chunks": len(chunks)},
+            "webhook request queued", extra={"source": source, "key": key, "alerts": judged.total, "chunks": chunks}
         )
-        return {"request": key, "alerts": judged.total, "chunks": len(chunks)}
+        return {"request": key, "alerts": judged.total, "chunks": chunks}
 
     def apply_chunk(self, chunk: Chunk, bodies: RawBodies) -> dict[str, Any]:
         """The consumer: one chunk of a queued request, judged as the door judged it (same body, same receive time):
@@ -264,35 +286,53 @@ class Intake:
         for refusal in refused:
             logger.warning("alert refused", extra={"source": source, "index": refusal.index, "reason": refusal.reason})
             metrics.add_metric(name="AlertsRefused", unit=MetricUnit.Count, value=1)
-            self._dead_letters.keep(
-                {**_raw_for(payload, refusal.index), "index": refusal.index}, source, refusal.reason
-            )
+            self.dead_letters.keep({**_raw_for(payload, refusal.index), "index": refusal.index}, source, refusal.reason)
 
-    def _heartbeat_ping(self, name: str) -> HttpResponse:
+    def _heartbeat_ping(self, request: Request, path: Mapping[str, str]) -> HttpResponse:
         """``POST /heartbeat/<name>``: a job says it ran. The body, if any, is not read."""
+        name = path.get("name", "")
         if not name or name == HEARTBEAT_ROUTE:
             return HttpResponse(404, {"error": "no heartbeat named: POST to /heartbeat/<name>"})
-        if self._heartbeats is None or not self._heartbeats.known(name):
+        if self.heartbeats is None or not self.heartbeats.known(name):
             return HttpResponse(
                 404, {"error": f"unknown heartbeat {name!r}: heartbeats are declared under `heartbeats:` in siren.yaml"}
             )
-        view = self._heartbeats.ping(name)
+        view = self.heartbeats.ping(name)
         metrics.add_metric(name="HeartbeatPings", unit=MetricUnit.Count, value=1)
         return HttpResponse(200, view.to_json())
 
-    def _authenticate(self, headers: Mapping[str, str]) -> HttpResponse | None:
-        if self._webhook_token is None:
+    def _unknown_source(self, request: Request, path: Mapping[str, str]) -> HttpResponse:
+        source = request.path.strip("/").rpartition("/")[2]
+        known = ", ".join(sorted(JUDGES_BY_SOURCE))
+        return HttpResponse(404, {"error": f"unknown source {source!r}: POST to /{known.replace(', ', ', /')}"})
+
+    def _authenticate(self, request: Request) -> HttpResponse | None:
+        if self.webhook_token is None:
             return HttpResponse(503, {"error": "the webhook has no token configured"})
-        supplied = ""
-        for name, value in headers.items():
-            if name.lower() == "authorization":
-                supplied = str(value)
-        scheme, _, token = supplied.partition(" ")
+        scheme, _, token = request.header("authorization").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return HttpResponse(401, {"error": "missing bearer token: send 'Authorization: Bearer <token>'"})
-        if not hmac.compare_digest(token.strip().encode(), self._webhook_token().encode()):
+        if not hmac.compare_digest(token.strip().encode(), self.webhook_token().encode()):
             return HttpResponse(401, {"error": "invalid token"})
         return None
+
+
+# Paths are matched without their outer slashes, by their last segments: a prefix before them is not read.
+_HEARTBEAT_PATH = rf"(?:.*/)?{HEARTBEAT_ROUTE}(?:/(?P<name>[^/]+))?"
+_SOURCE_PATH = rf"(?:.*/)?(?P<source>{'|'.join(re.escape(source) for source in sorted(JUDGES_BY_SOURCE))})"
+_WEBHOOK: Router[Intake, HttpResponse] = Router(
+    {
+        "POST": [
+            Route.of(_HEARTBEAT_PATH, Intake._heartbeat_ping),
+            Route.of(_SOURCE_PATH, Intake._receive),
+            Route.of(ANY_PATH, Intake._unknown_source),
+        ]
+    },
+    lambda request, allow: HttpResponse(
+        405, {"error": f"use POST, not {request.method or 'an unknown method'}"}, {"allow": allow}
+    ),
+    guard=Intake._authenticate,
+)
 
 
 def _raw_for(payload: Any, index: int) -> Mapping[str, Any]:
