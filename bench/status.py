@@ -22,7 +22,7 @@ SERVICES = [f"service-{n:02d}" for n in range(COMPONENTS)]
 
 
 def _config() -> Any:
-    from siren.config import SirenConfig, StatusComponent, StatusPageConfig
+    from siren.domain.policy import SirenConfig, StatusComponent, StatusPageConfig
 
     components = {
         f"component-{n:02d}": StatusComponent(

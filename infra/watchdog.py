@@ -20,7 +20,7 @@ from aws_cdk import aws_cloudwatch_actions as actions
 from constructs import Construct
 
 from infra.components.operations import contacts_topic
-from siren.config import Operations as OperationsConfig
+from siren.domain.policy import Operations as OperationsConfig
 from siren.watchdog import WATCHDOG_DIMENSION, WATCHDOG_METRIC, WATCHDOG_NAMESPACE
 
 WATCHDOG_REGION_CONTEXT = "watchdog_region"

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from siren.app.incidents import Incidents
     from siren.app.reports import Reports
     from siren.app.status_page import StatusPage
-    from siren.config import SirenConfig
+    from siren.domain.policy import SirenConfig
 
 
 @dataclass

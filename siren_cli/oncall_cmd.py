@@ -16,7 +16,7 @@ from siren_cli.errors import UsageError, one_line_errors
 from siren_cli.options import JsonOption
 
 if TYPE_CHECKING:
-    from siren.config import SirenConfig
+    from siren.domain.policy import SirenConfig
 
 console = Console(emoji=False)
 

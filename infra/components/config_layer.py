@@ -15,7 +15,8 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra.layer_build import build_lock
-from siren.config import SirenConfig, load_config
+from siren.config import load_config
+from siren.domain.policy import SirenConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_MOUNT = "/opt/siren-config/config.json"

@@ -22,7 +22,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from siren.config import Operations as OperationsConfig
+from siren.domain.policy import Operations as OperationsConfig
 from siren.observability import METRICS_NAMESPACE, SERVICE
 
 # A stream record older than this has waited too long: a page may be that late (PagerDuty counts 5 minutes).

@@ -16,7 +16,7 @@ from infra.components.functions import SirenFunction, grant_send_email, grant_ta
 from infra.components.pipeline import Pipeline
 from infra.components.store import ItemFamily
 from infra.nag import acknowledge_invoke_versions
-from siren.config import ReportsConfig
+from siren.domain.policy import ReportsConfig
 
 
 class Reports(Construct):

@@ -17,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from siren.config import SirenConfig, config_from_json
+from siren.config import config_from_json
+from siren.domain.policy import SirenConfig
 from siren.settings import Settings, SettingsError, environment
 
 if TYPE_CHECKING:
@@ -177,7 +178,8 @@ def _intake(settings: Settings, webhook: WebhookSettings) -> Intake:
 
 def webhook_chunk(event: Any) -> dict[str, Any]:
     """The chunk consumer: one chunk of a queued webhook request (see siren.adapters.webhook_queue)."""
-    from siren.adapters.webhook_queue import Chunk, RawBodies
+    from siren.adapters.webhook_queue import RawBodies
+    from siren.ports import Chunk
 
     bucket = WebhookSettings.load().body_bucket
     if not bucket:

@@ -9,9 +9,9 @@ test is small and a use case's dependencies are read off its constructor. The va
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from siren.domain.heartbeats import HeartbeatState
 from siren.domain.incidents import Incident, IncidentStatus, KeyState, Outcome, TimelineEntry
@@ -271,3 +271,65 @@ class Invoker(Protocol):
     """Invokes one of the stack's functions asynchronously."""
 
     def invoke_async(self, function_arn: str, event: Any) -> None: ...
+
+
+class ChunkMessageError(ValueError):
+    """A consumer event that is not a chunk message (say, an event replayed to the wrong function)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Alerts ``start`` to ``stop`` (exclusive) of the request whose body is ``key``, received at ``received_at``
+    on the webhook path ``source`` (alertmanager, grafana, generic, canary)."""
+
+    source: str
+    key: str
+    received_at: str  # ISO 8601: the chunk is judged as the whole request was, at the door
+    start: int
+    stop: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": "webhook_chunk", **asdict(self)}
+
+    @classmethod
+    def from_json(cls, event: Any) -> Self:
+        if not isinstance(event, Mapping) or event.get("kind") != "webhook_chunk":
+            raise ChunkMessageError(f"not a webhook chunk message: {str(event)[:200]}")
+        try:
+            chunk = cls(
+                str(event["source"]),
+                str(event["key"]),
+                str(event["received_at"]),
+                int(event["start"]),
+                int(event["stop"]),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ChunkMessageError(f"a webhook chunk message without a valid {error}") from None
+        if not 0 <= chunk.start < chunk.stop:
+            raise ChunkMessageError(f"a webhook chunk message with an empty range {chunk.start}..{chunk.stop}")
+        return chunk
+
+
+class DeadLetters(Protocol):
+    """Where refused input is kept, with the reason, for a person to read and redrive."""
+
+    def keep(self, payload: Any, source: str, reason: str) -> None: ...
+
+
+class RawBodies(Protocol):
+    """Webhook request bodies kept as they came, by key, until their chunks are applied."""
+
+    def put(self, key: str, body: bytes) -> None: ...
+    def get(self, key: str) -> bytes: ...
+
+
+class ChunkQueue(Protocol):
+    """The consumer's queue of chunks; raises when any chunk could not be queued."""
+
+    def send(self, chunks: Sequence[Chunk]) -> None: ...
+
+
+class RequestRates(Protocol):
+    """Counts a sender's requests: None while within ``limit`` a ``window``, else the seconds to wait."""
+
+    def take(self, sender: str, now: datetime, limit: int, window: timedelta) -> int | None: ...

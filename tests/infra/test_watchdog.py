@@ -14,7 +14,8 @@ from aws_cdk import aws_sns as sns
 from infra.nag import apply_nag
 from infra.outputs import WATCHDOG_OUTPUT_NAMES
 from infra.watchdog import add_watchdog, watchdog_region
-from siren.config import Operations, load_config
+from siren.config import load_config
+from siren.domain.policy import Operations
 from siren.watchdog import WATCHDOG_DIMENSION, WATCHDOG_METRIC, WATCHDOG_NAMESPACE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -20,7 +20,7 @@ import pytest
 
 from siren.app.ack_links import MAX_FORM_BYTES, AckLinkEndpoint, LinkSigner
 from siren.domain.ack import AckAction
-from siren.domain.ack_pages import SECURITY_HEADERS
+from siren.render.ack_pages import SECURITY_HEADERS
 from siren.domain.incidents import Incident, IncidentError, IncidentStatus
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)

@@ -14,7 +14,7 @@ from siren.domain.incidents import (
     IncidentStatus,
     KeyState,
     LifecycleEventType,
-    SeverityChoice,
+    SeverityDecision,
     TimelineKind,
     change_severity,
     check_signal_time,
@@ -25,7 +25,7 @@ from siren.domain.policy import InsufficientData, OnRecovery, ServicePolicy
 from siren.domain.signals import ParseError, Signal, SignalStatus, Source
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-SEV = SeverityChoice("SEV2", "service-default", "service default")
+SEV = SeverityDecision("SEV2", "service-default", "service default")
 
 
 def signal(status: SignalStatus = SignalStatus.FIRING, delivery: str = "d1", **details: str) -> Signal:

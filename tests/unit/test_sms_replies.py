@@ -14,9 +14,9 @@ import pytest
 
 from siren.app.incidents import Incidents
 from siren.app.sms_replies import SmsReplies
-from siren.config import SirenConfig, User
 from siren.domain.ack import OPT_OUT_KEYWORDS, ReplyKind, SmsCommand, SmsCommandKind, parse_sms_reply, reply_text
 from siren.domain.incidents import Incident, IncidentStatus
+from siren.domain.policy import SirenConfig, User
 from tests.fakes import FakePager, FakeStore
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)

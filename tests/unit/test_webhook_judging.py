@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from siren.adapters.webhook_queue import Chunk, ChunkMessageError
 from siren.app.ingest import IngestResult
 from siren.app.intake import CHUNK_ALERTS, Intake, RateLimit, WebhookQueue
 from siren.domain.incidents import MAX_CLOCK_SKEW
 from siren.domain.parsers import JUDGES_BY_SOURCE, parse_alertmanager
 from siren.domain.signals import CLOCK_SKEW_NOTE, ParseError, Refusal, Signal, clamped_to_receipt
+from siren.ports import Chunk, ChunkMessageError
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)

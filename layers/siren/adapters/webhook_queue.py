@@ -13,58 +13,21 @@ from __future__ import annotations
 import contextvars
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
-from typing import Any, Self
+from typing import Any
 
 import boto3
 from botocore.config import Config
 
 from siren.clients import client, endpoint_url, region_name
+from siren.ports import Chunk
 
 BODY_RETENTION_DAYS = 14  # as long as the dead-letter queue keeps a chunk that failed: its body must still be there
 _SEND_THREADS = 8
 # An asynchronous invoke answers at once on AWS. The embedded local AWS runs the function before it answers, so the
 # read timeout allows for a chunk's work; retries are botocore's (an invoke that failed before it was queued).
 _INVOKE_CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=3, read_timeout=120)
-
-
-class ChunkMessageError(ValueError):
-    """A consumer event that is not a chunk message (say, an event replayed to the wrong function)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Chunk:
-    """Alerts ``start`` to ``stop`` (exclusive) of the request whose body is ``key``, received at ``received_at``
-    on the webhook path ``source`` (alertmanager, grafana, generic, canary)."""
-
-    source: str
-    key: str
-    received_at: str  # ISO 8601: the chunk is judged as the whole request was, at the door
-    start: int
-    stop: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": "webhook_chunk", **asdict(self)}
-
-    @classmethod
-    def from_json(cls, event: Any) -> Self:
-        if not isinstance(event, Mapping) or event.get("kind") != "webhook_chunk":
-            raise ChunkMessageError(f"not a webhook chunk message: {str(event)[:200]}")
-        try:
-            chunk = cls(
-                str(event["source"]),
-                str(event["key"]),
-                str(event["received_at"]),
-                int(event["start"]),
-                int(event["stop"]),
-            )
-        except (KeyError, TypeError, ValueError) as error:
-            raise ChunkMessageError(f"a webhook chunk message without a valid {error}") from None
-        if not 0 <= chunk.start < chunk.stop:
-            raise ChunkMessageError(f"a webhook chunk message with an empty range {chunk.start}..{chunk.stop}")
-        return chunk
 
 
 class RawBodies:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from siren.config import SirenConfig
 from siren.domain.ack import AckAction, new_ack_code
 from siren.domain.escalation import (
     CHAT,
@@ -28,6 +27,7 @@ from siren.domain.escalation import (
 from siren.domain.incidents import SYSTEM_ACTOR, Incident, IncidentStatus, TimelineEntry, TimelineKind
 from siren.domain.messages import chat_payload, email, sms_text, voice_ssml
 from siren.domain.oncall import resolve_targets
+from siren.domain.policy import SirenConfig
 from siren.ports import (
     AckCodes,
     AckLinks,

@@ -16,8 +16,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from siren.app.ingest import Ingestor
-from siren.config import Heartbeat, SirenConfig
 from siren.domain.heartbeats import Action, HeartbeatState, HeartbeatStatus, Verdict, reading, verdict
+from siren.domain.policy import Heartbeat, SirenConfig
 from siren.domain.signals import SeverityHints, Signal, SignalStatus, Source
 from siren.observability import logger, metrics
 from siren.ports import HeartbeatRecords

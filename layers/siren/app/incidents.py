@@ -10,13 +10,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from siren.app.ingest import Ingestor, IngestResult
-from siren.config import SirenConfig
 from siren.domain.incidents import (
     Incident,
     IncidentError,
     IncidentStatus,
     Outcome,
-    SeverityChoice,
+    SeverityDecision,
     TimelineEntry,
     TimelineKind,
     acknowledge,
@@ -26,6 +25,7 @@ from siren.domain.incidents import (
     post_public_update,
     resolve,
 )
+from siren.domain.policy import SirenConfig
 from siren.domain.records import IncidentView
 from siren.domain.signals import SeverityHints, Signal, SignalStatus, Source
 from siren.ports import ConcurrentChange, IncidentRepository
@@ -67,7 +67,7 @@ class Incidents:
             hints=SeverityHints(explicit=severity),
             details={"declared_by": actor},
         )
-        choice = SeverityChoice(severity, "declared", f"declared {severity} by {actor}")
+        choice = SeverityDecision(severity, "declared", f"declared {severity} by {actor}")
         payload = {"title": title, "severity": severity, "service": service, "summary": summary, "actor": actor}
         return Ingestor(self._incidents, self._config, self._clock).ingest(signal, payload, severity_override=choice)
 

@@ -9,20 +9,19 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from siren.config import SirenConfig
 from siren.domain.incidents import (
     MAX_CLOCK_SKEW,
     Incident,
     IncidentStatus,
     KeyState,
     Outcome,
-    SeverityChoice,
+    SeverityDecision,
     TimelineEntry,
     TimelineKind,
     decide,
 )
 from siren.domain.parsers._common import stable_hash
-from siren.domain.policy import InsufficientData, ServicePolicy
+from siren.domain.policy import InsufficientData, ServicePolicy, SirenConfig
 from siren.domain.records import RawAlert
 from siren.domain.severity import resolve_service, resolve_severity
 from siren.domain.signals import CLOCK_SKEW_NOTE, Signal, SignalStatus, clamped_to_receipt
@@ -91,7 +90,7 @@ class Ingestor:
         self._clock = clock
 
     def ingest(
-        self, signal: Signal, raw_payload: Mapping[str, Any], severity_override: SeverityChoice | None = None
+        self, signal: Signal, raw_payload: Mapping[str, Any], severity_override: SeverityDecision | None = None
     ) -> IngestResult:
         """Apply one signal. A time more than MAX_CLOCK_SKEW ahead of now is taken as now, with a note."""
         now = self._clock()
@@ -123,11 +122,7 @@ class Ingestor:
                 incident = self._incidents.get(key_state.open_incident_id)
                 if incident is not None and incident.status is IncidentStatus.RESOLVED:
                     incident = None
-            if severity_override is not None:
-                severity = severity_override
-            else:
-                decision = resolve_severity(signal, service, self._config)
-                severity = SeverityChoice(decision.severity, decision.rule, decision.reason)
+            severity = severity_override or resolve_severity(signal, service, self._config)
             outcome = decide(
                 signal,
                 key_state=key_state,

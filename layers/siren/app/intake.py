@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -34,35 +34,10 @@ from siren.app.ingest import Ingestor, IngestResult
 from siren.domain.parsers import JUDGES_BY_SOURCE, decode_json, parse_cloudwatch_event, parse_cloudwatch_sns_message
 from siren.domain.signals import Judgement, ParseError, Refusal, Signal
 from siren.observability import logger, metrics
+from siren.ports import Chunk, ChunkQueue, DeadLetters, RawBodies, RequestRates
 
 if TYPE_CHECKING:
-    from siren.adapters.webhook_queue import Chunk
     from siren.app.heartbeats import Heartbeats
-
-
-class DeadLetters(Protocol):  # moves to siren.ports at merge
-    """Where refused input is kept, with the reason, for a person to read and redrive."""
-
-    def keep(self, payload: Any, source: str, reason: str) -> None: ...
-
-
-class RawBodies(Protocol):  # moves to siren.ports at merge
-    """Webhook request bodies kept as they came, by key, until their chunks are applied."""
-
-    def put(self, key: str, body: bytes) -> None: ...
-    def get(self, key: str) -> bytes: ...
-
-
-class ChunkQueue(Protocol):  # moves to siren.ports at merge
-    """The consumer's queue of chunks; raises when any chunk could not be queued."""
-
-    def send(self, chunks: Sequence[Chunk]) -> None: ...
-
-
-class RequestRates(Protocol):  # moves to siren.ports at merge
-    """Counts a sender's requests: None while within ``limit`` a ``window``, else the seconds to wait."""
-
-    def take(self, sender: str, now: datetime, limit: int, window: timedelta) -> int | None: ...
 
 
 # Lambda function URLs take requests of up to 6 MB; the check here holds where the event was built another way.
@@ -105,7 +80,6 @@ class WebhookQueue:
     def keep(self, key: str, source: str, raw_body: bytes, received_at: datetime, alerts: int) -> int:
         """Keep the body at ``key`` and queue its chunks of :data:`CHUNK_ALERTS` alerts; returns how many chunks.
         Raises when the body or any chunk was not taken."""
-        from siren.adapters.webhook_queue import Chunk
 
         chunks = [
             Chunk(source, key, received_at.isoformat(), start, min(start + CHUNK_ALERTS, alerts))

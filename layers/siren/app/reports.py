@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from siren.config import SirenConfig
 from siren.domain.incidents import IncidentError, TimelineEntry, TimelineKind
 from siren.domain.pages import Page, as_page, is_chat_post
+from siren.domain.policy import SirenConfig
 from siren.domain.postmortem import postmortem_markdown
 from siren.domain.records import ActionItemRecord
 from siren.domain.reports import (

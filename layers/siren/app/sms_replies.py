@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from siren.app.incidents import Incidents
-from siren.config import SirenConfig
 from siren.domain.ack import ReplyKind, SmsCommandKind, help_text, parse_sms_reply, reply_text
 from siren.domain.incidents import IncidentStatus
+from siren.domain.policy import SirenConfig
 from siren.ports import AckCodes, IncidentRepository, Pager
 
 

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from siren.config import COMPONENT_STATUSES, SirenConfig
 from siren.domain.incidents import Incident, IncidentError, IncidentStatus
+from siren.domain.policy import COMPONENT_STATUSES, SirenConfig
 from siren.domain.status import HISTORY_DAYS, Component, Maintenance, StatusSnapshot, build_snapshot
 from siren.ports import IncidentRepository, PublishResult, StatusPageState, StatusSite
 from siren.render.status_api import first_published_in

@@ -5,9 +5,8 @@
 - :mod:`siren.config.fields`: the toolkit the validators are written with (every problem with its line).
 - :mod:`siren.config.yaml_reader`: YAML to values with lines; the only place PyYAML is imported.
 
-What the configuration declares, the policy, is domain data: :mod:`siren.domain.policy`. Its names are
-importable from here too (every one, by the star import below), so ``from siren.config import SirenConfig``
-keeps working; new code imports them from :mod:`siren.domain.policy`.
+What the configuration declares, the policy, is domain data: :mod:`siren.domain.policy`; this package only reads
+and checks it.
 
 Validation is plain code, shared with the alert parsers (:mod:`siren.domain.validation`): pydantic v2 was measured
 (``make bench``: ``pydantic_cold_import_ms``) and ``from pydantic import BaseModel`` alone costs over a third of
@@ -20,4 +19,3 @@ from siren.config.fields import ConfigProblem as ConfigProblem
 from siren.config.loading import config_from_json as config_from_json
 from siren.config.loading import load_config as load_config
 from siren.config.loading import load_config_text as load_config_text
-from siren.domain.policy import *  # noqa: F403

@@ -33,11 +33,11 @@ from siren.domain.incidents.model import (
     LifecycleEventType,
     Outcome,
     PublicNote,
-    SeverityChoice,
     TimelineEntry,
     TimelineKind,
     new_incident_id,
 )
+from siren.domain.severity import SeverityDecision
 
 __all__ = [
     "EVENT_SOURCE",
@@ -56,7 +56,7 @@ __all__ = [
     "LifecycleEventType",
     "Outcome",
     "PublicNote",
-    "SeverityChoice",
+    "SeverityDecision",
     "TimelineEntry",
     "TimelineKind",
     "acknowledge",

@@ -21,12 +21,12 @@ from siren.domain.incidents.model import (
     LifecycleEvent,
     LifecycleEventType,
     Outcome,
-    SeverityChoice,
     TimelineEntry,
     TimelineKind,
     new_incident_id,
 )
 from siren.domain.policy import InsufficientData, OnRecovery, ServicePolicy
+from siren.domain.severity import SeverityDecision
 from siren.domain.signals import ParseError, Signal, SignalStatus
 
 
@@ -68,7 +68,7 @@ def decide(
     key_state: KeyState,
     incident: Incident | None,
     service: str,
-    severity: SeverityChoice,
+    severity: SeverityDecision,
     policy: ServicePolicy,
     now: datetime,
 ) -> Outcome:
@@ -183,7 +183,7 @@ def _open(
     signal: Signal,
     state: KeyState,
     service: str,
-    severity: SeverityChoice,
+    severity: SeverityDecision,
     now: datetime,
     *,
     actor: str,

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from siren.domain.severity import SeverityDecision
 from siren.domain.signals import SignalStatus
 
 # A signal stamped further ahead than this is refused: clocks drift, but not by this much.
@@ -66,10 +65,6 @@ EVENT_SOURCE = "siren.incidents"
 
 class IncidentError(ValueError):
     """A request about an incident that cannot be honoured (unknown id, already resolved...)."""
-
-
-# The severity an incident gets and why: the decision of the severity rules, or a person's ("declared").
-SeverityChoice = SeverityDecision
 
 
 @dataclass(frozen=True, slots=True)
