@@ -101,49 +101,6 @@ def quiet_runtime(local_inprocess: Any) -> Any:
     return local_inprocess
 
 
-def test_each_difference_is_repaired_once_and_said_on_the_timeline(quiet_runtime):
-    local_inprocess = quiet_runtime
-    stores = dynamo_store(local_inprocess.stacks["Siren"].outputs["IncidentsTableName"])
-    lost_start = incident(1, IncidentStatus.OPEN, opened_minutes_ago=10)
-    just_opened = incident(2, IncidentStatus.OPEN, opened_minutes_ago=0.5)
-    stopped_by_hand = incident(3, IncidentStatus.OPEN, opened_minutes_ago=10)
-    exhausted = incident(4, IncidentStatus.OPEN, opened_minutes_ago=60)
-    acknowledged = incident(5, IncidentStatus.ACKNOWLEDGED, opened_minutes_ago=10)
-    resolved = incident(6, IncidentStatus.RESOLVED, opened_minutes_ago=10)
-    healthy = incident(7, IncidentStatus.OPEN, opened_minutes_ago=10)
-    put(stores, lost_start, just_opened, stopped_by_hand, exhausted, acknowledged, resolved, healthy)
-    runs = RecordedRuns(
-        runs={
-            execution_name(stopped_by_hand.id, 1): RunStatus.ABORTED,
-            execution_name(exhausted.id, 1): RunStatus.SUCCEEDED,
-            execution_name(acknowledged.id, 1): RunStatus.RUNNING,
-            execution_name(resolved.id, 1): RunStatus.RUNNING,
-            execution_name(healthy.id, 1): RunStatus.RUNNING,
-        }
-    )
-    stores.escalations.hold_token(acknowledged.id, f"token-{execution_name(acknowledged.id, 1)}", "arn", attempt=1)
-    reconciler = Reconciler(stores.incidents, stores.escalations, runs, clock=lambda: NOW)
-
-    report = reconciler.sweep()
-
-    assert sorted(runs.started) == sorted([execution_name(lost_start.id, 1), execution_name(stopped_by_hand.id, 1, 1)])
-    assert runs.waits_ended == [f"token-{execution_name(acknowledged.id, 1)}"]
-    assert runs.stopped == [execution_name(resolved.id, 1)]
-    assert len(report.repairs) == 4
-    assert "event lost" in repairs_on_timeline(stores.incidents, lost_start.id)[0]
-    assert "ended aborted" in repairs_on_timeline(stores.incidents, stopped_by_hand.id)[0]
-    assert "acknowledged" in repairs_on_timeline(stores.incidents, acknowledged.id)[0]
-    for untouched in (just_opened, exhausted, healthy):
-        assert repairs_on_timeline(stores.incidents, untouched.id) == []
-
-    # A second sweep finds nothing left to repair.
-    assert reconciler.sweep().repairs == []
-    # The repaired run is stopped again: the next repair run follows it.
-    runs.runs[execution_name(stopped_by_hand.id, 1, 1)] = RunStatus.FAILED
-    reconciler.sweep()
-    assert runs.started[-1] == execution_name(stopped_by_hand.id, 1, 2)
-
-
 def test_a_sweep_reads_only_unresolved_incidents(quiet_runtime):
     local_inprocess = quiet_runtime
     stores = dynamo_store(local_inprocess.stacks["Siren"].outputs["IncidentsTableName"])
