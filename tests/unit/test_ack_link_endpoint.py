@@ -20,8 +20,8 @@ import pytest
 
 from siren.app.ack_links import MAX_FORM_BYTES, AckLinkEndpoint, LinkSigner
 from siren.domain.ack import AckAction
-from siren.render.ack_pages import SECURITY_HEADERS
 from siren.domain.incidents import Incident, IncidentError, IncidentStatus
+from siren.render.ack_pages import SECURITY_HEADERS
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 SECRET = b"a secret of at least sixteen bytes"
