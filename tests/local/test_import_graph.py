@@ -71,3 +71,40 @@ def test_no_import_circle(package: str):
     graph = import_graph(ROOT / package)
     assert graph, f"{package} has no modules?"
     assert circles(graph) == []
+
+
+def test_the_siren_package_has_no_import_circle():
+    graph = import_graph(ROOT / "layers" / "siren")
+    assert graph, "layers/siren has no modules?"
+    assert circles(graph) == []
+
+
+# What each layer of the siren package may import of the others (ARCHITECTURE.md draws them): the domain nothing
+# but itself; render, config and ports the domain; adapters those and the shared infrastructure modules; the use
+# cases everything but the adapters and the composition root. The shared modules (clients, settings, logging and
+# metrics, the watchdog's metric names) sit beside the layers.
+SHARED = {"siren.clients", "siren.settings", "siren.observability", "siren.watchdog"}
+MAY_IMPORT = {
+    "siren.domain": {"siren.domain"},
+    "siren.render": {"siren.domain", "siren.render"},
+    "siren.config": {"siren.domain", "siren.config"},
+    "siren.ports": {"siren.domain"},
+    "siren.adapters": {"siren.domain", "siren.ports", "siren.adapters", *SHARED},
+    "siren.app": {"siren.domain", "siren.render", "siren.ports", "siren.app", *SHARED},
+}
+
+
+def layer_of(module: str) -> str:
+    return ".".join(module.split(".")[:2])
+
+
+def test_each_layer_of_the_siren_package_imports_only_the_layers_below_it():
+    graph = import_graph(ROOT / "layers" / "siren")
+    upward = sorted(
+        (module, imported)
+        for module, imports in graph.items()
+        if layer_of(module) in MAY_IMPORT
+        for imported in imports
+        if layer_of(imported) not in MAY_IMPORT[layer_of(module)] and imported != "siren"
+    )
+    assert upward == []
