@@ -155,6 +155,20 @@ def _execution_always_ends(worker: Any) -> None:
             execution.stop_date = datetime.now(UTC)
 
 
+def _stop_once_evaluating(self: Any, stop_date: Any, error: str | None, cause: str | None) -> None:
+    """moto's ExecutionWorker.stop, after the run's thread has made its environment.
+
+    moto makes the environment in the run's thread, after StartExecution has answered: a StopExecution that comes
+    in between (a loaded machine, an operator quick on the button) found none and failed with an internal error, and
+    the run went on. It waits for the thread (which starts at once) to get that far."""
+    deadline = time.monotonic() + 30
+    while getattr(self, "env", None) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if getattr(self, "env", None) is None:
+        raise RuntimeError("the Step Functions run never started evaluating; it cannot be stopped")
+    self.env.set_stop(stop_date=stop_date, cause=cause, error=error)
+
+
 def _branch_always_reports_its_end(self: Any) -> None:
     """moto's BranchWorker._thread_routine, reporting the branch's end even when evaluating it raised.
 
@@ -181,6 +195,7 @@ def install() -> None:
         (wait_function.WaitFunction, "_wait_interval", _scaled_wait_interval),
         (retrier_decl, "time", _scaled_time_module),
         (execution_worker.ExecutionWorker, "start", _start_named_worker),
+        (execution_worker.ExecutionWorker, "stop", _stop_once_evaluating),
     ]
     for owner, name, replacement in patches:
         if not hasattr(owner, name):
