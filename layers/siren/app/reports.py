@@ -8,7 +8,7 @@ incidents. The same is done for the previous period of equal length, for the com
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass
 from datetime import date, datetime, timedelta
 
@@ -19,7 +19,6 @@ from siren.domain.policy import SirenConfig
 from siren.domain.postmortem import postmortem_markdown
 from siren.domain.records import ActionItemRecord
 from siren.domain.reports import (
-    ActionItem,
     EscalationFacts,
     IncidentFacts,
     OffHours,
@@ -64,14 +63,14 @@ class Reports:
     # -- reports ----------------------------------------------------------------------------------------------
     def build(self, period: Period, title: str = "Siren incident report") -> RenderedReport:
         now = self.clock()
-        actions = [_action(item) for item in self.action_items.action_items()]
+        actions = list(self.action_items.action_items())
         current = self._metrics(period, actions, now)
         previous = self._metrics(period.previous(), actions, now)
         report = Report(current=current, previous=previous, generated_at=now, title=title)
         subject, text, html = render_report(report)
         return RenderedReport(report, subject, text, html)
 
-    def _metrics(self, period: Period, actions: list[ActionItem], now: datetime) -> PeriodMetrics:
+    def _metrics(self, period: Period, actions: list[ActionItemRecord], now: datetime) -> PeriodMetrics:
         settings = self.config.reports
         builder = ReportBuilder(
             period, OffHours(settings.off_hours_start, settings.off_hours_end, settings.weekends_off)
@@ -159,9 +158,7 @@ class Reports:
 
     def actions(self, *, overdue_only: bool = False) -> list[ActionItemRecord]:
         today = self.clock().astimezone(self.config.reports.zone).date()
-        found = [
-            a for a in self.action_items.action_items() if not overdue_only or (a.done_at is None and a.due < today)
-        ]
+        found = [a for a in self.action_items.action_items() if not overdue_only or a.is_overdue(today)]
         return sorted(found, key=lambda a: (a.done_at is not None, a.due, a.id))
 
     # -- postmortems ------------------------------------------------------------------------------------------
@@ -200,13 +197,3 @@ class Reports:
             ],
         )
         return markdown, location
-
-
-def _action(record: ActionItemRecord) -> ActionItem:
-    return ActionItem(
-        record.id, record.incident_id, record.title, record.owner, record.due, record.created_at, record.done_at
-    )
-
-
-def action_items_of(records: Iterable[ActionItemRecord]) -> list[ActionItem]:
-    return [_action(record) for record in records]
