@@ -143,31 +143,48 @@ def _missed_signal(heartbeat: Heartbeat, state: HeartbeatState, decided: Verdict
         f"No ping from heartbeat {heartbeat.name} since {since}: it pings every {heartbeat.interval_minutes} min, "
         f"with {heartbeat.grace_minutes} min of grace, so it was due by {_text(decided.deadline)}."
     )
-    return Signal(
-        source=Source.GENERIC,
-        delivery_id=decided.delivery_id(heartbeat.name),
-        dedup_key=heartbeat.dedup_key,
+    return _heartbeat_signal(
+        heartbeat,
+        decided,
         status=SignalStatus.FIRING,
-        title=f"Heartbeat {heartbeat.name} missed",
         occurred_at=min(decided.deadline or now, now),
-        service=heartbeat.service,
         summary=summary,
-        hints=SeverityHints(explicit=heartbeat.severity, labels={"heartbeat": heartbeat.name}),
-        details={"heartbeat": heartbeat.name, "deadline": _text(decided.deadline) or ""},
+        severity=heartbeat.severity,
     )
 
 
 def _recovered_signal(heartbeat: Heartbeat, state: HeartbeatState, decided: Verdict, now: datetime) -> Signal:
+    return _heartbeat_signal(
+        heartbeat,
+        decided,
+        status=SignalStatus.RESOLVED,
+        occurred_at=min(state.last_ping_at or now, now),
+        summary=f"Heartbeat {heartbeat.name} pinged again at {_text(state.last_ping_at)}.",
+        severity=None,
+    )
+
+
+def _heartbeat_signal(
+    heartbeat: Heartbeat,
+    decided: Verdict,
+    *,
+    status: SignalStatus,
+    occurred_at: datetime,
+    summary: str,
+    severity: str | None,
+) -> Signal:
+    """A heartbeat's signal: the missed and the recovered one share the heartbeat's dedup key (so the recovery
+    settles the incident the miss opened) and the verdict names the delivery; only a miss states a severity."""
     return Signal(
         source=Source.GENERIC,
         delivery_id=decided.delivery_id(heartbeat.name),
         dedup_key=heartbeat.dedup_key,
-        status=SignalStatus.RESOLVED,
+        status=status,
         title=f"Heartbeat {heartbeat.name} missed",
-        occurred_at=min(state.last_ping_at or now, now),
+        occurred_at=occurred_at,
         service=heartbeat.service,
-        summary=f"Heartbeat {heartbeat.name} pinged again at {_text(state.last_ping_at)}.",
-        hints=SeverityHints(labels={"heartbeat": heartbeat.name}),
+        summary=summary,
+        hints=SeverityHints(explicit=severity, labels={"heartbeat": heartbeat.name}),
         details={"heartbeat": heartbeat.name, "deadline": _text(decided.deadline) or ""},
     )
 
