@@ -144,7 +144,7 @@ def _drill(
     endpoint = cli.target.endpoint
     target = DrillTarget(cli, endpoint)
     incidents = cli.incidents()
-    store = incidents._incidents  # the same store the CLI's commands use
+    store = incidents.incidents  # the same store the CLI's commands use
     started = datetime.now(UTC)
     dedup_key = f"gameday:{scenario.name}:{run_started(started)}"
     console.rule(f"Drill {scenario.name}: {escape(scenario.description)}")

@@ -99,7 +99,7 @@ def _action_json(record: Any, today: date) -> dict[str, Any]:
         "owner": record.owner,
         "due": record.due.isoformat(),
         "status": "done" if record.done_at else "open",
-        "overdue": record.done_at is None and record.due < today,
+        "overdue": record.is_overdue(today),
         "done_at": record.done_at.isoformat() if record.done_at else None,
         "created_at": record.created_at.isoformat(),
     }

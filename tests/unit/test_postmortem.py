@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from siren.domain.incidents import Incident, IncidentStatus, TimelineEntry, TimelineKind
 from siren.domain.postmortem import humanize, md_escape, postmortem_markdown
+from siren.domain.records import ActionItemRecord
 
 OPENED = datetime(2026, 11, 27, 11, 0, tzinfo=UTC)
 GENERATED = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -29,13 +30,8 @@ SECTIONS = [
 PEOPLE = ("alice", "bob", "carol")
 
 
-@dataclass(frozen=True)
-class Item:
-    id: str
-    title: str
-    owner: str
-    due: date
-    done_at: datetime | None = None
+def action_item(item_id: str, title: str, owner: str, due: date, done_at: datetime | None = None) -> ActionItemRecord:
+    return ActionItemRecord(item_id, "INC-20261127-1100-abc123", title, owner, due, OPENED, "alice", done_at)
 
 
 def at(minutes: float) -> datetime:
@@ -259,16 +255,16 @@ def test_md_escape():
 
 def test_action_items_table_marks_done_open_and_overdue():
     items = [
-        Item("A-1", "Alarm on checkout p99 latency", "alice", date(2026, 11, 29)),
-        Item("A-2", "Runbook: roll back checkout", "bob", date(2026, 12, 15)),
-        Item(
+        action_item("A-1", "Alarm on checkout p99 latency", "alice", date(2026, 11, 29)),
+        action_item("A-2", "Runbook: roll back checkout", "bob", date(2026, 12, 15)),
+        action_item(
             "A-3",
             "Page by voice as a fallback",
             "carol",
             date(2026, 11, 28),
             done_at=datetime(2026, 11, 28, 16, 0, tzinfo=UTC),
         ),
-        Item("A-4", "Due today | is not overdue", "dan", date(2026, 11, 30)),
+        action_item("A-4", "Due today | is not overdue", "dan", date(2026, 11, 30)),
     ]
     actions = section(draft(action_items=items), "Action items")
     rows = table(actions)
@@ -287,7 +283,7 @@ def test_an_odd_incident_id_is_not_put_in_the_command_example():
 
 
 def test_reflection_prompts_are_about_systems_never_people():
-    markdown = draft(action_items=[Item("A-1", "Alarm on latency", "alice", date(2026, 12, 1))])
+    markdown = draft(action_items=[action_item("A-1", "Alarm on latency", "alice", date(2026, 12, 1))])
     reflection = "\n".join(
         section(markdown, title) for title in ("Contributing factors", "What went well", "What was hard", "Lessons")
     )

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from siren.domain.durations import MAX_BUCKETS, DurationSketch
+from siren.domain.records import ActionItemRecord
 from siren.domain.reports import (
-    ActionItem,
     DurationSummary,
     EscalationFacts,
     IncidentFacts,
@@ -96,8 +96,8 @@ PREVIOUS_PAGES = [PageFacts(utc(16, 10), "dave", "UTC", "INC-P3", "sms") for _ i
 PREVIOUS_ESCALATIONS = [EscalationFacts("INC-P1", 2)]
 
 
-def action(item_id: str, due: date, done_at: datetime | None = None, owner: str = "bob") -> ActionItem:
-    return ActionItem(item_id, "INC-1", f"Follow-up {item_id}", owner, due, utc(21, 12), done_at)
+def action(item_id: str, due: date, done_at: datetime | None = None, owner: str = "bob") -> ActionItemRecord:
+    return ActionItemRecord(item_id, "INC-1", f"Follow-up {item_id}", owner, due, utc(21, 12), "alice", done_at)
 
 
 ACTIONS = [
@@ -114,7 +114,7 @@ def metrics(
     incidents: list[IncidentFacts],
     pages: list[PageFacts],
     escalations: list[EscalationFacts],
-    actions: list[ActionItem] | None = None,
+    actions: list[ActionItemRecord] | None = None,
 ) -> PeriodMetrics:
     builder = ReportBuilder(period, OffHours())
     for facts in incidents:
@@ -497,7 +497,7 @@ def test_the_email_is_safe_for_mail_clients() -> None:
         [incident("INC-1", "SEV1", SCRIPT, utc(21, 10), 120, 3600)],
         [],
         [],
-        [ActionItem("AI-1", "INC-1", f"Fix {SCRIPT}", IMG, date(2026, 11, 20), utc(21), None)],
+        [ActionItemRecord("AI-1", "INC-1", f"Fix {SCRIPT}", IMG, date(2026, 11, 20), utc(21), "alice", None)],
     )
     nothing = metrics(WEEK.previous(), [], [], [], [])
     subject, text, html = render_report(Report(week, nothing, NOW, title=f"Report {IMG}"))

@@ -13,10 +13,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import KW_ONLY, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
+from siren.app.clock import utc_now
 from siren.app.function_url import ANY_PATH, Request, Route, Router
 from siren.app.incidents import Incidents
 from siren.domain.ack import AckAction, AckLinkClaims, AckLinkError, sign_ack_link, verify_ack_link
@@ -31,10 +32,6 @@ LINK_LIFETIME = timedelta(hours=24)
 # A form post carries six short fields; anything much larger is not ours.
 MAX_FORM_BYTES = 4096
 _SIGNED_FIELDS = ("i", "a", "u", "e", "n", "s")
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +85,7 @@ class AckLinkEndpoint:
     incidents: Incidents
     secret: Callable[[], bytes]
     _: KW_ONLY
-    clock: Callable[[], datetime] = _utc_now
+    clock: Callable[[], datetime] = utc_now
 
     def handle(self, event: Mapping[str, Any]) -> PageResponse:
         """A function URL request (payload format 2.0): GET shows the confirmation, POST acts."""

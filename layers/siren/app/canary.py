@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -46,22 +47,20 @@ def send_canary(webhook_url: str, token: Callable[[], str], now: datetime, post:
     return answer
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class CanaryRecorder:
     """What the escalation's first step does for a canary incident besides the dry run (app/escalation.py)."""
 
-    def __init__(
-        self, heartbeats: HeartbeatRecords, resolve: Callable[[str, str, str | None], Any], beacon: Watchdog
-    ) -> None:
-        self._heartbeats = heartbeats
-        self._resolve = resolve
-        self._beacon = beacon
+    heartbeats: HeartbeatRecords
+    resolve_incident: Callable[[str, str, str | None], Any]  # (incident id, actor, note)
+    beacon: Watchdog
 
     def heartbeat(self, at: datetime, end_to_end_seconds: float) -> None:
         metrics.add_metric(name=HEARTBEAT_METRIC, unit=MetricUnit.Count, value=1)
         metrics.add_metric(name=END_TO_END_METRIC, unit=MetricUnit.Seconds, value=end_to_end_seconds)
-        self._heartbeats.record_canary(at, end_to_end_seconds)
-        self._beacon.beat()
+        self.heartbeats.record_canary(at, end_to_end_seconds)
+        self.beacon.beat()
 
     def resolve(self, incident_id: str) -> None:
         with contextlib.suppress(IncidentError):  # already resolved: a retried step
-            self._resolve(incident_id, ACTOR, "canary checked")
+            self.resolve_incident(incident_id, ACTOR, "canary checked")

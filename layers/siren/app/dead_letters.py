@@ -225,43 +225,33 @@ class ReplayFailed(RuntimeError):
     pass
 
 
+@dataclass(kw_only=True, frozen=True, slots=True, eq=False)
 class DeadLetterReplays:
-    def __init__(
-        self,
-        *,
-        queues: DeadLetterQueues,
-        wiring: StackWiring,
-        outbox: Outbox,
-        incidents: IncidentRepository,
-        bus: EventBus,
-        invoker: Invoker,
-        bus_names: Sequence[str],
-    ) -> None:
-        self._queues = queues
-        self._wiring = wiring
-        self._outbox = outbox
-        self._incidents = incidents
-        self._bus = bus
-        self._invoker = invoker
-        self._bus_names = list(bus_names)
+    queues: DeadLetterQueues
+    wiring: StackWiring
+    outbox: Outbox
+    incidents: IncidentRepository
+    bus: EventBus
+    invoker: Invoker
+    bus_names: Sequence[str]
 
     def inventory(self) -> list[QueueReport]:
         """Each dead-letter queue of the stack, with what its messages hold (left in the queue)."""
         reports = []
-        for queue, url in sorted(self._wiring.queues().items()):
-            letters = [self._described(classify(queue, m)) for m in self._queues.peek(url)]
+        for queue, url in sorted(self.wiring.queues().items()):
+            letters = [self._described(classify(queue, m)) for m in self.queues.peek(url)]
             letters.sort(key=lambda letter: letter.sent_at or datetime.max.replace(tzinfo=UTC))
-            reports.append(QueueReport(queue, url, self._queues.waiting(url), letters))
+            reports.append(QueueReport(queue, url, self.queues.waiting(url), letters))
         return reports
 
     def redrive(self, ids: Iterable[str] | None = None) -> list[Replay]:
         """Replay the messages with ``ids`` (None: all), deleting each once its replay succeeded."""
         wanted = None if ids is None else set(ids)
         replays: list[Replay] = []
-        for queue, url in sorted(self._wiring.queues().items()):
-            for message in self._queues.take(url):
+        for queue, url in sorted(self.wiring.queues().items()):
+            for message in self.queues.take(url):
                 if wanted is not None and message.message_id not in wanted:
-                    self._queues.release(message)
+                    self.queues.release(message)
                     continue
                 replays.append(self._replay(classify(queue, message)))
         if wanted is not None:
@@ -278,7 +268,7 @@ class DeadLetterReplays:
             return Replay(letter.queue, letter.id, str(letter.kind), outcome, detail)
 
         if letter.kind is DeadLetterKind.REFUSED_ALERT:
-            self._queues.release(letter.message)
+            self.queues.release(letter.message)
             return done("skipped", "a refused alert is kept for inspection, not replayed: fix the sender")
         try:
             if letter.kind is DeadLetterKind.STREAM_BATCH:
@@ -288,18 +278,18 @@ class DeadLetterReplays:
             else:
                 raise ReplayFailed("not a message Siren knows how to replay")
         except Exception as error:
-            self._queues.release(letter.message)
+            self.queues.release(letter.message)
             return done(
                 "failed", f"{type(error).__name__}: {error}" if not isinstance(error, ReplayFailed) else str(error)
             )
-        self._queues.delete(letter.message)
+        self.queues.delete(letter.message)
         return done("replayed", detail)
 
     def _window_events(self, letter: DeadLetter) -> list[dict[str, Any]]:
         first, last = _instant(letter.holds.get("first_record_at")), _instant(letter.holds.get("last_record_at"))
         if first is None or last is None:
             raise ReplayFailed("the batch pointer has no record times")
-        return self._outbox.written_between(first - WINDOW_SLACK, last + timedelta(seconds=1) + WINDOW_SLACK)
+        return self.outbox.written_between(first - WINDOW_SLACK, last + timedelta(seconds=1) + WINDOW_SLACK)
 
     def _described(self, letter: DeadLetter) -> DeadLetter:
         if letter.kind is not DeadLetterKind.STREAM_BATCH:
@@ -320,7 +310,7 @@ class DeadLetterReplays:
         incident_ids = sorted({str(e["detail"]["incident_id"]) for e in events if e["detail"].get("incident_id")})
         republished: list[BusEvent] = []
         for incident_id in incident_ids:
-            incident = self._incidents.get(incident_id)
+            incident = self.incidents.get(incident_id)
             if incident is None:
                 raise ReplayFailed(f"{incident_id} is not in the table")
             republished += current_lifecycle_events(incident)
@@ -330,7 +320,7 @@ class DeadLetterReplays:
             for e in events
             if not e["detail"].get("incident_id")
         ]
-        self._bus.put(republished)
+        self.bus.put(republished)
         return "published " + ", ".join(
             f"{e.detail_type} {e.detail.get('incident_id', '')}".strip() for e in republished
         )
@@ -340,23 +330,23 @@ class DeadLetterReplays:
         targets: list[tuple[str, Any]] = []
         named = letter.message.attributes.get("TARGET_ARN")
         topic = _sns_topic(event)
-        if named and self._wiring.owns_function(named):
+        if named and self.wiring.owns_function(named):
             targets = [(named, event)]
-        elif event.get("kind") == "webhook_chunk" and self._wiring.owns_function(str(event.get("function", ""))):
+        elif event.get("kind") == "webhook_chunk" and self.wiring.owns_function(str(event.get("function", ""))):
             targets = [(str(event["function"]), event)]  # a queued chunk names its consumer
         elif topic:
             envelope = event if event.get("Type") == "Notification" else None
             targets = [
                 (arn, sns_lambda_event(envelope, f"{topic}:redrive") if envelope else event)
-                for arn in self._wiring.topic_functions(topic)
+                for arn in self.wiring.topic_functions(topic)
             ]
         elif "detail-type" in event:
             matching = [
-                t.function_arn for t in self._wiring.event_targets(self._bus_names) if pattern_matches(t.pattern, event)
+                t.function_arn for t in self.wiring.event_targets(self.bus_names) if pattern_matches(t.pattern, event)
             ]
             targets = [(arn, event) for arn in dict.fromkeys(matching)]
         if not targets:
             raise ReplayFailed("no function of the stack takes this event")
         for arn, payload in targets:
-            self._invoker.invoke_async(arn, payload)
+            self.invoker.invoke_async(arn, payload)
         return "invoked " + ", ".join(arn.rsplit(":", 1)[-1] for arn, _ in targets)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from siren.app.clock import utc_now
 from siren.domain.ack import AckAction, new_ack_code
 from siren.domain.escalation import (
     CHAT,
@@ -50,50 +51,37 @@ class PagingSettings:
     chat_webhook_url: Callable[[], str | None] | None = None
 
 
+@dataclass(kw_only=True, frozen=True, slots=True, eq=False)
 class Escalation:
     """Each port is one noun the escalation reads or changes: the incident and its timeline, the escalation's own
     state (attempt, held wait, pages sent), acknowledgement codes, the channels, and the machine's waits."""
 
-    def __init__(
-        self,
-        *,
-        incidents: IncidentRepository,
-        escalations: EscalationState,
-        codes: AckCodes,
-        pager: Pager,
-        waits: EscalationWaits,
-        config: SirenConfig,
-        settings: PagingSettings,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        rng: random.Random | None = None,
-        canary: Canary | None = None,
-    ) -> None:
-        self._canary_port = canary
-        self._incidents = incidents
-        self._escalations = escalations
-        self._codes = codes
-        self._waits = waits
-        self._config = config
-        self._pager = pager
-        self._settings = settings
-        self._clock = clock
-        self._rng = rng or random.SystemRandom()
+    incidents: IncidentRepository
+    escalations: EscalationState
+    codes: AckCodes
+    pager: Pager
+    waits: EscalationWaits
+    config: SirenConfig
+    settings: PagingSettings
+    clock: Callable[[], datetime] = utc_now
+    rng: random.Random = field(default_factory=random.SystemRandom)
+    canary: Canary | None = None
 
     # -- the state machine's tasks --------------------------------------------------------------------
     def step(self, cursor_json: Mapping[str, Any]) -> dict[str, Any]:
         """Plan the notifications due at the cursor, one page task per recipient (the state machine sends them,
         each in a task of its own); return them with how long to wait for an acknowledgement, or stop."""
         incident_id = str(cursor_json["incident_id"])
-        incident = self._incidents.get(incident_id)
+        incident = self.incidents.get(incident_id)
         if incident is None:
             return _stop(incident_id, "no such incident")
         if incident.status in (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED):
             return _stop(incident_id, f"incident is {incident.status}")
-        now = self._clock()
+        now = self.clock()
         if incident.canary:
             return self._canary(incident, now)
         if cursor_json.get("done"):
-            self._incidents.add_timeline(
+            self.incidents.add_timeline(
                 incident_id,
                 [
                     TimelineEntry(
@@ -106,14 +94,14 @@ class Escalation:
             )
             return _stop(incident_id, "policy exhausted")
         cursor = Cursor.from_json(cursor_json)
-        if cursor.attempt < self._escalations.current_attempt(incident_id):
+        if cursor.attempt < self.escalations.current_attempt(incident_id):
             return _stop(incident_id, "superseded by a later escalation (severity raised)")
-        policy = self._config.policy_for_severity(incident.severity)
+        policy = self.config.policy_for_severity(incident.severity)
         entries: list[TimelineEntry] = []
         tasks: list[PageTask] = []
         if not cursor.users:
             level = policy.levels[cursor.level]
-            users = self._drill_only(incident, resolve_targets(level.targets, self._config, now), now, entries)
+            users = self._drill_only(incident, resolve_targets(level.targets, self.config, now), now, entries)
             cursor = replace(cursor, users=users)
             where = f"level {cursor.level + 1}" + (f", round {cursor.round + 1}" if cursor.round else "")
             if cursor.level or cursor.round:
@@ -127,7 +115,7 @@ class Escalation:
             LevelShape(
                 delay_minutes=level.delay_minutes,
                 rules_by_user={
-                    user: [(str(rule.method), rule.after_minutes) for rule in self._config.users[user].notify]
+                    user: [(str(rule.method), rule.after_minutes) for rule in self.config.users[user].notify]
                     for user in (cursor.users if index == cursor.level else ())
                 },
             )
@@ -135,7 +123,7 @@ class Escalation:
         ]
         step = plan_step(cursor, levels, policy.repeat)
         tasks = page_tasks(cursor, step.due) + tasks  # people first: the chat post is the least urgent
-        self._incidents.add_timeline(incident_id, entries)
+        self.incidents.add_timeline(incident_id, entries)
         following = step.next.to_json() if step.next else {"incident_id": incident_id, "done": True}
         return {
             "action": "wait",
@@ -147,18 +135,18 @@ class Escalation:
     def roles(self, cursor_json: Mapping[str, Any]) -> dict[str, Any]:
         """SEV1/SEV2 (per config) also page the incident commander and the communications lead: one page task per
         person, marked with the role (these pages are not the escalation's levels: reports and drills read it)."""
-        incident = self._incidents.get(str(cursor_json["incident_id"]))
-        roles = self._config.roles
+        incident = self.incidents.get(str(cursor_json["incident_id"]))
+        roles = self.config.roles
         if incident is None or incident.canary or roles is None or incident.severity not in roles.severities:
             return {"paged": [], "pages": []}  # the canary checks the escalation's first step only
-        now = self._clock()
+        now = self.clock()
         entries: list[TimelineEntry] = []
         tasks: list[PageTask] = []
         cursor = Cursor.from_json(cursor_json)
         for role, target in (("commander", roles.commander), ("comms", roles.comms)):
             if target is None:
                 continue
-            for user in self._drill_only(incident, resolve_targets([target], self._config, now), now, entries):
+            for user in self._drill_only(incident, resolve_targets([target], self.config, now), now, entries):
                 entries.append(
                     TimelineEntry(
                         now,
@@ -168,9 +156,9 @@ class Escalation:
                         {"role": role, "user": user},
                     )
                 )
-                due = [Notification(user, str(rule.method), 0) for rule in self._config.users[user].notify]
+                due = [Notification(user, str(rule.method), 0) for rule in self.config.users[user].notify]
                 tasks.extend(page_tasks(cursor, due, role=role))
-        self._incidents.add_timeline(incident.id, entries)
+        self.incidents.add_timeline(incident.id, entries)
         return {"paged": [task.user for task in tasks], "pages": [task.to_json() for task in tasks]}
 
     def page(self, task_json: Mapping[str, Any], run: str) -> dict[str, Any]:
@@ -179,17 +167,17 @@ class Escalation:
         The incident is read first: acknowledged or resolved meanwhile, nobody is paged. A retried task (the
         function timed out, the state machine retries it) skips the channels it already sent."""
         task = PageTask.from_json(task_json)
-        incident = self._incidents.get(task.incident_id)
+        incident = self.incidents.get(task.incident_id)
         if incident is None or incident.status in (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED):
             return {"user": task.user, "sent": [], "skipped": str(incident.status) if incident else "missing"}
         page_id = task.page_id(run)
-        sent = list(self._escalations.sent_channels(incident.id, page_id))
+        sent = list(self.escalations.sent_channels(incident.id, page_id))
         if all(method in sent for method in task.methods):
             return {"user": task.user, "sent": sent}  # a retry of a task that had sent everything
-        now = self._clock()
+        now = self.clock()
         code, code_entries = self._code_for(incident, now)
         if code_entries:
-            self._incidents.add_timeline(incident.id, code_entries)
+            self.incidents.add_timeline(incident.id, code_entries)
         for method in task.methods:
             if method in sent:
                 continue
@@ -201,18 +189,18 @@ class Escalation:
                 entries = [replace(entry, data={**entry.data, "role": task.role}) for entry in entries]
             if any(entry.kind is TimelineKind.PAGED for entry in entries):
                 sent.append(method)
-            self._escalations.record_send(incident.id, entries, page_id=page_id, sent=tuple(sent), now=now)
+            self.escalations.record_send(incident.id, entries, page_id=page_id, sent=tuple(sent), now=now)
         return {"user": task.user, "sent": sent}
 
     def record_failure(self, cursor_json: Mapping[str, Any], error: Mapping[str, Any], state: str) -> dict[str, Any]:
         """A step failed after its retries: put it on the timeline and move on to the next level."""
         incident_id = str(cursor_json["incident_id"])
         cause = str(error.get("Cause", ""))[:500]
-        self._incidents.add_timeline(
+        self.incidents.add_timeline(
             incident_id,
             [
                 TimelineEntry(
-                    self._clock(),
+                    self.clock(),
                     TimelineKind.ESCALATION_FAILED,
                     ACTOR,
                     f"{state} failed ({error.get('Error', 'error')}); escalation continues",
@@ -223,7 +211,7 @@ class Escalation:
         if cursor_json.get("done"):
             return _stop(incident_id, "failed after the policy was exhausted")
         cursor = Cursor.from_json(cursor_json)
-        policy = self._config.policy_for_severity(self._incident_severity(incident_id))
+        policy = self.config.policy_for_severity(self._incident_severity(incident_id))
         from siren.domain.escalation import next_level
 
         following = next_level(cursor, len(policy.levels), policy.repeat)
@@ -236,11 +224,11 @@ class Escalation:
         task = PageTask.from_json(task_json)
         who = task.user or "the chat channel"
         cause = str(error.get("Cause", ""))[:500]
-        self._incidents.add_timeline(
+        self.incidents.add_timeline(
             task.incident_id,
             [
                 TimelineEntry(
-                    self._clock(),
+                    self.clock(),
                     TimelineKind.PAGE_FAILED,
                     ACTOR,
                     f"paging {who} failed ({error.get('Error', 'error')}): "
@@ -262,19 +250,19 @@ class Escalation:
         """Keep the wait's task token; if the incident was acknowledged meanwhile, end the wait at once."""
         incident_id = str(cursor_json["incident_id"])
         attempt = int(cursor_json.get("attempt", 1))
-        if not self._escalations.hold_token(incident_id, token, execution, attempt):
-            self._waits.end_wait(token, "superseded by a later escalation (severity raised)")
+        if not self.escalations.hold_token(incident_id, token, execution, attempt):
+            self.waits.end_wait(token, "superseded by a later escalation (severity raised)")
             return {"held": False}
-        incident = self._incidents.get(incident_id)
+        incident = self.incidents.get(incident_id)
         if incident is None or incident.status in (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED):
-            self._waits.end_wait(token, str(incident.status) if incident else "missing")
+            self.waits.end_wait(token, str(incident.status) if incident else "missing")
         return {"held": True}
 
     # -- paging -------------------------------------------------------------------------------------------
     def _code_for(self, incident: Incident, now: datetime) -> tuple[str | None, list[TimelineEntry]]:
         """The incident's acknowledgement code; when none can be allocated the page goes out without one (with the
         link when configured) and that is recorded: a page without a code beats no page."""
-        code = self._codes.ack_code(incident.id, lambda: new_ack_code(self._rng), now)
+        code = self.codes.ack_code(incident.id, lambda: new_ack_code(self.rng), now)
         if code is not None:
             return code, []
         return None, [
@@ -290,7 +278,7 @@ class Escalation:
     def _notify_one(
         self, incident: Incident, notification: Notification, code: str | None, now: datetime
     ) -> list[TimelineEntry]:
-        user = self._config.users[notification.user]
+        user = self.config.users[notification.user]
         attempts: list[Delivery] = []
         method = str(notification.method)
         address = user.email if method == "email" else user.phone
@@ -307,7 +295,7 @@ class Escalation:
         if (
             method in ("sms", "voice")
             and code is not None
-            and not self._codes.bind_number(code, incident.id, address, now)
+            and not self.codes.bind_number(code, incident.id, address, now)
         ):
             # The code stopped being this incident's (freed or expired meanwhile): a reply with it must not reach
             # another incident, so this page goes without a code.
@@ -316,12 +304,12 @@ class Escalation:
             sms_link = self._link(incident, AckAction.ACK, notification.user, now) if self._sms_links else None
             if code is None and sms_link is None:
                 sms_link = self._link(incident, AckAction.ACK, notification.user, now)
-            attempts.extend(self._pager.send_sms(address, sms_text(incident, code, sms_link)))
+            attempts.extend(self.pager.send_sms(address, sms_text(incident, code, sms_link)))
         elif method == "voice":
-            call = self._pager.send_voice(address, voice_ssml(incident, code))
+            call = self.pager.send_voice(address, voice_ssml(incident, code))
             attempts.append(call)
             if not call.ok:  # no voice fallback exists: fall back to a text
-                attempts.extend(self._pager.send_sms(address, sms_text(incident, code)))
+                attempts.extend(self.pager.send_sms(address, sms_text(incident, code)))
         else:
             message = email(
                 incident,
@@ -329,8 +317,8 @@ class Escalation:
                 ack_url=self._link(incident, AckAction.ACK, notification.user, now),
                 resolve_url=self._link(incident, AckAction.RESOLVE, notification.user, now),
             )
-            attempts.append(self._pager.send_email(address, message, self._settings.email_sender))
-        done = self._clock()  # when the attempts came back: the timeline says when each page happened
+            attempts.append(self.pager.send_email(address, message, self.settings.email_sender))
+        done = self.clock()  # when the attempts came back: the timeline says when each page happened
         entries: list[TimelineEntry] = []
         for attempt in attempts:
             kind = TimelineKind.PAGED if attempt.ok else TimelineKind.PAGE_FAILED
@@ -360,8 +348,8 @@ class Escalation:
         (nothing is sent; no voice, email or chat). When every check passes, the heartbeat is recorded with the
         end-to-end seconds since the canary sent its alert; either way the incident resolves itself. A failed check
         records no heartbeat: the missing canary is what alarms."""
-        policy = self._config.policy_for_severity(incident.severity)
-        users = resolve_targets(policy.levels[0].targets, self._config, now) if policy.levels else ()
+        policy = self.config.policy_for_severity(incident.severity)
+        users = resolve_targets(policy.levels[0].targets, self.config, now) if policy.levels else ()
         entries: list[TimelineEntry] = []
         healthy = bool(users)
         if not users:
@@ -371,10 +359,10 @@ class Escalation:
                 )
             )
         for user in users:
-            phone = self._config.users[user].phone
+            phone = self.config.users[user].phone
             if not phone:
                 continue
-            check = self._pager.check_sms(phone, sms_text(incident, new_ack_code(self._rng)))  # a code, not held
+            check = self.pager.check_sms(phone, sms_text(incident, new_ack_code(self.rng)))  # a code, not held
             healthy = healthy and check.ok
             detail = f"canary: sms to {user} via {check.via} checked, not sent" + (
                 "" if check.ok else f": failed: {check.error}"
@@ -396,11 +384,11 @@ class Escalation:
                     },
                 )
             )
-        self._incidents.add_timeline(incident.id, entries)
-        if self._canary_port is not None:
+        self.incidents.add_timeline(incident.id, entries)
+        if self.canary is not None:
             if healthy:
-                self._canary_port.heartbeat(now, canary_seconds(incident, now))
-            self._canary_port.resolve(incident.id)
+                self.canary.heartbeat(now, canary_seconds(incident, now))
+            self.canary.resolve(incident.id)
         return _stop(incident.id, "canary checked" if healthy else "canary check failed")
 
     @staticmethod
@@ -428,12 +416,12 @@ class Escalation:
         return not (
             incident.drill
             or incident.canary
-            or self._settings.chat_webhook_url is None
-            or incident.severity not in self._config.paging.chat_severities
+            or self.settings.chat_webhook_url is None
+            or incident.severity not in self.config.paging.chat_severities
         )
 
     def _post_to_chat(self, incident: Incident, now: datetime, code: str | None) -> list[TimelineEntry]:
-        read_url = self._settings.chat_webhook_url
+        read_url = self.settings.chat_webhook_url
         if read_url is None:
             return []
         try:
@@ -443,12 +431,12 @@ class Escalation:
             return [TimelineEntry(now, TimelineKind.PAGE_FAILED, SYSTEM_ACTOR, unavailable, {"channel": "chat"})]
         if not url:
             return []
-        attempt = self._pager.send_chat(url, chat_payload(incident, code))
+        attempt = self.pager.send_chat(url, chat_payload(incident, code))
         kind = TimelineKind.PAGED if attempt.ok else TimelineKind.PAGE_FAILED
         detail = f"chat via {attempt.via}" + ("" if attempt.ok else f" failed: {attempt.error}")
         return [
             TimelineEntry(
-                self._clock(),
+                self.clock(),
                 kind,
                 SYSTEM_ACTOR,
                 detail,
@@ -458,14 +446,14 @@ class Escalation:
 
     @property
     def _sms_links(self) -> bool:
-        return self._config.paging.sms_links
+        return self.config.paging.sms_links
 
     def _link(self, incident: Incident, action: AckAction, user: str, now: datetime) -> str | None:
-        links = self._settings.links
+        links = self.settings.links
         return links.link(incident.id, action, user, now) if links else None
 
     def _incident_severity(self, incident_id: str) -> str:
-        incident = self._incidents.get(incident_id)
+        incident = self.incidents.get(incident_id)
         return incident.severity if incident else "SEV3"
 
 

@@ -9,9 +9,11 @@ event the store does not confirm changes nothing and is logged as ignored."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from siren.app.clock import utc_now
 from siren.domain.escalation import execution_name
 from siren.domain.incidents import Incident, IncidentStatus, LifecycleEventType, TimelineKind
 from siren.domain.signals import SEVERITIES
@@ -22,68 +24,60 @@ ENDED = (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED)
 UNACKNOWLEDGED = (IncidentStatus.OPEN, IncidentStatus.RECOVERED)
 
 
+@dataclass(kw_only=True, frozen=True, slots=True, eq=False)
 class EscalationEvents:
     """The lifecycle function's use case: reads the incident and the escalation's state, starts runs and ends
     waits through the machine, and gives a resolved incident's code back."""
 
-    def __init__(
-        self,
-        *,
-        incidents: IncidentRepository,
-        escalations: EscalationState,
-        codes: AckCodes,
-        runs: EscalationRuns,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._incidents = incidents
-        self._escalations = escalations
-        self._codes = codes
-        self._runs = runs
-        self._clock = clock
+    incidents: IncidentRepository
+    escalations: EscalationState
+    codes: AckCodes
+    runs: EscalationRuns
+    clock: Callable[[], datetime] = utc_now
 
     def on_lifecycle_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        now = self._clock()
+        now = self.clock()
         detail_type = event.get("detail-type")
         detail = event.get("detail") or {}
         incident_id = str(detail["incident_id"])
         if detail_type == LifecycleEventType.OPENED:
-            incident = self._incidents.get(incident_id)
+            incident = self.incidents.get(incident_id)
             if incident is None or incident.status not in UNACKNOWLEDGED:
                 return _ignored(incident_id, detail_type, incident, "the incident is not open and unacknowledged")
             started = self._start(incident_id, attempt=1)
             return {"incident_id": incident_id, "started": started}
         if detail_type == LifecycleEventType.SEVERITY_CHANGED and detail.get("raised"):
-            attempt, refusal = _confirmed_raise(self._incidents, incident_id, detail)
+            attempt, refusal = _confirmed_raise(self.incidents, incident_id, detail)
             if attempt is None:
-                return _ignored(incident_id, detail_type, self._incidents.get(incident_id), refusal)
+                return _ignored(incident_id, detail_type, self.incidents.get(incident_id), refusal)
             # Each raise is its own attempt: the version of the incident makes the execution name unique. The new
             # attempt becomes current first, so the one it replaces can no longer hold a wait or page again.
-            previous_wait = self._escalations.supersede_escalation(incident_id, attempt)
-            stopped = self._runs.end_wait(previous_wait, "severity raised") if previous_wait else False
+            previous_wait = self.escalations.supersede_escalation(incident_id, attempt)
+            stopped = self.runs.end_wait(previous_wait, "severity raised") if previous_wait else False
             started = self._start(incident_id, attempt=attempt)
             return {"incident_id": incident_id, "restarted": started, "stopped_previous": stopped}
         if detail_type in (LifecycleEventType.ACKNOWLEDGED, LifecycleEventType.RESOLVED):
-            incident = self._incidents.get(incident_id)
+            incident = self.incidents.get(incident_id)
             if incident is None or incident.status not in ENDED:
                 return _ignored(incident_id, detail_type, incident, "the store says the incident is not acknowledged")
             stopped = self._end_wait(incident_id, str(detail_type))
             if incident.status is IncidentStatus.RESOLVED:
                 # The code goes back to the pool (after a grace for late replies): codes never run out.
-                freed = self._codes.free_ack_code(incident_id, now)
+                freed = self.codes.free_ack_code(incident_id, now)
                 return {"incident_id": incident_id, "stopped": stopped, "freed_code": freed}
             return {"incident_id": incident_id, "stopped": stopped}
         return {"incident_id": incident_id, "ignored": detail_type}
 
     def _start(self, incident_id: str, attempt: int) -> bool:
         """Start the attempt's run under its own name: False when it already started (a redelivered event)."""
-        return self._runs.start(incident_id, attempt, execution_name(incident_id, attempt))
+        return self.runs.start(incident_id, attempt, execution_name(incident_id, attempt))
 
     def _end_wait(self, incident_id: str, why: str) -> bool:
-        held = self._escalations.held_token(incident_id)
+        held = self.escalations.held_token(incident_id)
         if held is None:
             return False
         token, _execution = held
-        return self._runs.end_wait(token, why)
+        return self.runs.end_wait(token, why)
 
 
 def _confirmed_raise(

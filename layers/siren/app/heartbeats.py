@@ -15,6 +15,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from siren.app.clock import utc_now
 from siren.app.ingest import Ingestor
 from siren.domain.heartbeats import Action, HeartbeatState, HeartbeatStatus, Verdict, reading, verdict
 from siren.domain.policy import Heartbeat, SirenConfig
@@ -45,27 +46,21 @@ class HeartbeatView:
         }
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class Heartbeats:
-    def __init__(
-        self,
-        heartbeats: HeartbeatRecords,
-        config: SirenConfig,
-        ingestor: Ingestor,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._heartbeats = heartbeats
-        self._config = config
-        self._ingestor = ingestor
-        self._clock = clock
+    heartbeats: HeartbeatRecords
+    config: SirenConfig
+    ingestor: Ingestor
+    clock: Callable[[], datetime] = utc_now
 
     def known(self, name: str) -> bool:
-        return name in self._config.heartbeats
+        return name in self.config.heartbeats
 
     def ping(self, name: str) -> HeartbeatView:
         """A job's ping: recorded, and an incident its silence opened is resolved (or recovered). KeyError: unknown."""
-        heartbeat = self._config.heartbeats[name]
-        now = self._clock()
-        state = self._heartbeats.record_heartbeat_ping(name, now)
+        heartbeat = self.config.heartbeats[name]
+        now = self.clock()
+        state = self.heartbeats.record_heartbeat_ping(name, now)
         self._settle(heartbeat, state, now)
         return _view(heartbeat, state, now)
 
@@ -75,16 +70,16 @@ class Heartbeats:
         One heartbeat that fails does not stop the others; the failure is raised at the end, so that the run counts
         as an error (and Siren's own error alarm sees it).
         """
-        now = self._clock()
-        states = self._heartbeats.heartbeat_states() if self._config.heartbeats else {}
+        now = self.clock()
+        states = self.heartbeats.heartbeat_states() if self.config.heartbeats else {}
         actions: dict[str, str] = {}
         down = 0
         failed: list[str] = []
-        for name, heartbeat in self._config.heartbeats.items():
+        for name, heartbeat in self.config.heartbeats.items():
             try:
                 state = states.get(name) or HeartbeatState()
                 if state.first_seen_at is None:
-                    state = self._heartbeats.heartbeat_seen(name, now)  # its first deadline counts from now
+                    state = self.heartbeats.heartbeat_seen(name, now)  # its first deadline counts from now
                 actions[name] = str(self._settle(heartbeat, state, now).action)
                 down += reading(heartbeat.interval, heartbeat.grace, state, now).status is HeartbeatStatus.DOWN
             except Exception:
@@ -98,11 +93,11 @@ class Heartbeats:
 
     def views(self) -> list[HeartbeatView]:
         """Every configured heartbeat's status now, in file order (one Query)."""
-        now = self._clock()
-        states = self._heartbeats.heartbeat_states()
+        now = self.clock()
+        states = self.heartbeats.heartbeat_states()
         return [
             _view(heartbeat, states.get(name) or HeartbeatState(), now)
-            for name, heartbeat in self._config.heartbeats.items()
+            for name, heartbeat in self.config.heartbeats.items()
         ]
 
     def _settle(self, heartbeat: Heartbeat, state: HeartbeatState, now: datetime) -> Verdict:
@@ -112,12 +107,12 @@ class Heartbeats:
         if decided.action is Action.NOTHING or decided.deadline is None:
             return decided
         if decided.action is Action.REPORT_MISSED:
-            result = self._ingestor.ingest(_missed_signal(heartbeat, state, decided, now), _raw(heartbeat, state))
-            self._heartbeats.mark_heartbeat_missed(heartbeat.name, decided.deadline)
+            result = self.ingestor.ingest(_missed_signal(heartbeat, state, decided, now), _raw(heartbeat, state))
+            self.heartbeats.mark_heartbeat_missed(heartbeat.name, decided.deadline)
             metrics.add_metric(name="HeartbeatsMissed", unit=MetricUnit.Count, value=1)
         else:
-            result = self._ingestor.ingest(_recovered_signal(heartbeat, state, decided, now), _raw(heartbeat, state))
-            self._heartbeats.mark_heartbeat_recovered(heartbeat.name, decided.deadline)
+            result = self.ingestor.ingest(_recovered_signal(heartbeat, state, decided, now), _raw(heartbeat, state))
+            self.heartbeats.mark_heartbeat_recovered(heartbeat.name, decided.deadline)
         logger.info(
             "heartbeat reported",
             extra={
@@ -148,31 +143,48 @@ def _missed_signal(heartbeat: Heartbeat, state: HeartbeatState, decided: Verdict
         f"No ping from heartbeat {heartbeat.name} since {since}: it pings every {heartbeat.interval_minutes} min, "
         f"with {heartbeat.grace_minutes} min of grace, so it was due by {_text(decided.deadline)}."
     )
-    return Signal(
-        source=Source.GENERIC,
-        delivery_id=decided.delivery_id(heartbeat.name),
-        dedup_key=heartbeat.dedup_key,
+    return _heartbeat_signal(
+        heartbeat,
+        decided,
         status=SignalStatus.FIRING,
-        title=f"Heartbeat {heartbeat.name} missed",
         occurred_at=min(decided.deadline or now, now),
-        service=heartbeat.service,
         summary=summary,
-        hints=SeverityHints(explicit=heartbeat.severity, labels={"heartbeat": heartbeat.name}),
-        details={"heartbeat": heartbeat.name, "deadline": _text(decided.deadline) or ""},
+        severity=heartbeat.severity,
     )
 
 
 def _recovered_signal(heartbeat: Heartbeat, state: HeartbeatState, decided: Verdict, now: datetime) -> Signal:
+    return _heartbeat_signal(
+        heartbeat,
+        decided,
+        status=SignalStatus.RESOLVED,
+        occurred_at=min(state.last_ping_at or now, now),
+        summary=f"Heartbeat {heartbeat.name} pinged again at {_text(state.last_ping_at)}.",
+        severity=None,
+    )
+
+
+def _heartbeat_signal(
+    heartbeat: Heartbeat,
+    decided: Verdict,
+    *,
+    status: SignalStatus,
+    occurred_at: datetime,
+    summary: str,
+    severity: str | None,
+) -> Signal:
+    """A heartbeat's signal: the missed and the recovered one share the heartbeat's dedup key (so the recovery
+    settles the incident the miss opened) and the verdict names the delivery; only a miss states a severity."""
     return Signal(
         source=Source.GENERIC,
         delivery_id=decided.delivery_id(heartbeat.name),
         dedup_key=heartbeat.dedup_key,
-        status=SignalStatus.RESOLVED,
+        status=status,
         title=f"Heartbeat {heartbeat.name} missed",
-        occurred_at=min(state.last_ping_at or now, now),
+        occurred_at=occurred_at,
         service=heartbeat.service,
-        summary=f"Heartbeat {heartbeat.name} pinged again at {_text(state.last_ping_at)}.",
-        hints=SeverityHints(labels={"heartbeat": heartbeat.name}),
+        summary=summary,
+        hints=SeverityHints(explicit=severity, labels={"heartbeat": heartbeat.name}),
         details={"heartbeat": heartbeat.name, "deadline": _text(decided.deadline) or ""},
     )
 

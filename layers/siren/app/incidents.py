@@ -6,9 +6,10 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 
+from siren.app.clock import utc_now
 from siren.app.ingest import Ingestor, IngestResult
 from siren.domain.incidents import (
     Incident,
@@ -35,16 +36,11 @@ MAX_ATTEMPTS = 20
 NOTE_MAX = 2000
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class Incidents:
-    def __init__(
-        self,
-        incidents: IncidentRepository,
-        config: SirenConfig,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._incidents = incidents
-        self._config = config
-        self._clock = clock
+    incidents: IncidentRepository
+    config: SirenConfig
+    clock: Callable[[], datetime] = utc_now
 
     def declare(self, title: str, severity: str, service: str, summary: str, actor: str) -> IngestResult:
         """A person declares an incident: it opens (and escalates) like any other, with the given severity."""
@@ -53,7 +49,7 @@ class Incidents:
         if not service.strip():
             raise IncidentError("a declared incident needs a service")
         severity = normalize_severity(severity)
-        now = self._clock()
+        now = self.clock()
         declaration = str(uuid.uuid4())
         signal = Signal(
             source=Source.MANUAL,
@@ -69,10 +65,10 @@ class Incidents:
         )
         choice = SeverityDecision(severity, "declared", f"declared {severity} by {actor}")
         payload = {"title": title, "severity": severity, "service": service, "summary": summary, "actor": actor}
-        return Ingestor(self._incidents, self._config, self._clock).ingest(signal, payload, severity_override=choice)
+        return Ingestor(self.incidents, self.config, self.clock).ingest(signal, payload, severity_override=choice)
 
     def get(self, incident_id: str) -> IncidentView:
-        view = self._incidents.view(incident_id)
+        view = self.incidents.view(incident_id)
         if view is None:
             raise IncidentError(f"no incident {incident_id}")
         return view
@@ -81,12 +77,12 @@ class Incidents:
         """Newest first. Siren's own canary incidents (open for a few seconds each) only with ``canaries``; resolved
         ones are never listed (the by-time index keeps them apart)."""
         if status is not None:
-            found = self._incidents.list_by_status(status, limit)
+            found = self.incidents.list_by_status(status, limit)
         else:
             found = [
                 i
                 for s in (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED, IncidentStatus.RECOVERED)
-                for i in self._incidents.list_by_status(s, limit)
+                for i in self.incidents.list_by_status(s, limit)
             ]
         chosen = [incident for incident in found if canaries or not incident.canary]
         return sorted(chosen, key=lambda incident: incident.opened_at, reverse=True)[:limit]
@@ -98,7 +94,7 @@ class Incidents:
         return self._change(incident_id, lambda incident, now: acknowledge(incident, actor, via, now))
 
     def assign(self, incident_id: str, role: str, user: str, actor: str) -> Incident:
-        if user not in self._config.users:
+        if user not in self.config.users:
             raise IncidentError(f"unknown user {user!r}: users are defined in siren.yaml")
         return self._change(incident_id, lambda incident, now: assign_role(incident, role, user, actor, now))
 
@@ -109,10 +105,10 @@ class Incidents:
             raise IncidentError("a note needs some text")
         if len(note) > NOTE_MAX:
             raise IncidentError(f"a note is at most {NOTE_MAX} characters, got {len(note)}")
-        if self._incidents.get(incident_id) is None:
+        if self.incidents.get(incident_id) is None:
             raise IncidentError(f"no incident {incident_id}")
-        entry = TimelineEntry(self._clock(), TimelineKind.NOTE, actor, note)
-        self._incidents.add_timeline(incident_id, [entry])
+        entry = TimelineEntry(self.clock(), TimelineKind.NOTE, actor, note)
+        self.incidents.add_timeline(incident_id, [entry])
         return entry
 
     def post_update(self, incident_id: str, body: str, status: str, actor: str, title: str | None = None) -> Incident:
@@ -126,21 +122,21 @@ class Incidents:
 
     def _change(self, incident_id: str, decide: Callable[[Incident, datetime], Outcome]) -> Incident:
         for attempt in range(MAX_ATTEMPTS):
-            incident = self._incidents.get(incident_id)
+            incident = self.incidents.get(incident_id)
             if incident is None:
                 raise IncidentError(f"no incident {incident_id}")
-            now = self._clock()
+            now = self.clock()
             outcome = decide(incident, now)
             if outcome.incident is None:
                 return incident  # nothing to change (e.g. already acknowledged)
             changed = outcome.incident
             if outcome.incident.status is IncidentStatus.RESOLVED:
                 # The key is free again: its next trigger opens a new incident.
-                key = self._incidents.key_state(incident.dedup_key)
+                key = self.incidents.key_state(incident.dedup_key)
                 if key.open_incident_id == incident.id:
                     outcome = replace(outcome, key_state=replace(key, open_incident_id=None, version=key.version + 1))
             try:
-                self._incidents.apply(outcome, None, now)
+                self.incidents.apply(outcome, None, now)
             except ConcurrentChange:
                 time.sleep(random.uniform(0, min(0.005 * (2**attempt), 0.25)))  # noqa: S311 - jitter, not security
                 continue

@@ -6,9 +6,10 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from siren.app.clock import utc_now
 from siren.domain.incidents import (
     MAX_CLOCK_SKEW,
     Incident,
@@ -78,26 +79,21 @@ def _is_plain_duplicate_candidate(signal: Signal, policy: ServicePolicy) -> bool
     return firing and not multi_alarm_level and not any(signal.details.get(key) for key in ignored)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class Ingestor:
-    def __init__(
-        self,
-        incidents: IncidentRepository,
-        config: SirenConfig,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._incidents = incidents
-        self._config = config
-        self._clock = clock
+    incidents: IncidentRepository
+    config: SirenConfig
+    clock: Callable[[], datetime] = utc_now
 
     def ingest(
         self, signal: Signal, raw_payload: Mapping[str, Any], severity_override: SeverityDecision | None = None
     ) -> IngestResult:
         """Apply one signal. A time more than MAX_CLOCK_SKEW ahead of now is taken as now, with a note."""
-        now = self._clock()
+        now = self.clock()
         signal = clamped_to_receipt(signal, now, MAX_CLOCK_SKEW)
         note = signal.details.get(CLOCK_SKEW_NOTE)
-        service = resolve_service(signal, self._config)
-        policy = self._config.service_policy(service)
+        service = resolve_service(signal, self.config)
+        policy = self.config.service_policy(service)
         raw = RawAlert(str(signal.source), signal.delivery_id, now, raw_payload)
 
         if _is_plain_duplicate_candidate(signal, policy):
@@ -109,20 +105,20 @@ class Ingestor:
                 {"delivery_id": signal.delivery_id, "summary": signal.summary[:500]},
             )
             try:
-                appended = self._incidents.append_duplicate(signal.dedup_key, entry, raw)
+                appended = self.incidents.append_duplicate(signal.dedup_key, entry, raw)
             except DuplicateDelivery:
                 return IngestResult("duplicate_delivery", "already applied", dedup_key=signal.dedup_key, note=note)
             if appended is not None:
                 return IngestResult("appended", "duplicate of an open incident", appended, signal.dedup_key, note)
 
         for attempt in range(MAX_ATTEMPTS):
-            key_state = self._incidents.key_state(signal.dedup_key)
+            key_state = self.incidents.key_state(signal.dedup_key)
             incident: Incident | None = None
             if key_state.open_incident_id:
-                incident = self._incidents.get(key_state.open_incident_id)
+                incident = self.incidents.get(key_state.open_incident_id)
                 if incident is not None and incident.status is IncidentStatus.RESOLVED:
                     incident = None
-            severity = severity_override or resolve_severity(signal, service, self._config)
+            severity = severity_override or resolve_severity(signal, service, self.config)
             outcome = decide(
                 signal,
                 key_state=key_state,
@@ -138,10 +134,10 @@ class Ingestor:
                 raw = replace(raw, delivery_id=delivery_id)
             try:
                 if outcome.incident is None and outcome.key_state is None:
-                    first = self._incidents.record_raw_alert(raw)
+                    first = self.incidents.record_raw_alert(raw)
                     action = "ignored" if first else "duplicate_delivery"
                     return IngestResult(action, outcome.reason, dedup_key=signal.dedup_key, note=note)
-                self._incidents.apply(outcome, raw, now)
+                self.incidents.apply(outcome, raw, now)
             except DuplicateDelivery:
                 return IngestResult("duplicate_delivery", "already applied", dedup_key=signal.dedup_key, note=note)
             except ConcurrentChange:

@@ -24,11 +24,12 @@ import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from siren.app.clock import utc_now
 from siren.app.function_url import ANY_PATH, Request, Route, Router
 from siren.app.ingest import Ingestor, IngestResult
 from siren.domain.parsers import JUDGES_BY_SOURCE, decode_json, parse_cloudwatch_event, parse_cloudwatch_sns_message
@@ -50,10 +51,6 @@ CHUNK_ALERTS = 50
 MAX_ALERTS_PER_REQUEST = 10_000
 REQUESTS_PER_MINUTE = 600  # per sender (format + source IP): ten a second, far above any real sender's pace
 HEARTBEAT_ROUTE = "heartbeat"  # POST <WebhookUrl>heartbeat/<name>
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +108,7 @@ class Intake:
     dead_letters: DeadLetters
     _: KW_ONLY
     webhook_token: Callable[[], str] | None = None
-    clock: Callable[[], datetime] = _utc_now
+    clock: Callable[[], datetime] = utc_now
     heartbeats: Heartbeats | None = None
     queue: WebhookQueue | None = None
     rate_limit: RateLimit | None = None

@@ -50,25 +50,18 @@ class SweepReport:
         return {"unacknowledged": self.unacknowledged, "running": self.running, "repairs": self.repairs}
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class Reconciler:
-    def __init__(
-        self,
-        incidents: IncidentRepository,
-        escalations: EscalationState,
-        runs: EscalationRuns,
-        clock: Callable[[], datetime],
-        grace: timedelta = DEFAULT_GRACE,
-    ) -> None:
-        self._incidents = incidents
-        self._escalations = escalations
-        self._runs = runs
-        self._clock = clock
-        self._grace = grace
+    incidents: IncidentRepository
+    escalations: EscalationState
+    runs: EscalationRuns
+    clock: Callable[[], datetime]
+    grace: timedelta = DEFAULT_GRACE
 
     def sweep(self) -> SweepReport:
-        now = self._clock()
+        now = self.clock()
         report = SweepReport()
-        running_names = self._runs.running()
+        running_names = self.runs.running()
         report.running = len(running_names)
         running_by_incident: dict[str, list[str]] = {}
         for name in running_names:
@@ -78,7 +71,7 @@ class Reconciler:
         unacknowledged = [
             incident
             for status in UNACKNOWLEDGED
-            for incident in self._incidents.list_by_status(status, limit=MAX_UNRESOLVED_READ)
+            for incident in self.incidents.list_by_status(status, limit=MAX_UNRESOLVED_READ)
         ]
         report.unacknowledged = len(unacknowledged)
         for incident in unacknowledged:
@@ -92,33 +85,33 @@ class Reconciler:
         return report
 
     def _keep_escalating(self, incident: Incident, running: list[str], now: datetime, report: SweepReport) -> None:
-        attempt = self._escalations.current_attempt(incident.id)
+        attempt = self.escalations.current_attempt(incident.id)
         if any((parsed := parse_execution_name(name)) and parsed.attempt == attempt for name in running):
             return
-        latest = self._runs.latest(incident.id, attempt)
+        latest = self.runs.latest(incident.id, attempt)
         repair = repair_for_unacknowledged(
-            incident.id, attempt, latest, opened_at=incident.opened_at, now=now, grace=self._grace
+            incident.id, attempt, latest, opened_at=incident.opened_at, now=now, grace=self.grace
         )
-        if repair is None or not self._runs.start(incident.id, attempt, repair.name):
+        if repair is None or not self.runs.start(incident.id, attempt, repair.name):
             return  # nothing to do, or another sweep (or the late event) started it first
         self._record(incident.id, now, f"escalation started again as {repair.name}: {repair.why}", report)
 
     def _end_escalation(self, incident_id: str, names: list[str], now: datetime, report: SweepReport) -> None:
-        incident = self._incidents.get(incident_id)
+        incident = self.incidents.get(incident_id)
         if incident is not None and incident.status in UNACKNOWLEDGED:
             return  # changed since the list was read: the next sweep looks again
         since = (incident.resolved_at or incident.acknowledged_at) if incident is not None else None
-        if since is not None and now - since < self._grace:
+        if since is not None and now - since < self.grace:
             return  # the Acknowledged / Resolved event that ends it may be on its way
         why = f"incident is {incident.status}" if incident is not None else "no such incident"
-        held = self._escalations.held_token(incident_id)
-        ended = self._runs.end_wait(held[0], why) if held is not None else False
+        held = self.escalations.held_token(incident_id)
+        ended = self.runs.end_wait(held[0], why) if held is not None else False
         if not ended:
-            ended = any([self._runs.stop(name, why) for name in names])
+            ended = any([self.runs.stop(name, why) for name in names])
         if ended and incident is not None:
             self._record(incident_id, now, f"escalation ended ({why}): its end was missed", report)
 
     def _record(self, incident_id: str, now: datetime, detail: str, report: SweepReport) -> None:
         logger.warning("escalation repaired", extra={"incident_id": incident_id, "repair": detail})
-        self._incidents.add_timeline(incident_id, [TimelineEntry(now, TimelineKind.ESCALATION_REPAIRED, ACTOR, detail)])
+        self.incidents.add_timeline(incident_id, [TimelineEntry(now, TimelineKind.ESCALATION_REPAIRED, ACTOR, detail)])
         report.repairs.append({"incident_id": incident_id, "repair": detail})

@@ -8,17 +8,17 @@ incidents. The same is done for the previous period of equal length, for the com
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass
+from datetime import date, datetime, timedelta
 
+from siren.app.clock import utc_now
 from siren.domain.incidents import IncidentError, TimelineEntry, TimelineKind
 from siren.domain.pages import Page, as_page, is_chat_post
 from siren.domain.policy import SirenConfig
 from siren.domain.postmortem import postmortem_markdown
 from siren.domain.records import ActionItemRecord
 from siren.domain.reports import (
-    ActionItem,
     EscalationFacts,
     IncidentFacts,
     OffHours,
@@ -52,36 +52,30 @@ def monthly_period(now: datetime, zone_name: str) -> Period:
     return Period(previous_month, this_month)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class Reports:
-    def __init__(
-        self,
-        incidents: IncidentRepository,
-        action_items: ActionItems,
-        config: SirenConfig,
-        *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._incidents = incidents
-        self._action_items = action_items
-        self._config = config
-        self._clock = clock
+    incidents: IncidentRepository
+    action_items: ActionItems
+    config: SirenConfig
+    _: KW_ONLY
+    clock: Callable[[], datetime] = utc_now
 
     # -- reports ----------------------------------------------------------------------------------------------
     def build(self, period: Period, title: str = "Siren incident report") -> RenderedReport:
-        now = self._clock()
-        actions = [_action(item) for item in self._action_items.action_items()]
+        now = self.clock()
+        actions = list(self.action_items.action_items())
         current = self._metrics(period, actions, now)
         previous = self._metrics(period.previous(), actions, now)
         report = Report(current=current, previous=previous, generated_at=now, title=title)
         subject, text, html = render_report(report)
         return RenderedReport(report, subject, text, html)
 
-    def _metrics(self, period: Period, actions: list[ActionItem], now: datetime) -> PeriodMetrics:
-        settings = self._config.reports
+    def _metrics(self, period: Period, actions: list[ActionItemRecord], now: datetime) -> PeriodMetrics:
+        settings = self.config.reports
         builder = ReportBuilder(
             period, OffHours(settings.off_hours_start, settings.off_hours_end, settings.weekends_off)
         )
-        for incident in self._incidents.iter_opened_between(period.start, period.end):
+        for incident in self.incidents.iter_opened_between(period.start, period.end):
             if incident.drill or incident.canary:
                 continue  # game days rehearse and the canary checks Siren itself; neither counts
             builder.add_incident(
@@ -95,7 +89,7 @@ class Reports:
                 )
             )
         escalated: set[str] = set()  # incidents that reached level 2+ in the period: one fact each
-        for incident_id, entry in self._incidents.iter_activity(period.start, period.end):
+        for incident_id, entry in self.incidents.iter_activity(period.start, period.end):
             if entry.data.get("drill") or entry.data.get("canary"):
                 continue
             if (page := as_page(entry)) is not None:
@@ -109,21 +103,21 @@ class Reports:
             ):
                 escalated.add(incident_id)
                 builder.add_escalation(EscalationFacts(incident_id, int(entry.data.get("level", 2))))
-        return builder.finish(actions, now.astimezone(self._config.reports.zone).date())
+        return builder.finish(actions, now.astimezone(self.config.reports.zone).date())
 
     def _page(self, incident_id: str, page: Page) -> PageFacts:
-        known = self._config.users.get(page.user)
+        known = self.config.users.get(page.user)
         return PageFacts(page.at, page.user, known.time_zone if known else "UTC", incident_id, page.channel)
 
     def send(self, rendered: RenderedReport, mail: Mailer, sender: str) -> str:
-        recipients = list(self._config.reports.recipients)
+        recipients = list(self.config.reports.recipients)
         if not recipients:
             raise IncidentError("no report recipients: add reports.recipients to siren.yaml")
         return mail.send_report(sender, recipients, rendered.subject, rendered.text, rendered.html)
 
     # -- action items -----------------------------------------------------------------------------------------
     def add_action(self, incident_id: str, title: str, owner: str, due: date, actor: str) -> ActionItemRecord:
-        if self._incidents.get(incident_id) is None:
+        if self.incidents.get(incident_id) is None:
             raise IncidentError(f"no incident {incident_id}")
         title = " ".join(title.split())
         if not title or len(title) > ACTION_TITLE_MAX:
@@ -131,7 +125,7 @@ class Reports:
         owner = owner.strip()
         if not owner:
             raise IncidentError("an action item needs an owner")
-        now = self._clock()
+        now = self.clock()
         record = ActionItemRecord(
             id=f"AI-{now:%Y%m%d}-{secrets.token_hex(3)}",
             incident_id=incident_id,
@@ -141,8 +135,8 @@ class Reports:
             created_at=now,
             created_by=actor,
         )
-        self._action_items.add_action_item(record)
-        self._incidents.add_timeline(
+        self.action_items.add_action_item(record)
+        self.incidents.add_timeline(
             incident_id,
             [
                 TimelineEntry(
@@ -157,42 +151,40 @@ class Reports:
         return record
 
     def complete_action(self, action_id: str, actor: str) -> ActionItemRecord:
-        record = self._action_items.complete_action_item(action_id, actor, self._clock())
+        record = self.action_items.complete_action_item(action_id, actor, self.clock())
         if record is None:
             raise IncidentError(f"no action item {action_id}")
         return record
 
     def actions(self, *, overdue_only: bool = False) -> list[ActionItemRecord]:
-        today = self._clock().astimezone(self._config.reports.zone).date()
-        found = [
-            a for a in self._action_items.action_items() if not overdue_only or (a.done_at is None and a.due < today)
-        ]
+        today = self.clock().astimezone(self.config.reports.zone).date()
+        found = [a for a in self.action_items.action_items() if not overdue_only or a.is_overdue(today)]
         return sorted(found, key=lambda a: (a.done_at is not None, a.due, a.id))
 
     # -- postmortems ------------------------------------------------------------------------------------------
     def postmortem(self, incident_id: str, artifacts: Artifacts | None, actor: str) -> tuple[str, str | None]:
         """The draft's Markdown and, when stored, its location (S3 URI), linked from the incident's timeline."""
-        view = self._incidents.view(incident_id)
+        view = self.incidents.view(incident_id)
         if view is None:
             raise IncidentError(f"no incident {incident_id}")
         components = [
             component.name
-            for component in self._config.status_page.components.values()
+            for component in self.config.status_page.components.values()
             if view.incident.service in component.services
         ]
-        items = [a for a in self._action_items.action_items() if a.incident_id == incident_id]
-        now = self._clock()
+        items = [a for a in self.action_items.action_items() if a.incident_id == incident_id]
+        now = self.clock()
         markdown = postmortem_markdown(
             view.incident,
             view.timeline,
             components=components,
             action_items=items,
-            generated_at=now.astimezone(self._config.reports.zone),
+            generated_at=now.astimezone(self.config.reports.zone),
         )
         if artifacts is None:
             return markdown, None
         location = artifacts.put_markdown(f"postmortems/{incident_id}.md", markdown)
-        self._incidents.add_timeline(
+        self.incidents.add_timeline(
             incident_id,
             [
                 TimelineEntry(
@@ -205,13 +197,3 @@ class Reports:
             ],
         )
         return markdown, location
-
-
-def _action(record: ActionItemRecord) -> ActionItem:
-    return ActionItem(
-        record.id, record.incident_id, record.title, record.owner, record.due, record.created_at, record.done_at
-    )
-
-
-def action_items_of(records: Iterable[ActionItemRecord]) -> list[ActionItem]:
-    return [_action(record) for record in records]

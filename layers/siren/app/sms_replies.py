@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from siren.app.clock import utc_now
 from siren.app.incidents import Incidents
 from siren.domain.ack import ReplyKind, SmsCommandKind, help_text, parse_sms_reply, reply_text
 from siren.domain.incidents import IncidentStatus
@@ -20,29 +22,20 @@ from siren.domain.policy import SirenConfig
 from siren.ports import AckCodes, IncidentRepository, Pager
 
 
+@dataclass(kw_only=True, frozen=True, slots=True, eq=False)
 class SmsReplies:
     """The inbound-SMS function's use case: the code's binding and the reply window (codes), the incident it
     names (incidents), the acknowledgement or resolve a reply makes (changes), and the answer texted back."""
 
-    def __init__(
-        self,
-        *,
-        incidents: IncidentRepository,
-        codes: AckCodes,
-        changes: Incidents,
-        config: SirenConfig,
-        pager: Pager,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._incidents = incidents
-        self._codes = codes
-        self._changes = changes
-        self._config = config
-        self._pager = pager
-        self._clock = clock
+    incidents: IncidentRepository
+    codes: AckCodes
+    changes: Incidents
+    config: SirenConfig
+    pager: Pager
+    clock: Callable[[], datetime] = utc_now
 
     def reply(self, message: str | Mapping[str, Any]) -> dict[str, Any]:
-        codes, pager, incidents = self._codes, self._pager, self._changes
+        codes, pager, incidents = self.codes, self.pager, self.changes
         body = json.loads(message) if isinstance(message, str) else message
         sender = str(body.get("originationNumber", ""))
         command = parse_sms_reply(str(body.get("messageBody", "")))
@@ -51,7 +44,7 @@ class SmsReplies:
 
         def limited(text: str, outcome: dict[str, Any]) -> dict[str, Any]:
             """Send ``text`` unless ``sender`` had such an answer less than a minute ago."""
-            if not codes.claim_sms_reply(sender, self._clock()):
+            if not codes.claim_sms_reply(sender, self.clock()):
                 return {**outcome, "reply": "withheld: one a minute"}
             pager.send_sms(sender, text)
             return outcome
@@ -68,11 +61,11 @@ class SmsReplies:
         if sender not in numbers:
             # The outcome (logged, never sent) keeps the reason; the sender gets the same answer as for a dead code.
             return limited(refused, {"outcome": "not paged", "incident_id": incident_id})
-        incident = self._incidents.get(incident_id)
+        incident = self.incidents.get(incident_id)
         if incident is None or incident.status is IncidentStatus.RESOLVED:
             pager.send_sms(sender, reply_text(ReplyKind.ALREADY_RESOLVED, incident_id, command.code))
             return {"outcome": "already resolved", "incident_id": incident_id}
-        actor = next((name for name, user in self._config.users.items() if user.phone == sender), sender)
+        actor = next((name for name, user in self.config.users.items() if user.phone == sender), sender)
         if command.kind is SmsCommandKind.ACK:
             incidents.acknowledge(incident_id, actor, via="sms")
             pager.send_sms(sender, reply_text(ReplyKind.ACKNOWLEDGED, incident_id, command.code))

@@ -17,26 +17,11 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from siren.domain.incidents import Incident, TimelineEntry, TimelineKind
 from siren.domain.pages import PageCount, count_pages
-
-
-class ActionItemLike(Protocol):
-    """What the draft reads of an action item (a follow-up with an owner and a due date)."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def owner(self) -> str: ...
-    @property
-    def due(self) -> date: ...
-    @property
-    def done_at(self) -> datetime | None: ...
-
+from siren.domain.records import ActionItemRecord
 
 # -- escaping ---------------------------------------------------------------------------------------------
 # Characters with inline meaning in GitHub-flavoured Markdown (code, emphasis, links, strikethrough, tables,
@@ -397,15 +382,15 @@ def _reflection(incident: Incident, facts: _Facts) -> list[str]:
     ]
 
 
-def _status_of(item: ActionItemLike, today: date) -> str:
+def _status_of(item: ActionItemRecord, today: date) -> str:
     if item.done_at is not None:
         return f"done ({_utc(item.done_at):%Y-%m-%d})"
-    if item.due < today:
+    if item.is_overdue(today):
         return "**overdue**"
     return "open"
 
 
-def _action_items(incident: Incident, items: Sequence[ActionItemLike], today: date) -> list[str]:
+def _action_items(incident: Incident, items: Sequence[ActionItemRecord], today: date) -> list[str]:
     lines = ["## Action items", ""]
     if items:
         lines += ["| ID | Title | Owner | Due | Status |", "| --- | --- | --- | --- | --- |"]
@@ -432,7 +417,7 @@ def postmortem_markdown(
     timeline: Sequence[TimelineEntry],
     *,
     components: Sequence[str] = (),
-    action_items: Sequence[ActionItemLike] = (),
+    action_items: Sequence[ActionItemRecord] = (),
     generated_at: datetime,
 ) -> str:
     """A blameless postmortem draft for ``incident``, as GitHub-flavoured Markdown ending in a newline.

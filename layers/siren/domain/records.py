@@ -37,3 +37,8 @@ class ActionItemRecord:
     created_by: str
     done_at: datetime | None = None
     done_by: str | None = None
+
+    def is_overdue(self, today: date) -> bool:
+        """Open and past its due date (due today is not yet overdue): the report, the postmortem draft and
+        ``siren actions list --overdue`` all ask this one question."""
+        return self.done_at is None and self.due < today

@@ -2,10 +2,10 @@
 of the same length just before it.
 
 Pure: no I/O, and the clock is passed in (``now``, ``today``). The caller streams facts out of the store
-(IncidentFacts, PageFacts, EscalationFacts, ActionItem) into a ReportBuilder, which aggregates them as they come:
-it keeps counters and duration sketches per severity, per service and per responder, never the incidents
-themselves, so a year of incidents takes the memory of a week's. Counts and means are exact; medians and 90th
-percentiles come from DurationSketch (siren.domain.durations) and are within 1% of the exact ones.
+(IncidentFacts, PageFacts, EscalationFacts, and the store's own ActionItemRecord) into a ReportBuilder, which
+aggregates them as they come: it keeps counters and duration sketches per severity, per service and per responder,
+never the incidents themselves, so a year of incidents takes the memory of a week's. Counts and means are exact;
+medians and 90th percentiles come from DurationSketch (siren.domain.durations) and are within 1% of the exact ones.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from siren.domain.durations import DurationSketch
+from siren.domain.records import ActionItemRecord
 from siren.domain.times import aware_moment
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -168,25 +169,6 @@ class EscalationFacts:
 
 
 @dataclass(frozen=True, slots=True)
-class ActionItem:
-    id: str
-    incident_id: str
-    title: str
-    owner: str
-    due: date
-    created_at: datetime
-    done_at: datetime | None
-
-    @property
-    def done(self) -> bool:
-        return self.done_at is not None
-
-    def is_overdue(self, today: date) -> bool:
-        """Open and past its due date (due today is not yet overdue)."""
-        return self.done_at is None and self.due < today
-
-
-@dataclass(frozen=True, slots=True)
 class OffHours:
     """When a page costs someone their evening, night or weekend, on their own clock.
 
@@ -256,7 +238,7 @@ class PeriodMetrics:
     chat_posts: int  # posts to the team's chat channel: not pages (nobody in particular is notified)
     # Action items are a backlog, not an event of the period: both are as of ``as_of`` (the report's day).
     open_action_items: int
-    overdue_action_items: tuple[ActionItem, ...]  # by due date, oldest first
+    overdue_action_items: tuple[ActionItemRecord, ...]  # by due date, oldest first
     action_items_done: int  # completed within the period
     as_of: date
 
@@ -349,12 +331,12 @@ class ReportBuilder:
         if facts.level >= 2:
             self._escalated += 1
 
-    def finish(self, actions: Iterable[ActionItem], today: date) -> PeriodMetrics:
+    def finish(self, actions: Iterable[ActionItemRecord], today: date) -> PeriodMetrics:
         """The period's metrics. ``actions`` are all action items (any incident, any age): the open and overdue
         ones are counted as of ``today``, the completed ones when completed within the period."""
         open_items = 0
         done_in_period = 0
-        overdue: list[ActionItem] = []
+        overdue: list[ActionItemRecord] = []
         for item in actions:
             if item.done_at is None:
                 open_items += 1
