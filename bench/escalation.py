@@ -7,15 +7,12 @@ Messaging / SES fakes). Counts come from the execution history, the in-process L
 
 from __future__ import annotations
 
-import socket
-import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from bench.harness import PROJECT_ROOT, Report
+from bench.harness import PROJECT_ROOT, Report, free_port, synthesized_assembly, wait_for
 from bench.ingest import RequestCounter
 from siren.domain.pages import PageCount, count_pages
 
@@ -32,22 +29,6 @@ PRICES = {
 }
 LAMBDA_GB = 0.5  # every Siren function has 512 MB
 WRITE_OPS = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait(predicate: Any, timeout: float = 120.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise SystemExit("escalation bench: condition not met in time")
 
 
 def _pages_of_the_incident(runtime: Any, table: str) -> PageCount:
@@ -74,22 +55,21 @@ def _pages_of_the_incident(runtime: Any, table: str) -> PageCount:
 
 
 def run(report: Report) -> None:
-    from infra.app import synthesize
     from siren.config import load_config
     from siren_local.alarms import fire_alarm
     from siren_local.clock import set_time_scale
     from siren_local.runtime import LocalAws
 
-    assembly = Path(synthesize(Path(tempfile.mkdtemp(prefix="bench-escalation-"))).directory)
+    assembly = synthesized_assembly("escalation")
     config = load_config(PROJECT_ROOT / "siren.yaml")
-    with LocalAws.over_http(port=_free_port(), time_scale=1) as runtime:
+    with LocalAws.over_http(port=free_port(), time_scale=1) as runtime:
         outputs = runtime.deploy_siren(assembly, canary=False).outputs
         counter = RequestCounter()
 
         # 1. Latency: alarm event put -> first page recorded, at time scale 1 (no waits on the path).
         started = time.perf_counter()
         fire_alarm(runtime.client, "payments-latency-bench", "ALARM", "bench", None)
-        _wait(lambda: [m for m in runtime.outbox_json() if m["channel"] == "sms"])
+        wait_for(lambda: [m for m in runtime.outbox_json() if m["channel"] == "sms"])
         report.add(
             "alarm_to_first_page_ms",
             round((time.perf_counter() - started) * 1000),
@@ -101,11 +81,11 @@ def run(report: Report) -> None:
         set_time_scale(6000)
         sfn = runtime.client("stepfunctions")
         machine = outputs["EscalationStateMachineArn"]
-        _wait(lambda: sfn.list_executions(stateMachineArn=machine)["executions"])
+        wait_for(lambda: sfn.list_executions(stateMachineArn=machine)["executions"])
         (execution,) = sfn.list_executions(stateMachineArn=machine)["executions"]
         invocations_before = len(runtime.lambda_runtime.invocations)
         with counter.installed():
-            _wait(
+            wait_for(
                 lambda: sfn.describe_execution(executionArn=execution["executionArn"])["status"] != "RUNNING",
                 timeout=300,
             )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -12,15 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.harness import PROJECT_ROOT, Report
+from bench.harness import PROJECT_ROOT, Report, free_port
 
 IMPORT_REPEATS = 7
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _timed_import(statement: str, extra_path: list[str]) -> float:
@@ -71,7 +64,7 @@ def run(report: Report) -> None:
     from siren_local.deploy import zip_directory
     from siren_local.runtime import LocalAws
 
-    with LocalAws.over_http(port=_free_port()) as runtime:
+    with LocalAws.over_http(port=free_port()) as runtime:
         started = time.perf_counter()
         stack = runtime.deploy_siren(out_dir, canary=False)
         report.add("local_deploy_seconds", round(time.perf_counter() - started, 2), "s", "bootstrap + assets + stack")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,3 +51,29 @@ def write(report: Report) -> Path:
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(report.to_json(), indent=2, sort_keys=True) + "\n")
     return RESULTS
+
+
+def synthesized_assembly(suite: str) -> Path:
+    """The app synthesized into a fresh scratch folder: what each suite deploys on the embedded local AWS. CDK is
+    imported here, not at module level, so that listing or importing the suites stays cheap."""
+    from infra.app import synthesize
+
+    return Path(synthesize(Path(tempfile.mkdtemp(prefix=f"bench-{suite}-"))).directory)
+
+
+def free_port() -> int:
+    """A port nobody listens on, for the local AWS over HTTP."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 120.0) -> Any:
+    """The first truthy value of ``predicate``, polled; a bench whose condition never comes stops with a message."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise SystemExit("bench: condition not met in time")

@@ -7,7 +7,6 @@ embedded local AWS in-process, against the table of the deployed Siren template.
 from __future__ import annotations
 
 import random
-import tempfile
 import threading
 import time
 import uuid
@@ -16,10 +15,9 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from bench.harness import PROJECT_ROOT, Report
+from bench.harness import PROJECT_ROOT, Report, synthesized_assembly
 
 ALARMS = 50
 THREADS = 8
@@ -82,14 +80,13 @@ def _format(counts: Counter[str]) -> str:
 
 
 def run(report: Report) -> None:
-    from infra.app import synthesize
     from siren.adapters.dynamodb import DynamoIncidents
     from siren.app.ingest import Ingestor
     from siren.config import load_config
     from siren.domain.parsers import parse_cloudwatch_event
     from siren_local.runtime import LocalAws
 
-    assembly = Path(synthesize(Path(tempfile.mkdtemp(prefix="bench-ingest-"))).directory)
+    assembly = synthesized_assembly("ingest")
     config = load_config(PROJECT_ROOT / "siren.yaml")
     with LocalAws.in_process() as runtime:
         outputs = runtime.deploy_siren(assembly, canary=False).outputs

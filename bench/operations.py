@@ -3,14 +3,12 @@ sweep costs. Each on the embedded local AWS, on the real path (the deployed temp
 
 from __future__ import annotations
 
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.escalation import _free_port, _wait
-from bench.harness import Report, median_seconds
+from bench.harness import Report, free_port, median_seconds, synthesized_assembly, wait_for
 from bench.ingest import RequestCounter
 
 RESOLVED_HISTORY = 1000
@@ -18,9 +16,7 @@ OPEN_INCIDENTS = 10
 
 
 def run(report: Report) -> None:
-    from infra.app import synthesize
-
-    assembly = Path(synthesize(Path(tempfile.mkdtemp(prefix="bench-operations-"))).directory)
+    assembly = synthesized_assembly("operations")
     _canary_and_alarms(report, assembly)
     _reconciler_sweep(report, assembly)
 
@@ -28,7 +24,7 @@ def run(report: Report) -> None:
 def _canary_and_alarms(report: Report, assembly: Path) -> None:
     from siren_local.runtime import LocalAws
 
-    with LocalAws.over_http(port=_free_port(), time_scale=1) as runtime:
+    with LocalAws.over_http(port=free_port(), time_scale=1) as runtime:
         outputs = runtime.deploy_siren(assembly, canary=True).outputs
         scheduler = runtime.client("scheduler")
         (canary,) = [s for s in scheduler.list_schedules()["Schedules"] if "CanaryEvery" in s["Name"]]
@@ -40,7 +36,7 @@ def _canary_and_alarms(report: Report, assembly: Path) -> None:
             before = _canary_at(runtime, outputs)
             started = time.perf_counter()
             runtime.scheduler.fire(canary["Name"], canary["GroupName"])
-            _wait(lambda before=before: _canary_at(runtime, outputs) != before, timeout=120)
+            wait_for(lambda before=before: _canary_at(runtime, outputs) != before, timeout=120)
             seconds.append(time.perf_counter() - started)
         beat = _canary_item(runtime, outputs)
         report.add(
@@ -74,7 +70,7 @@ def _canary_and_alarms(report: Report, assembly: Path) -> None:
             )
             started = time.perf_counter()
             cloudwatch.put_metric_data(Namespace="Bench", MetricData=[{"MetricName": name, "Value": 5}])
-            _wait(lambda name=name: [m for m in runtime.outbox_json() if name in m["body"]], timeout=60)
+            wait_for(lambda name=name: [m for m in runtime.outbox_json() if name in m["body"]], timeout=60)
             delays.append(time.perf_counter() - started)
         report.add(
             "alarm_evaluation_delay_ms",

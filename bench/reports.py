@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import random
-import tempfile
 import threading
 import time
 import tracemalloc
@@ -24,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.harness import Report
+from bench.harness import Report, synthesized_assembly
 
 INCIDENTS = 100_000
 HISTORY_DAYS = 730
@@ -100,14 +99,13 @@ def _history(now: datetime) -> Iterator[Any]:
 
 
 def run(report: Report) -> None:
-    from infra.app import synthesize
     from siren.adapters.dynamodb import dynamo_store
     from siren.app.reports import Reports
     from siren.config import load_config
     from siren.domain.reports import Period
     from siren_local.runtime import LocalAws
 
-    assembly = Path(synthesize(Path(tempfile.mkdtemp(prefix="bench-reports-"))).directory)
+    assembly = synthesized_assembly("reports")
     with LocalAws.in_process() as runtime:
         outputs = runtime.deploy_siren(assembly, canary=False).outputs
         stores = dynamo_store(outputs["IncidentsTableName"])

@@ -7,13 +7,11 @@ bucket adapter (S3, only changed objects), on the embedded local AWS in-process.
 from __future__ import annotations
 
 import random
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from bench.harness import Report
+from bench.harness import Report, synthesized_assembly
 from bench.ingest import RequestCounter
 
 PAST_INCIDENTS = 1_000
@@ -64,7 +62,6 @@ def _seed(incidents: Any, now: datetime) -> None:
 
 
 def run(report: Report) -> None:
-    from infra.app import synthesize
     from siren.adapters.dynamodb import dynamo_store
     from siren.adapters.status_bucket import StatusBucket
     from siren.app.incidents import Incidents
@@ -73,7 +70,7 @@ def run(report: Report) -> None:
     from siren.render.status_site import render_site
     from siren_local.runtime import LocalAws
 
-    assembly = Path(synthesize(Path(tempfile.mkdtemp(prefix="bench-status-"))).directory)
+    assembly = synthesized_assembly("status")
     with LocalAws.in_process() as runtime:
         outputs = runtime.deploy_siren(assembly, canary=False).outputs
         stores = dynamo_store(outputs["IncidentsTableName"])

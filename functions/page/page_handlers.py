@@ -2,17 +2,15 @@
 
 Thin: each hands its event to a use case. Module names are unique across functions/. Each takes an optional
 ``dependencies``: the use case, wired by siren.bootstrap when it is not given (tests pass one wired with fakes;
-the Powertools decorators pass extra arguments through).
+see siren.entrypoint).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING
 
 from siren import bootstrap
-from siren.observability import logger, metrics
+from siren.entrypoint import Event, Response, lambda_handler
 
 if TYPE_CHECKING:
     from siren.app.ack_links import AckLinkEndpoint
@@ -22,79 +20,57 @@ if TYPE_CHECKING:
     from siren.app.sms_replies import SmsReplies
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-def escalation_step(
-    event: dict[str, Any], context: LambdaContext, dependencies: Escalation | None = None
-) -> dict[str, Any]:
+@lambda_handler(bootstrap.escalation)
+def escalation_step(event: Event, escalation: Escalation) -> Response:
     """State machine task: page who is due now; say how long to wait for an acknowledgement."""
-    return (dependencies or bootstrap.escalation()).step(event["cursor"])
+    return escalation.step(event["cursor"])
 
 
-@logger.inject_lambda_context(clear_state=True)
-def hold_for_ack(
-    event: dict[str, Any], context: LambdaContext, dependencies: Escalation | None = None
-) -> dict[str, Any]:
+@lambda_handler(bootstrap.escalation, flush_metrics=False)
+def hold_for_ack(event: Event, escalation: Escalation) -> Response:
     """State machine callback task: keep the task token until an acknowledgement or resolve ends the wait."""
-    escalation = dependencies or bootstrap.escalation()
     return escalation.hold(event["token"], event["cursor"], event.get("execution", ""))
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-def page_roles(event: dict[str, Any], context: LambdaContext, dependencies: Escalation | None = None) -> dict[str, Any]:
+@lambda_handler(bootstrap.escalation)
+def page_roles(event: Event, escalation: Escalation) -> Response:
     """State machine task: SEV1/SEV2 also page the incident commander and the communications lead."""
-    return (dependencies or bootstrap.escalation()).roles(event["cursor"])
+    return escalation.roles(event["cursor"])
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-def send_page(event: dict[str, Any], context: LambdaContext, dependencies: Escalation | None = None) -> dict[str, Any]:
+@lambda_handler(bootstrap.escalation)
+def send_page(event: Event, escalation: Escalation) -> Response:
     """State machine Map iteration: one recipient's notifications of a step, each recorded as it is sent."""
-    return (dependencies or bootstrap.escalation()).page(event["page"], event.get("run", ""))
+    return escalation.page(event["page"], event.get("run", ""))
 
 
-@logger.inject_lambda_context(clear_state=True)
-def record_failure(
-    event: dict[str, Any], context: LambdaContext, dependencies: Escalation | None = None
-) -> dict[str, Any]:
+@lambda_handler(bootstrap.escalation, flush_metrics=False)
+def record_failure(event: Event, escalation: Escalation) -> Response:
     """State machine Catch: a failed task goes on the timeline and the escalation continues."""
-    escalation = dependencies or bootstrap.escalation()
     if "page" in event:
         return escalation.record_page_failure(event["page"], event.get("error") or {})
     return escalation.record_failure(event["cursor"], event.get("error") or {}, event.get("state", ""))
 
 
-@logger.inject_lambda_context(clear_state=True)
-def lifecycle(
-    event: dict[str, Any], context: LambdaContext, dependencies: EscalationEvents | None = None
-) -> dict[str, Any]:
+@lambda_handler(bootstrap.escalation_events, flush_metrics=False)
+def lifecycle(event: Event, escalation_events: EscalationEvents) -> Response:
     """Incident Opened / Severity Changed (raised) start an escalation; Acknowledged / Resolved end its wait."""
-    return (dependencies or bootstrap.escalation_events()).on_lifecycle_event(event)
+    return escalation_events.on_lifecycle_event(event)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-def inbound_sms(
-    event: dict[str, Any], context: LambdaContext, dependencies: SmsReplies | None = None
-) -> dict[str, Any]:
+@lambda_handler(bootstrap.sms_replies)
+def inbound_sms(event: Event, replies: SmsReplies) -> Response:
     """Two-way SMS replies (End User Messaging -> SNS -> here)."""
-    replies = dependencies or bootstrap.sms_replies()
     return {"results": [replies.reply(record["Sns"]["Message"]) for record in event.get("Records", [])]}
 
 
-@logger.inject_lambda_context(clear_state=True)
-def ack_link(
-    event: dict[str, Any], context: LambdaContext, dependencies: AckLinkEndpoint | None = None
-) -> dict[str, Any]:
+@lambda_handler(bootstrap.ack_link_endpoint, flush_metrics=False)
+def ack_link(event: Event, endpoint: AckLinkEndpoint) -> Response:
     """Signed acknowledgement links (function URL): GET shows a confirmation, POST acknowledges or resolves."""
-    return (dependencies or bootstrap.ack_link_endpoint()).handle(event).to_lambda()
+    return endpoint.handle(event).to_lambda()
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-def reconcile_escalations(
-    event: dict[str, Any], context: LambdaContext, dependencies: Reconciler | None = None
-) -> dict[str, Any]:
+@lambda_handler(bootstrap.reconciler)
+def reconcile_escalations(event: Event, reconciler: Reconciler) -> Response:
     """Every minute: each unresolved incident's escalation made to match the store (see app/reconcile.py)."""
-    return (dependencies or bootstrap.reconciler()).sweep().to_json()
+    return reconciler.sweep().to_json()

@@ -7,24 +7,18 @@ functions/.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from siren import bootstrap
 from siren.app.reports import monthly_period
 from siren.domain.reports import Period
+from siren.entrypoint import Event, Response, lambda_handler
 from siren.observability import logger, metrics
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-def scheduled_report(
-    event: dict[str, Any], context: LambdaContext, dependencies: bootstrap.ScheduledReports | None = None
-) -> dict[str, Any]:
+@lambda_handler(bootstrap.scheduled_reports)
+def scheduled_report(event: Event, job: bootstrap.ScheduledReports) -> Response:
     """``{"period": "weekly"}``: the last 7 days; ``{"period": "monthly"}``: the previous calendar month.
-    ``dependencies``: the use case and its mailer (siren.bootstrap wires them when not given; tests pass fakes)."""
-    job = dependencies or bootstrap.scheduled_reports()
+    ``job``: the use case and its mailer (the handler's ``dependencies``, wired by siren.bootstrap when not given)."""
     now = datetime.now(UTC)
     kind = str(event.get("period", "weekly"))
     if kind == "monthly":

@@ -7,23 +7,17 @@ unique across functions/.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from siren import bootstrap
+from siren.entrypoint import Event, Response, lambda_handler
 from siren.observability import logger, metrics
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-def publish(
-    event: dict[str, Any], context: LambdaContext, dependencies: bootstrap.StatusPublishing | None = None
-) -> dict[str, Any]:
+@lambda_handler(bootstrap.status_publishing)
+def publish(event: Event, publishing: bootstrap.StatusPublishing) -> Response:
     """On every lifecycle event (within seconds of each change) and on a schedule (maintenance windows, the
-    uptime day): render the site and write what changed. ``dependencies``: the use case and the site (siren.bootstrap
-    wires them when not given; tests pass fakes)."""
-    publishing = dependencies or bootstrap.status_publishing()
+    uptime day): render the site and write what changed. ``publishing``: the use case and the site (the handler's
+    ``dependencies``, wired by siren.bootstrap when not given)."""
     report = publishing.page.publish(publishing.site)
     logger.info("status page published", extra={"trigger": event.get("detail-type", "schedule"), **asdict(report)})
     metrics.add_metric(name="StatusObjectsWritten", unit="Count", value=report.written)

@@ -31,43 +31,48 @@ RAW_ALERT_MAX_BYTES = 100_000
 EVENT_TTL = timedelta(days=7)
 
 
-class StatusIndex(GlobalSecondaryIndex["IncidentItem"]):
+class AllAttributes:
+    """The projection of every index of the table: a query on one reads whole items, as the model's own would."""
+
+    projection = AllProjection()
+
+
+class OpenedAtIndex(GlobalSecondaryIndex["IncidentItem"]):
+    """The incident indexes share their sort key: each lists incidents in the order they opened."""
+
+    opened_at = UnicodeAttribute(range_key=True)
+
+
+class StatusIndex(OpenedAtIndex):
     """Unresolved incidents by status (resolved ones drop out: their ``status_pk`` is removed)."""
 
-    class Meta:
+    class Meta(AllAttributes):
         index_name = "by-status"
-        projection = AllProjection()
 
     status_pk = UnicodeAttribute(hash_key=True)
-    opened_at = UnicodeAttribute(range_key=True)
 
 
-class ServiceIndex(GlobalSecondaryIndex["IncidentItem"]):
-    class Meta:
+class ServiceIndex(OpenedAtIndex):
+    class Meta(AllAttributes):
         index_name = "by-service"
-        projection = AllProjection()
 
     service_pk = UnicodeAttribute(hash_key=True)
-    opened_at = UnicodeAttribute(range_key=True)
 
 
-class TimeIndex(GlobalSecondaryIndex["IncidentItem"]):
+class TimeIndex(OpenedAtIndex):
     """Incidents by the month they opened in (reports, the status page history)."""
 
-    class Meta:
+    class Meta(AllAttributes):
         index_name = "by-time"
-        projection = AllProjection()
 
     month_pk = UnicodeAttribute(hash_key=True)
-    opened_at = UnicodeAttribute(range_key=True)
 
 
 class ActivityIndex(GlobalSecondaryIndex["TimelineItem"]):
     """Pages sent and escalations by month (on-call load); sparse: other entries have no ``activity_pk``."""
 
-    class Meta:
+    class Meta(AllAttributes):
         index_name = "by-activity"
-        projection = AllProjection()
 
     activity_pk = UnicodeAttribute(hash_key=True)
     at = UnicodeAttribute(range_key=True)

@@ -27,14 +27,7 @@ from siren.domain.parsers._common import (
     timestamp,
     truncate,
 )
-from siren.domain.signals import (
-    Judgement,
-    ParseError,
-    SeverityHints,
-    Signal,
-    SignalStatus,
-    Source,
-)
+from siren.domain.signals import Judgement, ParseError, SeverityHints, Signal, SignalStatus, Source
 from siren.domain.validation import (
     describe,
     mapping,

@@ -71,15 +71,7 @@ from siren.domain.parsers._common import (
     timestamp,
     truncate,
 )
-from siren.domain.signals import (
-    SEVERITIES,
-    Judgement,
-    ParseError,
-    SeverityHints,
-    Signal,
-    SignalStatus,
-    Source,
-)
+from siren.domain.signals import SEVERITIES, Judgement, ParseError, SeverityHints, Signal, SignalStatus, Source
 from siren.domain.validation import describe, mapping, optional_str, optional_string_map, quoted, sequence, where_of
 
 MAX_KEY: Final = 255
