@@ -8,11 +8,21 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bench import escalation, faults, foundation, ingest, operations, reports, status, suite
+from bench import escalation, faults, foundation, ingest, operations, reports, routing, status, suite
 from bench.harness import Report, write
 
 # The test suite last: it runs `make test`, and nothing else should share the machine with it.
-SUITES = [foundation.run, ingest.run, escalation.run, status.run, reports.run, operations.run, faults.run, suite.run]
+SUITES = [
+    foundation.run,
+    routing.run,
+    ingest.run,
+    escalation.run,
+    status.run,
+    reports.run,
+    operations.run,
+    faults.run,
+    suite.run,
+]
 
 
 def main() -> None:
