@@ -68,7 +68,14 @@ def test_an_escalation_stopped_by_hand_runs_again_says_so_and_alarms_the_operato
     run = f"{machine.replace(':stateMachine:', ':execution:')}:{first}"
     sfn.stop_execution(executionArn=run, error="ByHand")
     # moto applies a stop when the run's current state returns (a second or two); AWS at once.
-    wait_for(lambda: sfn.describe_execution(executionArn=run)["status"] == "ABORTED", timeout=60)
+    try:
+        wait_for(lambda: sfn.describe_execution(executionArn=run)["status"] == "ABORTED", timeout=60)
+    except AssertionError:
+        # Seen twice under load in a whole-suite run, never alone: say where the run was, for the next reader.
+        status = sfn.describe_execution(executionArn=run)["status"]
+        events = sfn.get_execution_history(executionArn=run, reverseOrder=True, maxResults=12)["events"]
+        kinds = [event["type"] for event in events]
+        raise AssertionError(f"run {first} is {status}, not ABORTED; last events: {kinds}") from None
     stopped_at = sweeps()
 
     # Two sweeps after the stop (two scaled minutes), the escalation runs again under its repair name.
