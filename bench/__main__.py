@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bench import escalation, faults, foundation, ingest, operations, reports, routing, status, suite
-from bench.harness import Report, write
+from bench.harness import Report, goal_of, write
 
 # The test suite last: it runs `make test`, and nothing else should share the machine with it.
 SUITES = [
@@ -31,12 +31,15 @@ def main() -> None:
     for run_suite in SUITES:
         run_suite(report)
     table = Table(title="Siren bench")
-    for column in ("figure", "value", "unit", "note"):
+    for column in ("figure", "value", "unit", "goal", "note"):
         table.add_column(column)
     for figure in report.figures:
-        table.add_row(escape(figure.name), f"{figure.value:g}", figure.unit, escape(figure.note))
-    console = Console(width=140, emoji=False)
+        goal = goal_of(figure.name)
+        judged = "" if goal is None else f"{goal} {'met' if goal.met(figure.value) else 'NOT MET'}"
+        table.add_row(escape(figure.name), f"{figure.value:g}", figure.unit, judged, escape(figure.note))
+    console = Console(width=160, emoji=False)
     console.print(table)
+    console.print(report.verdict())
     console.print(f"written to {write(report)}")
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import operator
 import socket
 import statistics
 import tempfile
@@ -24,6 +26,51 @@ class Figure:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class Goal:
+    """What a figure should be: ``value <op> target`` (op one of <, <=, ==, >=, >)."""
+
+    op: str
+    target: float
+
+    def met(self, value: float) -> bool:
+        return bool(COMPARISONS[self.op](value, self.target))
+
+    def __str__(self) -> str:
+        return f"{self.op} {self.target:g}"
+
+
+COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    ">=": operator.ge,
+    ">": operator.gt,
+}
+
+# The goals the figures are judged against (issue 14's table and the brief's budgets); a name may be a pattern.
+GOALS: dict[str, Goal] = {
+    "cold_import_ratio[page_handlers.*]": Goal("<=", 1.5),
+    "cold_import_ratio[ingest_handlers.*]": Goal("<=", 1.5),
+    "cold_import_ratio[status_handlers.*]": Goal("<=", 1.5),
+    "cold_import_ratio[report_handlers.*]": Goal("<=", 2),
+    "alarm_to_first_page_ms": Goal("<", 1000),
+    "status_publish_full": Goal("<", 2000),
+    "status_publish_after_one_update": Goal("<", 300),
+    "status_index_html_bytes": Goal("<", 51200),
+    "faults_survived": Goal(">=", 10),
+    "pages_lost": Goal("==", 0),
+    "test_suite_wall_s": Goal("<=", 360),
+}
+
+
+def goal_of(name: str) -> Goal | None:
+    for pattern, goal in GOALS.items():
+        if fnmatch.fnmatchcase(name, pattern.replace("[", "[[]")):
+            return goal
+    return None
+
+
 @dataclass
 class Report:
     figures: list[Figure] = field(default_factory=list)
@@ -32,7 +79,21 @@ class Report:
         self.figures.append(Figure(name, value, unit, note))
 
     def to_json(self) -> dict[str, dict[str, Any]]:
-        return {f.name: {"value": f.value, "unit": f.unit} for f in self.figures}
+        judged = {}
+        for f in self.figures:
+            entry: dict[str, Any] = {"value": f.value, "unit": f.unit}
+            goal = goal_of(f.name)
+            if goal is not None:
+                entry.update(goal=str(goal), met=goal.met(f.value))
+            judged[f.name] = entry
+        return judged
+
+    def verdict(self) -> str:
+        """One line: how many of the figures that have a goal meet it, and which do not."""
+        judged = [(f, goal) for f in self.figures if (goal := goal_of(f.name)) is not None]
+        missed = [f.name for f, goal in judged if not goal.met(f.value)]
+        line = f"{len(judged) - len(missed)} of {len(judged)} figures with a goal meet it"
+        return line + (f"; not met: {', '.join(missed)}" if missed else "")
 
 
 Suite = Callable[[Report], None]
