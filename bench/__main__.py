@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from pathlib import Path
+from typing import TextIO
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from bench import escalation, faults, foundation, ingest, operations, reports, routing, status, suite
-from bench.harness import Report, goal_of, write
+from bench.harness import PROJECT_ROOT, Report, goal_of, write
+
+LOGS = PROJECT_ROOT / ".bench" / "logs"
+
+
+def logs_to_file(path: Path) -> TextIO:
+    """The functions' logs (Powertools' handler on the ``siren`` logger, which the embedded runtime's ``siren.local``
+    loggers reach too) and every other library's (moto's Step Functions parser, say) go to ``path``, so that the
+    bench's output is its figures. Returns the open file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stream = path.open("w", encoding="utf-8")
+    for handler in logging.getLogger("siren").handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(stream)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(logging.StreamHandler(stream))
+    logging.captureWarnings(True)  # Powertools' "no metrics to publish" and the like: logged, not printed
+    return stream
+
 
 # The test suite last: it runs `make test`, and nothing else should share the machine with it.
 SUITES = [
@@ -27,9 +50,15 @@ SUITES = [
 
 def main() -> None:
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
+    import siren.observability  # noqa: F401 - makes the ``siren`` logger's handler, which logs_to_file points at the file
+
     report = Report()
-    for run_suite in SUITES:
-        run_suite(report)
+    log_file = logs_to_file(LOGS / "bench.log")
+    try:
+        for run_suite in SUITES:
+            run_suite(report)
+    finally:
+        log_file.close()
     table = Table(title="Siren bench")
     for column in ("figure", "value", "unit", "goal", "note"):
         table.add_column(column)
@@ -40,7 +69,7 @@ def main() -> None:
     console = Console(width=160, emoji=False)
     console.print(table)
     console.print(report.verdict())
-    console.print(f"written to {write(report)}")
+    console.print(f"written to {write(report)}; function and library logs in {LOGS / 'bench.log'}")
 
 
 if __name__ == "__main__":
