@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import TextIO
 
@@ -49,7 +48,6 @@ SUITES = [
 
 
 def main() -> None:
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
     import siren.observability  # noqa: F401 - makes the ``siren`` logger's handler, which logs_to_file points at the file
 
     report = Report()
