@@ -34,6 +34,8 @@ from moto.stepfunctions.parser.asl.component.common.timeouts import heartbeat, t
 from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branch_worker
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+from moto.stepfunctions.parser.asl.eval import environment as sfn_environment
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.backend import execution_worker
 
 from siren_local.clock import scaled, scaled_sleep
@@ -169,6 +171,22 @@ def _stop_once_evaluating(self: Any, stop_date: Any, error: str | None, cause: s
     self.env.set_stop(stop_date=stop_date, cause=cause, error=error)
 
 
+_original_set_error = sfn_environment.Environment.set_error
+
+
+def _error_after_stop_keeps_the_stop(self: Any, error: Any) -> None:
+    """moto's Environment.set_error, except that a run (or frame) already stopped stays stopped.
+
+    On AWS a StopExecution ends the run ABORTED at once, whatever its tasks do afterwards. moto lets a task that
+    fails after the stop (a callback token failed late, a task the stop interrupted) overwrite the stop with an
+    error, and the run ended FAILED: the reconciler then reported a stopped escalation as a failed one (seen in the
+    suite under load)."""
+    with self._state_mutex:
+        if isinstance(self._program_state, ProgramStopped):
+            return
+        _original_set_error(self, error)
+
+
 def _branch_always_reports_its_end(self: Any) -> None:
     """moto's BranchWorker._thread_routine, reporting the branch's end even when evaluating it raised.
 
@@ -196,6 +214,7 @@ def install() -> None:
         (retrier_decl, "time", _scaled_time_module),
         (execution_worker.ExecutionWorker, "start", _start_named_worker),
         (execution_worker.ExecutionWorker, "stop", _stop_once_evaluating),
+        (sfn_environment.Environment, "set_error", _error_after_stop_keeps_the_stop),
     ]
     for owner, name, replacement in patches:
         if not hasattr(owner, name):

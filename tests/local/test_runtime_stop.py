@@ -6,6 +6,7 @@ before the test does: only stop() can end it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterator
@@ -267,3 +268,42 @@ def test_a_parallel_branch_that_raises_still_reports_its_end(bare_inprocess):
     worker._worker_thread = threading.current_thread()
     worker._thread_routine()
     assert comm.ended == ["the branch's frame"]
+
+
+def test_a_task_that_fails_after_its_run_was_stopped_leaves_the_run_aborted():
+    # GIVEN a run waiting in a Parallel branch for a task token (an escalation level waiting for its acknowledgement)
+    runtime = LocalAws.in_process(time_scale=1).start()
+    try:
+        holder = create_function(runtime, "holder", handler="canary_handler.hold", source=COUNTING)
+        callback = {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": holder, "Payload": {"token.$": "$$.Task.Token"}},
+            "TimeoutSeconds": 24 * HOUR,
+            "End": True,
+        }
+        definition = {
+            "StartAt": "P",
+            "States": {
+                "P": {"Type": "Parallel", "End": True, "Branches": [{"StartAt": "C", "States": {"C": callback}}]}
+            },
+        }
+        run = start_run(runtime, "stoppedthenfailed", definition)
+        wait_for(lambda: invocations_of(runtime, "holder") == 1)
+        sfn = runtime.client("stepfunctions")
+        scheduled = next(
+            event for event in sfn.get_execution_history(executionArn=run)["events"] if event["type"] == "TaskScheduled"
+        )
+        token = json.loads(scheduled["taskScheduledEventDetails"]["parameters"])["Payload"]["token"]
+
+        # WHEN an operator stops it and, a moment later, its task fails (a late callback, a task the stop interrupted)
+        sfn.stop_execution(executionArn=run, error="ByHand")
+        # AWS refuses the token of a stopped run; either way the run's end must not change.
+        with contextlib.suppress(sfn.exceptions.ClientError):
+            sfn.send_task_failure(taskToken=token, error="Late", cause="after the stop")
+
+        # THEN the run ends ABORTED, as StopExecution said it would (on AWS at once), not FAILED by the late failure
+        wait_for(lambda: sfn.describe_execution(executionArn=run)["status"] != "RUNNING")
+        assert sfn.describe_execution(executionArn=run)["status"] == "ABORTED"
+    finally:
+        runtime.stop()
