@@ -27,7 +27,7 @@ from infra.components.functions import (
     grant_sms_via_sns,
     grant_table_items,
 )
-from infra.components.pipeline import Pipeline
+from infra.components.pipeline import Pipeline, escalation_machine_arn, escalation_machine_name
 from infra.components.secrets import generated_secret
 from infra.components.store import ItemFamily
 from infra.nag import acknowledge, acknowledge_invoke_versions
@@ -92,15 +92,8 @@ class Escalation(Construct):
             description="SES-verified address that page emails come from",
         )
         self.email_sender = sender.value_as_string
-        machine_name = f"{stack.stack_name}-escalation"
-        # Built from the name, not taken from the machine: the task functions' roles need it, and the machine
-        # needs the functions, so a reference would be a cycle.
-        machine_arn = stack.format_arn(
-            service="states",
-            resource="stateMachine",
-            resource_name=machine_name,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        machine_name = escalation_machine_name(self)
+        machine_arn = escalation_machine_arn(self)
         environment = {
             "TABLE_NAME": table.table_name,
             "EVENT_BUS_NAME": bus.event_bus_name,
@@ -169,12 +162,15 @@ class Escalation(Construct):
                 self._grant_paging(function, sender.value_as_string)
             return function
 
+        # The link and the SMS reply end the escalation's wait themselves once the acknowledgement is committed
+        # (the relayed event does it again, harmlessly): ends_waits.
         self.ack_link = page_function(
             "AckLink",
             "ack_link",
             "Siren: signed acknowledgement links",
             False,
             {"ACK_LINK_SECRET_ARN": self.ack_link_key.secret_arn},
+            ends_waits=True,
         )
         self.ack_link_key.grant_read(self.ack_link.function)
         self.ack_link_url = self.ack_link.function.add_function_url(
@@ -287,7 +283,9 @@ class Escalation(Construct):
 
         self.reconciler = self._reconciler(page_function, machine_name, dead_letters)
 
-        self.inbound = page_function("InboundSms", "inbound_sms", "Siren: two-way SMS acknowledgements", True)
+        self.inbound = page_function(
+            "InboundSms", "inbound_sms", "Siren: two-way SMS acknowledgements", True, ends_waits=True
+        )
         inbound_sms_topic.add_subscription(
             subscriptions.LambdaSubscription(self.inbound.function, dead_letter_queue=dead_letters)
         )

@@ -20,7 +20,7 @@ from constructs import Construct
 
 from infra.components.buckets import private_bucket
 from infra.components.functions import SirenFunction, grant_table_items
-from infra.components.pipeline import Pipeline
+from infra.components.pipeline import Pipeline, escalation_machine_arn
 from infra.components.secrets import generated_secret
 from infra.components.store import ItemFamily
 from infra.nag import acknowledge, acknowledge_invoke_versions
@@ -54,8 +54,12 @@ class Ingest(Construct):
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
+        machine_arn = escalation_machine_arn(self)
         common = {
             "TABLE_NAME": table.table_name,
+            # Every ingest function starts the escalation of an incident it opened at once, and ends the wait of
+            # one it resolved, ahead of the relayed lifecycle event (which stays the guarantee).
+            "ESCALATION_STATE_MACHINE_ARN": machine_arn,
             "EVENT_BUS_NAME": bus.event_bus_name,
             "DEAD_LETTER_QUEUE_URL": self.dead_letters.queue_url,
         }
@@ -84,6 +88,8 @@ class Ingest(Construct):
                 leading_keys=[ItemFamily.INCIDENT, ItemFamily.DEDUP_KEY, ItemFamily.RAW_ALERT, ItemFamily.EVENT],
             )
             self.dead_letters.grant_send_messages(function.function)
+            starts_and_ends = ["states:StartExecution", "states:SendTaskSuccess"]
+            function.role.add_to_policy(iam.PolicyStatement(actions=starts_and_ends, resources=[machine_arn]))
             return function
 
         self.alarm_events = ingest_function(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
+from constructs import Construct
 
 from infra.components.functions import FunctionBase
 
@@ -19,3 +21,19 @@ class Pipeline:
     base: FunctionBase
     table: dynamodb.Table
     bus: events.IEventBus
+
+
+def escalation_machine_name(scope: Construct) -> str:
+    return f"{Stack.of(scope).stack_name}-escalation"
+
+
+def escalation_machine_arn(scope: Construct) -> str:
+    """The escalation machine's ARN, built from its name, not taken from the machine: the task functions' roles
+    and the ingest functions (which start escalations at once) need it, and the machine needs the task functions,
+    so a reference would be a cycle."""
+    return Stack.of(scope).format_arn(
+        service="states",
+        resource="stateMachine",
+        resource_name=escalation_machine_name(scope),
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from siren.ports import (
         AckCodes,
         ActionItems,
+        AfterCommit,
         AlertPoster,
         EscalationRuns,
         EscalationState,
@@ -159,7 +160,7 @@ def _intake(settings: Settings, webhook: WebhookSettings) -> Intake:
     from siren.app.intake import Intake, RateLimit, WebhookQueue
 
     token_arn = settings.webhook_token_secret_arn
-    ingestor = Ingestor(incident_repository(settings), deployed_config(settings))
+    ingestor = Ingestor(incident_repository(settings), deployed_config(settings), after_commit=shortcut(settings))
     queue = None
     if webhook.body_bucket and webhook.chunk_function:
         queue = WebhookQueue(RawBodies(webhook.body_bucket), ChunkQueue(webhook.chunk_function))
@@ -194,14 +195,25 @@ def heartbeats() -> Heartbeats:
 
     settings = Settings.load()
     config = deployed_config(settings)
-    return Heartbeats(heartbeat_records(settings), config, Ingestor(incident_repository(settings), config))
+    ingestor = Ingestor(incident_repository(settings), config, after_commit=shortcut(settings))
+    return Heartbeats(heartbeat_records(settings), config, ingestor)
 
 
 def incidents() -> Incidents:
     from siren.app.incidents import Incidents
 
     settings = Settings.load()
-    return Incidents(incident_repository(settings), deployed_config(settings))
+    return Incidents(incident_repository(settings), deployed_config(settings), after_commit=shortcut(settings))
+
+
+def shortcut(settings: Settings) -> AfterCommit | None:
+    """The escalation shortcut (start at once, end a wait at once) where the function knows the machine."""
+    from siren.adapters.escalations import StepFunctionsRuns
+    from siren.app.escalation_events import EscalationShortcut
+
+    if not settings.state_machine_arn:
+        return None
+    return EscalationShortcut(escalation_state(settings), StepFunctionsRuns(settings.state_machine_arn))
 
 
 def escalation() -> Escalation:

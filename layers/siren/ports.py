@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from siren.domain.heartbeats import HeartbeatState
-from siren.domain.incidents import Incident, IncidentStatus, KeyState, Outcome, TimelineEntry
+from siren.domain.incidents import Incident, IncidentStatus, KeyState, LifecycleEvent, Outcome, TimelineEntry
 from siren.domain.records import ActionItemRecord, IncidentView, RawAlert
 from siren.domain.status import ComponentOverride, Maintenance
 
@@ -184,6 +184,13 @@ class EscalationWaits(Protocol):
     """Ending a run's wait for acknowledgement (its held task token), so the run stops at once."""
 
     def end_wait(self, token: str, why: str) -> bool: ...
+
+
+class AfterCommit(Protocol):
+    """What follows a committed change at once, before its relayed lifecycle events arrive (the escalation
+    shortcut: app/escalation_events.py). Never raises: the relay is the guarantee."""
+
+    def after_commit(self, events: Sequence[LifecycleEvent]) -> list[str]: ...
 
 
 class EscalationRuns(EscalationWaits, Protocol):

@@ -72,4 +72,6 @@ def test_the_heartbeat_function_reads_no_secret_and_puts_no_events(template):
     }
 
     assert "dynamodb:PutItem" in actions and "dynamodb:Query" in actions  # it opens incidents
-    assert not {a for a in actions if a.startswith(("secretsmanager:", "events:", "sns:", "states:"))}
+    assert not {a for a in actions if a.startswith(("secretsmanager:", "events:", "sns:"))}
+    # ...and starts their escalations at once (and ends a resolved one's wait), nothing else of Step Functions
+    assert {a for a in actions if a.startswith("states:")} == {"states:StartExecution", "states:SendTaskSuccess"}

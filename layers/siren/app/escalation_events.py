@@ -8,17 +8,17 @@ event the store does not confirm changes nothing and is logged as ignored."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from siren.app.clock import utc_now
 from siren.domain.escalation import execution_name
-from siren.domain.incidents import Incident, IncidentStatus, LifecycleEventType, TimelineKind
+from siren.domain.incidents import Incident, IncidentStatus, LifecycleEvent, LifecycleEventType, TimelineKind
 from siren.domain.signals import SEVERITIES
 from siren.observability import logger
-from siren.ports import AckCodes, EscalationRuns, EscalationState, IncidentRepository
+from siren.ports import AckCodes, EscalationRuns, EscalationState, EscalationWaits, IncidentRepository
 
 ENDED = (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED)
 UNACKNOWLEDGED = (IncidentStatus.OPEN, IncidentStatus.RECOVERED)
@@ -69,15 +69,61 @@ class EscalationEvents:
         return {"incident_id": incident_id, "ignored": detail_type}
 
     def _start(self, incident_id: str, attempt: int) -> bool:
-        """Start the attempt's run under its own name: False when it already started (a redelivered event)."""
-        return self.runs.start(incident_id, attempt, execution_name(incident_id, attempt))
+        return start_attempt(self.runs, incident_id, attempt)
 
     def _end_wait(self, incident_id: str, why: str) -> bool:
-        held = self.escalations.held_token(incident_id)
-        if held is None:
-            return False
-        token, _execution = held
-        return self.runs.end_wait(token, why)
+        return end_held_wait(self.escalations, self.runs, incident_id, why)
+
+
+def start_attempt(runs: EscalationRuns, incident_id: str, attempt: int) -> bool:
+    """Start the attempt's run under its own name: False when it already started (a redelivered event, or the
+    shortcut started it first)."""
+    return runs.start(incident_id, attempt, execution_name(incident_id, attempt))
+
+
+def end_held_wait(escalations: EscalationState, waits: EscalationWaits, incident_id: str, why: str) -> bool:
+    """End the wait the incident's current run holds, if any: False when none is held or it already ended."""
+    held = escalations.held_token(incident_id)
+    if held is None:
+        return False
+    token, _execution = held
+    return waits.end_wait(token, why)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class EscalationShortcut:
+    """The paging path's first hop, taken at once by the function that committed the change.
+
+    The outbox relay (DynamoDB stream -> relay -> bus -> lifecycle function) makes a lost start impossible, but
+    it is four hops and their cold starts. So the function whose transaction opened an incident starts its
+    escalation itself, and the one that acknowledged or resolved it ends the wait, straight after the commit (the
+    commit is the store's answer: nothing to re-read). The relayed event comes second and changes nothing: the
+    run's name is the incident and attempt, and an ended wait stays ended. A failure here is logged and left to
+    the relay, never raised: the change is committed, and its caller must not retry it for a shortcut's sake.
+    A raised severity is left to the relay (its attempt supersedes the previous one, see EscalationEvents)."""
+
+    escalations: EscalationState
+    runs: EscalationRuns
+
+    def after_commit(self, events: Sequence[LifecycleEvent]) -> list[str]:
+        """Act on the committed change's lifecycle events; returns what was done (e.g. ``started INC-1``)."""
+        done: list[str] = []
+        for event in events:
+            incident_id = str(event.detail.get("incident_id", ""))
+            kind = event.detail_type
+            try:
+                if kind is LifecycleEventType.OPENED and start_attempt(self.runs, incident_id, attempt=1):
+                    done.append(f"started {incident_id}")
+                ending = kind in (LifecycleEventType.ACKNOWLEDGED, LifecycleEventType.RESOLVED)
+                if ending and end_held_wait(self.escalations, self.runs, incident_id, str(kind)):
+                    done.append(f"ended the wait of {incident_id}")
+            except Exception:  # the relayed event is the guarantee; this was only the fast path
+                logger.warning(
+                    "escalation shortcut failed; the relayed lifecycle event will do it",
+                    extra={"incident_id": incident_id, "detail_type": str(event.detail_type)},
+                    exc_info=True,
+                )
+        return done
 
 
 def _confirmed_raise(

@@ -29,7 +29,7 @@ from siren.domain.incidents import (
 from siren.domain.policy import SirenConfig
 from siren.domain.records import IncidentView
 from siren.domain.signals import SeverityHints, Signal, SignalStatus, Source
-from siren.ports import ConcurrentChange, IncidentRepository
+from siren.ports import AfterCommit, ConcurrentChange, IncidentRepository
 
 # Racing deliveries of one key retry with jittered, capped backoff; past this the caller's retry takes over.
 MAX_ATTEMPTS = 20
@@ -41,6 +41,9 @@ class Incidents:
     incidents: IncidentRepository
     config: SirenConfig
     clock: Callable[[], datetime] = utc_now
+    # Ends the escalation's wait at once when a person acknowledges or resolves (and starts a declared incident's
+    # escalation), ahead of the relayed event; None where the machine is out of reach (tests, a CLI without it).
+    after_commit: AfterCommit | None = None
 
     def declare(self, title: str, severity: str, service: str, summary: str, actor: str) -> IngestResult:
         """A person declares an incident: it opens (and escalates) like any other, with the given severity."""
@@ -65,7 +68,8 @@ class Incidents:
         )
         choice = SeverityDecision(severity, "declared", f"declared {severity} by {actor}")
         payload = {"title": title, "severity": severity, "service": service, "summary": summary, "actor": actor}
-        return Ingestor(self.incidents, self.config, self.clock).ingest(signal, payload, severity_override=choice)
+        ingestor = Ingestor(self.incidents, self.config, self.clock, self.after_commit)
+        return ingestor.ingest(signal, payload, severity_override=choice)
 
     def get(self, incident_id: str) -> IncidentView:
         view = self.incidents.view(incident_id)
@@ -140,5 +144,7 @@ class Incidents:
             except ConcurrentChange:
                 time.sleep(random.uniform(0, min(0.005 * (2**attempt), 0.25)))  # noqa: S311 - jitter, not security
                 continue
+            if self.after_commit is not None:
+                self.after_commit.after_commit(outcome.events)
             return changed
         raise ConcurrentChange(f"gave up changing {incident_id} after {MAX_ATTEMPTS} concurrent changes")

@@ -26,7 +26,7 @@ from siren.domain.policy import InsufficientData, ServicePolicy, SirenConfig
 from siren.domain.records import RawAlert
 from siren.domain.severity import resolve_service, resolve_severity
 from siren.domain.signals import CLOCK_SKEW_NOTE, Signal, SignalStatus, clamped_to_receipt
-from siren.ports import ConcurrentChange, DuplicateDelivery, IncidentRepository
+from siren.ports import AfterCommit, ConcurrentChange, DuplicateDelivery, IncidentRepository
 
 # Racing deliveries of one key retry with jittered, capped backoff; past this the caller's retry takes over.
 MAX_ATTEMPTS = 20
@@ -84,6 +84,9 @@ class Ingestor:
     incidents: IncidentRepository
     config: SirenConfig
     clock: Callable[[], datetime] = utc_now
+    # Starts the escalation of an incident this ingest opened (and ends the wait of one it resolved) at once,
+    # ahead of the relayed event: None where the function cannot (its tests, the CLI without the machine's ARN).
+    after_commit: AfterCommit | None = None
 
     def ingest(
         self, signal: Signal, raw_payload: Mapping[str, Any], severity_override: SeverityDecision | None = None
@@ -144,6 +147,8 @@ class Ingestor:
                 # Another delivery changed this key or incident first: read again. Jitter spreads the racers.
                 time.sleep(random.uniform(0, min(0.005 * (2**attempt), 0.25)))  # noqa: S311 - jitter, not security
                 continue
+            if self.after_commit is not None:
+                self.after_commit.after_commit(outcome.events)
             incident_id = outcome.incident.id if outcome.incident else None
             return IngestResult(outcome.action, outcome.reason, incident_id, signal.dedup_key, note)
         raise ConcurrentChange(f"gave up on {signal.dedup_key} after {MAX_ATTEMPTS} concurrent changes")
