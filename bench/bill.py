@@ -23,7 +23,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -279,11 +279,11 @@ class ApiCallCounter:
                     self.counts[f"{service}:{operation_name}"] += 1
             return original(client, operation_name, api_params)
 
-        BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
+        BaseClient._make_api_call = make_api_call
         try:
             yield self
         finally:
-            BaseClient._make_api_call = original  # type: ignore[method-assign]
+            BaseClient._make_api_call = original
 
     def take(self) -> Counter[str]:
         with self._lock:
@@ -487,18 +487,20 @@ def add_figures(
         f"{workload.responders} responders, {workload.incidents_a_month:g} SEV1 incidents a month, "
         f"{workload.acknowledged_share:.0%} acknowledged at level 1, the rest unacknowledged to the end"
     )
+    sms, inbound, voice = PRICES["sms_us_toll_free"], PRICES["sms_inbound_us_toll_free"], PRICES["voice_us_minute"]
     report.add(
         "monthly_bill_sms_usd",
         round(bill.lines["sms"], 2),
         "USD",
-        f"{incidents.sms:g} SMS at $0.0083 + {incidents.sms_inbound:g} replies (assumed $0.0058) + the toll-free "
-        f"number (assumed $2); {who}",
+        f"{incidents.sms:g} SMS at ${sms:.4f} + {incidents.sms_inbound:g} acknowledgement replies at ${inbound:.4f} "
+        f"(assumed) + {standing.origination_numbers} toll-free number at "
+        f"${MONTHLY_PRICES['us_toll_free_number']:g} (assumed); {who}",
     )
     report.add(
         "monthly_bill_voice_usd",
         round(bill.lines["voice"], 2),
         "USD",
-        f"{incidents.voice_calls:g} calls of 1 minute (assumed) at $0.013 (assumed)",
+        f"{incidents.voice_calls:g} calls of {VOICE_MINUTES_PER_CALL} minute (assumed) at ${voice:g}/minute (assumed)",
     )
     canary = next((usage for name, (_, usage) in workload.scheduled.items() if name.startswith("Canary")), None)
     report.add(
@@ -511,6 +513,18 @@ def add_figures(
         + ", ".join(f"{name} {runs:g}/month" for name, (runs, _) in workload.scheduled.items())
         + (f"; a canary run: {canary.transitions:g} transitions, {canary.invocations:g} invocations" if canary else "")
         + (f"; not priced: {', '.join(bill.unpriced_calls)}" if bill.unpriced_calls else ""),
+    )
+    nothing_stands = Standing(alarms=0, secrets=0, kms_keys=0, custom_metrics=0, origination_numbers=0)
+    by_schedule = {
+        name: monthly_bill(replace(workload, incidents_a_month=0, scheduled={name: runs}), nothing_stands).total
+        for name, runs in workload.scheduled.items()
+    }
+    report.add(
+        "monthly_bill_schedules_usd",
+        round(sum(by_schedule.values()), 2),
+        "USD",
+        "what the schedules cost with nothing broken (in the total above): "
+        + ", ".join(f"{name} ${usd:.2f}" for name, usd in sorted(by_schedule.items(), key=lambda item: -item[1])),
     )
     report.add("per_seat_price_usd", round(per_seat, 2), "USD", f"{seats} seats x ${price:g}")
     report.add(

@@ -147,3 +147,27 @@ def test_api_calls_are_priced_and_unknown_ones_are_named():
 )
 def test_runs_a_month_of_a_schedule(expression, runs):
     assert runs_a_month(expression) == pytest.approx(runs)
+
+
+def test_the_figures_set_the_bill_against_the_per_seat_price():
+    from bench.bill import add_figures
+    from bench.harness import Report, goal_of
+
+    report = Report()
+    modelled = workload(scheduled={"Reconciler": (10, Usage(invocations=1))})
+    bill = bill_of(modelled)
+    add_figures(report, bill, modelled, NOTHING_STANDS, seats=4, price=25.0)
+    figures = {f.name: f.value for f in report.figures}
+    assert figures["per_seat_price_usd"] == 100
+    assert figures["monthly_bill_to_per_seat_price"] == pytest.approx(round(bill.total / 100, 3))
+    assert figures["monthly_bill_sms_usd"] == pytest.approx(round(bill.lines["sms"], 2))
+    assert figures["monthly_bill_voice_usd"] == pytest.approx(round(bill.lines["voice"], 2))
+    assert goal_of("monthly_bill_to_per_seat_price") is not None
+
+
+def test_the_bench_takes_seats_and_price_from_the_command_line():
+    from bench.__main__ import arguments
+
+    assert (arguments([]).seats, arguments([]).seat_price) == (50, 21.0)
+    given = arguments(["--seats", "30", "--seat-price", "9.5"])
+    assert (given.seats, given.seat_price) == (30, 9.5)
