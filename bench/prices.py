@@ -85,6 +85,7 @@ API_CALL_PRICES = {
     "pinpoint-sms-voice-v2:SendTextMessage": 0.0,
     "pinpoint-sms-voice-v2:SendVoiceMessage": 0.0,
     "sesv2:SendEmail": 0.0,
+    "sesv2:GetEmailIdentity": 0.0,
     "lambda:Invoke": 0.0,
 }
 
