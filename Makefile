@@ -76,7 +76,7 @@ up: $(STAMP)
 	$(VENV)/bin/siren local up
 
 bench: $(STAMP)
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf cdk.out build .bench .mypy_cache .ruff_cache .pytest_cache

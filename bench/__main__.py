@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
+import functools
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -10,8 +13,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bench import escalation, faults, foundation, ingest, operations, reports, routing, status, suite
-from bench.harness import PROJECT_ROOT, Report, goal_of, write
+from bench import bill, escalation, faults, foundation, ingest, operations, reports, routing, status, suite
+from bench.harness import PROJECT_ROOT, Report, Suite, goal_of, write
 
 LOGS = PROJECT_ROOT / ".bench" / "logs"
 
@@ -33,27 +36,48 @@ def logs_to_file(path: Path) -> TextIO:
     return stream
 
 
-# The test suite last: it runs `make test`, and nothing else should share the machine with it.
-SUITES = [
-    foundation.run,
-    routing.run,
-    ingest.run,
-    escalation.run,
-    status.run,
-    reports.run,
-    operations.run,
-    faults.run,
-    suite.run,
-]
+def suites(seats: int, seat_price: float) -> list[Suite]:
+    """Every suite, in order. The test suite last: it runs `make test`, and nothing else should share the machine
+    with it."""
+    return [
+        foundation.run,
+        routing.run,
+        ingest.run,
+        escalation.run,
+        functools.partial(bill.run, seats=seats, seat_price=seat_price),
+        status.run,
+        reports.run,
+        operations.run,
+        faults.run,
+        suite.run,
+    ]
 
 
-def main() -> None:
+def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--seats",
+        type=int,
+        default=bill.DEFAULT_SEATS,
+        help="seats of the per-seat price the modelled AWS bill is set against (default %(default)s)",
+    )
+    parser.add_argument(
+        "--seat-price",
+        type=float,
+        default=bill.DEFAULT_SEAT_PRICE,
+        help="USD per seat a month (default %(default)s)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    options = arguments(argv)
     import siren.observability  # noqa: F401 - makes the ``siren`` logger's handler, which logs_to_file points at the file
 
     report = Report()
     log_file = logs_to_file(LOGS / "bench.log")
     try:
-        for run_suite in SUITES:
+        for run_suite in suites(options.seats, options.seat_price):
             run_suite(report)
     finally:
         log_file.close()

@@ -14,19 +14,9 @@ from typing import Any
 
 from bench.harness import PROJECT_ROOT, Report, free_port, synthesized_assembly, wait_for
 from bench.ingest import RequestCounter
+from bench.prices import PRICES
 from siren.domain.pages import PageCount, count_pages
 
-# Public AWS prices (us-east-1, on-demand, as published in 2026; SMS and voice are US destinations).
-PRICES = {
-    "step_functions_transition": 0.025 / 1000,
-    "lambda_request": 0.20 / 1_000_000,
-    "lambda_gb_second_arm": 0.0000133334,
-    "dynamodb_write_request": 0.625 / 1_000_000,
-    "dynamodb_read_request": 0.125 / 1_000_000,
-    "sms_us_toll_free": 0.00581 + 0.0025,  # End User Messaging base price + carrier fee
-    "voice_us_minute": 0.013,
-    "email": 0.10 / 1000,
-}
 LAMBDA_GB = 0.5  # every Siren function has 512 MB
 WRITE_OPS = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 

@@ -61,6 +61,8 @@ GOALS: dict[str, Goal] = {
     "faults_survived": Goal(">=", 10),
     "pages_lost": Goal("==", 0),
     "test_suite_wall_s": Goal("<=", 360),
+    # Running Siren for 50 responders and 100 incidents a month costs less in AWS than the per-seat price.
+    "monthly_bill_to_per_seat_price": Goal("<", 1),
 }
 
 
