@@ -93,6 +93,7 @@ def test_eventbridge_refusing_events_delays_no_page_and_its_late_events_start_no
     wait_for(lambda: sent(runtime, incident, phone(primary), "sms", EUM), timeout=90)
     wait_for(lambda: fault.hits >= 1, timeout=60)
     assert fault.active(time.monotonic())
+
     # ...and once EventBridge accepts again, the relayed "Incident Opened" starts nothing more: one run, one page
     def lifecycle_runs() -> int:
         return len([i for i in runtime.lambda_runtime.invocations if "EscalationLifecycle" in i.function_name])
