@@ -71,6 +71,7 @@ class InvocationRecord:
     error_type: str | None
     duration_ms: float
     asynchronous: bool
+    started_at: float = 0.0  # wall clock (time.time()): orders invocations against other services' timestamps
 
 
 class LambdaContext:
@@ -212,7 +213,7 @@ class InProcessLambdaRuntime:
     def invoke(self, function: Any, event: Any, asynchronous: bool = False) -> tuple[str, bool]:
         """Run the handler once. Returns the JSON response and whether the function errored."""
         request_id = str(uuid.uuid4())
-        started = time.monotonic()
+        started, started_at = time.monotonic(), time.time()
         error_type: str | None = None
         try:
             fault = self.faults.strike_function(function.function_name) if self.faults is not None else None
@@ -248,7 +249,9 @@ class InProcessLambdaRuntime:
         lambda_invoked(function, errored, duration_ms)
         with self._lock:
             self.invocations.append(
-                InvocationRecord(function.function_name, request_id, errored, error_type, duration_ms, asynchronous)
+                InvocationRecord(
+                    function.function_name, request_id, errored, error_type, duration_ms, asynchronous, started_at
+                )
             )
         return response, errored
 
