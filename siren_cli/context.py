@@ -69,9 +69,16 @@ class CliContext:
         return dynamo_store(self.output("IncidentsTableName"))
 
     def incidents(self) -> Incidents:
+        """People's changes to incidents; an acknowledgement or resolve from the CLI ends the escalation's wait at
+        once, and a declared incident starts its escalation at once (the relayed event stays the guarantee)."""
+        from siren.adapters.escalations import StepFunctionsRuns
+        from siren.app.escalation_events import EscalationShortcut
         from siren.app.incidents import Incidents
 
-        return Incidents(self.stores().incidents, self.config)
+        stores = self.stores()
+        machine = self.outputs.get("EscalationStateMachineArn")
+        shortcut = EscalationShortcut(stores.escalations, StepFunctionsRuns(machine)) if machine else None
+        return Incidents(stores.incidents, self.config, after_commit=shortcut)
 
     def reports(self) -> Reports:
         from siren.app.reports import Reports
