@@ -21,10 +21,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import sys
 from datetime import timedelta
+from pathlib import Path
 
-from siren.domain.site import SiteObject
+from siren.domain.site import SiteEntry, SiteObject, SitePage
 from siren.domain.status import PublicIncident, StatusSnapshot
+from siren.render import status_view, templates, text
 from siren.render.status_api import api_documents
 from siren.render.status_view import AffectedNames, entries, history_days, incident_path, require_safe_ids
 from siren.render.templates import template
@@ -121,6 +124,39 @@ def render_incident_page(
     )
 
 
+@functools.cache
+def renderer_version() -> str:
+    """A digest of the code and templates that make an incident page, so that a deploy that changes how pages
+    look renders them all again (an incident page's source includes it)."""
+    digest = hashlib.sha256()
+    modules = (sys.modules[__name__], status_view, templates, text)
+    files = [Path(str(module.__file__)) for module in modules]
+    for directory in (templates.TEMPLATE_DIR / "status", templates.COMPILED_DIR):
+        if directory.is_dir():
+            files += sorted(p for p in directory.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def incident_page_source(snapshot: StatusSnapshot, incident: PublicIncident, affected: AffectedNames) -> str:
+    """A digest of everything ``render_incident_page`` reads: the incident, the page's name, the stylesheet it
+    links, the names of the components it affects, and the renderer itself."""
+    inputs = (renderer_version(), snapshot.page_name, stylesheet(snapshot).key, affected(incident), repr(incident))
+    return hashlib.sha256(repr(inputs).encode("utf-8")).hexdigest()
+
+
+def incident_page(snapshot: StatusSnapshot, incident: PublicIncident, affected: AffectedNames) -> SitePage:
+    """One incident's page, rendered only if the site does not hold it from the same source already."""
+
+    def render() -> SiteObject:
+        page = render_incident_page(snapshot, incident, affected).encode("utf-8")
+        cache = RESOLVED_CACHE if incident.resolved else LIVE_CACHE
+        return SiteObject(incident_path(incident.id), page, HTML, cache)
+
+    return SitePage(incident_path(incident.id), incident_page_source(snapshot, incident, affected), render)
+
+
 # -- Atom --------------------------------------------------------------------------------------------------
 def render_feed(snapshot: StatusSnapshot) -> bytes:
     """The incident history as Atom 1.0, newest change first. ``updated`` is the newest incident change (not the
@@ -140,16 +176,16 @@ def render_feed(snapshot: StatusSnapshot) -> bytes:
 
 
 # -- the site ----------------------------------------------------------------------------------------------
-def render_site(snapshot: StatusSnapshot) -> list[SiteObject]:
-    """Every object of the site. Order matters: the stylesheet, incident pages and feeds first, index.html LAST
-    (so a reader following a link from a freshly written index never lands on a missing page or style)."""
+def site_entries(snapshot: StatusSnapshot) -> list[SiteEntry]:
+    """Every object of the site, incident pages as SitePages (rendered by the site only when their source
+    changed), the rest rendered: the feed, the API, history and index read every incident and the time.
+
+    Order matters: the stylesheet, incident pages and feeds first, index.html LAST (so a reader following a link
+    from a freshly written index never lands on a missing page or style)."""
     require_safe_ids(snapshot.incidents)
-    objects = [stylesheet(snapshot)]  # before every page that links it
+    objects: list[SiteEntry] = [stylesheet(snapshot)]  # before every page that links it
     affected = AffectedNames(snapshot)
-    for incident in snapshot.incidents:
-        page = render_incident_page(snapshot, incident, affected).encode("utf-8")
-        cache = RESOLVED_CACHE if incident.resolved else LIVE_CACHE
-        objects.append(SiteObject(incident_path(incident.id), page, HTML, cache))
+    objects += [incident_page(snapshot, incident, affected) for incident in snapshot.incidents]
     objects.append(SiteObject(FEED_KEY, render_feed(snapshot), ATOM, LIVE_CACHE))
     for path, document in api_documents(snapshot).items():
         body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -157,3 +193,12 @@ def render_site(snapshot: StatusSnapshot) -> list[SiteObject]:
     objects.append(SiteObject(HISTORY_PAGE_KEY, render_history_page(snapshot).encode("utf-8"), HTML, LIVE_CACHE))
     objects.append(SiteObject(INDEX_KEY, render_index(snapshot).encode("utf-8"), HTML, LIVE_CACHE))
     return objects
+
+
+def rendered(entry: SiteEntry) -> SiteObject:
+    return entry.render() if isinstance(entry, SitePage) else entry
+
+
+def render_site(snapshot: StatusSnapshot) -> list[SiteObject]:
+    """Every object of the site, every one rendered (what a first publish writes), in the order of site_entries."""
+    return [rendered(entry) for entry in site_entries(snapshot)]
