@@ -25,6 +25,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+from markupsafe import Markup
+
 from siren.domain.site import SiteEntry, SiteObject, SitePage
 from siren.domain.status import PublicIncident, StatusSnapshot
 from siren.render import status_view, templates, text
@@ -158,10 +160,19 @@ def incident_page(snapshot: StatusSnapshot, incident: PublicIncident, affected: 
 
 
 # -- Atom --------------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=4096)
+def _entry_html(incident: PublicIncident, names: tuple[str, ...]) -> Markup:
+    """An incident's feed entry content (status/_feed_entry.html.j2), kept by what it shows: a warm publisher
+    renders only the entries of incidents that changed (both arguments are immutable values)."""
+    macro = template("status/_feed_entry.html.j2").module.entry_html  # type: ignore[attr-defined]
+    return Markup(macro(incident, lambda _: list(names)))  # noqa: S704 (the macro's output, autoescaped)
+
+
 def render_feed(snapshot: StatusSnapshot) -> bytes:
     """The incident history as Atom 1.0, newest change first. ``updated`` is the newest incident change (not the
     generation time), so the feed's bytes change only when an incident does."""
     require_safe_ids(snapshot.incidents)
+    affected = AffectedNames(snapshot)
     incidents = sorted(snapshot.incidents, key=lambda incident: utc(incident.updated_at), reverse=True)
     feed = template("status/feed.atom.j2").render(
         s=snapshot,
@@ -170,7 +181,7 @@ def render_feed(snapshot: StatusSnapshot) -> bytes:
         title=f"{snapshot.page_name} status - incident history",
         updated=incidents[0].updated_at if incidents else snapshot.generated_at,
         incidents=incidents,
-        affected=AffectedNames(snapshot),
+        entry_html=lambda incident: _entry_html(incident, tuple(affected(incident))),
     )
     return feed.encode("utf-8")
 
