@@ -50,6 +50,7 @@ from siren.domain.incidents import (
 )
 from siren.domain.messages import EmailMessage
 from siren.domain.records import ActionItemRecord, IncidentView, RawAlert
+from siren.domain.site import SitePage
 from siren.domain.status import ComponentOverride, ComponentStatus, Maintenance
 from siren.ports import (
     BusEvent,
@@ -57,13 +58,15 @@ from siren.ports import (
     Delivery,
     DuplicateDelivery,
     EventTarget,
+    IncidentRef,
+    PublishRequests,
     PublishResult,
     QueuedMessage,
 )
 
 if TYPE_CHECKING:
     from siren.domain.ack import AckAction
-    from siren.domain.site import SiteObject
+    from siren.domain.site import SiteEntry, SiteObject
 
 # The real store's defaults (siren.adapters.dynamodb): how long a code lives after its last page, and how long a
 # resolved incident's code still answers late replies.
@@ -433,6 +436,7 @@ class FakeStatusPageState:
     overrides: dict[str, ComponentOverride] = field(default_factory=dict)
     maintenances: dict[str, Maintenance] = field(default_factory=dict)
     requested_at: str | None = None
+    touched: set[IncidentRef] = field(default_factory=set)
     lease_owner: str | None = None
     lease_until: int | None = None
     requests: int = 0
@@ -448,22 +452,24 @@ class FakeStatusPageState:
             raise ConcurrentChange(f"maintenance {window.id} exists already")
         self.maintenances[window.id] = window
 
-    def request_publish(self, now: datetime) -> str:
+    def request_publish(self, now: datetime, touched: Sequence[IncidentRef] = ()) -> str:
         self.requests += 1
         self.requested_at = f"{now.astimezone(UTC).isoformat()}#{uuid.uuid4().hex[:8]}"
+        self.touched.update(touched)
         return self.requested_at
 
-    def acquire_publish_lease(self, owner: str, now: datetime, lease: timedelta) -> str | None:
+    def acquire_publish_lease(self, owner: str, now: datetime, lease: timedelta) -> PublishRequests | None:
         moment = _seconds(now)
         if self.lease_until is not None and self.lease_until >= moment and self.lease_owner != owner:
             return None
         self.lease_owner, self.lease_until = owner, moment + int(lease.total_seconds())
-        return self.requested_at or ""
+        return PublishRequests(self.requested_at or "", tuple(sorted(self.touched, key=lambda ref: ref.id)))
 
     def release_publish_lease(self, owner: str, published_up_to: str) -> bool:
         if self.lease_owner != owner or self.requested_at != published_up_to:
             return False
         self.lease_owner = self.lease_until = None
+        self.touched.clear()
         return True
 
     def status_page_items(self) -> tuple[dict[str, ComponentOverride], list[Maintenance]]:
@@ -667,21 +673,35 @@ class FakeArtifacts:
 
 @dataclass
 class FakeStatusSite:
-    """StatusSite: the published objects by key; a publish writes only what changed, as the bucket does."""
+    """StatusSite: the published objects by key; a publish writes only what changed and renders a page only when
+    its source changed, as the bucket does (``rendered_keys``: the pages each publish rendered)."""
 
     objects: dict[str, SiteObject] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
     publishes: int = 0
+    rendered_keys: list[list[str]] = field(default_factory=list)
 
-    def publish(self, objects: list[SiteObject]) -> PublishResult:
+    def publish(self, objects: Sequence[SiteEntry]) -> PublishResult:
         self.publishes += 1
         written = unchanged = size = 0
-        for obj in objects:
+        rendered: list[str] = []
+        for entry in objects:
+            if isinstance(entry, SitePage):
+                if entry.key in self.objects and self.sources.get(entry.key) == entry.source:
+                    unchanged += 1
+                    continue
+                obj = entry.render()
+                rendered.append(entry.key)
+                self.sources[entry.key] = entry.source
+            else:
+                obj = entry
             if self.objects.get(obj.key) == obj:
                 unchanged += 1
                 continue
             self.objects[obj.key] = obj
             written, size = written + 1, size + len(obj.body)
-        return PublishResult(written, unchanged, size)
+        self.rendered_keys.append(rendered)
+        return PublishResult(written, unchanged, size, len(rendered))
 
     def read(self, key: str) -> bytes | None:
         obj = self.objects.get(key)

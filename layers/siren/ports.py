@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # named in annotations only: a function that never pages or p
     from siren.domain.ack import AckAction
     from siren.domain.escalation import Run
     from siren.domain.messages import EmailMessage
-    from siren.domain.site import SiteObject
+    from siren.domain.site import SiteEntry
 
 
 class ConcurrentChange(RuntimeError):
@@ -95,8 +95,8 @@ class StatusPageState(Protocol):
 
     def set_component_status(self, component_id: str, status: str, actor: str, now: datetime) -> None: ...
     def add_maintenance(self, window: Maintenance, actor: str) -> None: ...
-    def request_publish(self, now: datetime) -> str: ...
-    def acquire_publish_lease(self, owner: str, now: datetime, lease: timedelta) -> str | None: ...
+    def request_publish(self, now: datetime, touched: Sequence[IncidentRef] = ()) -> str: ...
+    def acquire_publish_lease(self, owner: str, now: datetime, lease: timedelta) -> PublishRequests | None: ...
     def release_publish_lease(self, owner: str, published_up_to: str) -> bool: ...
     def status_page_items(self) -> tuple[dict[str, ComponentOverride], list[Maintenance]]: ...
 
@@ -134,11 +134,30 @@ class BusEvent:
 
 @dataclass(frozen=True, slots=True)
 class PublishResult:
-    """What one publish of the status site wrote: only objects whose content changed are written."""
+    """What one publish of the status site wrote: only objects whose content changed are written, and only pages
+    whose source changed are rendered (``rendered``: pages the site rendered, see siren.domain.site.SitePage)."""
 
     written: int
     unchanged: int
     bytes_written: int
+    rendered: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRef:
+    """An incident as a lifecycle event names it: enough to find it on the by-time index."""
+
+    id: str
+    opened_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PublishRequests:
+    """What a publisher holding the lease publishes up to: the newest request's mark, and the incidents the
+    requests said changed (read again even when resolved long ago)."""
+
+    up_to: str
+    touched: tuple[IncidentRef, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +257,7 @@ class Artifacts(Protocol):
 class StatusSite(Protocol):
     """The published status site: its objects written (only what changed), and one read back."""
 
-    def publish(self, objects: list[SiteObject]) -> PublishResult: ...
+    def publish(self, objects: Sequence[SiteEntry]) -> PublishResult: ...
     def read(self, key: str) -> bytes | None: ...
 
 

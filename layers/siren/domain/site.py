@@ -6,6 +6,7 @@ adapter that writes them, so it lives below all three.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -17,3 +18,21 @@ class SiteObject:
     body: bytes
     content_type: str
     cache_control: str
+
+
+@dataclass(frozen=True, slots=True)
+class SitePage:
+    """An object rendered only when the site does not hold it from the same ``source`` already.
+
+    ``source`` is a digest of everything the body is made from (the values shown and the renderer's own code and
+    templates): equal sources give equal bytes, so a site whose record says the object was published from this
+    source skips it without rendering it. An incident page is one: a thousand resolved incidents cost a thousand
+    digests per publish, not a thousand renders."""
+
+    key: str
+    source: str
+    render: Callable[[], SiteObject]
+
+
+# What a publish hands the site, in the order it is to be written.
+SiteEntry = SiteObject | SitePage

@@ -351,8 +351,32 @@ def build_snapshot(
 ) -> StatusSnapshot:
     """``first_published`` maps a component id to when it first appeared on the published page (read back from
     the page itself); a component not in it appears now."""
-    first_published = first_published or {}
     public = [found for incident in incidents if (found := public_incident(incident, components, impact))]
+    return snapshot_of_public(
+        page_name=page_name,
+        page_url=page_url,
+        components=components,
+        public=public,
+        overrides=overrides,
+        maintenances=maintenances,
+        now=now,
+        first_published=first_published,
+    )
+
+
+def snapshot_of_public(
+    *,
+    page_name: str,
+    page_url: str,
+    components: Sequence[Component],
+    public: Sequence[PublicIncident],
+    overrides: Mapping[str, ComponentOverride],
+    maintenances: Iterable[Maintenance],
+    now: datetime,
+    first_published: Mapping[str, datetime] | None = None,
+) -> StatusSnapshot:
+    """build_snapshot from incidents already made public (public_incident), e.g. kept from an earlier publish."""
+    first_published = first_published or {}
     unresolved = sorted((p for p in public if not p.resolved), key=lambda p: p.created_at, reverse=True)
     since = now - timedelta(days=HISTORY_DAYS)
     history = sorted(

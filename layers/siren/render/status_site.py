@@ -21,10 +21,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import sys
 from datetime import timedelta
+from pathlib import Path
 
-from siren.domain.site import SiteObject
+from markupsafe import Markup
+
+from siren.domain.site import SiteEntry, SiteObject, SitePage
 from siren.domain.status import PublicIncident, StatusSnapshot
+from siren.render import status_view, templates, text
 from siren.render.status_api import api_documents
 from siren.render.status_view import AffectedNames, entries, history_days, incident_path, require_safe_ids
 from siren.render.templates import template
@@ -121,11 +126,53 @@ def render_incident_page(
     )
 
 
+@functools.cache
+def renderer_version() -> str:
+    """A digest of the code and templates that make an incident page, so that a deploy that changes how pages
+    look renders them all again (an incident page's source includes it)."""
+    digest = hashlib.sha256()
+    modules = (sys.modules[__name__], status_view, templates, text)
+    files = [Path(str(module.__file__)) for module in modules]
+    for directory in (templates.TEMPLATE_DIR / "status", templates.COMPILED_DIR):
+        if directory.is_dir():
+            files += sorted(p for p in directory.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def incident_page_source(snapshot: StatusSnapshot, incident: PublicIncident, affected: AffectedNames) -> str:
+    """A digest of everything ``render_incident_page`` reads: the incident, the page's name, the stylesheet it
+    links, the names of the components it affects, and the renderer itself."""
+    inputs = (renderer_version(), snapshot.page_name, stylesheet(snapshot).key, affected(incident), repr(incident))
+    return hashlib.sha256(repr(inputs).encode("utf-8")).hexdigest()
+
+
+def incident_page(snapshot: StatusSnapshot, incident: PublicIncident, affected: AffectedNames) -> SitePage:
+    """One incident's page, rendered only if the site does not hold it from the same source already."""
+
+    def render() -> SiteObject:
+        page = render_incident_page(snapshot, incident, affected).encode("utf-8")
+        cache = RESOLVED_CACHE if incident.resolved else LIVE_CACHE
+        return SiteObject(incident_path(incident.id), page, HTML, cache)
+
+    return SitePage(incident_path(incident.id), incident_page_source(snapshot, incident, affected), render)
+
+
 # -- Atom --------------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=4096)
+def _entry_html(incident: PublicIncident, names: tuple[str, ...]) -> Markup:
+    """An incident's feed entry content (status/_feed_entry.html.j2), kept by what it shows: a warm publisher
+    renders only the entries of incidents that changed (both arguments are immutable values)."""
+    macro = template("status/_feed_entry.html.j2").module.entry_html  # type: ignore[attr-defined]
+    return Markup(macro(incident, lambda _: list(names)))  # noqa: S704 (the macro's output, autoescaped)
+
+
 def render_feed(snapshot: StatusSnapshot) -> bytes:
     """The incident history as Atom 1.0, newest change first. ``updated`` is the newest incident change (not the
     generation time), so the feed's bytes change only when an incident does."""
     require_safe_ids(snapshot.incidents)
+    affected = AffectedNames(snapshot)
     incidents = sorted(snapshot.incidents, key=lambda incident: utc(incident.updated_at), reverse=True)
     feed = template("status/feed.atom.j2").render(
         s=snapshot,
@@ -134,22 +181,22 @@ def render_feed(snapshot: StatusSnapshot) -> bytes:
         title=f"{snapshot.page_name} status - incident history",
         updated=incidents[0].updated_at if incidents else snapshot.generated_at,
         incidents=incidents,
-        affected=AffectedNames(snapshot),
+        entry_html=lambda incident: _entry_html(incident, tuple(affected(incident))),
     )
     return feed.encode("utf-8")
 
 
 # -- the site ----------------------------------------------------------------------------------------------
-def render_site(snapshot: StatusSnapshot) -> list[SiteObject]:
-    """Every object of the site. Order matters: the stylesheet, incident pages and feeds first, index.html LAST
-    (so a reader following a link from a freshly written index never lands on a missing page or style)."""
+def site_entries(snapshot: StatusSnapshot) -> list[SiteEntry]:
+    """Every object of the site, incident pages as SitePages (rendered by the site only when their source
+    changed), the rest rendered: the feed, the API, history and index read every incident and the time.
+
+    Order matters: the stylesheet, incident pages and feeds first, index.html LAST (so a reader following a link
+    from a freshly written index never lands on a missing page or style)."""
     require_safe_ids(snapshot.incidents)
-    objects = [stylesheet(snapshot)]  # before every page that links it
+    objects: list[SiteEntry] = [stylesheet(snapshot)]  # before every page that links it
     affected = AffectedNames(snapshot)
-    for incident in snapshot.incidents:
-        page = render_incident_page(snapshot, incident, affected).encode("utf-8")
-        cache = RESOLVED_CACHE if incident.resolved else LIVE_CACHE
-        objects.append(SiteObject(incident_path(incident.id), page, HTML, cache))
+    objects += [incident_page(snapshot, incident, affected) for incident in snapshot.incidents]
     objects.append(SiteObject(FEED_KEY, render_feed(snapshot), ATOM, LIVE_CACHE))
     for path, document in api_documents(snapshot).items():
         body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -157,3 +204,12 @@ def render_site(snapshot: StatusSnapshot) -> list[SiteObject]:
     objects.append(SiteObject(HISTORY_PAGE_KEY, render_history_page(snapshot).encode("utf-8"), HTML, LIVE_CACHE))
     objects.append(SiteObject(INDEX_KEY, render_index(snapshot).encode("utf-8"), HTML, LIVE_CACHE))
     return objects
+
+
+def rendered(entry: SiteEntry) -> SiteObject:
+    return entry.render() if isinstance(entry, SitePage) else entry
+
+
+def render_site(snapshot: StatusSnapshot) -> list[SiteObject]:
+    """Every object of the site, every one rendered (what a first publish writes), in the order of site_entries."""
+    return [rendered(entry) for entry in site_entries(snapshot)]

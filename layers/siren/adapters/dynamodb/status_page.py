@@ -6,13 +6,16 @@ All of it is one partition (pk=STATUSPAGE), read in one Query when the site is r
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
 
 from siren.adapters.dynamodb.table import Item, StringListAttribute, bound_table, iso, won
 from siren.domain.status import ComponentOverride, ComponentStatus, Maintenance
+from siren.ports import IncidentRef, PublishRequests
 
 STATUS_PAGE_PK = "STATUSPAGE"
 
@@ -38,9 +41,11 @@ class MaintenanceItem(Item, discriminator="maintenance"):
 
 
 class PublishStateItem(Item, discriminator="publish_state"):
-    """pk=STATUSPAGE sk=PUBLISH: coalesces status page publishes (a request mark and a lease)."""
+    """pk=STATUSPAGE sk=PUBLISH: coalesces status page publishes (a request mark, the incidents the requests
+    named, and a lease)."""
 
     requested_at = UnicodeAttribute(null=True)
+    touched = UnicodeSetAttribute(null=True)  # "<opened_at>|<incident id>"
     lease_owner = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(null=True)
 
@@ -78,14 +83,20 @@ class DynamoStatusPage:
     # Publishing is coalesced: every trigger marks a request; one publisher at a time holds a lease and publishes
     # until no request came in while it worked. Concurrent triggers then cost one extra publish, not one each,
     # and an older snapshot can never overwrite a newer one.
-    def request_publish(self, now: datetime) -> str:
+    def request_publish(self, now: datetime, touched: Sequence[IncidentRef] = ()) -> str:
+        """Mark a request, and the incidents it says changed, in one update (so a publisher that saw the mark
+        sees them too)."""
         marker = f"{iso(now)}#{uuid.uuid4().hex[:8]}"
         state = self._publish
-        state(STATUS_PAGE_PK, "PUBLISH").update(actions=[state.requested_at.set(marker), state.kind.set(state)])
+        actions: list[Action] = [state.requested_at.set(marker), state.kind.set(state)]
+        if touched:
+            actions.append(state.touched.add({f"{iso(ref.opened_at)}|{ref.id}" for ref in touched}))
+        state(STATUS_PAGE_PK, "PUBLISH").update(actions=actions)
         return marker
 
-    def acquire_publish_lease(self, owner: str, now: datetime, lease: timedelta) -> str | None:
-        """Take the lease (free, expired, or ours already); returns the request mark it publishes up to."""
+    def acquire_publish_lease(self, owner: str, now: datetime, lease: timedelta) -> PublishRequests | None:
+        """Take the lease (free, expired, or ours already); returns the request mark it publishes up to and the
+        incidents the requests named."""
         state = self._publish
         moment = int(now.timestamp())
         item = state(STATUS_PAGE_PK, "PUBLISH")
@@ -104,14 +115,16 @@ class DynamoStatusPage:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 return None
             raise
-        return str(item.requested_at or "")  # update() reads the item back (ALL_NEW) into ``item``
+        # update() reads the item back (ALL_NEW) into ``item``
+        return PublishRequests(str(item.requested_at or ""), tuple(_refs(item.touched or set())))
 
     def release_publish_lease(self, owner: str, published_up_to: str) -> bool:
-        """Give the lease back if no request came in since ``published_up_to``; False: publish again."""
+        """Give the lease back if no request came in since ``published_up_to``; False: publish again. The named
+        incidents are forgotten with it: a request that named more changed the mark, so the release fails."""
         state = self._publish
         return won(
             lambda: state(STATUS_PAGE_PK, "PUBLISH").update(
-                actions=[state.lease_owner.remove(), state.lease_until.remove()],
+                actions=[state.lease_owner.remove(), state.lease_until.remove(), state.touched.remove()],
                 condition=(state.lease_owner == owner) & (state.requested_at == published_up_to),
             )
         )
@@ -139,3 +152,14 @@ class DynamoStatusPage:
                     )
                 )
         return overrides, windows
+
+
+def _refs(marks: set[str]) -> list[IncidentRef]:
+    refs = []
+    for mark in sorted(marks):
+        opened_at, _, incident_id = mark.partition("|")
+        try:
+            refs.append(IncidentRef(incident_id, datetime.fromisoformat(opened_at)))
+        except ValueError:
+            continue  # not written by request_publish: nothing to find by it
+    return refs
