@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 from siren_local import (
+    botocore_models,
     cloudformation,
     dynamodb_streams,
     dynamodb_transactions,
@@ -49,6 +50,7 @@ def install_adapters(
         dynamodb_streams.install(streams)
         function_urls.install(function_url_base)
         if not _installed:
+            botocore_models.share_one_loader()
             environ.install()
             dynamodb_transactions.install()
             eventbridge.install()

@@ -7,6 +7,7 @@ CreateStack with the synthesized template, unchanged. Any client pointed at the 
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -36,12 +37,22 @@ class DeployedStack:
 
 
 def zip_directory(directory: Path) -> bytes:
-    """A reproducible zip of ``directory``: sorted entries, fixed timestamps, so equal trees give equal bytes."""
+    """A reproducible zip of ``directory``: sorted entries, fixed timestamps, so equal trees give equal bytes.
+
+    Made once per tree state: a process deploys the same assembly many times (each test's runtime), and a cloud
+    assembly's asset directories do not change (their names are their content's hash); the key still includes
+    every file's size and modification time, so a directory changed in place is zipped again."""
+    files = sorted(p for p in directory.rglob("*") if not p.is_dir() and "__pycache__" not in p.parts)
+    state = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    return _zipped(directory, state)
+
+
+@functools.lru_cache(maxsize=32)
+def _zipped(directory: Path, state: tuple[tuple[str, int, int], ...]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(directory.rglob("*")):
-            if path.is_dir() or "__pycache__" in path.parts:
-                continue
+        for name, _size, _mtime in state:
+            path = Path(name)
             info = zipfile.ZipInfo(str(path.relative_to(directory)), date_time=_FIXED_ZIP_TIME)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED

@@ -91,6 +91,8 @@ class LocalAws:
     _server_thread: threading.Thread | None = None
     _mock: Any = None
     _saved_environment: dict[str, str | None] = field(default_factory=dict)
+    _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _clients_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         if self.transport not in ("http", "in-process"):
@@ -264,12 +266,17 @@ class LocalAws:
 
     # -- clients and deploys --------------------------------------------------------------------------
     def client(self, service: str, region: str | None = None) -> Any:
-        """A client of this runtime, in ``region`` (default: the runtime's own)."""
-        return boto3.session.Session(
-            aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            region_name=region or self.region,
-        ).client(service, endpoint_url=self.endpoint_url, config=Config(retries={"max_attempts": 2}))
+        """A client of this runtime, in ``region`` (default: the runtime's own); made once per service and region
+        (clients are thread-safe, and tests ask for one in every poll)."""
+        key = (service, region or self.region)
+        with self._clients_lock:
+            if key not in self._clients:
+                self._clients[key] = boto3.session.Session(
+                    aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                    aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                    region_name=key[1],
+                ).client(service, endpoint_url=self.endpoint_url, config=Config(retries={"max_attempts": 2}))
+            return self._clients[key]
 
     def deploy(
         self,

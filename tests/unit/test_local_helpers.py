@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -109,3 +111,32 @@ def test_asset_zips_are_reproducible(tmp_path):
     first = zip_directory(tmp_path)
     (tmp_path / "b.py").touch()
     assert zip_directory(tmp_path) == first
+
+
+def test_an_asset_changed_in_place_is_zipped_again(tmp_path):
+    # The zip is made once per tree state (a process deploys the same assembly for every test's runtime)...
+    (tmp_path / "a.py").write_text("A = 1\n")
+    first = zip_directory(tmp_path)
+    # ...and a file changed, added or removed in place is a new state
+    (tmp_path / "a.py").write_text("A = 22\n")
+    changed = zip_directory(tmp_path)
+    (tmp_path / "c.py").write_text("C = 3\n")
+    added = zip_directory(tmp_path)
+    names = lambda body: sorted(zipfile.ZipFile(io.BytesIO(body)).namelist())  # noqa: E731
+    contents = lambda body: zipfile.ZipFile(io.BytesIO(body)).read("a.py")  # noqa: E731
+    assert contents(first) == b"A = 1\n" and contents(changed) == b"A = 22\n"
+    assert names(changed) == ["a.py"] and names(added) == ["a.py", "c.py"]
+
+
+def test_every_botocore_session_of_the_local_process_shares_one_model_loader():
+    # GIVEN the embedded runtime's process (the loader is shared once its adapters are installed)
+    import boto3
+
+    from siren_local.botocore_models import share_one_loader
+
+    share_one_loader()
+    share_one_loader()  # idempotent
+    # WHEN two sessions are made, THEN they read the service models through the same loader (read once)
+    first = boto3.session.Session()._session.get_component("data_loader")
+    second = boto3.session.Session()._session.get_component("data_loader")
+    assert first is second
