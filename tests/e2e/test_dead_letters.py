@@ -61,13 +61,17 @@ def test_a_relay_outage_of_fifteen_minutes_still_pages_and_leaves_no_dead_letter
     fire_alarm(local_http_fast.client, "payments-card-declines", "ALARM", "declines 30% > 5%", None)
     wait_for(lambda: outage["failures"] >= 1)
     began = time.monotonic()
+    # THEN the primary is paged all the same: the ingest function started the escalation itself (issue 14)
+    wait_for(lambda: messages_to(local_http_fast, primary, "sms"))
     wait_for(lambda: outage["failures"] > OLD_RETRY_ATTEMPTS + 1 and (time.monotonic() - began) * SCALE >= 15 * 60)
-    assert messages_to(local_http_fast, primary, "sms") == []  # nothing could page meanwhile
     outage["on"] = False
 
-    # THEN the incident pages once the relay can publish again, and no dead-letter queue holds anything
-    wait_for(lambda: messages_to(local_http_fast, primary, "sms"))
+    # ...and once the relay can publish again, its late events start nothing twice, and no dead-letter queue
+    # holds anything
     assert local_http_fast.drain()
+    machine = local_http_fast.stacks["Siren"].outputs["EscalationStateMachineArn"]
+    runs = local_http_fast.client("stepfunctions").list_executions(stateMachineArn=machine)["executions"]
+    assert [run["name"].rsplit("-", 1)[1] for run in runs] == ["a1"]  # one run, its first attempt: no restart
     queues = dead_letters(local_http_fast)
     assert queues and [(q["waiting"], q["messages"]) for q in queues] == [(0, [])] * len(queues)
     # ...and operations heard that the relay fell behind (its IteratorAge passed a minute while it retried)
@@ -127,21 +131,25 @@ def batch_pointer(records: list[dict[str, Any]], function_arn: str) -> dict[str,
     }
 
 
-def test_dead_letters_are_listed_and_redriven_from_the_table_and_to_their_functions(local_http_fast):
+def test_dead_letters_are_listed_and_redriven_from_the_table_and_to_their_functions(local_http_fast, monkeypatch):
     runtime = local_http_fast
     outputs = runtime.stacks["Siren"].outputs
     lam, sqs = runtime.client("lambda"), runtime.client("sqs")
     (mapping,) = lam.list_event_source_mappings()["EventSourceMappings"]
 
-    # GIVEN an incident whose "Incident Opened" the relay lost (its mapping was off while it was written; on AWS:
-    # a batch that failed until its records left the stream), and the pointer Lambda sent for that batch
+    # GIVEN an incident whose escalation nobody started: declared where the escalation shortcut could not start
+    # it (a process without the machine, say), and whose "Incident Opened" the relay lost (its mapping was off
+    # while it was written; on AWS: a batch that failed until its records left the stream), and the pointer
+    # Lambda sent for that batch
+    from siren.adapters.dynamodb import DynamoIncidents
+    from siren.app.incidents import Incidents
+    from tests.e2e.test_escalation import CONFIG
+
     lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
-    declared = json.loads(
-        siren(
-            runtime, "declare", "--title", "Checkout down", "--severity", "SEV1", "--service", "checkout", "--json"
-        ).stdout
-    )
-    incident_id = declared["id"]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", runtime.endpoint_url)  # this process's SDK calls go to the runtime
+    without_shortcut = Incidents(DynamoIncidents(outputs["IncidentsTableName"]), CONFIG, after_commit=None)
+    incident_id = without_shortcut.declare("Checkout down", "SEV1", "checkout", "", actor="operator").incident_id
+    assert incident_id is not None
     lost = [
         r
         for r in stream_records(runtime)
