@@ -136,20 +136,25 @@ def test_stop_ends_every_kind_of_waiting_run(runtime):
     assert not runtime.lambda_runtime.code_root.exists()
 
 
+def day_long_callback(runtime: LocalAws) -> dict:
+    """A task that hands its token to a function (``holder``, which keeps it) and waits a day for it."""
+    holder = create_function(runtime, "holder", handler="canary_handler.hold", source=COUNTING)
+    return {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": holder, "Payload": {"token.$": "$$.Task.Token"}},
+        "TimeoutSeconds": 24 * HOUR,
+        "End": True,
+    }
+
+
 def test_stop_ends_the_branch_still_waiting_in_a_run_that_another_branch_failed():
     # GIVEN a Parallel state whose first branch fails at once while the second waits a day for its task token:
     # moto ends the run FAILED and leaves the waiting branch's threads running. (In-process: the interpreter is the
     # same in both transports.)
     runtime = LocalAws.in_process(time_scale=1).start()
     try:
-        holder = create_function(runtime, "holder", handler="canary_handler.hold", source=COUNTING)
-        callback = {
-            "Type": "Task",
-            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-            "Parameters": {"FunctionName": holder, "Payload": {"token.$": "$$.Task.Token"}},
-            "TimeoutSeconds": 24 * HOUR,
-            "End": True,
-        }
+        callback = day_long_callback(runtime)
         failing = {
             "StartAt": "Wait",
             "States": {
@@ -274,14 +279,7 @@ def test_a_task_that_fails_after_its_run_was_stopped_leaves_the_run_aborted():
     # GIVEN a run waiting in a Parallel branch for a task token (an escalation level waiting for its acknowledgement)
     runtime = LocalAws.in_process(time_scale=1).start()
     try:
-        holder = create_function(runtime, "holder", handler="canary_handler.hold", source=COUNTING)
-        callback = {
-            "Type": "Task",
-            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-            "Parameters": {"FunctionName": holder, "Payload": {"token.$": "$$.Task.Token"}},
-            "TimeoutSeconds": 24 * HOUR,
-            "End": True,
-        }
+        callback = day_long_callback(runtime)
         definition = {
             "StartAt": "P",
             "States": {
