@@ -27,7 +27,8 @@ from siren.domain.policy import SirenConfig
 from siren.settings import Settings, SettingsError, environment
 
 if TYPE_CHECKING:
-    from siren.app.ack_links import AckLinkEndpoint, LinkSigner
+    from siren.app.ack_link_signer import LinkSigner
+    from siren.app.ack_links import AckLinkEndpoint
     from siren.app.canary import CanaryRecorder
     from siren.app.escalation import Escalation
     from siren.app.escalation_events import EscalationEvents
@@ -283,10 +284,13 @@ def sms_replies() -> SmsReplies:
 
 def canary_recorder(settings: Settings) -> CanaryRecorder:
     from siren.app.canary import CanaryRecorder
-    from siren.app.incidents import Incidents
 
-    incidents = Incidents(incident_repository(settings), deployed_config(settings))
-    return CanaryRecorder(heartbeat_records(settings), incidents.resolve, watchdog(settings))
+    def resolve(incident_id: str, actor: str, note: str | None) -> object:
+        # Wired when a canary incident is resolved, not with every paging function (incident changes import the
+        # ingest use case and its parsers).
+        return incidents().resolve(incident_id, actor, note)
+
+    return CanaryRecorder(heartbeat_records(settings), resolve, watchdog(settings))
 
 
 def watchdog(settings: Settings) -> Watchdog:
@@ -358,7 +362,7 @@ def chat_webhook_url(settings: Settings) -> Callable[[], str | None] | None:
 
 def link_signer(settings: Settings) -> LinkSigner | None:
     """Signed ack links when the stack provides their endpoint and key (it does; a bare setup may not)."""
-    from siren.app.ack_links import LinkSigner
+    from siren.app.ack_link_signer import LinkSigner
 
     base_url = settings.ack_link_base_url
     # The embedded runtime's in-process transport has no HTTP server: its function URLs are not links.
