@@ -10,6 +10,8 @@ pages, the status site, the report email) import Jinja2; none imports boto3 (bot
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -136,3 +138,27 @@ def test_the_probe_sees_what_a_handler_imports(tmp_path: Path):
 def test_undecorated_handlers_name_their_wiring():
     """webhook_chunk and send_canary call siren.bootstrap themselves: the probe is told which builder they use."""
     assert set(UNDECORATED_WIRING) <= {handler.split(".")[1] for handler in handlers()}
+
+
+@pytest.mark.parametrize("handler", [h for h in handlers() if h.startswith("page_handlers.")])
+def test_paging_functions_define_no_status_page_or_action_items(cold_starts: dict[str, set[str]], handler: str):
+    """PynamoDB models are imported by the functions whose repositories use them."""
+    assert imported(cold_starts[handler], ("siren.adapters.dynamodb.status_page",)) == []
+    assert imported(cold_starts[handler], ("siren.adapters.dynamodb.action_items",)) == []
+    if handler not in RENDERS_HTML:  # the ack pages' renderer shares the status site's view helpers
+        assert imported(cold_starts[handler], ("siren.domain.status",)) == []
+
+
+def test_an_incident_repository_alone_defines_every_kind_its_partition_holds():
+    """The incident's partition holds its escalation's items; view() reads the partition with the base model, so a
+    function that imports only the incident repository must still be able to read them."""
+    probe = (
+        "import sys, json; sys.path.insert(0, sys.argv[1])\n"
+        "import siren.adapters.dynamodb.incidents\n"
+        "from siren.adapters.dynamodb.table import Item\n"
+        "print(json.dumps(sorted(kind.__name__ for kind in Item.kind.get_registered_subclasses(Item))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, str(LAYERS)], capture_output=True, text=True, check=True)
+    defined = set(json.loads(out.stdout))
+    assert {"IncidentItem", "TimelineItem", "EscalationItem"} <= defined
+    assert "StatusOverrideItem" not in defined
