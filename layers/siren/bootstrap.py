@@ -1,5 +1,10 @@
 """The composition root for Lambda: settings -> adapters -> use cases, built once per container.
 
+Built once: each builder of a use case is cached on the function's :class:`~siren.settings.Settings` (a frozen
+dataclass, so the embedded local AWS, which runs many functions in one process, gets one per function's settings);
+:func:`forget_built` drops them. The deployed configuration is read without siren.config's validators (it was
+validated at synth: see :meth:`SirenConfig.from_json`).
+
 Each function imports only what its own use case needs (imports sit inside the builders): an ingest function
 does not pay the cold start of the paging channels, and a paging function not that of the parsers.
 
@@ -12,19 +17,18 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from siren.config import config_from_json
 from siren.domain.policy import SirenConfig
 from siren.settings import Settings, SettingsError, environment
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from siren.app.ack_links import AckLinkEndpoint, LinkSigner
+    from siren.app.ack_link_signer import LinkSigner
+    from siren.app.ack_links import AckLinkEndpoint
     from siren.app.canary import CanaryRecorder
     from siren.app.escalation import Escalation
     from siren.app.escalation_events import EscalationEvents
@@ -67,15 +71,38 @@ def forget_built() -> None:
 
     for cached in (_intake, _deployed_config, clients.cached_client, clients.cached_paging_client):
         cached.cache_clear()
+    for built in _BUILT:
+        built.clear()
     dynamodb.forget()
     secrets.forget()
     webhook_queue.forget()
 
 
+Built = TypeVar("Built")
+# What each builder cached with @once_per_settings keeps, by the settings it was built with.
+_BUILT: list[dict[Settings, Any]] = []
+
+
+def once_per_settings(build: Callable[[], Built]) -> Callable[[], Built]:
+    """``build`` once per distinct :class:`Settings` (the function's environment): a container's first invocation
+    wires its use case and the others reuse it. Tests give handlers their ``dependencies`` and never get here."""
+    built: dict[Settings, Built] = {}
+    _BUILT.append(built)
+
+    @functools.wraps(build)
+    def cached() -> Built:
+        settings = Settings.load()
+        if settings not in built:
+            built[settings] = build()
+        return built[settings]
+
+    return cached
+
+
 @functools.cache
 def _deployed_config(path: str) -> SirenConfig:
     try:
-        return config_from_json(json.loads(Path(path).read_text()))
+        return SirenConfig.from_json(json.loads(Path(path).read_text()))
     except FileNotFoundError:
         raise SettingsError(f"SIREN_CONFIG_PATH {path} does not exist (is the config layer attached?)") from None
 
@@ -188,6 +215,7 @@ def webhook_chunk(event: Any) -> dict[str, Any]:
     return intake().apply_chunk(Chunk.from_json(event), RawBodies(bucket))
 
 
+@once_per_settings
 def heartbeats() -> Heartbeats:
     """The heartbeat check (the every-minute schedule); pings come in through :func:`intake`."""
     from siren.app.heartbeats import Heartbeats
@@ -199,6 +227,7 @@ def heartbeats() -> Heartbeats:
     return Heartbeats(heartbeat_records(settings), config, ingestor)
 
 
+@once_per_settings
 def incidents() -> Incidents:
     from siren.app.incidents import Incidents
 
@@ -216,6 +245,7 @@ def shortcut(settings: Settings) -> AfterCommit | None:
     return EscalationShortcut(escalation_state(settings), StepFunctionsRuns(settings.state_machine_arn))
 
 
+@once_per_settings
 def escalation() -> Escalation:
     from siren.app.escalation import Escalation, PagingSettings
 
@@ -235,6 +265,7 @@ def escalation() -> Escalation:
     )
 
 
+@once_per_settings
 def escalation_events() -> EscalationEvents:
     """Starting and ending escalations on lifecycle events (the lifecycle function)."""
     from siren.app.escalation_events import EscalationEvents
@@ -248,6 +279,7 @@ def escalation_events() -> EscalationEvents:
     )
 
 
+@once_per_settings
 def sms_replies() -> SmsReplies:
     """Two-way SMS: replies to pages (the inbound-SMS function)."""
     from siren.app.sms_replies import SmsReplies
@@ -264,10 +296,13 @@ def sms_replies() -> SmsReplies:
 
 def canary_recorder(settings: Settings) -> CanaryRecorder:
     from siren.app.canary import CanaryRecorder
-    from siren.app.incidents import Incidents
 
-    incidents = Incidents(incident_repository(settings), deployed_config(settings))
-    return CanaryRecorder(heartbeat_records(settings), incidents.resolve, watchdog(settings))
+    def resolve(incident_id: str, actor: str, note: str | None) -> object:
+        # Wired when a canary incident is resolved, not with every paging function (incident changes import the
+        # ingest use case and its parsers).
+        return incidents().resolve(incident_id, actor, note)
+
+    return CanaryRecorder(heartbeat_records(settings), resolve, watchdog(settings))
 
 
 def watchdog(settings: Settings) -> Watchdog:
@@ -296,6 +331,7 @@ def send_canary(post: AlertPoster | None = None) -> dict[str, Any]:
     return send(webhook_url, lambda: secret_string(token_arn), datetime.now(UTC), post or alert_poster())
 
 
+@once_per_settings
 def escalation_runs() -> EscalationRuns:
     """The escalation state machine's runs (Step Functions); its ARN is read when this is built."""
     from siren.adapters.escalations import StepFunctionsRuns
@@ -303,6 +339,7 @@ def escalation_runs() -> EscalationRuns:
     return StepFunctionsRuns(state_machine_arn())
 
 
+@once_per_settings
 def escalation_waits() -> EscalationWaits:
     """Ending a wait needs its task token only: paging goes on even where the machine's ARN is not set."""
     from siren.adapters.escalations import StepFunctionsRuns
@@ -310,6 +347,7 @@ def escalation_waits() -> EscalationWaits:
     return StepFunctionsRuns(Settings.load().state_machine_arn or "")
 
 
+@once_per_settings
 def reconciler() -> Reconciler:
     from siren.app.reconcile import Reconciler
 
@@ -336,7 +374,7 @@ def chat_webhook_url(settings: Settings) -> Callable[[], str | None] | None:
 
 def link_signer(settings: Settings) -> LinkSigner | None:
     """Signed ack links when the stack provides their endpoint and key (it does; a bare setup may not)."""
-    from siren.app.ack_links import LinkSigner
+    from siren.app.ack_link_signer import LinkSigner
 
     base_url = settings.ack_link_base_url
     # The embedded runtime's in-process transport has no HTTP server: its function URLs are not links.
@@ -351,6 +389,7 @@ def ack_link_key(secret_arn: str) -> Callable[[], bytes]:
     return lambda: secret_string(secret_arn).encode()
 
 
+@once_per_settings
 def ack_link_endpoint() -> AckLinkEndpoint:
     from siren.app.ack_links import AckLinkEndpoint
 
@@ -362,6 +401,7 @@ def ack_link_endpoint() -> AckLinkEndpoint:
     )
 
 
+@once_per_settings
 def status_page() -> StatusPage:
     from siren.app.status_page import StatusPage
 
@@ -374,6 +414,7 @@ def status_page() -> StatusPage:
     )
 
 
+@once_per_settings
 def status_bucket() -> StatusSite:
     from siren.adapters.status_bucket import StatusBucket
 
@@ -383,6 +424,7 @@ def status_bucket() -> StatusSite:
     return StatusBucket(name)
 
 
+@once_per_settings
 def reports() -> Reports:
     from siren.app.reports import Reports
 
@@ -390,6 +432,7 @@ def reports() -> Reports:
     return Reports(incident_repository(settings), action_items(settings), deployed_config(settings))
 
 
+@once_per_settings
 def report_mailer() -> Mailer:
     from siren.adapters.report_mail import ReportMail
 
@@ -409,6 +452,7 @@ def state_machine_arn() -> str:
     return arn
 
 
+@once_per_settings
 def event_bus() -> EventBus:
     from siren.adapters.bus import EventBus as EventBridgeBus
 
@@ -425,6 +469,7 @@ class ScheduledReports:
     time_zone: str
 
 
+@once_per_settings
 def scheduled_reports() -> ScheduledReports:
     settings = Settings.load()
     config = deployed_config(settings)
@@ -439,5 +484,6 @@ class StatusPublishing:
     site: StatusSite
 
 
+@once_per_settings
 def status_publishing() -> StatusPublishing:
     return StatusPublishing(status_page(), status_bucket())

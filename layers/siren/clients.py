@@ -3,6 +3,10 @@
 No client is created at import time (it costs cold-start time and pins the endpoint too early). Clients are
 cached per service, region and endpoint so that the embedded local AWS and tests can point the same process
 at different endpoints without a stale client.
+
+They are botocore's clients, made by a botocore session: boto3 adds resources and S3's transfer manager, which
+Siren does not use, and its import (s3transfer, boto3's resource factory) on top of botocore's, which PynamoDB
+needs anyway. Every client call is the same; :func:`new_client` is the one place a client is made.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import functools
 import os
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
 
 _RETRIES = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=3, read_timeout=10)
@@ -37,7 +41,7 @@ def paging_client(service: str) -> Any:
 
 @functools.cache
 def cached_paging_client(service: str, region: str, endpoint: str | None) -> Any:
-    return boto3.session.Session().client(service, region_name=region, endpoint_url=endpoint, config=_FAST_FAIL)
+    return new_client(service, region, endpoint, _FAST_FAIL)
 
 
 def endpoint_url() -> str | None:
@@ -61,4 +65,10 @@ def client(service: str) -> Any:
 
 @functools.cache
 def cached_client(service: str, region: str, endpoint: str | None) -> Any:
-    return boto3.session.Session().client(service, region_name=region, endpoint_url=endpoint, config=_RETRIES)
+    return new_client(service, region, endpoint, _RETRIES)
+
+
+def new_client(service: str, region: str, endpoint: str | None, config: Config) -> Any:
+    """A client of its own session: a session is not thread-safe to create clients from, and the embedded local AWS
+    runs functions on several threads."""
+    return botocore.session.Session().create_client(service, region_name=region, endpoint_url=endpoint, config=config)

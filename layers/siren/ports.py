@@ -13,16 +13,16 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
-from siren.domain.heartbeats import HeartbeatState
 from siren.domain.incidents import Incident, IncidentStatus, KeyState, LifecycleEvent, Outcome, TimelineEntry
-from siren.domain.records import ActionItemRecord, IncidentView, RawAlert
-from siren.domain.status import ComponentOverride, Maintenance
 
 if TYPE_CHECKING:  # named in annotations only: a function that never pages or publishes does not load them
     from siren.domain.ack import AckAction
     from siren.domain.escalation import Run
+    from siren.domain.heartbeats import HeartbeatState
     from siren.domain.messages import EmailMessage
+    from siren.domain.records import ActionItemRecord, IncidentView, RawAlert
     from siren.domain.site import SiteEntry
+    from siren.domain.status import ComponentOverride, Maintenance
 
 
 class ConcurrentChange(RuntimeError):

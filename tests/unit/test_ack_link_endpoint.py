@@ -18,7 +18,8 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from siren.app.ack_links import MAX_FORM_BYTES, AckLinkEndpoint, LinkSigner
+from siren.app.ack_link_signer import LinkSigner
+from siren.app.ack_links import MAX_FORM_BYTES, AckLinkEndpoint
 from siren.domain.ack import AckAction
 from siren.domain.incidents import Incident, IncidentError, IncidentStatus
 from siren.render.ack_pages import SECURITY_HEADERS

@@ -17,10 +17,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
-from siren.clients import client, endpoint_url, region_name
+from siren.clients import client, endpoint_url, new_client, region_name
 from siren.ports import Chunk
 
 BODY_RETENTION_DAYS = 14  # as long as the dead-letter queue keeps a chunk that failed: its body must still be there
@@ -76,7 +75,7 @@ class ChunkQueue:
 
 @functools.cache
 def _invoke_client(region: str, endpoint: str | None) -> Any:
-    return boto3.session.Session().client("lambda", region_name=region, endpoint_url=endpoint, config=_INVOKE_CONFIG)
+    return new_client("lambda", region, endpoint, _INVOKE_CONFIG)
 
 
 def forget() -> None:

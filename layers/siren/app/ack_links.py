@@ -10,42 +10,24 @@ race; if the action then fails, the nonce is given back so that the person can t
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import KW_ONLY, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 from siren.app.clock import utc_now
 from siren.app.function_url import ANY_PATH, Request, Route, Router
 from siren.app.incidents import Incidents
-from siren.domain.ack import AckAction, AckLinkClaims, AckLinkError, sign_ack_link, verify_ack_link
+from siren.domain.ack import AckAction, AckLinkClaims, AckLinkError, verify_ack_link
 from siren.domain.incidents import Incident, IncidentError, IncidentStatus
 from siren.observability import logger
 from siren.ports import AckCodes, IncidentRepository
 from siren.render.ack_pages import SECURITY_HEADERS, IncidentSummary, confirm_page, done_page, refused_page
 
-# Long enough for a page sent at night to be answered in the morning; an incident that is still open by then
-# has been paged again with fresh links.
-LINK_LIFETIME = timedelta(hours=24)
 # A form post carries six short fields; anything much larger is not ours.
 MAX_FORM_BYTES = 4096
 _SIGNED_FIELDS = ("i", "a", "u", "e", "n", "s")
-
-
-@dataclass(frozen=True, slots=True)
-class LinkSigner:
-    """Makes links for pages; ``secret`` is read when a link is made (cached by the caller's secret reader)."""
-
-    base_url: str
-    secret: Callable[[], bytes]
-    lifetime: timedelta = LINK_LIFETIME
-
-    def link(self, incident_id: str, action: AckAction, user: str, now: datetime) -> str:
-        return sign_ack_link(
-            self.base_url, incident_id, action, user, now + self.lifetime, secrets.token_urlsafe(16), self.secret()
-        )
 
 
 @dataclass(frozen=True, slots=True)

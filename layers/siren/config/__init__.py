@@ -1,6 +1,7 @@
 """Siren's declarative configuration: ``siren.yaml`` at the repo root, checked in and deployed with the stack.
 
-- :mod:`siren.config.loading`: the entry points, a YAML file and the deployed JSON, through the same validators.
+- :mod:`siren.config.loading`: the entry points, a YAML file and JSON of the same schema, through the same
+  validators (Lambda reads its deployed JSON with :meth:`siren.domain.policy.SirenConfig.from_json` instead).
 - :mod:`siren.config.sections` and :mod:`siren.config.oncall_sections`: one validator per section.
 - :mod:`siren.config.fields`: the toolkit the validators are written with (every problem with its line).
 - :mod:`siren.config.yaml_reader`: YAML to values with lines; the only place PyYAML is imported.

@@ -1,9 +1,11 @@
-"""The entry points: a YAML file (people, the synth, ``siren config validate``) and the deployed JSON (Lambda).
+"""The entry points: a YAML file (people, the synth, ``siren config validate``) and JSON of the same schema.
 
 Two ways in, one schema. People write YAML, and every problem is reported as ``file:line: field: message``,
-all of them at once, so one edit fixes a file. Lambda gets the same configuration as normalized JSON
-(:meth:`SirenConfig.to_json`), read back by :func:`config_from_json` through the very same validators, so the
-two readings cannot drift apart; that path never imports PyYAML.
+all of them at once, so one edit fixes a file. The synth validates siren.yaml here and ships it to Lambda as
+normalized JSON (:meth:`SirenConfig.to_json`). Lambda reads that file back without this package
+(:meth:`SirenConfig.from_json`: it was validated at synth, and the validators cost a cold start); anyone else's
+JSON goes through :func:`config_from_json` and the very same validators, and the tests hold the two readers to
+the same result on the deployed JSON.
 """
 
 from __future__ import annotations

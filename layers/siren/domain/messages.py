@@ -11,15 +11,12 @@ gives way to fit, in order: the link, the service's length, the incident id; the
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from xml.sax.saxutils import escape as xml_escape
-
-import jinja2
 
 from siren.domain.ack import is_ack_code
 from siren.domain.shapes import IncidentLike
@@ -250,8 +247,12 @@ def sms_text(incident: PagedIncident, code: str | None, ack_url: str | None = No
 
 
 # -- voice ------------------------------------------------------------------------------------------------
+# What xml.sax.saxutils.escape does, without its import (it brings urllib.request and http.client with it).
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
 def _speakable(text: str, limit: int) -> str:
-    return xml_escape(_shorten(_one_line(_XML_INVALID.sub("", text)), limit))
+    return _shorten(_one_line(_XML_INVALID.sub("", text)), limit).translate(_XML_ESCAPES)
 
 
 def _spoken_severity(severity: str) -> str:
@@ -286,69 +287,84 @@ def voice_ssml(incident: PagedIncident, code: str | None) -> str:
 
 
 # -- email ------------------------------------------------------------------------------------------------
-_EMAIL_TEXT = """\
-{{ severity }} incident on {{ service }}: {{ title }}
-
-Incident: {{ incident_id }}
-Service:  {{ service }}
-Severity: {{ severity }}
-Opened:   {{ opened }}
-{% if ack_url %}
-Acknowledge: {{ ack_url }}
-{%- endif %}
-{%- if resolve_url %}
-Resolve: {{ resolve_url }}
-{%- endif %}
-
-{{ reply_hint }}
-"""
-
+# Plain string templates, not Jinja2: the page function sends this email on the paging path, where Jinja2's import
+# (about a sixth of ``import boto3``) would be paid by every cold start. Every value goes through _html() in the
+# HTML body (the escaping Jinja2's autoescape did, character for character); the text body is not HTML: escaping it
+# would show "&amp;" to the reader.
 _BUTTON = (
     "display:inline-block;padding:12px 28px;border-radius:6px;font-weight:bold;font-size:16px;text-decoration:none;"
 )
-_EMAIL_HTML = """\
-<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ subject }}</title></head>
-<body style="margin:0;padding:24px;background:#f4f4f5;font-family:-apple-system,'Segoe UI',Helvetica,Arial,\
-sans-serif;color:#18181b;">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:600px;margin:0 auto;\
-background:#ffffff;border-radius:8px;border-top:6px solid {{ colour }};">
-<tr><td style="padding:24px;">
-<p style="margin:0 0 8px;font-size:13px;font-weight:bold;letter-spacing:0.05em;color:{{ colour }};">\
-{{ severity }} &middot; {{ service }}</p>
-<h1 style="margin:0 0 20px;font-size:20px;line-height:1.3;color:#18181b;">{{ title }}</h1>
-{%- if ack_url or resolve_url %}
-<p style="margin:0 0 24px;">
-{%- if ack_url %}
-<a href="{{ ack_url }}" style="{{ button }}background:{{ colour }};color:#ffffff;">Acknowledge</a>
-{%- endif %}
-{%- if resolve_url %}
-<a href="{{ resolve_url }}" style="{{ button }}margin-left:12px;background:#ffffff;color:#18181b;\
-border:1px solid #d4d4d8;">Resolve</a>
-{%- endif %}
-</p>
-{%- endif %}
-<table role="presentation" cellpadding="0" cellspacing="0" style="font-size:14px;line-height:1.6;">
-<tr><td style="padding-right:16px;color:#71717a;">Incident</td><td style="font-family:monospace;">\
-{{ incident_id }}</td></tr>
-<tr><td style="padding-right:16px;color:#71717a;">Service</td><td>{{ service }}</td></tr>
-<tr><td style="padding-right:16px;color:#71717a;">Severity</td><td>{{ severity }}</td></tr>
-<tr><td style="padding-right:16px;color:#71717a;">Opened</td><td>{{ opened }}</td></tr>
-</table>
-<p style="margin:24px 0 0;font-size:14px;color:#3f3f46;">{% if code %}Or reply to the text message: \
-<strong>ACK {{ code }}</strong> to acknowledge, <strong>RES {{ code }}</strong> to resolve.\
-{% else %}{{ reply_hint }}{% endif %}</p>
-</td></tr></table>
-</body></html>
-"""
+_HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"})
 
 
-@functools.cache
-def _email_templates() -> tuple[jinja2.Template, jinja2.Template]:
-    # The plain text body is not HTML: escaping it would show "&amp;" to the reader.
-    text = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)  # noqa: S701
-    html = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    return text.from_string(_EMAIL_TEXT), html.from_string(_EMAIL_HTML)
+def _html(value: object) -> str:
+    return str(value).translate(_HTML_ESCAPES)
+
+
+def _email_text(values: Mapping[str, Any]) -> str:
+    links = ""
+    if values["ack_url"]:
+        links += f"\nAcknowledge: {values['ack_url']}"
+    if values["resolve_url"]:
+        links += f"\nResolve: {values['resolve_url']}"
+    return (
+        f"{values['severity']} incident on {values['service']}: {values['title']}\n"
+        "\n"
+        f"Incident: {values['incident_id']}\n"
+        f"Service:  {values['service']}\n"
+        f"Severity: {values['severity']}\n"
+        f"Opened:   {values['opened']}\n"
+        f"{links}\n"
+        "\n"
+        f"{values['reply_hint']}\n"
+    )
+
+
+def _email_html(values: Mapping[str, Any]) -> str:
+    v = {name: _html(value) for name, value in values.items()}
+    colour, button = v["colour"], v["button"]
+    buttons = ""
+    if values["ack_url"] or values["resolve_url"]:
+        buttons = '\n<p style="margin:0 0 24px;">'
+        if values["ack_url"]:
+            buttons += f'\n<a href="{v["ack_url"]}" style="{button}background:{colour};color:#ffffff;">Acknowledge</a>'
+        if values["resolve_url"]:
+            buttons += (
+                f'\n<a href="{v["resolve_url"]}" style="{button}margin-left:12px;background:#ffffff;color:#18181b;'
+                'border:1px solid #d4d4d8;">Resolve</a>'
+            )
+        buttons += "\n</p>"
+    if values["code"]:
+        code = v["code"]
+        hint = (
+            f"Or reply to the text message: <strong>ACK {code}</strong> to acknowledge, <strong>RES {code}</strong>"
+            " to resolve."
+        )
+    else:
+        hint = v["reply_hint"]
+    label = "padding-right:16px;color:#71717a;"
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="en"><head><meta charset="utf-8"><title>{v["subject"]}</title></head>\n'
+        "<body style=\"margin:0;padding:24px;background:#f4f4f5;font-family:-apple-system,'Segoe UI',Helvetica,Arial,"
+        'sans-serif;color:#18181b;">\n'
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:600px;margin:0 auto;'
+        f'background:#ffffff;border-radius:8px;border-top:6px solid {colour};">\n'
+        '<tr><td style="padding:24px;">\n'
+        '<p style="margin:0 0 8px;font-size:13px;font-weight:bold;letter-spacing:0.05em;'
+        f'color:{colour};">{v["severity"]} &middot; {v["service"]}</p>\n'
+        f'<h1 style="margin:0 0 20px;font-size:20px;line-height:1.3;color:#18181b;">{v["title"]}</h1>'
+        f"{buttons}\n"
+        '<table role="presentation" cellpadding="0" cellspacing="0" style="font-size:14px;line-height:1.6;">\n'
+        f'<tr><td style="{label}">Incident</td><td style="font-family:monospace;">{v["incident_id"]}</td></tr>\n'
+        f'<tr><td style="{label}">Service</td><td>{v["service"]}</td></tr>\n'
+        f'<tr><td style="{label}">Severity</td><td>{v["severity"]}</td></tr>\n'
+        f'<tr><td style="{label}">Opened</td><td>{v["opened"]}</td></tr>\n'
+        "</table>\n"
+        f'<p style="margin:24px 0 0;font-size:14px;color:#3f3f46;">{hint}</p>\n'
+        "</td></tr></table>\n"
+        "</body></html>"
+    )
 
 
 def email(
@@ -378,8 +394,7 @@ def email(
         "colour": _SEVERITY_COLOURS.get(severity.upper(), _DEFAULT_COLOUR),
         "button": _BUTTON,
     }
-    text_template, html_template = _email_templates()
-    return EmailMessage(subject=subject, text=text_template.render(values), html=html_template.render(values))
+    return EmailMessage(subject=subject, text=_email_text(values), html=_email_html(values))
 
 
 # -- chat -------------------------------------------------------------------------------------------------

@@ -27,22 +27,46 @@ Item kinds (single-table design; ``kind`` is PynamoDB's discriminator):
 
 Modules: ``table`` (the base item, binding to a table at run time, transactions), ``incident_items`` (the
 items of an incident's life) and one repository per port of siren.ports: ``incidents``, ``escalations``,
-``ack_codes``, ``heartbeats``, ``status_page``, ``action_items``. Every model module is imported here, because a
-table is bound with every item kind defined (see :func:`siren.adapters.dynamodb.table.bind_models`).
+``ack_codes``, ``heartbeats``, ``status_page``, ``action_items``. Each function imports the repositories it uses
+and so only their item kinds (a paging function does not define the status page's): the names below are loaded
+from their modules when first asked for, and a table is bound with the kinds defined when a repository is made
+(see :func:`siren.adapters.dynamodb.table.bind_models`).
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
-from siren.adapters.dynamodb.ack_codes import DynamoAckCodes
-from siren.adapters.dynamodb.action_items import DynamoActionItems
-from siren.adapters.dynamodb.escalations import DynamoEscalations
-from siren.adapters.dynamodb.heartbeats import DynamoHeartbeats
-from siren.adapters.dynamodb.incidents import RAW_ALERT_TTL, DynamoIncidents
-from siren.adapters.dynamodb.status_page import DynamoStatusPage
 from siren.adapters.dynamodb.table import bind_models
+
+if TYPE_CHECKING:
+    from siren.adapters.dynamodb.ack_codes import DynamoAckCodes
+    from siren.adapters.dynamodb.action_items import DynamoActionItems
+    from siren.adapters.dynamodb.escalations import DynamoEscalations
+    from siren.adapters.dynamodb.heartbeats import DynamoHeartbeats
+    from siren.adapters.dynamodb.incidents import DynamoIncidents
+    from siren.adapters.dynamodb.status_page import DynamoStatusPage
+
+# Each repository's module, imported when the name is first used (module __getattr__, PEP 562).
+_REPOSITORIES = {
+    "DynamoAckCodes": "ack_codes",
+    "DynamoActionItems": "action_items",
+    "DynamoEscalations": "escalations",
+    "DynamoHeartbeats": "heartbeats",
+    "DynamoIncidents": "incidents",
+    "DynamoStatusPage": "status_page",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _REPOSITORIES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "DynamoAckCodes",
@@ -69,9 +93,16 @@ class DynamoStore:
     action_items: DynamoActionItems
 
 
-def dynamo_store(table_name: str, raw_alert_ttl: timedelta = RAW_ALERT_TTL) -> DynamoStore:
+def dynamo_store(table_name: str, raw_alert_ttl: timedelta | None = None) -> DynamoStore:
+    from siren.adapters.dynamodb.ack_codes import DynamoAckCodes
+    from siren.adapters.dynamodb.action_items import DynamoActionItems
+    from siren.adapters.dynamodb.escalations import DynamoEscalations
+    from siren.adapters.dynamodb.heartbeats import DynamoHeartbeats
+    from siren.adapters.dynamodb.incidents import RAW_ALERT_TTL, DynamoIncidents
+    from siren.adapters.dynamodb.status_page import DynamoStatusPage
+
     return DynamoStore(
-        incidents=DynamoIncidents(table_name, raw_alert_ttl),
+        incidents=DynamoIncidents(table_name, RAW_ALERT_TTL if raw_alert_ttl is None else raw_alert_ttl),
         escalations=DynamoEscalations(table_name),
         ack_codes=DynamoAckCodes(table_name),
         heartbeats=DynamoHeartbeats(table_name),
@@ -83,5 +114,9 @@ def dynamo_store(table_name: str, raw_alert_ttl: timedelta = RAW_ALERT_TTL) -> D
 def forget() -> None:
     """Drop every per-process cache of the store: the bound models (and their connections) and the open-incident
     hints. For siren.bootstrap.forget_built: a process that outlives an endpoint must not keep either."""
+    import sys
+
     bind_models.cache_clear()
-    DynamoIncidents.forget_hints()
+    incidents = sys.modules.get(f"{__name__}.incidents")  # not imported: no hints to forget
+    if incidents is not None:
+        incidents.DynamoIncidents.forget_hints()

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
+from siren.adapters.dynamodb.escalations import EscalationItem
 from siren.adapters.dynamodb.incident_items import (
     AlertItem,
     EventItem,
@@ -33,6 +34,10 @@ from siren.adapters.dynamodb.table import Change, bound_table, iso, won
 from siren.domain.incidents import Incident, IncidentStatus, KeyState, Outcome, TimelineEntry
 from siren.domain.records import IncidentView, RawAlert
 from siren.ports import ConcurrentChange
+
+# What an incident's partition holds: view() reads it with one Query of the base model, so each of these kinds must
+# be defined when the table is bound (its escalation's items too, though this module never writes them).
+PARTITION_KINDS = (IncidentItem, TimelineItem, EscalationItem)
 
 TIMELINE_PAGE = 1000
 RAW_ALERT_TTL = timedelta(days=30)

@@ -71,10 +71,14 @@ class BoundTable:
 
 
 @functools.cache
-def bind_models(table_name: str, region: str, host: str | None) -> BoundTable:
-    """Every item kind bound to ``table_name`` (cached: one set of classes and connections per table and endpoint).
+def bind_models(table_name: str, region: str, host: str | None, defined: frozenset[type[Item]]) -> BoundTable:
+    """The item kinds ``defined`` bound to ``table_name`` (cached: one set of classes and connections per table,
+    endpoint and set of kinds).
 
-    Every kind must be defined (its module imported) first: the package imports all of them.
+    A function imports only the item kinds its repositories use (a paging function has no status page items), so
+    the kinds defined grow as modules are imported: a repository made after another kind's module was imported gets
+    a binding with that kind too, and the earlier repositories keep theirs. What a Query of the base model may meet
+    must be defined before it binds: each repository module imports the kinds that share its partitions.
     """
     meta_attributes: dict[str, Any] = {"table_name": table_name, "region": region}
     if host:
@@ -94,7 +98,7 @@ def bind_models(table_name: str, region: str, host: str | None) -> BoundTable:
         ),
     )
     kinds: dict[type[Item], type[Item]] = {Item: base}
-    for kind in Item.kind.get_registered_subclasses(Item):
+    for kind in sorted(defined, key=lambda kind: kind.__name__):
         kinds[kind] = cast(
             "type[Item]",
             types.new_class(
@@ -117,7 +121,9 @@ def bind_models(table_name: str, region: str, host: str | None) -> BoundTable:
 
 
 def bound_table(table_name: str) -> BoundTable:
-    return bind_models(table_name, region_name(), endpoint_url())
+    """The table bound with every item kind defined so far (see :func:`bind_models`)."""
+    defined = frozenset(Item.kind.get_registered_subclasses(Item))
+    return bind_models(table_name, region_name(), endpoint_url(), defined)
 
 
 class Change:

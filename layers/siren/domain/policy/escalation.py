@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Self
 
 from siren.domain.policy.serialization import KEY, PolicyPart
 from siren.domain.signals import SEVERITIES
@@ -27,6 +28,11 @@ class Target(PolicyPart):
 
     def to_json(self) -> dict[str, Any]:
         return {self.kind.value: self.name}  # as written: {"schedule": "primary"}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], key: str | None = None) -> Self:
+        ((kind, name),) = data.items()
+        return cls(TargetKind(kind), name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time, timedelta
-from typing import Any
+from typing import Any, Self
 from zoneinfo import ZoneInfo
 
 from siren.domain.policy.serialization import PolicyPart, as_json
@@ -40,6 +41,19 @@ class ReportsConfig(PolicyPart):
             },
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], key: str | None = None) -> Self:
+        off_hours = data["off_hours"]
+        return cls(
+            recipients=tuple(data["recipients"]),
+            time_zone=data["time_zone"],
+            weekly=data["weekly"] or None,
+            monthly=data["monthly"] or None,
+            off_hours_start=time.fromisoformat(off_hours["start"]),
+            off_hours_end=time.fromisoformat(off_hours["end"]),
+            weekends_off=off_hours["weekends"],
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Paging(PolicyPart):
@@ -64,6 +78,15 @@ class Operations(PolicyPart):
     def to_json(self) -> dict[str, Any]:
         """As written in siren.yaml: one list of contacts, phones and emails told apart when read."""
         return {"contacts": [*self.phones, *self.emails], "heartbeat_minutes": self.heartbeat_minutes}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], key: str | None = None) -> Self:
+        contacts = data["contacts"]
+        return cls(
+            phones=tuple(contact for contact in contacts if contact.startswith("+")),  # validated E.164 at synth
+            emails=tuple(contact for contact in contacts if not contact.startswith("+")),
+            heartbeat_minutes=data["heartbeat_minutes"],
+        )
 
 
 @dataclass(frozen=True, slots=True)

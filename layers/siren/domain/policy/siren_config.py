@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Self
 
 from siren.domain.policy.escalation import EscalationPolicy, Roles
 from siren.domain.policy.operations import Heartbeat, Operations, Paging, ReportsConfig
 from siren.domain.policy.schedules import Schedule
-from siren.domain.policy.serialization import PolicyPart, as_json
+from siren.domain.policy.serialization import PolicyPart, as_json, read_fields
 from siren.domain.policy.services import Defaults, Service, ServicePolicy
 from siren.domain.policy.severity_rules import SeverityConfig
 from siren.domain.policy.status_page import StatusPageConfig
@@ -88,6 +88,14 @@ class SirenConfig(PolicyPart):
             "operations": self.operations.to_json(),
             "heartbeats": as_json(list(self.heartbeats.values())),
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], key: str | None = None) -> Self:
+        """What :meth:`to_json` wrote, trusted (validated at synth; see :mod:`siren.domain.policy.serialization`):
+        the deployed configuration as Lambda reads it, without the validators of :mod:`siren.config`."""
+        services = {entry["name"]: entry for entry in data.get("services", ())}
+        heartbeats = {entry["name"]: entry for entry in data.get("heartbeats", ())}
+        return read_fields(cls, {**data, "services": services, "heartbeats": heartbeats})
 
 
 def _or(value: int | None, default: int) -> int:

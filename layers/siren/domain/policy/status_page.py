@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Self
 
-from siren.domain.policy.serialization import PolicyPart, as_json
+from siren.domain.policy.serialization import PolicyPart, as_json, read_fields
 
 _DEFAULT_IMPACT: Final = {
     "SEV1": "major_outage",
@@ -49,3 +49,11 @@ class StatusPageConfig(PolicyPart):
         """Components are a list with their ids: their display order must survive sorted keys."""
         components = [{"id": cid, **component.to_json()} for cid, component in self.components.items()]
         return {"name": self.name, "components": components, "impact": as_json(self.impact)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], key: str | None = None) -> Self:
+        components = {
+            entry["id"]: read_fields(StatusComponent, {name: value for name, value in entry.items() if name != "id"})
+            for entry in data["components"]
+        }
+        return cls(name=data["name"], components=components, impact=dict(data["impact"]))
