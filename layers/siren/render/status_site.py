@@ -187,23 +187,24 @@ def render_feed(snapshot: StatusSnapshot) -> bytes:
 
 
 # -- the site ----------------------------------------------------------------------------------------------
-def site_entries(snapshot: StatusSnapshot) -> list[SiteEntry]:
-    """Every object of the site, incident pages as SitePages (rendered by the site only when their source
-    changed), the rest rendered: the feed, the API, history and index read every incident and the time.
+def site_stages(snapshot: StatusSnapshot) -> list[list[SiteEntry]]:
+    """Every object of the site, in the stages it is written in (siren.ports.StatusSite.publish), incident pages
+    as SitePages (rendered by the site only when their source changed), the rest rendered: the feed, the API,
+    history and index read every incident and the time.
 
-    Order matters: the stylesheet, incident pages and feeds first, index.html LAST (so a reader following a link
-    from a freshly written index never lands on a missing page or style)."""
+    Each stage only links to objects of the stages before it: the stylesheet, then the incident pages that link
+    it, then the feed, the API and the history page that link those, and index.html LAST (a reader following a
+    link from a freshly written index never lands on a missing page or style)."""
     require_safe_ids(snapshot.incidents)
-    objects: list[SiteEntry] = [stylesheet(snapshot)]  # before every page that links it
     affected = AffectedNames(snapshot)
-    objects += [incident_page(snapshot, incident, affected) for incident in snapshot.incidents]
-    objects.append(SiteObject(FEED_KEY, render_feed(snapshot), ATOM, LIVE_CACHE))
+    pages: list[SiteEntry] = [incident_page(snapshot, incident, affected) for incident in snapshot.incidents]
+    documents: list[SiteEntry] = [SiteObject(FEED_KEY, render_feed(snapshot), ATOM, LIVE_CACHE)]
     for path, document in api_documents(snapshot).items():
         body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        objects.append(SiteObject(API_PREFIX + path, body, JSON, LIVE_CACHE))
-    objects.append(SiteObject(HISTORY_PAGE_KEY, render_history_page(snapshot).encode("utf-8"), HTML, LIVE_CACHE))
-    objects.append(SiteObject(INDEX_KEY, render_index(snapshot).encode("utf-8"), HTML, LIVE_CACHE))
-    return objects
+        documents.append(SiteObject(API_PREFIX + path, body, JSON, LIVE_CACHE))
+    documents.append(SiteObject(HISTORY_PAGE_KEY, render_history_page(snapshot).encode("utf-8"), HTML, LIVE_CACHE))
+    index = SiteObject(INDEX_KEY, render_index(snapshot).encode("utf-8"), HTML, LIVE_CACHE)
+    return [[stylesheet(snapshot)], pages, documents, [index]]
 
 
 def rendered(entry: SiteEntry) -> SiteObject:
@@ -211,5 +212,5 @@ def rendered(entry: SiteEntry) -> SiteObject:
 
 
 def render_site(snapshot: StatusSnapshot) -> list[SiteObject]:
-    """Every object of the site, every one rendered (what a first publish writes), in the order of site_entries."""
-    return [rendered(entry) for entry in site_entries(snapshot)]
+    """Every object of the site, every one rendered (what a first publish writes), in the order of site_stages."""
+    return [rendered(entry) for stage in site_stages(snapshot) for entry in stage]
