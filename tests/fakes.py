@@ -681,11 +681,11 @@ class FakeStatusSite:
     publishes: int = 0
     rendered_keys: list[list[str]] = field(default_factory=list)
 
-    def publish(self, objects: Sequence[SiteEntry]) -> PublishResult:
+    def publish(self, stages: Sequence[Sequence[SiteEntry]]) -> PublishResult:
         self.publishes += 1
         written = unchanged = size = 0
         rendered: list[str] = []
-        for entry in objects:
+        for entry in (entry for stage in stages for entry in stage):
             if isinstance(entry, SitePage):
                 if entry.key in self.objects and self.sources.get(entry.key) == entry.source:
                     unchanged += 1

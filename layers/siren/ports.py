@@ -255,9 +255,13 @@ class Artifacts(Protocol):
 
 
 class StatusSite(Protocol):
-    """The published status site: its objects written (only what changed), and one read back."""
+    """The published status site: its objects written (only what changed), and one read back.
 
-    def publish(self, objects: Sequence[SiteEntry]) -> PublishResult: ...
+    ``publish`` takes the objects in stages: the objects of one stage may be written in any order (together), and
+    none of a stage before every object of the stages before it is written, so that a reader following a link
+    never finds it missing."""
+
+    def publish(self, stages: Sequence[Sequence[SiteEntry]]) -> PublishResult: ...
     def read(self, key: str) -> bytes | None: ...
 
 

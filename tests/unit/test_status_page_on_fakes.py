@@ -152,10 +152,10 @@ class RequestingSite(FakeStatusSite):
         super().__init__()
         self.store = store
 
-    def publish(self, objects: list[Any]) -> Any:
+    def publish(self, stages: list[Any]) -> Any:
         if self.publishes == 0:
             self.store.status_page.request_publish(NOW)
-        return super().publish(objects)
+        return super().publish(stages)
 
 
 def test_a_request_that_arrives_while_publishing_is_published_in_a_second_round(store):

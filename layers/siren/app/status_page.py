@@ -36,7 +36,7 @@ from siren.domain.status import (
 )
 from siren.ports import IncidentRef, IncidentRepository, PublishResult, StatusPageState, StatusSite
 from siren.render.status_api import first_published_in
-from siren.render.status_site import API_PREFIX, site_entries
+from siren.render.status_site import API_PREFIX, site_stages
 
 # A resolved incident stays in the history for HISTORY_DAYS after it is resolved, so look back further than that
 # for when it was opened.
@@ -195,12 +195,12 @@ class StatusPage:
         maker = self._maker()
         record = None if full else PublishedIncidents.parse(site.read(RECORD_KEY), maker)
         public, settled = self._public_incidents(now, record, touched)
-        entries: list[SiteEntry] = site_entries(self._snapshot(public, site, now))
+        stages: list[list[SiteEntry]] = site_stages(self._snapshot(public, site, now))
         settled_ids = {incident.id for incident in settled}
         still_open = [incident for incident in public if incident.id not in settled_ids]
         # Last, after every page: the record says what the site shows only once it does.
-        entries.append(SiteObject(RECORD_KEY, record_of(maker, settled, still_open), JSON_RECORD, "no-store"))
-        return site.publish(entries)
+        stages.append([SiteObject(RECORD_KEY, record_of(maker, settled, still_open), JSON_RECORD, "no-store")])
+        return site.publish(stages)
 
     def publish(self, site: StatusSite, touched: Sequence[IncidentRef] = (), full: bool = False) -> PublishReport:
         """Ask for a publish (naming the ``touched`` incidents) and, unless another publisher holds the lease (it

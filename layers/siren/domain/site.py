@@ -34,5 +34,6 @@ class SitePage:
     render: Callable[[], SiteObject]
 
 
-# What a publish hands the site, in the order it is to be written.
+# What a publish hands the site, in stages (siren.ports.StatusSite.publish): a stage is written after the ones
+# before it, its objects in any order.
 SiteEntry = SiteObject | SitePage

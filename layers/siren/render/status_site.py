@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -30,7 +29,7 @@ from markupsafe import Markup
 from siren.domain.site import SiteEntry, SiteObject, SitePage
 from siren.domain.status import PublicIncident, StatusSnapshot
 from siren.render import status_view, templates, text
-from siren.render.status_api import api_documents
+from siren.render.status_api import api_bodies
 from siren.render.status_view import AffectedNames, entries, history_days, incident_path, require_safe_ids
 from siren.render.templates import template
 from siren.render.text import utc
@@ -144,7 +143,13 @@ def renderer_version() -> str:
 def incident_page_source(snapshot: StatusSnapshot, incident: PublicIncident, affected: AffectedNames) -> str:
     """A digest of everything ``render_incident_page`` reads: the incident, the page's name, the stylesheet it
     links, the names of the components it affects, and the renderer itself."""
-    inputs = (renderer_version(), snapshot.page_name, stylesheet(snapshot).key, affected(incident), repr(incident))
+    return _page_source(incident, snapshot.page_name, stylesheet(snapshot).key, tuple(affected(incident)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _page_source(incident: PublicIncident, page_name: str, stylesheet_key: str, names: tuple[str, ...]) -> str:
+    """Kept by its inputs (immutable values): a publish digests every incident it shows, most as they were."""
+    inputs = (renderer_version(), page_name, stylesheet_key, list(names), repr(incident))
     return hashlib.sha256(repr(inputs).encode("utf-8")).hexdigest()
 
 
@@ -162,10 +167,18 @@ def incident_page(snapshot: StatusSnapshot, incident: PublicIncident, affected: 
 # -- Atom --------------------------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=4096)
 def _entry_html(incident: PublicIncident, names: tuple[str, ...]) -> Markup:
-    """An incident's feed entry content (status/_feed_entry.html.j2), kept by what it shows: a warm publisher
-    renders only the entries of incidents that changed (both arguments are immutable values)."""
+    """An incident's feed entry content (status/_feed_entry.html.j2), kept by what it shows (both arguments are
+    immutable values)."""
     macro = template("status/_feed_entry.html.j2").module.entry_html  # type: ignore[attr-defined]
     return Markup(macro(incident, lambda _: list(names)))  # noqa: S704 (the macro's output, autoescaped)
+
+
+@functools.lru_cache(maxsize=4096)
+def _entry_xml(incident: PublicIncident, page_url: str, names: tuple[str, ...]) -> Markup:
+    """An incident's whole Atom entry (status/_feed_entry.atom.j2), kept by what it shows: a warm publisher
+    renders only the entries of incidents that changed, and joins the rest."""
+    macro = template("status/_feed_entry.atom.j2").module.entry_xml  # type: ignore[attr-defined]
+    return Markup(macro(incident, page_url, _entry_html(incident, names)))  # noqa: S704 (escaped by the macro)
 
 
 def render_feed(snapshot: StatusSnapshot) -> bytes:
@@ -181,29 +194,29 @@ def render_feed(snapshot: StatusSnapshot) -> bytes:
         title=f"{snapshot.page_name} status - incident history",
         updated=incidents[0].updated_at if incidents else snapshot.generated_at,
         incidents=incidents,
-        entry_html=lambda incident: _entry_html(incident, tuple(affected(incident))),
+        entry_xml=lambda incident: _entry_xml(incident, snapshot.page_url, tuple(affected(incident))),
     )
     return feed.encode("utf-8")
 
 
 # -- the site ----------------------------------------------------------------------------------------------
-def site_entries(snapshot: StatusSnapshot) -> list[SiteEntry]:
-    """Every object of the site, incident pages as SitePages (rendered by the site only when their source
-    changed), the rest rendered: the feed, the API, history and index read every incident and the time.
+def site_stages(snapshot: StatusSnapshot) -> list[list[SiteEntry]]:
+    """Every object of the site, in the stages it is written in (siren.ports.StatusSite.publish), incident pages
+    as SitePages (rendered by the site only when their source changed), the rest rendered: the feed, the API,
+    history and index read every incident and the time.
 
-    Order matters: the stylesheet, incident pages and feeds first, index.html LAST (so a reader following a link
-    from a freshly written index never lands on a missing page or style)."""
+    Each stage only links to objects of the stages before it: the stylesheet, then the incident pages that link
+    it, then the feed, the API and the history page that link those, and index.html LAST (a reader following a
+    link from a freshly written index never lands on a missing page or style)."""
     require_safe_ids(snapshot.incidents)
-    objects: list[SiteEntry] = [stylesheet(snapshot)]  # before every page that links it
     affected = AffectedNames(snapshot)
-    objects += [incident_page(snapshot, incident, affected) for incident in snapshot.incidents]
-    objects.append(SiteObject(FEED_KEY, render_feed(snapshot), ATOM, LIVE_CACHE))
-    for path, document in api_documents(snapshot).items():
-        body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        objects.append(SiteObject(API_PREFIX + path, body, JSON, LIVE_CACHE))
-    objects.append(SiteObject(HISTORY_PAGE_KEY, render_history_page(snapshot).encode("utf-8"), HTML, LIVE_CACHE))
-    objects.append(SiteObject(INDEX_KEY, render_index(snapshot).encode("utf-8"), HTML, LIVE_CACHE))
-    return objects
+    pages: list[SiteEntry] = [incident_page(snapshot, incident, affected) for incident in snapshot.incidents]
+    documents: list[SiteEntry] = [SiteObject(FEED_KEY, render_feed(snapshot), ATOM, LIVE_CACHE)]
+    for path, body in api_bodies(snapshot).items():
+        documents.append(SiteObject(API_PREFIX + path, body, JSON, LIVE_CACHE))
+    documents.append(SiteObject(HISTORY_PAGE_KEY, render_history_page(snapshot).encode("utf-8"), HTML, LIVE_CACHE))
+    index = SiteObject(INDEX_KEY, render_index(snapshot).encode("utf-8"), HTML, LIVE_CACHE)
+    return [[stylesheet(snapshot)], pages, documents, [index]]
 
 
 def rendered(entry: SiteEntry) -> SiteObject:
@@ -211,5 +224,5 @@ def rendered(entry: SiteEntry) -> SiteObject:
 
 
 def render_site(snapshot: StatusSnapshot) -> list[SiteObject]:
-    """Every object of the site, every one rendered (what a first publish writes), in the order of site_entries."""
-    return [rendered(entry) for entry in site_entries(snapshot)]
+    """Every object of the site, every one rendered (what a first publish writes), in the order of site_stages."""
+    return [rendered(entry) for stage in site_stages(snapshot) for entry in stage]
