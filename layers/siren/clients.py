@@ -18,7 +18,11 @@ from typing import Any
 import botocore.session
 from botocore.config import Config
 
-_RETRIES = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=3, read_timeout=10)
+# 16 connections: the status publisher writes a stage's objects 16 at a time (adapters/status_bucket.py); botocore's
+# default pool of 10 would hold the other 6 back. Connections are opened on demand, so other clients pay nothing.
+_RETRIES = Config(
+    retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=3, read_timeout=10, max_pool_connections=16
+)
 # Paging falls back to another channel when one fails: fail fast there instead of retrying for seconds.
 _FAST_FAIL = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=5)
 # botocore's standard retry mode waits at most 1 s before its first retry (a random share of base 1 s, doubled later).
