@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         table.add_row(escape(figure.name), f"{figure.value:g}", figure.unit, judged, escape(figure.note))
     console = Console(width=160, emoji=False)
     console.print(table)
-    console.print(report.verdict())
+    console.print(escape(report.verdict()))  # figure names hold [brackets], which are markup to rich
     console.print(f"written to {write(report)}; function and library logs in {LOGS / 'bench.log'}")
 
 
