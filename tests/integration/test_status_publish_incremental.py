@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,11 @@ from siren.adapters.dynamodb import DynamoStore, dynamo_store
 from siren.adapters.status_bucket import MANIFEST_KEY, StatusBucket
 from siren.app.status_page import LEASE, StatusPage, publish_trigger
 from siren.config import load_config
-from siren.domain.incidents import EVENT_SOURCE, Incident, IncidentStatus, PublicNote
+from siren.domain.incidents import EVENT_SOURCE, Incident, PublicNote
 from siren.ports import IncidentRef
 from siren.render.status_view import incident_path
 from tests.conftest import running_runtime
+from tests.unit.test_status_publish_incremental import incident as unit_incident
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "siren.yaml")
 
@@ -40,21 +41,7 @@ def deployed(siren_assembly: Path) -> Iterator[tuple[DynamoStore, StatusBucket]]
 
 
 def incident(n: int, now: datetime, *, resolved: bool) -> Incident:
-    opened = now - timedelta(days=n + 1, minutes=n, microseconds=n)
-    return Incident(
-        id=f"INC-{opened:%Y%m%d-%H%M}-{n:06x}",
-        status=IncidentStatus.RESOLVED if resolved else IncidentStatus.OPEN,
-        severity="SEV1",
-        title=f"payments down {n}",
-        service="payments",
-        dedup_key=f"payments-{n}",
-        source="test",
-        opened_at=opened,
-        last_seen_at=opened,
-        resolved_at=opened + timedelta(minutes=30) if resolved else None,
-        public_title=f"Payments failing ({n})",
-        public_updates=(PublicNote(opened + timedelta(minutes=2), "investigating", f"Looking into {n}.", "a"),),
-    )
+    return unit_incident(n, resolved=resolved, now=now)
 
 
 def test_a_named_resolved_incident_is_read_by_its_opening_and_rendered_alone(deployed: Any) -> None:

@@ -33,8 +33,9 @@ def page(store: FakeStore, config: SirenConfig = CONFIG, now: datetime = NOW) ->
     return StatusPage(store.incidents, store.status_page, config, "https://status.example.com", clock=lambda: now)
 
 
-def incident(n: int, *, resolved: bool) -> Incident:
-    opened = NOW - timedelta(days=n + 1, minutes=n)
+def incident(n: int, *, resolved: bool, now: datetime = NOW) -> Incident:
+    """Incident ``n``: opened n+1 days before ``now`` (each at its own instant), public, resolved or open."""
+    opened = now - timedelta(days=n + 1, minutes=n, microseconds=n)
     return Incident(
         id=f"INC-{opened:%Y%m%d-%H%M}-{n:06x}",
         status=IncidentStatus.RESOLVED if resolved else IncidentStatus.OPEN,
