@@ -13,6 +13,7 @@ from siren_cli import (
     health_cmd,
     heartbeats_cmd,
     incidents,
+    integrations_cmd,
     local,
     oncall_cmd,
     report_cmd,
@@ -50,6 +51,7 @@ gameday_cmd.register(app)
 health_cmd.register(app)
 dlq_cmd.register(app)
 heartbeats_cmd.register(app)
+integrations_cmd.register(app)
 
 
 if __name__ == "__main__":

@@ -133,6 +133,17 @@ class Ingest(Construct):
                 "(functions re-read it within 5 minutes), not by a rotation Lambda that senders could not follow."
             ),
         )
+        self.integration_secret = generated_secret(
+            self,
+            "IntegrationSecret",
+            description="Siren: the secret PagerDuty routing keys and Opsgenie API keys are derived from",
+            length=48,
+            why_not_rotated=(
+                "Every integration's key is derived from it, and senders are configured with those keys: it is "
+                "rotated by replacing the value (all keys change; `siren integrations keys` prints the new ones), "
+                "or one key by its key_version in siren.yaml, not by a rotation Lambda senders could not follow."
+            ),
+        )
         self._queue_large_requests(ingest_function, access_logs)
         self.webhook = ingest_function(
             "Webhook",
@@ -142,8 +153,10 @@ class Ingest(Construct):
             WEBHOOK_BODY_BUCKET=self.webhook_bodies.bucket_name,
             WEBHOOK_CHUNK_FUNCTION=self.webhook_chunks.function.function_arn,
             WEBHOOK_REQUESTS_PER_MINUTE=str(REQUESTS_PER_MINUTE),
+            INTEGRATION_SECRET_ARN=self.integration_secret.secret_arn,
         )
         self.webhook_token.grant_read(self.webhook.function)
+        self.integration_secret.grant_read(self.webhook.function)
         # Heartbeat pings (/heartbeat/<name>: first sight and last ping) and the per-sender request counts (429).
         grant_table_items(
             self.webhook,
@@ -251,6 +264,9 @@ class Ingest(Construct):
         )
         CfnOutput(self, "DeadLetterQueueUrlOutput", value=self.dead_letters.queue_url).override_logical_id(
             "DeadLetterQueueUrl"
+        )
+        CfnOutput(self, "IntegrationSecretArnOutput", value=self.integration_secret.secret_arn).override_logical_id(
+            "IntegrationSecretArn"
         )
 
     def _queue_large_requests(

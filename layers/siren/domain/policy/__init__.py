@@ -14,6 +14,15 @@ from siren.domain.policy.escalation import (
     Target,
     TargetKind,
 )
+from siren.domain.policy.integrations import (
+    APIS,
+    DEFAULT_OPSGENIE_PRIORITIES,
+    DEFAULT_PAGERDUTY_SEVERITIES,
+    OPSGENIE,
+    PAGERDUTY,
+    Integration,
+    Integrations,
+)
 from siren.domain.policy.operations import Heartbeat, Operations, Paging, ReportsConfig
 from siren.domain.policy.schedules import (
     ROTATION_HOURS,
@@ -54,11 +63,16 @@ from siren.domain.policy.status_page import (
 from siren.domain.policy.users import DEFAULT_NOTIFY, NotificationMethod, NotificationRule, User
 
 __all__ = [
+    "APIS",
     "COMPONENT_STATUSES",
     "DEFAULT_LABEL_MAP",
     "DEFAULT_NOTIFY",
+    "DEFAULT_OPSGENIE_PRIORITIES",
+    "DEFAULT_PAGERDUTY_SEVERITIES",
     "DEFAULT_RULES",
     "INCIDENT_COMPONENT_STATUSES",
+    "OPSGENIE",
+    "PAGERDUTY",
     "RESERVED_RULE_NAMES",
     "ROTATION_HOURS",
     "SEVERITY_POLICY_KEYS",
@@ -70,6 +84,8 @@ __all__ = [
     "FlappingOverride",
     "Heartbeat",
     "InsufficientData",
+    "Integration",
+    "Integrations",
     "Match",
     "NotificationMethod",
     "NotificationRule",

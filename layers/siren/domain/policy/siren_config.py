@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any, Self
 
 from siren.domain.policy.escalation import EscalationPolicy, Roles
+from siren.domain.policy.integrations import Integrations
 from siren.domain.policy.operations import Heartbeat, Operations, Paging, ReportsConfig
 from siren.domain.policy.schedules import Schedule
 from siren.domain.policy.serialization import PolicyPart, as_json, read_fields
@@ -34,6 +35,7 @@ class SirenConfig(PolicyPart):
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     operations: Operations = field(default_factory=Operations)
     heartbeats: Mapping[str, Heartbeat] = field(default_factory=dict)  # by name, in file order
+    integrations: Integrations = field(default_factory=Integrations)
 
     def policy_for_severity(self, severity: str) -> EscalationPolicy:
         """The escalation policy that pages for incidents of ``severity`` (its own, else the default)."""
@@ -87,6 +89,7 @@ class SirenConfig(PolicyPart):
             "reports": self.reports.to_json(),
             "operations": self.operations.to_json(),
             "heartbeats": as_json(list(self.heartbeats.values())),
+            "integrations": self.integrations.to_json(),
         }
 
     @classmethod
