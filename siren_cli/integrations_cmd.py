@@ -58,8 +58,10 @@ def keys(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", hel
         console.print("no integrations in siren.yaml (section integrations: pagerduty, opsgenie)")
         return
     table = Table(title="Integrations")
-    for column in ("api", "name", "service", "key"):
+    for column in ("api", "name", "service"):
         table.add_column(column)
+    # Whole, on one line, whatever the terminal's width: a key is copied into the sender's configuration.
+    table.add_column("key", no_wrap=True, min_width=max(len(entry["key"]) for entry in found))
     for entry in found:
         table.add_row(*(escape(entry[column]) for column in ("api", "name", "service", "key")))
     console.print(table)

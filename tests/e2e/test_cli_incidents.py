@@ -105,3 +105,24 @@ def test_ack_stops_the_escalation_and_assign_records_the_role(local_http):
 
     bad = siren(local_http, "assign", incident_id, "--role", "janitor", "--user", user, check=False)
     assert bad.returncode == 2 and "role must be one of commander, comms, sme" in bad.stderr
+
+
+def test_integrations_keys_are_derived_from_the_deployed_secret(local_http):
+    # GIVEN the deployed stack's integration secret (generated at deploy) and siren.yaml's integrations
+    from siren.domain.integration_keys import integration_key
+    from siren.domain.policy import OPSGENIE, PAGERDUTY
+
+    config = load_config(ROOT / "siren.yaml")
+    arn = local_http.stacks["Siren"].outputs["IntegrationSecretArn"]
+    secret = local_http.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"].encode()
+    # WHEN an operator lists the keys
+    listed = json.loads(siren(local_http, "integrations", "keys", "--json").stdout)
+    # THEN each integration's key is the one derived from that secret, in its vendor's shape
+    expected = [
+        {"api": api, "name": i.name, "service": i.service, "key": integration_key(secret, api, i)}
+        for api in (PAGERDUTY, OPSGENIE)
+        for i in config.integrations.of(api)
+    ]
+    assert listed == expected and len(listed) == 2
+    table = siren(local_http, "integrations", "keys").stdout
+    assert all(entry["key"] in table for entry in expected)
