@@ -65,7 +65,8 @@ def exported_shifts(schedule: Schedule, start: datetime, end: datetime) -> list[
         if first is None or first.start > reach_back or reach_back <= earliest:
             break
         lookback *= 2
-    return [_exported(schedule.name, shift, window_end) for shift in found if _overlaps(shift, window_start, window_end)]
+    overlapping = (shift for shift in found if shift.start < window_end and window_start < shift.end)
+    return [_exported(schedule.name, shift, window_end) for shift in overlapping]
 
 
 def calendar_shifts(
@@ -82,9 +83,7 @@ def calendar_shifts(
     return sorted(found, key=lambda shift: (shift.start, shift.schedule))
 
 
-def build_calendar(
-    config: SirenConfig, found: list[ExportedShift], *, calendar_name: str, stamp: datetime
-) -> Calendar:
+def build_calendar(config: SirenConfig, found: list[ExportedShift], *, calendar_name: str, stamp: datetime) -> Calendar:
     """The VCALENDAR of ``found``: one VEVENT per shift, times in UTC, ``stamp`` (the export time) as DTSTAMP."""
     calendar = Calendar.new(
         prodid=PRODID,
@@ -128,10 +127,6 @@ def _exported(schedule: str, shift: Shift, window_end: datetime) -> ExportedShif
     # A shift still going at the end of what was computed has no known handoff: it ends with the exported window.
     end_known = shift.end < window_end + END_LOOKAHEAD
     return ExportedShift(schedule, shift.user, shift.start, shift.end if end_known else window_end, end_known)
-
-
-def _overlaps(shift: Shift, start: datetime, end: datetime) -> bool:
-    return shift.start < end and start < shift.end
 
 
 def _earliest_instant(schedule: Schedule) -> datetime:
