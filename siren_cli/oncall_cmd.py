@@ -74,8 +74,10 @@ def ical(
         Path | None, typer.Option("--output", "-o", help="Write the .ics file here (default: standard output).")
     ] = None,
 ) -> None:
-    """On-call shifts as an iCalendar (.ics) file: one event per shift, with UIDs that stay the same across
-    exports so that a subscribed calendar updates its events rather than duplicating them."""
+    """On-call shifts ahead as an iCalendar (.ics) file to subscribe to.
+
+    One event per shift; a shift keeps its UID across exports, so a subscribed calendar updates it in place.
+    """
     from siren_cli.calendar_export import build_calendar, calendar_shifts
 
     config = context(ctx).config
