@@ -1,9 +1,11 @@
-"""``siren oncall``: who is on call now (or at --at), per schedule of siren.yaml, and until when."""
+"""``siren oncall``: who is on call now (or at --at), per schedule of siren.yaml, and until when; ``siren oncall
+ical``: the shifts ahead as an iCalendar file to subscribe to."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -12,15 +14,19 @@ from rich.markup import escape
 from rich.table import Table
 
 from siren_cli.context import context
-from siren_cli.errors import UsageError, one_line_errors
+from siren_cli.errors import CliError, UsageError, one_line_errors
 from siren_cli.options import JsonOption
 
 if TYPE_CHECKING:
     from siren.domain.policy import SirenConfig
 
 console = Console(emoji=False)
+# `siren oncall` answers by itself and has subcommands (`ical`): a group whose callback is the plain command.
+oncall_app = typer.Typer(no_args_is_help=False)
+MAX_CALENDAR_DAYS = 366
 
 
+@oncall_app.callback(invoke_without_command=True)
 @one_line_errors
 def oncall(
     ctx: typer.Context,
@@ -30,7 +36,9 @@ def oncall(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Who is on call per schedule, until when, and how to reach them."""
+    """Who is on call per schedule, until when, and how to reach them (`siren oncall ical`: as a calendar)."""
+    if ctx.invoked_subcommand is not None:
+        return
     config = context(ctx).config
     moment = _instant(at)
     rows = [_row(name, config, moment) for name in _schedules(config, schedule)]
@@ -49,21 +57,80 @@ def oncall(
     console.print(table)
 
 
+@oncall_app.command("ical")
+@one_line_errors
+def ical(
+    ctx: typer.Context,
+    user: Annotated[str | None, typer.Option("--user", help="Only this user's shifts, across all schedules.")] = None,
+    schedule: Annotated[
+        str | None, typer.Option("--schedule", help="Only this schedule's shifts, for everyone on it.")
+    ] = None,
+    days: Annotated[int, typer.Option("--days", help=f"How many days ahead (1 to {MAX_CALENDAR_DAYS}).")] = 30,
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="Start of the period, an ISO 8601 instant with its offset (default: now)."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the .ics file here (default: standard output).")
+    ] = None,
+) -> None:
+    """On-call shifts ahead as an iCalendar (.ics) file to subscribe to.
+
+    One event per shift; a shift keeps its UID across exports, so a subscribed calendar updates it in place.
+    """
+    from siren_cli.calendar_export import build_calendar, calendar_shifts
+
+    config = context(ctx).config
+    if user is not None and schedule is not None:
+        raise UsageError("--user and --schedule cannot be combined: --user already covers every schedule")
+    if not 1 <= days <= MAX_CALENDAR_DAYS:
+        raise UsageError(f"--days must be between 1 and {MAX_CALENDAR_DAYS}, got {days}")
+    if user is not None and user not in config.users:
+        known = ", ".join(config.users) or "none configured"
+        raise UsageError(f"no user {user!r} in the config (users: {known})")
+    names = _schedules(config, schedule)
+    period_start = _instant(start, option="--from")
+    found = calendar_shifts(config, period_start, period_start + timedelta(days=days), user=user, schedule=schedule)
+    calendar = build_calendar(config, found, calendar_name=_calendar_name(config, user, names), stamp=_now())
+    text = calendar.to_ical()
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_bytes(text)
+    except OSError as error:
+        raise CliError(f"cannot write {output}: {error.strerror or error}") from None
+    console.print(f"Wrote {len(found)} shifts over {days} days from {period_start:%Y-%m-%d %H:%M %Z} to {output}")
+
+
 def register(app: typer.Typer) -> None:
-    app.command("oncall")(oncall)
+    app.add_typer(oncall_app, name="oncall")
 
 
-def _instant(at: str | None) -> datetime:
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _instant(at: str | None, option: str = "--at") -> datetime:
     from siren.domain.times import aware_moment
 
     if at is None:
-        return datetime.now(UTC)
+        return _now()
     return aware_moment(
         at,
-        unreadable=f"--at must be an ISO 8601 date-time such as 2026-03-08T09:00-05:00, got {at!r}",
-        naive=f"--at needs an offset or Z (the schedules are in different time zones), got {at!r}",
+        unreadable=f"{option} must be an ISO 8601 date-time such as 2026-03-08T09:00-05:00, got {at!r}",
+        naive=f"{option} needs an offset or Z (the schedules are in different time zones), got {at!r}",
         error=UsageError,
     )
+
+
+def _calendar_name(config: SirenConfig, user: str | None, schedules: list[str]) -> str:
+    if user is not None:
+        person = config.users[user]
+        return f"Siren on call: {person.name} ({user})" if person.name != user else f"Siren on call: {user}"
+    if len(schedules) == 1:
+        return f"Siren on call: {schedules[0]}"
+    return "Siren on call"
 
 
 def _schedules(config: SirenConfig, chosen: str | None) -> list[str]:
