@@ -7,6 +7,7 @@ OUTPUT_NAMES = (
     "StatusBucketName",
     "StatusPageUrl",
     "AlarmTopicArn",
+    "AlarmActionFunctionArn",
     "InboundSmsTopicArn",
     "WebhookUrl",
     "WebhookTokenSecretArn",

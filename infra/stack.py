@@ -34,6 +34,7 @@ CONCURRENCY_PLAN = {
     "Escalation/AckLink": ReservedConcurrency.PUBLIC_ACK_LINK,
     "Ingest/AlarmEvents": ReservedConcurrency.PAGING_PATH,
     "Ingest/AlarmSns": ReservedConcurrency.PAGING_PATH,
+    "Ingest/AlarmActions": ReservedConcurrency.PAGING_PATH,
     "Ingest/Publisher": ReservedConcurrency.STREAM_RELAY,
     "Ingest/WebhookChunks": ReservedConcurrency.PAGING_PATH,
     "Escalation/Lifecycle": ReservedConcurrency.PAGING_PATH,

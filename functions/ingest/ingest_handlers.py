@@ -35,8 +35,14 @@ def cloudwatch_alarm_sns(event: Event, intake: Intake) -> Response:
 
 
 @lambda_handler(bootstrap.intake)
+def cloudwatch_alarm_action(event: Event, intake: Intake) -> Response:
+    """CloudWatch alarm actions that invoke this function directly (Lambda alarm actions, the alarmData payload)."""
+    return intake.cloudwatch_alarm_action(event)
+
+
+@lambda_handler(bootstrap.intake)
 def webhook(event: Event, intake: Intake) -> Response:
-    """Alertmanager, Grafana and generic webhooks (Lambda function URL, payload format 2.0)."""
+    """Alertmanager, Grafana, Datadog and generic webhooks (Lambda function URL, payload format 2.0)."""
     return intake.webhook(event)
 
 

@@ -1,4 +1,5 @@
-"""The front door: CloudWatch alarms (EventBridge and SNS), webhooks, and the lifecycle event publisher."""
+"""The front door: CloudWatch alarms (EventBridge, SNS and direct Lambda alarm actions), webhooks, and the lifecycle
+event publisher."""
 
 from __future__ import annotations
 
@@ -123,6 +124,23 @@ class Ingest(Construct):
             subscriptions.LambdaSubscription(self.alarm_sns.function, dead_letter_queue=self.dead_letters)
         )
 
+        # The third way: an alarm whose action is this function (Lambda alarm actions). Only CloudWatch alarms of
+        # this account and region may invoke it; Siren's own alarms ("<stack>-...") are ignored by the function,
+        # as the rule above leaves them out (a resource policy cannot exclude a name prefix).
+        self.alarm_actions = ingest_function(
+            "AlarmActions",
+            "cloudwatch_alarm_action",
+            "Siren ingest: CloudWatch alarm actions that invoke this function directly",
+            SIREN_STACK_NAME=Aws.STACK_NAME,
+        )
+        self.alarm_actions.function.add_permission(
+            "CloudWatchAlarmActions",
+            principal=iam.ServicePrincipal("lambda.alarms.cloudwatch.amazonaws.com"),
+            action="lambda:InvokeFunction",
+            source_account=Aws.ACCOUNT_ID,
+            source_arn=f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:*",
+        )
+
         self.webhook_token = generated_secret(
             self,
             "WebhookToken",
@@ -148,7 +166,7 @@ class Ingest(Construct):
         self.webhook = ingest_function(
             "Webhook",
             "webhook",
-            "Siren ingest: Alertmanager, Grafana and generic webhooks",
+            "Siren ingest: Alertmanager, Grafana, Datadog and generic webhooks",
             WEBHOOK_TOKEN_SECRET_ARN=self.webhook_token.secret_arn,
             WEBHOOK_BODY_BUCKET=self.webhook_bodies.bucket_name,
             WEBHOOK_CHUNK_FUNCTION=self.webhook_chunks.function.function_arn,
@@ -262,6 +280,12 @@ class Ingest(Construct):
         CfnOutput(self, "WebhookTokenSecretArnOutput", value=self.webhook_token.secret_arn).override_logical_id(
             "WebhookTokenSecretArn"
         )
+        CfnOutput(
+            self,
+            "AlarmActionFunctionArnOutput",
+            value=self.alarm_actions.function.function_arn,
+            description="Put this ARN in an alarm's actions (ALARM and OK) to send it to Siren directly",
+        ).override_logical_id("AlarmActionFunctionArn")
         CfnOutput(self, "DeadLetterQueueUrlOutput", value=self.dead_letters.queue_url).override_logical_id(
             "DeadLetterQueueUrl"
         )

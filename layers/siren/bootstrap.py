@@ -202,6 +202,7 @@ def _intake(settings: Settings, webhook: WebhookSettings) -> Intake:
         heartbeats=Heartbeats(heartbeat_records(settings), deployed_config(settings), ingestor),
         queue=queue,
         rate_limit=rate_limit,
+        own_alarm_prefix=f"{settings.stack_name}-" if settings.stack_name else None,
     )
 
 

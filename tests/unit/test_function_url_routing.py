@@ -189,7 +189,7 @@ def test_an_unknown_path_is_a_404_that_lists_the_formats(path, source):
     status, answer, _ = door.post(event(path, body=ALERT))
     assert status == 404
     assert answer == {
-        "error": f"unknown source {source!r}: POST to /alertmanager, /canary, /generic, /grafana",
+        "error": f"unknown source {source!r}: POST to /alertmanager, /canary, /datadog, /generic, /grafana",
     }
     assert door.ingestor.ingested == []
 

@@ -16,6 +16,7 @@ from siren.domain.parsers import (
     parse_canary,
     parse_cloudwatch_event,
     parse_cloudwatch_sns_message,
+    parse_datadog,
     parse_generic,
     parse_grafana,
 )
@@ -601,6 +602,7 @@ def test_the_registry_names_the_webhook_paths():
     assert dict(PARSERS_BY_SOURCE) == {
         "alertmanager": parse_alertmanager,
         "grafana": parse_grafana,
+        "datadog": parse_datadog,
         "generic": parse_generic,
         "canary": parse_canary,
     }

@@ -20,8 +20,10 @@ from hypothesis import strategies as st
 
 from siren.domain.parsers import (
     parse_alertmanager,
+    parse_cloudwatch_alarm_action,
     parse_cloudwatch_event,
     parse_cloudwatch_sns_message,
+    parse_datadog,
     parse_generic,
     parse_grafana,
 )
@@ -162,7 +164,7 @@ def outcome(call: Callable[[], Signal | list[Signal]]) -> list[Signal]:
         assert signal.occurred_at.tzinfo is UTC
         assert 0 < len(signal.title) <= 255
         assert len(signal.summary) <= 4000
-        assert signal.dedup_key.split(":", 1)[0] in ("cloudwatch", "alertmanager", "grafana", "generic")
+        assert signal.dedup_key.split(":", 1)[0] in ("cloudwatch", "alertmanager", "grafana", "generic", "datadog")
         assert signal.delivery_id
         assert all(isinstance(k, str) and isinstance(v, str) for k, v in signal.details.items())
         assert all(isinstance(k, str) and isinstance(v, str) for k, v in signal.hints.labels.items())
@@ -176,6 +178,8 @@ PARSERS: dict[str, Callable[[Any], Signal | list[Signal]]] = {
     "alertmanager": lambda body: parse_alertmanager(body, RECEIVED),
     "grafana": lambda body: parse_grafana(body, RECEIVED),
     "generic": lambda body: parse_generic(body, RECEIVED),
+    "cloudwatch_lambda": parse_cloudwatch_alarm_action,
+    "datadog": lambda body: parse_datadog(body, RECEIVED),
 }
 
 
@@ -204,8 +208,17 @@ def test_arbitrary_sns_text_and_message_ids(text, message_id):
 SAMPLES: dict[str, tuple[Callable[[Any], Signal | list[Signal]], list[Any]]] = {
     "cloudwatch_event": (
         parse_cloudwatch_event,
-        [load(path.name) for path in sorted(EVENTS.glob("cw_alarm_*.json")) if "_sns_" not in path.name],
+        [
+            load(path.name)
+            for path in sorted(EVENTS.glob("cw_alarm_*.json"))
+            if "_sns_" not in path.name and "_lambda_action_" not in path.name
+        ],
     ),
+    "cloudwatch_lambda": (
+        parse_cloudwatch_alarm_action,
+        [load(path.name) for path in sorted(EVENTS.glob("cw_alarm_lambda_action_*.json"))],
+    ),
+    "datadog": (PARSERS["datadog"], [load(p.name) for p in sorted(EVENTS.glob("datadog_*.json"))]),
     "cloudwatch_sns": (
         PARSERS["cloudwatch_sns"],
         [sns_message(path.name) for path in sorted(EVENTS.glob("cw_alarm_sns_*.json"))],

@@ -1,4 +1,5 @@
-"""The front door: raw deliveries from EventBridge, SNS and the webhook become signals, then incidents.
+"""The front door: raw deliveries from EventBridge, SNS, CloudWatch's Lambda alarm actions and the webhook become
+signals, then incidents.
 
 Refused input never disappears: refused EventBridge and SNS deliveries, and every refused alert of a webhook request,
 go to the dead-letter queue with the reason (and a structured log line and an AlertsRefused datapoint); webhook
@@ -32,7 +33,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from siren.app.clock import utc_now
 from siren.app.function_url import ANY_PATH, Request, Route, Router
 from siren.app.ingest import Ingestor, IngestResult
-from siren.domain.parsers import JUDGES_BY_SOURCE, decode_json, parse_cloudwatch_event, parse_cloudwatch_sns_message
+from siren.domain.parsers import (
+    JUDGES_BY_SOURCE,
+    decode_json,
+    parse_cloudwatch_alarm_action,
+    parse_cloudwatch_event,
+    parse_cloudwatch_sns_message,
+)
 from siren.domain.signals import Judgement, ParseError, Refusal, Signal
 from siren.observability import logger, metrics
 from siren.ports import Chunk, ChunkQueue, DeadLetters, RawBodies, RequestRates
@@ -121,6 +128,9 @@ class Intake:
     queue: WebhookQueue | None = None
     rate_limit: RateLimit | None = None
     vendor_apis: Mapping[str, VendorApi] = field(default_factory=dict)  # by the path's first segment
+    # Siren's own alarms are named "<stack>-...": they must never page through Siren (when they fire, this pipeline
+    # may be what is broken), whichever way they arrive. The EventBridge rule leaves them out by this same prefix.
+    own_alarm_prefix: str | None = None
 
     # -- EventBridge and SNS -----------------------------------------------------------------------------
     def cloudwatch_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -148,6 +158,22 @@ class Intake:
                 reason = str(error) if isinstance(error, ParseError) else f"not an SNS record: {error!r}"
                 self._refuse(record, "cloudwatch-sns", reason)
         return {**_summary(results), "refused": refused}
+
+    def cloudwatch_alarm_action(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """An alarm action that invoked the function directly (the ``alarmData`` payload). Siren's own alarms are
+        ignored, not applied and not dead-lettered: an operator pointed one here by mistake, and its page goes out
+        of band through the operations topic."""
+        try:
+            signal = parse_cloudwatch_alarm_action(event)
+        except ParseError as error:
+            self._refuse(event, "cloudwatch-lambda", str(error))
+            return {"refused": str(error)}
+        alarm_name = signal.hints.alarm_name or ""
+        if self.own_alarm_prefix and alarm_name.startswith(self.own_alarm_prefix):
+            reason = f"{alarm_name!r} is one of Siren's own alarms ({self.own_alarm_prefix}...): they page out of band"
+            logger.warning("own alarm ignored", extra={"alarm_name": alarm_name, "dedup_key": signal.dedup_key})
+            return {"ignored": reason}
+        return _summary([self._apply(signal, event)])
 
     def _apply(self, signal: Signal, raw: Mapping[str, Any]) -> IngestResult:
         result = self.ingestor.ingest(signal, raw)

@@ -22,8 +22,10 @@ class SignalStatus(enum.StrEnum):
 class Source(enum.StrEnum):
     CLOUDWATCH = "cloudwatch"  # "CloudWatch Alarm State Change" events through EventBridge
     CLOUDWATCH_SNS = "cloudwatch-sns"  # alarm actions through SNS (the classic notification JSON)
+    CLOUDWATCH_LAMBDA = "cloudwatch-lambda"  # alarm actions that invoke Siren's function directly (alarmData)
     ALERTMANAGER = "alertmanager"  # Prometheus Alertmanager webhook v4
     GRAFANA = "grafana"  # Grafana alerting webhook
+    DATADOG = "datadog"  # Datadog monitor notifications (Webhooks integration)
     GENERIC = "generic"  # Siren's documented generic JSON
     MANUAL = "manual"  # `siren declare`
     CANARY = "canary"  # Siren's own end-to-end canary (POST <WebhookUrl>canary): never pages, never public

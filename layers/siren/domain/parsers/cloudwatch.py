@@ -1,4 +1,5 @@
-"""CloudWatch alarms, both ways they reach Siren: EventBridge state-change events, and alarm actions through SNS.
+"""CloudWatch alarms, the three ways they reach Siren: EventBridge state-change events, alarm actions through SNS,
+and alarm actions that invoke Siren's function directly (Lambda alarm actions, the ``alarmData`` payload).
 
 Every alarm family is handled: metric alarms, metric math, anomaly detection (an ANOMALY_DETECTION_BAND
 expression), composite alarms (an alarm rule; actions possibly suppressed), and Metrics Insights alarms on several
@@ -13,9 +14,10 @@ EventBridge detail-types (the rule must match both; see :data:`DETAIL_TYPES`):
   no ``previousState``.
 
 Keys. dedup_key is "cloudwatch:" + the alarm ARN for an alarm, whichever way it came (EventBridge ``resources[0]``,
-SNS ``AlarmArn``), so one alarm wired both ways is one incident. A contributor is its own incident:
-"cloudwatch:" + alarm ARN + "|contributor:" + the contributor's id (CloudWatch's id of that time series; a hash of
-its attributes if a sender leaves the id out). delivery_id is the EventBridge event id, or the SNS MessageId.
+SNS ``AlarmArn``, a Lambda action's ``alarmArn``), so one alarm wired several ways is one incident. A contributor is
+its own incident: "cloudwatch:" + alarm ARN + "|contributor:" + the contributor's id (CloudWatch's id of that time
+series; a hash of its attributes if a sender leaves the id out). delivery_id is the EventBridge event id, the SNS
+MessageId, or for a Lambda action (which has no id) a hash of the alarm ARN, its new state and the state's time.
 """
 
 from __future__ import annotations
@@ -290,12 +292,12 @@ def _contributor(detail: Mapping[str, Any], required: bool) -> tuple[str, dict[s
     return contributor_id, attributes
 
 
-def _event_metrics(configuration: Mapping[str, Any]) -> _Metrics:
-    """The alarm's kind and first metric, from an event's ``configuration.metrics``."""
+def _event_metrics(configuration: Mapping[str, Any], where: str = "detail.configuration") -> _Metrics:
+    """The alarm's kind and first metric, from an event's (or an alarm action's) ``configuration.metrics``."""
     if configuration.get("metrics") is None:
         return _Metrics("metric")
-    queries = sequence(configuration["metrics"], "detail.configuration.metrics")
-    return _query_metrics(queries, "detail.configuration.metrics", _EVENT_KEYS, "thresholdMetricId" in configuration)
+    queries = sequence(configuration["metrics"], f"{where}.metrics")
+    return _query_metrics(queries, f"{where}.metrics", _EVENT_KEYS, "thresholdMetricId" in configuration)
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,6 +452,67 @@ _EVENT_KEYS: Final = _MetricKeys(
     lambda metric, where: optional_string_map(metric, "dimensions", where),
 )
 _SNS_KEYS: Final = _MetricKeys("Expression", "MetricStat", "Metric", "Namespace", "MetricName", _sns_dimensions)
+
+
+# -- Lambda alarm actions -------------------------------------------------------------------------------------------
+def parse_cloudwatch_alarm_action(event: Mapping[str, Any]) -> Signal:
+    """The signal of an alarm action that invoked Siren's function directly: ``{"source": "aws.cloudwatch",
+    "alarmArn", "accountId", "time", "region", "alarmData": {"alarmName", "state", "previousState",
+    "configuration"}}`` (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html
+    #Lambda-action-payload). ``alarmData`` is the EventBridge event's ``detail`` by another name, so it is read the
+    same way (lowerCamel metric queries; ``alarmRule`` for a composite alarm). Raises ParseError.
+
+    The payload has no id of its own: a redelivery (Lambda's asynchronous retries) carries the same alarm, state
+    and state timestamp, so those make the delivery id."""
+    if not isinstance(event, Mapping):
+        raise ParseError(f"the alarm action payload must be an object, not {describe(event)}")
+    if event.get("source") != "aws.cloudwatch":
+        raise ParseError(
+            f"source must be 'aws.cloudwatch' (a CloudWatch alarm action), not {quoted(event.get('source'))}"
+        )
+    if event.get("alarmArn") is None:
+        raise ParseError("alarmArn is required")
+    arn = parse_alarm_arn(event["alarmArn"], "alarmArn")
+    if event.get("alarmData") is None:
+        raise ParseError("alarmData is required")
+    data = mapping(event["alarmData"], "alarmData")
+    alarm_name = required_str(data, "alarmName", "alarmData")
+    if data.get("state") is None:
+        raise ParseError("alarmData.state is required")
+    state = mapping(data["state"], "alarmData.state")
+    status = _status(state.get("value"), "alarmData.state.value")
+    occurred_at = optional_timestamp(state, "timestamp", "alarmData.state")
+    if occurred_at is None:
+        if event.get("time") is None:
+            raise ParseError("alarmData.state.timestamp or time is required")
+        occurred_at = timestamp(event["time"], "time")
+    configuration = optional_mapping(data, "configuration", "alarmData")
+    description = optional_str(configuration, "description", "alarmData.configuration")
+    if "alarmRule" in configuration:
+        metrics = _Metrics("composite")
+    else:
+        metrics = _event_metrics(configuration, "alarmData.configuration")
+    previous = optional_str(optional_mapping(data, "previousState", "alarmData"), "value", "alarmData.previousState")
+    details = _details(arn, metrics.alarm_type, previous)
+    details.update(_suppression(data, state))
+    return Signal(
+        source=Source.CLOUDWATCH_LAMBDA,
+        delivery_id=f"cloudwatch-lambda:{stable_hash([arn.arn, state.get('value'), occurred_at.isoformat()])}",
+        dedup_key=f"cloudwatch:{arn.arn}",
+        status=status,
+        title=truncate(alarm_name, MAX_TITLE),
+        occurred_at=occurred_at,
+        summary=truncate(optional_str(state, "reason", "alarmData.state") or "", MAX_SUMMARY),
+        hints=SeverityHints(
+            alarm_name=alarm_name,
+            namespace=metrics.namespace,
+            metric=metrics.metric,
+            description=truncate(description, MAX_SUMMARY) if description else None,
+            labels=dict(metrics.dimensions),
+        ),
+        link=console_url(arn, alarm_name),
+        details=details,
+    )
 
 
 # -- both ---------------------------------------------------------------------------------------------------------
