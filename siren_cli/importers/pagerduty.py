@@ -382,7 +382,7 @@ class _Converter:
             policy = self.policies.get((service.get("escalation_policy") or {}).get("id", ""))
             if policy:
                 chosen[policy] += 1
-        default = chosen.most_common(1)[0][0] if chosen else next(iter(self.policies), None)
+        default = chosen.most_common(1)[0][0] if chosen else next(iter(self.policies.values()), None)
         for service in self.export.services:
             where = f'service "{service.get("name")}" ({service["id"]})'
             name = names.make(service.get("name"), service["id"])

@@ -119,9 +119,13 @@ def _og_restricted_in(restriction: dict[str, Any], zone: ZoneInfo, at: datetime)
         closes = timedelta(days=last, hours=window["endHour"], minutes=window["endMin"])
         length = (closes - opens) % (7 * _DAY) or 7 * _DAY
         start = time(window["startHour"], window["startMin"])
-        if _in_window(at, zone, start, length, lambda weekday, first=first: weekday == first):
+        if _in_window(at, zone, start, length, _on(first)):
             return True
     return False
+
+
+def _on(first: int) -> Callable[[int], bool]:
+    return lambda weekday: weekday == first
 
 
 # ---- rendering a final schedule -----------------------------------------------------------------------------
