@@ -12,6 +12,7 @@ from siren_cli import (
     gameday_cmd,
     health_cmd,
     heartbeats_cmd,
+    import_cmd,
     incidents,
     integrations_cmd,
     local,
@@ -52,6 +53,7 @@ health_cmd.register(app)
 dlq_cmd.register(app)
 heartbeats_cmd.register(app)
 integrations_cmd.register(app)
+import_cmd.register(app)
 
 
 if __name__ == "__main__":
