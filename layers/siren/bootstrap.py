@@ -226,7 +226,11 @@ def vendor_apis(settings: Settings) -> dict[str, VendorApi]:
     secret = integration_secret(settings)
     if secret is None:
         return {}
-    return {}
+    from siren.app.opsgenie_api import OpsgenieApi
+
+    return {
+        "opsgenie": OpsgenieApi(secret, deployed_config(settings), incidents()),
+    }
 
 
 def webhook_chunk(event: Any) -> dict[str, Any]:

@@ -456,8 +456,9 @@ services:
                   when: {source: prometheus}
                   severity: SEV1
             """,
-            "siren.yaml:5: severity.rules[0].when.source: must be one of cloudwatch, cloudwatch-sns,"
-            ' cloudwatch-lambda, alertmanager, grafana, datadog, generic, manual, canary (got "prometheus")',
+            "siren.yaml:5: severity.rules[0].when.source: must be one of "
+            + ", ".join(source.value for source in Source)  # every source Siren reads, in the enum's order
+            + ' (got "prometheus")',
             id="unknown source",
         ),
         pytest.param(

@@ -29,6 +29,7 @@ class Source(enum.StrEnum):
     GENERIC = "generic"  # Siren's documented generic JSON
     MANUAL = "manual"  # `siren declare`
     CANARY = "canary"  # Siren's own end-to-end canary (POST <WebhookUrl>canary): never pages, never public
+    OPSGENIE = "opsgenie"  # Opsgenie's Alert API (POST <WebhookUrl>opsgenie/v2/alerts): siren.app.opsgenie_api
 
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4", "SEV5")
