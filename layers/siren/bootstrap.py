@@ -225,7 +225,11 @@ def vendor_apis(settings: Settings) -> dict[str, VendorApi]:
     secret = integration_secret(settings)
     if secret is None:
         return {}
-    return {}
+    from siren.app.pagerduty_api import PagerDutyEventsApi
+
+    return {
+        "pagerduty": PagerDutyEventsApi(deployed_config(settings).integrations, secret, incidents),
+    }
 
 
 def webhook_chunk(event: Any) -> dict[str, Any]:

@@ -457,7 +457,7 @@ services:
                   severity: SEV1
             """,
             "siren.yaml:5: severity.rules[0].when.source: must be one of cloudwatch, cloudwatch-sns, alertmanager,"
-            ' grafana, generic, manual, canary (got "prometheus")',
+            ' grafana, generic, pagerduty, manual, canary (got "prometheus")',
             id="unknown source",
         ),
         pytest.param(

@@ -66,6 +66,7 @@ def environment(tmp: Path) -> dict[str, str]:
         "ACK_LINK_SECRET_ARN": arn,
         "CHAT_WEBHOOK_SECRET_ARN": arn,
         "WEBHOOK_TOKEN_SECRET_ARN": arn,
+        "INTEGRATION_SECRET_ARN": arn,
         "WEBHOOK_URL": "https://hook.stand-in.invalid/",
         "WEBHOOK_BODY_BUCKET": "bodies",
         "WEBHOOK_CHUNK_FUNCTION": "chunks",

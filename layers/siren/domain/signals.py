@@ -25,6 +25,7 @@ class Source(enum.StrEnum):
     ALERTMANAGER = "alertmanager"  # Prometheus Alertmanager webhook v4
     GRAFANA = "grafana"  # Grafana alerting webhook
     GENERIC = "generic"  # Siren's documented generic JSON
+    PAGERDUTY = "pagerduty"  # PagerDuty's Events API v2 (POST <WebhookUrl>pagerduty/v2/enqueue)
     MANUAL = "manual"  # `siren declare`
     CANARY = "canary"  # Siren's own end-to-end canary (POST <WebhookUrl>canary): never pages, never public
 
