@@ -13,6 +13,7 @@ on-call person.
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from pagerduty import EventsApiV2Client, HttpError
 from siren.config import load_config
 from siren.domain.integration_keys import integration_key
 from siren.domain.policy.integrations import PAGERDUTY
+from tests.alertmanager_harness import AlertmanagerSetupError, ensure_alertmanager, running_alertmanager
 from tests.e2e.test_escalation import messages_to, on_call
 from tests.e2e.test_ingest_paths import incidents, post
 from tests.support import wait_for
@@ -153,3 +155,39 @@ def test_a_pagerduty_trigger_pages_the_on_call_person(local_http_fast):
     wait_for(lambda: messages_to(local_http_fast, first, "sms"))
     (sms, *_) = messages_to(local_http_fast, first, "sms")
     assert "Card declines above 30%" in sms["body"]
+
+
+def test_a_real_alertmanagers_pagerduty_configs_opens_and_resolves(local_http):
+    """Debian's prometheus-alertmanager itself, its pagerduty_configs pointed at Siren: only the URL changed."""
+    try:
+        ensure_alertmanager()
+    except AlertmanagerSetupError as error:
+        pytest.skip(f"Debian's prometheus-alertmanager could not be obtained: {error}")
+    url = local_http.info()["webhook_url"].rstrip("/") + "/pagerduty/v2/enqueue"
+    config = {
+        "route": {"receiver": "pd", "group_by": ["alertname"], "group_wait": "1s", "group_interval": "5s"},
+        "receivers": [
+            {
+                "name": "pd",
+                "pagerduty_configs": [
+                    {"routing_key": routing_key(local_http), "url": url, "severity": "error", "send_resolved": True}
+                ],
+            }
+        ],
+    }
+    now = datetime.now(UTC)
+    alert = {"labels": {"alertname": "PaymentsLatencyHigh", "instance": "payments-api-1"}}
+    with running_alertmanager(config) as alertmanager:
+        alertmanager.post_alerts([{**alert, "startsAt": stamp(now), "endsAt": stamp(now + timedelta(minutes=5))}])
+        wait_for(lambda: [i["status"] for i in incidents(local_http)] == ["open"])
+        (incident,) = incidents(local_http)
+        assert (incident["service"], incident["severity"]) == ("payments", "SEV2")
+        assert incident["title"].startswith("[FIRING:1] PaymentsLatencyHigh")
+
+        ended = datetime.now(UTC)
+        alertmanager.post_alerts([{**alert, "startsAt": stamp(now), "endsAt": stamp(ended - timedelta(seconds=1))}])
+        wait_for(lambda: [i["status"] for i in incidents(local_http)] == ["resolved"])
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
