@@ -227,8 +227,10 @@ def vendor_apis(settings: Settings) -> dict[str, VendorApi]:
     if secret is None:
         return {}
     from siren.app.opsgenie_api import OpsgenieApi
+    from siren.app.pagerduty_api import PagerDutyEventsApi
 
     return {
+        "pagerduty": PagerDutyEventsApi(deployed_config(settings).integrations, secret, incidents),
         "opsgenie": OpsgenieApi(secret, deployed_config(settings), incidents()),
     }
 

@@ -27,6 +27,7 @@ class Source(enum.StrEnum):
     GRAFANA = "grafana"  # Grafana alerting webhook
     DATADOG = "datadog"  # Datadog monitor notifications (Webhooks integration)
     GENERIC = "generic"  # Siren's documented generic JSON
+    PAGERDUTY = "pagerduty"  # PagerDuty's Events API v2 (POST <WebhookUrl>pagerduty/v2/enqueue)
     MANUAL = "manual"  # `siren declare`
     CANARY = "canary"  # Siren's own end-to-end canary (POST <WebhookUrl>canary): never pages, never public
     OPSGENIE = "opsgenie"  # Opsgenie's Alert API (POST <WebhookUrl>opsgenie/v2/alerts): siren.app.opsgenie_api
