@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from siren.domain.integration_keys import integration_key
-from siren.domain.policy import OPSGENIE
+from siren.domain.policy import OPSGENIE, PAGERDUTY
 from tests.alertmanager_harness import AlertmanagerSetupError, ensure_alertmanager, running_alertmanager
 from tests.conftest import running_runtime
 from tests.e2e.test_alertmanager import alert, resolve, wait_for
@@ -51,11 +51,48 @@ def key_of(runtime: Any, api: str, index: int = 0) -> str:
     return integration_key(secret, api, CONFIG.integrations.of(api)[index])
 
 
-def test_alertmanager_with_the_readmes_opsgenie_receiver_opens_and_closes_one_incident(siren):
+def route_to(receiver: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "receiver": receiver["name"],
+        "group_by": ["alertname"],
+        "group_wait": "1s",
+        "group_interval": "5s",
+        "repeat_interval": "4h",
+    }
+
+
+def incidents_of(siren: Any, prefix: str) -> list[dict[str, str]]:
+    """The incidents whose dedup key starts with ``prefix`` (one integration's): their service and status."""
+    table = siren.stacks["Siren"].outputs["IncidentsTableName"]
+    items = siren.client("dynamodb").scan(
+        TableName=table,
+        FilterExpression="kind = :incident AND begins_with(dedup_key, :prefix)",
+        ExpressionAttributeValues={":incident": {"S": "incident"}, ":prefix": {"S": prefix}},
+        ProjectionExpression="service, severity, #status",
+        ExpressionAttributeNames={"#status": "status"},
+    )["Items"]
+    return [{name: next(iter(value.values())) for name, value in item.items()} for item in items]
+
+
+def fire_and_resolve(siren: Any, config: dict[str, Any], alertname: str, prefix: str) -> dict[str, str]:
+    """Alertmanager with ``config``: a group of two alerts fires (THEN one incident), then resolves (THEN it is
+    resolved). Returns the incident as it was while open."""
     try:
         ensure_alertmanager()
     except AlertmanagerSetupError as error:
         pytest.skip(f"Debian's prometheus-alertmanager could not be obtained: {error}")
+    with running_alertmanager(config) as alertmanager:
+        group = [alert(alertname, n, datetime.now(UTC)) for n in (1, 2)]
+        alertmanager.post_alerts(group)
+        wait_for(f"one {prefix}* incident", lambda: len(incidents_of(siren, prefix)) == 1, alertmanager)
+        (opened,) = incidents_of(siren, prefix)
+        resolve(alertmanager, group)
+        resolved = ["resolved"]
+        wait_for("its resolve", lambda: [i["status"] for i in incidents_of(siren, prefix)] == resolved, alertmanager)
+    return opened
+
+
+def test_alertmanager_with_the_readmes_opsgenie_receiver_opens_and_closes_one_incident(siren):
     # GIVEN the README's opsgenie_configs receiver, its placeholders filled in
     config = readme_receiver("opsgenie_configs")
     (receiver,) = config["receivers"]
@@ -63,35 +100,26 @@ def test_alertmanager_with_the_readmes_opsgenie_receiver_opens_and_closes_one_in
     assert "<webhook-function-url>" in opsgenie["api_url"] and "siren integrations keys" in opsgenie["api_key"]
     opsgenie["api_url"] = siren.info()["webhook_url"].rstrip("/") + "/opsgenie/"
     opsgenie["api_key"] = key_of(siren, OPSGENIE)
-    config["route"] = {
-        "receiver": receiver["name"],
-        "group_by": ["alertname"],
-        "group_wait": "1s",
-        "group_interval": "5s",
-        "repeat_interval": "4h",
-    }
-    service = CONFIG.integrations.opsgenie[0].service
-    prefix = f"opsgenie:{CONFIG.integrations.opsgenie[0].name}:"
+    config["route"] = route_to(receiver)
+    integration = CONFIG.integrations.opsgenie[0]
+    # WHEN a group fires and resolves THEN one incident opens on the integration's service, and closes
+    opened = fire_and_resolve(siren, config, "BackupFailed", f"opsgenie:{integration.name}:")
+    assert opened["service"] == integration.service
 
-    def ours() -> list[dict[str, str]]:
-        """The incidents of the integration: their service and status."""
-        table = siren.stacks["Siren"].outputs["IncidentsTableName"]
-        items = siren.client("dynamodb").scan(
-            TableName=table,
-            FilterExpression="kind = :incident AND begins_with(dedup_key, :prefix)",
-            ExpressionAttributeValues={":incident": {"S": "incident"}, ":prefix": {"S": prefix}},
-            ProjectionExpression="service, #status",
-            ExpressionAttributeNames={"#status": "status"},
-        )["Items"]
-        return [{name: next(iter(value.values())) for name, value in item.items()} for item in items]
 
-    with running_alertmanager(config) as alertmanager:
-        # WHEN a group of two alerts fires
-        group = [alert("BackupFailed", n, datetime.now(UTC)) for n in (1, 2)]
-        alertmanager.post_alerts(group)
-        # THEN one incident opens, on the integration's service
-        wait_for("the Opsgenie-shaped incident", lambda: len(ours()) == 1, alertmanager)
-        assert [i["service"] for i in ours()] == [service]
-        # WHEN the group resolves THEN Alertmanager's close (by alias) resolves it
-        resolve(alertmanager, group)
-        wait_for("its resolve", lambda: [i["status"] for i in ours()] == ["resolved"], alertmanager)
+def test_alertmanager_with_the_readmes_pagerduty_receiver_opens_and_resolves_one_incident(siren):
+    # GIVEN the README's pagerduty_configs receiver, its placeholders filled in
+    config = readme_receiver("pagerduty_configs")
+    (receiver,) = config["receivers"]
+    (pagerduty,) = receiver["pagerduty_configs"]
+    assert pagerduty["url"] == "<WebhookUrl>pagerduty/v2/enqueue" and "<" in pagerduty["routing_key"]
+    pagerduty["url"] = siren.info()["webhook_url"].rstrip("/") + "/pagerduty/v2/enqueue"
+    pagerduty["routing_key"] = key_of(siren, PAGERDUTY)
+    config["route"] = route_to(receiver)
+    integration = CONFIG.integrations.pagerduty[0]
+    # WHEN a group fires and resolves THEN one incident opens, at the severity the snippet's `error` maps to
+    opened = fire_and_resolve(siren, config, "CardDeclines", f"pagerduty:{integration.name}:")
+    assert (opened["service"], opened["severity"]) == (
+        integration.service,
+        CONFIG.integrations.pagerduty_severities[pagerduty["severity"]],
+    )
