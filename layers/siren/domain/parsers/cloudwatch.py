@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -197,22 +198,31 @@ def console_url(arn: AlarmArn, alarm_name: str) -> str | None:
     return f"{base}/cloudwatch/home?region={arn.region}#alarmsV2:alarm/{name}"
 
 
+def _alarm_state(
+    event: Mapping[str, Any], alarm: Mapping[str, Any], where: str
+) -> tuple[str, Mapping[str, Any], SignalStatus, datetime, Mapping[str, Any]]:
+    """What the EventBridge event's ``detail`` and a Lambda alarm action's ``alarmData`` (``where``) both hold: the
+    alarm's name, its state, the status it means, when it changed (the state's timestamp, else the event's time)
+    and its configuration."""
+    alarm_name = required_str(alarm, "alarmName", where)
+    if alarm.get("state") is None:
+        raise ParseError(f"{where}.state is required")
+    state = mapping(alarm["state"], f"{where}.state")
+    status = _status(state.get("value"), f"{where}.state.value")
+    occurred_at = optional_timestamp(state, "timestamp", f"{where}.state")
+    if occurred_at is None:
+        if event.get("time") is None:
+            raise ParseError(f"{where}.state.timestamp or time is required")
+        occurred_at = timestamp(event["time"], "time")
+    return alarm_name, state, status, occurred_at, optional_mapping(alarm, "configuration", where)
+
+
 # -- EventBridge --------------------------------------------------------------------------------------------------
 def parse_cloudwatch_event(event: Mapping[str, Any]) -> Signal:
     """The signal of a "CloudWatch Alarm State Change" or "CloudWatch Alarm Contributor State Change" event.
     Raises ParseError."""
     delivery_id, arn, detail = _envelope(event)
-    alarm_name = required_str(detail, "alarmName", "detail")
-    if detail.get("state") is None:
-        raise ParseError("detail.state is required")
-    state = mapping(detail["state"], "detail.state")
-    status = _status(state.get("value"), "detail.state.value")
-    occurred_at = optional_timestamp(state, "timestamp", "detail.state")
-    if occurred_at is None:
-        if event.get("time") is None:
-            raise ParseError("detail.state.timestamp or time is required")
-        occurred_at = timestamp(event["time"], "time")
-    configuration = optional_mapping(detail, "configuration", "detail")
+    alarm_name, state, status, occurred_at, configuration = _alarm_state(event, detail, "detail")
     description = optional_str(configuration, "description", "detail.configuration")
     metrics = _Metrics("composite") if "alarmRule" in configuration else _event_metrics(configuration)
     previous_state = optional_str(optional_mapping(detail, "previousState", "detail"), "value", "detail.previousState")
@@ -476,17 +486,7 @@ def parse_cloudwatch_alarm_action(event: Mapping[str, Any]) -> Signal:
     if event.get("alarmData") is None:
         raise ParseError("alarmData is required")
     data = mapping(event["alarmData"], "alarmData")
-    alarm_name = required_str(data, "alarmName", "alarmData")
-    if data.get("state") is None:
-        raise ParseError("alarmData.state is required")
-    state = mapping(data["state"], "alarmData.state")
-    status = _status(state.get("value"), "alarmData.state.value")
-    occurred_at = optional_timestamp(state, "timestamp", "alarmData.state")
-    if occurred_at is None:
-        if event.get("time") is None:
-            raise ParseError("alarmData.state.timestamp or time is required")
-        occurred_at = timestamp(event["time"], "time")
-    configuration = optional_mapping(data, "configuration", "alarmData")
+    alarm_name, state, status, occurred_at, configuration = _alarm_state(event, data, "alarmData")
     description = optional_str(configuration, "description", "alarmData.configuration")
     if "alarmRule" in configuration:
         metrics = _Metrics("composite")
