@@ -724,6 +724,30 @@ class FakeEventBus:
 
 # -- dead letters -------------------------------------------------------------------------------------------
 @dataclass
+class FakeDeadLetters:
+    """DeadLetters: what the front door kept, with its source and the reason it was refused."""
+
+    kept: list[tuple[Any, str, str]] = field(default_factory=list)
+
+    def keep(self, payload: Any, source: str, reason: str) -> None:
+        self.kept.append((payload, source, reason))
+
+
+@dataclass
+class FakeRequestRates:
+    """RequestRates: counts every request taken; past ``limit_reached_after`` requests, the sender waits
+    ``retry_after`` seconds."""
+
+    limit_reached_after: int
+    retry_after: int = 42
+    taken: list[str] = field(default_factory=list)
+
+    def take(self, sender: str, now: datetime, limit: int, window: timedelta) -> int | None:
+        self.taken.append(sender)
+        return self.retry_after if len(self.taken) > self.limit_reached_after else None
+
+
+@dataclass
 class FakeDeadLetterQueues:
     """DeadLetterQueues: messages by queue URL; taken ones are hidden until deleted or released."""
 

@@ -18,7 +18,7 @@ import copy
 import importlib.util
 import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -31,7 +31,7 @@ from siren.config import load_config
 from siren.domain.incidents import IncidentStatus
 from siren.domain.parsers import parse_cloudwatch_alarm_action, parse_cloudwatch_event, parse_cloudwatch_sns_message
 from siren.domain.signals import ParseError, SignalStatus, Source
-from tests.fakes import FakeIncidentRepository
+from tests.fakes import FakeDeadLetters, FakeIncidentRepository
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "tests" / "events"
@@ -55,16 +55,8 @@ def as_alarm_action(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@dataclass
-class RecordingDeadLetters:
-    kept: list[tuple[Any, str, str]] = field(default_factory=list)
-
-    def keep(self, payload: Any, source: str, reason: str) -> None:
-        self.kept.append((payload, source, reason))
-
-
 def front_door(store: FakeIncidentRepository, own_alarm_prefix: str | None = "Siren-") -> tuple[Intake, Any]:
-    dead_letters = RecordingDeadLetters()
+    dead_letters = FakeDeadLetters()
     intake = Intake(Ingestor(store, CONFIG), dead_letters, own_alarm_prefix=own_alarm_prefix)  # type: ignore[arg-type]
     return intake, dead_letters
 

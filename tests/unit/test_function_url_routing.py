@@ -19,7 +19,8 @@ import pytest
 
 from siren.app.function_url import ANY_PATH, Request, Route, Router
 from siren.app.intake import MAX_WEBHOOK_BODY_BYTES, Intake, RateLimit
-from tests.unit.test_webhook_judging import FakeRates, RecordingIngestor
+from tests.fakes import FakeRequestRates
+from tests.unit.test_webhook_judging import RecordingIngestor
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -124,7 +125,7 @@ def test_the_request_reads_headers_in_any_case_bodies_in_base64_and_either_form_
 @dataclass
 class Door:
     ingestor: RecordingIngestor = field(default_factory=RecordingIngestor)
-    rates: FakeRates = field(default_factory=lambda: FakeRates(limit_reached_after=1))
+    rates: FakeRequestRates = field(default_factory=lambda: FakeRequestRates(limit_reached_after=1))
     token: str | None = "secret"
 
     def post(self, request: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:

@@ -10,8 +10,7 @@ writes nothing.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from siren.config import load_config
 from siren.domain.incidents import IncidentStatus, TimelineKind
 from siren.domain.integration_keys import integration_key
 from siren.domain.policy import OPSGENIE
-from tests.fakes import FakeStore
+from tests.fakes import FakeDeadLetters, FakeRequestRates, FakeStore
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "siren.yaml")
 NOW = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
@@ -35,29 +34,11 @@ KEY = integration_key(SECRET, OPSGENIE, CONFIG.integrations.opsgenie[0])
 ALERTMANAGER_ALIAS = "6f1a9b1cdd2c4e0f8a5e3b7c9d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e"
 
 
-@dataclass
-class RecordingDeadLetters:
-    kept: list[tuple[Any, str, str]] = field(default_factory=list)
-
-    def keep(self, payload: Any, source: str, reason: str) -> None:
-        self.kept.append((payload, source, reason))
-
-
-@dataclass
-class CountingRates:
-    limit: int
-    taken: list[str] = field(default_factory=list)
-
-    def take(self, sender: str, now: datetime, limit: int, window: timedelta) -> int | None:
-        self.taken.append(sender)
-        return 17 if len(self.taken) > self.limit else None
-
-
 class Door:
     def __init__(self, rate_limit: int | None = None) -> None:
         self.store = FakeStore()
-        self.dead_letters = RecordingDeadLetters()
-        self.rates = CountingRates(rate_limit or 0)
+        self.dead_letters = FakeDeadLetters()
+        self.rates = FakeRequestRates(rate_limit or 0, retry_after=17)
         clock = lambda: NOW  # noqa: E731 - a fixed clock
         ingestor = Ingestor(self.store.incidents, CONFIG, clock)
         self.ids = iter(f"00000000-0000-4000-8000-{n:012d}" for n in range(1, 1000))

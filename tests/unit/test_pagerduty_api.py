@@ -10,8 +10,8 @@ in PagerDuty's shape that names the field at fault, with nothing written to the 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from siren.domain.integration_keys import integration_key
 from siren.domain.parsers.pagerduty import InvalidEvent, alert_signal, read_alert_event
 from siren.domain.policy.integrations import PAGERDUTY, Integration, Integrations
 from siren.domain.signals import SignalStatus
-from tests.fakes import FakeIncidentRepository
+from tests.fakes import FakeDeadLetters, FakeIncidentRepository, FakeRequestRates
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "siren.yaml")
 SECRET = b"the-stack-integration-secret"
@@ -37,28 +37,10 @@ KEY = integration_key(SECRET, PAGERDUTY, PAYMENTS)
 
 
 @dataclass
-class RecordingDeadLetters:
-    kept: list[tuple[Any, str, str]] = field(default_factory=list)
-
-    def keep(self, payload: Any, source: str, reason: str) -> None:
-        self.kept.append((payload, source, reason))
-
-
-@dataclass
-class FakeRates:
-    limit_reached_after: int
-    taken: list[str] = field(default_factory=list)
-
-    def take(self, sender: str, now: datetime, limit: int, window: timedelta) -> int | None:
-        self.taken.append(sender)
-        return 42 if len(self.taken) > self.limit_reached_after else None
-
-
-@dataclass
 class Door:
     intake: Intake
     store: FakeIncidentRepository
-    dead_letters: RecordingDeadLetters
+    dead_letters: FakeDeadLetters
     incidents_built: list[int]
 
     def post(self, body: Any, path: str = "pagerduty/v2/enqueue", method: str = "POST") -> tuple[int, Any, Any]:
@@ -76,8 +58,8 @@ class Door:
         return not (self.store.incidents or self.store.raw_alerts or self.store.outbox or self.store.keys)
 
 
-def door(rates: FakeRates | None = None, integrations: Integrations = CONFIG.integrations) -> Door:
-    store, dead_letters, built = FakeIncidentRepository(), RecordingDeadLetters(), []
+def door(rates: FakeRequestRates | None = None, integrations: Integrations = CONFIG.integrations) -> Door:
+    store, dead_letters, built = FakeIncidentRepository(), FakeDeadLetters(), []
 
     def incidents() -> Incidents:
         built.append(1)
@@ -305,7 +287,7 @@ def test_an_event_over_pagerdutys_size_limit_is_refused(front):
 
 
 def test_the_rate_is_counted_per_integration_and_a_flood_gets_429_in_pagerdutys_shape():
-    rates = FakeRates(limit_reached_after=2)
+    rates = FakeRequestRates(limit_reached_after=2)
     front = door(rates)
     answers = [front.post(trigger(dedup_key=f"k{n}")) for n in range(3)]
 
@@ -317,7 +299,7 @@ def test_the_rate_is_counted_per_integration_and_a_flood_gets_429_in_pagerdutys_
 
 
 def test_an_unknown_routing_key_does_not_count_against_any_rate():
-    rates = FakeRates(limit_reached_after=0)
+    rates = FakeRequestRates(limit_reached_after=0)
     front = door(rates)
     assert front.post(trigger(routing_key="0" * 32))[0] == 400
     assert rates.taken == []

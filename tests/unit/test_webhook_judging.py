@@ -23,6 +23,7 @@ from siren.domain.incidents import MAX_CLOCK_SKEW
 from siren.domain.parsers import JUDGES_BY_SOURCE, parse_alertmanager
 from siren.domain.signals import CLOCK_SKEW_NOTE, ParseError, Refusal, Signal, clamped_to_receipt
 from siren.ports import Chunk, ChunkMessageError
+from tests.fakes import FakeDeadLetters, FakeRequestRates
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -122,14 +123,6 @@ class RecordingIngestor:
 
 
 @dataclass
-class RecordingDeadLetters:
-    kept: list[tuple[Any, str, str]] = field(default_factory=list)
-
-    def keep(self, payload: Any, source: str, reason: str) -> None:
-        self.kept.append((payload, source, reason))
-
-
-@dataclass
 class FakeBodies:
     objects: dict[str, bytes] = field(default_factory=dict)
 
@@ -152,20 +145,10 @@ class FakeChunkQueue:
 
 
 @dataclass
-class FakeRates:
-    limit_reached_after: int
-    taken: list[str] = field(default_factory=list)
-
-    def take(self, sender: str, now: datetime, limit: int, window: timedelta) -> int | None:
-        self.taken.append(sender)
-        return 42 if len(self.taken) > self.limit_reached_after else None
-
-
-@dataclass
 class Door:
     intake: Intake
     ingestor: RecordingIngestor
-    dead_letters: RecordingDeadLetters
+    dead_letters: FakeDeadLetters
     bodies: FakeBodies
     chunks: FakeChunkQueue
 
@@ -181,8 +164,8 @@ class Door:
         return response["statusCode"], json.loads(response["body"]), response["headers"]
 
 
-def door(rates: FakeRates | None = None) -> Door:
-    ingestor, dead_letters, bodies, chunks = RecordingIngestor(), RecordingDeadLetters(), FakeBodies(), FakeChunkQueue()
+def door(rates: FakeRequestRates | None = None) -> Door:
+    ingestor, dead_letters, bodies, chunks = RecordingIngestor(), FakeDeadLetters(), FakeBodies(), FakeChunkQueue()
     intake = Intake(
         ingestor,
         dead_letters,
@@ -279,7 +262,7 @@ def test_a_request_the_queue_will_not_take_is_a_503_to_retry_not_a_silent_drop()
 
 
 def test_a_sender_over_its_rate_gets_429_with_retry_after_and_another_sender_does_not():
-    rates = FakeRates(limit_reached_after=2)
+    rates = FakeRequestRates(limit_reached_after=2)
     front = door(rates)
     alert = {"dedup_key": "k", "title": "t"}
     assert [front.post("generic", alert)[0] for _ in range(2)] == [202, 202]
