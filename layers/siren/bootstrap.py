@@ -231,7 +231,7 @@ def vendor_apis(settings: Settings) -> dict[str, VendorApi]:
 
     return {
         "pagerduty": PagerDutyEventsApi(deployed_config(settings).integrations, secret, incidents),
-        "opsgenie": OpsgenieApi(secret, deployed_config(settings), incidents()),
+        "opsgenie": OpsgenieApi(secret, deployed_config(settings), incidents),
     }
 
 

@@ -104,6 +104,10 @@ def test_every_handler_is_checked_and_wired(cold_starts: dict[str, set[str]]):
     # The wiring ran: each function's use case module is loaded.
     assert "siren.app.escalation" in cold_starts["page_handlers.send_page"]
     assert "siren.app.intake" in cold_starts["ingest_handlers.webhook"]
+    # the webhook answers PagerDuty and Opsgenie: their APIs are wired, the incident use case they act through is
+    # built on their first acknowledge or close, not at every cold start of a door that mostly takes alerts
+    webhook = cold_starts["ingest_handlers.webhook"]
+    assert {"siren.app.pagerduty_api", "siren.app.opsgenie_api"} <= webhook and "siren.app.incidents" not in webhook
     assert "siren.app.status_page" in cold_starts["status_handlers.publish"]
 
 

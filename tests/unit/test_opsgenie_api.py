@@ -45,7 +45,7 @@ class Door:
         api = OpsgenieApi(
             lambda: SECRET,
             CONFIG,
-            Incidents(self.store.incidents, CONFIG, clock),
+            lambda: Incidents(self.store.incidents, CONFIG, clock),
             new_request_id=lambda: next(self.ids),
         )
         self.intake = Intake(

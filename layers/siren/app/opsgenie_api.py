@@ -70,11 +70,12 @@ _PING = re.compile(r"v2/heartbeats/(?P<name>[^/]+)/ping/?")
 @dataclass(frozen=True, slots=True, eq=False)
 class OpsgenieApi:
     """``secret``: the stack's integration secret, read when a request needs it; ``incidents``: the incident use case
-    (with the escalation shortcut) that acknowledge, close and notes go through."""
+    (with the escalation shortcut) that acknowledge, close and notes go through, built on the first such request (a
+    webhook that only takes alerts never builds it: a shorter cold start)."""
 
     secret: Callable[[], bytes]
     config: SirenConfig
-    incidents: Incidents
+    incidents_of: Callable[[], Incidents]
     new_request_id: Callable[[], str] = lambda: str(uuid.uuid4())
 
     def answer(self, intake: Intake, request: Request, rest: str) -> HttpResponse:
@@ -166,7 +167,8 @@ class OpsgenieApi:
         except FieldError as error:
             return reply(422, message=UNPROCESSABLE, errors={error.field: str(error)})
         actor = body.user or f"opsgenie:{integration.name}"
-        store = self.incidents.incidents
+        incidents = self.incidents_of()
+        store = incidents.incidents
         if kind == "alias":
             incident_id = store.key_state(dedup_key(integration.name, identifier)).open_incident_id
         else:
@@ -178,12 +180,12 @@ class OpsgenieApi:
             return reply(404, message="Alert does not exist")
         try:
             if action == "acknowledge":
-                self.incidents.acknowledge(incident.id, actor, VIA)
+                incidents.acknowledge(incident.id, actor, VIA)
             elif action == "close":
                 if incident.status is not IncidentStatus.RESOLVED:
-                    self.incidents.resolve(incident.id, actor, _cut(body.note))
+                    incidents.resolve(incident.id, actor, _cut(body.note))
             else:
-                self.incidents.add_note(incident.id, _cut(body.note) or "", actor)
+                incidents.add_note(incident.id, _cut(body.note) or "", actor)
         except IncidentError as error:  # e.g. a note that is all whitespace: the sender's to fix
             return reply(422, message=UNPROCESSABLE, errors={"note" if action == "notes" else "identifier": str(error)})
         logger.info(
