@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from siren.domain.changes import ServiceChange
 from siren.domain.escalation import Run, RunStatus, execution_name
 from siren.domain.heartbeats import HeartbeatState
 from siren.domain.incidents import (
@@ -500,6 +501,29 @@ class FakeActionItems:
 
 
 @dataclass
+class FakeChangeEvents:
+    """ChangeEvents: one change per (service, instant, id), as the table's key; ``recorded`` keeps every call and
+    ``reads`` every window asked for (a test counts the Queries a page costs)."""
+
+    changes: dict[tuple[str, datetime, str], ServiceChange] = field(default_factory=dict)
+    recorded: list[ServiceChange] = field(default_factory=list)
+    reads: list[tuple[str, datetime, datetime]] = field(default_factory=list)
+
+    def record(self, change: ServiceChange, now: datetime) -> None:
+        self.recorded.append(change)
+        self.changes[(change.service, change.at.astimezone(UTC), change.id)] = change
+
+    def recent(self, service: str, since: datetime, until: datetime, limit: int = 10) -> list[ServiceChange]:
+        self.reads.append((service, since, until))
+        found = sorted(
+            (key, change)
+            for key, change in ((k[1:], c) for k, c in self.changes.items() if k[0] == service)
+            if since <= key[0] <= until
+        )
+        return [change for _, change in found][-limit:] if limit > 0 else []
+
+
+@dataclass
 class FakeStore:
     """The store's ports, one fake per noun, sharing the timeline as the one table does."""
 
@@ -508,6 +532,7 @@ class FakeStore:
     heartbeats: FakeHeartbeatRecords = field(default_factory=FakeHeartbeatRecords)
     status_page: FakeStatusPageState = field(default_factory=FakeStatusPageState)
     action_items: FakeActionItems = field(default_factory=FakeActionItems)
+    changes: FakeChangeEvents = field(default_factory=FakeChangeEvents)
     escalations: FakeEscalationState = field(init=False)
 
     def __post_init__(self) -> None:

@@ -16,9 +16,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from siren.domain.changes import ChangeLink, service_change
 from siren.domain.incidents import Incident, IncidentStatus, KeyState, Outcome, TimelineEntry, TimelineKind
 from siren.domain.records import RawAlert
-from siren.ports import AckCodes, ConcurrentChange, DuplicateDelivery, EscalationState, IncidentRepository
+from siren.ports import (
+    AckCodes,
+    ChangeEvents,
+    ConcurrentChange,
+    DuplicateDelivery,
+    EscalationState,
+    IncidentRepository,
+)
 
 NOW = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
 
@@ -28,6 +36,7 @@ class Store:
     incidents: IncidentRepository
     escalations: EscalationState
     codes: AckCodes
+    changes: ChangeEvents
     seed: Callable[[Incident], None]  # writes an incident as it is (no timeline, no event, no condition)
 
 
@@ -142,6 +151,30 @@ def check_a_link_is_used_once_and_a_reply_answered_once_a_minute(store: Store) -
     assert store.codes.claim_sms_reply(number, NOW + timedelta(minutes=1))
 
 
+def check_a_services_changes_are_read_by_time_window(store: Store) -> None:
+    service = f"contract-{uuid.uuid4().hex[:6]}"
+    at = [NOW - timedelta(minutes=minutes) for minutes in (90, 60, 30, 1, 0)]
+    changes = [
+        service_change(service, moment, f"deploy {index} <b>&", source="ci", custom_details={"n": index})
+        for index, moment in enumerate(at)
+    ]
+    linked = service_change(
+        service,
+        NOW + timedelta(minutes=1),
+        "after",
+        links=[ChangeLink("https://ci.example/1", "build"), ChangeLink("x")],
+    )
+    for change in [*changes, linked, changes[2]]:  # the same change twice is one change
+        store.changes.record(change, NOW)
+    store.changes.record(service_change(f"{service}-other", NOW, "another service's"), NOW)
+
+    window = store.changes.recent(service, NOW - timedelta(minutes=60), NOW)
+    assert window == changes[1:]  # both ends included, oldest first, one of each
+    assert store.changes.recent(service, NOW - timedelta(minutes=60), NOW, limit=2) == changes[3:]  # the latest
+    assert store.changes.recent(service, NOW, NOW + timedelta(hours=1)) == [changes[4], linked]
+    assert store.changes.recent(f"{service}-none", NOW - timedelta(days=1), NOW) == []
+
+
 CHECKS = [
     check_a_change_from_a_stale_read_is_refused,
     check_a_delivery_is_applied_once,
@@ -150,4 +183,5 @@ CHECKS = [
     check_a_code_is_live_for_one_incident_only,
     check_a_freed_code_answers_late_replies_then_goes_back_to_the_pool,
     check_a_link_is_used_once_and_a_reply_answered_once_a_minute,
+    check_a_services_changes_are_read_by_time_window,
 ]

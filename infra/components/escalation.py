@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from aws_cdk import ArnFormat, CfnOutput, CfnParameter, Duration, SecretValue, Stack
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -62,6 +63,14 @@ TABLE_ITEMS: dict[str, tuple[list[str], list[ItemFamily]]] = {
     "Reconciler": (["GetItem", "PutItem"], [ItemFamily.INCIDENT]),
 }
 INDEX_QUERIES = {"Reconciler": ["by-status"]}  # the unresolved incidents
+# The service's changes of the hour before the incident: the first step puts them on the timeline, a page's email
+# lists them (siren.app.escalation); one Query of the service's CHANGE partition each.
+CHANGE_QUERIES = {"Step", "Page"}
+
+
+def grant_change_reads(function: SirenFunction, table: dynamodb.ITable, name: str) -> None:
+    if name in CHANGE_QUERIES:
+        grant_table_items(function, table, actions=["Query"], leading_keys=[ItemFamily.CHANGE])
 
 
 class Escalation(Construct):
@@ -152,6 +161,7 @@ class Escalation(Construct):
             grant_table_items(
                 function, table, actions=actions, leading_keys=families, index_queries=INDEX_QUERIES.get(name, ())
             )
+            grant_change_reads(function, table, name)
             dead_letters.grant_send_messages(function.function)
             if ends_waits:
                 # Completing a wait (the acknowledgement that ends it) is SendTaskSuccess, nothing else.

@@ -182,6 +182,8 @@ class Ingest(Construct):
             actions=["GetItem", "UpdateItem"],
             leading_keys=[ItemFamily.HEARTBEATS, ItemFamily.REQUEST_RATE],
         )
+        # PagerDuty change events (pagerduty/v2/change/enqueue): each is a put of its service's CHANGE item.
+        grant_table_items(self.webhook, table, actions=["PutItem"], leading_keys=[ItemFamily.CHANGE])
         # The front door keeps a large request's body and queues its chunks: it writes new bodies (never reads
         # them) and invokes the consumer (the function itself, not its versions).
         self.webhook.role.add_to_principal_policy(

@@ -39,6 +39,7 @@ class ItemFamily(StrEnum):
     ACTION_ITEMS = "ACTIONS"  # postmortem action items
     HEARTBEATS = "HEARTBEATS"  # users' heartbeats
     CANARY = "CANARY"  # Siren's own canary heartbeat
+    CHANGE = "CHANGE#*"  # a service's recent changes (PagerDuty change events), by time; TTL
 
 
 class IncidentStoreTable(Construct):

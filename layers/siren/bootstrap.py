@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         ActionItems,
         AfterCommit,
         AlertPoster,
+        ChangeEvents,
         EscalationRuns,
         EscalationState,
         EscalationWaits,
@@ -145,6 +146,12 @@ def status_page_state(settings: Settings) -> StatusPageState:
     return DynamoStatusPage(settings.table_name)
 
 
+def change_events(settings: Settings) -> ChangeEvents:
+    from siren.adapters.dynamodb.changes import DynamoChangeEvents
+
+    return DynamoChangeEvents(settings.table_name)
+
+
 def action_items(settings: Settings) -> ActionItems:
     from siren.adapters.dynamodb.action_items import DynamoActionItems
 
@@ -230,7 +237,13 @@ def vendor_apis(settings: Settings) -> dict[str, VendorApi]:
     from siren.app.pagerduty_api import PagerDutyEventsApi
 
     return {
-        "pagerduty": PagerDutyEventsApi(deployed_config(settings).integrations, secret, incidents),
+        # The change store is made on the first change event: an alert does not load its item kind.
+        "pagerduty": PagerDutyEventsApi(
+            deployed_config(settings).integrations,
+            secret,
+            incidents,
+            changes=functools.cache(lambda: change_events(settings)),
+        ),
         "opsgenie": OpsgenieApi(secret, deployed_config(settings), incidents),
     }
 
@@ -293,6 +306,7 @@ def escalation() -> Escalation:
         config=deployed_config(settings),
         settings=paging,
         canary=canary_recorder(settings),
+        changes=change_events(settings),
     )
 
 

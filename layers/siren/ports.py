@@ -17,6 +17,7 @@ from siren.domain.incidents import Incident, IncidentStatus, KeyState, Lifecycle
 
 if TYPE_CHECKING:  # named in annotations only: a function that never pages or publishes does not load them
     from siren.domain.ack import AckAction
+    from siren.domain.changes import ServiceChange
     from siren.domain.escalation import Run
     from siren.domain.heartbeats import HeartbeatState
     from siren.domain.messages import EmailMessage
@@ -107,6 +108,15 @@ class ActionItems(Protocol):
     def add_action_item(self, item: ActionItemRecord) -> None: ...
     def complete_action_item(self, action_id: str, actor: str, now: datetime) -> ActionItemRecord | None: ...
     def action_items(self) -> Iterator[ActionItemRecord]: ...
+
+
+class ChangeEvents(Protocol):
+    """Changes of each service (PagerDuty change events), kept for days: the context of its next incidents."""
+
+    def record(self, change: ServiceChange, now: datetime) -> None: ...
+    def recent(
+        self, service: str, since: datetime, until: datetime, limit: int = 10
+    ) -> list[ServiceChange]: ...  # the latest ``limit`` of the window (both ends included), oldest first
 
 
 # -- values that cross the ports below ---------------------------------------------------------------------------

@@ -202,7 +202,7 @@ def test_a_change_event_is_answered_as_pagerduty_does(front):
     body = {"routing_key": KEY, "payload": {"summary": "Deployed payments v42", "source": "ci"}}
     status, answer, _ = front.post(body, path="pagerduty/v2/change/enqueue")
     assert (status, answer) == (202, {"status": "success", "message": "Change event processed"})
-    assert front.nothing_written()  # not stored yet
+    assert front.nothing_written()  # no incident: recorded as a change (tests/unit/test_change_events.py)
 
 
 # -- refused -----------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 
 from siren.app.clock import utc_now
 from siren.domain.ack import AckAction, new_ack_code
+from siren.domain.changes import MAX_CHANGES_SHOWN, ServiceChange, change_entries, change_window
 from siren.domain.escalation import (
     CHAT,
     Cursor,
@@ -33,6 +34,7 @@ from siren.ports import (
     AckCodes,
     AckLinks,
     Canary,
+    ChangeEvents,
     Delivery,
     EscalationState,
     EscalationWaits,
@@ -41,6 +43,9 @@ from siren.ports import (
 )
 
 ACTOR = "escalation"
+# The once-mark of the incident's change entries, kept as a page task's sent channels are (EscalationState): a page
+# id of its own ("<run>/<step>/..." are the page tasks'), and the one "channel" it sends.
+CHANGES_MARK, CHANGES_SENT = "changes", ("timeline",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +71,7 @@ class Escalation:
     clock: Callable[[], datetime] = utc_now
     rng: random.Random = field(default_factory=random.SystemRandom)
     canary: Canary | None = None
+    changes: ChangeEvents | None = None  # None: no change is shown (a function without the CHANGE grant)
 
     # -- the state machine's tasks --------------------------------------------------------------------
     def step(self, cursor_json: Mapping[str, Any]) -> dict[str, Any]:
@@ -109,6 +115,8 @@ class Escalation:
                 entries.append(TimelineEntry(now, TimelineKind.ESCALATED, ACTOR, f"escalated to {where}", reached))
             if not users:
                 entries.append(TimelineEntry(now, TimelineKind.PAGE_FAILED, ACTOR, f"nobody is on call at {where}"))
+            if not (cursor.level or cursor.round) and cursor.attempt == 1:
+                self._record_changes(incident, now)
             if not (cursor.level or cursor.round) and self._posts_to_chat(incident):
                 tasks.append(PageTask(incident_id, None, (CHAT,), step_label(cursor)))
         levels = [
@@ -316,6 +324,7 @@ class Escalation:
                 code,
                 ack_url=self._link(incident, AckAction.ACK, notification.user, now),
                 resolve_url=self._link(incident, AckAction.RESOLVE, notification.user, now),
+                changes=self._changes_before(incident),
             )
             attempts.append(self.pager.send_email(address, message, self.settings.email_sender))
         done = self.clock()  # when the attempts came back: the timeline says when each page happened
@@ -342,6 +351,28 @@ class Escalation:
                 )
             )
         return entries
+
+    # -- what changed just before the incident -------------------------------------------------------------
+    def _changes_before(self, incident: Incident) -> list[ServiceChange]:
+        """The service's latest changes of the hour before the incident opened (one Query). The window is anchored on
+        the opening, so every page of the incident, and a retried one, lists the same changes."""
+        if self.changes is None or incident.canary:
+            return []
+        since, until = change_window(incident.opened_at)
+        return self.changes.recent(incident.service, since, until, limit=MAX_CHANGES_SHOWN)
+
+    def _record_changes(self, incident: Incident, now: datetime) -> None:
+        """The changes on the incident's timeline, once: here, in the escalation's first step, and not when the
+        incident opens (siren.app.ingest), because the opening is the hot path of every alert and is written in one
+        transaction that a Query must not delay, while this step runs once per incident (attempt 1: a raised
+        severity starts over at attempt 2 and adds nothing). The state machine retries a failed step: the entries
+        and their mark are one transaction (EscalationState.record_send), and the mark is read first, so a retry
+        after the write adds nothing and a retry after a failed write adds them then. No change, no write."""
+        if self.escalations.sent_channels(incident.id, CHANGES_MARK):
+            return
+        entries = change_entries(self._changes_before(incident))
+        if entries:
+            self.escalations.record_send(incident.id, entries, page_id=CHANGES_MARK, sent=CHANGES_SENT, now=now)
 
     def _canary(self, incident: Incident, now: datetime) -> dict[str, Any]:
         """Siren's canary: the first level's people are resolved and each page by SMS is checked with a dry run

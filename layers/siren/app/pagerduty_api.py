@@ -19,7 +19,9 @@ known sender: it goes to the dead-letter queue with its errors (its routing key 
 at rest), as the webhook's refused alerts do. A refusal before that (no JSON, an unknown key) is only logged and
 counted: anyone can send one. Every refusal is counted once as AlertsRefused (by :meth:`Intake.webhook`).
 
-Change events (``/v2/change/enqueue``) are validated and answered 202, and logged; they are not stored yet.
+Change events (``/v2/change/enqueue``) are validated, stored as changes of the integration's service
+(siren.ports.ChangeEvents, kept for days) and answered 202: the service's next incident shows those of the hour
+before it on its timeline and in its page email (siren.app.escalation).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from siren.app.function_url import Request
 from siren.app.intake import HttpResponse, Intake
+from siren.domain.changes import ChangeLink, service_change
 from siren.domain.incidents import IncidentError
 from siren.domain.integration_keys import integration_for_key
 from siren.domain.parsers import decode_json
@@ -50,6 +53,7 @@ from siren.observability import logger
 
 if TYPE_CHECKING:
     from siren.app.incidents import Incidents
+    from siren.ports import ChangeEvents
 
 ALERT_PATH: Final = "v2/enqueue"
 CHANGE_PATH: Final = "v2/change/enqueue"
@@ -62,12 +66,14 @@ class PagerDutyEventsApi:
 
     ``secret`` reads the stack's integration secret (the routing keys are derived from it); ``incidents`` builds
     the use case an acknowledge goes through (on the first acknowledge: a trigger does not pay for it);
-    ``new_key`` makes the key of a trigger sent without one (PagerDuty's is a UUID too)."""
+    ``new_key`` makes the key of a trigger sent without one (PagerDuty's is a UUID too); ``changes`` builds the
+    store of change events (on the first one; None: change events are answered but not kept)."""
 
     integrations: Integrations
     secret: Callable[[], bytes]
     incidents: Callable[[], Incidents]
     new_key: Callable[[], str] = lambda: uuid.uuid4().hex
+    changes: Callable[[], ChangeEvents] | None = None
 
     def answer(self, intake: Intake, request: Request, rest: str) -> HttpResponse:
         path = rest.strip("/")
@@ -102,7 +108,7 @@ class PagerDutyEventsApi:
         kept = {"integration": integration.name, **{k: v for k, v in body.items() if k != "routing_key"}}
         try:
             if path == CHANGE_PATH:
-                return self._change(body, integration)
+                return self._change(body, integration, now)
             event = read_alert_event(body)
         except InvalidEvent as error:
             intake.dead_letters.keep(kept, PAGERDUTY, str(error))
@@ -145,12 +151,24 @@ class PagerDutyEventsApi:
         logger.info("pagerduty acknowledge applied", extra={**facts, "incident_id": incident_id})
         return _processed(dedup_key)
 
-    def _change(self, body: Any, integration: Integration) -> HttpResponse:
-        """A change event: validated and logged. Not stored yet (so not on incidents' timelines)."""
-        change = read_change_event(body)
+    def _change(self, body: Any, integration: Integration, now: datetime) -> HttpResponse:
+        """A change event, stored as a change of the integration's service at its timestamp (default: now). A store
+        failure raises (a 5xx: the sender retries; the same event with its timestamp is then the same change)."""
+        event = read_change_event(body)
+        change = service_change(
+            integration.service,
+            event.timestamp or now,
+            event.summary,
+            source=event.source,
+            integration=integration.name,
+            custom_details=event.custom_details,
+            links=[ChangeLink(link.href, link.text) for link in event.links],
+        )
+        if self.changes is not None:
+            self.changes().record(change, now)
         logger.info(
-            "pagerduty change event received (not stored)",
-            extra={"integration": integration.name, "summary": change.summary, "source": change.source},
+            "pagerduty change event recorded" if self.changes is not None else "pagerduty change event not kept",
+            extra={"integration": integration.name, "service": integration.service, "change_id": change.id},
         )
         return HttpResponse(202, {"status": "success", "message": "Change event processed"})
 

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from siren.domain.ack import is_ack_code
 from siren.domain.shapes import IncidentLike
+
+if TYPE_CHECKING:
+    from siren.domain.changes import ServiceChange
 
 SMS_MAX_SEPTETS = 160
 ELLIPSIS = "..."
@@ -320,7 +323,7 @@ def _email_text(values: Mapping[str, Any]) -> str:
     )
 
 
-def _email_html(values: Mapping[str, Any]) -> str:
+def _email_html(values: Mapping[str, Any], changes_html: str = "") -> str:
     v = {name: _html(value) for name, value in values.items()}
     colour, button = v["colour"], v["button"]
     buttons = ""
@@ -361,6 +364,7 @@ def _email_html(values: Mapping[str, Any]) -> str:
         f'<tr><td style="{label}">Severity</td><td>{v["severity"]}</td></tr>\n'
         f'<tr><td style="{label}">Opened</td><td>{v["opened"]}</td></tr>\n'
         "</table>\n"
+        f"{changes_html}"
         f'<p style="margin:24px 0 0;font-size:14px;color:#3f3f46;">{hint}</p>\n'
         "</td></tr></table>\n"
         "</body></html>"
@@ -368,10 +372,16 @@ def _email_html(values: Mapping[str, Any]) -> str:
 
 
 def email(
-    incident: PagedIncident, code: str | None, ack_url: str | None = None, resolve_url: str | None = None
+    incident: PagedIncident,
+    code: str | None,
+    ack_url: str | None = None,
+    resolve_url: str | None = None,
+    changes: Sequence[ServiceChange] = (),
 ) -> EmailMessage:
     """Subject ``[SEV1] checkout: <title> (INC-...)``, a plain text body and an HTML body (inline styles only:
-    mail clients drop style sheets) with Acknowledge and Resolve buttons when the links are given."""
+    mail clients drop style sheets) with Acknowledge and Resolve buttons when the links are given, and a "What
+    changed just before this" section when the service had ``changes`` (its senders' words: untrusted, escaped).
+    """
     _require_code(code)
     _require_web_url(ack_url)
     _require_web_url(resolve_url)
@@ -394,7 +404,68 @@ def email(
         "colour": _SEVERITY_COLOURS.get(severity.upper(), _DEFAULT_COLOUR),
         "button": _BUTTON,
     }
-    return EmailMessage(subject=subject, text=_email_text(values), html=_email_html(values))
+    shown = [_shown_change(change) for change in changes]
+    return EmailMessage(
+        subject=subject,
+        text=_email_text(values) + _changes_text(shown),
+        html=_email_html(values, _changes_html(shown)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _ShownChange:
+    at: str
+    summary: str
+    source: str | None
+    links: tuple[tuple[str, str], ...]  # (href, label): web links only
+
+
+def _shown_change(change: ServiceChange) -> _ShownChange:
+    links = tuple(
+        (link.href, _shorten(_one_line(link.text or link.href), 120))
+        for link in change.links[:3]
+        if _is_web_url(link.href) and len(link.href) <= 2000
+    )
+    source = _shorten(_one_line(change.source), 80) if change.source else None
+    return _ShownChange(
+        change.at.astimezone(UTC).strftime("%H:%M UTC"), _shorten(_one_line(change.summary), 300), source, links
+    )
+
+
+def _is_web_url(url: str) -> bool:
+    """A link a reader may follow from a page: http(s) only (never ``javascript:`` or ``data:``), one line."""
+    return url.startswith(("https://", "http://")) and _one_line(url) == url
+
+
+CHANGES_HEADING = "What changed just before this"
+
+
+def _changes_text(changes: Sequence[_ShownChange]) -> str:
+    if not changes:
+        return ""
+    lines = ["", f"{CHANGES_HEADING}:"]
+    for change in changes:
+        lines.append(f"- {change.at}  {change.summary}" + (f" ({change.source})" if change.source else ""))
+        lines.extend(f"    {label}: {href}" for href, label in change.links)
+    return "\n".join(lines) + "\n"
+
+
+def _changes_html(changes: Sequence[_ShownChange]) -> str:
+    """Every value through _html(): a change's summary, source and links are whatever its sender wrote."""
+    if not changes:
+        return ""
+    items = []
+    for change in changes:
+        source = f' <span style="color:#71717a;">({_html(change.source)})</span>' if change.source else ""
+        links = "".join(f' <a href="{_html(href)}">{_html(label)}</a>' for href, label in change.links)
+        items.append(
+            f'<li><span style="font-family:monospace;color:#71717a;">{_html(change.at)}</span> '
+            f"{_html(change.summary)}{source}{links}</li>"
+        )
+    return (
+        f'<h2 style="margin:24px 0 8px;font-size:15px;color:#18181b;">{CHANGES_HEADING}</h2>\n'
+        '<ul style="margin:0;padding-left:20px;font-size:14px;line-height:1.6;">\n' + "\n".join(items) + "\n</ul>\n"
+    )
 
 
 # -- chat -------------------------------------------------------------------------------------------------

@@ -24,10 +24,12 @@ Item kinds (single-table design; ``kind`` is PynamoDB's discriminator):
   maintenance pk=STATUSPAGE               sk=MAINT#<id>     a scheduled maintenance window
   publish_state pk=STATUSPAGE             sk=PUBLISH        the publisher's request mark and lease
   action_item pk=ACTIONS                  sk=<action id>    a postmortem action item
+  change    pk=CHANGE#<service>           sk=<at>#<id>     a change of the service (a PagerDuty change event); TTL
 
 Modules: ``table`` (the base item, binding to a table at run time, transactions), ``incident_items`` (the
 items of an incident's life) and one repository per port of siren.ports: ``incidents``, ``escalations``,
-``ack_codes``, ``heartbeats``, ``status_page``, ``action_items``. Each function imports the repositories it uses
+``ack_codes``, ``heartbeats``, ``status_page``, ``action_items``, ``changes``. Each function imports the
+repositories it uses
 and so only their item kinds (a paging function does not define the status page's): the names below are loaded
 from their modules when first asked for, and a table is bound with the kinds defined when a repository is made
 (see :func:`siren.adapters.dynamodb.table.bind_models`).
@@ -45,6 +47,7 @@ from siren.adapters.dynamodb.table import bind_models
 if TYPE_CHECKING:
     from siren.adapters.dynamodb.ack_codes import DynamoAckCodes
     from siren.adapters.dynamodb.action_items import DynamoActionItems
+    from siren.adapters.dynamodb.changes import DynamoChangeEvents
     from siren.adapters.dynamodb.escalations import DynamoEscalations
     from siren.adapters.dynamodb.heartbeats import DynamoHeartbeats
     from siren.adapters.dynamodb.incidents import DynamoIncidents
@@ -54,6 +57,7 @@ if TYPE_CHECKING:
 _REPOSITORIES = {
     "DynamoAckCodes": "ack_codes",
     "DynamoActionItems": "action_items",
+    "DynamoChangeEvents": "changes",
     "DynamoEscalations": "escalations",
     "DynamoHeartbeats": "heartbeats",
     "DynamoIncidents": "incidents",
@@ -71,6 +75,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DynamoAckCodes",
     "DynamoActionItems",
+    "DynamoChangeEvents",
     "DynamoEscalations",
     "DynamoHeartbeats",
     "DynamoIncidents",
@@ -91,11 +96,13 @@ class DynamoStore:
     heartbeats: DynamoHeartbeats
     status_page: DynamoStatusPage
     action_items: DynamoActionItems
+    changes: DynamoChangeEvents
 
 
 def dynamo_store(table_name: str, raw_alert_ttl: timedelta | None = None) -> DynamoStore:
     from siren.adapters.dynamodb.ack_codes import DynamoAckCodes
     from siren.adapters.dynamodb.action_items import DynamoActionItems
+    from siren.adapters.dynamodb.changes import DynamoChangeEvents
     from siren.adapters.dynamodb.escalations import DynamoEscalations
     from siren.adapters.dynamodb.heartbeats import DynamoHeartbeats
     from siren.adapters.dynamodb.incidents import RAW_ALERT_TTL, DynamoIncidents
@@ -108,6 +115,7 @@ def dynamo_store(table_name: str, raw_alert_ttl: timedelta | None = None) -> Dyn
         heartbeats=DynamoHeartbeats(table_name),
         status_page=DynamoStatusPage(table_name),
         action_items=DynamoActionItems(table_name),
+        changes=DynamoChangeEvents(table_name),
     )
 
 

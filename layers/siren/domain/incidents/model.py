@@ -46,6 +46,7 @@ class TimelineKind(enum.StrEnum):
     POSTMORTEM_WRITTEN = "postmortem_written"
     NOTE = "note"  # an internal note from a responder ("rolled back 4.2.1"): never public
     ACTION_ITEM_ADDED = "action_item_added"
+    CHANGE = "change"  # a change of the service (a deploy) shortly before the incident opened: context
 
 
 class LifecycleEventType(enum.StrEnum):
