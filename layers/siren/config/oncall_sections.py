@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from siren.config.fields import Field, first_at, or_default
@@ -41,8 +42,12 @@ if TYPE_CHECKING:
     from siren.domain.policy import SirenConfig
 
 
+SLACK_MEMBER_ID = re.compile(r"[UW][A-Z0-9]{2,}")  # a Slack member id: U (or W, Enterprise Grid) and more
+
+
 def read_users(given: Field) -> dict[str, User]:
     users: dict[str, User] = {}
+    slack_owners: dict[str, str] = {}  # Slack member id -> the user who has it: one Slack person is one Siren user
     for user_id, entry in given.entries():
         check_name(entry, user_id, "user")
         with entry.fields() as key:
@@ -51,12 +56,29 @@ def read_users(given: Field) -> dict[str, User]:
             email = read_email(key["email"])
             time_zone = read_time_zone(key["time_zone"])
             notify = _notify(key["notify"], has_phone=key["phone"].exists, has_email=key["email"].exists)
+            slack = _slack_id(key["slack"], user_id, slack_owners)
         if notify is None:
             notify = tuple(rule for rule in DEFAULT_NOTIFY if _reachable(rule.method, key["phone"], key["email"]))
             if not notify and not (key["phone"].exists or key["email"].exists):
                 entry.problem("give a phone or an email: without either nobody can page this user", at_key=True)
-        users[user_id] = User(user_id, name or user_id, phone, email, time_zone or "UTC", notify)
+        users[user_id] = User(user_id, name or user_id, phone, email, time_zone or "UTC", notify, slack)
     return users
+
+
+def _slack_id(given: Field, user_id: str, owners: dict[str, str]) -> str | None:
+    slack = given.string()
+    if slack is None:
+        return None
+    if not SLACK_MEMBER_ID.fullmatch(slack):
+        given.problem(
+            f"must be a Slack member id such as U024BE7LH (its profile's 'Copy member ID'; got {shown(slack)})"
+        )
+        return None
+    if slack in owners:
+        given.problem(f"{slack} is already user {owners[slack]}'s: a Slack member can act as one Siren user only")
+        return None
+    owners[slack] = user_id
+    return slack
 
 
 def _reachable(method: NotificationMethod, phone: Field, email: Field) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -42,3 +43,10 @@ class User(PolicyPart):
     time_zone: str = "UTC"  # IANA; where the person is, for showing them times
     # Without `notify`: DEFAULT_NOTIFY, less the methods the user has no phone or email for.
     notify: tuple[NotificationRule, ...] = DEFAULT_NOTIFY
+    # Their Slack member id (U... or W...): a click or /siren command from it acts as this user.
+    slack: str | None = None
+
+
+def user_for_slack(users: Mapping[str, User], slack_id: str) -> User | None:
+    """The Siren user mapped to Slack member ``slack_id`` (ids are unique across users: the validator holds it)."""
+    return next((user for user in users.values() if user.slack == slack_id), None)
