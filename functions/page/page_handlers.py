@@ -1,4 +1,5 @@
-"""Paging handlers: the escalation state machine's tasks, its start/stop on lifecycle events, SMS replies, links.
+"""Paging handlers: the escalation state machine's tasks, its start/stop on lifecycle events, SMS replies, links,
+the Slack app.
 
 Thin: each hands its event to a use case. Module names are unique across functions/. Each takes an optional
 ``dependencies``: the use case, wired by siren.bootstrap when it is not given (tests pass one wired with fakes;
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from siren import bootstrap
+from siren.app.function_url import Request
 from siren.entrypoint import Event, Response, lambda_handler
 
 if TYPE_CHECKING:
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from siren.app.escalation import Escalation
     from siren.app.escalation_events import EscalationEvents
     from siren.app.reconcile import Reconciler
+    from siren.app.slack_app import SlackApp
     from siren.app.sms_replies import SmsReplies
 
 
@@ -68,6 +71,12 @@ def inbound_sms(event: Event, replies: SmsReplies) -> Response:
 def ack_link(event: Event, endpoint: AckLinkEndpoint) -> Response:
     """Signed acknowledgement links (function URL): GET shows a confirmation, POST acknowledges or resolves."""
     return endpoint.handle(event).to_lambda()
+
+
+@lambda_handler(bootstrap.slack_app, flush_metrics=False)
+def slack(event: Event, app: SlackApp) -> Response:
+    """The Slack app (function URL): the ``/siren`` command and the incident message's buttons, verified first."""
+    return app.answer(Request.of(event)).to_lambda()
 
 
 @lambda_handler(bootstrap.reconciler)

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from siren.app.intake import Intake, VendorApi
     from siren.app.reconcile import Reconciler
     from siren.app.reports import Reports
+    from siren.app.slack_app import SlackApp
     from siren.app.sms_replies import SmsReplies
     from siren.app.status_page import StatusPage
     from siren.ports import (
@@ -444,6 +445,24 @@ def ack_link_endpoint() -> AckLinkEndpoint:
     return AckLinkEndpoint(
         incident_repository(settings), ack_codes(settings), incidents(), ack_link_key(settings.ack_link_secret_arn)
     )
+
+
+@once_per_settings
+def slack_app() -> SlackApp:
+    """The Slack app's requests (function URL): verified with the signing secret, read from Secrets Manager when a
+    request needs it; the incident use case (with the escalation shortcut: an acknowledgement from Slack ends the
+    escalation's wait at once) is built on the first change or status, not for a refused request."""
+    from siren.adapters.secrets import secret_string
+    from siren.app.clock import utc_now
+    from siren.app.slack_app import SlackApp
+    from siren.app.slack_requests import SlackRequestVerifier
+
+    settings = Settings.load()
+    secret_arn = settings.slack_signing_secret_arn
+    if not secret_arn:
+        raise SettingsError("environment variable SLACK_SIGNING_SECRET_ARN is required but not set")
+    verifier = SlackRequestVerifier(lambda: secret_string(secret_arn), ack_codes(settings), utc_now)
+    return SlackApp(verifier, deployed_config(settings), incidents, utc_now)
 
 
 @once_per_settings

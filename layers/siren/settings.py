@@ -70,6 +70,8 @@ class Settings:
     ack_link_base_url: str | None = None
     ack_link_secret_arn: str | None = None
     chat_webhook_secret_arn: str | None = None
+    # The Slack app's signing secret: it verifies that a slash command or button click comes from Slack.
+    slack_signing_secret_arn: str | None = None
     status_bucket_name: str | None = None
     status_page_url: str | None = None
     artifacts_bucket_name: str | None = None
@@ -99,6 +101,7 @@ class Settings:
             ack_link_base_url=env.get("ACK_LINK_BASE_URL") or None,
             ack_link_secret_arn=env.get("ACK_LINK_SECRET_ARN") or None,
             chat_webhook_secret_arn=env.get("CHAT_WEBHOOK_SECRET_ARN") or None,
+            slack_signing_secret_arn=env.get("SLACK_SIGNING_SECRET_ARN") or None,
             status_bucket_name=env.get("STATUS_BUCKET_NAME") or None,
             status_page_url=env.get("STATUS_PAGE_URL") or None,
             artifacts_bucket_name=env.get("ARTIFACTS_BUCKET_NAME") or None,

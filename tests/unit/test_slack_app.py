@@ -145,3 +145,50 @@ def test_an_unsigned_or_replayed_request_is_refused_before_anything_is_read() ->
     assert slack.post(body)[0] == 401  # the same signed request again
     assert slack.built == 0  # neither refused request, nor the unmapped member's, built the use case
     assert slack.post("x=1", method="GET")[0] == 405
+
+
+def test_the_page_function_answers_slack_through_its_handler() -> None:
+    """The deployed entry point (functions/page: slack) hands the function URL event to the app and answers Lambda's
+    function URL response: Slack reads the JSON body."""
+    from tests.unit.test_handlers_on_fakes import Context, handlers
+
+    slack = Workspace()
+    body = urlencode({"command": "/siren", "text": f"ack {slack.incident_id}", "user_id": ALICE})
+    timestamp = str(int(NOW.timestamp()))
+    digest = hmac.new(SECRET.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    event = {
+        "requestContext": {"http": {"method": "POST", "sourceIp": "192.0.2.1"}},
+        "headers": {"x-slack-request-timestamp": timestamp, "x-slack-signature": f"v0={digest}"},
+        "body": body,
+    }
+    response = handlers("page").slack(event, Context(), dependencies=slack.app)
+    assert response["statusCode"] == 200 and response["headers"]["content-type"] == "application/json"
+    assert "acknowledged by Alice Martin" in json.loads(response["body"])["text"]
+    assert slack.status() is IncidentStatus.ACKNOWLEDGED
+
+
+def test_the_builder_wants_the_signing_secret_and_reads_it_only_for_a_request(tmp_path: Path, monkeypatch: Any) -> None:
+    """siren.bootstrap.slack_app: refused without SLACK_SIGNING_SECRET_ARN; with it, wired without a call to AWS
+    (the secret is read when a request needs it, the incident use case built on the first change)."""
+    import pytest
+
+    from siren import bootstrap
+    from siren.adapters import secrets
+    from siren.settings import SettingsError, function_environment
+
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(CONFIG.to_json()))
+    variables = {"TABLE_NAME": "incidents", "EVENT_BUS_NAME": "bus", "SIREN_CONFIG_PATH": str(config)}
+    reads: list[str] = []
+    monkeypatch.setattr(secrets, "secret_string", lambda arn: reads.append(arn) or SECRET)
+    bootstrap.forget_built()
+    try:
+        with function_environment(variables), pytest.raises(SettingsError, match="SLACK_SIGNING_SECRET_ARN"):
+            bootstrap.slack_app()
+        arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:slack"
+        with function_environment({**variables, "SLACK_SIGNING_SECRET_ARN": arn}):
+            app = bootstrap.slack_app()
+            assert bootstrap.slack_app() is app and reads == []
+            assert app.verifier.signing_secret() == SECRET and reads == [arn]
+    finally:
+        bootstrap.forget_built()
