@@ -17,6 +17,9 @@ OUTPUT_NAMES = (
     "ChatWebhookSecretArn",
     "ArtifactsBucketName",
     "OpsTopicArn",
+    "SlackUrl",
+    "SlackSigningSecretArn",
+    "SlackBotTokenSecretArn",
 )
 
 # The watchdog stack's (SirenWatchdog, in the second region).

@@ -15,6 +15,7 @@ from infra.components.ingest import Ingest
 from infra.components.operations import Operations, Watched
 from infra.components.pipeline import Pipeline
 from infra.components.reports import Reports
+from infra.components.slack import SlackApp
 from infra.components.status_publisher import StatusPublisher
 from infra.components.status_site import StatusSite
 from infra.components.store import IncidentStoreTable
@@ -32,6 +33,7 @@ __all__ = ["CONCURRENCY_PLAN", "OUTPUT_NAMES", "SirenStack"]
 CONCURRENCY_PLAN = {
     "Ingest/Webhook": ReservedConcurrency.PUBLIC_WEBHOOK,
     "Escalation/AckLink": ReservedConcurrency.PUBLIC_ACK_LINK,
+    "Slack/App": ReservedConcurrency.PUBLIC_ACK_LINK,  # people clicking buttons and typing /siren, like links
     "Ingest/AlarmEvents": ReservedConcurrency.PAGING_PATH,
     "Ingest/AlarmSns": ReservedConcurrency.PAGING_PATH,
     "Ingest/AlarmActions": ReservedConcurrency.PAGING_PATH,
@@ -82,6 +84,7 @@ class SirenStack(Stack):
             dead_letters=ingest.dead_letters,
             watchdog_region=watchdog_region(self),
         )
+        SlackApp(self, "Slack", pipeline, dead_letters=ingest.dead_letters)
         canary_state = CfnParameter(
             self,
             "CanaryState",

@@ -1,0 +1,116 @@
+"""The Slack app on the embedded local AWS over HTTP: requests signed as Slack signs them, with the signing secret the
+stack holds in Secrets Manager, POSTed to the deployed SlackUrl function URL.
+
+GIVEN the deployed stack and the shipped siren.yaml (alice is Slack member U07ALICE01),
+WHEN ``/siren oncall`` is sent, THEN it answers who is on call;
+WHEN a SEV1 alarm fires and its escalation runs, THEN a click on Acknowledge by a member mapped to nobody changes
+nothing, alice's click acknowledges the incident as alice via slack and the escalation ends (its run SUCCEEDED),
+and the same signed click sent again is refused (401) as a replay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+import pytest
+
+from siren_local.alarms import fire_alarm
+from tests.e2e.test_escalation import incident_of
+from tests.support import wait_for
+
+pytestmark = pytest.mark.e2e
+ALICE = "U07ALICE01"
+STRANGER = "U0NOTMAPPED"
+
+
+class Slack:
+    """Sends what Slack sends: a form body, signed ``v0`` with the app's signing secret and the current time."""
+
+    def __init__(self, runtime: Any) -> None:
+        outputs = runtime.stacks["Siren"].outputs
+        self.url = outputs["SlackUrl"]
+        secrets = runtime.client("secretsmanager")
+        self.secret = secrets.get_secret_value(SecretId=outputs["SlackSigningSecretArn"])["SecretString"]
+
+    def signed(self, form: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+        body = urllib.parse.urlencode(form).encode()
+        timestamp = str(int(time.time()))
+        base = b"v0:" + timestamp.encode() + b":" + body
+        signature = "v0=" + hmac.new(self.secret.encode(), base, hashlib.sha256).hexdigest()
+        return body, {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
+
+    def send(self, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        request = urllib.request.Request(
+            self.url,
+            data=body,
+            method="POST",
+            headers={**headers, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+    def command(self, text: str, member: str) -> tuple[int, dict[str, Any]]:
+        return self.send(*self.signed({"command": "/siren", "text": text, "user_id": member, "team_id": "T1"}))
+
+    def click(self, action_id: str, incident_id: str, member: str) -> tuple[bytes, dict[str, str]]:
+        payload = {
+            "type": "block_actions",
+            "user": {"id": member},
+            "actions": [{"action_id": action_id, "value": incident_id, "type": "button"}],
+        }
+        return self.signed({"payload": json.dumps(payload)})
+
+
+def executions(runtime: Any) -> list[dict[str, Any]]:
+    machine = runtime.stacks["Siren"].outputs["EscalationStateMachineArn"]
+    return list(runtime.client("stepfunctions").list_executions(stateMachineArn=machine)["executions"])
+
+
+def test_oncall_answers_and_an_acknowledge_click_acknowledges_as_the_mapped_user_and_ends_the_escalation(local_http):
+    slack = Slack(local_http)
+
+    status, body = slack.command("oncall", STRANGER)  # reading is open to the whole workspace
+    assert status == 200 and body["response_type"] == "ephemeral"
+    assert body["text"].startswith("On call now:") and "primary:" in body["text"]
+
+    fire_alarm(local_http.client, "payments-card-declines", "ALARM", "declines 30% > 5%", None)  # SEV1
+    running = wait_for(lambda: [e for e in executions(local_http) if e["status"] == "RUNNING"])
+    incident_id = incident_of(local_http)["id"]
+
+    # A member mapped to no Siren user: told why, nothing changes, the escalation goes on.
+    status, body = slack.send(*slack.click("acknowledge", incident_id, STRANGER))
+    assert status == 200 and body["text"].startswith("Nothing was changed")
+    assert incident_of(local_http)["status"] == "open"
+    assert [e["status"] for e in executions(local_http)] == ["RUNNING"]
+
+    click = slack.click("acknowledge", incident_id, ALICE)
+    status, body = slack.send(*click)
+    assert status == 200 and body["response_type"] == "in_channel"
+    assert f"{incident_id} acknowledged by Alice Martin" in body["text"]
+    incident = incident_of(local_http)
+    assert incident["status"] == "acknowledged" and incident["acknowledged_by"] == "alice"
+    # The acknowledgement ended the escalation's wait: its run finished, it was not stopped or failed.
+    ended = wait_for(lambda: [e for e in executions(local_http) if e["status"] != "RUNNING"])
+    assert [(e["executionArn"], e["status"]) for e in ended] == [(running[0]["executionArn"], "SUCCEEDED")]
+
+    # The same signed click again, inside Slack's five minutes: a replay, refused before anything is read.
+    status, body = slack.send(*click)
+    assert status == 401 and body == {"error": "not a verified request from Slack"}
+
+
+def test_a_request_not_signed_with_the_apps_secret_is_refused(local_http):
+    slack = Slack(local_http)
+    body, headers = slack.signed({"command": "/siren", "text": "status", "user_id": ALICE})
+    forged = {**headers, "X-Slack-Signature": "v0=" + "0" * 64}
+    assert slack.send(body, forged)[0] == 401
+    assert slack.send(body, headers)[0] == 200
