@@ -1,0 +1,177 @@
+"""Status page subscriptions: customers who asked for an email when a public incident opens, changes or resolves.
+
+Pure: the clock, the randomness and the link secret are passed in.
+
+Double opt-in: a subscription is *pending* until its address follows the signed, expiring confirmation link mailed
+to it, so that no one can sign up someone else; only a *confirmed* subscriber gets incident mail. Each subscription
+has a random ``token`` of its own, which every link to it carries: subscribing again (a new token) kills the links
+of the old subscription, and a link cannot be made for an address without the store's token even by someone who
+could forge a signature's inputs. Links are signed with the ack links' HMAC (:func:`siren.domain.ack.sign_fields`)
+under versions of their own, so that no kind of link passes as another.
+
+The unsubscribe link does not expire: RFC 8058's one-click unsubscribe must work from a mail of last year.
+Consent is kept as the instant the address confirmed (and when it asked), the record a regulator asks for.
+"""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
+from urllib.parse import urlencode
+
+from siren.domain.ack import fields_signed, sign_fields
+from siren.domain.validation import EMAIL
+
+# RFC 5321's limit on a path (254 characters usable as an address).
+MAX_EMAIL_LENGTH: Final = 254
+# A subscriber picks at most this many components (the page shows fewer); more is a form that was tampered with.
+MAX_COMPONENTS: Final = 50
+# Long enough for a mail that arrives late or is read the next day; a pending subscription lives as long (the
+# store's TTL), so an address that never confirms leaves nothing behind.
+CONFIRM_LINK_LIFETIME: Final = timedelta(days=2)
+_CONFIRM_VERSION: Final = "siren-subscribe-confirm-v1"
+_UNSUBSCRIBE_VERSION: Final = "siren-subscribe-unsubscribe-v1"
+
+
+class SubscriptionError(ValueError):
+    """A request that must not be honoured; ``reason`` is one of bad_email, bad_components, missing,
+    bad_signature, expired."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """One address. ``components`` empty: every incident; else the incidents touching one of them."""
+
+    email: str  # normalised (normalise_email)
+    components: frozenset[str]
+    consented_at: datetime  # when the address asked
+    token: str  # random, per subscription; carried by its links
+    confirmed_at: datetime | None = None  # when the address followed the confirmation link
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+    def wants(self, incident_components: Collection[str]) -> bool:
+        """Whether an incident touching ``incident_components`` is mailed to this subscriber: an incident that
+        names no component concerns the whole service, so every subscriber gets it."""
+        return self.confirmed and (
+            not self.components or not incident_components or not self.components.isdisjoint(incident_components)
+        )
+
+
+def normalise_email(text: str) -> str:
+    """The address as stored and compared: trimmed, NFKC, lower case (mail providers treat the local part without
+    case, and two spellings must be one subscription). Raises :class:`SubscriptionError` for anything else than
+    one plain address (no display name, no line breaks: the address goes into mail headers)."""
+    email = unicodedata.normalize("NFKC", text).strip().lower()
+    if len(email) > MAX_EMAIL_LENGTH or not EMAIL.fullmatch(email):
+        raise SubscriptionError("bad_email", "not an email address")
+    return email
+
+
+def chosen_components(chosen: Collection[str], known: Collection[str]) -> frozenset[str]:
+    """The components a subscriber picked, each one the page knows; raises for any other (a tampered form)."""
+    picked = frozenset(chosen)
+    unknown = picked - frozenset(known)
+    if unknown or len(picked) > MAX_COMPONENTS:
+        raise SubscriptionError("bad_components", f"{len(unknown)} unknown component(s)")
+    return picked
+
+
+def new_subscriber(email: str, components: frozenset[str], now: datetime, token: str) -> Subscriber:
+    """A pending subscription. ``token``: e.g. ``secrets.token_urlsafe(16)``."""
+    if not token:
+        raise ValueError("token must not be empty")
+    return Subscriber(email, components, now.astimezone(UTC), token)
+
+
+# -- signed links -----------------------------------------------------------------------------------------------
+class LinkAction(enum.StrEnum):
+    CONFIRM = "confirm"
+    UNSUBSCRIBE = "unsubscribe"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkClaims:
+    action: LinkAction
+    email: str
+    token: str
+
+
+def _joined(base_url: str, query: Mapping[str, str]) -> str:
+    return f"{base_url}{'&' if '?' in base_url else '?'}{urlencode(query)}"
+
+
+def confirm_link(base_url: str, subscriber: Subscriber, now: datetime, secret: bytes) -> str:
+    """``base_url?a=confirm&m=<email>&t=<token>&e=<unix seconds>&s=<signature>``, valid CONFIRM_LINK_LIFETIME."""
+    expires = str(int((now + CONFIRM_LINK_LIFETIME).timestamp()))
+    signature = sign_fields(secret, _CONFIRM_VERSION, [subscriber.email, subscriber.token, expires])
+    query = {"a": LinkAction.CONFIRM.value, "m": subscriber.email, "t": subscriber.token, "e": expires}
+    return _joined(base_url, {**query, "s": signature})
+
+
+def unsubscribe_link(base_url: str, subscriber: Subscriber, secret: bytes) -> str:
+    """``base_url?a=unsubscribe&m=<email>&t=<token>&s=<signature>``: no expiry (RFC 8058 links live in old mail)."""
+    signature = sign_fields(secret, _UNSUBSCRIBE_VERSION, [subscriber.email, subscriber.token])
+    query = {"a": LinkAction.UNSUBSCRIBE.value, "m": subscriber.email, "t": subscriber.token}
+    return _joined(base_url, {**query, "s": signature})
+
+
+def verify_link(query: Mapping[str, str], secret: bytes, now: datetime) -> LinkClaims:
+    """The claims of a genuine link (unexpired, for a confirmation); raises :class:`SubscriptionError`. Whether
+    the token is still the subscription's is the caller's check against the store."""
+    action = query.get("a", "")
+    if action not in {item.value for item in LinkAction}:
+        raise SubscriptionError("missing", "no action")
+    names = ("m", "t", "e", "s") if action == LinkAction.CONFIRM else ("m", "t", "s")
+    if any(not query.get(name) for name in names):
+        raise SubscriptionError("missing", "a field is missing")
+    email, token, signature = query["m"], query["t"], query["s"]
+    if action == LinkAction.CONFIRM:
+        expires = query["e"]
+        if not fields_signed(secret, _CONFIRM_VERSION, [email, token, expires], signature):
+            raise SubscriptionError("bad_signature")
+        if not expires.isdigit() or now >= datetime.fromtimestamp(int(expires), tz=UTC):
+            raise SubscriptionError("expired")
+    elif not fields_signed(secret, _UNSUBSCRIBE_VERSION, [email, token], signature):
+        raise SubscriptionError("bad_signature")
+    return LinkClaims(LinkAction(action), email, token)
+
+
+# -- what is mailed -------------------------------------------------------------------------------------------
+class Notice(enum.StrEnum):
+    """Why subscribers get a mail (the incident's public life, and maintenance)."""
+
+    OPENED = "opened"  # the incident became public
+    UPDATED = "updated"  # a public update was posted
+    RESOLVED = "resolved"
+    MAINTENANCE = "maintenance"  # a maintenance window was scheduled
+
+
+@dataclass(frozen=True, slots=True)
+class PublicNews:
+    """What a notice says, all of it public already (the status page shows the same): no internal field of an
+    incident reaches a subscriber's mail through this."""
+
+    notice: Notice
+    title: str
+    body: str
+    components: frozenset[str]
+    public: bool  # False: an internal incident; nothing is mailed
+    page_url: str
+
+
+def recipients(news: PublicNews, subscribers: Collection[Subscriber]) -> list[Subscriber]:
+    """The confirmed subscribers this news is mailed to: none for an incident that is not public."""
+    if not news.public:
+        return []
+    return [subscriber for subscriber in subscribers if subscriber.wants(news.components)]
