@@ -53,7 +53,7 @@ from siren.domain.messages import EmailMessage
 from siren.domain.records import ActionItemRecord, IncidentView, RawAlert
 from siren.domain.site import SitePage
 from siren.domain.status import ComponentOverride, ComponentStatus, Maintenance
-from siren.domain.subscriptions import Subscriber
+from siren.domain.subscriptions import Subscriber, SubscriberMail
 from siren.ports import (
     BusEvent,
     ConcurrentChange,
@@ -564,6 +564,25 @@ class FakeSubscribers:
 
     def confirmed(self) -> Iterator[Subscriber]:
         yield from (self.by_email[email] for email in sorted(self.by_email) if self.by_email[email].confirmed)
+
+
+@dataclass
+class FakeSubscriberMailer:
+    """SubscriberMailer: keeps every mail sent; an address in ``refusing`` is refused (MailRefused)."""
+
+    refusing: set[str] = field(default_factory=set)
+    sent: list[SubscriberMail] = field(default_factory=list)
+
+    def send(self, mail: SubscriberMail) -> str:
+        from siren.ports import MailRefused
+
+        if mail.to in self.refusing:
+            raise MailRefused(mail.to)
+        self.sent.append(mail)
+        return f"m-{len(self.sent)}"
+
+    def to(self, email: str) -> list[SubscriberMail]:
+        return [mail for mail in self.sent if mail.to == email]
 
 
 @dataclass

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # named in annotations only: a function that never pages or p
     from siren.domain.records import ActionItemRecord, IncidentView, RawAlert
     from siren.domain.site import SiteEntry
     from siren.domain.status import ComponentOverride, Maintenance
-    from siren.domain.subscriptions import Subscriber
+    from siren.domain.subscriptions import Subscriber, SubscriberMail
 
 
 class ConcurrentChange(RuntimeError):
@@ -132,6 +132,16 @@ class Subscribers(Protocol):
     ) -> Subscriber | None: ...  # None unless the address's subscription has this token; confirmed once
     def remove(self, email: str, token: str) -> bool: ...  # False unless the address's subscription has this token
     def confirmed(self) -> Iterator[Subscriber]: ...
+
+
+class MailRefused(RuntimeError):
+    """The mail service refused one message (a bad address, a suppressed one, throttling): the others still go."""
+
+
+class SubscriberMailer(Protocol):
+    """Sends one list mail (with its List-Unsubscribe headers); returns the message id, raises MailRefused."""
+
+    def send(self, mail: SubscriberMail) -> str: ...
 
 
 # -- values that cross the ports below ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ Consent is kept as the instant the address confirmed (and when it asked), the re
 from __future__ import annotations
 
 import enum
+import html
 import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -175,3 +176,80 @@ def recipients(news: PublicNews, subscribers: Collection[Subscriber]) -> list[Su
     if not news.public:
         return []
     return [subscriber for subscriber in subscribers if subscriber.wants(news.components)]
+
+
+# -- the mails ------------------------------------------------------------------------------------------------
+ONE_CLICK: Final = "List-Unsubscribe=One-Click"  # RFC 8058's List-Unsubscribe-Post value (and the POST's body)
+_SUBJECT_LIMIT: Final = 150
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberMail:
+    """One mail to one subscriber: its parts and the headers that make it a list mail (RFC 2369, RFC 8058)."""
+
+    to: str
+    subject: str
+    text: str
+    html: str
+    headers: tuple[tuple[str, str], ...]
+
+
+def _one_line(text: str, limit: int = _SUBJECT_LIMIT) -> str:
+    """No control character (a header must stay one header), spaces folded, cut to ``limit``."""
+    line = " ".join("".join(" " if unicodedata.category(c).startswith("C") else c for c in text).split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _list_headers(unsubscribe_url: str) -> tuple[tuple[str, str], ...]:
+    return (("List-Unsubscribe", f"<{unsubscribe_url}>"), ("List-Unsubscribe-Post", ONE_CLICK))
+
+
+def confirmation_mail(page_name: str, subscriber: Subscriber, confirm_url: str, unsubscribe_url: str) -> SubscriberMail:
+    """The only mail an unconfirmed address ever gets."""
+    name = _one_line(page_name, 80)
+    subject = _one_line(f"Confirm your subscription to {name} status updates")
+    text = (
+        f"Someone, hopefully you, asked for email updates from the {name} status page.\n\n"
+        f"Confirm (the link is valid for {CONFIRM_LINK_LIFETIME.days} days):\n{confirm_url}\n\n"
+        f"Not you? Ignore this mail: nothing more will be sent.\n"
+        f"Unsubscribe: {unsubscribe_url}\n"
+    )
+    body = (
+        f"<p>Someone, hopefully you, asked for email updates from the {_esc(name)} status page.</p>"
+        f'<p><a href="{_esc(confirm_url)}">Confirm the subscription</a> (valid for {CONFIRM_LINK_LIFETIME.days} '
+        f"days).</p><p>Not you? Ignore this mail: nothing more will be sent.</p>"
+        f'<p><a href="{_esc(unsubscribe_url)}">Unsubscribe</a></p>'
+    )
+    return SubscriberMail(subscriber.email, subject, text, body, _list_headers(unsubscribe_url))
+
+
+_NOTICE_WORDS: Final = {
+    Notice.OPENED: "Incident",
+    Notice.UPDATED: "Update",
+    Notice.RESOLVED: "Resolved",
+    Notice.MAINTENANCE: "Scheduled maintenance",
+}
+
+
+def news_mail(page_name: str, news: PublicNews, subscriber: Subscriber, unsubscribe_url: str) -> SubscriberMail:
+    """A notice to a confirmed subscriber; every string but the links' own (built by urlencode) is escaped."""
+    name = _one_line(page_name, 80)
+    title = _one_line(news.title)
+    subject = _one_line(f"[{name}] {_NOTICE_WORDS[news.notice]}: {title}")
+    text = (
+        f"{_NOTICE_WORDS[news.notice]}: {title}\n\n{news.body}\n\n"
+        f"Status page: {news.page_url}\n\n"
+        f"You get this because you subscribed to {name} status updates.\nUnsubscribe: {unsubscribe_url}\n"
+    )
+    paragraphs = "".join(f"<p>{_esc(part)}</p>" for part in news.body.split("\n\n") if part.strip())
+    body = (
+        f"<h1>{_esc(_NOTICE_WORDS[news.notice])}: {_esc(title)}</h1>{paragraphs}"
+        f'<p><a href="{_esc(news.page_url)}">Status page</a></p>'
+        f"<p>You get this because you subscribed to {_esc(name)} status updates. "
+        f'<a href="{_esc(unsubscribe_url)}">Unsubscribe</a></p>'
+    )
+    return SubscriberMail(subscriber.email, subject, text, body, _list_headers(unsubscribe_url))
