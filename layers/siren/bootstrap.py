@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from siren.app.reports import Reports
     from siren.app.sms_replies import SmsReplies
     from siren.app.status_page import StatusPage
+    from siren.app.subscription_links import SubscriptionEndpoint
+    from siren.app.subscriptions import SubscriptionService
     from siren.ports import (
         AckCodes,
         ActionItems,
@@ -532,3 +534,36 @@ class StatusPublishing:
 @once_per_settings
 def status_publishing() -> StatusPublishing:
     return StatusPublishing(status_page(), status_bucket())
+
+
+@once_per_settings
+def subscriptions() -> SubscriptionService:
+    """Status page subscriptions: the table's subscribers and request counts, SES v2 from the page email sender,
+    links signed with the ack links' key; the page's name and components from the deployed configuration."""
+    from siren.adapters.dynamodb.subscribers import DynamoSubscribers
+    from siren.adapters.rate_limits import RequestRates
+    from siren.adapters.subscriber_mail import SesSubscriberMailer
+    from siren.app.subscriptions import SubscriptionService, SubscriptionSettings
+
+    settings = Settings.load()
+    if not settings.ack_link_secret_arn:
+        raise SettingsError("environment variable ACK_LINK_SECRET_ARN is required but not set")
+    page = deployed_config(settings).status_page
+    return SubscriptionService(
+        subscribers=DynamoSubscribers(settings.table_name),
+        mailer=SesSubscriberMailer(settings.email_sender),
+        rates=RequestRates(settings.table_name),
+        secret=ack_link_key(settings.ack_link_secret_arn),
+        settings=SubscriptionSettings(
+            page_name=page.name,
+            link_base_url=settings.subscriptions_url or "",
+            components=frozenset(page.components),
+        ),
+    )
+
+
+@once_per_settings
+def subscription_endpoint() -> SubscriptionEndpoint:
+    from siren.app.subscription_links import SubscriptionEndpoint
+
+    return SubscriptionEndpoint(subscriptions())

@@ -26,7 +26,12 @@ LAYERS = ROOT / "layers"
 YAML_AND_VALIDATOR = ("yaml", "siren.config")  # PyYAML; siren.config: its YAML reader, sections and fields
 JINJA2 = ("jinja2", "markupsafe", "siren.render.templates")
 # Where HTML is rendered, Jinja2 is what renders it.
-RENDERS_HTML = {"page_handlers.ack_link", "status_handlers.publish", "report_handlers.scheduled_report"}
+RENDERS_HTML = {
+    "page_handlers.ack_link",
+    "status_handlers.publish",
+    "status_handlers.subscriptions",
+    "report_handlers.scheduled_report",
+}
 
 
 def handlers() -> list[str]:

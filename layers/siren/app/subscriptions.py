@@ -9,6 +9,7 @@ the form cannot be used to mail-bomb someone with confirmations.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import secrets
 from collections.abc import Callable, Collection, Mapping
@@ -75,6 +76,24 @@ class SubscriptionService:
         self._secret = secret
         self._settings = settings
         self._new_token = new_token
+
+    @property
+    def settings(self) -> SubscriptionSettings:
+        return self._settings
+
+    def linking_to(self, base_url: str) -> SubscriptionService:
+        """This service, with links to ``base_url`` unless it has a link base of its own: the subscriptions function
+        learns its own URL from the request (its settings cannot name it, see siren.settings)."""
+        if self._settings.link_base_url:
+            return self
+        return SubscriptionService(
+            subscribers=self._subscribers,
+            mailer=self._mailer,
+            rates=self._rates,
+            secret=self._secret,
+            settings=dataclasses.replace(self._settings, link_base_url=base_url),
+            new_token=self._new_token,
+        )
 
     def subscribe(self, typed_email: str, components: Collection[str], source_ip: str, now: datetime) -> Answer:
         settings = self._settings
