@@ -7,15 +7,11 @@ unique across functions/.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import TYPE_CHECKING
 
 from siren import bootstrap
 from siren.app.status_page import publish_trigger
 from siren.entrypoint import Event, Response, lambda_handler
 from siren.observability import logger, metrics
-
-if TYPE_CHECKING:
-    from siren.app.subscription_links import SubscriptionEndpoint
 
 
 @lambda_handler(bootstrap.status_publishing)
@@ -28,10 +24,3 @@ def publish(event: Event, publishing: bootstrap.StatusPublishing) -> Response:
     logger.info("status page published", extra={"trigger": event.get("detail-type", "schedule"), **asdict(report)})
     metrics.add_metric(name="StatusObjectsWritten", unit="Count", value=report.written)
     return asdict(report)
-
-
-@lambda_handler(bootstrap.subscription_endpoint, flush_metrics=False)
-def subscriptions(event: Event, endpoint: SubscriptionEndpoint) -> Response:
-    """Status page subscriptions (function URL): the page's form subscribes, a mail's links confirm and unsubscribe
-    (a button each), and RFC 8058's one-click POST unsubscribes."""
-    return endpoint.handle(event).to_lambda()

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from siren.app.sms_replies import SmsReplies
     from siren.app.status_page import StatusPage
     from siren.app.subscription_links import SubscriptionEndpoint
-    from siren.app.subscriptions import SubscriptionService
+    from siren.app.subscriptions import SubscriberNotices, SubscriptionService
     from siren.ports import (
         AckCodes,
         ActionItems,
@@ -567,3 +567,24 @@ def subscription_endpoint() -> SubscriptionEndpoint:
     from siren.app.subscription_links import SubscriptionEndpoint
 
     return SubscriptionEndpoint(subscriptions())
+
+
+@once_per_settings
+def subscriber_notices() -> SubscriberNotices:
+    """Lifecycle events to subscriber mail: links point at SUBSCRIPTIONS_URL (required here: this function has no
+    request to learn it from)."""
+    from siren.app.subscriptions import SubscriberNotices
+    from siren.domain.status import Component
+
+    settings = Settings.load()
+    if not settings.subscriptions_url:
+        raise SettingsError("environment variable SUBSCRIPTIONS_URL is required but not set")
+    page = deployed_config(settings).status_page
+    return SubscriberNotices(
+        incident_repository(settings),
+        subscriptions(),
+        # as siren.app.status_page.components_of, without the status page's renderer (Jinja2) this function never uses
+        [Component(cid, c.name, c.description, c.group, c.services) for cid, c in page.components.items()],
+        page.impact,
+        settings.status_page_url or "",
+    )

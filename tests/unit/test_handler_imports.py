@@ -29,7 +29,7 @@ JINJA2 = ("jinja2", "markupsafe", "siren.render.templates")
 RENDERS_HTML = {
     "page_handlers.ack_link",
     "status_handlers.publish",
-    "status_handlers.subscriptions",
+    "subscription_handlers.subscriptions",
     "report_handlers.scheduled_report",
 }
 
@@ -78,6 +78,7 @@ def environment(tmp: Path) -> dict[str, str]:
         "WEBHOOK_REQUESTS_PER_MINUTE": "600",
         "STATUS_BUCKET_NAME": "status",
         "STATUS_PAGE_URL": "https://status.stand-in.invalid/",
+        "SUBSCRIPTIONS_URL": "https://subscribe.stand-in.invalid/",
         "ARTIFACTS_BUCKET_NAME": "artifacts",
         "AWS_REGION": "us-east-1",
         "AWS_ENDPOINT_URL": "http://127.0.0.1:9",

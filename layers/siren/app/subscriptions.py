@@ -12,10 +12,13 @@ from __future__ import annotations
 import dataclasses
 import enum
 import secrets
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from siren.domain.incidents import EVENT_SOURCE
+from siren.domain.status import Component
 from siren.domain.subscriptions import (
     CONFIRM_LINK_LIFETIME,
     LinkAction,
@@ -24,6 +27,7 @@ from siren.domain.subscriptions import (
     chosen_components,
     confirm_link,
     confirmation_mail,
+    incident_news,
     new_subscriber,
     news_mail,
     normalise_email,
@@ -31,7 +35,7 @@ from siren.domain.subscriptions import (
     unsubscribe_link,
     verify_link,
 )
-from siren.ports import MailRefused, RequestRates, SubscriberMailer, Subscribers
+from siren.ports import IncidentRepository, MailRefused, RequestRates, SubscriberMailer, Subscribers
 
 
 class Answer(enum.StrEnum):
@@ -156,3 +160,34 @@ class SubscriptionService:
                 continue
             sent += 1
         return Notified(sent, refused)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SubscriberNotices:
+    """Lifecycle events -> subscriber mail: the incident read from the store, its public face mapped to the news
+    (:func:`siren.domain.subscriptions.incident_news`), and the news mailed to whom it concerns."""
+
+    incidents: IncidentRepository
+    subscriptions: SubscriptionService
+    components: Sequence[Component]
+    impact: Mapping[str, str]
+    page_url: str
+
+    def on_event(self, event: Mapping[str, Any]) -> Notified | None:
+        """None when the event tells subscribers nothing (not about an incident, not public, nothing new)."""
+        detail = event.get("detail")
+        if event.get("source") != EVENT_SOURCE or not isinstance(detail, Mapping):
+            return None
+        incident_id = detail.get("incident_id")
+        incident = self.incidents.get(incident_id) if isinstance(incident_id, str) else None
+        if incident is None:
+            return None
+        news = incident_news(
+            str(event.get("detail-type", "")),
+            detail,
+            incident,
+            components=self.components,
+            impact=self.impact,
+            page_url=self.page_url,
+        )
+        return None if news is None else self.subscriptions.notify(news)

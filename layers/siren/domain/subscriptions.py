@@ -15,16 +15,19 @@ Consent is kept as the instant the address confirmed (and when it asked), the re
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import html
 import unicodedata
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 from urllib.parse import urlencode
 
 from siren.domain.ack import fields_signed, sign_fields
+from siren.domain.incidents import Incident, LifecycleEventType
+from siren.domain.status import DEFAULT_RESOLVED_BODY, Component, PublicStatus, public_incident
 from siren.domain.validation import EMAIL
 
 # RFC 5321's limit on a path (254 characters usable as an address).
@@ -253,3 +256,56 @@ def news_mail(page_name: str, news: PublicNews, subscriber: Subscriber, unsubscr
         f'<a href="{_esc(unsubscribe_url)}">Unsubscribe</a></p>'
     )
     return SubscriberMail(subscriber.email, subject, text, body, _list_headers(unsubscribe_url))
+
+
+# -- from an incident's lifecycle to what subscribers are told ------------------------------------------------
+def incident_news(
+    detail_type: str,
+    detail: Mapping[str, object],
+    incident: Incident,
+    *,
+    components: Sequence[Component],
+    impact: Mapping[str, str],
+    page_url: str,
+) -> PublicNews | None:
+    """What subscribers are told of this lifecycle event, or None: nothing, when the incident is not public (see
+    :func:`siren.domain.status.public_incident`: the status page's own rule) or when the event tells customers
+    nothing new. Built from the incident's public face only: its public title and what people wrote for customers,
+    never its internal title, alerts or responders (the event's own detail carries those, so it is read only for
+    which change this is).
+
+    - opened: when the incident is public at its opening (its severity affects a component), or becomes public
+      later (its first public update, or a severity change that makes it affect a component);
+    - updated: each public update after that (resolved when the update says so);
+    - resolved: when the incident is resolved and no public update has said so already (that one was mailed).
+
+    The incident is the store's now, so the update told is its latest: a redelivered event (EventBridge delivers at
+    least once) can mail the latest update twice, never an internal field.
+    """
+    now_public = public_incident(incident, components, impact)
+    if now_public is None:
+        return None
+    notes = incident.public_updates
+    latest = now_public.updates[0]  # newest first
+
+    def news(notice: Notice, body: str) -> PublicNews:
+        return PublicNews(notice, now_public.title, body, frozenset(now_public.component_ids), True, page_url)
+
+    if detail_type == LifecycleEventType.OPENED:
+        return news(Notice.OPENED, latest.body)
+    if detail_type == LifecycleEventType.UPDATED and detail.get("change") == "public_update" and notes:
+        before = public_incident(dataclasses.replace(incident, public_updates=notes[:-1]), components, impact)
+        if before is None:
+            return news(Notice.OPENED, notes[-1].body)
+        resolved = notes[-1].status == PublicStatus.RESOLVED
+        return news(Notice.RESOLVED if resolved else Notice.UPDATED, notes[-1].body)
+    if detail_type == LifecycleEventType.SEVERITY_CHANGED and isinstance(detail.get("previous_severity"), str):
+        previous = dataclasses.replace(incident, severity=str(detail["previous_severity"]))
+        if public_incident(previous, components, impact) is None:
+            return news(Notice.OPENED, latest.body)
+        return None
+    if detail_type == LifecycleEventType.RESOLVED:
+        if notes and notes[-1].status == PublicStatus.RESOLVED:
+            return None  # a person's resolved update said so, and was mailed then
+        return news(Notice.RESOLVED, DEFAULT_RESOLVED_BODY)
+    return None
