@@ -17,6 +17,7 @@ OUTPUT_NAMES = (
     "ChatWebhookSecretArn",
     "ArtifactsBucketName",
     "OpsTopicArn",
+    "SubscriptionsUrl",
 )
 
 # The watchdog stack's (SirenWatchdog, in the second region).

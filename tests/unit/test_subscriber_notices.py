@@ -166,3 +166,11 @@ def test_the_notices_ignore_what_is_not_an_incident_event():
     assert world.notices.on_event({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}) is None
     assert world.notices.on_event(bus_event("Incident Opened", {"incident_id": "INC-gone"})) is None
     assert world.mailer.sent == []
+
+
+def test_an_event_that_is_never_news_is_skipped_without_reading_the_store():
+    world = World()
+    inc = world.repository.put(incident())
+    reads = world.repository.reads
+    assert world.notices.on_event(bus_event(str(LifecycleEventType.ACKNOWLEDGED), inc.event_detail())) is None
+    assert world.repository.reads == reads

@@ -21,6 +21,7 @@ from siren.domain.incidents import EVENT_SOURCE
 from siren.domain.status import Component
 from siren.domain.subscriptions import (
     CONFIRM_LINK_LIFETIME,
+    NEWS_EVENTS,
     LinkAction,
     PublicNews,
     SubscriptionError,
@@ -176,14 +177,15 @@ class SubscriberNotices:
     def on_event(self, event: Mapping[str, Any]) -> Notified | None:
         """None when the event tells subscribers nothing (not about an incident, not public, nothing new)."""
         detail = event.get("detail")
-        if event.get("source") != EVENT_SOURCE or not isinstance(detail, Mapping):
+        detail_type = str(event.get("detail-type", ""))
+        if event.get("source") != EVENT_SOURCE or detail_type not in NEWS_EVENTS or not isinstance(detail, Mapping):
             return None
         incident_id = detail.get("incident_id")
         incident = self.incidents.get(incident_id) if isinstance(incident_id, str) else None
         if incident is None:
             return None
         news = incident_news(
-            str(event.get("detail-type", "")),
+            detail_type,
             detail,
             incident,
             components=self.components,

@@ -259,6 +259,17 @@ def news_mail(page_name: str, news: PublicNews, subscriber: Subscriber, unsubscr
 
 
 # -- from an incident's lifecycle to what subscribers are told ------------------------------------------------
+# The lifecycle events that can be news (acknowledging, for one, never is): the others are skipped unread.
+NEWS_EVENTS: Final = frozenset(
+    {
+        LifecycleEventType.OPENED,
+        LifecycleEventType.UPDATED,
+        LifecycleEventType.SEVERITY_CHANGED,
+        LifecycleEventType.RESOLVED,
+    }
+)
+
+
 def incident_news(
     detail_type: str,
     detail: Mapping[str, object],
