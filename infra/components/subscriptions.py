@@ -83,9 +83,12 @@ class Subscriptions(Construct):
             dead_letter_queue=dead_letters,
             timeout_seconds=300,
         )
-        # The incident by key (its public face), and the confirmed subscribers (one Query of their partition).
+        # The incident by key (its public face); the confirmed subscribers and the maintenance windows (one Query of
+        # each partition).
         grant_table_items(self.notify, table, actions=["GetItem"], leading_keys=[ItemFamily.INCIDENT])
-        grant_table_items(self.notify, table, actions=["Query"], leading_keys=[ItemFamily.SUBSCRIBERS])
+        grant_table_items(
+            self.notify, table, actions=["Query"], leading_keys=[ItemFamily.SUBSCRIBERS, ItemFamily.STATUS_PAGE]
+        )
         link_key.grant_read(self.notify.function)
         grant_send_email(self.notify, email_sender)
         dead_letters.grant_send_messages(self.notify.function)

@@ -587,4 +587,5 @@ def subscriber_notices() -> SubscriberNotices:
         [Component(cid, c.name, c.description, c.group, c.services) for cid, c in page.components.items()],
         page.impact,
         settings.status_page_url or "",
+        status_page_state(settings),
     )

@@ -3,7 +3,8 @@ outbox), the notifier on the bus.
 
 GIVEN the shipped siren.yaml, WHEN a customer subscribes through the form, THEN only a confirmation mail comes (with
 the list headers); WHEN its link is opened, THEN nothing changes until the button is posted; WHEN confirmed and a
-person posts the next public update, THEN an update mail comes, with a one-click unsubscribe; WHEN the mail client
+person posts the next public update or schedules maintenance, THEN a mail comes for each, with a one-click
+unsubscribe; WHEN the mail client
 posts it, THEN no more mail comes; an address that never confirmed gets nothing but its confirmation.
 
 Locally the form's function learns its URL from the request's domainName, which the local runtime gives as AWS
@@ -86,6 +87,25 @@ def test_subscribe_confirm_update_mail_one_click_unsubscribe(local_http):
     assert "A fix is rolling out." in update["text"]
     one_click = header(update, "List-Unsubscribe").strip("<>")
 
+    siren(
+        local_http,
+        "maintenance",
+        "add",
+        "--components",
+        "checkout-api",
+        "--start",
+        "2099-01-01T02:00Z",
+        "--end",
+        "2099-01-01T03:00Z",
+        "--title",
+        "Database upgrade",
+    )
+    [maintenance] = wait_for(
+        lambda: [m for m in mails_to(local_http, "ada@example.com") if "maintenance" in m["subject"]]
+    )
+    assert "Scheduled maintenance: Database upgrade" in maintenance["subject"]
+    assert "From 2099-01-01 02:00 to 2099-01-01 03:00 UTC." in maintenance["text"]
+
     # RFC 8058: the mail client POSTs the body to the header's URL, with no interaction.
     assert http(one_click, b"List-Unsubscribe=One-Click")[0] == 200
 
@@ -95,5 +115,6 @@ def test_subscribe_confirm_update_mail_one_click_unsubscribe(local_http):
         confirmation["subject"],
         opened["subject"],
         update["subject"],
+        maintenance["subject"],
     ]
     assert len(mails_to(local_http, "bob@example.com")) == 1  # the confirmation, and nothing else

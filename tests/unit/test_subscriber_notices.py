@@ -20,9 +20,15 @@ from siren.domain.incidents import (
     post_public_update,
     resolve,
 )
-from siren.domain.status import DEFAULT_PUBLIC_BODY, DEFAULT_RESOLVED_BODY, Component
+from siren.domain.status import DEFAULT_PUBLIC_BODY, DEFAULT_RESOLVED_BODY, Component, Maintenance
 from siren.domain.subscriptions import Notice, Subscriber, incident_news
-from tests.fakes import FakeIncidentRepository, FakeRequestRates, FakeSubscriberMailer, FakeSubscribers
+from tests.fakes import (
+    FakeIncidentRepository,
+    FakeRequestRates,
+    FakeStatusPageState,
+    FakeSubscriberMailer,
+    FakeSubscribers,
+)
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 COMPONENTS = (Component("api", "API", services=("payments",)), Component("web", "Website", services=("web",)))
@@ -137,7 +143,8 @@ class World:
             secret=lambda: b"k" * 32,
             settings=SubscriptionSettings("Acme", "https://subscribe.acme.example/", frozenset({"api", "web"})),
         )
-        self.notices = SubscriberNotices(self.repository, service, COMPONENTS, IMPACT, PAGE)
+        self.page_state = FakeStatusPageState()
+        self.notices = SubscriberNotices(self.repository, service, COMPONENTS, IMPACT, PAGE, self.page_state)
         for email, components in (
             ("api@example.com", {"api"}),
             ("web@example.com", {"web"}),
@@ -174,3 +181,27 @@ def test_an_event_that_is_never_news_is_skipped_without_reading_the_store():
     reads = world.repository.reads
     assert world.notices.on_event(bus_event(str(LifecycleEventType.ACKNOWLEDGED), inc.event_detail())) is None
     assert world.repository.reads == reads
+
+
+def test_a_scheduled_maintenance_is_mailed_to_the_subscribers_of_its_components():
+    world = World()
+    window = Maintenance(
+        "MNT-1", "Database upgrade", ("web",), NOW + timedelta(days=1), NOW + timedelta(days=1, hours=2)
+    )
+    world.page_state.maintenances[window.id] = window
+    detail = {"change": "maintenance MNT-1 scheduled", "maintenance_id": "MNT-1"}
+
+    notified = world.notices.on_event(bus_event(str(LifecycleEventType.STATUS_CHANGED), detail))
+
+    assert notified is not None and notified.sent == 2
+    assert sorted(mail.to for mail in world.mailer.sent) == ["all@example.com", "web@example.com"]
+    [mail, _] = world.mailer.sent
+    assert "Scheduled maintenance: Database upgrade" in mail.subject
+    assert "From 2026-12-02 09:00 to 2026-12-02 11:00 UTC." in mail.text
+
+
+def test_a_status_change_that_names_no_maintenance_is_not_mailed():
+    world = World()
+    assert world.notices.on_event(bus_event(str(LifecycleEventType.STATUS_CHANGED), {"change": "component"})) is None
+    assert world.notices.on_event(bus_event(str(LifecycleEventType.STATUS_CHANGED), {"maintenance_id": "gone"})) is None
+    assert world.mailer.sent == []

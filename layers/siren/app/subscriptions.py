@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from siren.domain.incidents import EVENT_SOURCE
+from siren.domain.incidents import EVENT_SOURCE, LifecycleEventType
 from siren.domain.status import Component
 from siren.domain.subscriptions import (
     CONFIRM_LINK_LIFETIME,
@@ -29,6 +29,7 @@ from siren.domain.subscriptions import (
     confirm_link,
     confirmation_mail,
     incident_news,
+    maintenance_news,
     new_subscriber,
     news_mail,
     normalise_email,
@@ -36,7 +37,14 @@ from siren.domain.subscriptions import (
     unsubscribe_link,
     verify_link,
 )
-from siren.ports import IncidentRepository, MailRefused, RequestRates, SubscriberMailer, Subscribers
+from siren.ports import (
+    IncidentRepository,
+    MailRefused,
+    RequestRates,
+    StatusPageState,
+    SubscriberMailer,
+    Subscribers,
+)
 
 
 class Answer(enum.StrEnum):
@@ -173,6 +181,7 @@ class SubscriberNotices:
     components: Sequence[Component]
     impact: Mapping[str, str]
     page_url: str
+    page_state: StatusPageState
 
     def on_event(self, event: Mapping[str, Any]) -> Notified | None:
         """None when the event tells subscribers nothing (not about an incident, not public, nothing new)."""
@@ -180,6 +189,8 @@ class SubscriberNotices:
         detail_type = str(event.get("detail-type", ""))
         if event.get("source") != EVENT_SOURCE or detail_type not in NEWS_EVENTS or not isinstance(detail, Mapping):
             return None
+        if detail_type == LifecycleEventType.STATUS_CHANGED:
+            return self._maintenance(detail.get("maintenance_id"))
         incident_id = detail.get("incident_id")
         incident = self.incidents.get(incident_id) if isinstance(incident_id, str) else None
         if incident is None:
@@ -193,3 +204,12 @@ class SubscriberNotices:
             page_url=self.page_url,
         )
         return None if news is None else self.subscriptions.notify(news)
+
+    def _maintenance(self, maintenance_id: object) -> Notified | None:
+        """A status page change that names a maintenance window (``siren maintenance add``); a hand-set component
+        status names none, and is not mailed."""
+        if not isinstance(maintenance_id, str):
+            return None
+        _, windows = self.page_state.status_page_items()
+        window = next((w for w in windows if w.id == maintenance_id), None)
+        return None if window is None else self.subscriptions.notify(maintenance_news(window, self.page_url))

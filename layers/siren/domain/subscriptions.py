@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 
 from siren.domain.ack import fields_signed, sign_fields
 from siren.domain.incidents import Incident, LifecycleEventType
-from siren.domain.status import DEFAULT_RESOLVED_BODY, Component, PublicStatus, public_incident
+from siren.domain.status import DEFAULT_RESOLVED_BODY, Component, Maintenance, PublicStatus, public_incident
 from siren.domain.validation import EMAIL
 
 # RFC 5321's limit on a path (254 characters usable as an address).
@@ -266,6 +266,7 @@ NEWS_EVENTS: Final = frozenset(
         LifecycleEventType.UPDATED,
         LifecycleEventType.SEVERITY_CHANGED,
         LifecycleEventType.RESOLVED,
+        LifecycleEventType.STATUS_CHANGED,  # maintenance scheduled (the event names the window)
     }
 )
 
@@ -320,3 +321,11 @@ def incident_news(
             return None  # a person's resolved update said so, and was mailed then
         return news(Notice.RESOLVED, DEFAULT_RESOLVED_BODY)
     return None
+
+
+def maintenance_news(window: Maintenance, page_url: str) -> PublicNews:
+    """A scheduled maintenance window, as the status page shows it (its title, components, times and body)."""
+    start, end = (moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") for moment in (window.starts_at, window.ends_at))
+    when = f"From {start} to {end} UTC."
+    body = f"{when}\n\n{window.body}" if window.body.strip() else when
+    return PublicNews(Notice.MAINTENANCE, window.title, body, frozenset(window.component_ids), True, page_url)
