@@ -20,6 +20,7 @@ OUTPUT_NAMES = (
     "SlackUrl",
     "SlackSigningSecretArn",
     "SlackBotTokenSecretArn",
+    "SubscriptionsUrl",
 )
 
 # The watchdog stack's (SirenWatchdog, in the second region).

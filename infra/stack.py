@@ -19,6 +19,7 @@ from infra.components.slack import SlackApp
 from infra.components.status_publisher import StatusPublisher
 from infra.components.status_site import StatusSite
 from infra.components.store import IncidentStoreTable
+from infra.components.subscriptions import Subscriptions
 from infra.nag import acknowledge
 from infra.outputs import OUTPUT_NAMES
 from infra.watchdog import watchdog_region
@@ -34,6 +35,7 @@ CONCURRENCY_PLAN = {
     "Ingest/Webhook": ReservedConcurrency.PUBLIC_WEBHOOK,
     "Escalation/AckLink": ReservedConcurrency.PUBLIC_ACK_LINK,
     "Slack/App": ReservedConcurrency.PUBLIC_ACK_LINK,  # people clicking buttons and typing /siren, like links
+    "Subscriptions/Form": ReservedConcurrency.PUBLIC_ACK_LINK,  # a public form: capped like the links
     "Ingest/AlarmEvents": ReservedConcurrency.PAGING_PATH,
     "Ingest/AlarmSns": ReservedConcurrency.PAGING_PATH,
     "Ingest/AlarmActions": ReservedConcurrency.PAGING_PATH,
@@ -122,6 +124,15 @@ class SirenStack(Stack):
             page_url=status_site.url,
             dead_letters=ingest.dead_letters,
         )
+        subscriptions = Subscriptions(
+            self,
+            "Subscriptions",
+            pipeline,
+            link_key=escalation.ack_link_key,
+            email_sender=escalation.email_sender,
+            page_url=status_site.url,
+            dead_letters=ingest.dead_letters,
+        )
         self._reserve_concurrency()
         functions = [
             (f"{construct.node.scope.node.id}{construct.node.id}", construct.function)  # type: ignore[union-attr]
@@ -145,6 +156,7 @@ class SirenStack(Stack):
         self._output("IncidentsTableName", store.table.table_name)
         self._output("StatusBucketName", status_site.bucket.bucket_name)
         self._output("StatusPageUrl", status_site.url)
+        self._output("SubscriptionsUrl", subscriptions.url.url)
         self._output("AlarmTopicArn", topics.alarm_topic.topic_arn)
         self._output("InboundSmsTopicArn", topics.inbound_sms_topic.topic_arn)
         self._output("OpsTopicArn", operations.topic.topic_arn)

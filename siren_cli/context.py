@@ -96,14 +96,15 @@ class CliContext:
         stores = self.stores()
         return StatusPage(stores.incidents, stores.status_page, self.config, self.output("StatusPageUrl"))
 
-    def request_status_publish(self, why: str) -> None:
-        """Changes that are not incident lifecycle events reach the publisher as an event of their own."""
+    def request_status_publish(self, why: str, **detail: str) -> None:
+        """Changes that are not incident lifecycle events reach the publisher as an event of their own (``detail``:
+        what else its consumers read, e.g. the subscriber notifier a scheduled maintenance's id)."""
         from siren.adapters.bus import EventBus
         from siren.domain.incidents import EVENT_SOURCE, LifecycleEventType
         from siren.ports import BusEvent
 
         EventBus(self.output("EventBusName")).put(
-            [BusEvent(EVENT_SOURCE, str(LifecycleEventType.STATUS_CHANGED), {"change": why})]
+            [BusEvent(EVENT_SOURCE, str(LifecycleEventType.STATUS_CHANGED), {"change": why, **detail})]
         )
 
 

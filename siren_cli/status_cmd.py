@@ -115,7 +115,7 @@ def add_maintenance(
             actor=cli.target.actor(),
         )
     )
-    cli.request_status_publish(f"maintenance {window.id} scheduled")
+    cli.request_status_publish(f"maintenance {window.id} scheduled", maintenance_id=window.id)
     console.print(f"Maintenance {window.id} scheduled.")
 
 

@@ -2,12 +2,19 @@
 
 Sources: the End User Messaging fake (SMS, voice), SNS direct SMS publishes, SES and SES v2 sends (both go
 through moto's SES backend), and chat webhooks posted to the local runtime.
+
+moto 5.2.5's SES v2 SendEmail keeps only the HTML part of a Simple message (the text part when there is no HTML)
+and drops ``Content.Simple.Headers``: the request's headers and text part are read where moto reads the request,
+and recorded with the message (``headers``: ``[{"Name", "Value"}]``, ``text``), so that tests see the list headers
+(List-Unsubscribe) a subscriber's mail client would.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -62,6 +69,8 @@ class Outbox:
 
 
 _active: Outbox | None = None
+# What moto drops of the SES v2 request in flight (set around its SendEmail in the same thread): headers, text.
+_simple_extras: ContextVar[dict[str, Any] | None] = ContextVar("siren_local_ses_simple_extras", default=None)
 
 
 def active_outbox() -> Outbox | None:
@@ -74,11 +83,26 @@ def install(outbox: Outbox) -> None:
     global _active
     _active = outbox
     from moto.ses import models as ses_models
+    from moto.sesv2 import responses as sesv2_responses
     from moto.sns import models as sns_models
 
     patch_once("outbox: SNS publish", sns_models.SNSBackend, "publish", _recording_publish)
     patch_once("outbox: SES send_email", ses_models.SESBackend, "send_email", _recording_send_email)
     patch_once("outbox: SES send_raw_email", ses_models.SESBackend, "send_raw_email", _recording_send_raw_email)
+    patch_once("outbox: SES v2 Simple extras", sesv2_responses.SESV2Response, "send_email", _keeping_simple_extras)
+
+
+def _keeping_simple_extras(original_send_email: Callable[..., Any]) -> Callable[..., Any]:
+    def send_email(self: Any) -> Any:
+        simple = (json.loads(self.body or "{}").get("Content") or {}).get("Simple") or {}
+        extras = {"headers": simple.get("Headers"), "text": ((simple.get("Body") or {}).get("Text") or {}).get("Data")}
+        token = _simple_extras.set(extras)
+        try:
+            return original_send_email(self)
+        finally:
+            _simple_extras.reset(token)
+
+    return send_email
 
 
 def _recording_publish(original_publish: Callable[..., Any]) -> Callable[..., Any]:
@@ -96,6 +120,7 @@ def _recording_publish(original_publish: Callable[..., Any]) -> Callable[..., An
 def _recording_send_email(original_send_email: Callable[..., Any]) -> Callable[..., Any]:
     def send_email(self: Any, source: str, subject: str, body: str, destinations: dict[str, list[str]]) -> Any:
         sent = original_send_email(self, source, subject, body, destinations)
+        extras = _simple_extras.get() or {}
         if _active is not None:
             for address in [a for addresses in destinations.values() for a in addresses]:
                 _active.record(
@@ -106,6 +131,7 @@ def _recording_send_email(original_send_email: Callable[..., Any]) -> Callable[.
                     via="ses",
                     sender=source,
                     message_id=sent.id,
+                    **extras,
                 )
         return sent
 

@@ -53,6 +53,7 @@ from siren.domain.messages import EmailMessage
 from siren.domain.records import ActionItemRecord, IncidentView, RawAlert
 from siren.domain.site import SitePage
 from siren.domain.status import ComponentOverride, ComponentStatus, Maintenance
+from siren.domain.subscriptions import Subscriber, SubscriberMail
 from siren.ports import (
     BusEvent,
     ConcurrentChange,
@@ -524,6 +525,67 @@ class FakeChangeEvents:
 
 
 @dataclass
+class FakeSubscribers:
+    """Subscribers by address, as the table keeps them (a pending one's expiry is kept, not enforced: the table's
+    TTL is not either, to the minute); ``puts`` counts the writes tried."""
+
+    by_email: dict[str, Subscriber] = field(default_factory=dict)
+    expiries: dict[str, datetime] = field(default_factory=dict)
+    puts: int = 0
+
+    def subscriber(self, email: str) -> Subscriber | None:
+        return self.by_email.get(email)
+
+    def put_pending(self, subscriber: Subscriber, expires_at: datetime) -> bool:
+        self.puts += 1
+        current = self.by_email.get(subscriber.email)
+        if current is not None and current.confirmed:
+            return False
+        self.by_email[subscriber.email] = replace(subscriber, confirmed_at=None)
+        self.expiries[subscriber.email] = expires_at
+        return True
+
+    def confirm(self, email: str, token: str, now: datetime) -> Subscriber | None:
+        current = self.by_email.get(email)
+        if current is None or current.token != token:
+            return None
+        if not current.confirmed:
+            self.by_email[email] = current = replace(current, confirmed_at=now.astimezone(UTC))
+            self.expiries.pop(email, None)
+        return current
+
+    def remove(self, email: str, token: str) -> bool:
+        current = self.by_email.get(email)
+        if current is None or current.token != token:
+            return False
+        del self.by_email[email]
+        self.expiries.pop(email, None)
+        return True
+
+    def confirmed(self) -> Iterator[Subscriber]:
+        yield from (self.by_email[email] for email in sorted(self.by_email) if self.by_email[email].confirmed)
+
+
+@dataclass
+class FakeSubscriberMailer:
+    """SubscriberMailer: keeps every mail sent; an address in ``refusing`` is refused (MailRefused)."""
+
+    refusing: set[str] = field(default_factory=set)
+    sent: list[SubscriberMail] = field(default_factory=list)
+
+    def send(self, mail: SubscriberMail) -> str:
+        from siren.ports import MailRefused
+
+        if mail.to in self.refusing:
+            raise MailRefused(mail.to)
+        self.sent.append(mail)
+        return f"m-{len(self.sent)}"
+
+    def to(self, email: str) -> list[SubscriberMail]:
+        return [mail for mail in self.sent if mail.to == email]
+
+
+@dataclass
 class FakeStore:
     """The store's ports, one fake per noun, sharing the timeline as the one table does."""
 
@@ -533,6 +595,7 @@ class FakeStore:
     status_page: FakeStatusPageState = field(default_factory=FakeStatusPageState)
     action_items: FakeActionItems = field(default_factory=FakeActionItems)
     changes: FakeChangeEvents = field(default_factory=FakeChangeEvents)
+    subscribers: FakeSubscribers = field(default_factory=FakeSubscribers)
     escalations: FakeEscalationState = field(init=False)
 
     def __post_init__(self) -> None:

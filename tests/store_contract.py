@@ -19,6 +19,7 @@ import pytest
 from siren.domain.changes import ChangeLink, service_change
 from siren.domain.incidents import Incident, IncidentStatus, KeyState, Outcome, TimelineEntry, TimelineKind
 from siren.domain.records import RawAlert
+from siren.domain.subscriptions import new_subscriber
 from siren.ports import (
     AckCodes,
     ChangeEvents,
@@ -26,6 +27,7 @@ from siren.ports import (
     DuplicateDelivery,
     EscalationState,
     IncidentRepository,
+    Subscribers,
 )
 
 NOW = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
@@ -37,6 +39,7 @@ class Store:
     escalations: EscalationState
     codes: AckCodes
     changes: ChangeEvents
+    subscribers: Subscribers
     seed: Callable[[Incident], None]  # writes an incident as it is (no timeline, no event, no condition)
 
 
@@ -175,6 +178,33 @@ def check_a_services_changes_are_read_by_time_window(store: Store) -> None:
     assert store.changes.recent(f"{service}-none", NOW - timedelta(days=1), NOW) == []
 
 
+def check_a_subscription_is_confirmed_by_its_token_and_removed_by_it(store: Store) -> None:
+    email = f"contract-{uuid.uuid4().hex[:6]}@example.com"
+    later = NOW + timedelta(days=2)
+    first = new_subscriber(email, frozenset({"api", "web"}), NOW, "token-1")
+    assert store.subscribers.put_pending(first, later)
+    assert store.subscribers.subscriber(email) == first
+    assert email not in [found.email for found in store.subscribers.confirmed()]  # pending: mailed nothing
+
+    again = new_subscriber(email, frozenset(), NOW + timedelta(minutes=1), "token-2")
+    assert store.subscribers.put_pending(again, later)  # a pending address asks again: the new token wins
+    assert store.subscribers.confirm(email, "token-1", NOW) is None  # the first mail's link is dead
+    confirmed = store.subscribers.confirm(email, "token-2", NOW + timedelta(minutes=5))
+    assert confirmed == replace(again, confirmed_at=NOW + timedelta(minutes=5))
+    assert store.subscribers.confirm(email, "token-2", NOW + timedelta(hours=1)) == confirmed  # the first time kept
+    assert [found for found in store.subscribers.confirmed() if found.email == email] == [confirmed]
+
+    third = new_subscriber(email, frozenset({"api"}), NOW + timedelta(hours=2), "token-3")
+    assert not store.subscribers.put_pending(third, later)  # confirmed: never a second subscription
+    assert store.subscribers.subscriber(email) == confirmed
+
+    assert not store.subscribers.remove(email, "token-1")
+    assert store.subscribers.remove(email, "token-2")
+    assert store.subscribers.subscriber(email) is None
+    assert not store.subscribers.remove(email, "token-2")  # gone: nothing to do
+    assert store.subscribers.confirm(email, "token-2", NOW) is None
+
+
 CHECKS = [
     check_a_change_from_a_stale_read_is_refused,
     check_a_delivery_is_applied_once,
@@ -184,4 +214,5 @@ CHECKS = [
     check_a_freed_code_answers_late_replies_then_goes_back_to_the_pool,
     check_a_link_is_used_once_and_a_reply_answered_once_a_minute,
     check_a_services_changes_are_read_by_time_window,
+    check_a_subscription_is_confirmed_by_its_token_and_removed_by_it,
 ]

@@ -40,6 +40,7 @@ class ItemFamily(StrEnum):
     HEARTBEATS = "HEARTBEATS"  # users' heartbeats
     CANARY = "CANARY"  # Siren's own canary heartbeat
     CHANGE = "CHANGE#*"  # a service's recent changes (PagerDuty change events), by time; TTL
+    SUBSCRIBERS = "SUBSCRIBERS"  # status page subscribers (pending ones with a TTL); never on the public bucket
 
 
 class IncidentStoreTable(Construct):

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from siren.app.slack_app import SlackApp
     from siren.app.sms_replies import SmsReplies
     from siren.app.status_page import StatusPage
+    from siren.app.subscription_links import SubscriptionEndpoint
+    from siren.app.subscriptions import SubscriberNotices, SubscriptionService
     from siren.ports import (
         AckCodes,
         ActionItems,
@@ -551,3 +553,58 @@ class StatusPublishing:
 @once_per_settings
 def status_publishing() -> StatusPublishing:
     return StatusPublishing(status_page(), status_bucket())
+
+
+@once_per_settings
+def subscriptions() -> SubscriptionService:
+    """Status page subscriptions: the table's subscribers and request counts, SES v2 from the page email sender,
+    links signed with the ack links' key; the page's name and components from the deployed configuration."""
+    from siren.adapters.dynamodb.subscribers import DynamoSubscribers
+    from siren.adapters.rate_limits import RequestRates
+    from siren.adapters.subscriber_mail import SesSubscriberMailer
+    from siren.app.subscriptions import SubscriptionService, SubscriptionSettings
+
+    settings = Settings.load()
+    if not settings.ack_link_secret_arn:
+        raise SettingsError("environment variable ACK_LINK_SECRET_ARN is required but not set")
+    page = deployed_config(settings).status_page
+    return SubscriptionService(
+        subscribers=DynamoSubscribers(settings.table_name),
+        mailer=SesSubscriberMailer(settings.email_sender),
+        rates=RequestRates(settings.table_name),
+        secret=ack_link_key(settings.ack_link_secret_arn),
+        settings=SubscriptionSettings(
+            page_name=page.name,
+            link_base_url=settings.subscriptions_url or "",
+            components=frozenset(page.components),
+        ),
+    )
+
+
+@once_per_settings
+def subscription_endpoint() -> SubscriptionEndpoint:
+    from siren.app.subscription_links import SubscriptionEndpoint
+
+    return SubscriptionEndpoint(subscriptions())
+
+
+@once_per_settings
+def subscriber_notices() -> SubscriberNotices:
+    """Lifecycle events to subscriber mail: links point at SUBSCRIPTIONS_URL (required here: this function has no
+    request to learn it from)."""
+    from siren.app.subscriptions import SubscriberNotices
+    from siren.domain.status import Component
+
+    settings = Settings.load()
+    if not settings.subscriptions_url:
+        raise SettingsError("environment variable SUBSCRIPTIONS_URL is required but not set")
+    page = deployed_config(settings).status_page
+    return SubscriberNotices(
+        incident_repository(settings),
+        subscriptions(),
+        # as siren.app.status_page.components_of, without the status page's renderer (Jinja2) this function never uses
+        [Component(cid, c.name, c.description, c.group, c.services) for cid, c in page.components.items()],
+        page.impact,
+        settings.status_page_url or "",
+        status_page_state(settings),
+    )

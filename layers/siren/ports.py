@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # named in annotations only: a function that never pages or p
     from siren.domain.records import ActionItemRecord, IncidentView, RawAlert
     from siren.domain.site import SiteEntry
     from siren.domain.status import ComponentOverride, Maintenance
+    from siren.domain.subscriptions import Subscriber, SubscriberMail
 
 
 class ConcurrentChange(RuntimeError):
@@ -117,6 +118,30 @@ class ChangeEvents(Protocol):
     def recent(
         self, service: str, since: datetime, until: datetime, limit: int = 10
     ) -> list[ServiceChange]: ...  # the latest ``limit`` of the window (both ends included), oldest first
+
+
+class Subscribers(Protocol):
+    """The status page's subscribers (in the table only: the status bucket is public)."""
+
+    def subscriber(self, email: str) -> Subscriber | None: ...
+    def put_pending(
+        self, subscriber: Subscriber, expires_at: datetime
+    ) -> bool: ...  # False, and nothing written, when the address is confirmed already
+    def confirm(
+        self, email: str, token: str, now: datetime
+    ) -> Subscriber | None: ...  # None unless the address's subscription has this token; confirmed once
+    def remove(self, email: str, token: str) -> bool: ...  # False unless the address's subscription has this token
+    def confirmed(self) -> Iterator[Subscriber]: ...
+
+
+class MailRefused(RuntimeError):
+    """The mail service refused one message (a bad address, a suppressed one, throttling): the others still go."""
+
+
+class SubscriberMailer(Protocol):
+    """Sends one list mail (with its List-Unsubscribe headers); returns the message id, raises MailRefused."""
+
+    def send(self, mail: SubscriberMail) -> str: ...
 
 
 # -- values that cross the ports below ---------------------------------------------------------------------------

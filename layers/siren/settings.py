@@ -74,6 +74,9 @@ class Settings:
     slack_signing_secret_arn: str | None = None
     status_bucket_name: str | None = None
     status_page_url: str | None = None
+    # The subscriptions function's URL: where confirm and unsubscribe links in subscriber mail point. Unset on that
+    # function itself (its own URL would be a cycle in the template): it answers at the URL it was called by.
+    subscriptions_url: str | None = None
     artifacts_bucket_name: str | None = None
     watchdog_region: str | None = None  # where the canary's heartbeat goes (the SirenWatchdog stack)
     stack_name: str | None = None
@@ -104,6 +107,7 @@ class Settings:
             slack_signing_secret_arn=env.get("SLACK_SIGNING_SECRET_ARN") or None,
             status_bucket_name=env.get("STATUS_BUCKET_NAME") or None,
             status_page_url=env.get("STATUS_PAGE_URL") or None,
+            subscriptions_url=env.get("SUBSCRIPTIONS_URL") or None,
             artifacts_bucket_name=env.get("ARTIFACTS_BUCKET_NAME") or None,
             watchdog_region=env.get("WATCHDOG_REGION") or None,
             stack_name=env.get("SIREN_STACK_NAME") or None,

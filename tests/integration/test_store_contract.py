@@ -20,7 +20,9 @@ def store(siren_assembly: Path) -> Iterator[Store]:
         runtime.pause_schedules("Siren-")  # nothing but the test writes to the table
         assert runtime.drain(30)
         real = dynamo_store(runtime.stacks["Siren"].outputs["IncidentsTableName"])
-        yield Store(real.incidents, real.escalations, real.ack_codes, real.changes, seed=seeding(real))
+        yield Store(
+            real.incidents, real.escalations, real.ack_codes, real.changes, real.subscribers, seed=seeding(real)
+        )
 
 
 def seeding(real: DynamoStore) -> Callable[[Incident], None]:

@@ -14,4 +14,8 @@ from tests.store_contract import CHECKS, Store
 @pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__.removeprefix("check_"))
 def test_the_fakes_keep_the_store_contract(check: Callable[[Store], None]) -> None:
     fakes = FakeStore()
-    check(Store(fakes.incidents, fakes.escalations, fakes.codes, fakes.changes, seed=fakes.incidents.put))
+    check(
+        Store(
+            fakes.incidents, fakes.escalations, fakes.codes, fakes.changes, fakes.subscribers, seed=fakes.incidents.put
+        )
+    )

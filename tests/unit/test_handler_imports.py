@@ -26,7 +26,12 @@ LAYERS = ROOT / "layers"
 YAML_AND_VALIDATOR = ("yaml", "siren.config")  # PyYAML; siren.config: its YAML reader, sections and fields
 JINJA2 = ("jinja2", "markupsafe", "siren.render.templates")
 # Where HTML is rendered, Jinja2 is what renders it.
-RENDERS_HTML = {"page_handlers.ack_link", "status_handlers.publish", "report_handlers.scheduled_report"}
+RENDERS_HTML = {
+    "page_handlers.ack_link",
+    "status_handlers.publish",
+    "subscription_handlers.subscriptions",
+    "report_handlers.scheduled_report",
+}
 
 
 def handlers() -> list[str]:
@@ -74,6 +79,7 @@ def environment(tmp: Path) -> dict[str, str]:
         "WEBHOOK_REQUESTS_PER_MINUTE": "600",
         "STATUS_BUCKET_NAME": "status",
         "STATUS_PAGE_URL": "https://status.stand-in.invalid/",
+        "SUBSCRIPTIONS_URL": "https://subscribe.stand-in.invalid/",
         "ARTIFACTS_BUCKET_NAME": "artifacts",
         "AWS_REGION": "us-east-1",
         "AWS_ENDPOINT_URL": "http://127.0.0.1:9",

@@ -19,7 +19,7 @@ from siren.config.oncall_sections import (
     read_severity_policies,
     read_users,
 )
-from siren.config.values import E164, EMAIL, check_references, is_zone, read_clock_time
+from siren.config.values import E164, check_references, is_zone, read_clock_time
 from siren.domain.policy import (
     APIS,
     DEFAULT_LABEL_MAP,
@@ -49,7 +49,7 @@ from siren.domain.policy import (
     WhenRule,
 )
 from siren.domain.signals import SEVERITIES, Source
-from siren.domain.validation import shown
+from siren.domain.validation import EMAIL, shown
 
 
 def validated_config(root: Field) -> SirenConfig:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from siren.config.fields import SERVICE_NAME, Field
-from siren.domain.validation import shown
+from siren.domain.validation import EMAIL, shown
 
 if TYPE_CHECKING:
     from siren.domain.policy import SirenConfig
@@ -25,9 +25,6 @@ _REFERENCE_SECTIONS: Final = {
 
 E164: Final = re.compile(r"\+[1-9][0-9]{6,14}")
 
-EMAIL: Final = re.compile(
-    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
-)
 
 _MINUTES_A_DAY: Final = 24 * 60
 

@@ -26,7 +26,7 @@ import json
 import random
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
@@ -179,6 +179,18 @@ def _signature(secret: bytes, canonical: bytes) -> bytes:
 
 def _b64url(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def sign_fields(secret: bytes, version: str, fields: Sequence[str]) -> str:
+    """The base64url HMAC-SHA256 of ``fields`` under ``version``, for other signed links (status page
+    subscriptions) made with the same secret: a distinct ``version`` per kind of link keeps one kind's
+    signature from passing as another's."""
+    return _b64url(_signature(secret, json.dumps([version, *fields], separators=(",", ":")).encode()))
+
+
+def fields_signed(secret: bytes, version: str, fields: Sequence[str], signature: str) -> bool:
+    """Whether ``signature`` is :func:`sign_fields`'s for these fields, compared in constant time."""
+    return hmac.compare_digest(sign_fields(secret, version, fields).encode(), signature.encode("utf-8", "replace"))
 
 
 def sign_ack_link(  # noqa: PLR0917 (the agreed signature; callers pass it positionally)

@@ -13,10 +13,17 @@ Optional fields that are present but ``null`` count as absent: senders write ``n
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from siren.domain.signals import ParseError
+
+# An email address as Siren accepts one (siren.yaml's users, the status page's subscribers): the WHATWG "valid
+# email address", without the quoted forms and IP literals that no one types and some mail APIs refuse.
+EMAIL: Final = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
 
 
 def shown(value: object) -> str:

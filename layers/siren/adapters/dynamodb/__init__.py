@@ -25,14 +25,14 @@ Item kinds (single-table design; ``kind`` is PynamoDB's discriminator):
   publish_state pk=STATUSPAGE             sk=PUBLISH        the publisher's request mark and lease
   action_item pk=ACTIONS                  sk=<action id>    a postmortem action item
   change    pk=CHANGE#<service>           sk=<at>#<id>     a change of the service (a PagerDuty change event); TTL
+  subscriber pk=SUBSCRIBERS               sk=<email>       a status page subscriber, pending (TTL) or confirmed
 
 Modules: ``table`` (the base item, binding to a table at run time, transactions), ``incident_items`` (the
 items of an incident's life) and one repository per port of siren.ports: ``incidents``, ``escalations``,
-``ack_codes``, ``heartbeats``, ``status_page``, ``action_items``, ``changes``. Each function imports the
-repositories it uses
-and so only their item kinds (a paging function does not define the status page's): the names below are loaded
-from their modules when first asked for, and a table is bound with the kinds defined when a repository is made
-(see :func:`siren.adapters.dynamodb.table.bind_models`).
+``ack_codes``, ``heartbeats``, ``status_page``, ``action_items``, ``changes``, ``subscribers``. Each function imports
+the repositories it uses and so only their item kinds (a paging function does not define the status page's): the
+names below are loaded from their modules when first asked for, and a table is bound with the kinds defined when a
+repository is made (see :func:`siren.adapters.dynamodb.table.bind_models`).
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from siren.adapters.dynamodb.heartbeats import DynamoHeartbeats
     from siren.adapters.dynamodb.incidents import DynamoIncidents
     from siren.adapters.dynamodb.status_page import DynamoStatusPage
+    from siren.adapters.dynamodb.subscribers import DynamoSubscribers
 
 # Each repository's module, imported when the name is first used (module __getattr__, PEP 562).
 _REPOSITORIES = {
@@ -62,6 +63,7 @@ _REPOSITORIES = {
     "DynamoHeartbeats": "heartbeats",
     "DynamoIncidents": "incidents",
     "DynamoStatusPage": "status_page",
+    "DynamoSubscribers": "subscribers",
 }
 
 
@@ -81,6 +83,7 @@ __all__ = [
     "DynamoIncidents",
     "DynamoStatusPage",
     "DynamoStore",
+    "DynamoSubscribers",
     "dynamo_store",
     "forget",
 ]
@@ -97,6 +100,7 @@ class DynamoStore:
     status_page: DynamoStatusPage
     action_items: DynamoActionItems
     changes: DynamoChangeEvents
+    subscribers: DynamoSubscribers
 
 
 def dynamo_store(table_name: str, raw_alert_ttl: timedelta | None = None) -> DynamoStore:
@@ -107,6 +111,7 @@ def dynamo_store(table_name: str, raw_alert_ttl: timedelta | None = None) -> Dyn
     from siren.adapters.dynamodb.heartbeats import DynamoHeartbeats
     from siren.adapters.dynamodb.incidents import RAW_ALERT_TTL, DynamoIncidents
     from siren.adapters.dynamodb.status_page import DynamoStatusPage
+    from siren.adapters.dynamodb.subscribers import DynamoSubscribers
 
     return DynamoStore(
         incidents=DynamoIncidents(table_name, RAW_ALERT_TTL if raw_alert_ttl is None else raw_alert_ttl),
@@ -116,6 +121,7 @@ def dynamo_store(table_name: str, raw_alert_ttl: timedelta | None = None) -> Dyn
         status_page=DynamoStatusPage(table_name),
         action_items=DynamoActionItems(table_name),
         changes=DynamoChangeEvents(table_name),
+        subscribers=DynamoSubscribers(table_name),
     )
 
 
