@@ -23,6 +23,7 @@ from siren.domain.subscriptions import (
     CONFIRM_LINK_LIFETIME,
     NEWS_EVENTS,
     LinkAction,
+    LinkClaims,
     PublicNews,
     SubscriptionError,
     chosen_components,
@@ -136,25 +137,27 @@ class SubscriptionService:
         return Answer.CHECK_YOUR_INBOX
 
     def confirm(self, query: Mapping[str, str], now: datetime) -> Answer:
-        try:
-            claims = verify_link(query, self._secret(), now)
-        except SubscriptionError:
-            return Answer.LINK_REFUSED
-        if claims.action is not LinkAction.CONFIRM:
+        claims = self._claims(query, now, LinkAction.CONFIRM)
+        if claims is None:
             return Answer.LINK_REFUSED
         confirmed = self._subscribers.confirm(claims.email, claims.token, now)
         return Answer.LINK_REFUSED if confirmed is None else Answer.CONFIRMED
 
     def unsubscribe(self, query: Mapping[str, str], now: datetime) -> Answer:
         """The one-click POST (RFC 8058) and the body link's form both end here."""
-        try:
-            claims = verify_link(query, self._secret(), now)
-        except SubscriptionError:
-            return Answer.LINK_REFUSED
-        if claims.action is not LinkAction.UNSUBSCRIBE:
+        claims = self._claims(query, now, LinkAction.UNSUBSCRIBE)
+        if claims is None:
             return Answer.LINK_REFUSED
         self._subscribers.remove(claims.email, claims.token)  # False: gone already, or resubscribed since
         return Answer.UNSUBSCRIBED
+
+    def _claims(self, query: Mapping[str, str], now: datetime, action: LinkAction) -> LinkClaims | None:
+        """The link's signed claims when it is genuine, unexpired and made for ``action``; else None."""
+        try:
+            claims = verify_link(query, self._secret(), now)
+        except SubscriptionError:
+            return None
+        return claims if claims.action is action else None
 
     def notify(self, news: PublicNews) -> Notified:
         """One mail to each confirmed subscriber the news concerns; none for an incident that is not public."""

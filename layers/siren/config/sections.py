@@ -298,29 +298,52 @@ def _heartbeats(given: Field) -> dict[str, Heartbeat]:
             interval = key["interval_minutes"].integer(minimum=1)
             grace = key["grace_minutes"].integer(minimum=0)
             severity = key["severity"].severity()
-        for required, what in (
+        _require(
+            item,
+            key,
             ("name", "the name in the ping URL"),
             ("service", "the service its incidents are on"),
             ("interval_minutes", "how often the job pings, in minutes"),
-        ):
-            if not key[required].exists and isinstance(item.value, dict):
-                key[required].problem(f"required: {what}")
-        if name is not None and (not SERVICE_NAME.fullmatch(name) or len(name) > _HEARTBEAT_NAME_MAX):
-            key["name"].problem(
-                f"heartbeat names are part of the ping URL: up to {_HEARTBEAT_NAME_MAX} lowercase letters, digits, "
-                f'"-" and "_", starting with a letter or digit (got {shown(name)})'
-            )
-            name = None
-        elif name is not None and name in first_line:
-            key["name"].problem(f"duplicate heartbeat {shown(name)}{first_at(first_line[name])}")
-            name = None
-        elif name is not None:
-            first_line[name] = key["name"].line
+        )
+        name = _unique_name(
+            key,
+            name,
+            first_line,
+            "heartbeat",
+            None
+            if name is None or (SERVICE_NAME.fullmatch(name) and len(name) <= _HEARTBEAT_NAME_MAX)
+            else f"heartbeat names are part of the ping URL: up to {_HEARTBEAT_NAME_MAX} lowercase letters, digits, "
+            f'"-" and "_", starting with a letter or digit (got {shown(name)})',
+        )
         if service is not None:
             key["service"].refers_to("service", service)
         if name is not None and service is not None and interval is not None:
             heartbeats[name] = Heartbeat(name, service, interval, or_default(grace, 0), severity)
     return heartbeats
+
+
+def _require(item: Field, key: Fields, *required: tuple[str, str]) -> None:
+    """Each (field, what it is) of a list entry that is an object but lacks the field is a problem."""
+    for name, what in required:
+        if not key[name].exists and isinstance(item.value, dict):
+            key[name].problem(f"required: {what}")
+
+
+def _unique_name(
+    key: Fields, name: str | None, first_line: dict[str, int | None], kind: str, invalid: str | None
+) -> str | None:
+    """``name`` of a list entry, or None when it is ``invalid`` (the problem) or a duplicate of an earlier
+    ``kind``; ``first_line`` remembers where each name was first given."""
+    if name is None:
+        return None
+    if invalid is not None:
+        key["name"].problem(invalid)
+        return None
+    if name in first_line:
+        key["name"].problem(f"duplicate {kind} {shown(name)}{first_at(first_line[name])}")
+        return None
+    first_line[name] = key["name"].line
+    return name
 
 
 def _status_page(given: Field) -> StatusPageConfig:
@@ -400,20 +423,17 @@ def _integration_list(given: Field, api: str) -> tuple[Integration, ...]:
             name = key["name"].string()
             service = key["service"].service_name()
             version = key["key_version"].integer(minimum=1)
-        for required, what in (("name", "what its key is derived from"), ("service", "the service its alerts open")):
-            if not key[required].exists and isinstance(item.value, dict):
-                key[required].problem(f"required: {what}")
-        if name is not None and not SERVICE_NAME.fullmatch(name):
-            key["name"].problem(
-                f'integration names: lowercase letters, digits, "-" and "_", starting with a letter or digit '
-                f"(got {shown(name)})"
-            )
-            name = None
-        elif name is not None and name in first_line:
-            key["name"].problem(f"duplicate {api} integration {shown(name)}{first_at(first_line[name])}")
-            name = None
-        elif name is not None:
-            first_line[name] = key["name"].line
+        _require(item, key, ("name", "what its key is derived from"), ("service", "the service its alerts open"))
+        name = _unique_name(
+            key,
+            name,
+            first_line,
+            f"{api} integration",
+            None
+            if name is None or SERVICE_NAME.fullmatch(name)
+            else 'integration names: lowercase letters, digits, "-" and "_", starting with a letter or digit '
+            f"(got {shown(name)})",
+        )
         if service is not None:
             key["service"].refers_to("service", service)
         if name is not None and service is not None:

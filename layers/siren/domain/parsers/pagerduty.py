@@ -117,22 +117,13 @@ def read_alert_event(body: Any) -> AlertEvent:
         if errors.found or action is None:
             raise InvalidEvent(errors.found)
         return AlertEvent(routing_key, action, dedup_key, raw=body)
-    payload = body.get("payload")
-    if not isinstance(payload, Mapping):
-        errors.add("'payload' is missing or blank" if payload is None else "'payload' must be an object")
-        raise InvalidEvent(errors.found)
+    payload = _payload(body, errors)
     summary = errors.text(payload, "payload.summary", required=True, limit=MAX_EVENT_SUMMARY)
     source = errors.text(payload, "payload.source", required=True)
     severity = errors.text(payload, "payload.severity", required=True)
     if severity is not None and severity not in SEVERITIES:
         errors.add(f"'payload.severity' is invalid (must be one of {', '.join(SEVERITIES)}; got {_shown(severity)})")
-    moment = None
-    written = errors.text(payload, "payload.timestamp")
-    if written is not None:
-        try:
-            moment = timestamp(written, "'payload.timestamp'")
-        except ParseError:
-            errors.add(f"'payload.timestamp' is invalid (an ISO 8601 date-time with an offset; got {_shown(written)})")
+    moment = _payload_timestamp(payload, errors)
     component = errors.text(payload, "payload.component")
     group = errors.text(payload, "payload.group")
     event_class = errors.text(payload, "payload.class")
@@ -166,19 +157,10 @@ def read_change_event(body: Any) -> ChangeEvent:
     """A change event (the body of ``POST /v2/change/enqueue``); InvalidEvent with every problem."""
     routing_key = routing_key_of(body)
     errors = _Errors()
-    payload = body.get("payload")
-    if not isinstance(payload, Mapping):
-        errors.add("'payload' is missing or blank" if payload is None else "'payload' must be an object")
-        raise InvalidEvent(errors.found)
+    payload = _payload(body, errors)
     summary = errors.text(payload, "payload.summary", required=True, limit=MAX_EVENT_SUMMARY)
     source = errors.text(payload, "payload.source")
-    moment = None
-    written = errors.text(payload, "payload.timestamp")
-    if written is not None:
-        try:
-            moment = timestamp(written, "'payload.timestamp'")
-        except ParseError:
-            errors.add(f"'payload.timestamp' is invalid (an ISO 8601 date-time with an offset; got {_shown(written)})")
+    moment = _payload_timestamp(payload, errors)
     links = errors.contexts(body, "links", "href", "text")
     if errors.found or summary is None:
         raise InvalidEvent(errors.found)
@@ -241,6 +223,27 @@ def alert_signal(
         link=next((link for link in links if link is not None), None),
         details=details,
     )
+
+
+def _payload(body: Mapping[str, Any], errors: _Errors) -> Mapping[str, Any]:
+    """The event's ``payload`` object; InvalidEvent (with the problems found so far) when it is not one."""
+    payload = body.get("payload")
+    if not isinstance(payload, Mapping):
+        errors.add("'payload' is missing or blank" if payload is None else "'payload' must be an object")
+        raise InvalidEvent(errors.found)
+    return payload
+
+
+def _payload_timestamp(payload: Mapping[str, Any], errors: _Errors) -> datetime | None:
+    """``payload.timestamp`` if given (ISO 8601 with an offset), else None; a bad one is one more problem."""
+    written = errors.text(payload, "payload.timestamp")
+    if written is None:
+        return None
+    try:
+        return timestamp(written, "'payload.timestamp'")
+    except ParseError:
+        errors.add(f"'payload.timestamp' is invalid (an ISO 8601 date-time with an offset; got {_shown(written)})")
+        return None
 
 
 class _Errors:
