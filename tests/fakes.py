@@ -53,7 +53,7 @@ from siren.domain.messages import EmailMessage
 from siren.domain.records import ActionItemRecord, IncidentView, RawAlert
 from siren.domain.site import SitePage
 from siren.domain.status import ComponentOverride, ComponentStatus, Maintenance
-from siren.domain.subscriptions import Subscriber, SubscriberMail
+from siren.domain.subscriptions import NoticeProgress, Subscriber, SubscriberMail
 from siren.ports import (
     BusEvent,
     ConcurrentChange,
@@ -531,6 +531,7 @@ class FakeSubscribers:
 
     by_email: dict[str, Subscriber] = field(default_factory=dict)
     expiries: dict[str, datetime] = field(default_factory=dict)
+    notices: dict[str, NoticeProgress] = field(default_factory=dict)
     puts: int = 0
 
     def subscriber(self, email: str) -> Subscriber | None:
@@ -564,6 +565,12 @@ class FakeSubscribers:
 
     def confirmed(self) -> Iterator[Subscriber]:
         yield from (self.by_email[email] for email in sorted(self.by_email) if self.by_email[email].confirmed)
+
+    def notice_progress(self, key: str) -> NoticeProgress | None:
+        return self.notices.get(key)
+
+    def record_notice_progress(self, key: str, progress: NoticeProgress, now: datetime) -> None:
+        self.notices[key] = progress
 
 
 @dataclass

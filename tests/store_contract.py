@@ -19,7 +19,7 @@ import pytest
 from siren.domain.changes import ChangeLink, service_change
 from siren.domain.incidents import Incident, IncidentStatus, KeyState, Outcome, TimelineEntry, TimelineKind
 from siren.domain.records import RawAlert
-from siren.domain.subscriptions import new_subscriber
+from siren.domain.subscriptions import NoticeProgress, new_subscriber
 from siren.ports import (
     AckCodes,
     ChangeEvents,
@@ -205,6 +205,17 @@ def check_a_subscription_is_confirmed_by_its_token_and_removed_by_it(store: Stor
     assert store.subscribers.confirm(email, "token-2", NOW) is None
 
 
+def check_a_news_mailing_progress_is_read_back_as_written(store: Store) -> None:
+    key = f"INC-{uuid.uuid4().hex[:6]}:updated:2"
+    assert store.subscribers.notice_progress(key) is None  # never mailed
+    store.subscribers.record_notice_progress(key, NoticeProgress(False, "m@example.com"), NOW)
+    assert store.subscribers.notice_progress(key) == NoticeProgress(False, "m@example.com")
+    store.subscribers.record_notice_progress(key, NoticeProgress(True, None), NOW)  # nobody to mail is done too
+    assert store.subscribers.notice_progress(key) == NoticeProgress(True, None)
+    assert store.subscribers.notice_progress(key.replace(":2", ":3")) is None  # the next update is other news
+    assert all(found.email != "m@example.com" for found in store.subscribers.confirmed())  # not a subscriber
+
+
 CHECKS = [
     check_a_change_from_a_stale_read_is_refused,
     check_a_delivery_is_applied_once,
@@ -215,4 +226,5 @@ CHECKS = [
     check_a_link_is_used_once_and_a_reply_answered_once_a_minute,
     check_a_services_changes_are_read_by_time_window,
     check_a_subscription_is_confirmed_by_its_token_and_removed_by_it,
+    check_a_news_mailing_progress_is_read_back_as_written,
 ]

@@ -41,6 +41,7 @@ class ItemFamily(StrEnum):
     CANARY = "CANARY"  # Siren's own canary heartbeat
     CHANGE = "CHANGE#*"  # a service's recent changes (PagerDuty change events), by time; TTL
     SUBSCRIBERS = "SUBSCRIBERS"  # status page subscribers (pending ones with a TTL); never on the public bucket
+    NOTICE = "NOTICE#*"  # how far the mailing of one piece of news to the subscribers got; TTL
 
 
 class IncidentStoreTable(Construct):

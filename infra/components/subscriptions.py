@@ -89,6 +89,8 @@ class Subscriptions(Construct):
         grant_table_items(
             self.notify, table, actions=["Query"], leading_keys=[ItemFamily.SUBSCRIBERS, ItemFamily.STATUS_PAGE]
         )
+        # How far each piece of news's mailing got (read before, written during and after): once per news.
+        grant_table_items(self.notify, table, actions=["GetItem", "PutItem"], leading_keys=[ItemFamily.NOTICE])
         link_key.grant_read(self.notify.function)
         grant_send_email(self.notify, email_sender)
         dead_letters.grant_send_messages(self.notify.function)

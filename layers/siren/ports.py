@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # named in annotations only: a function that never pages or p
     from siren.domain.records import ActionItemRecord, IncidentView, RawAlert
     from siren.domain.site import SiteEntry
     from siren.domain.status import ComponentOverride, Maintenance
-    from siren.domain.subscriptions import Subscriber, SubscriberMail
+    from siren.domain.subscriptions import NoticeProgress, Subscriber, SubscriberMail
 
 
 class ConcurrentChange(RuntimeError):
@@ -131,7 +131,9 @@ class Subscribers(Protocol):
         self, email: str, token: str, now: datetime
     ) -> Subscriber | None: ...  # None unless the address's subscription has this token; confirmed once
     def remove(self, email: str, token: str) -> bool: ...  # False unless the address's subscription has this token
-    def confirmed(self) -> Iterator[Subscriber]: ...
+    def confirmed(self) -> Iterator[Subscriber]: ...  # by address, ascending
+    def notice_progress(self, key: str) -> NoticeProgress | None: ...  # None: this news was never mailed
+    def record_notice_progress(self, key: str, progress: NoticeProgress, now: datetime) -> None: ...
 
 
 class MailRefused(RuntimeError):

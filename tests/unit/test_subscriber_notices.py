@@ -98,8 +98,13 @@ def test_the_first_public_update_of_a_quiet_incident_opens_it_and_the_next_one_u
     )
 
     second = post_public_update(first.incident, "A fix is rolling out.", "monitoring", "ada", NOW)
-    news = news_of(*event_of(second), second.incident)
-    assert news is not None and (news.notice, news.body) == (Notice.UPDATED, "A fix is rolling out.")
+    news_of_second = news_of(*event_of(second), second.incident)
+    assert news_of_second is not None
+    assert (news_of_second.notice, news_of_second.body) == (Notice.UPDATED, "A fix is rolling out.")
+    # Each piece of news has its own key, the same however many events tell it.
+    assert (news.key, news_of_second.key) == (f"{quiet.id}:opened", f"{quiet.id}:updated:2")
+    third = post_public_update(second.incident, "Fixed, watching.", "monitoring", "ada", NOW)
+    assert news_of(*event_of(second), third.incident).key == f"{quiet.id}:updated:3"  # the store's latest
 
 
 def test_a_resolved_public_update_is_the_resolution_and_resolving_after_it_says_nothing_more():
@@ -166,6 +171,15 @@ def test_the_notices_mail_the_confirmed_subscribers_of_the_incident_components_f
     assert notified is not None and notified.sent == 2
     assert sorted(mail.to for mail in world.mailer.sent) == ["all@example.com", "api@example.com"]
     assert all(INTERNAL_TITLE not in mail.subject + mail.text + mail.html for mail in world.mailer.sent)
+
+
+def test_a_redelivered_event_mails_nobody_twice():
+    world = World()
+    inc = world.repository.put(incident())
+    assert world.notices.on_event(bus_event(*opened(inc))).sent == 2
+    again = world.notices.on_event(bus_event(*opened(inc)))
+    assert again is not None and (again.sent, again.already_mailed) == (0, True)
+    assert len(world.mailer.sent) == 2
 
 
 def test_the_notices_ignore_what_is_not_an_incident_event():

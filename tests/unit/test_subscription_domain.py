@@ -72,7 +72,7 @@ def test_only_components_the_page_knows_can_be_chosen() -> None:
 
 
 def news(components: frozenset[str] = frozenset(), *, public: bool = True) -> PublicNews:
-    return PublicNews(Notice.UPDATED, "Slow API", "Looking into it", components, public, "https://status.example/")
+    return PublicNews(Notice.UPDATED, "Slow API", "Looking into it", components, public, "https://status.example/", "k")
 
 
 def test_only_confirmed_subscribers_whose_components_match_are_mailed_and_only_for_public_news() -> None:

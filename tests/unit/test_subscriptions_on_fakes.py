@@ -3,8 +3,11 @@ and what is mailed (tests/fakes.py records both)."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
+
+import pytest
 
 from siren.app.subscriptions import Answer, SubscriptionService, SubscriptionSettings
 from siren.domain.subscriptions import CONFIRM_LINK_LIFETIME, ONE_CLICK, Notice, PublicNews, SubscriberMail
@@ -47,8 +50,13 @@ class World:
         assert self.service.confirm(self.confirm_query(self.mailer.to(email)[-1]), NOW) is Answer.CONFIRMED
 
 
-def news(notice: Notice = Notice.UPDATED, components: frozenset[str] = frozenset(), *, public: bool = True):
-    return PublicNews(notice, "API <slow>", "Investigating & fixing", components, public, "https://status.acme/")
+_KEYS = itertools.count()
+
+
+def news(notice: Notice = Notice.UPDATED, components: frozenset[str] = frozenset(), *, public: bool = True, key=None):
+    """News of its own each time (a new key), unless ``key`` says which news it is again."""
+    key = key if key is not None else f"INC-{next(_KEYS)}:{notice.value}"
+    return PublicNews(notice, "API <slow>", "Investigating & fixing", components, public, "https://status.acme/", key)
 
 
 def test_an_unconfirmed_address_gets_the_confirmation_and_nothing_else() -> None:
@@ -57,7 +65,7 @@ def test_an_unconfirmed_address_gets_the_confirmation_and_nothing_else() -> None
     [confirmation] = world.mailer.to("ada@example.com")
     assert "Confirm" in confirmation.subject
 
-    assert world.service.notify(news()).sent == 0
+    assert world.service.notify(news(), NOW).sent == 0
     assert world.mailer.to("ada@example.com") == [confirmation]
 
 
@@ -67,10 +75,10 @@ def test_a_confirmed_subscriber_gets_each_public_notice_for_its_components_only(
     world.subscribed("all@example.com")
     before = len(world.mailer.sent)
 
-    assert world.service.notify(news(Notice.OPENED, frozenset({"web"}))).sent == 1
-    assert world.service.notify(news(Notice.RESOLVED, frozenset({"api"}))).sent == 2
-    assert world.service.notify(news(Notice.MAINTENANCE)).sent == 2
-    assert world.service.notify(news(Notice.UPDATED, frozenset({"api"}), public=False)).sent == 0  # internal
+    assert world.service.notify(news(Notice.OPENED, frozenset({"web"})), NOW).sent == 1
+    assert world.service.notify(news(Notice.RESOLVED, frozenset({"api"})), NOW).sent == 2
+    assert world.service.notify(news(Notice.MAINTENANCE), NOW).sent == 2
+    assert world.service.notify(news(Notice.UPDATED, frozenset({"api"}), public=False), NOW).sent == 0  # internal
     assert [mail.to for mail in world.mailer.sent[before:]] == [
         "all@example.com",
         "all@example.com",
@@ -83,7 +91,7 @@ def test_a_confirmed_subscriber_gets_each_public_notice_for_its_components_only(
 def test_every_mail_carries_one_click_unsubscribe_headers_and_a_link_in_its_body() -> None:
     world = World()
     world.subscribed("ada@example.com")
-    world.service.notify(news())
+    world.service.notify(news(), NOW)
     for mail in world.mailer.to("ada@example.com"):  # the confirmation and the notice
         headers = dict(mail.headers)
         assert headers["List-Unsubscribe-Post"] == ONE_CLICK
@@ -96,11 +104,11 @@ def test_every_mail_carries_one_click_unsubscribe_headers_and_a_link_in_its_body
 def test_unsubscribe_by_the_one_click_post_stops_mail() -> None:
     world = World()
     world.subscribed("ada@example.com")
-    world.service.notify(news())
+    world.service.notify(news(), NOW)
     last = world.mailer.to("ada@example.com")[-1]
 
     assert world.service.unsubscribe(world.unsubscribe_query(last), NOW + timedelta(days=400)) is Answer.UNSUBSCRIBED
-    assert world.service.notify(news()).sent == 0
+    assert world.service.notify(news(), NOW).sent == 0
     assert world.mailer.to("ada@example.com")[-1] == last
     # Again (a client that retries the POST): the same answer, nothing to do.
     assert world.service.unsubscribe(world.unsubscribe_query(last), NOW) is Answer.UNSUBSCRIBED
@@ -158,7 +166,7 @@ def test_a_refused_mail_does_not_stop_the_others() -> None:
     world.subscribed("ada@example.com")
     world.subscribed("bob@example.com")
     world.mailer.refusing.add("ada@example.com")
-    notified = world.service.notify(news())
+    notified = world.service.notify(news(), NOW)
     assert (notified.sent, notified.refused) == (1, ["ada@example.com"])
 
 
@@ -172,11 +180,53 @@ def test_every_untrusted_string_is_escaped_in_html_and_kept_to_one_line_in_the_s
         frozenset(),
         True,
         'https://status.acme/?a="><script>',
+        "INC-hostile:updated:1",
     )
-    world.service.notify(hostile)
+    world.service.notify(hostile, NOW)
     mail = world.mailer.sent[-1]
     assert "<script>" not in mail.html and "<img" not in mail.html
     assert "&lt;script&gt;" in mail.html and "&lt;img src=x onerror=alert(1)&gt; &amp; &quot;quotes&quot;" in mail.html
     assert '"><script>' not in mail.html
     assert "\r" not in mail.subject and "\n" not in mail.subject
     assert all("\r" not in value and "\n" not in value for _, value in mail.headers)
+
+
+def test_news_mailed_already_is_not_mailed_again_by_a_redelivered_event() -> None:
+    world = World()
+    world.subscribed("ada@example.com")
+    before = len(world.mailer.sent)
+    assert world.service.notify(news(key="INC-1:updated:2"), NOW).sent == 1
+    again = world.service.notify(news(key="INC-1:updated:2"), NOW + timedelta(minutes=3))
+    assert (again.sent, again.already_mailed) == (0, True)
+    assert world.service.notify(news(key="INC-1:updated:3"), NOW).sent == 1  # the next update is news
+    assert len(world.mailer.sent) == before + 2
+
+
+class MailServiceDown(RuntimeError):
+    pass
+
+
+def test_a_mailing_that_failed_half_way_resumes_after_the_last_address_it_reached(monkeypatch) -> None:
+    from siren.app import subscriptions
+
+    monkeypatch.setattr(subscriptions, "PROGRESS_EVERY", 2)
+    world = World()
+    addresses = [f"s{n}@example.com" for n in range(5)]
+    for address in addresses:
+        world.subscribed(address)
+    before = len(world.mailer.sent)
+    send = world.mailer.send
+
+    def down_after_three(mail):
+        if len(world.mailer.sent) - before == 3:
+            raise MailServiceDown("throttled")
+        return send(mail)
+
+    monkeypatch.setattr(world.mailer, "send", down_after_three)
+    with pytest.raises(MailServiceDown):
+        world.service.notify(news(key="INC-2:opened"), NOW)
+    # The progress was recorded after the second mail: the retry repeats the third, then mails the rest.
+    monkeypatch.setattr(world.mailer, "send", send)
+    assert world.service.notify(news(key="INC-2:opened"), NOW).sent == 3
+    assert [mail.to for mail in world.mailer.sent[before:]] == [*addresses[:3], *addresses[2:]]
+    assert world.service.notify(news(key="INC-2:opened"), NOW).already_mailed

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from siren.app.clock import utc_now
 from siren.domain.incidents import EVENT_SOURCE, LifecycleEventType
 from siren.domain.status import Component
 from siren.domain.subscriptions import (
@@ -24,6 +25,7 @@ from siren.domain.subscriptions import (
     NEWS_EVENTS,
     LinkAction,
     LinkClaims,
+    NoticeProgress,
     PublicNews,
     SubscriptionError,
     chosen_components,
@@ -71,6 +73,11 @@ class SubscriptionSettings:
 class Notified:
     sent: int
     refused: list[str] = field(default_factory=list)  # the addresses the mail service refused
+    already_mailed: bool = False  # the news was mailed by an earlier delivery: nothing was sent
+
+
+# Progress of a mailing is recorded this often (one write): a delivery that dies repeats at most this many mails.
+PROGRESS_EVERY = 25
 
 
 class SubscriptionService:
@@ -159,18 +166,33 @@ class SubscriptionService:
             return None
         return claims if claims.action is action else None
 
-    def notify(self, news: PublicNews) -> Notified:
-        """One mail to each confirmed subscriber the news concerns; none for an incident that is not public."""
+    def notify(self, news: PublicNews, now: datetime) -> Notified:
+        """One mail to each confirmed subscriber the news concerns; none for an incident that is not public.
+
+        Once per news (its key): a delivery of news mailed already sends nothing, and one that failed half-way
+        resumes after the last address it reached (progress is recorded every ``PROGRESS_EVERY`` mails, so a
+        crash repeats at most that many). Two deliveries of the same news at the same instant can both mail: the
+        progress record is not a lock, since a lock left by a crashed delivery would hold back its own retry."""
+        progress = self._subscribers.notice_progress(news.key)
+        if progress is not None and progress.done:
+            return Notified(0, already_mailed=True)
+        through = progress.through if progress is not None else None
         secret = self._secret()
-        sent, refused = 0, []
+        sent, refused, since_recorded = 0, [], 0
         for subscriber in recipients(news, list(self._subscribers.confirmed()) if news.public else []):
+            if through is not None and subscriber.email <= through:
+                continue  # mailed by the delivery this one retries
             link = unsubscribe_link(self._settings.link_base_url, subscriber, secret)
             try:
                 self._mailer.send(news_mail(self._settings.page_name, news, subscriber, link))
+                sent += 1
             except MailRefused:
                 refused.append(subscriber.email)
-                continue
-            sent += 1
+            through, since_recorded = subscriber.email, since_recorded + 1
+            if since_recorded == PROGRESS_EVERY:
+                self._subscribers.record_notice_progress(news.key, NoticeProgress(False, through), now)
+                since_recorded = 0
+        self._subscribers.record_notice_progress(news.key, NoticeProgress(True, through), now)
         return Notified(sent, refused)
 
 
@@ -185,6 +207,7 @@ class SubscriberNotices:
     impact: Mapping[str, str]
     page_url: str
     page_state: StatusPageState
+    clock: Callable[[], datetime] = utc_now
 
     def on_event(self, event: Mapping[str, Any]) -> Notified | None:
         """None when the event tells subscribers nothing (not about an incident, not public, nothing new)."""
@@ -206,7 +229,7 @@ class SubscriberNotices:
             impact=self.impact,
             page_url=self.page_url,
         )
-        return None if news is None else self.subscriptions.notify(news)
+        return None if news is None else self.subscriptions.notify(news, self.clock())
 
     def _maintenance(self, maintenance_id: object) -> Notified | None:
         """A status page change that names a maintenance window (``siren maintenance add``); a hand-set component
@@ -215,4 +238,6 @@ class SubscriberNotices:
             return None
         _, windows = self.page_state.status_page_items()
         window = next((w for w in windows if w.id == maintenance_id), None)
-        return None if window is None else self.subscriptions.notify(maintenance_news(window, self.page_url))
+        if window is None:
+            return None
+        return self.subscriptions.notify(maintenance_news(window, self.page_url), self.clock())

@@ -172,6 +172,18 @@ class PublicNews:
     components: frozenset[str]
     public: bool  # False: an internal incident; nothing is mailed
     page_url: str
+    # Which news this is, the same for every delivery of it (see :func:`news_key`): a redelivered event, or two
+    # events that tell the same news, mail it once.
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeProgress:
+    """How far the mailing of one piece of news got: subscribers are mailed in address order, so a delivery that
+    failed half-way (a throttled mail service, a timeout) is resumed after ``through`` by its retry."""
+
+    done: bool
+    through: str | None  # the last address mailed (or refused), None before the first
 
 
 def recipients(news: PublicNews, subscribers: Collection[Subscriber]) -> list[Subscriber]:
@@ -291,8 +303,8 @@ def incident_news(
     - updated: each public update after that (resolved when the update says so);
     - resolved: when the incident is resolved and no public update has said so already (that one was mailed).
 
-    The incident is the store's now, so the update told is its latest: a redelivered event (EventBridge delivers at
-    least once) can mail the latest update twice, never an internal field.
+    The incident is the store's now, so the update told is its latest, and the news's key names it: a redelivered
+    event (EventBridge delivers at least once) tells news already mailed, which the notifier skips by its key.
     """
     now_public = public_incident(incident, components, impact)
     if now_public is None:
@@ -301,7 +313,8 @@ def incident_news(
     latest = now_public.updates[0]  # newest first
 
     def news(notice: Notice, body: str) -> PublicNews:
-        return PublicNews(notice, now_public.title, body, frozenset(now_public.component_ids), True, page_url)
+        key = news_key(incident.id, notice, len(notes))
+        return PublicNews(notice, now_public.title, body, frozenset(now_public.component_ids), True, page_url, key)
 
     if detail_type == LifecycleEventType.OPENED:
         return news(Notice.OPENED, latest.body)
@@ -328,4 +341,13 @@ def maintenance_news(window: Maintenance, page_url: str) -> PublicNews:
     start, end = (moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") for moment in (window.starts_at, window.ends_at))
     when = f"From {start} to {end} UTC."
     body = f"{when}\n\n{window.body}" if window.body.strip() else when
-    return PublicNews(Notice.MAINTENANCE, window.title, body, frozenset(window.component_ids), True, page_url)
+    key = news_key(window.id, Notice.MAINTENANCE)
+    return PublicNews(Notice.MAINTENANCE, window.title, body, frozenset(window.component_ids), True, page_url, key)
+
+
+def news_key(subject_id: str, notice: Notice, public_updates: int = 0) -> str:
+    """The identity of one piece of news: an incident opens and resolves once, its updates are counted (the n-th
+    public update is the same news however many events announce it), a maintenance window is scheduled once."""
+    if notice is Notice.UPDATED:
+        return f"{subject_id}:{notice.value}:{public_updates}"
+    return f"{subject_id}:{notice.value}"

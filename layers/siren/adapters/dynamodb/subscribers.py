@@ -9,16 +9,21 @@ Subscribers live here only, never in the status bucket (which is public).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from siren.adapters.dynamodb.table import Item, StringListAttribute, bound_table, iso, parse_iso
-from siren.domain.subscriptions import Subscriber
+from siren.domain.subscriptions import NoticeProgress, Subscriber
 
 SUBSCRIBERS_PK: Final = "SUBSCRIBERS"
+NOTICE_PREFIX: Final = "NOTICE#"  # pk=NOTICE#<news key>: how far its mailing got; its own partition, so the
+# subscribers' Query never reads these
+NOTICE_SK: Final = "PROGRESS"
+# Long past any retry of the news's delivery (EventBridge retries for up to 24 hours).
+NOTICE_LIFETIME: Final = timedelta(days=7)
 _CONDITION_FAILED: Final = "ConditionalCheckFailedException"
 
 
@@ -31,11 +36,21 @@ class SubscriberItem(Item, discriminator="subscriber"):
     components = StringListAttribute(null=True)  # none: every incident
 
 
+class NoticeProgressItem(Item, discriminator="notice_progress"):
+    """pk=NOTICE#<news key> sk=PROGRESS: the last address a piece of news was mailed to, and whether all were."""
+
+    done = BooleanAttribute()
+    through = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute()
+
+
 class DynamoSubscribers:
     """The status page's subscribers."""
 
     def __init__(self, table_name: str) -> None:
-        self._subscribers = bound_table(table_name).model(SubscriberItem)
+        table = bound_table(table_name)
+        self._subscribers = table.model(SubscriberItem)
+        self._notices = table.model(NoticeProgressItem)
 
     def subscriber(self, email: str) -> Subscriber | None:
         try:
@@ -105,6 +120,24 @@ class DynamoSubscribers:
         model = self._subscribers
         for item in model.query(SUBSCRIBERS_PK, filter_condition=model.confirmed_at.exists()):
             yield _subscriber(item)
+
+    def notice_progress(self, key: str) -> NoticeProgress | None:
+        try:
+            item = self._notices.get(NOTICE_PREFIX + key, NOTICE_SK, consistent_read=True)
+        except self._notices.DoesNotExist:
+            return None
+        return NoticeProgress(bool(item.done), item.through)
+
+    def record_notice_progress(self, key: str, progress: NoticeProgress, now: datetime) -> None:
+        """Overwrites: only the delivery mailing this news writes it, moving forward in address order."""
+        self._notices(
+            NOTICE_PREFIX + key,
+            NOTICE_SK,
+            done=progress.done,
+            through=progress.through,
+            updated_at=iso(now),
+            expires_at=int((now + NOTICE_LIFETIME).timestamp()),
+        ).save()
 
 
 def _subscriber(item: SubscriberItem) -> Subscriber:
