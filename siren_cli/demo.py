@@ -5,8 +5,8 @@ number tonight (an injected fault), so the page reaches them through the SNS fal
 the incident commander and communications lead are paged too; nobody answers and the escalation moves to level
 2; the secondary replies ``ACK <code>`` by SMS; the comms lead posts public updates; a rollback is noted; the
 alarm clears and the incident resolves; the status page shows it all; a postmortem draft is written and the
-leadership report is mailed. Everything runs through the deployed stack: the same template, state machine and
-handler code that ship to AWS.
+leadership report is mailed. A customer who subscribed to the status page is mailed each public update.
+Everything runs through the deployed stack: the same template, state machine and handler code that ship to AWS.
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ import json
 import os
 import re
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +28,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from siren_local.alarms import fire_alarm
+from siren_local.function_urls import served_locally
 from siren_local.inbound_sms import publish_sms_reply
 
 ALARM = "checkout-api-5xx"
+CUSTOMER = "ada@customer.example"
 OUT_DIR = Path("build") / "demo"
 WAIT_SECONDS = 90.0
 
@@ -76,6 +80,47 @@ class Narrator:
                 return value
             time.sleep(0.25)
         raise RuntimeError(f"the demo waited {timeout:.0f}s for {what}, in vain")
+
+
+class _FormFields(HTMLParser):
+    """The named inputs of a page's form, as a browser would post them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
+        if tag == "input" and named.get("name"):
+            self.fields[str(named["name"])] = named.get("value") or ""
+
+
+def _http(url: str, form: dict[str, str] | None = None) -> str:
+    """GET ``url``, or POST ``form`` to it as a browser posts a plain form."""
+    body = urllib.parse.urlencode(form).encode() if form is not None else None
+    request = urllib.request.Request(url, data=body, method="GET" if body is None else "POST")  # noqa: S310 (local)
+    if body is not None:
+        request.add_header("content-type", "application/x-www-form-urlencoded")
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (local)
+        return str(response.read().decode("utf-8"))
+
+
+def _subscribe(narrator: Narrator, runtime: Any, subscriptions_url: str, email: str) -> None:
+    """A customer subscribes as the status page's form does, and confirms from the mail as a person would: the
+    link opens a page with one button, and the button confirms."""
+    _http(subscriptions_url.rstrip("/") + "/subscribe", {"email": email})
+    [confirmation] = narrator.wait_until("the confirmation mail", lambda: _mails_to(runtime, email))
+    link = next(line for line in confirmation["text"].splitlines() if "a=confirm" in line)
+    link = served_locally(link)  # the link names the function URL as AWS would; the local runtime serves it here
+    form = _FormFields()
+    form.feed(_http(link))
+    answer = _http(link, form.fields)
+    if "Subscribed" not in answer:
+        raise RuntimeError(f"the confirmation did not subscribe {email}: {answer[:200]}")
+
+
+def _mails_to(runtime: Any, email: str) -> list[dict[str, Any]]:
+    return [m for m in runtime.outbox_json() if m["channel"] == "email" and m["to"] == email]
 
 
 def _post_sms_reply(runtime: Any, topic: str, phone: str, text: str) -> None:
@@ -133,6 +178,9 @@ def run_demo(runtime: Any, console: Console) -> dict[str, str]:  # noqa: PLR0915
     assert primary_phone is not None
     fault = runtime.add_fault("sms-voice", numbers=[primary_phone])
     console.rule(f"Injected fault: End User Messaging fails for {primary}'s phone tonight")
+
+    console.rule(f"A customer, {CUSTOMER}, subscribes to the status page by email, and confirms")
+    _subscribe(narrator, runtime, outputs["SubscriptionsUrl"], CUSTOMER)
 
     console.rule("02:00  The checkout error-rate alarm fires")
     fire_alarm(runtime.client, ALARM, "ALARM", "5xx rate 12% > 5% for 3 minutes", "[SEV1] Checkout API returns errors")
@@ -222,6 +270,13 @@ def run_demo(runtime: Any, console: Console) -> dict[str, str]:  # noqa: PLR0915
     resolved = [i for i in summary.get("incidents", []) if i["id"] == incident.id]
     for found in resolved:
         console.print(f"  {escape(found['name'])}: {found['status']}, {len(found['incident_updates'])} updates")
+
+    console.rule(f"What the customer, {CUSTOMER}, was told")
+    narrator.wait_until(
+        "the resolution mail", lambda: any("Resolved" in (m.get("subject") or "") for m in _mails_to(runtime, CUSTOMER))
+    )
+    for mail in _mails_to(runtime, CUSTOMER):
+        console.print(f"  {escape(mail.get('subject') or '')}")
 
     console.rule("Learning: an action item, a postmortem draft, the report to leadership")
     due = (datetime.now(UTC) + timedelta(days=14)).date()

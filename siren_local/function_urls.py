@@ -63,6 +63,16 @@ def url_for(url_id: str) -> str:
     return f"{_base}{CONTROL_PREFIX}{FUNCTION_URL_ROUTE}{url_id}/"
 
 
+# The URL AWS gives a function URL, which a function reads back from its request's domainName to make links.
+_AWS_FUNCTION_URL = re.compile(r"https://(?P<url_id>[0-9a-z]+)\.lambda-url\.[0-9a-z-]+\.on\.aws/")
+
+
+def served_locally(text: str) -> str:
+    """``text`` with every AWS function URL in it (a link a function made from its request's domain, as AWS names
+    it) pointed at where this runtime serves that function URL: the AWS name leads nowhere locally."""
+    return _AWS_FUNCTION_URL.sub(lambda found: url_for(found["url_id"]), text)
+
+
 def split_url(url: str) -> tuple[str, str, str]:
     """``(url id, path, query)`` of a local function URL (either transport's form), or ValueError."""
     marker = f"{CONTROL_PREFIX}{FUNCTION_URL_ROUTE}"

@@ -9,7 +9,8 @@ posts it, THEN no more mail comes; an address that never confirmed gets nothing 
 
 Locally the form's function learns its URL from the request's domainName, which the local runtime gives as AWS
 would (``<id>.lambda-url.<region>.on.aws``) but does not serve: the confirmation link is read back onto the local
-URL (``SubscriptionsUrl``) here. The notifier's links are the local URL already (SUBSCRIPTIONS_URL).
+URL (``siren_local.function_urls.served_locally``) here. The notifier's links are the local URL already
+(SUBSCRIPTIONS_URL).
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ from typing import Any
 import pytest
 
 from siren_local.alarms import fire_alarm
+from siren_local.function_urls import served_locally
 from tests.e2e.test_cli_incidents import siren
 from tests.e2e.test_escalation import incident_of, wait_for
 
 pytestmark = pytest.mark.e2e
 ALARM = "checkout-5xx-rate"  # SEV2 on checkout: the Website and Checkout API components, public at its opening
-_DOMAIN_URL = re.compile(r"https://[0-9a-z]+\.lambda-url\.[0-9a-z-]+\.on\.aws/")
 
 
 def http(url: str, body: bytes | None = None) -> tuple[int, str]:
@@ -69,7 +70,7 @@ def test_subscribe_confirm_update_mail_one_click_unsubscribe(local_http):
     assert "Confirm" in confirmation["subject"]
     assert header(confirmation, "List-Unsubscribe-Post") == "List-Unsubscribe=One-Click"
     link = next(line for line in confirmation["text"].splitlines() if "a=confirm" in line)
-    link = _DOMAIN_URL.sub(form_url, link)
+    link = served_locally(link)
 
     # Opening the link (a mail scanner would) confirms nothing; the button does.
     status, page = http(link)
