@@ -13,6 +13,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, cast
 
+from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from siren.observability import logger, metrics
@@ -42,7 +43,15 @@ def lambda_handler(
     def decorate(handle: Callable[[Event, Dependencies], Response]) -> LambdaHandler[Dependencies]:
         @functools.wraps(handle)
         def entry(event: Event, context: LambdaContext, dependencies: Dependencies | None = None) -> Response:
-            return handle(event, dependencies or wire())
+            # Lambda runs one invocation per process; the embedded local AWS runs many at once, as threads, and the
+            # Lambda context Powertools appends is process-wide: the last invocation's name would be on every
+            # thread's lines. The same keys per thread win over those, so each line names its own invocation.
+            logger.thread_safe_clear_keys()
+            logger.thread_safe_append_keys(**_lambda_context_keys(context))
+            try:
+                return handle(event, dependencies or wire())
+            finally:
+                logger.thread_safe_clear_keys()
 
         # What the first invocation wires, for whoever measures or checks it (bench/foundation.py, the handler
         # import tests); Powertools' decorators copy it onto the handler Lambda calls.
@@ -51,3 +60,8 @@ def lambda_handler(
         return cast(LambdaHandler[Dependencies], logger.inject_lambda_context(flushed, clear_state=True))
 
     return decorate
+
+
+def _lambda_context_keys(context: LambdaContext) -> dict[str, Any]:
+    """The keys Powertools' ``inject_lambda_context`` logs of the Lambda context (the same names)."""
+    return build_lambda_context_model(context).__dict__
