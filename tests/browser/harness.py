@@ -146,8 +146,10 @@ def inspect_page(
 
     With `submit_email`, the page is also opened with JavaScript disabled, its subscribe form filled in with that
     address (through the field's label) and submitted by its button; `report["subscribe"]` is `{"forms",
-    "form_visible", "method", "action", "checkboxes", "posted_to", "posted_body", "answer_status", "page_url",
-    "heading"}` (what the form was, where the browser posted what, and the page that answered).
+    "form_visible", "method", "action", "checkboxes", "console", "posted_to", "posted_body", "answer_status",
+    "page_url", "heading"}` (what the form was, where the browser posted what, and the page that answered); when
+    the browser sends nothing (a CSP form-action that refuses it), `posted_to` is None, `error` says so and
+    `console` has Chromium's own words.
     """
     tools = ensure_browser()
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -44,6 +44,7 @@ const VIEWPORTS = {
   desktop: { viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1, isMobile: false, hasTouch: false },
 };
 const SCHEMES = ['light', 'dark'];
+const SUBMIT_TIMEOUT_MS = 10000;
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
 
 mkdirSync(args.out, { recursive: true });
@@ -152,6 +153,10 @@ async function submitSubscribeForm(address) {
   const context = await browser.newContext({ ...VIEWPORTS.phone, javaScriptEnabled: false });
   try {
     const page = await context.newPage();
+    // With JavaScript off no securitypolicyviolation listener runs; Chromium still says on its console what the
+    // page's CSP refused (a form-action that does not allow the form's action, for one).
+    const console = [];
+    page.on('console', (message) => console.push(message.text()));
     const loaded = await page.goto(args.url, { waitUntil: 'load' });
     const form = page.locator('form');
     const found = {
@@ -163,11 +168,19 @@ async function submitSubscribeForm(address) {
       action: await form.first().getAttribute('action'),
       checkboxes: await page.getByRole('checkbox').count(),
     };
+    found.console = console;
     await page.getByLabel('Email address').fill(address);
-    const [answer] = await Promise.all([
-      page.waitForResponse((response) => response.request().method() === 'POST'),
-      page.getByRole('button', { name: 'Subscribe' }).click(),
-    ]);
+    let answer;
+    try {
+      [answer] = await Promise.all([
+        page.waitForResponse((response) => response.request().method() === 'POST', { timeout: SUBMIT_TIMEOUT_MS }),
+        page.getByRole('button', { name: 'Subscribe' }).click(),
+      ]);
+    } catch (error) {
+      found.posted_to = null; // the browser sent nothing: `console` says why, if the CSP refused it
+      found.error = String(error.message).split('\n')[0];
+      return found;
+    }
     await page.waitForLoadState('load');
     found.posted_to = answer.url();
     found.posted_body = answer.request().postData();
