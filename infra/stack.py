@@ -116,14 +116,6 @@ class SirenStack(Stack):
             access_logs=status_site.access_logs,
             dead_letters=ingest.dead_letters,
         )
-        StatusPublisher(
-            self,
-            "StatusPublisher",
-            pipeline,
-            bucket=status_site.bucket,
-            page_url=status_site.url,
-            dead_letters=ingest.dead_letters,
-        )
         subscriptions = Subscriptions(
             self,
             "Subscriptions",
@@ -131,6 +123,17 @@ class SirenStack(Stack):
             link_key=escalation.ack_link_key,
             email_sender=escalation.email_sender,
             page_url=status_site.url,
+            dead_letters=ingest.dead_letters,
+        )
+        # The page's subscribe form: the publisher renders it, the distribution's CSP lets it post there.
+        status_site.allow_form_posts_to(subscriptions.url.url)
+        StatusPublisher(
+            self,
+            "StatusPublisher",
+            pipeline,
+            bucket=status_site.bucket,
+            page_url=status_site.url,
+            subscriptions_url=subscriptions.url.url,
             dead_letters=ingest.dead_letters,
         )
         self._reserve_concurrency()

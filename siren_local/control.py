@@ -163,9 +163,11 @@ class ControlMiddleware:
         return response
 
     def _status_page(self, key: str) -> Response:
-        bucket = self.runtime.info()["outputs"].get("StatusBucketName")
+        outputs = self.runtime.info()["outputs"]
+        bucket = outputs.get("StatusBucketName")
         if not bucket:
             return _json({"error": "no status bucket is deployed"}, status=404)
+        security_headers = status_page_headers(outputs.get("SubscriptionsUrl"))
         key = key or "index.html"
         if key.endswith("/"):
             key += "index.html"
@@ -175,9 +177,9 @@ class ControlMiddleware:
         except s3.exceptions.NoSuchKey:
             # CloudFront adds the response headers policy's headers to errors too.
             return Response(
-                "Not found\n", status=404, content_type="text/plain; charset=utf-8", headers=status_page_headers()
+                "Not found\n", status=404, content_type="text/plain; charset=utf-8", headers=security_headers
             )
-        headers = {"Cache-Control": obj.get("CacheControl", "no-cache"), **status_page_headers()}
+        headers = {"Cache-Control": obj.get("CacheControl", "no-cache"), **security_headers}
         content_type = obj.get("ContentType") or mimetypes.guess_type(key)[0] or "application/octet-stream"
         return Response(obj["Body"].read(), status=200, content_type=content_type, headers=headers)
 

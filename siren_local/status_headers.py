@@ -4,7 +4,8 @@ page at ``GET /_siren/status/<key>``.
 One source: siren.domain.status_headers, which the CDK construct turns into the deployed ResponseHeadersPolicy.
 ``headers_from_policy`` reads a ResponseHeadersPolicyConfig (the template's, or the one the local CloudFormation
 recorded) the way CloudFront applies it; tests/infra/test_status_site.py checks that the synthesized template's
-policy gives exactly ``status_page_headers()``, so the browser test enforces what AWS will send.
+policy gives exactly ``status_page_headers(<the subscriptions URL>)``, so the browser test enforces what AWS will
+send.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def headers_from_policy(policy_config: Mapping[str, Any]) -> dict[str, str]:
     return headers
 
 
-def status_page_headers() -> dict[str, str]:
-    """The headers every status page response gets, as CloudFront sends them (they override the origin's)."""
-    return status_site_headers()
+def status_page_headers(subscriptions_url: str | None = None) -> dict[str, str]:
+    """The headers every status page response gets, as CloudFront sends them (they override the origin's); with
+    the deployed stack's ``SubscriptionsUrl``, its subscribe form may post there (as the deployed policy says)."""
+    return status_site_headers(subscriptions_url)

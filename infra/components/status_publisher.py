@@ -31,6 +31,7 @@ class StatusPublisher(Construct):
         *,
         bucket: s3.IBucket,
         page_url: str,
+        subscriptions_url: str | None = None,
         dead_letters: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -46,6 +47,8 @@ class StatusPublisher(Construct):
                 "EVENT_BUS_NAME": bus.event_bus_name,
                 "STATUS_BUCKET_NAME": bucket.bucket_name,
                 "STATUS_PAGE_URL": page_url,
+                # The index's subscribe form posts there (siren.domain.subscribe_form); without it, no form.
+                **({"SUBSCRIPTIONS_URL": subscriptions_url} if subscriptions_url else {}),
             },
             description="Siren: publish the customer status page",
             dead_letter_queue=dead_letters,

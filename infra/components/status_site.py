@@ -2,6 +2,9 @@
 
 Every response carries Siren's own security headers (siren.domain.status_headers: a Content-Security-Policy the
 pages satisfy, HSTS, nosniff, frame and referrer policies), the same the local runtime serves the page with.
+:meth:`StatusSite.allow_form_posts_to` opens the policy's ``form-action`` to the subscriptions function URL's origin,
+which exists only once deployed: the policy is then an ``Fn::Join`` around that URL's scheme and host. (No cycle:
+the distribution depends on the function URL, so the subscriptions form function must not read the page's URL.)
 
 TLS: with the optional ``StatusDomainName`` and ``CertificateArn`` parameters (an ACM certificate in us-east-1
 for that name) the distribution answers on that name with SNI and refuses anything below TLS 1.2
@@ -33,7 +36,7 @@ from constructs import Construct
 
 from infra.components.buckets import private_bucket
 from infra.nag import acknowledge
-from siren.domain.status_headers import STATUS_SITE_HEADERS
+from siren.domain.status_headers import STATUS_SITE_HEADERS, content_security_policy
 
 # CloudFront's name for it (the CDK enum's member name, TLS_V1_2_2021, is not what the template takes).
 MINIMUM_TLS = "TLSv1.2_2021"
@@ -197,6 +200,18 @@ class StatusSite(Construct):
             "AwsSolutions-CFR4",
             "Without the optional StatusDomainName and CertificateArn parameters the distribution has only the "
             "shared *.cloudfront.net certificate, whose TLS policy CloudFront fixes; with them it is TLSv1.2_2021.",
+        )
+
+    def allow_form_posts_to(self, url: str) -> None:
+        """The page's form posts to ``url`` (a function URL, a token at synth time): form-action is its origin,
+        ``https://<id>.lambda-url.<region>.on.aws`` (scheme and host: the URL ends in '/', and CSP would read a
+        path). Every other directive stays as siren.domain.status_headers has it."""
+        parts = Fn.split("/", url)
+        origin = Fn.join("", [Fn.select(0, parts), "//", Fn.select(2, parts)])
+        policy = cast(cloudfront.CfnResponseHeadersPolicy, self.headers_policy.node.default_child)
+        policy.add_property_override(
+            "ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy",
+            content_security_policy(origin),
         )
 
     @property

@@ -42,10 +42,11 @@ class Subscriptions(Construct):
             "EMAIL_SENDER": email_sender,
             # Links are signed with the ack links' key, under versions of their own (siren.domain.subscriptions).
             "ACK_LINK_SECRET_ARN": link_key.secret_arn,
-            "STATUS_PAGE_URL": page_url,
         }
         # No SUBSCRIPTIONS_URL here: a function's own URL in its environment is a cycle in the template; it links
-        # to the URL it was called at (siren.app.subscription_links).
+        # to the URL it was called at (siren.app.subscription_links). No STATUS_PAGE_URL either (it mails no link to
+        # the page): the distribution's CSP names this function's URL (StatusSite.allow_form_posts_to), so the page's
+        # URL here would be a cycle too.
         self.form = SirenFunction(
             self,
             "Form",
@@ -78,7 +79,7 @@ class Subscriptions(Construct):
             package="subscription",
             handler="subscription_handlers.notify_subscribers",
             base=base,
-            environment={**environment, "SUBSCRIPTIONS_URL": self.url.url},
+            environment={**environment, "STATUS_PAGE_URL": page_url, "SUBSCRIPTIONS_URL": self.url.url},
             description="Siren: mail a public incident's life to the status page's subscribers",
             dead_letter_queue=dead_letters,
             timeout_seconds=300,

@@ -477,6 +477,7 @@ def status_page() -> StatusPage:
         status_page_state(settings),
         deployed_config(settings),
         settings.status_page_url or "",
+        subscriptions_url=settings.subscriptions_url or "",
     )
 
 

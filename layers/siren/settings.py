@@ -76,6 +76,7 @@ class Settings:
     status_page_url: str | None = None
     # The subscriptions function's URL: where confirm and unsubscribe links in subscriber mail point. Unset on that
     # function itself (its own URL would be a cycle in the template): it answers at the URL it was called by.
+    # The status publisher reads it too: the page's subscribe form posts there (unset: the page has no form).
     subscriptions_url: str | None = None
     artifacts_bucket_name: str | None = None
     watchdog_region: str | None = None  # where the canary's heartbeat goes (the SirenWatchdog stack)

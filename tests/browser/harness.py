@@ -123,7 +123,12 @@ def ensure_browser() -> BrowserTools:
 
 
 def inspect_page(
-    url: str, out_dir: Path, *, name: str = "status", timeout: float = INSPECT_TIMEOUT_S
+    url: str,
+    out_dir: Path,
+    *,
+    name: str = "status",
+    timeout: float = INSPECT_TIMEOUT_S,
+    submit_email: str | None = None,
 ) -> dict[str, Any]:
     """Opens `url` on a phone and a desktop viewport, in light and dark colour schemes, and reports.
 
@@ -138,6 +143,13 @@ def inspect_page(
     styled says the stylesheet applied, and bar_share_error is how far any uptime bar's width is from its days'
     share of its row. The page's CSP is enforced; axe is evaluated through the DevTools protocol, which it does
     not govern.
+
+    With `submit_email`, the page is also opened with JavaScript disabled, its subscribe form filled in with that
+    address (through the field's label) and submitted by its button; `report["subscribe"]` is `{"forms",
+    "form_visible", "method", "action", "checkboxes", "console", "posted_to", "posted_body", "answer_status",
+    "page_url", "heading"}` (what the form was, where the browser posted what, and the page that answered); when
+    the browser sends nothing (a CSP form-action that refuses it), `posted_to` is None, `error` says so and
+    `console` has Chromium's own words.
     """
     tools = ensure_browser()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -149,6 +161,7 @@ def inspect_page(
         f"--name={name}",
         f"--chromium={tools.chromium}",
         f"--node-modules={tools.node_modules}",
+        *([f"--submit-email={submit_email}"] if submit_email else []),
     ]
     env = {**os.environ, "FORCE_COLOR": "0"}
     with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as node:

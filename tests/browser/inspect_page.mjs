@@ -5,6 +5,11 @@
 // headers and whether its stylesheet applied. Prints ONE JSON object on stdout; anything else goes to stderr.
 //
 //   node inspect_page.mjs --url=URL --out=DIR --chromium=/usr/bin/chromium --node-modules=DIR [--name=status]
+//                         [--submit-email=ADDRESS]
+//
+// With --submit-email, the page is opened once more with JavaScript DISABLED (as a reader who turned it off): the
+// subscribe form's email field is filled in through its label and its button clicked, and the report's `subscribe`
+// says what the form was and what its POST answered.
 //
 // ESM imports do not honour NODE_PATH, so the npm packages are loaded with a require() rooted in --node-modules.
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -19,6 +24,7 @@ const { values: args } = parseArgs({
     name: { type: 'string', default: 'status' },
     chromium: { type: 'string', default: '/usr/bin/chromium' },
     'node-modules': { type: 'string' },
+    'submit-email': { type: 'string' },
   },
 });
 for (const required of ['url', 'out', 'node-modules']) {
@@ -38,6 +44,7 @@ const VIEWPORTS = {
   desktop: { viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1, isMobile: false, hasTouch: false },
 };
 const SCHEMES = ['light', 'dark'];
+const SUBMIT_TIMEOUT_MS = 10000;
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
 
 mkdirSync(args.out, { recursive: true });
@@ -136,8 +143,54 @@ try {
       await context.close();
     }
   }
+  if (args['submit-email']) report.subscribe = await submitSubscribeForm(args['submit-email']);
 } finally {
   await browser.close();
+}
+
+// The page's form, driven as a person would with JavaScript off: the browser alone posts it (no script could).
+async function submitSubscribeForm(address) {
+  const context = await browser.newContext({ ...VIEWPORTS.phone, javaScriptEnabled: false });
+  try {
+    const page = await context.newPage();
+    // With JavaScript off no securitypolicyviolation listener runs; Chromium still says on its console what the
+    // page's CSP refused (a form-action that does not allow the form's action, for one).
+    const console = [];
+    page.on('console', (message) => console.push(message.text()));
+    const loaded = await page.goto(args.url, { waitUntil: 'load' });
+    const form = page.locator('form');
+    const found = {
+      javascript_enabled: false,
+      status_code: loaded ? loaded.status() : 0,
+      forms: await form.count(),
+      form_visible: await form.first().isVisible(),
+      method: await form.first().getAttribute('method'),
+      action: await form.first().getAttribute('action'),
+      checkboxes: await page.getByRole('checkbox').count(),
+    };
+    found.console = console;
+    await page.getByLabel('Email address').fill(address);
+    let answer;
+    try {
+      [answer] = await Promise.all([
+        page.waitForResponse((response) => response.request().method() === 'POST', { timeout: SUBMIT_TIMEOUT_MS }),
+        page.getByRole('button', { name: 'Subscribe' }).click(),
+      ]);
+    } catch (error) {
+      found.posted_to = null; // the browser sent nothing: `console` says why, if the CSP refused it
+      found.error = String(error.message).split('\n')[0];
+      return found;
+    }
+    await page.waitForLoadState('load');
+    found.posted_to = answer.url();
+    found.posted_body = answer.request().postData();
+    found.answer_status = answer.status();
+    found.page_url = page.url();
+    found.heading = (await page.locator('h1').first().textContent()) || '';
+    return found;
+  } finally {
+    await context.close();
+  }
 }
 
 process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -86,8 +86,11 @@ def test_alarm_update_resolve_on_the_page_the_api_and_the_feed(local_http):
     assert "max-age" in headers["cache-control"] and b"<script" not in index
     assert fetch(local_http, "history.atom")[1]["content-type"].startswith("application/atom+xml")
     assert fetch(local_http, "api/v2/summary.json")[1]["content-type"].startswith("application/json")
-    # Served with the headers CloudFront sends on AWS (the CSP among them), the stylesheet as CSS.
-    assert {name.lower(): value for name, value in status_page_headers().items()}.items() <= headers.items()
+    # Served with the headers CloudFront sends on AWS (the CSP among them, its form-action the subscriptions URL's
+    # origin, where the index's form posts), the stylesheet as CSS.
+    form_url = local_http.info()["outputs"]["SubscriptionsUrl"]
+    assert {name.lower(): value for name, value in status_page_headers(form_url).items()}.items() <= headers.items()
+    assert f'<form class="card subscribe" method="post" action="{form_url}subscribe">'.encode() in index
     (stylesheet,) = [key for key in published if key.endswith(".css")]
     assert fetch(local_http, stylesheet)[1]["content-type"].startswith("text/css")
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import KW_ONLY, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,6 +34,8 @@ from siren.domain.status import (
     public_incident,
     snapshot_of_public,
 )
+from siren.domain.subscribe_form import FormUrlError, subscribe_action
+from siren.observability import logger
 from siren.ports import IncidentRef, IncidentRepository, PublishResult, StatusPageState, StatusSite
 from siren.render.status_api import first_published_in
 from siren.render.status_site import API_PREFIX, site_stages
@@ -91,6 +93,8 @@ class StatusPage:
     page_url: str
     _: KW_ONLY
     clock: Callable[[], datetime] = utc_now
+    # The subscriptions function URL (SUBSCRIPTIONS_URL): the index's subscribe form posts there; none, no form.
+    subscriptions_url: str = ""
 
     # -- what people set ----------------------------------------------------------------------------------
     def set_component_status(self, component_id: str, status: str, actor: str) -> None:
@@ -138,7 +142,7 @@ class StatusPage:
         overrides, windows = self.page_state.status_page_items()
         page = self.config.status_page
         published = site.read(API_PREFIX + "components.json") if site is not None else None
-        return snapshot_of_public(
+        snapshot = snapshot_of_public(
             page_name=page.name,
             page_url=self.page_url,
             components=components_of(self.config),
@@ -148,6 +152,18 @@ class StatusPage:
             now=now,
             first_published=first_published_in(published) if published else None,
         )
+        return replace(snapshot, subscribe_url=self._subscribe_url())
+
+    def _subscribe_url(self) -> str | None:
+        """The form's action, or None: a page without a form beats a page that sends readers' addresses in clear
+        or astray, and beats no page at all (the publish goes on; the refusal is logged at every publish)."""
+        if not self.subscriptions_url:
+            return None
+        try:
+            return subscribe_action(self.subscriptions_url)
+        except FormUrlError as error:
+            logger.warning("status page published without its subscribe form", extra={"reason": str(error)})
+            return None
 
     def _public(self, incident: Incident) -> PublicIncident | None:
         return public_incident(incident, components_of(self.config), self.config.status_page.impact)

@@ -188,6 +188,8 @@ class StatusSnapshot:
     history: tuple[PublicIncident, ...]  # resolved within HISTORY_DAYS, newest first
     maintenances: tuple[Maintenance, ...]  # scheduled and in progress, soonest first
     time_zone: str = "UTC"
+    # The subscribe form's action (siren.domain.subscribe_form.subscribe_action, checked), or None: no form.
+    subscribe_url: str | None = None
 
     @property
     def incidents(self) -> tuple[PublicIncident, ...]:

@@ -14,6 +14,10 @@ origin: their one stylesheet is published with the site under a name derived fro
 Content-Security-Policy of siren.domain.status_headers (``default-src 'none'; style-src 'self'``...), which CloudFront
 sends with every object and the local runtime too, holds them; tests/browser checks it in Chromium with the policy
 enforced. They work in light and dark colour schemes, on a 375px phone, and state every status in words.
+
+With a ``subscribe_url`` in the snapshot (checked by siren.domain.subscribe_form), the index has a "Get updates by
+email" form: a plain HTML POST to it (the policy's ``form-action`` is that URL's origin), so it works without
+JavaScript, which the pages never run anyway. The other pages and the JSON API do not read it.
 """
 
 from __future__ import annotations
