@@ -9,6 +9,8 @@ from siren.domain.incidents.actions import (
     change_severity,
     normalize_severity,
     post_public_update,
+    request_escalation,
+    requested_escalation,
     resolve,
     sort_newest_first,
 )
@@ -68,6 +70,8 @@ __all__ = [
     "new_incident_id",
     "normalize_severity",
     "post_public_update",
+    "request_escalation",
+    "requested_escalation",
     "resolve",
     "sort_newest_first",
 ]
