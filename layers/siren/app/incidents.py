@@ -22,6 +22,7 @@ from siren.domain.incidents import (
     acknowledge,
     assign_role,
     change_severity,
+    current_public_status,
     normalize_severity,
     post_public_update,
     request_escalation,
@@ -132,11 +133,17 @@ class Incidents:
         self.incidents.add_timeline(incident_id, [entry])
         return entry
 
-    def post_update(self, incident_id: str, body: str, status: str, actor: str, title: str | None = None) -> Incident:
-        """A public update for the status page, written by a person."""
-        return self._change(
-            incident_id, lambda incident, now: post_public_update(incident, body, status, actor, now, title=title)
-        )
+    def post_update(
+        self, incident_id: str, body: str, status: str | None, actor: str, title: str | None = None
+    ) -> Incident:
+        """A public update for the status page, written by a person. ``status`` None keeps the incident's public
+        status (read in the same change, so a status set meanwhile is kept, not overwritten)."""
+
+        def update(incident: Incident, now: datetime) -> Outcome:
+            kept = status if status is not None else current_public_status(incident)
+            return post_public_update(incident, body, kept, actor, now, title=title)
+
+        return self._change(incident_id, update)
 
     def change_severity(self, incident_id: str, severity: str, actor: str) -> Incident:
         return self._change(incident_id, lambda incident, now: change_severity(incident, severity, actor, now))

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl
 
 from siren.app.intake import HttpResponse
-from siren.domain.incidents import PUBLIC_STATUSES, Incident, IncidentError
+from siren.domain.incidents import IncidentError
 from siren.domain.oncall import on_call
 from siren.domain.policy.users import User, user_for_slack
 from siren.observability import logger
@@ -196,13 +196,12 @@ class SlackApp:
         user = self._user(member)
         if user is None:
             return self._unmapped(member, "update")
-        incidents = self.incidents_of()
         try:
-            status = _public_status(incidents.get(incident_id).incident)
-            incident = incidents.post_update(incident_id, public_text, status, user.id)
+            incident = self.incidents_of().post_update(incident_id, public_text, None, user.id)
         except IncidentError as error:
             return _ephemeral(f"Nothing was posted: {error}")
         logger.info("slack action", extra={"action": "update", "incident_id": incident.id, "actor": user.id})
+        status = incident.public_updates[-1].status
         return _in_channel(f"Public update on {incident.id} ({status}) by {user.name}: {public_text}")
 
     @staticmethod
@@ -265,8 +264,3 @@ def _declaration(arguments: Sequence[str]) -> tuple[str, str, str] | str:
         return "Give both --sev and --service."
     severity = options["sev"].strip()
     return title, severity if severity.lower().startswith("sev") else f"SEV{severity}", options["service"].strip()
-
-
-def _public_status(incident: Incident) -> str:
-    """The status a Slack update keeps: the last public update's, or the first of the page's statuses."""
-    return incident.public_updates[-1].status if incident.public_updates else PUBLIC_STATUSES[0]

@@ -233,6 +233,12 @@ def request_escalation(
     return Outcome("escalation_requested", via, requested, incident, None, (entry,), ())
 
 
+def current_public_status(incident: Incident) -> str:
+    """The status a public update keeps when its writer names none: the last public update's, or the page's first
+    (investigating) before there is one."""
+    return incident.public_updates[-1].status if incident.public_updates else PUBLIC_STATUSES[0]
+
+
 _SEVERITY = re.compile(r"^sev([1-5])$", re.IGNORECASE)
 
 
