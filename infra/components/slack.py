@@ -24,7 +24,14 @@ from infra.components.store import ItemFamily
 # event; the escalation shortcut reads the incident's partition), and ``/siren status`` (the by-status index).
 # Query: escalate now reads the incident's partition (its timeline holds the requests already made for a level).
 TABLE_ACTIONS = ["GetItem", "PutItem", "Query"]
-TABLE_FAMILIES = [ItemFamily.INCIDENT, ItemFamily.DEDUP_KEY, ItemFamily.EVENT, ItemFamily.LINK_NONCE]
+# RAW_ALERT: a /siren declare is written as a delivery, with its guard item, like every opening.
+TABLE_FAMILIES = [
+    ItemFamily.INCIDENT,
+    ItemFamily.DEDUP_KEY,
+    ItemFamily.EVENT,
+    ItemFamily.LINK_NONCE,
+    ItemFamily.RAW_ALERT,
+]
 INDEX_QUERIES = ["by-status"]
 
 _NOT_ROTATED = (

@@ -40,7 +40,13 @@ def test_the_url_is_public_and_capped_like_the_ack_links(template):
 
 def test_it_uses_a_request_once_changes_incidents_and_lists_open_ones_nothing_more(template):
     on_items, indexes = grants(template, PREFIX)
-    families = {ItemFamily.INCIDENT, ItemFamily.DEDUP_KEY, ItemFamily.EVENT, ItemFamily.LINK_NONCE}
+    families = {
+        ItemFamily.INCIDENT,
+        ItemFamily.DEDUP_KEY,
+        ItemFamily.EVENT,
+        ItemFamily.LINK_NONCE,
+        ItemFamily.RAW_ALERT,
+    }
     assert on_items == {
         frozenset({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}): {f.value for f in families}
     }
