@@ -193,3 +193,35 @@ def test_without_the_machine_escalate_now_is_refused():
     declared = incidents.declare("Search is slow", "SEV2", "search", "", "carol").incident_id or ""
     with pytest.raises(IncidentError, match="needs the escalation state machine"):
         incidents.escalate_now(declared, "alice", "cli")
+
+
+def test_the_machine_runs_the_next_step_on_the_output_the_adapter_sends_and_ends_on_any_other(monkeypatch):
+    """AwaitAck's success goes to AfterWait, which reads the key StepFunctionsRuns.escalate_wait sends: Step for an
+    escalate now, the end for an acknowledgement's ``stopped``; a timeout still goes to Step."""
+    import json
+
+    from infra.components.escalation import ASL
+    from siren.adapters import escalations
+
+    branch = json.loads(ASL.read_text())["States"]["Escalate"]["Branches"][0]["States"]
+    after_wait = branch[branch["AwaitAck"]["Next"]]
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(escalations, "complete_wait", lambda token, output: sent.append(output) or True)
+    runs = escalations.StepFunctionsRuns("arn:aws:states:us-east-1:123456789012:stateMachine:m")
+    assert runs.escalate_wait("t1", "alice") and runs.end_wait("t2", "acknowledged")
+
+    def next_state(output: dict[str, Any]) -> str:
+        ack = {"ack": output}  # AwaitAck's ResultPath
+        for choice in after_wait["Choices"]:
+            path = choice["Variable"].removeprefix("$.").split(".")
+            value: Any = ack
+            for part in path:
+                value = value.get(part) if isinstance(value, dict) else None
+            if choice.get("IsPresent") is (value is not None):
+                return str(choice["Next"])
+        return str(after_wait["Default"])
+
+    assert after_wait["Type"] == "Choice"
+    assert [next_state(output) for output in sent] == ["Step", "EscalationEnded"]
+    timeouts = [c for c in branch["AwaitAck"]["Catch"] if "States.Timeout" in c["ErrorEquals"]]
+    assert [c["Next"] for c in timeouts] == ["Step"]
