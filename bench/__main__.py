@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bench import bill, escalation, faults, foundation, ingest, operations, reports, routing, status, suite
+from bench import bill, escalation, faults, foundation, ingest, operations, reports, routing, slack, status, suite
 from bench.harness import PROJECT_ROOT, Report, Suite, goal_of, write
 
 LOGS = PROJECT_ROOT / ".bench" / "logs"
@@ -44,6 +44,7 @@ def suites(seats: int, seat_price: float) -> list[Suite]:
         routing.run,
         ingest.run,
         escalation.run,
+        slack.run,
         functools.partial(bill.run, seats=seats, seat_price=seat_price),
         status.run,
         reports.run,

@@ -78,7 +78,7 @@ class CliContext:
         stores = self.stores()
         machine = self.outputs.get("EscalationStateMachineArn")
         shortcut = EscalationShortcut(stores.escalations, StepFunctionsRuns(machine)) if machine else None
-        return Incidents(stores.incidents, self.config, after_commit=shortcut)
+        return Incidents(stores.incidents, self.config, after_commit=shortcut, escalation=shortcut)
 
     def reports(self) -> Reports:
         from siren.app.reports import Reports

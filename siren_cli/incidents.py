@@ -1,4 +1,4 @@
-"""Incident commands: declare, list, show, resolve, severity (and, later, ack and assign)."""
+"""Incident commands: declare, list, show, resolve, severity, ack, escalate, assign, note."""
 
 from __future__ import annotations
 
@@ -161,6 +161,17 @@ def ack(ctx: typer.Context, incident_id: IncidentIdArgument) -> None:
 
 
 @one_line_errors
+def escalate(ctx: typer.Context, incident_id: IncidentIdArgument) -> None:
+    """Page the incident's next escalation level now, instead of waiting out the current level's delay."""
+    request = _as_user(ctx, lambda incidents, actor: incidents.escalate_now(incident_id, actor, via="cli"))
+    if not request.requested:
+        console.print(f"Nothing more was changed: {escape(request.reason)}.")
+        return
+    ended = "paged now" if request.wait_ended else "paged as soon as the current step's pages are out"
+    console.print(f"{request.incident.id}: the level after {request.from_level} is {ended}.")
+
+
+@one_line_errors
 def assign(
     ctx: typer.Context,
     incident_id: IncidentIdArgument,
@@ -189,5 +200,6 @@ def register(app: typer.Typer) -> None:
     app.command("resolve")(resolve)
     app.command("severity")(severity)
     app.command("ack")(ack)
+    app.command("escalate")(escalate)
     app.command("note")(note)
     app.command("assign")(assign)

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from siren_cli import slack_local
 from siren_cli.aws import DEFAULT_LOCAL_PORT, Target, local_endpoint
 from siren_cli.errors import CliError, UsageError, one_line_errors
 from siren_cli.options import JsonOption
@@ -291,6 +292,7 @@ fault_app = typer.Typer(
     help="Make a service of the embedded local AWS fail as AWS fails (tests, drills, the demo).", no_args_is_help=True
 )
 app.add_typer(fault_app, name="fault")
+slack_local.register(app)  # slack-command, slack-click: signed as Slack signs, to the local Slack app
 
 
 _TARGET_HELP = (

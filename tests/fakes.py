@@ -38,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from siren.domain.changes import ServiceChange
-from siren.domain.escalation import Run, RunStatus, execution_name
+from siren.domain.escalation import HeldWait, Run, RunStatus, WaitingAt, execution_name
 from siren.domain.heartbeats import HeartbeatState
 from siren.domain.incidents import (
     Incident,
@@ -231,6 +231,7 @@ class _Wait:
     attempt: int | None = None
     token: str | None = None
     execution: str | None = None
+    waiting: WaitingAt | None = None
 
 
 @dataclass
@@ -251,11 +252,13 @@ class FakeEscalationState:
         if sent:
             self.sent[(incident_id, page_id)] = tuple(sent)
 
-    def hold_token(self, incident_id: str, token: str, execution: str, attempt: int = 1) -> bool:
+    def hold_token(
+        self, incident_id: str, token: str, execution: str, attempt: int = 1, waiting: WaitingAt | None = None
+    ) -> bool:
         wait = self.waits.setdefault(incident_id, _Wait())
         if wait.attempt is not None and wait.attempt > attempt:
             return False
-        wait.attempt, wait.token, wait.execution = attempt, token, execution
+        wait.attempt, wait.token, wait.execution, wait.waiting = attempt, token, execution, waiting
         return True
 
     def supersede_escalation(self, incident_id: str, attempt: int) -> str | None:
@@ -263,7 +266,7 @@ class FakeEscalationState:
         if wait.attempt is not None and wait.attempt >= attempt:
             return None
         token = wait.token
-        wait.attempt, wait.token, wait.execution = attempt, None, None
+        wait.attempt, wait.token, wait.execution, wait.waiting = attempt, None, None, None
         return token
 
     def current_attempt(self, incident_id: str) -> int:
@@ -273,6 +276,10 @@ class FakeEscalationState:
     def held_token(self, incident_id: str) -> tuple[str, str] | None:
         wait = self.waits.get(incident_id)
         return (wait.token, wait.execution or "") if wait and wait.token else None
+
+    def held_wait(self, incident_id: str) -> HeldWait | None:
+        wait = self.waits.get(incident_id)
+        return HeldWait(wait.token, wait.execution or "", wait.waiting) if wait and wait.token else None
 
 
 @dataclass
@@ -679,6 +686,7 @@ class FakeEscalationRuns:
     waits_ended: list[str] = field(default_factory=list)  # task tokens, in order
     reasons: dict[str, str] = field(default_factory=dict)  # task token -> why its wait ended
     held: dict[str, str] = field(default_factory=dict)  # task token -> the run whose wait holds it
+    waits_escalated: list[str] = field(default_factory=list)  # task tokens ended early by "escalate now", in order
 
     def running(self) -> list[str]:
         return [name for name, status in self.runs.items() if status is RunStatus.RUNNING]
@@ -712,6 +720,14 @@ class FakeEscalationRuns:
         self.reasons[token] = why
         if token in self.held:
             self.runs[self.held[token]] = RunStatus.SUCCEEDED
+        return True
+
+    def escalate_wait(self, token: str, requested_by: str) -> bool:
+        """The wait ends once, like any other; its run goes on to the next level (it stays running)."""
+        if token in self.reasons:
+            return False
+        self.waits_escalated.append(token)
+        self.reasons[token] = f"escalate now, asked by {requested_by}"
         return True
 
 

@@ -108,6 +108,21 @@ def check_a_later_attempt_takes_over_the_wait(store: Store) -> None:
     assert store.escalations.held_token(incident_id) == ("token-2", "run-2")
 
 
+def check_a_held_wait_keeps_its_level(store: Store) -> None:
+    """Escalate now reads the level the held wait is at; a later attempt's take-over forgets it with the token."""
+    from siren.domain.escalation import HeldWait, WaitingAt
+
+    incident_id = new_incident().id
+    assert store.escalations.held_wait(incident_id) is None
+    level_two = WaitingAt(attempt=1, round=0, level=1, last=False)
+    assert store.escalations.hold_token(incident_id, "token-1", "run-1", attempt=1, waiting=level_two)
+    assert store.escalations.held_wait(incident_id) == HeldWait("token-1", "run-1", level_two)
+    assert store.escalations.hold_token(incident_id, "token-2", "run-1", attempt=1)  # a run without levels
+    assert store.escalations.held_wait(incident_id) == HeldWait("token-2", "run-1", None)
+    assert store.escalations.supersede_escalation(incident_id, 2) == "token-2"
+    assert store.escalations.held_wait(incident_id) is None
+
+
 def check_a_page_task_remembers_what_it_sent(store: Store) -> None:
     incident = new_incident()
     store.seed(incident)
@@ -220,6 +235,7 @@ CHECKS = [
     check_a_change_from_a_stale_read_is_refused,
     check_a_delivery_is_applied_once,
     check_a_later_attempt_takes_over_the_wait,
+    check_a_held_wait_keeps_its_level,
     check_a_page_task_remembers_what_it_sent,
     check_a_code_is_live_for_one_incident_only,
     check_a_freed_code_answers_late_replies_then_goes_back_to_the_pool,

@@ -51,10 +51,11 @@ TABLE_ITEMS: dict[str, tuple[list[str], list[ItemFamily]]] = {
     # the link's single use (a nonce put, deleted again when the change fails), then the change itself
     "AckLink": (["GetItem", "PutItem", "DeleteItem"], [*_CHANGE_INCIDENTS, ItemFamily.LINK_NONCE]),
     # the canary's step also records its heartbeat (CANARY) and resolves the canary's incident
-    "Step": (_PAGING[0], [*_PAGING[1], *_CHANGE_INCIDENTS, ItemFamily.CANARY]),
+    # Step and Hold also Query the incident's partition: its timeline holds a person's "escalate now" requests
+    "Step": ([*_PAGING[0], "Query"], [*_PAGING[1], *_CHANGE_INCIDENTS, ItemFamily.CANARY]),
     "Roles": _PAGING,
     "Page": _PAGING,
-    "Hold": (["GetItem", "UpdateItem"], [ItemFamily.INCIDENT]),
+    "Hold": (["GetItem", "Query", "UpdateItem"], [ItemFamily.INCIDENT]),
     "Failure": (["GetItem", "PutItem"], [ItemFamily.INCIDENT]),
     # reads the incident (and its whole partition), supersedes the wait, frees a resolved incident's code
     "Lifecycle": (["GetItem", "Query", "UpdateItem"], [ItemFamily.INCIDENT, ItemFamily.ACK_CODE]),

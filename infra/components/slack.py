@@ -22,8 +22,16 @@ from infra.components.store import ItemFamily
 # What the app does to the incident table (siren.app.slack_app, siren.app.slack_requests): a signed request's
 # single use (a nonce put), acknowledging or resolving (the incident, its key's state, the timeline and the lifecycle
 # event; the escalation shortcut reads the incident's partition), and ``/siren status`` (the by-status index).
-TABLE_ACTIONS = ["GetItem", "PutItem"]
-TABLE_FAMILIES = [ItemFamily.INCIDENT, ItemFamily.DEDUP_KEY, ItemFamily.EVENT, ItemFamily.LINK_NONCE]
+# Query: escalate now reads the incident's partition (its timeline holds the requests already made for a level).
+TABLE_ACTIONS = ["GetItem", "PutItem", "Query"]
+# RAW_ALERT: a /siren declare is written as a delivery, with its guard item, like every opening.
+TABLE_FAMILIES = [
+    ItemFamily.INCIDENT,
+    ItemFamily.DEDUP_KEY,
+    ItemFamily.EVENT,
+    ItemFamily.LINK_NONCE,
+    ItemFamily.RAW_ALERT,
+]
 INDEX_QUERIES = ["by-status"]
 
 _NOT_ROTATED = (
@@ -77,8 +85,11 @@ class SlackApp(Construct):
         )
         self.signing_secret.grant_read(self.app.function)
         dead_letters.grant_send_messages(self.app.function)
-        # An acknowledgement from Slack ends the escalation's wait at once (the escalation shortcut): SendTaskSuccess.
-        self.app.role.add_to_policy(iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=[machine_arn]))
+        # An acknowledgement or an escalate-now from Slack ends the escalation's wait at once (the escalation
+        # shortcut): SendTaskSuccess; a /siren declare starts its escalation at once: StartExecution.
+        self.app.role.add_to_policy(
+            iam.PolicyStatement(actions=["states:SendTaskSuccess", "states:StartExecution"], resources=[machine_arn])
+        )
         self.url = self.app.function.add_function_url(
             # Public by design: Slack cannot sign a SigV4 request; its own signature (HMAC-SHA256 of the body with
             # the signing secret, a fresh timestamp, single use) is checked before anything of a request is read.

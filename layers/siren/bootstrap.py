@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from siren.app.ack_links import AckLinkEndpoint
     from siren.app.canary import CanaryRecorder
     from siren.app.escalation import Escalation
-    from siren.app.escalation_events import EscalationEvents
+    from siren.app.escalation_events import EscalationEvents, EscalationShortcut
     from siren.app.heartbeats import Heartbeats
     from siren.app.incidents import Incidents
     from siren.app.intake import Intake, VendorApi
@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from siren.ports import (
         AckCodes,
         ActionItems,
-        AfterCommit,
         AlertPoster,
         ChangeEvents,
         EscalationRuns,
@@ -279,11 +278,15 @@ def incidents() -> Incidents:
     from siren.app.incidents import Incidents
 
     settings = Settings.load()
-    return Incidents(incident_repository(settings), deployed_config(settings), after_commit=shortcut(settings))
+    fast_path = shortcut(settings)
+    return Incidents(
+        incident_repository(settings), deployed_config(settings), after_commit=fast_path, escalation=fast_path
+    )
 
 
-def shortcut(settings: Settings) -> AfterCommit | None:
-    """The escalation shortcut (start at once, end a wait at once) where the function knows the machine."""
+def shortcut(settings: Settings) -> EscalationShortcut | None:
+    """The escalation shortcut (start at once, end a wait at once, escalate now) where the function knows the
+    machine."""
     from siren.adapters.escalations import StepFunctionsRuns
     from siren.app.escalation_events import EscalationShortcut
 

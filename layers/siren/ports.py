@@ -18,7 +18,7 @@ from siren.domain.incidents import Incident, IncidentStatus, KeyState, Lifecycle
 if TYPE_CHECKING:  # named in annotations only: a function that never pages or publishes does not load them
     from siren.domain.ack import AckAction
     from siren.domain.changes import ServiceChange
-    from siren.domain.escalation import Run
+    from siren.domain.escalation import HeldWait, Run, WaitingAt
     from siren.domain.heartbeats import HeartbeatState
     from siren.domain.messages import EmailMessage
     from siren.domain.records import ActionItemRecord, IncidentView, RawAlert
@@ -59,10 +59,13 @@ class EscalationState(Protocol):
     def record_send(
         self, incident_id: str, entries: list[TimelineEntry], *, page_id: str, sent: tuple[str, ...], now: datetime
     ) -> None: ...
-    def hold_token(self, incident_id: str, token: str, execution: str, attempt: int = 1) -> bool: ...
+    def hold_token(
+        self, incident_id: str, token: str, execution: str, attempt: int = 1, waiting: WaitingAt | None = None
+    ) -> bool: ...
     def supersede_escalation(self, incident_id: str, attempt: int) -> str | None: ...
     def current_attempt(self, incident_id: str) -> int: ...
     def held_token(self, incident_id: str) -> tuple[str, str] | None: ...
+    def held_wait(self, incident_id: str) -> HeldWait | None: ...
 
 
 class AckCodes(Protocol):
@@ -240,6 +243,17 @@ class EscalationWaits(Protocol):
     """Ending a run's wait for acknowledgement (its held task token), so the run stops at once."""
 
     def end_wait(self, token: str, why: str) -> bool: ...
+    def escalate_wait(self, token: str, requested_by: str) -> bool:
+        """End the wait so that the next level is paged now (the machine's next Step runs); False when it is over."""
+        ...
+
+
+class EscalateNow(Protocol):
+    """Escalate now: which level the incident's escalation waits at (the store's record of its held wait), and
+    ending that wait early once the request is committed, so the machine pages the next level at once."""
+
+    def held_wait(self, incident_id: str) -> HeldWait | None: ...
+    def escalate_now(self, incident_id: str, waiting: WaitingAt, requested_by: str) -> bool: ...
 
 
 class AfterCommit(Protocol):

@@ -40,8 +40,16 @@ def test_the_url_is_public_and_capped_like_the_ack_links(template):
 
 def test_it_uses_a_request_once_changes_incidents_and_lists_open_ones_nothing_more(template):
     on_items, indexes = grants(template, PREFIX)
-    families = {ItemFamily.INCIDENT, ItemFamily.DEDUP_KEY, ItemFamily.EVENT, ItemFamily.LINK_NONCE}
-    assert on_items == {frozenset({"dynamodb:GetItem", "dynamodb:PutItem"}): {f.value for f in families}}
+    families = {
+        ItemFamily.INCIDENT,
+        ItemFamily.DEDUP_KEY,
+        ItemFamily.EVENT,
+        ItemFamily.LINK_NONCE,
+        ItemFamily.RAW_ALERT,
+    }
+    assert on_items == {
+        frozenset({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}): {f.value for f in families}
+    }
     assert indexes == {"by-status"}
 
 
@@ -51,5 +59,5 @@ def test_it_reads_the_signing_secret_only_and_ends_waits_of_the_escalation_machi
     (signing,) = [n for n in resources(template, "AWS::SecretsManager::Secret") if n.startswith("SlackSigningSecret")]
     assert secrets and all(s["Resource"] == {"Ref": signing} for s in secrets)  # not the bot token
     states = [s for s in statements if any(a.startswith("states:") for a in listed(s["Action"]))]
-    assert [listed(s["Action"]) for s in states] == [["states:SendTaskSuccess"]]
+    assert [sorted(listed(s["Action"])) for s in states] == [["states:SendTaskSuccess", "states:StartExecution"]]
     assert "stateMachine:" in json.dumps(states[0]["Resource"]) and "-escalation" in json.dumps(states[0]["Resource"])

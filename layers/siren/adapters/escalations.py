@@ -95,3 +95,8 @@ class StepFunctionsRuns:
 
     def end_wait(self, token: str, why: str) -> bool:
         return complete_wait(token, {"stopped": why})
+
+    def escalate_wait(self, token: str, requested_by: str) -> bool:
+        """SendTaskSuccess, not SendTaskFailure: the wait did what it is for (a person answered), and the functions
+        that end waits are granted SendTaskSuccess only. The machine's AfterWait choice reads ``escalate_now``."""
+        return complete_wait(token, {"escalate_now": {"requested_by": requested_by}})

@@ -22,11 +22,21 @@ from siren.domain.escalation import (
     LevelShape,
     Notification,
     PageTask,
+    WaitingAt,
+    next_level,
     page_tasks,
     plan_step,
     step_label,
+    waiting_at,
 )
-from siren.domain.incidents import SYSTEM_ACTOR, Incident, IncidentStatus, TimelineEntry, TimelineKind
+from siren.domain.incidents import (
+    SYSTEM_ACTOR,
+    Incident,
+    IncidentStatus,
+    TimelineEntry,
+    TimelineKind,
+    requested_escalation,
+)
 from siren.domain.messages import chat_payload, email, sms_text, voice_ssml
 from siren.domain.oncall import resolve_targets
 from siren.domain.policy import SirenConfig
@@ -103,6 +113,12 @@ class Escalation:
         if cursor.attempt < self.escalations.current_attempt(incident_id):
             return _stop(incident_id, "superseded by a later escalation (severity raised)")
         policy = self.config.policy_for_severity(incident.severity)
+        requested_by = self._escalation_requested(incident_id, WaitingAt.from_json(cursor_json.get("waiting")))
+        if requested_by is not None and cursor.step:
+            # A person asked for the next level while this level was still between its notification steps: the
+            # level's later steps (its voice call after the SMS, say) give way to the next level, now.
+            skipped_to = next_level(cursor, len(policy.levels), policy.repeat)
+            cursor = skipped_to or cursor
         entries: list[TimelineEntry] = []
         tasks: list[PageTask] = []
         if not cursor.users:
@@ -111,8 +127,13 @@ class Escalation:
             cursor = replace(cursor, users=users)
             where = f"level {cursor.level + 1}" + (f", round {cursor.round + 1}" if cursor.round else "")
             if cursor.level or cursor.round:
-                reached = {"level": cursor.level + 1, "round": cursor.round + 1, "drill": incident.drill}
-                entries.append(TimelineEntry(now, TimelineKind.ESCALATED, ACTOR, f"escalated to {where}", reached))
+                reached: dict[str, Any] = {"level": cursor.level + 1, "round": cursor.round + 1}
+                reached["drill"] = incident.drill
+                why = ""
+                if requested_by is not None:
+                    reached["requested_by"] = requested_by
+                    why = f" now, as {requested_by} asked"
+                entries.append(TimelineEntry(now, TimelineKind.ESCALATED, ACTOR, f"escalated to {where}{why}", reached))
             if not users:
                 entries.append(TimelineEntry(now, TimelineKind.PAGE_FAILED, ACTOR, f"nobody is on call at {where}"))
             if not (cursor.level or cursor.round) and cursor.attempt == 1:
@@ -133,6 +154,9 @@ class Escalation:
         tasks = page_tasks(cursor, step.due) + tasks  # people first: the chat post is the least urgent
         self.incidents.add_timeline(incident_id, entries)
         following = step.next.to_json() if step.next else {"incident_id": incident_id, "done": True}
+        # The level the coming wait belongs to rides with the cursor to the wait (held with its token: what "escalate
+        # now" leaves) and back to the next step (which reads whether a person asked to leave it early).
+        following["waiting"] = waiting_at(cursor, len(policy.levels), policy.repeat).to_json()
         return {
             "action": "wait",
             "cursor": following,
@@ -220,10 +244,9 @@ class Escalation:
             return _stop(incident_id, "failed after the policy was exhausted")
         cursor = Cursor.from_json(cursor_json)
         policy = self.config.policy_for_severity(self._incident_severity(incident_id))
-        from siren.domain.escalation import next_level
-
         following = next_level(cursor, len(policy.levels), policy.repeat)
         next_json = following.to_json() if following else {"incident_id": incident_id, "done": True}
+        next_json["waiting"] = waiting_at(cursor, len(policy.levels), policy.repeat).to_json()
         return {"action": "wait", "cursor": next_json, "wait_seconds": 60, "pages": []}
 
     def record_page_failure(self, task_json: Mapping[str, Any], error: Mapping[str, Any]) -> dict[str, Any]:
@@ -255,16 +278,33 @@ class Escalation:
         return {"recorded": True}
 
     def hold(self, token: str, cursor_json: Mapping[str, Any], execution: str) -> dict[str, Any]:
-        """Keep the wait's task token; if the incident was acknowledged meanwhile, end the wait at once."""
+        """Keep the wait's task token (with the level it waits at); if the incident was acknowledged meanwhile, end
+        the wait at once; if a person asked to escalate from this level meanwhile (their request landed while the
+        level was still paging, so there was no wait to end), end it at once towards the next level."""
         incident_id = str(cursor_json["incident_id"])
         attempt = int(cursor_json.get("attempt", 1))
-        if not self.escalations.hold_token(incident_id, token, execution, attempt):
+        waiting = WaitingAt.from_json(cursor_json.get("waiting"))
+        if not self.escalations.hold_token(incident_id, token, execution, attempt, waiting):
             self.waits.end_wait(token, "superseded by a later escalation (severity raised)")
             return {"held": False}
         incident = self.incidents.get(incident_id)
         if incident is None or incident.status in (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED):
             self.waits.end_wait(token, str(incident.status) if incident else "missing")
+            return {"held": True}
+        requested_by = self._escalation_requested(incident_id, waiting)
+        if requested_by is not None and waiting is not None and not waiting.last:
+            self.waits.escalate_wait(token, requested_by)
+            return {"held": True, "escalated": requested_by}
         return {"held": True}
+
+    def _escalation_requested(self, incident_id: str, waiting: WaitingAt | None) -> str | None:
+        """Who asked to escalate now from ``waiting``'s level (the timeline is the record of it), or None. No read
+        without a level: the first step of a run has waited nowhere yet."""
+        if waiting is None:
+            return None
+        view = self.incidents.view(incident_id)
+        request = requested_escalation(view.timeline, waiting) if view is not None else None
+        return request.actor if request is not None else None
 
     # -- paging -------------------------------------------------------------------------------------------
     def _code_for(self, incident: Incident, now: datetime) -> tuple[str | None, list[TimelineEntry]]:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from siren.app.clock import utc_now
-from siren.domain.escalation import execution_name
+from siren.domain.escalation import HeldWait, WaitingAt, execution_name
 from siren.domain.incidents import Incident, IncidentStatus, LifecycleEvent, LifecycleEventType, TimelineKind
 from siren.domain.signals import SEVERITIES
 from siren.observability import logger
@@ -124,6 +124,31 @@ class EscalationShortcut:
                     exc_info=True,
                 )
         return done
+
+    # -- escalate now (siren.ports.EscalateNow) ------------------------------------------------------------
+    def held_wait(self, incident_id: str) -> HeldWait | None:
+        return self.escalations.held_wait(incident_id)
+
+    def escalate_now(self, incident_id: str, waiting: WaitingAt, requested_by: str) -> bool:
+        """End the held wait early towards the next level, if it is still the wait at ``waiting``'s level (the
+        request was committed for that level; a run that has moved on since must not be pushed on again).
+
+        False when it is not (the run is between its wait and its next step, or paging): the request stays on the
+        timeline, and the escalation honours it there (its next step skips the rest of the level; a wait held at
+        that level ends itself at once). A failure is logged, not raised: the request is committed, and asking
+        again ends the wait if it is still held; at worst the level's own timeout escalates."""
+        try:
+            held = self.escalations.held_wait(incident_id)
+            if held is None or held.waiting is None or held.waiting.label != waiting.label:
+                return False
+            return self.runs.escalate_wait(held.token, requested_by)
+        except Exception:
+            logger.warning(
+                "escalate now: ending the wait failed; the level's timeout escalates",
+                extra={"incident_id": incident_id, "level": waiting.label},
+                exc_info=True,
+            )
+            return False
 
 
 def _confirmed_raise(

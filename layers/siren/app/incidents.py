@@ -1,4 +1,4 @@
-"""What people do to incidents: declare, resolve, acknowledge, change severity; and read them."""
+"""What people do to incidents: declare, resolve, acknowledge, change severity, escalate now; and read them."""
 
 from __future__ import annotations
 
@@ -22,18 +22,34 @@ from siren.domain.incidents import (
     acknowledge,
     assign_role,
     change_severity,
+    current_public_status,
     normalize_severity,
     post_public_update,
+    request_escalation,
+    requested_escalation,
     resolve,
 )
 from siren.domain.policy import SirenConfig
 from siren.domain.records import IncidentView
 from siren.domain.signals import SeverityHints, Signal, SignalStatus, Source
-from siren.ports import AfterCommit, ConcurrentChange, IncidentRepository
+from siren.ports import AfterCommit, ConcurrentChange, EscalateNow, IncidentRepository
 
 # Racing deliveries of one key retry with jittered, capped backoff; past this the caller's retry takes over.
 MAX_ATTEMPTS = 20
 NOTE_MAX = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationRequest:
+    """What an escalate-now request did. ``requested``: this request was recorded (False: an earlier one for the
+    same level stands, ``reason`` says whose); ``wait_ended``: the held wait ended at once (False: the escalation
+    honours the recorded request at its next step or wait)."""
+
+    incident: Incident
+    requested: bool
+    from_level: str  # e.g. "level 1"
+    reason: str
+    wait_ended: bool
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -44,6 +60,8 @@ class Incidents:
     # Ends the escalation's wait at once when a person acknowledges or resolves (and starts a declared incident's
     # escalation), ahead of the relayed event; None where the machine is out of reach (tests, a CLI without it).
     after_commit: AfterCommit | None = None
+    # Escalate now: the held wait's level, and ending that wait early; None: escalate now is refused (no machine).
+    escalation: EscalateNow | None = None
 
     def declare(self, title: str, severity: str, service: str, summary: str, actor: str) -> IngestResult:
         """A person declares an incident: it opens (and escalates) like any other, with the given severity."""
@@ -115,14 +133,61 @@ class Incidents:
         self.incidents.add_timeline(incident_id, [entry])
         return entry
 
-    def post_update(self, incident_id: str, body: str, status: str, actor: str, title: str | None = None) -> Incident:
-        """A public update for the status page, written by a person."""
-        return self._change(
-            incident_id, lambda incident, now: post_public_update(incident, body, status, actor, now, title=title)
-        )
+    def post_update(
+        self, incident_id: str, body: str, status: str | None, actor: str, title: str | None = None
+    ) -> Incident:
+        """A public update for the status page, written by a person. ``status`` None keeps the incident's public
+        status (read in the same change, so a status set meanwhile is kept, not overwritten)."""
+
+        def update(incident: Incident, now: datetime) -> Outcome:
+            kept = status if status is not None else current_public_status(incident)
+            return post_public_update(incident, body, kept, actor, now, title=title)
+
+        return self._change(incident_id, update)
 
     def change_severity(self, incident_id: str, severity: str, actor: str) -> Incident:
         return self._change(incident_id, lambda incident, now: change_severity(incident, severity, actor, now))
+
+    def escalate_now(self, incident_id: str, actor: str, via: str) -> EscalationRequest:
+        """Page the next level now instead of waiting out the current level's delay.
+
+        The store is the truth: the request goes on the timeline (naming the level it leaves, read from the held
+        wait's record) in the incident's transaction, so it loses to an acknowledgement that commits first, and two
+        racing requests record one. Then the held wait is ended early and the machine's next step pages the next
+        level; where no wait is held at that level just then, the escalation reads the request itself (see
+        siren.app.escalation). A second request for the same level is told who asked, and ends the wait if it is
+        still held (a retry after a failed ending works)."""
+        escalation = self.escalation
+        if escalation is None:
+            raise IncidentError("escalating now needs the escalation state machine, which is out of reach here")
+        for attempt in range(MAX_ATTEMPTS):
+            view = self.incidents.view(incident_id)
+            if view is None:
+                raise IncidentError(f"no incident {incident_id}")
+            held = escalation.held_wait(incident_id)
+            waiting = held.waiting if held is not None else None
+            now = self.clock()
+            outcome = request_escalation(view.incident, view.timeline, waiting, actor=actor, via=via, now=now)
+            if waiting is None:  # request_escalation refuses that; this tells the type checker
+                raise IncidentError(f"{incident_id}'s escalation is not waiting on anyone right now")
+            if outcome.incident is not None:
+                try:
+                    self.incidents.apply(outcome, None, now)
+                except ConcurrentChange:
+                    time.sleep(random.uniform(0, min(0.005 * (2**attempt), 0.25)))  # noqa: S311 - jitter
+                    continue
+            ended = False
+            if outcome.incident is not None or requested_escalation(view.timeline, waiting) is not None:
+                # Recorded now, or asked for this same level before: the wait, if still held there, ends now.
+                ended = escalation.escalate_now(incident_id, waiting, actor)
+            return EscalationRequest(
+                outcome.incident or view.incident,
+                requested=outcome.incident is not None,
+                from_level=waiting.describe(),
+                reason=outcome.reason,
+                wait_ended=ended,
+            )
+        raise ConcurrentChange(f"gave up escalating {incident_id} after {MAX_ATTEMPTS} concurrent changes")
 
     def _change(self, incident_id: str, decide: Callable[[Incident, datetime], Outcome]) -> Incident:
         for attempt in range(MAX_ATTEMPTS):

@@ -167,6 +167,57 @@ def next_level(cursor: Cursor, level_count: int, repeat: int) -> Cursor | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class WaitingAt:
+    """The level a held wait belongs to: what "escalate now" escalates from. ``last``: the policy has no level after
+    this one (its last level of its last round), so there is nobody further to page.
+
+    The state machine carries it in the cursor (``waiting``) from the step that paged to the wait that holds the
+    token and back to the next step; the held wait's record keeps it, so a request can name the level it asks to
+    leave, and a second request for the same level (a double click) is told it was asked already."""
+
+    attempt: int
+    round: int
+    level: int
+    last: bool
+
+    @property
+    def label(self) -> str:
+        return f"a{self.attempt}.r{self.round}.l{self.level}"
+
+    def describe(self) -> str:
+        return f"level {self.level + 1}" + (f" (round {self.round + 1})" if self.round else "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"attempt": self.attempt, "round": self.round, "level": self.level, "last": self.last}
+
+    @classmethod
+    def from_json(cls, data: Any) -> WaitingAt | None:
+        """None for anything that is not one (a cursor from before this field, a done cursor without it)."""
+        if not isinstance(data, Mapping):
+            return None
+        try:
+            return cls(int(data["attempt"]), int(data["round"]), int(data["level"]), bool(data.get("last", False)))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+def waiting_at(cursor: Cursor, level_count: int, repeat: int) -> WaitingAt:
+    """Where a wait that follows a step at ``cursor`` stands."""
+    last = next_level(cursor, level_count, repeat) is None
+    return WaitingAt(cursor.attempt, cursor.round, cursor.level, last)
+
+
+@dataclass(frozen=True, slots=True)
+class HeldWait:
+    """The wait an incident's current escalation run holds: its task token, its run, and its level (None: held by a
+    run from before levels were recorded with the token)."""
+
+    token: str
+    execution: str
+    waiting: WaitingAt | None
+
+
 def execution_name(incident_id: str, attempt: int, repair: int = 0) -> str:
     """Step Functions execution names: unique per incident and attempt, so a redelivered start is harmless. A run
     the reconciler starts again, after the attempt's run ended before an acknowledgement, is its ``repair``-th:

@@ -6,6 +6,7 @@ writes it, and a send's timeline entries and its mark commit in one transaction.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
@@ -13,6 +14,7 @@ from pynamodb.exceptions import UpdateError
 
 from siren.adapters.dynamodb.incident_items import TimelineItem, timeline_item
 from siren.adapters.dynamodb.table import Item, StringListAttribute, bound_table, won
+from siren.domain.escalation import HeldWait, WaitingAt
 from siren.domain.incidents import TimelineEntry
 
 SENT_MARK_TTL = timedelta(days=2)  # a page task is retried within minutes; its marks need not outlive that long
@@ -26,6 +28,7 @@ class EscalationItem(Item, discriminator="escalation"):
     token = UnicodeAttribute(null=True)
     execution = UnicodeAttribute(null=True)
     attempt = NumberAttribute(null=True)  # the current escalation attempt (a raised severity starts the next)
+    waiting = UnicodeAttribute(null=True)  # the held wait's level (WaitingAt as JSON): what "escalate now" leaves
     code = UnicodeAttribute(null=True)
     numbers = StringListAttribute(default=list)
     sent = StringListAttribute(null=True)
@@ -65,15 +68,21 @@ class DynamoEscalations:
                     )
                 )
 
-    def hold_token(self, incident_id: str, token: str, execution: str, attempt: int = 1) -> bool:
-        """Keep the wait's task token, unless a later attempt (a raised severity) has taken over: then False."""
+    def hold_token(
+        self, incident_id: str, token: str, execution: str, attempt: int = 1, waiting: WaitingAt | None = None
+    ) -> bool:
+        """Keep the wait's task token (and its level), unless a later attempt (a raised severity) has taken over:
+        then False."""
         escalation = self._escalations
+        waits_at = json.dumps(waiting.to_json()) if waiting is not None else None
+        level = escalation.waiting.set(waits_at) if waits_at else escalation.waiting.remove()
         return won(
             lambda: escalation(f"INC#{incident_id}", "ESC#TOKEN").update(
                 actions=[
                     escalation.token.set(token),
                     escalation.execution.set(execution),
                     escalation.attempt.set(attempt),
+                    level,
                     escalation.kind.set(escalation),
                 ],
                 condition=escalation.attempt.does_not_exist() | (escalation.attempt <= attempt),
@@ -94,6 +103,7 @@ class DynamoEscalations:
                     escalation.attempt.set(attempt),
                     escalation.token.remove(),
                     escalation.execution.remove(),
+                    escalation.waiting.remove(),
                     escalation.kind.set(escalation),
                 ],
                 condition=escalation.attempt.does_not_exist() | (escalation.attempt < attempt),
@@ -119,3 +129,13 @@ class DynamoEscalations:
         except self._escalations.DoesNotExist:
             return None
         return (item.token, item.execution) if item.token else None
+
+    def held_wait(self, incident_id: str) -> HeldWait | None:
+        try:
+            item = self._escalations.get(f"INC#{incident_id}", "ESC#TOKEN", consistent_read=True)
+        except self._escalations.DoesNotExist:
+            return None
+        if not item.token:
+            return None
+        waiting = WaitingAt.from_json(json.loads(item.waiting)) if item.waiting else None
+        return HeldWait(item.token, item.execution or "", waiting)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Final
 
+from siren.domain.escalation import WaitingAt
 from siren.domain.incidents.model import (
     PUBLIC_BODY_MAX,
     PUBLIC_STATUSES,
@@ -156,6 +158,85 @@ def post_public_update(
         (entry,),
         (LifecycleEvent(LifecycleEventType.UPDATED, detail),),
     )
+
+
+# Two requests this close together are one: a double click, or two responders pressing the same button at once.
+# Slack's buttons name the incident, not the level the person saw; by the second click the first may have moved the
+# escalation on already, and a second level skipped by one impatient double click is a page to the wrong people.
+SAME_REQUEST_WITHIN: Final = timedelta(seconds=30)
+
+
+def requested_escalation(timeline: Sequence[TimelineEntry], waiting: WaitingAt) -> TimelineEntry | None:
+    """The request to escalate now from ``waiting``'s level, if a person made one (the first)."""
+    for entry in timeline:
+        if entry.kind is TimelineKind.ESCALATION_REQUESTED and entry.data.get("from") == waiting.label:
+            return entry
+    return None
+
+
+def request_escalation(
+    incident: Incident,
+    timeline: Sequence[TimelineEntry],
+    waiting: WaitingAt | None,
+    *,
+    actor: str,
+    via: str,
+    now: datetime,
+) -> Outcome:
+    """A person asks to page the next level now instead of waiting out the level's delay.
+
+    ``waiting``: the level the escalation's held wait is at (the store's record of it). The request is recorded on
+    the timeline with the level it leaves; the escalation honours it from there (siren.app.escalation). Raises when
+    it cannot be honoured at all (resolved, acknowledged, nothing held, the last level); a request for a level that
+    was asked already, or one right after another, changes nothing (``ignored``, and says by whom)."""
+    if incident.status is IncidentStatus.RESOLVED:
+        raise IncidentError(f"{incident.id} is resolved; there is nothing to escalate")
+    if incident.status is IncidentStatus.ACKNOWLEDGED:
+        raise IncidentError(
+            f"{incident.id} was acknowledged by {incident.acknowledged_by}: its escalation has stopped, nobody more "
+            "is paged (resolve it, or raise its severity to page again)"
+        )
+    if waiting is None or waiting.attempt < 1:
+        raise IncidentError(
+            f"{incident.id}'s escalation is not waiting on anyone right now (it is starting, or paging): "
+            "try again in a moment"
+        )
+    if waiting.last:
+        raise IncidentError(
+            f"{incident.id} is at {waiting.describe()}, the last of its escalation policy: there is nobody further "
+            "to page"
+        )
+    earlier = requested_escalation(timeline, waiting)
+    if earlier is not None:
+        asked = f"escalating {incident.id} from {waiting.describe()} was already asked by {earlier.actor}"
+        return Outcome("ignored", asked)
+    latest = max(
+        (entry for entry in timeline if entry.kind is TimelineKind.ESCALATION_REQUESTED),
+        key=lambda entry: entry.at,
+        default=None,
+    )
+    if latest is not None and now - latest.at < SAME_REQUEST_WITHIN:
+        seconds = max(int((now - latest.at).total_seconds()), 0)
+        return Outcome(
+            "ignored",
+            f"{latest.actor} escalated {incident.id} {seconds} s ago; ask again if the level now paged does not answer",
+        )
+    requested = replace(incident, version=incident.version + 1)
+    entry = TimelineEntry(
+        now,
+        TimelineKind.ESCALATION_REQUESTED,
+        actor,
+        f"escalation requested by {actor} via {via}: page the level after {waiting.describe()} now",
+        {"via": via, "from": waiting.label, **waiting.to_json()},
+    )
+    # No lifecycle event: nothing the status page or subscribers show changes; the escalation reads the timeline.
+    return Outcome("escalation_requested", via, requested, incident, None, (entry,), ())
+
+
+def current_public_status(incident: Incident) -> str:
+    """The status a public update keeps when its writer names none: the last public update's, or the page's first
+    (investigating) before there is one."""
+    return incident.public_updates[-1].status if incident.public_updates else PUBLIC_STATUSES[0]
 
 
 _SEVERITY = re.compile(r"^sev([1-5])$", re.IGNORECASE)

@@ -38,6 +38,7 @@ class TimelineKind(enum.StrEnum):
     ROLE_ASSIGNED = "role_assigned"
     UPDATE_POSTED = "update_posted"
     ESCALATED = "escalated"
+    ESCALATION_REQUESTED = "escalation_requested"  # a person asked to page the next level now (escalate now)
     PAGED = "paged"
     PAGE_FAILED = "page_failed"
     ESCALATION_FAILED = "escalation_failed"
