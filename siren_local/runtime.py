@@ -14,6 +14,7 @@ import errno
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from siren_local import clock
 from siren_local.adapters import install_adapters
 from siren_local.cloudwatch import restore_stdout
 from siren_local.cloudwatch_alarms import AlarmEvaluator
-from siren_local.control import ControlMiddleware
+from siren_local.control import SLACK_API_ROUTE, ControlMiddleware
 from siren_local.deploy import DeployedStack, default_region, deploy_stack
 from siren_local.dynamodb_streams import StreamDispatcher
 from siren_local.faults import LAMBDA_PREFIX, Fault, FaultError, FaultInjector
@@ -40,6 +41,7 @@ from siren_local.inbound_sms import LOCAL_ORIGINATION_NUMBER
 from siren_local.lambda_runtime import InProcessLambdaRuntime
 from siren_local.outbox import Outbox
 from siren_local.scheduler import SchedulerTicker
+from siren_local.slack_api import SlackApiFake
 from siren_local.sms_voice import SmsVoiceFake
 from siren_local.stepfunctions import execution_threads, stop_running_executions
 from siren_local.threads import LOOK_INTERVAL_S, background_threads, thread_stacks, wait_for
@@ -78,6 +80,7 @@ class LocalAws:
     stacks: dict[str, DeployedStack] = field(default_factory=dict)
     lambda_runtime: InProcessLambdaRuntime = field(init=False)
     sms_voice: SmsVoiceFake = field(init=False)
+    slack_api: SlackApiFake = field(init=False)
     scheduler: SchedulerTicker = field(init=False)
     streams: StreamDispatcher = field(init=False)
     alarms: AlarmEvaluator = field(init=False)
@@ -99,6 +102,7 @@ class LocalAws:
             raise ValueError(f"unknown transport {self.transport!r}")
         self.lambda_runtime = InProcessLambdaRuntime(endpoint_url=self.endpoint_url, faults=self.faults)
         self.sms_voice = SmsVoiceFake(self.outbox, self.faults)
+        self.slack_api = SlackApiFake(self.outbox)
         self.scheduler = SchedulerTicker()
         self.streams = StreamDispatcher()
         self.alarms = AlarmEvaluator()
@@ -127,6 +131,8 @@ class LocalAws:
                 raise PortInUseError(errno.EADDRINUSE, f"port {self.port} on {self.host} is already in use")
             # The Step Functions interpreter calls back to localhost:$MOTO_PORT.
             environment["MOTO_PORT"] = str(self.port)
+            # Slack's Web API for the deployed functions (their WebClient's base_url): the runtime's Slack fake.
+            environment["SLACK_API_URL"] = f"{self.endpoint_url}{CONTROL_PREFIX}{SLACK_API_ROUTE}"
         self._set_environment(environment)
         install_adapters(
             self.lambda_runtime, self.outbox, self.sms_voice, self.streams, self.endpoint_url or IN_PROCESS_BASE
@@ -313,6 +319,12 @@ class LocalAws:
             # The team's chat channel: the runtime's own Slack-compatible webhook, recorded in the outbox.
             url = f"{self.endpoint_url}{CONTROL_PREFIX}chat/incidents"
             self.client("secretsmanager").put_secret_value(SecretId=chat_secret, SecretString=json.dumps({"url": url}))
+        bot_token_secret = stack.outputs.get("SlackBotTokenSecretArn")
+        if bot_token_secret and self.endpoint_url:
+            # The Slack app's bot token, as the operator puts Slack's in: the Slack fake accepts this one only.
+            token = f"xoxb-local-{secrets.token_hex(12)}"
+            self.slack_api.allow_token(token)
+            self.client("secretsmanager").put_secret_value(SecretId=bot_token_secret, SecretString=token)
         return stack
 
     def add_fault(self, target: str, **options: Any) -> Fault:

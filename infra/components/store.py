@@ -41,6 +41,7 @@ class ItemFamily(StrEnum):
     CANARY = "CANARY"  # Siren's own canary heartbeat
     CHANGE = "CHANGE#*"  # a service's recent changes (PagerDuty change events), by time; TTL
     SUBSCRIBERS = "SUBSCRIBERS"  # status page subscribers (pending ones with a TTL); never on the public bucket
+    SLACK_MESSAGE = "SLACKMSG#*"  # where an incident's Slack message is, its thread's replies, its channel
 
 
 class IncidentStoreTable(Construct):
