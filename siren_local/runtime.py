@@ -319,13 +319,20 @@ class LocalAws:
             # The team's chat channel: the runtime's own Slack-compatible webhook, recorded in the outbox.
             url = f"{self.endpoint_url}{CONTROL_PREFIX}chat/incidents"
             self.client("secretsmanager").put_secret_value(SecretId=chat_secret, SecretString=json.dumps({"url": url}))
-        bot_token_secret = stack.outputs.get("SlackBotTokenSecretArn")
-        if bot_token_secret and self.endpoint_url:
-            # The Slack app's bot token, as the operator puts Slack's in: the Slack fake accepts this one only.
-            token = f"xoxb-local-{secrets.token_hex(12)}"
-            self.slack_api.allow_token(token)
-            self.client("secretsmanager").put_secret_value(SecretId=bot_token_secret, SecretString=token)
         return stack
+
+    def connect_slack(self, stack_name: str = "Siren") -> str:
+        """Install the Slack app in the local workspace: a bot token (``xoxb-...``) put in the stack's bot token
+        secret, as the operator puts Slack's, and the only one the Slack fake (slack_api.py) accepts. Until then
+        the notifier finds the generated placeholder and posts nothing, so tests of other behaviour see no Slack
+        calls in the outbox. Over HTTP only: deployed functions reach the fake through SLACK_API_URL."""
+        if not self.endpoint_url:
+            raise RuntimeError("the Slack fake is served over HTTP: start the runtime with transport http")
+        secret = self.stacks[stack_name].outputs["SlackBotTokenSecretArn"]
+        token = f"xoxb-local-{secrets.token_hex(12)}"
+        self.slack_api.allow_token(token)
+        self.client("secretsmanager").put_secret_value(SecretId=secret, SecretString=token)
+        return token
 
     def add_fault(self, target: str, **options: Any) -> Fault:
         """Set a fault (faults.py): ``lambda:<LogicalId>`` names a deployed function by its logical id in a stack's

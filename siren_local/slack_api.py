@@ -6,8 +6,8 @@ Methods: ``chat.postMessage``, ``chat.update``, ``conversations.create``, ``conv
 ``conversations.archive``, ``conversations.list``; anything else is ``unknown_method``. Shapes follow Slack's
 reference (https://docs.slack.dev/reference/methods/): HTTP 200 with ``{"ok": false, "error": ...}`` for a refusal,
 ``ts`` as ``"<seconds>.<6 digits>"``, unique and increasing. A call without ``Authorization: Bearer <token>`` is
-``not_authed``, with a token the runtime did not put in the stack's bot token secret ``invalid_auth``: the token
-path (Secrets Manager -> WebClient) is exercised, not bypassed.
+``not_authed``, with a token the runtime did not put in the stack's bot token secret (``LocalAws.connect_slack``)
+``invalid_auth``: the token path (Secrets Manager -> WebClient) is exercised, not bypassed.
 
 Every accepted call is recorded in the runtime's outbox on channel ``slack`` (``via`` ``slack-api``, ``method``
 naming the call), so ``siren local outbox`` shows them beside the chat webhook's posts (channel ``chat``). The fake

@@ -80,7 +80,7 @@ def slack(event: Event, app: SlackApp) -> Response:
     return app.answer(Request.of(event)).to_lambda()
 
 
-@lambda_handler(bootstrap.slack_messages)
+@lambda_handler(bootstrap.slack_messages, flush_metrics=False)
 def slack_notify(event: Event, messages: SlackMessages) -> Response:
     """On each lifecycle event (a rule of its own, off the paging path): the incident's Slack message posted once,
     then updated in place, its changes replied in its thread. A Slack failure raises: retried, then dead-lettered."""

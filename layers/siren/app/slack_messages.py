@@ -93,12 +93,12 @@ class SlackMessages:
     def show(self, incident_id: str) -> SlackResult:
         """Make Slack show the incident as the store has it: post or update, reply, open or archive its channel."""
         settings = self.config.slack
+        if settings.channel is None:
+            return SlackResult(incident_id, "skipped", reason="no slack.channel in siren.yaml")
         view = self.incidents.view(incident_id)
         if view is None:
             return SlackResult(incident_id, "skipped", reason="no such incident")
         incident = view.incident
-        if settings.channel is None:
-            return SlackResult(incident_id, "skipped", reason="no slack.channel in siren.yaml")
         if incident.canary or incident.drill:
             return SlackResult(incident_id, "skipped", reason="a canary or drill incident")
         if not self.web.ready():
