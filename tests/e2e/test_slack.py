@@ -121,7 +121,8 @@ def test_a_request_not_signed_with_the_apps_secret_is_refused(local_http):
 
 
 def incident_messages(runtime: Any) -> list[dict[str, Any]]:
-    return runtime.slack_api.messages(CHANNEL)
+    found: list[dict[str, Any]] = runtime.slack_api.messages(CHANNEL)
+    return found
 
 
 def test_a_sev1_posts_one_message_whose_acknowledge_button_acknowledges_and_the_message_then_says_so(local_http):
@@ -143,9 +144,9 @@ def test_a_sev1_posts_one_message_whose_acknowledge_button_acknowledges_and_the_
     status, body = slack.send(*slack.click("acknowledge", incident_id, ALICE))
     assert status == 200 and f"{incident_id} acknowledged by Alice Martin" in body["text"]
 
-    def acknowledged_message() -> dict[str, Any] | None:
+    def acknowledged_message() -> dict[str, Any]:
         now = local_http.slack_api.message(CHANNEL, posted["ts"])
-        return now if now is not None and "Acknowledged by *Alice Martin*" in json.dumps(now["blocks"]) else None
+        return now if now is not None and "Acknowledged by *Alice Martin*" in json.dumps(now["blocks"]) else {}
 
     shown = wait_for(acknowledged_message)
     assert shown["edited"] >= 1 and shown["text"].startswith(f"SEV1 {incident_id} acknowledged")

@@ -277,3 +277,20 @@ def test_what_is_not_posted():
     world.incidents.put(incident())
     assert world.messages.on_event(event("Incident Opened")).reason == "the bot token is not set"  # type: ignore[union-attr]
     assert world.web.calls == []
+
+
+def test_the_page_function_hands_lifecycle_events_to_the_notifier_through_its_handler():
+    """The deployed entry point (functions/page: slack_notify): the event in, what was done out; a Slack failure
+    raised out of the handler (so Lambda retries it and then dead-letters it)."""
+    from tests.unit.test_handlers_on_fakes import Context, handlers
+
+    world = World()
+    world.incidents.put(incident())
+    notify = handlers("page").slack_notify
+
+    answer = notify(event("Incident Opened"), Context(), dependencies=world.messages)
+    assert answer == {"incident_id": "INC-20261130-0300-ab12", "action": "posted", "replies": 0, "reason": ""}
+    assert notify({"source": "aws.events"}, Context(), dependencies=world.messages) == {"action": "ignored"}
+    world.web.failing = {"chat.update"}
+    with pytest.raises(SlackWebError):
+        notify(event("Incident Updated"), Context(), dependencies=world.messages)

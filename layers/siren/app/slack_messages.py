@@ -108,8 +108,7 @@ class SlackMessages:
         if thread is None or not thread.posted:
             if incident.severity not in settings.severities:
                 return SlackResult(incident_id, "skipped", reason=f"{incident.severity} is not in slack.severities")
-            thread = self._post(incident, settings.channel, thread)
-            action = "posted"
+            thread, action = self._post(incident, settings.channel)
         else:
             action = "updated"
         thread = self._incident_channel(view, thread)
@@ -121,13 +120,14 @@ class SlackMessages:
         return SlackResult(incident_id, action, replied)
 
     # -- the message ------------------------------------------------------------------------------------------
-    def _post(self, incident: Incident, channel: str, found: SlackThread | None) -> SlackThread:
+    def _post(self, incident: Incident, channel: str) -> tuple[SlackThread, str]:
+        """The posted message's record, and ``posted`` (or ``updated`` when another delivery posted it meanwhile)."""
         now = self.clock()
         claim = self.threads.claim_slack_thread(incident.id, now, CLAIM_LEASE)
         if claim is None:
             found = self.threads.slack_thread(incident.id)
             if found is not None and found.posted:
-                return found  # posted meanwhile: updated below
+                return found, "updated"  # posted meanwhile: updated below
             raise SlackMessageBusy(f"another delivery is posting {incident.id}'s Slack message")
         # A channel per SEV1/SEV2 first, so that the message names it from the start.
         claim = self._incident_channel_for(incident, claim)
@@ -135,7 +135,7 @@ class SlackMessages:
         saved = self.threads.save_slack_thread(replace(claim, channel=posted.channel, ts=posted.ts))
         if saved is None:  # our claim was taken over: impossible within the lease; say so rather than guess
             raise SlackMessageBusy(f"{incident.id}'s Slack message claim changed while it was posted")
-        return saved
+        return saved, "posted"
 
     def _blocks(self, incident: Incident, thread: SlackThread) -> list[dict[str, Any]]:
         names = {user_id: user.name for user_id, user in self.config.users.items()}
