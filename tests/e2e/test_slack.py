@@ -151,8 +151,14 @@ def test_a_sev1_posts_one_message_whose_acknowledge_button_acknowledges_and_the_
     shown = wait_for(acknowledged_message)
     assert shown["edited"] >= 1 and shown["text"].startswith(f"SEV1 {incident_id} acknowledged")
     assert '"action_id": "acknowledge"' not in json.dumps(shown["blocks"])  # resolve and escalate remain
-    replies = wait_for(lambda: local_http.slack_api.messages(CHANNEL, replies_to=posted["ts"]))
-    assert any("acknowledged* by Alice Martin" in reply["text"] for reply in replies)
+    # The change, replied in the message's thread (after the replies of what came before it: the escalation).
+    wait_for(
+        lambda: [
+            reply
+            for reply in local_http.slack_api.messages(CHANNEL, replies_to=posted["ts"])
+            if "acknowledged* by Alice Martin" in reply["text"]
+        ]
+    )
     assert len(incident_messages(local_http)) == 1  # updated in place, never posted again
     calls = [m for m in local_http.outbox_json() if m["channel"] == "slack"]
     assert {m["method"] for m in calls} >= {"chat.postMessage", "chat.update"}
