@@ -5,6 +5,7 @@
 - ``GET /_siren/status/<key>``: the status page, read from the status bucket (S3 has no website endpoint in
   moto; on AWS CloudFront serves it).
 - ``POST /_siren/chat/<channel>``: a Slack-compatible incoming webhook that records into the outbox.
+- ``POST /_siren/slack/api/<method>``: the Slack Web API fake (slack_api.py; functions get it as SLACK_API_URL).
 - ``GET /_siren/faults``, ``POST /_siren/faults`` (add one), ``POST /_siren/faults/clear``: fault injection
   (faults.py; ``siren local fault ...``). AWS API calls a fault covers (SNS, SES, EventBridge, DynamoDB) are
   answered here with the service's own failure instead of reaching moto.
@@ -35,8 +36,11 @@ from siren_local.http_messages import CONTROL_PREFIX, FUNCTION_URL_ROUTE, HttpRe
 from siren_local.outbox import Outbox
 from siren_local.scheduler import SchedulerTicker
 from siren_local.service_failures import Injected
+from siren_local.slack_api import SlackApiFake
 from siren_local.sms_voice import SmsVoiceFake
 from siren_local.status_headers import status_page_headers
+
+SLACK_API_ROUTE = "slack/api/"
 
 
 class ControlledRuntime(Protocol):
@@ -47,6 +51,7 @@ class ControlledRuntime(Protocol):
     sms_voice: SmsVoiceFake
     scheduler: SchedulerTicker
     faults: FaultInjector
+    slack_api: SlackApiFake
 
     def info(self, stack_name: str = ...) -> dict[str, Any]: ...
 
@@ -106,6 +111,11 @@ class ControlMiddleware:
                 return self._status_page(route[len("status") :].lstrip("/"))
             if request.method == "POST" and route.startswith("chat/"):
                 return self._chat(request, route[len("chat/") :])
+            if request.method == "POST" and route.startswith(SLACK_API_ROUTE):
+                status, answer = self.runtime.slack_api.handle(
+                    route[len(SLACK_API_ROUTE) :], dict(request.headers.items()), request.get_data()
+                )
+                return _json(answer, status=status)
             if route.startswith("faults") or route == "sms-voice/fail":
                 return self._faults(request, route)
             if request.method == "POST" and route == "schedules/fire":

@@ -1,7 +1,8 @@
 """Every SMS, voice call, email and chat message the local runtime sent, oldest first.
 
 Sources: the End User Messaging fake (SMS, voice), SNS direct SMS publishes, SES and SES v2 sends (both go
-through moto's SES backend), and chat webhooks posted to the local runtime.
+through moto's SES backend), chat webhooks posted to the local runtime, and
+the Slack Web API fake's calls (channel ``slack``).
 
 moto 5.2.5's SES v2 SendEmail keeps only the HTML part of a Simple message (the text part when there is no HTML)
 and drops ``Content.Simple.Headers``: the request's headers and text part are read where moto reads the request,
@@ -21,7 +22,7 @@ from typing import Any
 
 from siren_local.patching import patch_once
 
-CHANNELS = ("sms", "voice", "email", "chat")
+CHANNELS = ("sms", "voice", "email", "chat", "slack")  # slack: the Web API fake's calls (siren_local.slack_api)
 
 
 @dataclass(frozen=True)

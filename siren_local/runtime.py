@@ -14,6 +14,7 @@ import errno
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from siren_local import clock
 from siren_local.adapters import install_adapters
 from siren_local.cloudwatch import restore_stdout
 from siren_local.cloudwatch_alarms import AlarmEvaluator
-from siren_local.control import ControlMiddleware
+from siren_local.control import SLACK_API_ROUTE, ControlMiddleware
 from siren_local.deploy import DeployedStack, default_region, deploy_stack
 from siren_local.dynamodb_streams import StreamDispatcher
 from siren_local.faults import LAMBDA_PREFIX, Fault, FaultError, FaultInjector
@@ -40,6 +41,7 @@ from siren_local.inbound_sms import LOCAL_ORIGINATION_NUMBER
 from siren_local.lambda_runtime import InProcessLambdaRuntime
 from siren_local.outbox import Outbox
 from siren_local.scheduler import SchedulerTicker
+from siren_local.slack_api import SlackApiFake
 from siren_local.sms_voice import SmsVoiceFake
 from siren_local.stepfunctions import execution_threads, stop_running_executions
 from siren_local.threads import LOOK_INTERVAL_S, background_threads, thread_stacks, wait_for
@@ -78,6 +80,7 @@ class LocalAws:
     stacks: dict[str, DeployedStack] = field(default_factory=dict)
     lambda_runtime: InProcessLambdaRuntime = field(init=False)
     sms_voice: SmsVoiceFake = field(init=False)
+    slack_api: SlackApiFake = field(init=False)
     scheduler: SchedulerTicker = field(init=False)
     streams: StreamDispatcher = field(init=False)
     alarms: AlarmEvaluator = field(init=False)
@@ -99,6 +102,7 @@ class LocalAws:
             raise ValueError(f"unknown transport {self.transport!r}")
         self.lambda_runtime = InProcessLambdaRuntime(endpoint_url=self.endpoint_url, faults=self.faults)
         self.sms_voice = SmsVoiceFake(self.outbox, self.faults)
+        self.slack_api = SlackApiFake(self.outbox)
         self.scheduler = SchedulerTicker()
         self.streams = StreamDispatcher()
         self.alarms = AlarmEvaluator()
@@ -127,6 +131,8 @@ class LocalAws:
                 raise PortInUseError(errno.EADDRINUSE, f"port {self.port} on {self.host} is already in use")
             # The Step Functions interpreter calls back to localhost:$MOTO_PORT.
             environment["MOTO_PORT"] = str(self.port)
+            # Slack's Web API for the deployed functions (their WebClient's base_url): the runtime's Slack fake.
+            environment["SLACK_API_URL"] = f"{self.endpoint_url}{CONTROL_PREFIX}{SLACK_API_ROUTE}"
         self._set_environment(environment)
         install_adapters(
             self.lambda_runtime, self.outbox, self.sms_voice, self.streams, self.endpoint_url or IN_PROCESS_BASE
@@ -314,6 +320,19 @@ class LocalAws:
             url = f"{self.endpoint_url}{CONTROL_PREFIX}chat/incidents"
             self.client("secretsmanager").put_secret_value(SecretId=chat_secret, SecretString=json.dumps({"url": url}))
         return stack
+
+    def connect_slack(self, stack_name: str = "Siren") -> str:
+        """Install the Slack app in the local workspace: a bot token (``xoxb-...``) put in the stack's bot token
+        secret, as the operator puts Slack's, and the only one the Slack fake (slack_api.py) accepts. Until then
+        the notifier finds the generated placeholder and posts nothing, so tests of other behaviour see no Slack
+        calls in the outbox. Over HTTP only: deployed functions reach the fake through SLACK_API_URL."""
+        if not self.endpoint_url:
+            raise RuntimeError("the Slack fake is served over HTTP: start the runtime with transport http")
+        secret = self.stacks[stack_name].outputs["SlackBotTokenSecretArn"]
+        token = f"xoxb-local-{secrets.token_hex(12)}"
+        self.slack_api.allow_token(token)
+        self.client("secretsmanager").put_secret_value(SecretId=secret, SecretString=token)
+        return token
 
     def add_fault(self, target: str, **options: Any) -> Fault:
         """Set a fault (faults.py): ``lambda:<LogicalId>`` names a deployed function by its logical id in a stack's

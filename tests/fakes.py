@@ -52,6 +52,7 @@ from siren.domain.incidents import (
 from siren.domain.messages import EmailMessage
 from siren.domain.records import ActionItemRecord, IncidentView, RawAlert
 from siren.domain.site import SitePage
+from siren.domain.slack_blocks import SlackThread
 from siren.domain.status import ComponentOverride, ComponentStatus, Maintenance
 from siren.domain.subscriptions import NoticeProgress, Subscriber, SubscriberMail
 from siren.ports import (
@@ -64,6 +65,8 @@ from siren.ports import (
     PublishRequests,
     PublishResult,
     QueuedMessage,
+    SlackPosted,
+    SlackWebError,
 )
 
 if TYPE_CHECKING:
@@ -600,6 +603,94 @@ class FakeSubscriberMailer:
 
 
 @dataclass
+class FakeSlackThreads:
+    """Each incident's Slack message record, with the table's conditions: a claim is one winner, a save needs the
+    version it read."""
+
+    by_incident: dict[str, SlackThread] = field(default_factory=dict)
+
+    def slack_thread(self, incident_id: str) -> SlackThread | None:
+        return self.by_incident.get(incident_id)
+
+    def claim_slack_thread(self, incident_id: str, now: datetime, lease: timedelta) -> SlackThread | None:
+        current = self.by_incident.get(incident_id)
+        if current is not None and (current.posted or current.claimed_at > now - lease):
+            return None
+        claim = SlackThread(incident_id, now, version=1 if current is None else current.version + 1)
+        self.by_incident[incident_id] = claim
+        return claim
+
+    def save_slack_thread(self, thread: SlackThread) -> SlackThread | None:
+        current = self.by_incident.get(thread.incident_id)
+        if current is None or current.version != thread.version:
+            return None
+        saved = replace(thread, version=thread.version + 1)
+        self.by_incident[thread.incident_id] = saved
+        return saved
+
+
+@dataclass
+class FakeSlackWeb:
+    """Slack's Web API as a fake workspace: messages by (channel, ts) as they look now, every call recorded, and
+    ``failing`` methods raise SlackWebError as the adapter does."""
+
+    token_set: bool = True
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> name, members, archived
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    failing: set[str] = field(default_factory=set)
+    _ts: int = 0
+
+    def _call(self, method: str, **arguments: Any) -> None:
+        self.calls.append((method, arguments))
+        if method in self.failing:
+            raise SlackWebError(method, "ratelimited", retry_after=30)
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        return [arguments for name, arguments in self.calls if name == method]
+
+    def ready(self) -> bool:
+        return self.token_set
+
+    def post_message(
+        self, channel: str, text: str, blocks: Sequence[Mapping[str, Any]] = (), thread_ts: str | None = None
+    ) -> SlackPosted:
+        self._call("chat.postMessage", channel=channel, text=text, blocks=list(blocks), thread_ts=thread_ts)
+        self._ts += 1
+        ts = f"1700000000.{self._ts:06d}"
+        self.messages[(channel, ts)] = {"text": text, "blocks": list(blocks), "thread_ts": thread_ts}
+        return SlackPosted(channel, ts)
+
+    def update_message(self, channel: str, ts: str, text: str, blocks: Sequence[Mapping[str, Any]]) -> None:
+        self._call("chat.update", channel=channel, ts=ts, text=text, blocks=list(blocks))
+        self.messages[(channel, ts)] = {**self.messages[(channel, ts)], "text": text, "blocks": list(blocks)}
+
+    def create_channel(self, name: str) -> str:
+        self._call("conversations.create", name=name)
+        found = next((cid for cid, c in self.channels.items() if c["name"] == name), None)
+        if found is None:
+            found = f"C{len(self.channels) + 100:08d}"
+            self.channels[found] = {"name": name, "members": [], "archived": False}
+        return found
+
+    def invite(self, channel: str, members: Sequence[str]) -> None:
+        self._call("conversations.invite", channel=channel, users=list(members))
+        joined = self.channels[channel]["members"]
+        joined.extend(m for m in members if m not in joined)
+
+    def archive(self, channel: str) -> None:
+        self._call("conversations.archive", channel=channel)
+        self.channels[channel]["archived"] = True
+
+    def top_level_in(self, channel: str) -> list[dict[str, Any]]:
+        """The channel's messages that are not thread replies, as they look now."""
+        return [m for (c, _), m in self.messages.items() if c == channel and m["thread_ts"] is None]
+
+    def replies(self, ts: str) -> list[str]:
+        return [m["text"] for m in self.messages.values() if m["thread_ts"] == ts]
+
+
+@dataclass
 class FakeStore:
     """The store's ports, one fake per noun, sharing the timeline as the one table does."""
 
@@ -610,6 +701,7 @@ class FakeStore:
     action_items: FakeActionItems = field(default_factory=FakeActionItems)
     changes: FakeChangeEvents = field(default_factory=FakeChangeEvents)
     subscribers: FakeSubscribers = field(default_factory=FakeSubscribers)
+    slack_threads: FakeSlackThreads = field(default_factory=FakeSlackThreads)
     escalations: FakeEscalationState = field(init=False)
 
     def __post_init__(self) -> None:

@@ -19,6 +19,7 @@ import pytest
 from siren.domain.changes import ChangeLink, service_change
 from siren.domain.incidents import Incident, IncidentStatus, KeyState, Outcome, TimelineEntry, TimelineKind
 from siren.domain.records import RawAlert
+from siren.domain.slack_blocks import SlackThread
 from siren.domain.subscriptions import NoticeProgress, new_subscriber
 from siren.ports import (
     AckCodes,
@@ -27,6 +28,7 @@ from siren.ports import (
     DuplicateDelivery,
     EscalationState,
     IncidentRepository,
+    SlackThreads,
     Subscribers,
 )
 
@@ -41,6 +43,7 @@ class Store:
     changes: ChangeEvents
     subscribers: Subscribers
     seed: Callable[[Incident], None]  # writes an incident as it is (no timeline, no event, no condition)
+    slack_threads: SlackThreads
 
 
 def new_incident(**changes: object) -> Incident:
@@ -231,6 +234,32 @@ def check_a_news_mailing_progress_is_read_back_as_written(store: Store) -> None:
     assert all(found.email != "m@example.com" for found in store.subscribers.confirmed())  # not a subscriber
 
 
+def check_an_incidents_slack_message_is_claimed_once_and_saved_by_version(store: Store) -> None:
+    incident_id = new_incident().id
+    lease = timedelta(minutes=5)
+    assert store.slack_threads.slack_thread(incident_id) is None
+    claim = store.slack_threads.claim_slack_thread(incident_id, NOW, lease)
+    assert claim is not None and not claim.posted
+    assert store.slack_threads.claim_slack_thread(incident_id, NOW + timedelta(minutes=1), lease) is None  # one wins
+    posted = store.slack_threads.save_slack_thread(replace(claim, channel="C0INCIDENTS", ts="1700000000.000100"))
+    assert posted is not None and posted.version == claim.version + 1
+    assert store.slack_threads.slack_thread(incident_id) == posted
+    assert store.slack_threads.save_slack_thread(replace(claim, replies=3)) is None  # a stale version changes nothing
+    later = store.slack_threads.save_slack_thread(replace(posted, replies=2, incident_channel="C0INC", invited=("U1",)))
+    assert later == replace(posted, replies=2, incident_channel="C0INC", invited=("U1",), version=posted.version + 1)
+    assert store.slack_threads.slack_thread(incident_id) == later
+    assert store.slack_threads.claim_slack_thread(incident_id, NOW + timedelta(hours=1), lease) is None  # posted
+
+    stuck = new_incident().id  # claimed, and the post's ts never written (the function died between the two)
+    first = store.slack_threads.claim_slack_thread(stuck, NOW, lease)
+    assert first is not None
+    assert store.slack_threads.claim_slack_thread(stuck, NOW + timedelta(minutes=4), lease) is None  # still live
+    taken = store.slack_threads.claim_slack_thread(stuck, NOW + timedelta(minutes=6), lease)
+    assert taken is not None and taken.claimed_at == NOW + timedelta(minutes=6)
+    assert store.slack_threads.save_slack_thread(replace(first, ts="1.1", channel="C1")) is None  # the old claim lost
+    assert isinstance(taken, SlackThread)
+
+
 CHECKS = [
     check_a_change_from_a_stale_read_is_refused,
     check_a_delivery_is_applied_once,
@@ -243,4 +272,5 @@ CHECKS = [
     check_a_services_changes_are_read_by_time_window,
     check_a_subscription_is_confirmed_by_its_token_and_removed_by_it,
     check_a_news_mailing_progress_is_read_back_as_written,
+    check_an_incidents_slack_message_is_claimed_once_and_saved_by_version,
 ]

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from siren.app.escalation_events import EscalationEvents
     from siren.app.reconcile import Reconciler
     from siren.app.slack_app import SlackApp
+    from siren.app.slack_messages import SlackMessages
     from siren.app.sms_replies import SmsReplies
 
 
@@ -77,6 +78,14 @@ def ack_link(event: Event, endpoint: AckLinkEndpoint) -> Response:
 def slack(event: Event, app: SlackApp) -> Response:
     """The Slack app (function URL): the ``/siren`` command and the incident message's buttons, verified first."""
     return app.answer(Request.of(event)).to_lambda()
+
+
+@lambda_handler(bootstrap.slack_messages, flush_metrics=False)
+def slack_notify(event: Event, messages: SlackMessages) -> Response:
+    """On each lifecycle event (a rule of its own, off the paging path): the incident's Slack message posted once,
+    then updated in place, its changes replied in its thread. A Slack failure raises: retried, then dead-lettered."""
+    result = messages.on_event(event)
+    return result.to_json() if result is not None else {"action": "ignored"}
 
 
 @lambda_handler(bootstrap.reconciler)

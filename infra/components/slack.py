@@ -1,14 +1,23 @@
-"""The Slack app: one public function URL that Slack sends the ``/siren`` command and the buttons' clicks to.
+"""The Slack app: one public function URL that Slack sends the ``/siren`` command and the buttons' clicks to, and
+the notifier that posts each incident's message with the bot token and keeps it up to date.
 
 The app's request URL (slash command and interactivity both) is the ``SlackUrl`` output. Its two secrets are
 generated placeholders that the operator replaces once the Slack app exists (Slack issues both): the signing secret
 (Basic Information -> App Credentials) in ``SlackSigningSecret``, the bot token (``xoxb-...``, OAuth & Permissions)
-in ``SlackBotToken``. Until then every request is refused (no request is signed with the placeholder).
+in ``SlackBotToken``. Until then every request is refused (no request is signed with the placeholder) and no
+message is posted (the notifier sees no ``xoxb-`` token and says so in its log).
+
+The notifier (``page_handlers.slack_notify``, siren.app.slack_messages) is on a rule of its own on Siren's bus, off
+the paging path: a slow, refused or rate-limited Slack retries (EventBridge, then Lambda's asynchronous retries) and
+ends in the dead-letter queue, and never holds back a page. It reaches Slack at ``https://slack.com/api/`` (slack-sdk's
+default: no ``SLACK_API_URL`` here; the local runtime sets one for its Slack fake).
 """
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
@@ -18,6 +27,7 @@ from infra.components.functions import SirenFunction, grant_table_items
 from infra.components.pipeline import Pipeline, escalation_machine_arn
 from infra.components.secrets import generated_secret
 from infra.components.store import ItemFamily
+from siren.domain.incidents import EVENT_SOURCE
 
 # What the app does to the incident table (siren.app.slack_app, siren.app.slack_requests): a signed request's
 # single use (a nonce put), acknowledging or resolving (the incident, its key's state, the timeline and the lifecycle
@@ -33,6 +43,11 @@ TABLE_FAMILIES = [
     ItemFamily.RAW_ALERT,
 ]
 INDEX_QUERIES = ["by-status"]
+
+# What the notifier does (siren.app.slack_messages): reads the incident's partition; claims and saves the message's
+# record (SLACKMSG#<id>: conditional puts only, never the incident's items).
+NOTIFY_INCIDENT_ACTIONS = ["GetItem", "Query"]
+NOTIFY_MESSAGE_ACTIONS = ["GetItem", "PutItem"]
 
 _NOT_ROTATED = (
     "Slack issues this value and only the Slack app's owner can regenerate it; the operator replaces the generated "
@@ -51,7 +66,7 @@ class SlackApp(Construct):
             length=32,
             why_not_rotated=_NOT_ROTATED,
         )
-        # Not read by any function yet: posting the incident message (chat.postMessage/chat.update) will read it.
+        # Read by the notifier only (chat.postMessage, chat.update, conversations.*): the app's function never posts.
         self.bot_token = generated_secret(
             self,
             "BotToken",
@@ -101,4 +116,47 @@ class SlackApp(Construct):
         )
         CfnOutput(self, "BotTokenArnOutput", value=self.bot_token.secret_arn).override_logical_id(
             "SlackBotTokenSecretArn"
+        )
+
+        self.notify = SirenFunction(
+            self,
+            "Notify",
+            package="page",
+            handler="page_handlers.slack_notify",
+            base=pipeline.base,
+            environment={
+                "TABLE_NAME": pipeline.table.table_name,
+                "EVENT_BUS_NAME": pipeline.bus.event_bus_name,
+                "SLACK_BOT_TOKEN_SECRET_ARN": self.bot_token.secret_arn,
+            },
+            description="Siren: post and update each incident's Slack message (bot token)",
+            dead_letter_queue=dead_letters,
+            timeout_seconds=60,  # a few Web API calls of at most 10 s each (siren.adapters.slack_web)
+        )
+        # The incident and its timeline (one Query of its partition); the message's record (a conditional put).
+        grant_table_items(
+            self.notify, pipeline.table, actions=NOTIFY_INCIDENT_ACTIONS, leading_keys=[ItemFamily.INCIDENT]
+        )
+        grant_table_items(
+            self.notify, pipeline.table, actions=NOTIFY_MESSAGE_ACTIONS, leading_keys=[ItemFamily.SLACK_MESSAGE]
+        )
+        self.bot_token.grant_read(self.notify.function)
+        dead_letters.grant_send_messages(self.notify.function)
+        events.Rule(
+            self,
+            "OnLifecycleEvent",
+            event_bus=pipeline.bus,
+            description="Post or update the incident's Slack message on each lifecycle event",
+            # Every lifecycle event, as the subscription notifier's rule: the function skips the kinds that change
+            # no message before any read. A detail-type pattern would put it on the paging path's reservations
+            # (tests/infra/test_scoped_iam.py), which a chat message is not.
+            event_pattern=events.EventPattern(source=[EVENT_SOURCE]),
+            targets=[
+                targets.LambdaFunction(
+                    self.notify.function,
+                    dead_letter_queue=dead_letters,
+                    retry_attempts=3,
+                    max_event_age=Duration.hours(2),
+                )
+            ],
         )

@@ -42,6 +42,7 @@ class ItemFamily(StrEnum):
     CHANGE = "CHANGE#*"  # a service's recent changes (PagerDuty change events), by time; TTL
     SUBSCRIBERS = "SUBSCRIBERS"  # status page subscribers (pending ones with a TTL); never on the public bucket
     NOTICE = "NOTICE#*"  # how far the mailing of one piece of news to the subscribers got; TTL
+    SLACK_MESSAGE = "SLACKMSG#*"  # where an incident's Slack message is, its thread's replies, its channel
 
 
 class IncidentStoreTable(Construct):

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from siren.app.reconcile import Reconciler
     from siren.app.reports import Reports
     from siren.app.slack_app import SlackApp
+    from siren.app.slack_messages import SlackMessages
     from siren.app.sms_replies import SmsReplies
     from siren.app.status_page import StatusPage
     from siren.app.subscription_links import SubscriptionEndpoint
@@ -468,6 +469,29 @@ def slack_app() -> SlackApp:
         raise SettingsError("environment variable SLACK_SIGNING_SECRET_ARN is required but not set")
     verifier = SlackRequestVerifier(lambda: secret_string(secret_arn), ack_codes(settings), utc_now)
     return SlackApp(verifier, deployed_config(settings), incidents, utc_now)
+
+
+@once_per_settings
+def slack_messages() -> SlackMessages:
+    """The incident message in Slack (lifecycle events): posted and kept up to date with the bot token, read from
+    Secrets Manager when a message is sent (cached per container, as every secret); its record in the table."""
+    from siren.adapters.dynamodb.slack_threads import DynamoSlackThreads
+    from siren.adapters.secrets import secret_string
+    from siren.adapters.slack_web import SlackWebApi
+    from siren.app.clock import utc_now
+    from siren.app.slack_messages import SlackMessages
+
+    settings = Settings.load()
+    token_arn = settings.slack_bot_token_secret_arn
+    if not token_arn:
+        raise SettingsError("environment variable SLACK_BOT_TOKEN_SECRET_ARN is required but not set")
+    return SlackMessages(
+        incident_repository(settings),
+        DynamoSlackThreads(settings.table_name),
+        SlackWebApi(lambda: secret_string(token_arn), settings.slack_api_url),
+        deployed_config(settings),
+        utc_now,
+    )
 
 
 @once_per_settings

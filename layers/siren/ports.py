@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # named in annotations only: a function that never pages or p
     from siren.domain.messages import EmailMessage
     from siren.domain.records import ActionItemRecord, IncidentView, RawAlert
     from siren.domain.site import SiteEntry
+    from siren.domain.slack_blocks import SlackThread
     from siren.domain.status import ComponentOverride, Maintenance
     from siren.domain.subscriptions import NoticeProgress, Subscriber, SubscriberMail
 
@@ -414,3 +415,59 @@ class RequestRates(Protocol):
     """Counts a sender's requests: None while within ``limit`` a ``window``, else the seconds to wait."""
 
     def take(self, sender: str, now: datetime, limit: int, window: timedelta) -> int | None: ...
+
+
+class SlackThreads(Protocol):
+    """Where each incident's Slack message is (siren.domain.slack_blocks.SlackThread): one record per incident."""
+
+    def slack_thread(self, incident_id: str) -> SlackThread | None: ...
+    def claim_slack_thread(self, incident_id: str, now: datetime, lease: timedelta) -> SlackThread | None:
+        """The new record when this caller may post the incident's message (no record yet, or a claim older than
+        ``lease`` that never got its message's ts); None when another caller holds it or it is posted."""
+        ...
+
+    def save_slack_thread(self, thread: SlackThread) -> SlackThread | None:
+        """``thread`` written as the next version when the stored one is still ``thread.version`` (else None)."""
+        ...
+
+
+class SlackWebError(RuntimeError):
+    """A Slack Web API call failed (``ok: false``, rate limited, or the network): raised, so that the event is
+    retried and, in the end, dead-lettered. ``error``: Slack's error code (``channel_not_found``...) or the
+    exception's name; ``retry_after``: the seconds Slack asked to wait when it rate limited the call."""
+
+    def __init__(self, method: str, error: str, retry_after: int | None = None) -> None:
+        super().__init__(f"Slack {method} failed: {error}" + (f" (retry after {retry_after}s)" if retry_after else ""))
+        self.method = method
+        self.error = error
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class SlackPosted:
+    channel: str  # the channel's id (Slack answers with it whatever the request named)
+    ts: str  # the message's timestamp: its id within the channel
+
+
+class SlackWeb(Protocol):
+    """Slack's Web API with the bot token. Every method raises SlackWebError when Slack says no."""
+
+    def ready(self) -> bool:
+        """False while the bot token is still the stack's generated placeholder (not a Slack ``xoxb-`` token)."""
+        ...
+
+    def post_message(
+        self, channel: str, text: str, blocks: Sequence[Mapping[str, Any]] = (), thread_ts: str | None = None
+    ) -> SlackPosted: ...
+    def update_message(self, channel: str, ts: str, text: str, blocks: Sequence[Mapping[str, Any]]) -> None: ...
+    def create_channel(self, name: str) -> str:
+        """The id of the public channel ``name``: created, or the one a previous attempt created (name taken)."""
+        ...
+
+    def invite(self, channel: str, members: Sequence[str]) -> None:
+        """Members already in the channel are not an error."""
+        ...
+
+    def archive(self, channel: str) -> None:
+        """A channel archived already is not an error."""
+        ...

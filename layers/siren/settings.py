@@ -72,6 +72,10 @@ class Settings:
     chat_webhook_secret_arn: str | None = None
     # The Slack app's signing secret: it verifies that a slash command or button click comes from Slack.
     slack_signing_secret_arn: str | None = None
+    # The Slack app's bot token (xoxb-...): the incident message is posted and updated with it.
+    slack_bot_token_secret_arn: str | None = None
+    # Slack's Web API base URL: unset on AWS (slack-sdk's https://slack.com/api/); the local runtime's Slack fake.
+    slack_api_url: str | None = None
     status_bucket_name: str | None = None
     status_page_url: str | None = None
     # The subscriptions function's URL: where confirm and unsubscribe links in subscriber mail point. Unset on that
@@ -106,6 +110,8 @@ class Settings:
             ack_link_secret_arn=env.get("ACK_LINK_SECRET_ARN") or None,
             chat_webhook_secret_arn=env.get("CHAT_WEBHOOK_SECRET_ARN") or None,
             slack_signing_secret_arn=env.get("SLACK_SIGNING_SECRET_ARN") or None,
+            slack_bot_token_secret_arn=env.get("SLACK_BOT_TOKEN_SECRET_ARN") or None,
+            slack_api_url=env.get("SLACK_API_URL") or None,
             status_bucket_name=env.get("STATUS_BUCKET_NAME") or None,
             status_page_url=env.get("STATUS_PAGE_URL") or None,
             subscriptions_url=env.get("SUBSCRIPTIONS_URL") or None,

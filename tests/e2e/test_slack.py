@@ -6,6 +6,9 @@ WHEN ``/siren oncall`` is sent, THEN it answers who is on call;
 WHEN a SEV1 alarm fires and its escalation runs, THEN a click on Acknowledge by a member mapped to nobody changes
 nothing, alice's click acknowledges the incident as alice via slack and the escalation ends (its run SUCCEEDED),
 and the same signed click sent again is refused (401) as a replay.
+GIVEN the Slack app installed (its bot token in the stack's secret: the local Slack Web API fake accepts it),
+WHEN a SEV1 opens, THEN one incident message is posted to the shipped channel with its three buttons; WHEN alice
+clicks its Acknowledge, THEN the message is updated in place to say so, and the change is replied in its thread.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from tests.support import wait_for
 pytestmark = pytest.mark.e2e
 ALICE = "U07ALICE01"
 STRANGER = "U0NOTMAPPED"
+CHANNEL = "C0INCIDENTS"  # the shipped siren.yaml's slack.channel
 
 
 class Slack:
@@ -114,3 +118,47 @@ def test_a_request_not_signed_with_the_apps_secret_is_refused(local_http):
     forged = {**headers, "X-Slack-Signature": "v0=" + "0" * 64}
     assert slack.send(body, forged)[0] == 401
     assert slack.send(body, headers)[0] == 200
+
+
+def incident_messages(runtime: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = runtime.slack_api.messages(CHANNEL)
+    return found
+
+
+def test_a_sev1_posts_one_message_whose_acknowledge_button_acknowledges_and_the_message_then_says_so(local_http):
+    local_http.connect_slack()
+    slack = Slack(local_http)
+
+    fire_alarm(local_http.client, "payments-card-declines", "ALARM", "declines 30% > 5%", None)  # SEV1
+    (posted,) = wait_for(lambda: incident_messages(local_http))
+    incident_id = incident_of(local_http)["id"]
+    (actions,) = [block for block in posted["blocks"] if block["type"] == "actions"]
+    assert [(b["action_id"], b["value"]) for b in actions["elements"]] == [
+        ("acknowledge", incident_id),
+        ("resolve", incident_id),
+        ("escalate", incident_id),
+    ]
+    assert posted["text"].startswith(f"SEV1 {incident_id} open")
+
+    # The button's click, as Slack sends it: alice is mapped, so the incident is acknowledged as her.
+    status, body = slack.send(*slack.click("acknowledge", incident_id, ALICE))
+    assert status == 200 and f"{incident_id} acknowledged by Alice Martin" in body["text"]
+
+    def acknowledged_message() -> dict[str, Any]:
+        now = local_http.slack_api.message(CHANNEL, posted["ts"])
+        return now if now is not None and "Acknowledged by *Alice Martin*" in json.dumps(now["blocks"]) else {}
+
+    shown = wait_for(acknowledged_message)
+    assert shown["edited"] >= 1 and shown["text"].startswith(f"SEV1 {incident_id} acknowledged")
+    assert '"action_id": "acknowledge"' not in json.dumps(shown["blocks"])  # resolve and escalate remain
+    # The change, replied in the message's thread (after the replies of what came before it: the escalation).
+    wait_for(
+        lambda: [
+            reply
+            for reply in local_http.slack_api.messages(CHANNEL, replies_to=posted["ts"])
+            if "acknowledged* by Alice Martin" in reply["text"]
+        ]
+    )
+    assert len(incident_messages(local_http)) == 1  # updated in place, never posted again
+    calls = [m for m in local_http.outbox_json() if m["channel"] == "slack"]
+    assert {m["method"] for m in calls} >= {"chat.postMessage", "chat.update"}

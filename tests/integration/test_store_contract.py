@@ -21,7 +21,13 @@ def store(siren_assembly: Path) -> Iterator[Store]:
         assert runtime.drain(30)
         real = dynamo_store(runtime.stacks["Siren"].outputs["IncidentsTableName"])
         yield Store(
-            real.incidents, real.escalations, real.ack_codes, real.changes, real.subscribers, seed=seeding(real)
+            real.incidents,
+            real.escalations,
+            real.ack_codes,
+            real.changes,
+            real.subscribers,
+            seed=seeding(real),
+            slack_threads=real.slack_threads,
         )
 
 

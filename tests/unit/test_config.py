@@ -268,7 +268,7 @@ services:
             """,
             "siren.yaml:2: teams: unknown key (known keys: defaults, services, severity, users, schedules,"
             " escalation_policies, severity_policies, roles, paging, status_page, reports, operations, heartbeats,"
-            " integrations)",
+            " integrations, slack)",
             id="unknown section",
         ),
         pytest.param(
@@ -583,7 +583,7 @@ def test_yaml_constructs_outside_the_schema_are_problems():
     assert problems("base: &base {severity: SEV1}\ndefaults:\n  <<: *base\n") == [
         "siren.yaml:1: base: unknown key (known keys: defaults, services, severity, users, schedules,"
         " escalation_policies, severity_policies, roles, paging, status_page, reports, operations, heartbeats,"
-        " integrations)",
+        " integrations, slack)",
         "siren.yaml:3: defaults.<<: merge keys are not supported: write the keys out",
     ]
     assert problems("services:\n  ? [a, b]\n  : {}\n") == [
@@ -670,6 +670,7 @@ def test_the_json_has_every_default_filled_in():
             "pagerduty_severities": {"critical": "SEV1", "error": "SEV2", "warning": "SEV3", "info": "SEV4"},
             "opsgenie_priorities": {"P1": "SEV1", "P2": "SEV2", "P3": "SEV3", "P4": "SEV4", "P5": "SEV5"},
         },
+        "slack": {"severities": ["SEV1", "SEV2", "SEV3", "SEV4", "SEV5"], "incident_channels": False},
     }
 
 

@@ -16,6 +16,12 @@ def test_the_fakes_keep_the_store_contract(check: Callable[[Store], None]) -> No
     fakes = FakeStore()
     check(
         Store(
-            fakes.incidents, fakes.escalations, fakes.codes, fakes.changes, fakes.subscribers, seed=fakes.incidents.put
+            fakes.incidents,
+            fakes.escalations,
+            fakes.codes,
+            fakes.changes,
+            fakes.subscribers,
+            seed=fakes.incidents.put,
+            slack_threads=fakes.slack_threads,
         )
     )

@@ -71,6 +71,7 @@ def environment(tmp: Path) -> dict[str, str]:
         "ACK_LINK_SECRET_ARN": arn,
         "CHAT_WEBHOOK_SECRET_ARN": arn,
         "SLACK_SIGNING_SECRET_ARN": arn,
+        "SLACK_BOT_TOKEN_SECRET_ARN": arn,
         "WEBHOOK_TOKEN_SECRET_ARN": arn,
         "INTEGRATION_SECRET_ARN": arn,  # the webhook answers PagerDuty and Opsgenie: their APIs load too
         "WEBHOOK_URL": "https://hook.stand-in.invalid/",

@@ -43,6 +43,7 @@ from siren.domain.policy import (
     SeverityConfig,
     SeverityRule,
     SirenConfig,
+    SlackConfig,
     StatusComponent,
     StatusPageConfig,
     UseRule,
@@ -212,6 +213,33 @@ def _paging(given: Field) -> Paging:
     return Paging(
         sms_links=bool(sms_links),
         chat_severities=tuple(severity for severity in SEVERITIES if severity in chosen),
+    )
+
+
+# A Slack conversation id: C (public channel) or G (private), then upper-case letters and digits.
+_SLACK_CHANNEL_ID: Final = re.compile(r"[CG][A-Z0-9]{6,}")
+
+
+def _slack(given: Field) -> SlackConfig:
+    with given.fields() as key:
+        channel = key["channel"].string()
+        chosen = {item.severity() for item in key["severities"].items()}
+        incident_channels = key["incident_channels"].boolean()
+    if channel is not None and not _SLACK_CHANNEL_ID.fullmatch(channel):
+        key["channel"].problem(
+            "must be a Slack channel id such as C024BE91L (the channel's details, 'Channel ID' at the bottom; "
+            f"not its name), got {shown(channel)}"
+        )
+    if incident_channels and channel is None:
+        key["incident_channels"].problem(
+            "needs slack.channel: an incident channel is announced in the incident message, posted there"
+        )
+    if key["severities"].exists and not chosen - {None}:
+        key["severities"].problem("give at least one severity, or leave severities out for all of them")
+    return SlackConfig(
+        channel=channel,
+        severities=tuple(s for s in SEVERITIES if s in chosen) if key["severities"].exists else SEVERITIES,
+        incident_channels=bool(incident_channels),
     )
 
 
@@ -470,4 +498,5 @@ _SECTIONS: Final[Mapping[str, Callable[[Field], Any]]] = {
     "operations": _operations,
     "heartbeats": _heartbeats,
     "integrations": _integrations,
+    "slack": _slack,
 }

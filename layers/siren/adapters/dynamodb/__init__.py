@@ -26,10 +26,13 @@ Item kinds (single-table design; ``kind`` is PynamoDB's discriminator):
   action_item pk=ACTIONS                  sk=<action id>    a postmortem action item
   change    pk=CHANGE#<service>           sk=<at>#<id>     a change of the service (a PagerDuty change event); TTL
   subscriber pk=SUBSCRIBERS               sk=<email>       a status page subscriber, pending (TTL) or confirmed
+  slack_thread pk=SLACKMSG#<id>           sk=MESSAGE       where an incident's Slack message is (channel, ts), its
+                                                           thread's replies so far, its incident channel
 
 Modules: ``table`` (the base item, binding to a table at run time, transactions), ``incident_items`` (the
 items of an incident's life) and one repository per port of siren.ports: ``incidents``, ``escalations``,
-``ack_codes``, ``heartbeats``, ``status_page``, ``action_items``, ``changes``, ``subscribers``. Each function imports
+``ack_codes``, ``heartbeats``, ``status_page``, ``action_items``, ``changes``, ``subscribers``, ``slack_threads``.
+Each function imports
 the repositories it uses and so only their item kinds (a paging function does not define the status page's): the
 names below are loaded from their modules when first asked for, and a table is bound with the kinds defined when a
 repository is made (see :func:`siren.adapters.dynamodb.table.bind_models`).
@@ -51,6 +54,7 @@ if TYPE_CHECKING:
     from siren.adapters.dynamodb.escalations import DynamoEscalations
     from siren.adapters.dynamodb.heartbeats import DynamoHeartbeats
     from siren.adapters.dynamodb.incidents import DynamoIncidents
+    from siren.adapters.dynamodb.slack_threads import DynamoSlackThreads
     from siren.adapters.dynamodb.status_page import DynamoStatusPage
     from siren.adapters.dynamodb.subscribers import DynamoSubscribers
 
@@ -63,6 +67,7 @@ _REPOSITORIES = {
     "DynamoHeartbeats": "heartbeats",
     "DynamoIncidents": "incidents",
     "DynamoStatusPage": "status_page",
+    "DynamoSlackThreads": "slack_threads",
     "DynamoSubscribers": "subscribers",
 }
 
@@ -81,6 +86,7 @@ __all__ = [
     "DynamoEscalations",
     "DynamoHeartbeats",
     "DynamoIncidents",
+    "DynamoSlackThreads",
     "DynamoStatusPage",
     "DynamoStore",
     "DynamoSubscribers",
@@ -101,6 +107,7 @@ class DynamoStore:
     action_items: DynamoActionItems
     changes: DynamoChangeEvents
     subscribers: DynamoSubscribers
+    slack_threads: DynamoSlackThreads
 
 
 def dynamo_store(table_name: str, raw_alert_ttl: timedelta | None = None) -> DynamoStore:
@@ -110,6 +117,7 @@ def dynamo_store(table_name: str, raw_alert_ttl: timedelta | None = None) -> Dyn
     from siren.adapters.dynamodb.escalations import DynamoEscalations
     from siren.adapters.dynamodb.heartbeats import DynamoHeartbeats
     from siren.adapters.dynamodb.incidents import RAW_ALERT_TTL, DynamoIncidents
+    from siren.adapters.dynamodb.slack_threads import DynamoSlackThreads
     from siren.adapters.dynamodb.status_page import DynamoStatusPage
     from siren.adapters.dynamodb.subscribers import DynamoSubscribers
 
@@ -122,6 +130,7 @@ def dynamo_store(table_name: str, raw_alert_ttl: timedelta | None = None) -> Dyn
         action_items=DynamoActionItems(table_name),
         changes=DynamoChangeEvents(table_name),
         subscribers=DynamoSubscribers(table_name),
+        slack_threads=DynamoSlackThreads(table_name),
     )
 
 

@@ -54,6 +54,7 @@ from siren.domain.policy.severity_rules import (
     WhenRule,
 )
 from siren.domain.policy.siren_config import SirenConfig
+from siren.domain.policy.slack import SlackConfig
 from siren.domain.policy.status_page import (
     COMPONENT_STATUSES,
     INCIDENT_COMPONENT_STATUSES,
@@ -104,6 +105,7 @@ __all__ = [
     "SeverityConfig",
     "SeverityRule",
     "SirenConfig",
+    "SlackConfig",
     "StatusComponent",
     "StatusPageConfig",
     "Target",

@@ -14,6 +14,7 @@ from siren.domain.policy.schedules import Schedule
 from siren.domain.policy.serialization import PolicyPart, as_json, read_fields
 from siren.domain.policy.services import Defaults, Service, ServicePolicy
 from siren.domain.policy.severity_rules import SeverityConfig
+from siren.domain.policy.slack import SlackConfig
 from siren.domain.policy.status_page import StatusPageConfig
 from siren.domain.policy.users import User
 from siren.domain.signals import SEVERITIES
@@ -36,6 +37,7 @@ class SirenConfig(PolicyPart):
     operations: Operations = field(default_factory=Operations)
     heartbeats: Mapping[str, Heartbeat] = field(default_factory=dict)  # by name, in file order
     integrations: Integrations = field(default_factory=Integrations)
+    slack: SlackConfig = field(default_factory=SlackConfig)
 
     def policy_for_severity(self, severity: str) -> EscalationPolicy:
         """The escalation policy that pages for incidents of ``severity`` (its own, else the default)."""
@@ -90,6 +92,7 @@ class SirenConfig(PolicyPart):
             "operations": self.operations.to_json(),
             "heartbeats": as_json(list(self.heartbeats.values())),
             "integrations": self.integrations.to_json(),
+            "slack": self.slack.to_json(),
         }
 
     @classmethod
