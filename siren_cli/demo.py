@@ -1,12 +1,13 @@
 """``make demo``: the story of one bad night, on the embedded local AWS, narrated live.
 
-At 2 a.m. the checkout error-rate alarm fires; a SEV1 opens; End User Messaging is failing for the on-call engineer's
-number tonight (an injected fault), so the page reaches them through the SNS fallback; they are paged by voice and
-the incident commander and communications lead are paged too; nobody answers and the escalation moves to level
-2; the secondary replies ``ACK <code>`` by SMS; the comms lead posts public updates; a rollback is noted; the
-alarm clears and the incident resolves; the status page shows it all; a postmortem draft is written and the
-leadership report is mailed. A customer who subscribed to the status page is mailed each public update.
-Everything runs through the deployed stack: the same template, state machine and handler code that ship to AWS.
+At 2 a.m. the checkout error-rate alarm fires; a SEV1 opens and its message is posted in Slack; End User Messaging is
+failing for the on-call engineer's number tonight (an injected fault), so the page reaches them through the SNS
+fallback; they are paged by voice and the incident commander and communications lead are paged too; nobody answers
+and the escalation moves to level 2; the secondary clicks Acknowledge on the Slack message (a request signed as
+Slack signs it) and the message says so; the comms lead posts public updates; a rollback is noted; the alarm clears
+and the responder resolves it by SMS; the status page shows it all; a customer who subscribed to the status page was
+mailed each public update; a postmortem draft is written and the leadership report is mailed. Everything runs
+through the deployed stack: the same template, state machine and handler code that ship to AWS.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from siren_cli.slack_signing import SignedSlack
 from siren_local.alarms import fire_alarm
 from siren_local.function_urls import served_locally
 from siren_local.inbound_sms import publish_sms_reply
@@ -121,6 +123,28 @@ def _subscribe(narrator: Narrator, runtime: Any, subscriptions_url: str, email: 
 
 def _mails_to(runtime: Any, email: str) -> list[dict[str, Any]]:
     return [m for m in runtime.outbox_json() if m["channel"] == "email" and m["to"] == email]
+
+
+def _secret(runtime: Any, arn: str) -> str:
+    return str(runtime.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
+
+
+def _slack_message(runtime: Any, incident_id: str) -> dict[str, Any]:
+    """The incident's message in the local Slack (posted by the notifier when the incident opened)."""
+    for message in runtime.slack_api.messages():
+        if incident_id in json.dumps(message.get("blocks") or []) + str(message.get("text")):
+            return dict(message)
+    raise RuntimeError(f"no Slack message names {incident_id}: is `slack.channel` set in siren.yaml?")
+
+
+def _acknowledged_in(message: dict[str, Any]) -> str | None:
+    """The line of the message that says who acknowledged, once it does."""
+    shown = [str(message.get("text") or "")]
+    for block in message.get("blocks") or []:
+        for part in [block.get("text") or {}, *(block.get("elements") or []), *(block.get("fields") or [])]:
+            if isinstance(part, dict) and isinstance(part.get("text"), str):
+                shown.append(part["text"])
+    return next((line for text in shown for line in text.splitlines() if "Acknowledged by" in line), None)
 
 
 def _post_sms_reply(runtime: Any, topic: str, phone: str, text: str) -> None:
@@ -229,11 +253,21 @@ def run_demo(runtime: Any, console: Console) -> dict[str, str]:  # noqa: PLR0915
 
     code = re.search(r"ACK (\d{6})", page["body"])
     assert code is not None, page["body"]
-    console.rule(f"{secondary} replies 'ACK {code.group(1)}' by SMS")
-    _post_sms_reply(runtime, outputs["InboundSmsTopicArn"], page["to"], f"ACK {code.group(1)}")
+    member = config.users[secondary].slack
+    assert member is not None, f"siren.yaml gives {secondary} no Slack member id"
+    console.rule(f"{secondary} clicks Acknowledge on the incident's Slack message")
+    slack = _slack_message(runtime, incident.id)
+    signed = SignedSlack(outputs["SlackUrl"], _secret(runtime, outputs["SlackSigningSecretArn"]))
+    http_status, answer = signed.click("acknowledge", incident.id, member)
+    console.print(f"Slack's click, signed as Slack signs it, answered {http_status}: {escape(answer.get('text', ''))}")
     narrator.wait_until(
         "the acknowledgement", lambda: incidents.get(incident.id).incident.status is IncidentStatus.ACKNOWLEDGED
     )
+    updated = narrator.wait_until(
+        "the Slack message to say so",
+        lambda: _acknowledged_in(runtime.slack_api.message(slack["channel"], slack["ts"]) or {}),
+    )
+    console.print(f"The message, updated in place: [bold]{escape(updated)}[/]")
 
     console.rule(f"The comms lead ({comms}) keeps customers informed")
     for status, text in (

@@ -76,6 +76,9 @@ def start_local_aws(
         started = time.monotonic()
         with console.status("Deploying the synthesized templates...", spinner="dots"):
             runtime.deploy_siren(assembly_dir, STACK_NAME)
+            # The Slack app installed in the local workspace (a bot token in the stack's secret): the incident
+            # message is posted to the local Slack fake, and `siren local slack-click` acts on it.
+            runtime.connect_slack(STACK_NAME)
             if (assembly_dir / f"{WATCHDOG_STACK_NAME}.template.json").is_file():
                 region = assembly_region(assembly_dir, WATCHDOG_STACK_NAME)
                 runtime.deploy(assembly_dir, WATCHDOG_STACK_NAME, region=region)

@@ -222,6 +222,23 @@ def install() -> None:
         setattr(owner, name, replacement)
     if not hasattr(sfn_parser_utils, "TMP_THREADS"):
         raise RuntimeError("moto changed: stepfunctions.parser.utils.TMP_THREADS is gone; stopping runs needs it")
+    evaluation_log = logging.getLogger(EVALUATION_LOGGER)
+    if not any(isinstance(found, _PresenceTestsAreNotErrors) for found in evaluation_log.filters):
+        evaluation_log.addFilter(_PresenceTestsAreNotErrors())
+
+
+# moto logs every exception raised while a state is evaluated, as an error, even one its parent catches as the answer:
+# a Choice's ``IsPresent`` test of a missing path (the escalation's AfterWait asks whether a wait's output says
+# ``escalate_now``) raises NoSuchJsonPathError, which the test takes to mean false. That line is no error; a path
+# that is really missing fails the run, and the run's history says so.
+EVALUATION_LOGGER = "moto.stepfunctions.parser.asl.component.eval_component"
+
+
+class _PresenceTestsAreNotErrors(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg % record.args if record.args else record.msg).startswith(
+            "Exception=NoSuchJsonPathError"
+        )
 
 
 def _executions() -> list[Any]:
