@@ -13,17 +13,12 @@ clicks its Acknowledge, THEN the message is updated in place to say so, and the 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from typing import Any
 
 import pytest
 
+from siren_cli.slack_signing import SignedSlack, click_form, command_form
 from siren_local.alarms import fire_alarm
 from tests.e2e.test_escalation import incident_of
 from tests.support import wait_for
@@ -34,45 +29,12 @@ STRANGER = "U0NOTMAPPED"
 CHANNEL = "C0INCIDENTS"  # the shipped siren.yaml's slack.channel
 
 
-class Slack:
-    """Sends what Slack sends: a form body, signed ``v0`` with the app's signing secret and the current time."""
-
-    def __init__(self, runtime: Any) -> None:
-        outputs = runtime.stacks["Siren"].outputs
-        self.url = outputs["SlackUrl"]
-        secrets = runtime.client("secretsmanager")
-        self.secret = secrets.get_secret_value(SecretId=outputs["SlackSigningSecretArn"])["SecretString"]
-
-    def signed(self, form: dict[str, str]) -> tuple[bytes, dict[str, str]]:
-        body = urllib.parse.urlencode(form).encode()
-        timestamp = str(int(time.time()))
-        base = b"v0:" + timestamp.encode() + b":" + body
-        signature = "v0=" + hmac.new(self.secret.encode(), base, hashlib.sha256).hexdigest()
-        return body, {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
-
-    def send(self, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        request = urllib.request.Request(
-            self.url,
-            data=body,
-            method="POST",
-            headers={**headers, "Content-Type": "application/x-www-form-urlencoded"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"{}")
-
-    def command(self, text: str, member: str) -> tuple[int, dict[str, Any]]:
-        return self.send(*self.signed({"command": "/siren", "text": text, "user_id": member, "team_id": "T1"}))
-
-    def click(self, action_id: str, incident_id: str, member: str) -> tuple[bytes, dict[str, str]]:
-        payload = {
-            "type": "block_actions",
-            "user": {"id": member},
-            "actions": [{"action_id": action_id, "value": incident_id, "type": "button"}],
-        }
-        return self.signed({"payload": json.dumps(payload)})
+def slack_of(runtime: Any) -> SignedSlack:
+    """Sends what Slack sends (siren_cli.slack_signing, as `siren local slack-click` does), signed with the app's
+    signing secret from the stack's Secrets Manager."""
+    outputs = runtime.stacks["Siren"].outputs
+    secret = runtime.client("secretsmanager").get_secret_value(SecretId=outputs["SlackSigningSecretArn"])
+    return SignedSlack(outputs["SlackUrl"], secret["SecretString"])
 
 
 def executions(runtime: Any) -> list[dict[str, Any]]:
@@ -81,9 +43,9 @@ def executions(runtime: Any) -> list[dict[str, Any]]:
 
 
 def test_oncall_answers_and_an_acknowledge_click_acknowledges_as_the_mapped_user_and_ends_the_escalation(local_http):
-    slack = Slack(local_http)
+    slack = slack_of(local_http)
 
-    status, body = slack.command("oncall", STRANGER)  # reading is open to the whole workspace
+    status, body = slack.command("/siren oncall", STRANGER)  # reading is open to the whole workspace
     assert status == 200 and body["response_type"] == "ephemeral"
     assert body["text"].startswith("On call now:") and "primary:" in body["text"]
 
@@ -92,12 +54,12 @@ def test_oncall_answers_and_an_acknowledge_click_acknowledges_as_the_mapped_user
     incident_id = incident_of(local_http)["id"]
 
     # A member mapped to no Siren user: told why, nothing changes, the escalation goes on.
-    status, body = slack.send(*slack.click("acknowledge", incident_id, STRANGER))
+    status, body = slack.click("acknowledge", incident_id, STRANGER)
     assert status == 200 and body["text"].startswith("Nothing was changed")
     assert incident_of(local_http)["status"] == "open"
     assert [e["status"] for e in executions(local_http)] == ["RUNNING"]
 
-    click = slack.click("acknowledge", incident_id, ALICE)
+    click = slack.signed(click_form("acknowledge", incident_id, ALICE))
     status, body = slack.send(*click)
     assert status == 200 and body["response_type"] == "in_channel"
     assert f"{incident_id} acknowledged by Alice Martin" in body["text"]
@@ -113,8 +75,8 @@ def test_oncall_answers_and_an_acknowledge_click_acknowledges_as_the_mapped_user
 
 
 def test_a_request_not_signed_with_the_apps_secret_is_refused(local_http):
-    slack = Slack(local_http)
-    body, headers = slack.signed({"command": "/siren", "text": "status", "user_id": ALICE})
+    slack = slack_of(local_http)
+    body, headers = slack.signed(command_form("/siren status", ALICE))
     forged = {**headers, "X-Slack-Signature": "v0=" + "0" * 64}
     assert slack.send(body, forged)[0] == 401
     assert slack.send(body, headers)[0] == 200
@@ -127,7 +89,7 @@ def incident_messages(runtime: Any) -> list[dict[str, Any]]:
 
 def test_a_sev1_posts_one_message_whose_acknowledge_button_acknowledges_and_the_message_then_says_so(local_http):
     local_http.connect_slack()
-    slack = Slack(local_http)
+    slack = slack_of(local_http)
 
     fire_alarm(local_http.client, "payments-card-declines", "ALARM", "declines 30% > 5%", None)  # SEV1
     (posted,) = wait_for(lambda: incident_messages(local_http))
@@ -141,7 +103,7 @@ def test_a_sev1_posts_one_message_whose_acknowledge_button_acknowledges_and_the_
     assert posted["text"].startswith(f"SEV1 {incident_id} open")
 
     # The button's click, as Slack sends it: alice is mapped, so the incident is acknowledged as her.
-    status, body = slack.send(*slack.click("acknowledge", incident_id, ALICE))
+    status, body = slack.click("acknowledge", incident_id, ALICE)
     assert status == 200 and f"{incident_id} acknowledged by Alice Martin" in body["text"]
 
     def acknowledged_message() -> dict[str, Any]:

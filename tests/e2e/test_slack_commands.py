@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 
-from siren_cli.slack_signing import SignedSlack
 from tests.conftest import running_runtime
 from tests.e2e.test_cli_incidents import siren as siren_against
 from tests.e2e.test_escalation import messages_to, on_call
+from tests.e2e.test_slack import slack_of
 from tests.support import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -37,12 +37,6 @@ ALICE = "U07ALICE01"
 def local_http_slow(siren_assembly: Path) -> Iterator[Any]:
     """Time scale 3: a level's wait outlasts the test's clicks by far, so "before the timeout" is not a race."""
     yield from running_runtime("http", 3, siren_assembly)
-
-
-def slack_of(runtime: Any) -> SignedSlack:
-    outputs = runtime.stacks["Siren"].outputs
-    secret = runtime.client("secretsmanager").get_secret_value(SecretId=outputs["SlackSigningSecretArn"])
-    return SignedSlack(outputs["SlackUrl"], secret["SecretString"])
 
 
 def history(runtime: Any) -> list[dict[str, Any]]:

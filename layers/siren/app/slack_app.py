@@ -17,8 +17,8 @@ taken as plain ones. A change is answered ``in_channel`` (the channel sees who a
 investigating before the first): a status change is the status page's decision, made with ``siren update``.
 
 Buttons (``block_actions``): ``action_id`` ``acknowledge``, ``resolve`` or ``escalate``, the incident id as ``value``.
-Slack does not show the body of an interaction's answer: the message's update (``chat.update``) is the Web API
-slice's to do.
+Slack does not show the body of an interaction's answer: the message itself is updated in place (``chat.update``) by
+the Slack notifier (siren.app.slack_messages) on the lifecycle event the change commits.
 
 Slack's three seconds: every command is answered synchronously, because each is a few store reads and one store
 transaction, and at most one Step Functions call after it (an acknowledgement or an escalation ending the held wait;
