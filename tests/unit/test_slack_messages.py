@@ -294,3 +294,35 @@ def test_the_page_function_hands_lifecycle_events_to_the_notifier_through_its_ha
     world.web.failing = {"chat.update"}
     with pytest.raises(SlackWebError):
         notify(event("Incident Updated"), Context(), dependencies=world.messages)
+
+
+def test_an_incident_channel_invites_who_is_paged_first_before_the_pages_reach_the_timeline():
+    text = CONFIG.replace("INCIDENT_CHANNELS", "true") + (
+        "escalation_policies:\n"
+        "  critical:\n"
+        "    levels:\n"
+        "      - targets: [{user: alice}]\n"
+        "        delay_minutes: 5\n"
+        "      - targets: [{user: carol}]\n"
+        "        delay_minutes: 5\n"
+        "severity_policies:\n"
+        "  default: critical\n"
+        "roles:\n"
+        "  severities: [SEV1]\n"
+        "  commander: {user: bob}\n"
+    )
+    with_policy = load_config_text(text, "siren.yaml")
+    world = World(incident_channels=True)
+    world.messages = SlackMessages(world.incidents, world.threads, world.web, with_policy, world.clock)
+    world.incidents.put(incident())  # opened: nothing paged on the timeline yet
+
+    world.messages.on_event(event("Incident Opened"))
+    (channel_id,) = world.web.channels
+    # Level 1 (alice) and the SEV1's commander (bob) at once; level 2 (carol) is not due, nor has a Slack id.
+    assert world.web.channels[channel_id]["members"] == ["U07ALICE01", "U07BOB0002"]
+
+    world.incidents.put(
+        incident(), [entry(TimelineKind.PAGED, "siren", "sms to alice", 0, user="alice", channel="sms")]
+    )
+    world.messages.on_event(event("Incident Updated"))
+    assert len(world.web.called("conversations.invite")) == 1  # the pages confirm whom it invited: no second invite

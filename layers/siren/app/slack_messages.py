@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from siren.domain.incidents import EVENT_SOURCE, Incident, IncidentStatus, LifecycleEventType
+from siren.domain.oncall import first_responders
 from siren.domain.policy import SirenConfig
 from siren.domain.records import IncidentView
 from siren.domain.slack_blocks import (
@@ -200,6 +201,11 @@ class SlackMessages:
         if channel is None or thread.archived:
             return thread
         people = [*paged_users(view.timeline), incident.acknowledged_by or ""]
+        if incident.status is IncidentStatus.OPEN:
+            # The escalation pages its first level (and the incident roles) straight after the opening, but the
+            # pages reach the timeline after the event that opened the channel: whoever is due first is invited
+            # now, so that the channel has its responders from the start rather than from the next change.
+            people.extend(first_responders(incident.severity, self.config, incident.opened_at))
         members = [
             member
             for member in dict.fromkeys(self._slack_id(person) for person in people)

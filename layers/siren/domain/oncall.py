@@ -114,6 +114,21 @@ def resolve_targets(targets: Iterable[Target], config: SirenConfig, at: datetime
     return list(users)
 
 
+def first_responders(severity: str, config: SirenConfig, at: datetime) -> list[str]:
+    """Who an incident of ``severity`` opened at ``at`` is paged to first: its escalation policy's first level and,
+    for the severities that mobilize them, the incident commander and the communications lead. None without a
+    policy (a configuration that pages nobody for it)."""
+    try:
+        levels = config.policy_for_severity(severity).levels
+    except LookupError:
+        levels = ()
+    targets = list(levels[0].targets) if levels else []
+    roles = config.roles
+    if roles is not None and severity in roles.severities:
+        targets.extend(target for target in (roles.commander, roles.comms) if target is not None)
+    return resolve_targets(targets, config, at)
+
+
 # ---- one layer --------------------------------------------------------------------------------------------
 
 
