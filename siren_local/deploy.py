@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from siren_local import deploy_costs
 from siren_local.cloudformation import unsupported_types
 
 BOOTSTRAP_QUALIFIER = "hnb659fds"
@@ -119,6 +120,7 @@ def deploy_stack(
     if not template_path.exists():
         raise DeployError(f"{template_path} does not exist: synthesize the app first")
     template = json.loads(template_path.read_text())
+    deploy_costs.install()  # moto's CreateStack reads this JSON as JSON, and keeps symmetric KMS keys cheap
     missing = unsupported_types(template)
     if missing:
         raise DeployError(f"the embedded local AWS cannot create these resource types yet: {sorted(missing)}")

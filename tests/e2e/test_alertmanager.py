@@ -152,7 +152,7 @@ def test_a_group_with_one_alert_ten_minutes_ahead_opens_all_three_incidents(sire
     alertmanager.post_alerts(group)
 
     # THEN all three incidents open, once each; the skewed one at the receive time, with a note on its timeline
-    wait_for("three incidents", lambda: all(k in incidents_by_key(siren) for k in keys), alertmanager)
+    wait_for("three incidents", lambda: set(keys) <= set(incidents_by_key(siren)), alertmanager)
     found = incidents_by_key(siren)
     assert [len(found[k]) for k in keys] == [1, 1, 1]
     skewed = found[keys[1]][0]
@@ -168,7 +168,8 @@ def test_a_group_with_one_alert_ten_minutes_ahead_opens_all_three_incidents(sire
     # WHEN the alerts resolve THEN Alertmanager's resolved notification closes all three
     resolve(alertmanager, group)
     wait_for("three resolved incidents", lambda: all_resolved(siren, keys), alertmanager)
-    assert [len(incidents_by_key(siren)[k]) for k in keys] == [1, 1, 1]
+    found = incidents_by_key(siren)  # one scan for all the keys: the table holds every raw alert
+    assert [len(found[k]) for k in keys] == [1, 1, 1]
 
 
 def test_a_group_of_80_alerts_with_long_descriptions_arrives_whole_and_resolves(siren, alertmanager):
@@ -192,7 +193,8 @@ def test_a_group_of_80_alerts_with_long_descriptions_arrives_whole_and_resolves(
     # WHEN they resolve THEN Alertmanager's resolved notification (80 alerts again) closes every one
     resolve(alertmanager, group)
     wait_for("80 resolved incidents", lambda: all_resolved(siren, keys), alertmanager)
-    assert all(len(incidents_by_key(siren)[k]) == 1 for k in keys)
+    found = incidents_by_key(siren)  # one scan, not one per key (80 scans of 160 raw alerts took 13 s)
+    assert all(len(found[k]) == 1 for k in keys)
 
 
 def queued_body_sizes(siren: Any) -> list[int]:
