@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from aws_cdk import Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from siren.domain.incidents import EVENT_SOURCE, LifecycleEventType
@@ -15,6 +18,36 @@ OPERATOR_DETAIL_TYPES = (str(LifecycleEventType.STATUS_CHANGED),)
 # An operator role with this principal tag may put any Siren event: `siren dlq redrive` republishes the current
 # state of incidents whose lifecycle events the stream relay gave up on. Tagging a role takes iam:TagRole.
 OPERATOR_TAG = "siren-operator"
+
+
+def on_every_lifecycle_event(
+    scope: Construct,
+    bus: events.IEventBus,
+    function: lambda_.IFunction,
+    dead_letters: sqs.IQueue,
+    *,
+    description: str,
+    retry_attempts: int = 3,
+) -> events.Rule:
+    """A consumer beside the paging path (status page, subscribers' mail, Slack): every Siren event, retried, then
+    dead-lettered. Every event rather than a detail-type pattern: each function skips the kinds it has no use for
+    before any read, and a detail-type pattern would put it on the paging path's reservations
+    (tests/infra/test_scoped_iam.py), which none of them is. Two hours: an older change is shown by a later one."""
+    return events.Rule(
+        scope,
+        "OnLifecycleEvent",
+        event_bus=bus,
+        description=description,
+        event_pattern=events.EventPattern(source=[EVENT_SOURCE]),
+        targets=[
+            targets.LambdaFunction(
+                function,
+                dead_letter_queue=dead_letters,
+                retry_attempts=retry_attempts,
+                max_event_age=Duration.hours(2),
+            )
+        ],
+    )
 
 
 class IncidentEvents(Construct):

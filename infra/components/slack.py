@@ -15,19 +15,17 @@ default: no ``SLACK_API_URL`` here; the local runtime sets one for its Slack fak
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Duration, Stack
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
+from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.components.events import on_every_lifecycle_event
 from infra.components.functions import SirenFunction, grant_table_items
 from infra.components.pipeline import Pipeline, escalation_machine_arn
 from infra.components.secrets import generated_secret
 from infra.components.store import ItemFamily
-from siren.domain.incidents import EVENT_SOURCE
 
 # What the app does to the incident table (siren.app.slack_app, siren.app.slack_requests): a signed request's
 # single use (a nonce put), acknowledging or resolving (the incident, its key's state, the timeline and the lifecycle
@@ -142,21 +140,10 @@ class SlackApp(Construct):
         )
         self.bot_token.grant_read(self.notify.function)
         dead_letters.grant_send_messages(self.notify.function)
-        events.Rule(
+        on_every_lifecycle_event(
             self,
-            "OnLifecycleEvent",
-            event_bus=pipeline.bus,
+            pipeline.bus,
+            self.notify.function,
+            dead_letters,
             description="Post or update the incident's Slack message on each lifecycle event",
-            # Every lifecycle event, as the subscription notifier's rule: the function skips the kinds that change
-            # no message before any read. A detail-type pattern would put it on the paging path's reservations
-            # (tests/infra/test_scoped_iam.py), which a chat message is not.
-            event_pattern=events.EventPattern(source=[EVENT_SOURCE]),
-            targets=[
-                targets.LambdaFunction(
-                    self.notify.function,
-                    dead_letter_queue=dead_letters,
-                    retry_attempts=3,
-                    max_event_age=Duration.hours(2),
-                )
-            ],
         )

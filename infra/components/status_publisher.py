@@ -4,8 +4,6 @@ changes (a maintenance window starting or ending, the uptime day rolling over)."
 from __future__ import annotations
 
 from aws_cdk import Duration
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
@@ -13,11 +11,11 @@ from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.components.events import on_every_lifecycle_event
 from infra.components.functions import SirenFunction, grant_table_items
 from infra.components.pipeline import Pipeline
 from infra.components.store import ItemFamily
 from infra.nag import acknowledge, acknowledge_invoke_versions, logical_id
-from siren.domain.incidents import EVENT_SOURCE
 
 REPUBLISH_EVERY = Duration.minutes(10)
 
@@ -81,17 +79,13 @@ class StatusPublisher(Construct):
         )
         dead_letters.grant_send_messages(function)
 
-        events.Rule(
+        on_every_lifecycle_event(
             self,
-            "OnLifecycleEvent",
-            event_bus=bus,
+            bus,
+            function,
+            dead_letters,
             description="Republish the status page on every incident lifecycle event",
-            event_pattern=events.EventPattern(source=[EVENT_SOURCE]),
-            targets=[
-                targets.LambdaFunction(
-                    function, dead_letter_queue=dead_letters, retry_attempts=20, max_event_age=Duration.hours(2)
-                )
-            ],
+            retry_attempts=20,
         )
         # Its own role (not the stack-wide one CDK would share between schedules): it invokes this function only.
         schedule_role = iam.Role(self, "ScheduleRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"))

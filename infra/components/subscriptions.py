@@ -8,18 +8,15 @@ functions can read them, and only these two can send as the page's sender.
 
 from __future__ import annotations
 
-from aws_cdk import Duration
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.components.events import on_every_lifecycle_event
 from infra.components.functions import SirenFunction, grant_send_email, grant_table_items
 from infra.components.pipeline import Pipeline
 from infra.components.store import ItemFamily
-from siren.domain.incidents import EVENT_SOURCE
 
 
 class Subscriptions(Construct):
@@ -95,21 +92,10 @@ class Subscriptions(Construct):
         link_key.grant_read(self.notify.function)
         grant_send_email(self.notify, email_sender)
         dead_letters.grant_send_messages(self.notify.function)
-        events.Rule(
+        on_every_lifecycle_event(
             self,
-            "OnLifecycleEvent",
-            event_bus=bus,
+            bus,
+            self.notify.function,
+            dead_letters,
             description="Mail subscribers the public news of an incident's lifecycle event",
-            # Every lifecycle event, as the publisher's rule: the function skips the kinds that are never news
-            # (siren.domain.subscriptions.NEWS_EVENTS) before any read. A detail-type pattern would put it on the
-            # paging path's reservations (tests/infra/test_scoped_iam.py), which mail to customers is not.
-            event_pattern=events.EventPattern(source=[EVENT_SOURCE]),
-            targets=[
-                targets.LambdaFunction(
-                    self.notify.function,
-                    dead_letter_queue=dead_letters,
-                    retry_attempts=3,
-                    max_event_age=Duration.hours(2),
-                )
-            ],
         )
