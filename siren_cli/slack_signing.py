@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
 import time
 import urllib.error
 import urllib.parse
@@ -46,7 +47,20 @@ def command_form(command_line: str, member: str, team: str = TEAM) -> dict[str, 
     if not line.startswith("/"):
         raise ValueError(f'a slash command starts with /, got {command_line!r} (e.g. "/siren oncall")')
     command, _, text = line.partition(" ")
-    return {"command": command, "text": text.strip(), "user_id": member, "team_id": team}
+    return {
+        "command": command,
+        "text": text.strip(),
+        "user_id": member,
+        "team_id": team,
+        # Slack gives every invocation its own trigger_id: the same command sent twice in one second is two
+        # different bodies, so the second is not taken for a replay of the first.
+        "trigger_id": _trigger_id(),
+    }
+
+
+def _trigger_id() -> str:
+    """Shaped as Slack's (``<digits>.<digits>.<hex>``); only its uniqueness matters here."""
+    return f"{secrets.randbelow(10**11)}.{secrets.randbelow(10**12)}.{secrets.token_hex(16)}"
 
 
 def click_form(

@@ -99,3 +99,18 @@ def test_a_refused_request_uses_no_nonce() -> None:
 )
 def test_missing_or_malformed_headers_are_refused_not_raised(headers: dict[str, str]) -> None:
     assert verifier().refusal(SLACK_BODY, headers) is not None
+
+
+def test_the_same_command_typed_twice_in_one_second_is_two_requests_not_a_replay() -> None:
+    """Slack gives each invocation its own trigger_id; the local signer (siren_cli.slack_signing) does too."""
+    from urllib.parse import urlencode
+
+    from siren_cli.slack_signing import command_form, slack_headers
+
+    checker = verifier()
+    sent_at = int(SENT.timestamp())
+    bodies = [urlencode(command_form("/siren oncall", "U07ALICE01")).encode() for _ in range(2)]
+    assert bodies[0] != bodies[1]
+    for body in bodies:
+        headers = {name.lower(): value for name, value in slack_headers(SLACK_SIGNING_SECRET, body, sent_at).items()}
+        assert checker.refusal(body, headers) is None
