@@ -326,3 +326,16 @@ def test_an_incident_channel_invites_who_is_paged_first_before_the_pages_reach_t
     )
     world.messages.on_event(event("Incident Updated"))
     assert len(world.web.called("conversations.invite")) == 1  # the pages confirm whom it invited: no second invite
+
+
+def test_an_incident_channel_slack_refuses_to_make_does_not_keep_the_message_from_being_posted():
+    world = World(incident_channels=True)
+    world.web.failing.add("conversations.create")  # e.g. the app lacks channels:manage
+    world.incidents.put(incident())
+
+    assert world.messages.on_event(event("Incident Opened")).action == "posted"
+    assert len(world.web.called("chat.postMessage")) == 1 and world.web.channels == {}
+
+    world.web.failing.clear()  # the scope granted: the next change makes the channel
+    world.messages.on_event(event("Incident Updated"))
+    assert len(world.web.channels) == 1

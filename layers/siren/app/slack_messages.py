@@ -17,6 +17,8 @@ count is put back and the error raised, so the retry posts them.
 
 A Slack failure (``ok: false``, 429, the network) raises (siren.ports.SlackWebError): EventBridge's retries, then the
 function's dead-letter queue, keep the event. It never touches paging: this is a function on a rule of its own.
+One exception: an incident channel Slack refuses to make is logged as an error and the message posted without it
+(the channel is tried again on the next change), so that a missing scope never costs the message itself.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from siren.domain.slack_blocks import (
     thread_entries,
 )
 from siren.observability import logger
-from siren.ports import IncidentRepository, SlackThreads, SlackWeb
+from siren.ports import IncidentRepository, SlackThreads, SlackWeb, SlackWebError
 
 # The events that can change what the message shows ("Status Page Changed" is about no incident).
 MESSAGE_EVENTS: Final = frozenset(
@@ -172,7 +174,16 @@ class SlackMessages:
             return thread
         if incident.status is IncidentStatus.RESOLVED:
             return thread
-        channel = self.web.create_channel(incident_channel_name(incident.id))
+        try:
+            channel = self.web.create_channel(incident_channel_name(incident.id))
+        except SlackWebError as error:
+            # The channel is a convenience; the incident message is not. A refusal here (the app lacks
+            # channels:manage, a workspace that restricts channel creation) must not keep the message from being
+            # posted: logged as an error, and tried again on the incident's next change.
+            logger.exception(
+                "slack incident channel not created", extra={"incident_id": incident.id, "slack_error": error.error}
+            )
+            return thread
         self.web.post_message(
             channel,
             f"{fallback_text(incident)}",
