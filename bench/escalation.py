@@ -67,14 +67,19 @@ def _first_page(runtime: Any, alarm: str, machine: str) -> FirstPage:
     elapsed = round((time.perf_counter() - started) * 1000)
     (run,) = [e for e in sfn.list_executions(stateMachineArn=machine)["executions"] if e["name"] not in before]
     run_started = run["startDate"].timestamp()
-    lifecycle_before_run = [
-        i
+    # The shortcut starts the run inside the ingest invocation that committed the incident, after its commit; the
+    # relay starts it from the lifecycle function, four hops later. Which invocation the run's start falls in says
+    # who started it (an earlier version asked whether any lifecycle invocation had begun before the run started:
+    # with a fast local relay, the lifecycle function is invoked while the shortcut's start is still in flight, and
+    # loses the start to it, so that read a shortcut start as the relay's).
+    ingest_windows = [
+        (i.started_at, i.started_at + i.duration_ms / 1000)
         for i in runtime.lambda_runtime.invocations
-        if "EscalationLifecycle" in i.function_name and put_at <= i.started_at < run_started
+        if "IngestAlarmEvents" in i.function_name and i.started_at >= put_at
     ]
-    if lifecycle_before_run:
-        return FirstPage(elapsed, 5, "the run started after the lifecycle function was invoked: by the relay")
-    return FirstPage(elapsed, 1, "the run started before any lifecycle invocation: by the ingest function's commit")
+    if any(begin <= run_started <= end for begin, end in ingest_windows):
+        return FirstPage(elapsed, 1, "the run started inside the ingest invocation, after its commit: the shortcut")
+    return FirstPage(elapsed, 5, "the run started outside the ingest invocation: by the relay (stream, bus, lifecycle)")
 
 
 def _resolve(runtime: Any, alarm: str, machine: str) -> None:
