@@ -32,14 +32,18 @@ class RequestCounter:
         self._lock = threading.Lock()
 
     @contextmanager
-    def installed(self) -> Iterator[RequestCounter]:
+    def installed(self, *, this_thread_only: bool = False) -> Iterator[RequestCounter]:
+        """``this_thread_only``: count the caller's own requests, not those of the deployed functions running beside
+        it in this process (their escalations, publishers and notifiers run as threads of the local runtime)."""
         from pynamodb.connection.base import Connection
 
         original = Connection.dispatch
+        caller = threading.get_ident()
 
         def dispatch(connection: Any, operation_name: str, operation_kwargs: dict[str, Any]) -> Any:
-            with self._lock:
-                self.counts[operation_name] += 1
+            if not this_thread_only or threading.get_ident() == caller:
+                with self._lock:
+                    self.counts[operation_name] += 1
             return original(connection, operation_name, operation_kwargs)
 
         Connection.dispatch = dispatch  # type: ignore[method-assign]
