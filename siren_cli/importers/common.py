@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -131,6 +131,16 @@ def instant(text: str) -> datetime:
     if moment.tzinfo is None:
         raise ExportError(f"expected a date-time with an offset, got {text!r}")
     return moment.astimezone(UTC)
+
+
+def zone_named(name: Any) -> ZoneInfo | None:
+    """The IANA time zone a vendor's export names, or None for a missing or unknown name (the caller says which)."""
+    if not isinstance(name, str) or not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def local_text(moment: datetime, zone: ZoneInfo) -> str:

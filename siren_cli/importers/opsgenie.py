@@ -32,7 +32,7 @@ from datetime import datetime, time, timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from siren_cli.importers.common import (
     DAY,
@@ -51,6 +51,7 @@ from siren_cli.importers.common import (
     reads_back,
     siren_rotation,
     split_window,
+    zone_named,
 )
 
 VENDOR: Final = "Opsgenie"
@@ -166,7 +167,7 @@ class _Converter:
                     entry["phone"] = "+" + "".join(ch for ch in str(contact.get("to", "")) if ch.isdigit())
                 elif contact.get("method") == "mobile":
                     self.report.unmapped(where, "the Opsgenie mobile app: Siren pages by sms, voice, email or chat")
-            if _zone(user.get("timeZone")):
+            if zone_named(user.get("timeZone")):
                 entry["time_zone"] = user["timeZone"]
             users[user_id] = entry
             self.users[user["id"]] = user_id
@@ -182,7 +183,7 @@ class _Converter:
         schedules: dict[str, Any] = {}
         for schedule in self.export.schedules:
             where = f'schedule "{schedule.get("name")}"'
-            zone = _zone(schedule.get("timezone"))
+            zone = zone_named(schedule.get("timezone"))
             if zone is None:
                 self.report.unmapped(where, f"time zone {schedule.get('timezone')!r} is not an IANA zone: left out")
                 continue
@@ -375,15 +376,6 @@ class _Converter:
 def _minutes(delay: dict[str, Any]) -> int:
     amount = int(delay.get("timeAmount") or 0)
     return {"hours": 60, "days": 1440}.get(str(delay.get("timeUnit", "minutes")), 1) * amount
-
-
-def _zone(name: Any) -> ZoneInfo | None:
-    if not isinstance(name, str) or not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def _data_list(body: Any, where: Path) -> list[dict[str, Any]]:

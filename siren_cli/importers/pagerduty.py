@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from siren_cli.importers.common import (
     DAY,
@@ -52,6 +52,7 @@ from siren_cli.importers.common import (
     reads_back,
     siren_rotation,
     split_window,
+    zone_named,
 )
 
 VENDOR: Final = "PagerDuty"
@@ -165,7 +166,7 @@ class _Converter:
             if not phone and not user.get("email"):
                 self.report.unmapped(where, "no phone and no email: Siren could not page this user, left out")
                 continue
-            if _zone(user.get("time_zone")):
+            if zone_named(user.get("time_zone")):
                 entry["time_zone"] = user["time_zone"]
             notify = self._notify(user, where, has_phone=bool(phone), has_email=bool(user.get("email")))
             if notify:
@@ -213,7 +214,7 @@ class _Converter:
         schedules: dict[str, Any] = {}
         for schedule in self.export.schedules:
             where = f'schedule "{schedule.get("name")}" ({schedule["id"]})'
-            zone = _zone(schedule.get("time_zone"))
+            zone = zone_named(schedule.get("time_zone"))
             if zone is None:
                 self.report.unmapped(where, f"time zone {schedule.get('time_zone')!r} is not an IANA zone: left out")
                 continue
@@ -417,15 +418,6 @@ def _phone(method: dict[str, Any]) -> str | None:
     digits = "".join(ch for ch in str(method.get("address", "")) if ch.isdigit())
     code = str(method.get("country_code", ""))
     return f"+{code}{digits}" if digits and code else None
-
-
-def _zone(name: Any) -> ZoneInfo | None:
-    if not isinstance(name, str) or not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def _listed(body: Any, key: str, where: Path) -> list[dict[str, Any]]:

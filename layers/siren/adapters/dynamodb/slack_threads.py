@@ -7,6 +7,7 @@ record or an expired claim without a ts, a save only over the version it read (t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -63,17 +64,7 @@ class DynamoSlackThreads:
 
     def save_slack_thread(self, thread: SlackThread) -> SlackThread | None:
         model = self._items
-        saved = SlackThread(
-            thread.incident_id,
-            thread.claimed_at,
-            thread.channel,
-            thread.ts,
-            thread.replies,
-            thread.incident_channel,
-            thread.invited,
-            thread.archived,
-            thread.version + 1,
-        )
+        saved = replace(thread, version=thread.version + 1)
         return saved if won(lambda: _item(model, saved).save(condition=model.version == thread.version)) else None
 
 
